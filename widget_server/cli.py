@@ -1,0 +1,399 @@
+"""``widget-server``: set up, run and manage a Partnerkreis network from the shell.
+
+Every command that prints data takes ``--json``.  A bad argument gives a
+message naming the value and exit status 2; nothing is written before all
+input has been checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .categories import category_label
+from .errors import ConflictError, NotFoundError, PartnerkreisError, ValidationError
+from .models import Account, Member
+from .network import (
+    MemberInput,
+    add_member,
+    add_theme,
+    check_placement_options,
+    placement_for,
+    set_member_status,
+)
+from .passwords import generate_password, hash_password
+from .runtime import check_schema, ensure_secret_keys
+from .settings import SETTINGS_HELP, Settings
+from .signing import Signer
+from .snippets import iframe_snippet, placement_snippet
+from .storage import Storage, sqlite_path, storage_from_url
+
+DEFAULT_PORT = 8000
+Command = Callable[[argparse.Namespace, Storage, Settings], Awaitable[int]]
+
+
+class UsageError(Exception):
+    """Bad command-line input, reported as ``error: ...`` with exit status 2."""
+
+
+def emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def member_dict(member: Member) -> dict[str, Any]:
+    data = asdict(member)
+    data["domains"] = list(member.domains)
+    data["category_label"] = category_label(member.category)
+    return data
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+async def cmd_init(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    applied = await storage.migrate()
+    await ensure_secret_keys(storage, settings, create=True)
+    password = None
+    if await storage.count_accounts() == 0:
+        password = sys.stdin.readline().strip() if args.password_stdin else generate_password()
+        if len(password) < 10:
+            raise UsageError("the password must have at least 10 characters")
+        await storage.create_account(Account(0, args.admin, hash_password(password), "coordinator"))
+    data = {
+        "database": settings.database_url,
+        "migrations_applied": applied,
+        "schema_version": await storage.schema_version(),
+        "coordinator": args.admin if password else None,
+        "password": password if password and not args.password_stdin else None,
+    }
+    lines = [
+        f"Database {settings.database_url} is at schema version {data['schema_version']}"
+        + (f" (applied {', '.join(map(str, applied))})." if applied else " (up to date)."),
+    ]
+    if password:
+        lines.append(f"Coordinator account: {args.admin}")
+        if not args.password_stdin:
+            lines.append(f"Password (shown once): {password}")
+    emit(args, data, "\n".join(lines))
+    return 0
+
+
+async def cmd_theme_add(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    theme = await add_theme(
+        storage,
+        slug=args.slug,
+        name_de=args.name_de,
+        name_en=args.name_en or "",
+        description_de=args.description_de or "",
+        description_en=args.description_en or "",
+        kind=args.kind,
+    )
+    emit(args, asdict(theme), f"Theme {theme.slug} added.")
+    return 0
+
+
+async def cmd_theme_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    themes = await storage.list_themes()
+    rows = []
+    for theme in themes:
+        members = await storage.list_members(theme_id=theme.id)
+        rows.append({**asdict(theme), "members": len(members)})
+    text = "\n".join(
+        f"{r['slug']:<24} {r['kind']:<6} {r['members']:>4}  {r['name_de']}" for r in rows
+    )
+    emit(args, rows, text or "No themes yet.")
+    return 0
+
+
+async def cmd_member_add(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    member = await add_member(
+        storage,
+        MemberInput(
+            slug=args.slug,
+            name=args.name,
+            website=args.website,
+            description=args.description or "",
+            category=args.category or "",
+            town=args.town or "",
+            postal_code=args.postal_code or "",
+            domains=tuple(args.domain or ()),
+            themes=tuple(args.theme or ()),
+            status=args.status,
+        ),
+    )
+    emit(args, member_dict(member), f"Member {member.slug} added ({member.status}).")
+    return 0
+
+
+async def cmd_member_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    theme_id = (await storage.get_theme(args.theme)).id if args.theme else None
+    members = await storage.list_members(status=args.status, theme_id=theme_id)
+    rows = [member_dict(m) for m in members]
+    text = "\n".join(f"{m.slug:<28} {m.status:<8} {m.name}" for m in members)
+    emit(args, rows, text or "No members.")
+    return 0
+
+
+async def cmd_member_show(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    member = await storage.get_member(args.slug)
+    themes = {t.id: t.slug for t in await storage.list_themes()}
+    memberships = [
+        {"theme": themes[ms.theme_id], "status": ms.status}
+        for ms in await storage.list_memberships(member_id=member.id)
+    ]
+    data = {**member_dict(member), "memberships": memberships}
+    text = "\n".join(
+        [
+            f"{member.name} ({member.slug}), {member.status}",
+            f"  website:     {member.website}",
+            f"  domains:     {', '.join(member.domains)}",
+            f"  category:    {data['category_label']}",
+            f"  town:        {member.postal_code} {member.town}".rstrip(),
+            f"  description: {member.description}",
+            "  themes:      "
+            + (", ".join(f"{m['theme']} ({m['status']})" for m in memberships) or "none"),
+        ]
+    )
+    emit(args, data, text)
+    return 0
+
+
+def _status_command(status: str) -> Command:
+    async def run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+        member = await set_member_status(storage, args.slug, status)  # type: ignore[arg-type]
+        emit(args, member_dict(member), f"Member {member.slug} is now {member.status}.")
+        return 0
+
+    return run
+
+
+async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    options = check_placement_options(
+        layout=args.layout, max_partners=args.max_partners, lang=args.lang, scheme=args.scheme
+    )
+    member, theme, placement = await placement_for(storage, args.member, args.theme, options)
+    keys = await ensure_secret_keys(storage, settings, create=False)
+    signer = Signer(keys)
+    base_url = (args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip(
+        "/"
+    )
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    token = signer.embed_token(placement.id)
+    html = placement_snippet(base_url, token, theme)
+    iframe = iframe_snippet(base_url, token, title=theme.name("de"))
+    data = {
+        "member": member.slug,
+        "theme": theme.slug,
+        "token": token,
+        "html": html,
+        "iframe": iframe,
+    }
+    emit(args, data, iframe if args.iframe else html)
+    return 0
+
+
+# -- serving --------------------------------------------------------------------------------
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .logs import configure_logging
+
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,  # our request log leaves out client addresses
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    return serve(settings, args.host, args.port)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from .demo import is_demo_database, seed_demo
+
+    explicit = sqlite_path(settings.database_url) if settings.database_url_given else None
+    if settings.database_url_given and explicit is None:
+        raise UsageError(f"demo needs a sqlite:/// database URL, got {settings.database_url!r}")
+    if explicit is not None:
+        path = explicit
+    else:
+        path = Path(tempfile.mkdtemp(prefix="partnerkreis-demo-")) / "demo.db"
+    settings = settings.with_changes(database_url=f"sqlite:///{path}")
+
+    async def prepare() -> str:
+        if path.exists():
+            existing = storage_from_url(settings.database_url)
+            await existing.open()
+            try:
+                is_demo = await existing.schema_version() > 0 and await is_demo_database(existing)
+            finally:
+                await existing.close()
+            if not is_demo:
+                raise UsageError(
+                    f"{path} holds a database that is not a demo; refusing to overwrite it"
+                )
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240
+        storage = storage_from_url(settings.database_url)
+        await storage.open()
+        try:
+            await storage.migrate()
+            await ensure_secret_keys(storage, settings, create=True)
+            await seed_demo(storage)
+            password = generate_password()
+            await storage.create_account(
+                Account(0, "koordination", hash_password(password), "coordinator")
+            )
+        finally:
+            await storage.close()
+        return password
+
+    password = asyncio.run(prepare())
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    url = f"http://{shown_host}:{args.port}"
+    print(
+        f"Partnerkreis demo network (database: {path})\n"
+        f"  Demo member websites:  {url}/demo/\n"
+        f"  Coordinator login:     koordination / {password}\n"
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
+    return serve(settings, args.host, args.port)
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    env_help = "\n".join(
+        f"  {name:<28} {text} [{default}]" for name, default, text in SETTINGS_HELP
+    )
+    parser = argparse.ArgumentParser(
+        prog="widget-server",
+        description="Partnerkreis: cross-referral widgets for networks of small businesses.",
+        epilog=f"environment:\n{env_help}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(parent: Any, name: str, func: Any, help: str, *, json_out: bool = True) -> Any:
+        p = parent.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        if json_out:
+            p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    p = add(sub, "init", cmd_init, "create or migrate the database and the first coordinator")
+    p.add_argument("--admin", default="koordination", help="coordinator user name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    for name, func, help in (
+        ("serve", cmd_serve, "run the server"),
+        ("demo", cmd_demo, "create a fresh demo network and serve it"),
+    ):
+        p = add(sub, name, func, help, json_out=False)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=DEFAULT_PORT)
+        p.set_defaults(direct=True)
+
+    member = sub.add_parser("member", help="add, list, show, pause or activate members")
+    msub = member.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = add(msub, "add", cmd_member_add, "register a member")
+    p.add_argument("slug")
+    p.add_argument("--name", required=True)
+    p.add_argument("--website", required=True)
+    p.add_argument("--description")
+    p.add_argument("--category", help="category slug, e.g. flowers")
+    p.add_argument("--town")
+    p.add_argument("--postal-code")
+    p.add_argument("--domain", action="append", help="extra domain the widget may run on")
+    p.add_argument("--theme", action="append", help="theme slug (repeatable)")
+    p.add_argument("--status", default="active", choices=("pending", "active", "paused"))
+    p = add(msub, "list", cmd_member_list, "list members")
+    p.add_argument("--theme")
+    p.add_argument("--status", choices=("pending", "active", "paused", "removed"))
+    for name, func, help in (
+        ("show", cmd_member_show, "show one member"),
+        ("pause", _status_command("paused"), "stop showing a member to others"),
+        ("activate", _status_command("active"), "approve or resume a member"),
+    ):
+        add(msub, name, func, help).add_argument("slug")
+
+    theme = sub.add_parser("theme", help="add or list themes (clusters)")
+    tsub = theme.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = add(tsub, "add", cmd_theme_add, "add a theme")
+    p.add_argument("slug")
+    p.add_argument("--name-de", required=True)
+    p.add_argument("--name-en")
+    p.add_argument("--description-de")
+    p.add_argument("--description-en")
+    p.add_argument("--kind", default="topic", choices=("topic", "local"))
+    add(tsub, "list", cmd_theme_list, "list themes")
+
+    p = add(sub, "snippet", cmd_snippet, "print a member's paste-ready embed code")
+    p.add_argument("member")
+    p.add_argument("theme")
+    p.add_argument("--base-url", help="public URL of this server")
+    p.add_argument("--iframe", action="store_true", help="print the iframe variant")
+    p.add_argument("--layout", choices=("cards", "list", "compact"))
+    p.add_argument("--lang", choices=("de", "en"))
+    p.add_argument("--scheme", choices=("auto", "light", "dark"))
+    p.add_argument("--max-partners", type=int, default=3)
+    return parser
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    storage = storage_from_url(settings.database_url)
+    await storage.open()
+    try:
+        if args.func is not cmd_init:
+            await check_schema(storage)
+        result: int = await args.func(args, storage, settings)
+        return result
+    finally:
+        await storage.close()
+
+
+def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_environ(environ)
+        if getattr(args, "direct", False):
+            return int(args.func(args, settings))
+        return asyncio.run(_run(args, settings))
+    except (UsageError, ValueError) as exc:
+        print(f"widget-server: error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"widget-server: error: {exc.field}: {exc.reason}", file=sys.stderr)
+        return 2
+    except (NotFoundError, ConflictError) as exc:
+        print(f"widget-server: error: {exc}", file=sys.stderr)
+        return 1
+    except PartnerkreisError as exc:
+        print(f"widget-server: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""HTTP handlers, one module per audience: widget (members' sites), public, demo, ops."""

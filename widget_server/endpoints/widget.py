@@ -1,0 +1,173 @@
+"""Public, cross-origin endpoints that members' websites call: loader, blocks, clicks.
+
+None of them sets a cookie or reads the database per request: they read the
+in-memory snapshot (logos excepted, which are cached by browsers for a year).
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..blocks import Display, build_block, directory_path, resolve_display
+from ..errors import BadTokenError, NotFoundError
+from ..i18n import translate
+from ..models import Placement
+from ..problems import problem
+from ..runtime import Runtime, runtime_of
+from ..snapshot import Snapshot
+
+CORS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+BLOCK_MAX_AGE = 300  # seconds a browser may reuse a block, at most until its bucket ends
+
+
+def _placement(runtime: Runtime, snapshot: Snapshot, token: str) -> Placement | None:
+    assert runtime.signer is not None
+    try:
+        placement_id = runtime.signer.read_embed_token(token)
+    except BadTokenError:
+        return None
+    placement = snapshot.placements.get(placement_id)
+    if placement is None:
+        return None
+    host = snapshot.members.get(placement.member_id)
+    if host is None or host.status == "removed":
+        return None
+    return placement
+
+
+def _unknown_embed(token: str) -> Response:
+    return problem(
+        404,
+        "unknown-embed",
+        "Unknown embed code",
+        "This embed code is not valid (mistyped, or the placement was removed).",
+    )
+
+
+def _block(
+    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
+) -> dict[str, object]:
+    assert runtime.signer is not None
+    return build_block(
+        snapshot,
+        placement,
+        display,
+        bucket=runtime.bucket(),
+        key=runtime.key,
+        signer=runtime.signer,
+        base_url=runtime.base_url(request),
+    )
+
+
+def _cache_headers(runtime: Runtime) -> dict[str, str]:
+    max_age = min(BLOCK_MAX_AGE, runtime.seconds_left_in_bucket())
+    return {"Cache-Control": f"public, max-age={max_age}"}
+
+
+async def embed_js(request: Request) -> Response:
+    """The loader: static and small; revalidated hourly so fixes reach every site."""
+    loader = runtime_of(request).loader
+    headers = {
+        **CORS,
+        **NOSNIFF,
+        "ETag": loader.etag,
+        "Cache-Control": "public, max-age=3600, stale-while-revalidate=86400",
+    }
+    if request.headers.get("if-none-match") == loader.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(loader.body, media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+async def block_json(request: Request) -> Response:
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None
+    snapshot = runtime.snapshots.current
+    token = request.path_params["token"]
+    placement = _placement(runtime, snapshot, token)
+    if placement is None:
+        return _unknown_embed(token)
+    q = request.query_params
+    display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
+    base_url = runtime.base_url(request)
+    key = ("json", placement.id, runtime.bucket(), display, base_url)
+    body = snapshot.cached(key)
+    if body is None:
+        block = _block(request, runtime, snapshot, placement, display)
+        encoded = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
+        body = snapshot.remember(key, encoded)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={**CORS, **NOSNIFF, **_cache_headers(runtime)},
+    )
+
+
+def frame_csp(base_url: str) -> str:
+    return (
+        f"default-src 'none'; style-src {base_url}/static/; img-src {base_url}/logos/;"
+        " base-uri 'none'; form-action 'none'"
+    )
+
+
+async def block_html(request: Request) -> Response:
+    """The same block as a page for an ``<iframe>`` (no JavaScript needed)."""
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None
+    snapshot = runtime.snapshots.current
+    token = request.path_params["token"]
+    placement = _placement(runtime, snapshot, token)
+    if placement is None:
+        return _unknown_embed(token)
+    q = request.query_params
+    display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
+    block = _block(request, runtime, snapshot, placement, display)
+    theme = snapshot.themes[placement.theme_id]
+    base_url = runtime.base_url(request)
+    return runtime.templates.TemplateResponse(
+        request,
+        "widget/frame.html",
+        {
+            "block": block,
+            "lang": display.lang,
+            "title": translate(display.lang, "frame.title", theme=theme.name(display.lang)),
+            "css_url": f"{base_url}/static/widget.css",
+        },
+        headers={
+            **NOSNIFF,
+            **_cache_headers(runtime),
+            "Content-Security-Policy": frame_csp(base_url),
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+        },
+    )
+
+
+async def click(request: Request) -> Response:
+    """Follow a partner link: the destination comes from our data, never from the URL."""
+    runtime = runtime_of(request)
+    assert runtime.signer is not None and runtime.snapshots is not None
+    try:
+        claim = runtime.signer.read_click_token(
+            request.path_params["token"], runtime.settings.click_token_max_age
+        )
+    except BadTokenError:
+        return problem(400, "bad-token", "Invalid link", "This partner link is not valid.")
+    snapshot = runtime.snapshots.current
+    partner = snapshot.members.get(claim.partner_id)
+    if partner is None:
+        # Created after this snapshot?  Ask the database before giving up.
+        try:
+            partner = await runtime.storage.get_member_by_id(claim.partner_id)
+        except NotFoundError:
+            partner = None
+    base_url = runtime.base_url(request)
+    if partner is not None and partner.status != "removed":
+        target = partner.website
+    else:
+        placement = snapshot.placements.get(claim.placement_id)
+        theme = snapshot.themes.get(placement.theme_id) if placement else None
+        target = base_url + (directory_path(theme.slug, "de") if theme else "/")
+    return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,131 @@
+"""The network's data model as frozen dataclasses.
+
+Storage returns these; nothing outside ``storage/`` sees a database row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+ThemeKind = Literal["topic", "local"]
+MemberStatus = Literal["pending", "active", "paused", "removed"]
+MembershipStatus = Literal["pending", "active", "paused", "left"]
+CounterKind = Literal["served", "viewed", "clicked"]
+
+THEME_KINDS: tuple[ThemeKind, ...] = ("topic", "local")
+MEMBER_STATUSES: tuple[MemberStatus, ...] = ("pending", "active", "paused", "removed")
+MEMBERSHIP_STATUSES: tuple[MembershipStatus, ...] = ("pending", "active", "paused", "left")
+COUNTER_KINDS: tuple[CounterKind, ...] = ("served", "viewed", "clicked")
+
+LAYOUTS = ("cards", "list", "compact")
+LANGUAGES = ("de", "en")
+SCHEMES = ("auto", "light", "dark")
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: int
+    slug: str
+    name_de: str
+    name_en: str
+    description_de: str = ""
+    description_en: str = ""
+    kind: ThemeKind = "topic"
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name_de
+
+    def description(self, lang: str) -> str:
+        return self.description_en if lang == "en" and self.description_en else self.description_de
+
+
+@dataclass(frozen=True)
+class Logo:
+    """A member's logo, stored and served by us (never hot-linked)."""
+
+    member_id: int
+    digest: str  # sha256 hex of the bytes; part of the URL so it can be cached forever
+    content_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    slug: str
+    name: str
+    website: str
+    domains: tuple[str, ...] = ()
+    description: str = ""
+    category: str = ""
+    town: str = ""
+    postal_code: str = ""
+    status: MemberStatus = "pending"
+    logo: Logo | None = None
+
+
+@dataclass(frozen=True)
+class Membership:
+    member_id: int
+    theme_id: int
+    status: MembershipStatus = "active"
+
+
+@dataclass(frozen=True)
+class PlacementOptions:
+    """Display options of a placement; ``None`` leaves the choice to the embed code."""
+
+    layout: str | None = None
+    max_partners: int = 3
+    lang: str | None = None
+    scheme: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "layout": self.layout,
+            "max_partners": self.max_partners,
+            "lang": self.lang,
+            "scheme": self.scheme,
+        }
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What an embed token stands for: member x theme x display options."""
+
+    id: int
+    member_id: int
+    theme_id: int
+    options: PlacementOptions = field(default_factory=PlacementOptions)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    theme_id: int
+    version: int
+    rules: dict[str, Any]
+    author: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    password_hash: str
+    role: str = "coordinator"
+
+
+@dataclass(frozen=True)
+class CounterRow:
+    """One daily aggregate; no visitor data is ever kept beyond these counts."""
+
+    day: date
+    theme_id: int
+    host_id: int
+    partner_id: int
+    kind: CounterKind
+    count: int

@@ -1,0 +1,123 @@
+"""What a running server holds: storage, signer, snapshot, templates, loader.
+
+``Runtime.start`` is the lifespan's body; handlers reach the runtime through
+``request.app.state.runtime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from .errors import StorageError
+from .loader import LoaderAsset, build_loader
+from .rotation import bucket_of
+from .settings import Settings
+from .signing import Signer
+from .snapshot import SnapshotHolder
+from .storage import Storage, load_migrations
+
+PACKAGE_DIR = Path(__file__).parent
+STATIC_DIR = PACKAGE_DIR / "static"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+SECRET_KEYS_META = "secret_keys"  # noqa: S105  (a meta key name, not a secret)
+DEMO_META = "demo"
+
+
+async def ensure_secret_keys(storage: Storage, settings: Settings, *, create: bool) -> list[str]:
+    """The signing keys: from ``WIDGET_SECRET_KEYS``, else those stored by ``init``.
+
+    With ``create`` (``init``), a random key is generated and stored when none
+    exists; there is never a built-in default key.
+    """
+    if settings.secret_keys:
+        return [str(k) for k in settings.secret_keys]
+    stored = await storage.get_meta(SECRET_KEYS_META)
+    if stored:
+        return stored.split(",")
+    if not create:
+        raise StorageError("no secret keys: run `widget-server init` or set WIDGET_SECRET_KEYS")
+    key = secrets.token_urlsafe(32)
+    await storage.set_meta(SECRET_KEYS_META, key)
+    return [key]
+
+
+def rotation_key(keys: list[str]) -> bytes:
+    # Derived from the oldest key, so adding a new signing key does not reshuffle
+    # every block; retiring the oldest key reshuffles once.
+    return hmac.new(keys[0].encode(), b"partnerkreis.rotation.v1", hashlib.sha256).digest()
+
+
+async def check_schema(storage: Storage) -> None:
+    latest = len(load_migrations(storage.dialect))
+    current = await storage.schema_version()
+    if current != latest:
+        raise StorageError(
+            f"database schema is at version {current}, this server needs {latest}:"
+            " run `widget-server init` to migrate"
+        )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    storage: Storage
+    clock: Callable[[], float] = time.time
+    templates: Jinja2Templates = field(
+        default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES_DIR))
+    )
+    loader: LoaderAsset = field(default_factory=lambda: build_loader(STATIC_DIR))
+    signer: Signer | None = None
+    key: bytes = b""
+    snapshots: SnapshotHolder | None = None
+    demo: bool = False  # the database was made by `widget-server demo`: /demo/ is served
+    _poller: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.storage.open()
+        await check_schema(self.storage)
+        keys = await ensure_secret_keys(self.storage, self.settings, create=False)
+        self.signer = Signer(keys, clock=self.clock)
+        self.key = rotation_key(keys)
+        self.demo = await self.storage.get_meta(DEMO_META) == "1"
+        self.snapshots = SnapshotHolder(self.storage, self.settings.snapshot_interval)
+        await self.snapshots.refresh()
+        self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        await self.storage.close()
+
+    # -- per-request helpers ------------------------------------------------------------------
+
+    def base_url(self, request: Request) -> str:
+        """Where visitors reach us: ``WIDGET_PUBLIC_URL``, else the request's own origin."""
+        if self.settings.public_url:
+            return self.settings.public_url
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    def bucket(self) -> int:
+        return bucket_of(self.clock(), self.settings.rotation_bucket)
+
+    def seconds_left_in_bucket(self) -> int:
+        size = self.settings.rotation_bucket
+        return max(1, int(size - self.clock() % size))
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,132 @@
+"""The ``Storage`` protocol: everything the server asks of a database.
+
+Handlers and services talk to this protocol only; no SQL lives outside the
+implementations.  Implementations translate driver errors into
+:mod:`widget_server.errors` (``raise StorageError(...) from exc``).
+
+Drafts: ``create_*`` methods take a model whose ``id`` is ``0`` and return the
+stored model with its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from typing import Any, Protocol
+
+from ..models import (
+    Account,
+    CounterRow,
+    Logo,
+    Member,
+    Membership,
+    MembershipStatus,
+    MemberStatus,
+    Placement,
+    PlacementOptions,
+    RuleSet,
+    Theme,
+)
+
+
+@dataclass(frozen=True)
+class NetworkData:
+    """Everything the widget hot path needs, read in one go for the snapshot."""
+
+    version: int
+    themes: tuple[Theme, ...]
+    members: tuple[Member, ...]
+    memberships: tuple[Membership, ...]
+    placements: tuple[Placement, ...]
+    rule_sets: tuple[RuleSet, ...]  # the current version per theme
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations(dialect: str) -> tuple[Migration, ...]:
+    """The numbered migrations shipped for ``dialect``, in order."""
+    folder = resources.files("widget_server.storage") / "migrations" / dialect
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if not name.endswith(".sql"):
+            continue
+        number, _, rest = name.partition("_")
+        found.append(Migration(int(number), rest.removesuffix(".sql"), entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"{dialect} migrations are not numbered 1..n: {versions}")
+    return tuple(found)
+
+
+class Storage(Protocol):
+    dialect: str  # names the folder of its migrations
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # schema and change tracking
+    async def migrate(self, target: int | None = None) -> list[int]: ...
+    async def schema_version(self) -> int: ...
+    async def data_version(self) -> int: ...
+    async def get_meta(self, key: str) -> str | None: ...
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+    # themes
+    async def create_theme(self, theme: Theme) -> Theme: ...
+    async def get_theme(self, slug: str) -> Theme: ...
+    async def list_themes(self) -> list[Theme]: ...
+
+    # members
+    async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member: ...
+    async def get_member(self, slug: str) -> Member: ...
+    async def get_member_by_id(self, member_id: int) -> Member: ...
+    async def list_members(
+        self, *, status: MemberStatus | None = None, theme_id: int | None = None
+    ) -> list[Member]: ...
+    async def set_member_status(self, member_id: int, status: MemberStatus) -> Member: ...
+    async def set_logo(self, logo: Logo, data: bytes) -> None: ...
+    async def get_logo(self, member_id: int) -> tuple[Logo, bytes]: ...
+
+    # memberships
+    async def set_membership(
+        self, member_id: int, theme_id: int, status: MembershipStatus
+    ) -> Membership: ...
+    async def list_memberships(
+        self, *, member_id: int | None = None, theme_id: int | None = None
+    ) -> list[Membership]: ...
+
+    # placements
+    async def create_placement(
+        self, member_id: int, theme_id: int, options: PlacementOptions
+    ) -> Placement: ...
+    async def get_placement(self, placement_id: int) -> Placement: ...
+    async def list_placements(
+        self, *, member_id: int | None = None, theme_id: int | None = None
+    ) -> list[Placement]: ...
+
+    # rule sets (versioned)
+    async def add_rule_set(self, theme_id: int, rules: dict[str, Any], author: str) -> RuleSet: ...
+    async def get_rule_set(self, theme_id: int) -> RuleSet | None: ...
+
+    # counters
+    async def add_counts(self, rows: Sequence[CounterRow]) -> None: ...
+    async def list_counts(
+        self, *, since: date | None = None, theme_id: int | None = None
+    ) -> list[CounterRow]: ...
+
+    # accounts
+    async def create_account(self, account: Account) -> Account: ...
+    async def get_account(self, username: str) -> Account: ...
+    async def count_accounts(self) -> int: ...
+
+    # the hot path's snapshot
+    async def load_network(self) -> NetworkData: ...

@@ -1,0 +1,586 @@
+"""SQLite storage on aiosqlite: the embedded default.
+
+WAL mode; one writer connection behind an ``asyncio.Lock`` (SQLite allows one
+writer at a time anyway, and queueing in-process is cheaper than
+``SQLITE_BUSY`` retries), and a small pool of reader connections that read
+concurrently with the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from ..errors import ConflictError, NotFoundError, StorageError
+from ..models import (
+    Account,
+    CounterRow,
+    Logo,
+    Member,
+    Membership,
+    MembershipStatus,
+    MemberStatus,
+    Placement,
+    PlacementOptions,
+    RuleSet,
+    Theme,
+)
+from .base import NetworkData, load_migrations
+
+READERS = 2
+BUSY_TIMEOUT_MS = 5_000
+
+_MEMBER_COLUMNS = (
+    "id, slug, name, website, description, category, town, postal_code, status,"
+    " (SELECT group_concat(domain, ' ') FROM member_domains d WHERE d.member_id = m.id),"
+    " l.digest, l.content_type, l.width, l.height"
+)
+_MEMBER_FROM = "members m LEFT JOIN logos l ON l.member_id = m.id"
+_PLACEMENT_COLUMNS = "id, member_id, theme_id, layout, max_partners, lang, scheme"
+_THEME_COLUMNS = "id, slug, name_de, name_en, description_de, description_en, kind"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _theme(row: sqlite3.Row) -> Theme:
+    return Theme(*row)
+
+
+def _member(row: sqlite3.Row) -> Member:
+    domains = tuple(sorted(row[9].split())) if row[9] else ()
+    logo = Logo(row[0], row[10], row[11], row[12], row[13]) if row[10] else None
+    return Member(
+        id=row[0],
+        slug=row[1],
+        name=row[2],
+        website=row[3],
+        domains=domains,
+        description=row[4],
+        category=row[5],
+        town=row[6],
+        postal_code=row[7],
+        status=row[8],
+        logo=logo,
+    )
+
+
+def _placement(row: sqlite3.Row) -> Placement:
+    return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
+
+
+def _rule_set(row: sqlite3.Row) -> RuleSet:
+    return RuleSet(row[0], row[1], json.loads(row[2]), row[3], row[4])
+
+
+class SQLiteStorage:
+    """``Storage`` on one SQLite file."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._write_lock = asyncio.Lock()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def _connect(self) -> aiosqlite.Connection:
+        try:
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open SQLite database {self.path}: {exc}") from exc
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self._writer.execute("PRAGMA synchronous = NORMAL")
+        for _ in range(READERS):
+            reader = await self._connect()
+            await reader.execute("PRAGMA query_only = ON")
+            self._all_readers.append(reader)
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        for reader in self._all_readers:
+            await reader.close()
+        self._all_readers.clear()
+        self._readers = asyncio.Queue()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    # -- connection helpers -----------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
+        if not self._all_readers:
+            raise StorageError("storage is not open")
+        conn = await self._readers.get()
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+        finally:
+            self._readers.put_nowait(conn)
+
+    @asynccontextmanager
+    async def _write(self, *, bump: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; ``bump`` marks the network data as changed."""
+        if self._writer is None:
+            raise StorageError("storage is not open")
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                if bump:
+                    await conn.execute(
+                        "UPDATE meta SET value = CAST(value AS INTEGER) + 1"
+                        " WHERE key = 'data_version'"
+                    )
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                await conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise ConflictError(str(exc)) from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise StorageError(str(exc)) from exc
+                raise
+
+    async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._read() as conn, conn.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self._read() as conn, conn.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    # -- schema -----------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        if self._writer is None:
+            raise StorageError("storage is not open")
+        conn = self._writer
+        async with conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ) as cur:
+            if await cur.fetchone() is None:
+                return 0
+        async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, target: int | None = None) -> list[int]:
+        """Apply pending migrations up to ``target`` (default: all); each in one transaction."""
+        if self._writer is None:
+            raise StorageError("storage is not open")
+        migrations = load_migrations(self.dialect)
+        latest = migrations[-1].version if migrations else 0
+        target = latest if target is None else target
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            current = await self.schema_version()
+            if current > latest:
+                raise StorageError(
+                    f"database schema version {current} is newer than this server ({latest});"
+                    " upgrade the server"
+                )
+            applied = []
+            for migration in migrations:
+                if not current < migration.version <= target:
+                    continue
+                script = (
+                    "BEGIN IMMEDIATE;\n"
+                    + migration.sql
+                    + "\nINSERT INTO schema_migrations (version, name, applied_at)"
+                    + f" VALUES ({migration.version}, '{migration.name}', '{_now()}');\nCOMMIT;"
+                )
+                try:
+                    await conn.executescript(script)
+                except sqlite3.Error as exc:
+                    await conn.execute("ROLLBACK")
+                    raise StorageError(
+                        f"migration {migration.version} ({migration.name}) failed: {exc}"
+                    ) from exc
+                applied.append(migration.version)
+            return applied
+
+    async def data_version(self) -> int:
+        row = await self._fetchone("SELECT value FROM meta WHERE key = 'data_version'")
+        return int(row[0]) if row else 0
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await self._fetchone("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self._write(bump=False) as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- themes -----------------------------------------------------------------------------
+
+    async def create_theme(self, theme: Theme) -> Theme:
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO themes (slug, name_de, name_en, description_de, description_en,"
+                " kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    theme.slug,
+                    theme.name_de,
+                    theme.name_en,
+                    theme.description_de,
+                    theme.description_en,
+                    theme.kind,
+                    _now(),
+                ),
+            )
+            new_id = cur.lastrowid
+        return Theme(
+            new_id or 0,
+            theme.slug,
+            theme.name_de,
+            theme.name_en,
+            theme.description_de,
+            theme.description_en,
+            theme.kind,
+        )
+
+    async def get_theme(self, slug: str) -> Theme:
+        row = await self._fetchone(f"SELECT {_THEME_COLUMNS} FROM themes WHERE slug = ?", (slug,))
+        if row is None:
+            raise NotFoundError(f"no theme {slug!r}")
+        return _theme(row)
+
+    async def list_themes(self) -> list[Theme]:
+        rows = await self._fetchall(f"SELECT {_THEME_COLUMNS} FROM themes ORDER BY slug")
+        return [_theme(r) for r in rows]
+
+    # -- members ----------------------------------------------------------------------------
+
+    async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
+        now = _now()
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO members (slug, name, website, description, category, town,"
+                " postal_code, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    member.slug,
+                    member.name,
+                    member.website,
+                    member.description,
+                    member.category,
+                    member.town,
+                    member.postal_code,
+                    member.status,
+                    now,
+                    now,
+                ),
+            )
+            member_id = cur.lastrowid
+            await conn.executemany(
+                "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
+                [(member_id, d) for d in member.domains],
+            )
+            await conn.executemany(
+                "INSERT INTO memberships (member_id, theme_id, status, created_at)"
+                " VALUES (?, ?, 'active', ?)",
+                [(member_id, t, now) for t in theme_ids],
+            )
+        return await self.get_member_by_id(member_id or 0)
+
+    async def get_member(self, slug: str) -> Member:
+        row = await self._fetchone(
+            f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM} WHERE m.slug = ?", (slug,)
+        )
+        if row is None:
+            raise NotFoundError(f"no member {slug!r}")
+        return _member(row)
+
+    async def get_member_by_id(self, member_id: int) -> Member:
+        row = await self._fetchone(
+            f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM} WHERE m.id = ?", (member_id,)
+        )
+        if row is None:
+            raise NotFoundError(f"no member with id {member_id}")
+        return _member(row)
+
+    async def list_members(
+        self, *, status: MemberStatus | None = None, theme_id: int | None = None
+    ) -> list[Member]:
+        where, params = [], []
+        if status is not None:
+            where.append("m.status = ?")
+            params.append(status)
+        if theme_id is not None:
+            where.append(
+                "m.id IN (SELECT member_id FROM memberships WHERE theme_id = ?"
+                " AND status != 'left')"
+            )
+            params.append(theme_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._fetchall(
+            f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM}{clause} ORDER BY m.slug", params
+        )
+        return [_member(r) for r in rows]
+
+    async def set_member_status(self, member_id: int, status: MemberStatus) -> Member:
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
+                (status, _now(), member_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no member with id {member_id}")
+        return await self.get_member_by_id(member_id)
+
+    async def set_logo(self, logo: Logo, data: bytes) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO logos (member_id, digest, content_type, width, height, data,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
+                " digest = excluded.digest, content_type = excluded.content_type,"
+                " width = excluded.width, height = excluded.height, data = excluded.data,"
+                " created_at = excluded.created_at",
+                (
+                    logo.member_id,
+                    logo.digest,
+                    logo.content_type,
+                    logo.width,
+                    logo.height,
+                    data,
+                    _now(),
+                ),
+            )
+
+    async def get_logo(self, member_id: int) -> tuple[Logo, bytes]:
+        row = await self._fetchone(
+            "SELECT member_id, digest, content_type, width, height, data FROM logos"
+            " WHERE member_id = ?",
+            (member_id,),
+        )
+        if row is None:
+            raise NotFoundError(f"member {member_id} has no logo")
+        return Logo(row[0], row[1], row[2], row[3], row[4]), bytes(row[5])
+
+    # -- memberships ------------------------------------------------------------------------
+
+    async def set_membership(
+        self, member_id: int, theme_id: int, status: MembershipStatus
+    ) -> Membership:
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO memberships (member_id, theme_id, status, created_at)"
+                " VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (member_id, theme_id) DO UPDATE SET status = excluded.status",
+                (member_id, theme_id, status, _now()),
+            )
+        return Membership(member_id, theme_id, status)
+
+    async def list_memberships(
+        self, *, member_id: int | None = None, theme_id: int | None = None
+    ) -> list[Membership]:
+        where, params = [], []
+        if member_id is not None:
+            where.append("member_id = ?")
+            params.append(member_id)
+        if theme_id is not None:
+            where.append("theme_id = ?")
+            params.append(theme_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._fetchall(
+            f"SELECT member_id, theme_id, status FROM memberships{clause}"
+            " ORDER BY theme_id, member_id",
+            params,
+        )
+        return [Membership(*r) for r in rows]
+
+    # -- placements -------------------------------------------------------------------------
+
+    async def create_placement(
+        self, member_id: int, theme_id: int, options: PlacementOptions
+    ) -> Placement:
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO placements (member_id, theme_id, layout, max_partners, lang, scheme,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    member_id,
+                    theme_id,
+                    options.layout,
+                    options.max_partners,
+                    options.lang,
+                    options.scheme,
+                    _now(),
+                ),
+            )
+            placement_id = cur.lastrowid or 0
+        return Placement(placement_id, member_id, theme_id, options)
+
+    async def get_placement(self, placement_id: int) -> Placement:
+        row = await self._fetchone(
+            f"SELECT {_PLACEMENT_COLUMNS} FROM placements WHERE id = ?", (placement_id,)
+        )
+        if row is None:
+            raise NotFoundError(f"no placement {placement_id}")
+        return _placement(row)
+
+    async def list_placements(
+        self, *, member_id: int | None = None, theme_id: int | None = None
+    ) -> list[Placement]:
+        where, params = [], []
+        if member_id is not None:
+            where.append("member_id = ?")
+            params.append(member_id)
+        if theme_id is not None:
+            where.append("theme_id = ?")
+            params.append(theme_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._fetchall(
+            f"SELECT {_PLACEMENT_COLUMNS} FROM placements{clause} ORDER BY id", params
+        )
+        return [_placement(r) for r in rows]
+
+    # -- rule sets --------------------------------------------------------------------------
+
+    async def add_rule_set(self, theme_id: int, rules: dict[str, Any], author: str) -> RuleSet:
+        created = _now()
+        async with self._write() as conn:
+            async with conn.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM rule_sets WHERE theme_id = ?",
+                (theme_id,),
+            ) as cur:
+                row = await cur.fetchone()
+            version = int(row[0]) if row else 1
+            await conn.execute(
+                "INSERT INTO rule_sets (theme_id, version, rules, author, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (theme_id, version, json.dumps(rules, sort_keys=True), author, created),
+            )
+        return RuleSet(theme_id, version, rules, author, created)
+
+    async def get_rule_set(self, theme_id: int) -> RuleSet | None:
+        row = await self._fetchone(
+            "SELECT theme_id, version, rules, author, created_at FROM rule_sets"
+            " WHERE theme_id = ? ORDER BY version DESC LIMIT 1",
+            (theme_id,),
+        )
+        return _rule_set(row) if row else None
+
+    # -- counters ---------------------------------------------------------------------------
+
+    async def add_counts(self, rows: Sequence[CounterRow]) -> None:
+        if not rows:
+            return
+        async with self._write(bump=False) as conn:
+            await conn.executemany(
+                "INSERT INTO daily_counters (day, theme_id, host_id, partner_id, kind, count)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, theme_id, host_id, partner_id, kind)"
+                " DO UPDATE SET count = count + excluded.count",
+                [
+                    (r.day.isoformat(), r.theme_id, r.host_id, r.partner_id, r.kind, r.count)
+                    for r in rows
+                ],
+            )
+
+    async def list_counts(
+        self, *, since: date | None = None, theme_id: int | None = None
+    ) -> list[CounterRow]:
+        where, params = [], []
+        if since is not None:
+            where.append("day >= ?")
+            params.append(since.isoformat())
+        if theme_id is not None:
+            where.append("theme_id = ?")
+            params.append(theme_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._fetchall(
+            "SELECT day, theme_id, host_id, partner_id, kind, count FROM daily_counters"
+            f"{clause} ORDER BY day, theme_id, host_id, partner_id, kind",
+            params,
+        )
+        return [CounterRow(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    async def create_account(self, account: Account) -> Account:
+        async with self._write(bump=False) as conn:
+            cur = await conn.execute(
+                "INSERT INTO accounts (username, password_hash, role, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (account.username, account.password_hash, account.role, _now()),
+            )
+            account_id = cur.lastrowid or 0
+        return Account(account_id, account.username, account.password_hash, account.role)
+
+    async def get_account(self, username: str) -> Account:
+        row = await self._fetchone(
+            "SELECT id, username, password_hash, role FROM accounts WHERE username = ?",
+            (username,),
+        )
+        if row is None:
+            raise NotFoundError(f"no account {username!r}")
+        return Account(*row)
+
+    async def count_accounts(self) -> int:
+        row = await self._fetchone("SELECT COUNT(*) FROM accounts")
+        return int(row[0]) if row else 0
+
+    # -- snapshot ---------------------------------------------------------------------------
+
+    async def load_network(self) -> NetworkData:
+        # One read transaction, so the snapshot is consistent with its version.
+        async with self._read() as conn:
+            await conn.execute("BEGIN")
+            try:
+
+                async def rows(sql: str) -> list[sqlite3.Row]:
+                    async with conn.execute(sql) as cur:
+                        return list(await cur.fetchall())
+
+                version_rows = await rows("SELECT value FROM meta WHERE key = 'data_version'")
+                themes = await rows(f"SELECT {_THEME_COLUMNS} FROM themes ORDER BY id")
+                members = await rows(f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM} ORDER BY m.id")
+                memberships = await rows("SELECT member_id, theme_id, status FROM memberships")
+                placements = await rows(f"SELECT {_PLACEMENT_COLUMNS} FROM placements")
+                rule_sets = await rows(
+                    "SELECT r.theme_id, r.version, r.rules, r.author, r.created_at"
+                    " FROM rule_sets r WHERE r.version ="
+                    " (SELECT MAX(version) FROM rule_sets x WHERE x.theme_id = r.theme_id)"
+                )
+            finally:
+                await conn.execute("COMMIT")
+        return NetworkData(
+            version=int(version_rows[0][0]) if version_rows else 0,
+            themes=tuple(_theme(r) for r in themes),
+            members=tuple(_member(r) for r in members),
+            memberships=tuple(Membership(*r) for r in memberships),
+            placements=tuple(_placement(r) for r in placements),
+            rule_sets=tuple(_rule_set(r) for r in rule_sets),
+        )
