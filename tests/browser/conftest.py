@@ -1,0 +1,187 @@
+"""Browser tests: Debian's Chromium driven by Playwright against real server processes.
+
+A demo server runs as its own process (``widget-server demo``), and "someone
+else's website" (the host pages) runs on a second origin, so every request
+crosses origins as on a member's real site.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+from starlette.applications import Starlette
+
+from tests.browser.hostsite import make_host_app
+
+CHROMIUM = os.environ.get("WIDGET_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-gpu",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up within {timeout} s")
+
+
+@dataclass
+class DemoServer:
+    base: str
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+    log: Path  # the server's combined output
+
+    def cli(self, *args: str) -> str:
+        """Run ``widget-server`` against the demo database, as another process would."""
+        done = subprocess.run(
+            [sys.executable, "-m", "widget_server", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"widget-server {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def snippet(self, member: str, theme: str, *extra: str) -> dict[str, str]:
+        out = self.cli("snippet", member, theme, "--base-url", self.base, "--json", *extra)
+        data: dict[str, str] = json.loads(out)
+        return data
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """``widget-server demo`` in its own process, on a database of this test session."""
+    port = free_port()
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    env = {
+        **os.environ,
+        "WIDGET_DATABASE_URL": f"sqlite:///{db}",
+        "WIDGET_SNAPSHOT_INTERVAL": "0.5",
+    }
+    log = db.parent / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "widget_server", "demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz")
+        yield DemoServer(base, env, process, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@dataclass
+class HostSite:
+    base: str
+    pages: dict[str, str]  # path -> HTML body to serve (tests add pages)
+    headers: dict[str, dict[str, str]]  # path -> extra response headers
+
+
+@pytest.fixture(scope="session")
+def host_site() -> Iterator[HostSite]:
+    """A member's website on another origin; tests put pages on it."""
+    port = free_port()
+    site = HostSite(f"http://127.0.0.1:{port}", {}, {})
+    app: Starlette = make_host_app(site.pages, site.headers)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(f"{site.base}/healthz")
+    yield site
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y"
+            " chromium) or point WIDGET_TEST_CHROMIUM at it"
+        )
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Watched:
+    page: Page
+    errors: list[str]  # uncaught exceptions and unhandled rejections
+    console: list[str]  # console messages "type: text"
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    """A fresh page (own context: no shared cache or storage) that records every error."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    console: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    # Anything that leaves this machine is a bug: answer partner sites locally.
+    page.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(("http://127.0.0.1", "data:"))
+        else route.fulfill(status=200, content_type="text/html", body="<h1>Partner site</h1>"),
+    )
+    yield Watched(page, errors, console)
+    context.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Page, str], None]:
+    """Save a screenshot as a test artefact (under artifacts/, not committed)."""
+
+    def take(page: Page, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return take

@@ -1,0 +1,257 @@
+"""The widget as a visitor sees it: real Chromium, real server, another origin."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.conftest import DemoServer, HostSite, Watched, free_port
+from tests.browser.hostsite import page as host_page
+from widget_server import demo_data
+
+pytestmark = pytest.mark.browser
+
+MEMBERS = {m["slug"]: m for m in demo_data.MEMBERS}
+WEDDING = "hochzeit-heide"
+TOWN = "heide-innenstadt"
+
+# Reads every rendered block: its container state and what its shadow root shows.
+READ_BLOCKS = """() => [...document.querySelectorAll('[data-partnerkreis]')].map(box => {
+  const root = box.shadowRoot;
+  const nav = root && root.querySelector('nav');
+  return {
+    state: box.getAttribute('data-partnerkreis-state'),
+    lightChildren: box.children.length,
+    heading: nav ? nav.querySelector('h2').textContent : null,
+    label: nav ? nav.getAttribute('aria-label') : null,
+    links: nav ? [...nav.querySelectorAll('a.pk-link')].map(a => ({
+      name: a.querySelector('.pk-name').textContent,
+      desc: (a.querySelector('.pk-desc') || {}).textContent || '',
+      href: a.href, rel: a.rel})) : [],
+    more: nav && nav.querySelector('a.pk-more') ? nav.querySelector('a.pk-more').href : null,
+    imgs: root ? [...root.querySelectorAll('img')].map(i => i.getAttribute('src')) : [],
+    styleElements: root ? root.querySelectorAll('style,[style]').length : 0,
+  };
+})"""
+
+
+def wait_ready(page: Page, timeout: float = 10_000) -> list[dict[str, Any]]:
+    page.wait_for_function("() => window.Partnerkreis && window.Partnerkreis.ready", timeout=timeout)
+    page.evaluate("() => window.Partnerkreis.ready")
+    blocks: list[dict[str, Any]] = page.evaluate(READ_BLOCKS)
+    return blocks
+
+
+def members_of(theme: str) -> set[str]:
+    return {m["name"] for m in demo_data.MEMBERS if theme in m["themes"]}
+
+
+def test_demo_site_shows_partners_in_a_shadow_root_without_the_host(
+    demo_server: DemoServer, watched: Watched, screenshot: Callable[[Page, str], None]
+) -> None:
+    host = next(m for m in demo_data.MEMBERS if WEDDING in m["themes"] and TOWN in m["themes"])
+    page = watched.page
+    page.goto(f"{demo_server.base}/demo/site/{host['slug']}")
+    blocks = wait_ready(page)
+    screenshot(page, "demo-site")
+
+    assert [b["state"] for b in blocks] == ["ready", "ready"]
+    headings = {b["heading"] for b in blocks}
+    assert headings == {"Unsere Partner zum Thema Hochzeit", "Unsere Partner aus Heide Innenstadt"}
+    for b in blocks:
+        theme = WEDDING if "Hochzeit" in b["heading"] else TOWN
+        names = [link["name"] for link in b["links"]]
+        assert len(names) == 3 == len(set(names))
+        assert host["name"] not in names
+        assert set(names) <= members_of(theme) - {host["name"]}
+        for link in b["links"]:
+            assert link["href"].startswith(f"{demo_server.base}/c/")
+            assert link["rel"] == "sponsored nofollow noopener"
+        assert b["more"].startswith(f"{demo_server.base}/t/{theme}")
+        assert b["lightChildren"] == 0  # nothing written into the host's own DOM
+        assert b["styleElements"] == 0
+    assert watched.errors == []
+
+    # Following a partner link lands on that partner's website.
+    first = blocks[0]["links"][0]
+    expected = next(m["website"] for m in demo_data.MEMBERS if m["name"] == first["name"])
+    with page.expect_request(lambda r: r.url.rstrip("/") == expected.rstrip("/")) as request:
+        page.locator("[data-partnerkreis]").first.locator("a.pk-link").first.click()
+    redirected_from = request.value.redirected_from
+    assert redirected_from is not None
+    assert redirected_from.url == first["href"]
+
+
+def test_demo_index_links_every_member_site(demo_server: DemoServer, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.base}/demo/")
+    hrefs = page.eval_on_selector_all("a[href*='/demo/site/']", "as => as.map(a => a.href)")
+    slugs = {h.rsplit("/", 1)[1] for h in hrefs}
+    assert slugs == set(MEMBERS)
+
+
+def test_strict_csp_host_still_renders_without_violations(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched,
+    screenshot: Callable[[Page, str], None],
+) -> None:
+    base = demo_server.base
+    snippet = demo_server.snippet("blumenhaus-am-markt", WEDDING)["html"]
+    host_site.pages["/csp"] = host_page("Strenge CSP", snippet)
+    host_site.headers["/csp"] = {
+        "Content-Security-Policy": (
+            f"default-src 'self'; script-src {base}; connect-src {base}; img-src {base}"
+        )
+    }
+    page = watched.page
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page.goto(f"{host_site.base}/csp")
+    blocks = wait_ready(page)
+    screenshot(page, "csp-host")
+    assert blocks[0]["state"] == "ready"
+    assert len(blocks[0]["links"]) == 3
+    assert page.evaluate("() => window.__violations") == []
+    assert not [c for c in watched.console if "Content Security Policy" in c]
+    assert watched.errors == []
+
+
+def test_several_blocks_languages_and_reload_on_one_page(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched
+) -> None:
+    wedding = demo_server.snippet("konditorei-rathje", WEDDING)
+    town = demo_server.snippet("konditorei-rathje", TOWN)
+    body = (
+        wedding["html"]
+        + town["html"].replace('<div data-partnerkreis=', '<div data-lang="en" data-partnerkreis=')
+        + '<div id="spa"></div>'
+    )
+    host_site.pages["/multi"] = host_page("Mehrere Blöcke", body)
+    page = watched.page
+    page.goto(f"{host_site.base}/multi")
+    blocks = wait_ready(page)
+    assert [b["heading"] for b in blocks] == [
+        "Unsere Partner zum Thema Hochzeit",
+        "Our partners from Heide town centre",
+    ]
+    # A single-page app adds a container later and calls reload().
+    page.evaluate(
+        "token => { const d = document.createElement('div');"
+        " d.dataset.partnerkreis = token; document.getElementById('spa').append(d); }",
+        wedding["token"],
+    )
+    page.evaluate("() => window.Partnerkreis.reload()")
+    blocks = page.evaluate(READ_BLOCKS)
+    assert [b["state"] for b in blocks] == ["ready", "ready", "ready"]
+    assert watched.errors == []
+
+
+def test_page_loads_completely_when_the_widget_server_is_down(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens here
+    token = demo_server.snippet("blumenhaus-am-markt", WEDDING)["token"]
+    host_site.pages["/down"] = host_page(
+        "Server weg",
+        f'<script async src="{dead}/embed.js"></script><div data-partnerkreis="{token}"></div>',
+    )
+    page = watched.page
+    page.goto(f"{host_site.base}/down", wait_until="load")
+    assert page.locator("#after").text_content() == "Rest der Seite"
+    assert page.evaluate("() => typeof window.Partnerkreis") == "undefined"
+    assert page.evaluate("() => document.querySelector('[data-partnerkreis]').innerHTML") == ""
+    assert watched.errors == []
+
+
+@pytest.mark.parametrize("kind", ["error", "html", "shape", "truncated", "slow"])
+def test_broken_or_slow_server_leaves_the_container_empty(
+    host_site: HostSite, watched: Watched, kind: str
+) -> None:
+    base = f"{host_site.base}/broken/{kind}"
+    host_site.pages[f"/broken-{kind}"] = host_page(
+        f"Kaputt: {kind}",
+        f'<script async src="{base}/embed.js"></script><div data-partnerkreis="abc"></div>',
+    )
+    page = watched.page
+    started = time.monotonic()
+    page.goto(f"{host_site.base}/broken-{kind}")
+    blocks = wait_ready(page, timeout=10_000)
+    elapsed = time.monotonic() - started
+    assert blocks[0]["state"] == "error"
+    assert blocks[0]["links"] == []
+    assert page.locator("#after").is_visible()
+    assert watched.errors == []
+    assert any(c.startswith("warning: Partnerkreis:") for c in watched.console)
+    if kind == "slow":
+        assert elapsed < 4.5  # gave up at 3 s instead of waiting for the answer
+
+
+def test_hostile_member_text_is_shown_as_plain_text(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched
+) -> None:
+    name = '<img src=x onerror="window.__pwned=1">Evil & Co'
+    description = "<script>window.__pwned=2</script><b>fett</b>"
+    demo_server.cli(
+        "member", "add", "evil-co", "--name", name, "--website", "https://evil.example",
+        "--description", description, "--theme", WEDDING,
+    )
+    # Show every partner, so the new member is certainly in the block.
+    snippet = demo_server.snippet("fotografie-brandt", WEDDING, "--max-partners", "12")["html"]
+    host_site.pages["/hostile"] = host_page("Feindliche Daten", snippet)
+    page = watched.page
+    page.on("dialog", lambda d: (_ for _ in ()).throw(AssertionError("dialog opened")))
+    deadline = time.monotonic() + 10
+    names: list[str] = []
+    while time.monotonic() < deadline:  # the server picks the member up within its poll
+        page.goto(f"{host_site.base}/hostile")
+        blocks = wait_ready(page)
+        names = [link["name"] for link in blocks[0]["links"]]
+        if name in names:
+            break
+        time.sleep(0.3)
+    assert name in names
+    link = next(link for link in blocks[0]["links"] if link["name"] == name)
+    assert link["desc"] == description
+    assert all(src is None or src.startswith(demo_server.base) for src in blocks[0]["imgs"])
+    assert page.evaluate("() => window.__pwned") is None
+    assert watched.errors == []
+
+
+def test_dark_colour_scheme_follows_the_visitor(
+    demo_server: DemoServer, watched: Watched, screenshot: Callable[[Page, str], None]
+) -> None:
+    page = watched.page
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{demo_server.base}/demo/site/blumenhaus-am-markt")
+    wait_ready(page)
+    screenshot(page, "demo-site-dark")
+    background = page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-partnerkreis]')"
+        ".shadowRoot.querySelector('nav')).backgroundColor"
+    )
+    page.emulate_media(color_scheme="light")
+    light = page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-partnerkreis]')"
+        ".shadowRoot.querySelector('nav')).backgroundColor"
+    )
+    assert background != light
+
+
+def test_keyboard_users_see_where_focus_is(demo_server: DemoServer, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{demo_server.base}/demo/site/blumenhaus-am-markt")
+    wait_ready(page)
+    page.locator("[data-partnerkreis]").first.locator("a.pk-link").first.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    outline = page.evaluate(
+        "() => { const a = document.querySelector('[data-partnerkreis]').shadowRoot"
+        ".activeElement; return a ? getComputedStyle(a).outlineStyle : null; }"
+    )
+    assert outline not in (None, "none")
