@@ -298,7 +298,7 @@ async def test_widget_hot_path_does_not_touch_the_database(
 ) -> None:
     client, counting = counted
     counting.calls.clear()
-    for slug, placement_id in network.items():
+    for placement_id in network.values():
         token = signer.embed_token(placement_id)
         for lang in ("de", "en"):
             await block(client, token, lang=lang)

@@ -40,7 +40,8 @@ READ_BLOCKS = """() => [...document.querySelectorAll('[data-partnerkreis]')].map
 
 
 def wait_ready(page: Page, timeout: float = 10_000) -> list[dict[str, Any]]:
-    page.wait_for_function("() => window.Partnerkreis && window.Partnerkreis.ready", timeout=timeout)
+    ready = "() => window.Partnerkreis && window.Partnerkreis.ready"
+    page.wait_for_function(ready, timeout=timeout)
     page.evaluate("() => window.Partnerkreis.ready")
     blocks: list[dict[str, Any]] = page.evaluate(READ_BLOCKS)
     return blocks
