@@ -310,11 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin", default="koordination", help="coordinator user name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
-    for name, func, help in (
+    direct: tuple[tuple[str, Callable[[argparse.Namespace, Settings], int], str], ...] = (
         ("serve", cmd_serve, "run the server"),
         ("demo", cmd_demo, "create a fresh demo network and serve it"),
-    ):
-        p = add(sub, name, func, help, json_out=False)
+    )
+    for name, run, help in direct:
+        p = add(sub, name, run, help, json_out=False)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=DEFAULT_PORT)
         p.set_defaults(direct=True)

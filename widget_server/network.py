@@ -99,7 +99,7 @@ async def add_theme(
         name_en=check_text("name_en", name_en, limit=MAX_NAME),
         description_de=check_text("description_de", description_de, limit=MAX_DESCRIPTION),
         description_en=check_text("description_en", description_en, limit=MAX_DESCRIPTION),
-        kind=kind,  # type: ignore[arg-type]  # checked against THEME_KINDS above
+        kind=kind,  # checked against THEME_KINDS above
     )
     try:
         return await storage.create_theme(theme)

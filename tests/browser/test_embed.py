@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -256,3 +257,31 @@ def test_keyboard_users_see_where_focus_is(demo_server: DemoServer, watched: Wat
         ".activeElement; return a ? getComputedStyle(a).outlineStyle : null; }"
     )
     assert outline not in (None, "none")
+
+
+@pytest.mark.parametrize("name", ["embed.html", "iframe.html"])
+def test_shipped_snippets_work_when_filled_in(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched, name: str
+) -> None:
+    token = demo_server.snippet("optik-ehlers", TOWN)["token"]
+    template = (Path(__file__).resolve().parents[2] / "snippets" / name).read_text()
+    filled = (
+        template.replace("{BASE}", demo_server.base)
+        .replace("{TOKEN}", token)
+        .replace("{THEME}", TOWN)
+    )
+    host_site.pages[f"/snippet-{name}"] = host_page("Snippet", filled)
+    page = watched.page
+    page.goto(f"{host_site.base}/snippet-{name}")
+    if name == "embed.html":
+        blocks = wait_ready(page)
+        assert blocks[0]["state"] == "ready"
+        assert len(blocks[0]["links"]) == 3
+    else:
+        frame = page.frame_locator("iframe")
+        links = frame.locator("a.pk-link")
+        links.first.wait_for()
+        assert links.count() == 3
+        rels = links.evaluate_all("as => as.map(a => a.rel)")
+        assert set(rels) == {"sponsored nofollow noopener"}
+    assert watched.errors == []

@@ -52,6 +52,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
+    """`` WHERE a = ? AND b = ?`` from the conditions whose value is not None."""
+    used = [(sql, value) for sql, value in conditions if value is not None]
+    clause = " WHERE " + " AND ".join(sql for sql, _ in used) if used else ""
+    return clause, [value for _, value in used]
+
+
 def _theme(row: sqlite3.Row) -> Theme:
     return Theme(*row)
 
@@ -334,17 +341,14 @@ class SQLiteStorage:
     async def list_members(
         self, *, status: MemberStatus | None = None, theme_id: int | None = None
     ) -> list[Member]:
-        where, params = [], []
-        if status is not None:
-            where.append("m.status = ?")
-            params.append(status)
-        if theme_id is not None:
-            where.append(
+        clause, params = _where(
+            ("m.status = ?", status),
+            (
                 "m.id IN (SELECT member_id FROM memberships WHERE theme_id = ?"
-                " AND status != 'left')"
-            )
-            params.append(theme_id)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+                " AND status != 'left')",
+                theme_id,
+            ),
+        )
         rows = await self._fetchall(
             f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM}{clause} ORDER BY m.slug", params
         )
@@ -406,14 +410,7 @@ class SQLiteStorage:
     async def list_memberships(
         self, *, member_id: int | None = None, theme_id: int | None = None
     ) -> list[Membership]:
-        where, params = [], []
-        if member_id is not None:
-            where.append("member_id = ?")
-            params.append(member_id)
-        if theme_id is not None:
-            where.append("theme_id = ?")
-            params.append(theme_id)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = _where(("member_id = ?", member_id), ("theme_id = ?", theme_id))
         rows = await self._fetchall(
             f"SELECT member_id, theme_id, status FROM memberships{clause}"
             " ORDER BY theme_id, member_id",
@@ -454,14 +451,7 @@ class SQLiteStorage:
     async def list_placements(
         self, *, member_id: int | None = None, theme_id: int | None = None
     ) -> list[Placement]:
-        where, params = [], []
-        if member_id is not None:
-            where.append("member_id = ?")
-            params.append(member_id)
-        if theme_id is not None:
-            where.append("theme_id = ?")
-            params.append(theme_id)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = _where(("member_id = ?", member_id), ("theme_id = ?", theme_id))
         rows = await self._fetchall(
             f"SELECT {_PLACEMENT_COLUMNS} FROM placements{clause} ORDER BY id", params
         )
@@ -512,14 +502,9 @@ class SQLiteStorage:
     async def list_counts(
         self, *, since: date | None = None, theme_id: int | None = None
     ) -> list[CounterRow]:
-        where, params = [], []
-        if since is not None:
-            where.append("day >= ?")
-            params.append(since.isoformat())
-        if theme_id is not None:
-            where.append("theme_id = ?")
-            params.append(theme_id)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        clause, params = _where(
+            ("day >= ?", since.isoformat() if since else None), ("theme_id = ?", theme_id)
+        )
         rows = await self._fetchall(
             "SELECT day, theme_id, host_id, partner_id, kind, count FROM daily_counters"
             f"{clause} ORDER BY day, theme_id, host_id, partner_id, kind",
