@@ -21,7 +21,7 @@ CATEGORY_LABELS: dict[str, tuple[str, str]] = {
     "bakery": ("Bäckerei", "Bakery"),
     "cafe": ("Café", "Café"),
     "fashion": ("Mode", "Fashion"),
-    "optician": ("Optiker", "Optician"),
+    "optician": ("Augenoptik", "Optician"),
     "toys": ("Spielwaren", "Toys"),
     "deli": ("Feinkost", "Delicatessen"),
     "hardware": ("Eisenwaren", "Hardware"),

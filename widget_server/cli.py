@@ -182,14 +182,13 @@ async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Sett
     options = check_placement_options(
         layout=args.layout, max_partners=args.max_partners, lang=args.lang, scheme=args.scheme
     )
-    member, theme, placement = await placement_for(storage, args.member, args.theme, options)
-    keys = await ensure_secret_keys(storage, settings, create=False)
-    signer = Signer(keys)
     base_url = (args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip(
         "/"
     )
     if not base_url.startswith(("http://", "https://")):
         raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    signer = Signer(await ensure_secret_keys(storage, settings, create=False))
+    member, theme, placement = await placement_for(storage, args.member, args.theme, options)
     token = signer.embed_token(placement.id)
     html = placement_snippet(base_url, token, theme)
     iframe = iframe_snippet(base_url, token, title=theme.name("de"))

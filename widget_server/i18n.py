@@ -14,16 +14,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "heading.local": "Unsere Partner aus {theme}",
         "label": "Partner im Netzwerk {theme}",
         "more": "Alle Partner ansehen",
-        "directory.title": "Partner im Netzwerk {theme}",
-        "directory.empty": "Noch keine aktiven Partner.",
-        "directory.website": "Website",
-        "directory.about_title": "Was ist Partnerkreis?",
-        "directory.about": (
-            "Kleine Unternehmen empfehlen sich gegenseitig: Jedes zeigt auf seiner Website"
-            " seine Partner, und alle werden gemeinsam besser gefunden. Besucher werden dabei"
-            " nicht verfolgt: keine Cookies, keine gespeicherten IP-Adressen."
+        "directory.title_suffix": "Partnerverzeichnis · Partnerkreis",
+        "directory.skip_link": "Zum Inhalt springen",
+        "directory.language": "Sprache",
+        "directory.eyebrow": "Partnerverzeichnis",
+        "directory.members_heading": "Alle Partner",
+        "directory.count_one": "Partner",
+        "directory.count_other": "Partner",
+        "directory.website_of": "Website von",
+        "directory.empty": "In diesem Verzeichnis sind derzeit keine Partner eingetragen.",
+        "directory.about_heading": "Was ist Partnerkreis?",
+        "directory.about_text": (
+            "Partnerkreis verbindet kleine Betriebe, die sich gegenseitig empfehlen. Jedes"
+            " Mitglied zeigt auf seiner eigenen Website einen kleinen Block mit passenden"
+            " Partnern aus dem Netzwerk – so finden Kundinnen und Kunden vertrauenswürdige"
+            " Betriebe in ihrer Nähe, und alle Mitglieder profitieren voneinander. Besucher"
+            " werden dabei nicht verfolgt: keine Cookies, keine gespeicherten IP-Adressen."
         ),
-        "directory.lang": "Sprache",
+        "directory.footer": "Dieses Verzeichnis wird von Partnerkreis bereitgestellt.",
+        "index.title": "Partnerkreis",
+        "index.intro": "Kooperationsnetzwerke kleiner Unternehmen auf diesem Server:",
+        "index.empty": "Noch keine Netzwerke eingerichtet.",
+        "index.demo": "Zur Demo mit Beispiel-Websites",
         "frame.title": "Partner im Netzwerk {theme}",
     },
     "en": {
@@ -31,16 +43,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "heading.local": "Our partners from {theme}",
         "label": "Partners in the {theme} network",
         "more": "See all partners",
-        "directory.title": "Partners in the {theme} network",
-        "directory.empty": "No active partners yet.",
-        "directory.website": "Website",
-        "directory.about_title": "What is Partnerkreis?",
-        "directory.about": (
-            "Small businesses recommend each other: each one shows its partners on its"
-            " website, and together they are found more easily. Visitors are not tracked:"
-            " no cookies, no stored IP addresses."
+        "directory.title_suffix": "Partner directory · Partnerkreis",
+        "directory.skip_link": "Skip to content",
+        "directory.language": "Language",
+        "directory.eyebrow": "Partner directory",
+        "directory.members_heading": "All partners",
+        "directory.count_one": "partner",
+        "directory.count_other": "partners",
+        "directory.website_of": "Website of",
+        "directory.empty": "No partners are listed in this directory at the moment.",
+        "directory.about_heading": "What is Partnerkreis?",
+        "directory.about_text": (
+            "Partnerkreis connects small businesses that recommend each other. Every member"
+            " shows a small block with matching partners from the network on its own website"
+            " – so customers find trustworthy businesses nearby, and all members benefit from"
+            " each other. Visitors are not tracked: no cookies, no stored IP addresses."
         ),
-        "directory.lang": "Language",
+        "directory.footer": "This directory is provided by Partnerkreis.",
+        "index.title": "Partnerkreis",
+        "index.intro": "Cooperation networks of small businesses on this server:",
+        "index.empty": "No networks set up yet.",
+        "index.demo": "Open the demo with example websites",
         "frame.title": "Partners in the {theme} network",
     },
 }

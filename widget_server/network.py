@@ -58,6 +58,8 @@ def check_website(value: str) -> str:
         raise ValidationError("website", f"{value!r} is not an http(s) URL")
     if parts.username or parts.password:
         raise ValidationError("website", f"{value!r} must not contain credentials")
+    if not _DOMAIN.match(parts.hostname):
+        raise ValidationError("website", f"{value!r} does not name a valid host")
     return value.strip()
 
 

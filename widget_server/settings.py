@@ -7,6 +7,7 @@ so they never show up in a ``repr``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -65,7 +66,7 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the bad setting."""
-        if self.snapshot_interval <= 0:
+        if not 0 < self.snapshot_interval < math.inf:  # also rejects NaN
             raise ValueError(f"WIDGET_SNAPSHOT_INTERVAL must be > 0, got {self.snapshot_interval}")
         if self.rotation_bucket < 1:
             raise ValueError(f"WIDGET_ROTATION_BUCKET must be >= 1, got {self.rotation_bucket}")

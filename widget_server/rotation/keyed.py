@@ -13,7 +13,7 @@ _SEP = b"\x1f"  # unit separator: ("a", "bc") and ("ab", "c") hash differently
 
 def keyed_hash(key: bytes, *parts: object) -> int:
     """A 64-bit integer from BLAKE2b keyed with ``key`` over ``parts``."""
-    data = _SEP.join(str(p).encode() for p in parts)
+    data = _SEP.join(str(p).encode("utf-8", "surrogatepass") for p in parts)
     digest = hashlib.blake2b(data, key=key[:64], digest_size=8).digest()
     return int.from_bytes(digest, "big")
 
