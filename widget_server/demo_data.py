@@ -71,6 +71,7 @@ THEMES: tuple[dict[str, Any], ...] = (
     },
 )
 
+
 def _domains(host: str) -> list[str]:
     return [host, f"www.{host}"]
 
