@@ -27,6 +27,7 @@ from .network import (
     add_theme,
     check_placement_options,
     placement_for,
+    set_logo,
     set_member_status,
 )
 from .passwords import generate_password, hash_password
@@ -178,6 +179,22 @@ def _status_command(status: str) -> Command:
     return run
 
 
+async def cmd_member_logo(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    try:
+        data = Path(args.file).read_bytes()  # noqa: ASYNC240  (a small local file)
+    except OSError as exc:
+        raise UsageError(f"cannot read logo file {args.file!r}: {exc.strerror}") from None
+    member = await set_logo(storage, args.slug, data)
+    assert member.logo is not None
+    logo = member.logo
+    emit(
+        args,
+        member_dict(member),
+        f"Logo of {member.slug} stored ({logo.content_type}, {logo.width}×{logo.height}).",
+    )
+    return 0
+
+
 async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     options = check_placement_options(
         layout=args.layout, max_partners=args.max_partners, lang=args.lang, scheme=args.scheme
@@ -319,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=DEFAULT_PORT)
         p.set_defaults(direct=True)
 
-    member = sub.add_parser("member", help="add, list, show, pause or activate members")
+    member = sub.add_parser("member", help="add, list, show, pause, activate members; logos")
     msub = member.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = add(msub, "add", cmd_member_add, "register a member")
     p.add_argument("slug")
@@ -341,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("activate", _status_command("active"), "approve or resume a member"),
     ):
         add(msub, name, func, help).add_argument("slug")
+    p = add(msub, "logo", cmd_member_logo, "store a member's logo (PNG, JPEG, WebP or GIF)")
+    p.add_argument("slug")
+    p.add_argument("file")
 
     theme = sub.add_parser("theme", help="add or list themes (clusters)")
     tsub = theme.add_subparsers(dest="action", required=True, metavar="ACTION")

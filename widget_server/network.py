@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from .categories import is_category
 from .errors import ConflictError, NotFoundError, ValidationError
+from .logos import check_logo
 from .models import (
     LANGUAGES,
     LAYOUTS,
@@ -160,6 +161,13 @@ async def add_member(storage: Storage, data: MemberInput) -> Member:
 async def set_member_status(storage: Storage, slug: str, status: MemberStatus) -> Member:
     member = await storage.get_member(slug)
     return await storage.set_member_status(member.id, status)
+
+
+async def set_logo(storage: Storage, slug: str, data: bytes) -> Member:
+    """Store a member's logo after checking type, size and dimensions."""
+    member = await storage.get_member(slug)
+    await storage.set_logo(check_logo(member.id, data), data)
+    return await storage.get_member_by_id(member.id)
 
 
 def check_placement_options(
