@@ -95,7 +95,10 @@ async def test_validly_signed_token_for_missing_placement_is_404(
 
 
 async def test_paused_member_is_not_shown_and_removed_host_serves_nothing(
-    network: dict[str, int], storage: SQLiteStorage, app: Starlette, client: httpx.AsyncClient,
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    client: httpx.AsyncClient,
     signer: Signer,
 ) -> None:
     await set_member_status(storage, "catering", "paused")
@@ -109,7 +112,10 @@ async def test_paused_member_is_not_shown_and_removed_host_serves_nothing(
 
 
 async def test_rotation_moves_on_with_the_bucket_and_covers_everyone(
-    network: dict[str, int], client: httpx.AsyncClient, signer: Signer, clock: Clock,
+    network: dict[str, int],
+    client: httpx.AsyncClient,
+    signer: Signer,
+    clock: Clock,
     settings: Settings,
 ) -> None:
     token = signer.embed_token(network["blumen"])
@@ -172,7 +178,10 @@ async def test_tampered_click_token_is_400(
 
 
 async def test_expired_click_still_reaches_the_partner(
-    network: dict[str, int], client: httpx.AsyncClient, signer: Signer, clock: Clock,
+    network: dict[str, int],
+    client: httpx.AsyncClient,
+    signer: Signer,
+    clock: Clock,
     settings: Settings,
 ) -> None:
     data = await block(client, signer.embed_token(network["blumen"]))
@@ -183,7 +192,10 @@ async def test_expired_click_still_reaches_the_partner(
 
 
 async def test_click_on_removed_partner_goes_to_the_theme_directory(
-    network: dict[str, int], storage: SQLiteStorage, app: Starlette, client: httpx.AsyncClient,
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    client: httpx.AsyncClient,
     signer: Signer,
 ) -> None:
     removed = await storage.get_member("catering")
@@ -196,7 +208,10 @@ async def test_click_on_removed_partner_goes_to_the_theme_directory(
 
 
 async def test_frame_page_renders_the_block_with_escaped_member_text(
-    storage: SQLiteStorage, network: dict[str, int], app: Starlette, client: httpx.AsyncClient,
+    storage: SQLiteStorage,
+    network: dict[str, int],
+    app: Starlette,
+    client: httpx.AsyncClient,
     signer: Signer,
 ) -> None:
     await add_member(
@@ -293,7 +308,9 @@ async def counted(
 
 
 async def test_widget_hot_path_does_not_touch_the_database(
-    counted: tuple[httpx.AsyncClient, CountingStorage], network: dict[str, int], signer: Signer,
+    counted: tuple[httpx.AsyncClient, CountingStorage],
+    network: dict[str, int],
+    signer: Signer,
     clock: Clock,
 ) -> None:
     client, counting = counted

@@ -168,9 +168,11 @@ def watched(browser: Browser) -> Iterator[Watched]:
     # Anything that leaves this machine is a bug: answer partner sites locally.
     page.route(
         "**/*",
-        lambda route: route.continue_()
-        if route.request.url.startswith(("http://127.0.0.1", "data:"))
-        else route.fulfill(status=200, content_type="text/html", body="<h1>Partner site</h1>"),
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(("http://127.0.0.1", "data:"))
+            else route.fulfill(status=200, content_type="text/html", body="<h1>Partner site</h1>")
+        ),
     )
     yield Watched(page, errors, console)
     context.close()

@@ -97,7 +97,9 @@ def test_demo_index_links_every_member_site(demo_server: DemoServer, watched: Wa
 
 
 def test_strict_csp_host_still_renders_without_violations(
-    demo_server: DemoServer, host_site: HostSite, watched: Watched,
+    demo_server: DemoServer,
+    host_site: HostSite,
+    watched: Watched,
     screenshot: Callable[[Page, str], None],
 ) -> None:
     base = demo_server.base
@@ -131,7 +133,7 @@ def test_several_blocks_languages_and_reload_on_one_page(
     town = demo_server.snippet("konditorei-rathje", TOWN)
     body = (
         wedding["html"]
-        + town["html"].replace('<div data-partnerkreis=', '<div data-lang="en" data-partnerkreis=')
+        + town["html"].replace("<div data-partnerkreis=", '<div data-lang="en" data-partnerkreis=')
         + '<div id="spa"></div>'
     )
     host_site.pages["/multi"] = host_page("Mehrere Blöcke", body)
@@ -200,8 +202,17 @@ def test_hostile_member_text_is_shown_as_plain_text(
     name = '<img src=x onerror="window.__pwned=1">Evil & Co'
     description = "<script>window.__pwned=2</script><b>fett</b>"
     demo_server.cli(
-        "member", "add", "evil-co", "--name", name, "--website", "https://evil.example",
-        "--description", description, "--theme", WEDDING,
+        "member",
+        "add",
+        "evil-co",
+        "--name",
+        name,
+        "--website",
+        "https://evil.example",
+        "--description",
+        description,
+        "--theme",
+        WEDDING,
     )
     # Show every partner, so the new member is certainly in the block.
     snippet = demo_server.snippet("fotografie-brandt", WEDDING, "--max-partners", "12")["html"]

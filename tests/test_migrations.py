@@ -1,0 +1,278 @@
+"""Schema migrations: fresh databases, upgrades from every earlier version, refusals."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+import widget_server.storage
+from widget_server.errors import StorageError
+from widget_server.models import (
+    Account,
+    CounterRow,
+    Logo,
+    Membership,
+    PlacementOptions,
+)
+from widget_server.storage import SQLiteStorage, load_migrations
+
+MIGRATION_DIR = Path(widget_server.storage.__file__).parent / "migrations" / "sqlite"
+SHIPPED = sorted(MIGRATION_DIR.glob("*.sql"))
+LATEST = len(SHIPPED)
+
+EXPECTED_TABLES = {
+    "schema_migrations",
+    "meta",
+    "themes",
+    "members",
+    "member_domains",
+    "logos",
+    "memberships",
+    "placements",
+    "rule_sets",
+    "daily_counters",
+    "accounts",
+}
+
+NOW = "2027-01-15T10:00:00+00:00"
+
+# Rows that are valid right after migration N, inserted with plain SQL as a
+# server of that version would have written them.  Every migration needs an
+# entry (test_every_migration_has_representative_data).
+SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
+    1: [
+        (
+            "INSERT INTO themes (id, slug, name_de, name_en, description_de, description_en,"
+            " kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (1, "hochzeit", "Hochzeit", "Wedding", "Alles für den Tag", "", "topic", NOW),
+        ),
+        (
+            "INSERT INTO members (id, slug, name, website, description, category, town,"
+            " postal_code, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                1,
+                "blumen",
+                "Blumenhaus am Markt",
+                "https://blumen.example/",
+                "Sträuße",
+                "flowers",
+                "Heide",
+                "25746",
+                "active",
+                NOW,
+                NOW,
+            ),
+        ),
+        ("INSERT INTO member_domains (member_id, domain) VALUES (?, ?)", (1, "www.blumen.example")),
+        ("INSERT INTO member_domains (member_id, domain) VALUES (?, ?)", (1, "blumen.example")),
+        (
+            "INSERT INTO logos (member_id, digest, content_type, width, height, data, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (1, "ab" * 32, "image/png", 64, 32, b"\x89PNG-bytes", NOW),
+        ),
+        (
+            "INSERT INTO memberships (member_id, theme_id, status, created_at) VALUES (?, ?, ?, ?)",
+            (1, 1, "active", NOW),
+        ),
+        (
+            "INSERT INTO placements (id, member_id, theme_id, layout, max_partners, lang,"
+            " scheme, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (1, 1, 1, "list", 4, "en", None, NOW),
+        ),
+        (
+            "INSERT INTO rule_sets (theme_id, version, rules, author, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (1, 1, '{"max_per_category": 1}', "koordination", NOW),
+        ),
+    ],
+    2: [
+        (
+            "INSERT INTO daily_counters (day, theme_id, host_id, partner_id, kind, count)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            ("2027-01-15", 1, 1, 2, "clicked", 17),
+        ),
+        (
+            "INSERT INTO accounts (id, username, password_hash, role, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (1, "koordination", "scrypt$16384$8$1$salt$hash", "coordinator", NOW),
+        ),
+    ],
+}
+
+
+async def check_v1(storage: SQLiteStorage) -> None:
+    theme = await storage.get_theme("hochzeit")
+    assert (theme.id, theme.name_de, theme.name_en, theme.kind) == (
+        1,
+        "Hochzeit",
+        "Wedding",
+        "topic",
+    )
+    member = await storage.get_member("blumen")
+    assert member.name == "Blumenhaus am Markt"
+    assert member.domains == ("blumen.example", "www.blumen.example")
+    assert member.logo == Logo(1, "ab" * 32, "image/png", 64, 32)
+    assert (await storage.get_logo(1))[1] == b"\x89PNG-bytes"
+    assert await storage.list_memberships() == [Membership(1, 1, "active")]
+    placement = await storage.get_placement(1)
+    assert placement.options == PlacementOptions("list", 4, "en", None)
+    rule_set = await storage.get_rule_set(1)
+    assert rule_set is not None
+    assert rule_set.rules == {"max_per_category": 1}
+
+
+async def check_v2(storage: SQLiteStorage) -> None:
+    assert await storage.list_counts() == [CounterRow(date(2027, 1, 15), 1, 1, 2, "clicked", 17)]
+    assert await storage.get_account("koordination") == Account(
+        1, "koordination", "scrypt$16384$8$1$salt$hash", "coordinator"
+    )
+
+
+CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {1: check_v1, 2: check_v2}
+
+
+@pytest_asyncio.fixture
+async def fresh(db_path: Path) -> AsyncIterator[SQLiteStorage]:
+    """An opened storage on an empty file, not migrated."""
+    store = SQLiteStorage(db_path)
+    await store.open()
+    yield store
+    await store.close()
+
+
+def tables(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    finally:
+        conn.close()
+    return {r[0] for r in rows}
+
+
+def execute(path: Path, statements: list[tuple[str, tuple[object, ...]]]) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        for sql, params in statements:
+            conn.execute(sql, params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+# -- the shipped files ----------------------------------------------------------------------
+
+
+def test_load_migrations_numbers_them_one_to_n() -> None:
+    migrations = load_migrations("sqlite")
+    assert [m.version for m in migrations] == list(range(1, LATEST + 1))
+    assert LATEST >= 1
+    for migration, path in zip(migrations, SHIPPED, strict=True):
+        assert path.name == f"{migration.version:04d}_{migration.name}.sql"
+        assert migration.sql == path.read_text("utf-8")
+
+
+def test_every_migration_has_representative_data() -> None:
+    missing = set(range(1, LATEST + 1)) - set(SEED)
+    assert not missing, f"add SEED and CHECKS entries for migration(s) {sorted(missing)}"
+    assert set(SEED) == set(CHECKS)
+
+
+# -- migrating ------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_migrating_an_empty_database_applies_everything(
+    fresh: SQLiteStorage, db_path: Path
+) -> None:
+    assert await fresh.schema_version() == 0
+    applied = await fresh.migrate()
+    assert applied == list(range(1, LATEST + 1))
+    assert await fresh.schema_version() == LATEST
+    assert tables(db_path) >= EXPECTED_TABLES
+    assert await fresh.data_version() >= 1
+
+
+@pytest.mark.asyncio
+async def test_migrating_twice_applies_nothing_the_second_time(
+    fresh: SQLiteStorage, db_path: Path
+) -> None:
+    await fresh.migrate()
+    assert await fresh.migrate() == []
+    assert await fresh.schema_version() == LATEST
+    conn = sqlite3.connect(db_path)
+    try:
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+    finally:
+        conn.close()
+    assert sorted(versions) == list(range(1, LATEST + 1))
+
+
+@pytest.mark.asyncio
+async def test_migrating_again_from_another_storage_applies_nothing(
+    fresh: SQLiteStorage, db_path: Path
+) -> None:
+    await fresh.migrate()
+    second = SQLiteStorage(db_path)
+    await second.open()
+    try:
+        assert await second.migrate() == []
+        assert await second.schema_version() == LATEST
+    finally:
+        await second.close()
+
+
+@pytest.mark.parametrize("k", range(LATEST))
+@pytest.mark.asyncio
+async def test_upgrade_from_every_earlier_version_keeps_the_data(
+    fresh: SQLiteStorage, db_path: Path, k: int
+) -> None:
+    assert await fresh.migrate(target=k) == list(range(1, k + 1))
+    assert await fresh.schema_version() == k
+    for version in range(1, k + 1):
+        execute(db_path, SEED[version])
+
+    applied = await fresh.migrate()
+
+    assert applied == list(range(k + 1, LATEST + 1))
+    assert await fresh.schema_version() == LATEST
+    assert tables(db_path) >= EXPECTED_TABLES
+    for version in range(1, k + 1):
+        await CHECKS[version](fresh)
+
+
+@pytest.mark.asyncio
+async def test_representative_data_of_every_version_is_readable_at_latest(
+    fresh: SQLiteStorage, db_path: Path
+) -> None:
+    # Guards SEED itself: if it no longer fits the schema, the upgrade tests prove little.
+    await fresh.migrate()
+    for version in range(1, LATEST + 1):
+        execute(db_path, SEED[version])
+    for version in range(1, LATEST + 1):
+        await CHECKS[version](fresh)
+
+
+@pytest.mark.asyncio
+async def test_database_newer_than_the_server_is_refused(
+    fresh: SQLiteStorage, db_path: Path
+) -> None:
+    await fresh.migrate()
+    execute(
+        db_path,
+        [
+            (
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (LATEST + 1, "from_the_future", NOW),
+            )
+        ],
+    )
+    with pytest.raises(StorageError, match=str(LATEST + 1)):
+        await fresh.migrate()
+    assert await fresh.schema_version() == LATEST + 1
