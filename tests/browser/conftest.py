@@ -84,7 +84,7 @@ class DemoServer:
         return data
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """``widget-server demo`` in its own process, on a database of this test session."""
     port = free_port()
@@ -119,7 +119,7 @@ class HostSite:
     headers: dict[str, dict[str, str]]  # path -> extra response headers
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def host_site() -> Iterator[HostSite]:
     """A member's website on another origin; tests put pages on it."""
     port = free_port()
@@ -136,7 +136,7 @@ def host_site() -> Iterator[HostSite]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         raise RuntimeError(

@@ -1,0 +1,157 @@
+// Partnerkreis embed loader, served as /embed.js by loader.py, which inlines
+// the minified widget.css for "__PK_CSS__", drops full-line // comments and
+// strips indentation. Hence: no multi-line strings/template literals, no
+// block comments, no string line starting with //.
+(() => {
+  const W = window, D = document, OLD = W.Partnerkreis;
+  // Loaded twice (snippet pasted several times): the first copy picks up
+  // only the containers it has not seen yet.
+  if (OLD?.reload) return void OLD.reload(1);
+
+  const CSS = "__PK_CSS__";
+  // Directory of this script: "https://host/" for "https://host/embed.js?v=1".
+  const me = D.currentScript || [...D.querySelectorAll('script[src$="/embed.js"]')].pop();
+  const BASE = me?.src && new URL(".", me.src);
+  // container -> {job: promise, ctl: AbortController, stop: cancels beacon}
+  const runs = new WeakMap();
+  // One constructable stylesheet shared by all shadow roots.
+  let sheet;
+
+  const str = (x) => (typeof x == "string" ? x.trim() : "");
+  // Absolute http(s) URL or "" (drops javascript:, data:, relative, junk).
+  const web = (x) => {
+    try {
+      x = new URL(str(x));
+      return /^https?:$/.test(x.protocol) ? x.href : "";
+    } catch (e) {
+      return "";
+    }
+  };
+  // createElement + DOM properties (never HTML) + children.
+  const el = (tag, props, ...kids) => {
+    const e = Object.assign(D.createElement(tag), props);
+    e.append(...kids);
+    return e;
+  };
+  const span = (cls, text, ...kids) => el("span", { className: cls, textContent: text }, ...kids);
+  const mono = (name) => el("span", { className: "pk-mono", ariaHidden: "true" }, [...name][0].toUpperCase());
+
+  // One <li>, or null if the partner lacks a name or a usable URL.
+  const item = (p, compact) => {
+    const name = str(p.name), url = web(p.url), logo = web(p.logo), desc = str(p.description);
+    if (!name || !url) return null;
+    const meta = [str(p.category), str(p.town)].filter(Boolean).join(" \u00b7 ");
+    const body = span("pk-body", "", span("pk-name", name));
+    if (meta) body.append(span("pk-meta", meta));
+    if (desc) body.append(span("pk-desc", desc));
+    const a = el("a", { className: "pk-link", href: url, rel: str(p.rel) }, body);
+    // The compact layout shows neither logo nor monogram.
+    if (!compact) {
+      const img = el("img", { className: "pk-logo", alt: "", loading: "lazy", width: 48, height: 48 });
+      // A logo that fails to load falls back to the monogram.
+      img.addEventListener("error", () => img.replaceWith(mono(name)));
+      a.prepend(logo ? Object.assign(img, { src: logo }) : mono(name));
+    }
+    return el("li", { className: "pk-item" }, a);
+  };
+
+  // The <nav>, or null if no partner survived validation.
+  const build = (d) => {
+    // Unknown layout/scheme values only yield an unstyled class: the CSS
+    // falls back to cards and to the automatic colour scheme.
+    const layout = str(d.layout), heading = str(d.heading);
+    const items = d.partners.map((p) => p && item(p, layout == "compact")).filter(Boolean);
+    if (!items.length) return null;
+    const nav = el(
+      "nav",
+      { className: `pk pk-${layout} pk-scheme-${str(d.scheme)}`, lang: str(d.lang) || "de" },
+      el("h2", { className: "pk-heading", textContent: heading }),
+      el("ul", { className: "pk-list" }, ...items),
+    );
+    nav.setAttribute("aria-label", str(d.label) || heading);
+    const more = web(d.more?.url), text = str(d.more?.text);
+    if (more && text) nav.append(el("a", { className: "pk-more", href: more, textContent: text }));
+    return nav;
+  };
+
+  // View beacon: POST once after the block was >= 50 % visible for 1 s.
+  const watch = (run, box, view) => {
+    let t;
+    const io = new IntersectionObserver(
+      (es) => {
+        clearTimeout(t);
+        if (es.pop().intersectionRatio < 0.5) return;
+        t = setTimeout(() => {
+          io.disconnect();
+          fetch(view, { method: "POST", mode: "cors", credentials: "omit", keepalive: true }).catch(() => {});
+        }, 1e3);
+      },
+      { threshold: 0.5 },
+    );
+    io.observe(box);
+    run.stop = () => (clearTimeout(t), io.disconnect());
+  };
+
+  // Fetches and renders one container. Never rejects.
+  const load = async (box) => {
+    const old = runs.get(box), ctl = new AbortController(), run = { ctl };
+    old?.ctl.abort();
+    old?.stop?.();
+    runs.set(box, run);
+    const timer = setTimeout(() => ctl.abort(), 3e3);
+    let state = "error", why;
+    try {
+      const ds = box.dataset, token = str(ds.partnerkreis);
+      if (!token) throw "embed token missing (empty data-partnerkreis)";
+      if (!BASE) throw "embed.js URL unknown";
+      const url = new URL("w/" + encodeURIComponent(token), BASE);
+      const q = { lang: ds.lang, layout: ds.layout, scheme: ds.colorScheme };
+      for (const k in q) if (str(q[k])) url.searchParams.set(k, str(q[k]));
+      const r = await fetch(url, { mode: "cors", credentials: "omit", signal: ctl.signal });
+      if (!r.ok) throw "HTTP " + r.status + " for token " + token;
+      const d = await r.json();
+      if (!Array.isArray(d?.partners)) throw "unexpected answer format";
+      const nav = build(d);
+      state = "empty";
+      if (nav && runs.get(box) == run) {
+        if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
+        const root = box.shadowRoot || box.attachShadow({ mode: "open" });
+        root.adoptedStyleSheets = [sheet];
+        root.replaceChildren(nav);
+        state = "ready";
+        if (web(d.view)) watch(run, box, web(d.view));
+      }
+    } catch (e) {
+      why = ctl.signal.aborted ? "no answer within 3 s" : "" + e;
+    }
+    clearTimeout(timer);
+    // Superseded by a newer load of the same container: leave it alone.
+    if (runs.get(box) != run) return;
+    if (state != "ready") box.shadowRoot?.replaceChildren();
+    if (why) console.warn("Partnerkreis: " + why, box);
+    box.setAttribute("data-partnerkreis-state", state);
+  };
+
+  // Loads every container in the document; onlyNew skips those seen before.
+  // Resolves when all have rendered or failed, and never rejects.
+  const scan = (onlyNew) =>
+    Promise.all(
+      [...D.querySelectorAll("[data-partnerkreis]")].map((box) => {
+        if (onlyNew && runs.has(box)) return runs.get(box).job;
+        // load() registers its run synchronously, before its first await.
+        const job = load(box);
+        return (runs.get(box).job = job);
+      }),
+    ).then(() => {}, () => {});
+
+  const parsed = new Promise((ok) =>
+    D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", ok) : ok(),
+  );
+  const P = (W.Partnerkreis = {
+    version: "1.0.0",
+    // reload() rescans and re-fetches every container; reload(1), used by a
+    // second copy of this script, only loads containers not seen before.
+    reload: (onlyNew) => (P.ready = parsed.then(() => scan(onlyNew))),
+  });
+  P.reload(1);
+})();
