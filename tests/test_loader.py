@@ -227,8 +227,7 @@ def test_built_loader_is_valid_javascript(asset: LoaderAsset, tmp_path: Path) ->
 @pytest.mark.browser
 def test_minified_css_and_js_behave_like_the_source_in_chromium(asset: LoaderAsset) -> None:
     chromium = os.environ.get("WIDGET_TEST_CHROMIUM", "/usr/bin/chromium")
-    if not Path(chromium).exists():
-        pytest.skip(f"Chromium not found at {chromium}")
+    assert Path(chromium).exists(), f"Chromium not found at {chromium}: apt-get install chromium"
     from playwright.sync_api import sync_playwright
 
     args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
