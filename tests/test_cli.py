@@ -473,10 +473,10 @@ def test_unsupported_database_url_exits_2(cli: CLI) -> None:
 
 
 def test_bad_setting_exits_2_naming_the_variable(cli: CLI) -> None:
-    cli.environ["WIDGET_ROTATION_BUCKET"] = "0"
+    cli.environ["WIDGET_LEDGER_INTERVAL"] = "0"
     result = cli("init")
     assert result.code == 2
-    assert "WIDGET_ROTATION_BUCKET" in result.err
+    assert "WIDGET_LEDGER_INTERVAL" in result.err
 
 
 # -- demo -----------------------------------------------------------------------------------

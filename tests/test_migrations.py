@@ -103,6 +103,13 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             (1, "koordination", "scrypt$16384$8$1$salt$hash", "coordinator", NOW),
         ),
     ],
+    3: [
+        (
+            "INSERT INTO daily_counters (day, theme_id, host_id, partner_id, kind, count, exposure)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("2027-01-16", 1, 1, 2, "viewed", 4, 2.5),
+        ),
+    ],
 }
 
 
@@ -128,13 +135,23 @@ async def check_v1(storage: SQLiteStorage) -> None:
 
 
 async def check_v2(storage: SQLiteStorage) -> None:
-    assert await storage.list_counts() == [CounterRow(date(2027, 1, 15), 1, 1, 2, "clicked", 17)]
+    clicked = [row for row in await storage.list_counts() if row.kind == "clicked"]
+    assert clicked == [CounterRow(date(2027, 1, 15), 1, 1, 2, "clicked", 17)]
     assert await storage.get_account("koordination") == Account(
         1, "koordination", "scrypt$16384$8$1$salt$hash", "coordinator"
     )
 
 
-CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {1: check_v1, 2: check_v2}
+async def check_v3(storage: SQLiteStorage) -> None:
+    viewed = await storage.exposure_since(date(2027, 1, 1))
+    assert viewed == [CounterRow(date(2027, 1, 16), 1, 1, 2, "viewed", 4, 2.5)]
+
+
+CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
+    1: check_v1,
+    2: check_v2,
+    3: check_v3,
+}
 
 
 @pytest_asyncio.fixture

@@ -24,7 +24,7 @@ def test_defaults_without_any_variable() -> None:
     assert settings.secret_keys == ()  # never a built-in key
     assert settings.public_url is None
     assert settings.snapshot_interval == 2.0
-    assert settings.rotation_bucket == 300
+    assert settings.ledger_interval == 60.0
     assert settings.click_token_max_age == 86_400
     assert settings.debug is False
     assert settings.log_level == "info"
@@ -37,7 +37,7 @@ def test_help_table_names_every_variable_read() -> None:
         "WIDGET_SECRET_KEYS",
         "WIDGET_PUBLIC_URL",
         "WIDGET_SNAPSHOT_INTERVAL",
-        "WIDGET_ROTATION_BUCKET",
+        "WIDGET_LEDGER_INTERVAL",
         "WIDGET_CLICK_TOKEN_MAX_AGE",
         "WIDGET_DEBUG",
         "WIDGET_LOG_LEVEL",
@@ -66,14 +66,14 @@ def test_numbers_are_cast() -> None:
     settings = Settings.from_environ(
         {
             "WIDGET_SNAPSHOT_INTERVAL": "0.5",
-            "WIDGET_ROTATION_BUCKET": "60",
+            "WIDGET_LEDGER_INTERVAL": "60",
             "WIDGET_CLICK_TOKEN_MAX_AGE": "3600",
         }
     )
     assert settings.snapshot_interval == 0.5
     assert isinstance(settings.snapshot_interval, float)
-    assert settings.rotation_bucket == 60
-    assert isinstance(settings.rotation_bucket, int)
+    assert settings.ledger_interval == 60
+    assert isinstance(settings.ledger_interval, float)
     assert settings.click_token_max_age == 3600
     assert isinstance(settings.click_token_max_age, int)
 
@@ -115,12 +115,12 @@ def test_database_url_given_is_only_set_when_the_variable_is() -> None:
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     env_file = tmp_path / "widget.env"
     env_file.write_text(
-        "WIDGET_ROTATION_BUCKET=120\nWIDGET_LOG_LEVEL=debug\nWIDGET_SECRET_KEYS=from-file\n"
+        "WIDGET_LEDGER_INTERVAL=120\nWIDGET_LOG_LEVEL=debug\nWIDGET_SECRET_KEYS=from-file\n"
     )
     settings = Settings.from_environ(
         {"WIDGET_ENV_FILE": str(env_file), "WIDGET_LOG_LEVEL": "error"}
     )
-    assert settings.rotation_bucket == 120
+    assert settings.ledger_interval == 120
     assert settings.log_level == "error"
     assert keys(settings) == ["from-file"]
 
@@ -128,15 +128,15 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
 def test_process_environment_is_read_when_no_mapping_is_given(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("WIDGET_ROTATION_BUCKET", "77")
+    monkeypatch.setenv("WIDGET_LEDGER_INTERVAL", "77")
     monkeypatch.delenv("WIDGET_ENV_FILE", raising=False)
-    assert Settings.from_environ().rotation_bucket == 77
+    assert Settings.from_environ().ledger_interval == 77
 
 
 def test_with_changes_returns_a_changed_copy() -> None:
     settings = Settings()
-    changed = settings.with_changes(rotation_bucket=60)
-    assert (settings.rotation_bucket, changed.rotation_bucket) == (300, 60)
+    changed = settings.with_changes(ledger_interval=120)
+    assert (settings.ledger_interval, changed.ledger_interval) == (60.0, 120)
 
 
 # -- refusals -------------------------------------------------------------------------------
@@ -145,10 +145,10 @@ def test_with_changes_returns_a_changed_copy() -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("WIDGET_ROTATION_BUCKET", "0"),
-        ("WIDGET_ROTATION_BUCKET", "-300"),
-        ("WIDGET_ROTATION_BUCKET", "five"),
-        ("WIDGET_ROTATION_BUCKET", "1.5"),
+        ("WIDGET_LEDGER_INTERVAL", "0"),
+        ("WIDGET_LEDGER_INTERVAL", "-300"),
+        ("WIDGET_LEDGER_INTERVAL", "five"),
+        ("WIDGET_LEDGER_INTERVAL", "0.5"),
         ("WIDGET_SNAPSHOT_INTERVAL", "0"),
         ("WIDGET_SNAPSHOT_INTERVAL", "-1"),
         ("WIDGET_SNAPSHOT_INTERVAL", "soon"),
@@ -171,7 +171,7 @@ def test_bad_value_raises_value_error_naming_the_variable(name: str, value: str)
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("WIDGET_ROTATION_BUCKET", "1"),
+        ("WIDGET_LEDGER_INTERVAL", "1"),
         ("WIDGET_SNAPSHOT_INTERVAL", "0.01"),
         ("WIDGET_CLICK_TOKEN_MAX_AGE", "60"),
         ("WIDGET_PUBLIC_URL", "http://x"),
@@ -182,8 +182,8 @@ def test_values_at_the_limits_are_accepted(name: str, value: str) -> None:
 
 
 def test_validate_checks_settings_made_in_code() -> None:
-    with pytest.raises(ValueError, match="WIDGET_ROTATION_BUCKET"):
-        Settings(rotation_bucket=0).validate()
+    with pytest.raises(ValueError, match="WIDGET_LEDGER_INTERVAL"):
+        Settings(ledger_interval=0).validate()
     with pytest.raises(ValueError, match="WIDGET_PUBLIC_URL"):
         Settings(public_url="ftp://x").validate()
 

@@ -111,18 +111,22 @@ async def test_paused_member_is_not_shown_and_removed_host_serves_nothing(
     assert removed.status_code == 404
 
 
-async def test_rotation_moves_on_with_the_bucket_and_covers_everyone(
+async def test_round_robin_moves_on_with_the_bucket_and_covers_everyone(
     network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
     client: httpx.AsyncClient,
     signer: Signer,
     clock: Clock,
-    settings: Settings,
 ) -> None:
+    theme = await storage.get_theme("hochzeit")
+    await storage.add_rule_set(theme.id, {"strategy": "round-robin"}, "test")
+    await app.state.runtime.snapshots.refresh()
     token = signer.embed_token(network["blumen"])
     firsts = []
     for _ in range(4):  # four partners: one full round-robin cycle
         firsts.append((await block(client, token))["partners"][0]["name"])
-        clock.advance(settings.rotation_bucket)
+        clock.advance(300)
     assert sorted(firsts) == sorted(
         ["Brautmoden Carstens", "Küstenküche Boie", "Festscheune Wulfshof", "Fotografie Brandt"]
     )
@@ -232,7 +236,7 @@ async def test_frame_page_renders_the_block_with_escaped_member_text(
         response = await client.get(f"/w/{token}.html")
         if "alert" in response.text:
             break
-        clock.advance(app.state.runtime.settings.rotation_bucket)
+        clock.advance(300)
     assert response.status_code == 200
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
     assert "<script>" not in response.text

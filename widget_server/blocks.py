@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .categories import category_label
 from .i18n import translate
 from .models import LANGUAGES, LAYOUTS, SCHEMES, Member, Placement
-from .rotation import select
+from .rotation import Plan, Rules, Slot, draw, plan
 from .signing import Signer
 from .snapshot import Snapshot
 
-REL = "sponsored nofollow noopener"
 BLOCK_FORMAT = 1
+MINUTE = 60
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class Display:
     lang: str
     layout: str
     scheme: str
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Where a block stands in its rotation: the bucket, and how long it stays valid."""
+
+    bucket: int
+    cacheable: bool  # False when the rules rotate on every request
+    seconds_left: int
 
 
 def resolve_display(
@@ -46,6 +56,13 @@ def resolve_display(
     )
 
 
+def rotation_at(rules: Rules, now: float, nonce: int) -> Rotation:
+    if rules.granularity == "request":
+        return Rotation(nonce, cacheable=False, seconds_left=0)
+    size = rules.bucket_seconds
+    return Rotation(int(now // size), cacheable=True, seconds_left=max(1, int(size - now % size)))
+
+
 def logo_path(member: Member) -> str | None:
     if member.logo is None:
         return None
@@ -57,28 +74,34 @@ def directory_path(theme_slug: str, lang: str) -> str:
     return f"/t/{theme_slug}" + ("?lang=en" if lang == "en" else "")
 
 
-def partners_for(snapshot: Snapshot, placement: Placement, *, bucket: int, key: bytes) -> list[int]:
-    """The partner ids this placement shows in ``bucket`` (memoised per snapshot)."""
-    cache_key = (
-        "select",
-        placement.member_id,
-        placement.theme_id,
-        bucket,
-        placement.options.max_partners,
-    )
-    hit = snapshot.cached(cache_key)
-    if hit is not None:
-        return list(hit)
-    chosen = select(
-        snapshot.candidates.get(placement.theme_id, ()),
-        host_id=placement.member_id,
-        theme_id=placement.theme_id,
-        bucket=bucket,
-        limit=placement.options.max_partners,
-        key=key,
-    )
-    snapshot.remember(cache_key, tuple(chosen))
-    return chosen
+def with_utm(url: str, utm: dict[str, str], *, theme: str, host: str) -> str:
+    """The partner's URL with the rules' UTM parameters (``{theme}``, ``{host}`` filled in)."""
+    if not utm:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in utm]
+    query += [(k, v.replace("{theme}", theme).replace("{host}", host)) for k, v in utm.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def host_plan(snapshot: Snapshot, placement: Placement, now: float, key: bytes) -> Plan:
+    """The placement's plan (filters, pins, weights), memoised per snapshot and minute."""
+    limit = placement.options.max_partners
+    cache_key = ("plan", placement.theme_id, placement.member_id, limit, int(now // MINUTE))
+    found: Plan | None = snapshot.cached(cache_key)
+    if found is None:
+        pool = snapshot.pools[placement.theme_id]
+        found = snapshot.remember(cache_key, plan(pool, placement.member_id, now, key, limit=limit))
+    return found
+
+
+def select_slots(
+    snapshot: Snapshot, placement: Placement, now: float, key: bytes, nonce: int
+) -> tuple[tuple[Slot, ...], Rules, Rotation]:
+    """The partners a placement shows right now, the rules in force and the rotation."""
+    p = host_plan(snapshot, placement, now, key)
+    rotation = rotation_at(p.rules, now, nonce)
+    return draw(p, rotation.bucket, key), p.rules, rotation
 
 
 def build_block(
@@ -86,8 +109,9 @@ def build_block(
     placement: Placement,
     display: Display,
     *,
-    bucket: int,
-    key: bytes,
+    slots: tuple[Slot, ...],
+    rules: Rules,
+    rotation: Rotation,
     signer: Signer,
     base_url: str,
 ) -> dict[str, Any]:
@@ -96,20 +120,23 @@ def build_block(
     lang = display.lang
     theme_name = theme.name(lang)
     partners = []
-    for member_id in partners_for(snapshot, placement, bucket=bucket, key=key):
-        member = snapshot.members[member_id]
+    for slot in slots:
+        member = snapshot.members[slot.member_id]
         logo = logo_path(member)
+        token = signer.click_token(placement.id, member.id, rotation.bucket)
         partners.append(
             {
                 "name": member.name,
                 "description": member.description,
                 "category": category_label(member.category, lang),
                 "town": member.town,
-                "url": f"{base_url}/c/{signer.click_token(placement.id, member_id, bucket)}",
+                "url": f"{base_url}/c/{token}",
                 "logo": f"{base_url}{logo}" if logo else None,
-                "rel": REL,
+                "rel": rules.links.rel,
             }
         )
+    fallback = not partners
+    hide = fallback and rules.fallback == "hide"
     return {
         "v": BLOCK_FORMAT,
         "lang": lang,
@@ -117,8 +144,12 @@ def build_block(
         "scheme": display.scheme,
         "heading": translate(lang, f"heading.{theme.kind}", theme=theme_name),
         "label": translate(lang, "label", theme=theme_name),
+        "badge": rules.links.label or None,
         "partners": partners,
-        "more": {
+        "fallback": fallback and not hide,
+        "more": None
+        if hide
+        else {
             "text": translate(lang, "more"),
             "url": base_url + directory_path(theme.slug, lang),
         },

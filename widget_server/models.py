@@ -72,6 +72,7 @@ class Membership:
     member_id: int
     theme_id: int
     status: MembershipStatus = "active"
+    joined: str = field(default="", compare=False)  # ISO time it joined the theme
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,4 @@ class CounterRow:
     partner_id: int
     kind: CounterKind
     count: int
+    exposure: float = 0.0  # viewed only: sum of 1/log2(1 + position) over counted views

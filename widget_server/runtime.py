@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import secrets
 import time
 from collections.abc import Callable
@@ -21,7 +22,6 @@ from starlette.templating import Jinja2Templates
 
 from .errors import StorageError
 from .loader import LoaderAsset, build_loader
-from .rotation import bucket_of
 from .settings import Settings
 from .signing import Signer
 from .snapshot import SnapshotHolder
@@ -83,6 +83,7 @@ class Runtime:
     snapshots: SnapshotHolder | None = None
     demo: bool = False  # the database was made by `widget-server demo`: /demo/ is served
     _poller: asyncio.Task[None] | None = None
+    _requests: itertools.count[int] = field(default_factory=itertools.count)
 
     async def start(self) -> None:
         await self.storage.open()
@@ -91,8 +92,13 @@ class Runtime:
         self.signer = Signer(keys, clock=self.clock)
         self.key = rotation_key(keys)
         self.demo = await self.storage.get_meta(DEMO_META) == "1"
-        self.snapshots = SnapshotHolder(self.storage, self.settings.snapshot_interval)
-        await self.snapshots.refresh()
+        self.snapshots = SnapshotHolder(
+            self.storage,
+            self.settings.snapshot_interval,
+            self.settings.ledger_interval,
+            self.clock,
+        )
+        await self.snapshots.start()
         self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
 
     async def stop(self) -> None:
@@ -110,12 +116,9 @@ class Runtime:
             return self.settings.public_url
         return f"{request.url.scheme}://{request.url.netloc}"
 
-    def bucket(self) -> int:
-        return bucket_of(self.clock(), self.settings.rotation_bucket)
-
-    def seconds_left_in_bucket(self) -> int:
-        size = self.settings.rotation_bucket
-        return max(1, int(size - self.clock() % size))
+    def request_nonce(self) -> int:
+        """A unique number per request, for rules that rotate on every request."""
+        return (int(self.clock()) << 20) | (next(self._requests) & 0xFFFFF)
 
 
 def runtime_of(request: Request) -> Runtime:

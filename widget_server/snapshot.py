@@ -1,29 +1,118 @@
 """The in-memory snapshot that the widget hot path reads instead of the database.
 
-A :class:`Snapshot` is an immutable, indexed copy of the network.  The
-:class:`SnapshotHolder` replaces it when the storage's data version changes:
-at once after a write made through this process (``refresh()``), and every
-``interval`` seconds for writes made by other processes (the CLI, other
-workers).
+A :class:`Snapshot` is an immutable, indexed copy of the network, with each
+theme compiled into a :class:`~widget_server.rotation.ThemePool` (its parsed
+rules, its members as selection sees them, and their fair-exchange balances).
+The :class:`SnapshotHolder` replaces it
+
+* when the storage's data version changes: at once after a write made
+  through this process (``refresh()``), and every ``interval`` seconds for
+  writes made by other processes (the CLI, other workers);
+* every ``ledger_interval`` seconds, with the fairness ledger recomputed from
+  the daily aggregates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from .errors import ValidationError
+from .ledger import compute_ledger, window_start
 from .models import Member, Placement, RuleSet, Theme
-from .rotation import Candidate
+from .rotation import DEFAULT_RULES, MemberInfo, Rules, ThemePool, parse_rules
+from .rotation.fairness import balances
 from .storage import NetworkData, Storage
 
 log = logging.getLogger(__name__)
 
 # Entries kept in a snapshot's render cache before it is emptied; each entry
-# is one rendered block (a few hundred bytes).
+# is one plan or one rendered block (a few hundred bytes to a few kB).
 CACHE_LIMIT = 20_000
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class LedgerInput:
+    """What the ledger is computed from: daily ``viewed`` rows and last-served days."""
+
+    rows: tuple[Any, ...] = ()
+    last_served: Mapping[tuple[int, int], date] = field(default_factory=dict)
+
+
+def _timestamp(iso: str) -> float:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _end_of_day(day: date) -> float:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC).timestamp()
+
+
+def theme_rules(rule_set: RuleSet | None) -> Rules:
+    """The parsed rules of a theme; a stored set that no longer parses falls back to defaults."""
+    if rule_set is None:
+        return DEFAULT_RULES
+    try:
+        return parse_rules(rule_set.rules)
+    except ValidationError as exc:
+        log.error(
+            "stored rules do not parse; using defaults",
+            extra={"theme_id": rule_set.theme_id, "version": rule_set.version, "error": str(exc)},
+        )
+        return DEFAULT_RULES
+
+
+def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int, ThemePool]:
+    members = {m.id: m for m in data.members}
+    rule_sets = {r.theme_id: r for r in data.rule_sets}
+    rules = {t.id: theme_rules(rule_sets.get(t.id)) for t in data.themes}
+    today = datetime.fromtimestamp(now, UTC).date()
+    computed = compute_ledger(
+        ledger.rows, today, {t: r.fairness.half_life_days for t, r in rules.items()}
+    )
+    infos: dict[int, dict[int, MemberInfo]] = {t.id: {} for t in data.themes}
+    for ms in data.memberships:
+        member = members.get(ms.member_id)
+        if member is None or member.status == "removed" or ms.status == "left":
+            continue
+        seen = ledger.last_served.get((ms.theme_id, member.id))
+        infos.setdefault(ms.theme_id, {})[member.id] = MemberInfo(
+            id=member.id,
+            slug=member.slug,
+            category=member.category,
+            town=member.town,
+            postal_code=member.postal_code,
+            eligible=member.status == "active" and ms.status == "active",
+            joined=_timestamp(ms.joined),
+            last_seen=_end_of_day(seen) if seen else None,
+        )
+    pools = {}
+    for theme in data.themes:
+        theme_rule = rules[theme.id]
+        fairness = theme_rule.fairness
+        theme_members = infos.get(theme.id, {})
+        active = [m.id for m in theme_members.values() if m.eligible]
+        grace = fairness.newcomer_grace_days * DAY
+        newcomers = frozenset(m for m in active if now - theme_members[m].joined < grace)
+        pools[theme.id] = ThemePool(
+            theme_id=theme.id,
+            rules=theme_rule,
+            members=theme_members,
+            ids_by_slug={m.slug: m.id for m in theme_members.values()},
+            balances=balances(computed.get(theme.id, {}), active, fairness, newcomers),
+        )
+    return pools
 
 
 @dataclass(frozen=True)
@@ -33,28 +122,29 @@ class Snapshot:
     themes_by_slug: Mapping[str, Theme]
     members: Mapping[int, Member]
     placements: Mapping[int, Placement]
-    candidates: Mapping[int, tuple[Candidate, ...]]  # theme id -> eligible members
+    pools: Mapping[int, ThemePool]  # theme id -> compiled rules, members, balances
     active_members: Mapping[int, tuple[Member, ...]]  # theme id -> for the directory page
     rule_sets: Mapping[int, RuleSet]
-    # Rendered blocks of this version, keyed by whatever the renderer needs.
-    # Emptied wholesale when full; a new snapshot starts with an empty one.
+    # Plans and rendered blocks of this snapshot, keyed by whatever the renderer
+    # needs; emptied wholesale when full, and a new snapshot starts empty.
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def empty(cls) -> Snapshot:
-        return cls.from_network(NetworkData(0, (), (), (), (), ()))
+        return cls.build(NetworkData(0, (), (), (), (), ()), LedgerInput(), time.time())
 
     @classmethod
-    def from_network(cls, data: NetworkData) -> Snapshot:
+    def build(cls, data: NetworkData, ledger: LedgerInput, now: float) -> Snapshot:
         members = {m.id: m for m in data.members}
-        active_ids: dict[int, list[int]] = {t.id: [] for t in data.themes}
-        for ms in data.memberships:
-            member = members.get(ms.member_id)
-            if ms.status == "active" and member is not None and member.status == "active":
-                active_ids.setdefault(ms.theme_id, []).append(ms.member_id)
+        pools = build_pools(data, ledger, now)
         active = {
-            theme_id: tuple(sorted((members[i] for i in ids), key=lambda m: m.name.casefold()))
-            for theme_id, ids in active_ids.items()
+            theme_id: tuple(
+                sorted(
+                    (members[i] for i, info in pool.members.items() if info.eligible),
+                    key=lambda m: m.name.casefold(),
+                )
+            )
+            for theme_id, pool in pools.items()
         }
         return cls(
             version=data.version,
@@ -62,10 +152,7 @@ class Snapshot:
             themes_by_slug={t.slug: t for t in data.themes},
             members=members,
             placements={p.id: p for p in data.placements},
-            candidates={
-                theme_id: tuple(Candidate(m.id, m.category) for m in sorted(ms, key=lambda m: m.id))
-                for theme_id, ms in active.items()
-            },
+            pools=pools,
             active_members=active,
             rule_sets={r.theme_id: r for r in data.rule_sets},
         )
@@ -80,13 +167,31 @@ class Snapshot:
         return value
 
 
+async def load_ledger(storage: Storage, now: float, data: NetworkData) -> LedgerInput:
+    today = datetime.fromtimestamp(now, UTC).date()
+    longest = max((theme_rules(r).fairness.half_life_days for r in data.rule_sets), default=14.0)
+    rows = await storage.exposure_since(window_start(today, max(longest, 14.0)))
+    return LedgerInput(tuple(rows), await storage.last_served())
+
+
 class SnapshotHolder:
     """Holds the current snapshot and keeps it in step with the storage."""
 
-    def __init__(self, storage: Storage, interval: float) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        interval: float,
+        ledger_interval: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._storage = storage
         self._interval = interval
+        self._ledger_interval = ledger_interval
+        self._clock = clock
         self._lock = asyncio.Lock()
+        self._data = NetworkData(0, (), (), (), (), ())
+        self._ledger = LedgerInput()
+        self._ledger_loaded = 0.0
         self.current = Snapshot.empty()
 
     async def refresh(self) -> bool:
@@ -95,17 +200,34 @@ class SnapshotHolder:
             version = await self._storage.data_version()
             if version == self.current.version:
                 return False
-            data = await self._storage.load_network()
-            self.current = Snapshot.from_network(data)
-            log.info("snapshot loaded", extra={"version": data.version})
+            self._data = await self._storage.load_network()
+            self._install()
+            log.info("snapshot loaded", extra={"version": self._data.version})
             return True
 
+    async def refresh_ledger(self) -> None:
+        """Recompute fairness balances from the daily aggregates."""
+        async with self._lock:
+            now = self._clock()
+            self._ledger = await load_ledger(self._storage, now, self._data)
+            self._ledger_loaded = time.monotonic()
+            self._install()
+
+    def _install(self) -> None:
+        self.current = Snapshot.build(self._data, self._ledger, self._clock())
+
+    async def start(self) -> None:
+        await self.refresh()
+        await self.refresh_ledger()
+
     async def run(self) -> None:
-        """Poll for changes by other processes until cancelled."""
+        """Poll for changes by other processes, and recompute the ledger, until cancelled."""
         while True:
             await asyncio.sleep(self._interval)
             try:
                 await self.refresh()
+                if time.monotonic() - self._ledger_loaded >= self._ledger_interval:
+                    await self.refresh_ledger()
             except Exception:
                 # Keep serving the last good snapshot; the next poll tries again.
                 log.exception("snapshot refresh failed")

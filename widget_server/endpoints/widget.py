@@ -11,7 +11,16 @@ import json
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..blocks import Display, build_block, directory_path, resolve_display
+from ..blocks import (
+    Display,
+    Rotation,
+    build_block,
+    directory_path,
+    resolve_display,
+    rotation_at,
+    select_slots,
+    with_utm,
+)
 from ..errors import BadTokenError, NotFoundError
 from ..i18n import translate
 from ..models import Placement
@@ -50,22 +59,28 @@ def _unknown_embed(token: str) -> Response:
 
 def _block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
-) -> dict[str, object]:
+) -> tuple[dict[str, object], Rotation]:
     assert runtime.signer is not None
-    return build_block(
+    slots, rules, rotation = select_slots(
+        snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
+    )
+    block = build_block(
         snapshot,
         placement,
         display,
-        bucket=runtime.bucket(),
-        key=runtime.key,
+        slots=slots,
+        rules=rules,
+        rotation=rotation,
         signer=runtime.signer,
         base_url=runtime.base_url(request),
     )
+    return block, rotation
 
 
-def _cache_headers(runtime: Runtime) -> dict[str, str]:
-    max_age = min(BLOCK_MAX_AGE, runtime.seconds_left_in_bucket())
-    return {"Cache-Control": f"public, max-age={max_age}"}
+def _cache_headers(rotation: Rotation) -> dict[str, str]:
+    if not rotation.cacheable:
+        return {"Cache-Control": "no-store"}
+    return {"Cache-Control": f"public, max-age={min(BLOCK_MAX_AGE, rotation.seconds_left)}"}
 
 
 async def embed_js(request: Request) -> Response:
@@ -92,17 +107,20 @@ async def block_json(request: Request) -> Response:
         return _unknown_embed(token)
     q = request.query_params
     display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
-    base_url = runtime.base_url(request)
-    key = ("json", placement.id, runtime.bucket(), display, base_url)
-    body = snapshot.cached(key)
+    now = runtime.clock()
+    rules = snapshot.pools[placement.theme_id].rules.at(now)
+    rotation = rotation_at(rules, now, 0)
+    key = ("json", placement.id, rotation.bucket, display, runtime.base_url(request))
+    body = snapshot.cached(key) if rotation.cacheable else None
     if body is None:
-        block = _block(request, runtime, snapshot, placement, display)
-        encoded = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
-        body = snapshot.remember(key, encoded)
+        block, rotation = _block(request, runtime, snapshot, placement, display)
+        body = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
+        if rotation.cacheable:
+            snapshot.remember(key, body)
     return Response(
         body,
         media_type="application/json",
-        headers={**CORS, **NOSNIFF, **_cache_headers(runtime)},
+        headers={**CORS, **NOSNIFF, **_cache_headers(rotation)},
     )
 
 
@@ -124,7 +142,7 @@ async def block_html(request: Request) -> Response:
         return _unknown_embed(token)
     q = request.query_params
     display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
-    block = _block(request, runtime, snapshot, placement, display)
+    block, rotation = _block(request, runtime, snapshot, placement, display)
     theme = snapshot.themes[placement.theme_id]
     base_url = runtime.base_url(request)
     return runtime.templates.TemplateResponse(
@@ -138,7 +156,7 @@ async def block_html(request: Request) -> Response:
         },
         headers={
             **NOSNIFF,
-            **_cache_headers(runtime),
+            **_cache_headers(rotation),
             "Content-Security-Policy": frame_csp(base_url),
             "Referrer-Policy": "strict-origin-when-cross-origin",
         },
@@ -164,10 +182,14 @@ async def click(request: Request) -> Response:
         except NotFoundError:
             partner = None
     base_url = runtime.base_url(request)
+    placement = snapshot.placements.get(claim.placement_id)
+    theme = snapshot.themes.get(placement.theme_id) if placement else None
     if partner is not None and partner.status != "removed":
         target = partner.website
+        host = snapshot.members.get(placement.member_id) if placement else None
+        if theme is not None and host is not None:
+            utm = dict(snapshot.pools[theme.id].rules.links.utm)
+            target = with_utm(target, utm, theme=theme.slug, host=host.slug)
     else:
-        placement = snapshot.placements.get(claim.placement_id)
-        theme = snapshot.themes.get(placement.theme_id) if placement else None
         target = base_url + (directory_path(theme.slug, "de") if theme else "/")
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})

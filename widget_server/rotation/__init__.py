@@ -1,25 +1,44 @@
 """Pure partner selection: values in, values out; no I/O, no request, no clock.
 
-``select`` takes the eligible members of one theme and returns the partners a
-host shows in one rotation bucket.  All randomness comes from a keyed hash
-(``keyed.py``), so a selection is the same on every server process and can be
-replayed.
+    rules.py      the coordinator's rules: model, parsing, validation
+    schedule.py   windows of dates, weekdays and hours in a time zone
+    pipeline.py   plan (filters, pins, weights) and draw (one block), explain
+    sampling.py   exact weighted sampling without replacement
+    strategies.py round-robin cycles
+    fairness.py   exposure, the fair-exchange ledger and multipliers
+    keyed.py      the keyed hash all "randomness" comes from
+
+All randomness comes from a keyed hash, so a selection is the same on every
+server process and can be replayed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .keyed import keyed_hash, keyed_unit
-from .strategies import STRATEGIES, round_robin
+from .pipeline import MemberInfo, Plan, Slot, ThemePool, draw, explain, plan
+from .rules import DEFAULT_RULES, STRATEGY_NAMES, Rules, parse_rules, referenced_members
+from .strategies import round_robin
 
 __all__ = [
-    "STRATEGIES",
+    "DEFAULT_RULES",
+    "STRATEGY_NAMES",
     "Candidate",
+    "MemberInfo",
+    "Plan",
+    "Rules",
+    "Slot",
+    "ThemePool",
     "bucket_of",
+    "draw",
+    "explain",
     "keyed_hash",
     "keyed_unit",
+    "parse_rules",
+    "plan",
+    "referenced_members",
     "round_robin",
     "select",
 ]
@@ -27,7 +46,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Candidate:
-    """A member as selection sees it."""
+    """A member as the simple ``select`` sees it."""
 
     member_id: int
     category: str = ""
@@ -48,14 +67,21 @@ def select(
     key: bytes,
     strategy: str = "round-robin",
 ) -> list[int]:
-    """The member ids ``host_id`` shows in ``theme_id`` during ``bucket``, in order.
+    """The member ids ``host_id`` shows during ``bucket`` under default rules of ``strategy``.
 
-    ``candidates`` are the theme's eligible members (active, with an active
-    membership); the host never shows itself, and no partner appears twice.
+    A convenience over ``plan`` and ``draw`` for callers without a rule set; the
+    host never shows itself, and no partner appears twice.
     """
-    try:
-        pick = STRATEGIES[strategy]
-    except KeyError:
-        raise ValueError(f"unknown strategy {strategy!r}") from None
-    pool: Sequence[int] = sorted({c.member_id for c in candidates if c.member_id != host_id})
-    return pick(pool, key=key, host_id=host_id, theme_id=theme_id, bucket=bucket, limit=limit)
+    if strategy not in STRATEGY_NAMES:
+        raise ValueError(f"unknown strategy {strategy!r}")
+    members = {
+        c.member_id: MemberInfo(c.member_id, f"m{c.member_id}", c.category) for c in candidates
+    }
+    pool = ThemePool(
+        theme_id=theme_id,
+        rules=Rules(strategy=strategy, max_partners=max(limit, 0), min_partners=0),
+        members=members,
+        ids_by_slug={m.slug: m.id for m in members.values()},
+    )
+    chosen = plan(pool, host_id, 0.0, key, limit=limit)
+    return [s.member_id for s in draw(chosen, bucket, key)]

@@ -1,4 +1,4 @@
-"""Selection strategies: order a pool of eligible partners for one host and bucket."""
+"""Orders for the strategies that do not sample: round-robin and fixed."""
 
 from __future__ import annotations
 
@@ -7,22 +7,33 @@ from collections.abc import Sequence
 from .keyed import keyed_hash
 
 
-def round_robin(
-    pool: Sequence[int], *, key: bytes, host_id: int, theme_id: int, bucket: int, limit: int
-) -> list[int]:
-    """``limit`` partners from ``pool`` for one bucket, rotating through a fixed cycle.
+def round_robin_order(
+    pool: Sequence[int], *, key: bytes, host_id: int, theme_id: int
+) -> tuple[tuple[int, ...], int]:
+    """The cycle a host rotates through (a keyed order per host and theme) and its offset."""
+    order = tuple(
+        sorted(pool, key=lambda m: (keyed_hash(key, "rr-order", theme_id, host_id, m), m))
+    )
+    offset = keyed_hash(key, "rr-offset", theme_id, host_id) % len(order) if order else 0
+    return order, offset
 
-    The pool is put into a per-(host, theme) order by the keyed hash, and each
-    bucket starts one place further along that order.  Over ``len(pool)``
-    consecutive buckets every partner holds every position exactly once.
+
+def rotate(order: Sequence[int], offset: int, bucket: int, limit: int) -> list[int]:
+    """``limit`` members of the cycle, starting one place further each bucket.
+
+    Over ``len(order)`` consecutive buckets every member holds every position
+    exactly once.
     """
-    n = len(pool)
+    n = len(order)
     if n == 0 or limit <= 0:
         return []
-    order = sorted(pool, key=lambda m: (keyed_hash(key, "rr-order", theme_id, host_id, m), m))
-    offset = keyed_hash(key, "rr-offset", theme_id, host_id) % n
     start = (offset + bucket) % n
     return [order[(start + i) % n] for i in range(min(limit, n))]
 
 
-STRATEGIES = {"round-robin": round_robin}
+def round_robin(
+    pool: Sequence[int], *, key: bytes, host_id: int, theme_id: int, bucket: int, limit: int
+) -> list[int]:
+    """``limit`` partners from ``pool`` for one bucket of the host's round-robin cycle."""
+    order, offset = round_robin_order(pool, key=key, host_id=host_id, theme_id=theme_id)
+    return rotate(order, offset, bucket, limit)

@@ -61,12 +61,14 @@
     // falls back to cards and to the automatic colour scheme.
     const layout = str(d.layout), heading = str(d.heading);
     const items = d.partners.map((p) => p && item(p, layout == "compact")).filter(Boolean);
-    if (!items.length) return null;
+    // No partners: render only when the rules ask for the directory fallback.
+    if (!items.length && !d.fallback) return null;
+    const badge = str(d.badge);
     const nav = el(
       "nav",
       { className: `pk pk-${layout} pk-scheme-${str(d.scheme)}`, lang: str(d.lang) || "de" },
-      el("h2", { className: "pk-heading", textContent: heading }),
-      el("ul", { className: "pk-list" }, ...items),
+      el("h2", { className: "pk-heading", textContent: heading }, badge ? span("pk-badge", badge) : ""),
+      items.length ? el("ul", { className: "pk-list" }, ...items) : "",
     );
     nav.setAttribute("aria-label", str(d.label) || heading);
     const more = web(d.more?.url), text = str(d.more?.text);

@@ -405,14 +405,14 @@ class SQLiteStorage:
                 " ON CONFLICT (member_id, theme_id) DO UPDATE SET status = excluded.status",
                 (member_id, theme_id, status, _now()),
             )
-        return Membership(member_id, theme_id, status)
+        return Membership(member_id, theme_id, status, _now())
 
     async def list_memberships(
         self, *, member_id: int | None = None, theme_id: int | None = None
     ) -> list[Membership]:
         clause, params = _where(("member_id = ?", member_id), ("theme_id = ?", theme_id))
         rows = await self._fetchall(
-            f"SELECT member_id, theme_id, status FROM memberships{clause}"
+            f"SELECT member_id, theme_id, status, created_at FROM memberships{clause}"
             " ORDER BY theme_id, member_id",
             params,
         )
@@ -490,11 +490,22 @@ class SQLiteStorage:
             return
         async with self._write(bump=False) as conn:
             await conn.executemany(
-                "INSERT INTO daily_counters (day, theme_id, host_id, partner_id, kind, count)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, theme_id, host_id, partner_id, kind)"
-                " DO UPDATE SET count = count + excluded.count",
+                "INSERT INTO daily_counters"
+                " (day, theme_id, host_id, partner_id, kind, count, exposure)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (day, theme_id, host_id, partner_id, kind)"
+                " DO UPDATE SET count = count + excluded.count,"
+                " exposure = exposure + excluded.exposure",
                 [
-                    (r.day.isoformat(), r.theme_id, r.host_id, r.partner_id, r.kind, r.count)
+                    (
+                        r.day.isoformat(),
+                        r.theme_id,
+                        r.host_id,
+                        r.partner_id,
+                        r.kind,
+                        r.count,
+                        r.exposure,
+                    )
                     for r in rows
                 ],
             )
@@ -506,11 +517,32 @@ class SQLiteStorage:
             ("day >= ?", since.isoformat() if since else None), ("theme_id = ?", theme_id)
         )
         rows = await self._fetchall(
-            "SELECT day, theme_id, host_id, partner_id, kind, count FROM daily_counters"
+            "SELECT day, theme_id, host_id, partner_id, kind, count, exposure FROM daily_counters"
             f"{clause} ORDER BY day, theme_id, host_id, partner_id, kind",
             params,
         )
-        return [CounterRow(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return [
+            CounterRow(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows
+        ]
+
+    async def exposure_since(self, since: date) -> list[CounterRow]:
+        """The ``viewed`` rows from ``since`` on: what the fairness ledger is made of."""
+        rows = await self._fetchall(
+            "SELECT day, theme_id, host_id, partner_id, kind, count, exposure FROM daily_counters"
+            " WHERE kind = 'viewed' AND day >= ? ORDER BY day",
+            (since.isoformat(),),
+        )
+        return [
+            CounterRow(date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows
+        ]
+
+    async def last_served(self) -> dict[tuple[int, int], date]:
+        """(theme id, host id) -> the last day a block of that host was served."""
+        rows = await self._fetchall(
+            "SELECT theme_id, host_id, MAX(day) FROM daily_counters WHERE kind = 'served'"
+            " GROUP BY theme_id, host_id"
+        )
+        return {(r[0], r[1]): date.fromisoformat(r[2]) for r in rows}
 
     # -- accounts ---------------------------------------------------------------------------
 
@@ -552,7 +584,9 @@ class SQLiteStorage:
                 version_rows = await rows("SELECT value FROM meta WHERE key = 'data_version'")
                 themes = await rows(f"SELECT {_THEME_COLUMNS} FROM themes ORDER BY id")
                 members = await rows(f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM} ORDER BY m.id")
-                memberships = await rows("SELECT member_id, theme_id, status FROM memberships")
+                memberships = await rows(
+                    "SELECT member_id, theme_id, status, created_at FROM memberships"
+                )
                 placements = await rows(f"SELECT {_PLACEMENT_COLUMNS} FROM placements")
                 rule_sets = await rows(
                     "SELECT r.theme_id, r.version, r.rules, r.author, r.created_at"

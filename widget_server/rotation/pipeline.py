@@ -1,0 +1,339 @@
+"""The selection pipeline: candidates, filters, pins, strategy, order, fallback.
+
+Split in two so the hot path stays cheap:
+
+* ``plan(pool, host, now, key)`` does everything that depends only on the host
+  and the time of day: filters, pins, weights, inclusion probabilities.  It is
+  memoised by the caller (per snapshot, host and minute).
+* ``draw(plan, bucket, key)`` picks the partners for one rotation bucket (or
+  one request): one keyed hash and a walk over the plan.
+
+Both are pure.  ``explain`` replays a selection and reports every candidate
+with the checks it passed or failed, its weight, multiplier and probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .fairness import Balance
+from .keyed import keyed_hash, keyed_unit
+from .rules import Rules
+from .sampling import inclusion_probabilities, systematic_sample
+from .strategies import rotate, round_robin_order
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """A member of the theme as selection sees it."""
+
+    id: int
+    slug: str
+    category: str = ""
+    town: str = ""
+    postal_code: str = ""
+    eligible: bool = True  # active member with an active membership
+    joined: float = 0.0  # when it joined the theme (Unix time)
+    last_seen: float | None = None  # when its widget was last served (Unix time)
+
+
+@dataclass(frozen=True)
+class ThemePool:
+    theme_id: int
+    rules: Rules
+    members: Mapping[int, MemberInfo]
+    ids_by_slug: Mapping[str, int]
+    balances: Mapping[int, Balance] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Slot:
+    member_id: int
+    position: int  # 1-based
+    pinned: bool = False
+    counts: bool = True  # does its exposure count in the fairness ledger?
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Members drawn from together; tiers are filled in order (region: same town first).
+
+    ``order`` is what the strategy walks: the coordinator's order (fixed), the
+    host's cycle (round-robin) or a daily keyed permutation (weighted).
+    """
+
+    order: tuple[int, ...]
+    offset: int = 0  # round-robin: where the cycle starts
+    probabilities: Mapping[int, float] = field(default_factory=dict)  # weighted only
+
+
+@dataclass(frozen=True)
+class Plan:
+    theme_id: int
+    host_id: int
+    rules: Rules  # the rules in force (a period's, if one is active)
+    limit: int
+    pinned: tuple[Slot, ...]
+    free_positions: tuple[int, ...]
+    tiers: tuple[Tier, ...]
+    weights: Mapping[int, float]  # base weight x region boost x fairness multiplier
+    checks: Mapping[int, tuple[Check, ...]]  # filled only when explaining
+    day: int  # the permutation of the systematic sample changes daily
+
+
+def _same_region(rules: Rules, a: MemberInfo, b: MemberInfo) -> bool:
+    if rules.region.by == "postal":
+        digits = rules.region.postal_digits
+        return bool(a.postal_code) and a.postal_code[:digits] == b.postal_code[:digits]
+    return bool(a.town) and a.town.casefold() == b.town.casefold()
+
+
+def _checks(
+    rules: Rules, host: MemberInfo, c: MemberInfo, now: float, *, all_checks: bool
+) -> tuple[bool, tuple[Check, ...]]:
+    """Run the hard filters; stop at the first failure unless explaining."""
+    out: list[Check] = []
+
+    def check(name: str, passed: bool, detail: str) -> bool:
+        out.append(Check(name, passed, detail))
+        return passed or all_checks
+
+    if not check("status", c.eligible, "active" if c.eligible else "paused, pending or left"):
+        return False, tuple(out)
+    paired = frozenset((host.slug, c.slug)) in rules.exclude_pairs
+    if not check("pair-exclusion", not paired, "never shown together" if paired else ""):
+        return False, tuple(out)
+    blocked = c.slug in rules.blocklists.get(host.slug, frozenset())
+    if not check("blocklist", not blocked, "on the host's blocklist" if blocked else ""):
+        return False, tuple(out)
+    same = rules.exclude_same_category and bool(c.category) and c.category == host.category
+    if not check("same-category", not same, f"same category {c.category}" if same else ""):
+        return False, tuple(out)
+    windows = [a.schedule for a in rules.availability if a.member == c.slug]
+    available = not windows or any(s.active(now) for s in windows)
+    if not check("schedule", available, "" if available else "outside its schedule"):
+        return False, tuple(out)
+    if rules.inactive_after_days is not None and c.slug not in rules.activity_exempt:
+        seen = max(c.last_seen or 0.0, c.joined)
+        active = now - seen <= rules.inactive_after_days * DAY
+        detail = "" if active else f"widget not seen for {rules.inactive_after_days}+ days"
+        if not check("activity", active, detail):
+            return False, tuple(out)
+    if rules.region.mode == "only":
+        near = _same_region(rules, host, c)
+        if not check("region", near, "" if near else "outside the host's region"):
+            return False, tuple(out)
+    passed = all(ch.passed for ch in out)
+    return passed, tuple(out)
+
+
+def _one_per_category(
+    ids: list[int],
+    pool: ThemePool,
+    weights: Mapping[int, float],
+    key: bytes,
+    seed: tuple[object, ...],
+) -> list[int]:
+    """One member per category, chosen with probability proportional to weight."""
+    best: dict[str, tuple[float, int]] = {}
+    for i in ids:
+        category = pool.members[i].category or f"#{i}"  # no category: a group of its own
+        w = weights.get(i, 0.0)
+        if w <= 0:
+            continue
+        # Efraimidis-Spirakis: the largest u^(1/w) wins with probability w / sum(w).
+        score = keyed_unit(key, "category", *seed, i) ** (1.0 / w)
+        if category not in best or score > best[category][0]:
+            best[category] = (score, i)
+    return sorted(i for _, i in best.values())
+
+
+def plan(
+    pool: ThemePool, host_id: int, now: float, key: bytes, *, limit: int, explain: bool = False
+) -> Plan:
+    rules = pool.rules.at(now)
+    limit = min(limit, rules.max_partners)
+    host = pool.members.get(host_id) or MemberInfo(host_id, f"#{host_id}")
+    checks: dict[int, tuple[Check, ...]] = {}
+    eligible: list[int] = []
+    for member in pool.members.values():
+        if member.id == host_id:
+            continue
+        passed, ran = _checks(rules, host, member, now, all_checks=explain)
+        if explain:
+            checks[member.id] = ran
+        if passed:
+            eligible.append(member.id)
+    eligible.sort()
+
+    pinned: list[Slot] = []
+    taken: set[int] = set()
+    for pin in rules.pins:
+        member_id = pool.ids_by_slug.get(pin.member)
+        if (
+            member_id is None
+            or member_id not in eligible
+            or member_id in taken
+            or pin.position > limit
+            or any(s.position == pin.position for s in pinned)
+            or (pin.hosts and host.slug not in pin.hosts)
+            or (pin.schedule is not None and not pin.schedule.active(now))
+        ):
+            continue
+        pinned.append(Slot(member_id, pin.position, pinned=True, counts=pin.counts_in_ledger))
+        taken.add(member_id)
+    rest = [i for i in eligible if i not in taken]
+    pinned_positions = {s.position for s in pinned}
+    free = tuple(n for n in range(1, limit + 1) if n not in pinned_positions)
+
+    weights = {}
+    for i in rest:
+        w = rules.weights.get(pool.members[i].slug, 1.0)
+        if rules.region.mode == "boost" and _same_region(rules, host, pool.members[i]):
+            w *= rules.region.boost
+        if rules.strategy == "fair-exchange" and i in pool.balances:
+            w *= pool.balances[i].multiplier
+        weights[i] = w
+
+    day = int(now // DAY)
+    seed = (pool.theme_id, host_id, day)
+    if rules.one_per_category:
+        rest = _one_per_category(rest, pool, weights, key, seed)
+    if rules.region.mode == "tiered":
+        near = [i for i in rest if _same_region(rules, host, pool.members[i])]
+        groups = [near, [i for i in rest if i not in near]]
+    else:
+        groups = [rest]
+
+    tiers = []
+    remaining = len(free)
+    for index, group in enumerate(groups):
+        take = min(remaining, len(group))
+        remaining -= take
+        if rules.strategy == "fixed":
+            rank = {slug: n for n, slug in enumerate(rules.order)}
+            slug_of = {i: pool.members[i].slug for i in group}
+            ordered = sorted(group, key=lambda i: (rank.get(slug_of[i], len(rank)), slug_of[i]))
+            tiers.append(Tier(tuple(ordered)))
+        elif rules.strategy == "round-robin":
+            order, offset = round_robin_order(
+                group, key=key, host_id=host_id, theme_id=pool.theme_id
+            )
+            tiers.append(Tier(order, offset))
+        else:
+            permuted = sorted(group, key=lambda i: keyed_hash(key, "perm", *seed, index, i))
+            probabilities = inclusion_probabilities(
+                {i: weights[i] for i in group}, take, cap=rules.max_share
+            )
+            tiers.append(Tier(tuple(permuted), probabilities=probabilities))
+    return Plan(
+        theme_id=pool.theme_id,
+        host_id=host_id,
+        rules=rules,
+        limit=limit,
+        pinned=tuple(sorted(pinned, key=lambda s: s.position)),
+        free_positions=free,
+        tiers=tuple(tiers),
+        weights=weights,
+        checks=checks,
+        day=day,
+    )
+
+
+def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: int) -> list[int]:
+    if need <= 0 or not tier.order:
+        return []
+    strategy = p.rules.strategy
+    if strategy == "fixed":
+        return list(tier.order[:need])
+    if strategy == "round-robin":
+        return rotate(tier.order, tier.offset, bucket, need)
+    u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
+    chosen = systematic_sample(tier.order, tier.probabilities, u)[:need]
+    if strategy == "fair-exchange":
+        # Those the network owes most get the best places; ties by the permutation.
+        rank = {m: n for n, m in enumerate(tier.order)}
+        chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), rank[i]))
+    return chosen
+
+
+def draw(p: Plan, bucket: int, key: bytes) -> tuple[Slot, ...]:
+    """The slots of one block; empty when fewer than the minimum were found."""
+    picks: list[int] = []
+    need = len(p.free_positions)
+    for index, tier in enumerate(p.tiers):
+        picks += _draw_tier(p, tier, need - len(picks), bucket, key, index)
+    slots = list(p.pinned) + [
+        Slot(member_id, position)
+        for member_id, position in zip(picks, p.free_positions, strict=False)
+    ]
+    slots.sort(key=lambda s: s.position)
+    # Close gaps left by positions nobody could fill, so positions stay 1..n.
+    slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(slots, start=1)]
+    if len(slots) < p.rules.min_partners:
+        return ()
+    return tuple(slots)
+
+
+@dataclass(frozen=True)
+class CandidateReport:
+    member_id: int
+    slug: str
+    checks: tuple[Check, ...]
+    eligible: bool
+    weight: float | None
+    multiplier: float | None
+    probability: float | None  # inclusion probability, for weighted strategies
+    position: int | None  # where it was shown in the replayed block
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    rules: Rules
+    bucket: int
+    slots: tuple[Slot, ...]
+    fallback: str | None
+    candidates: tuple[CandidateReport, ...]
+
+
+def explain(
+    pool: ThemePool, host_id: int, now: float, bucket: int, key: bytes, *, limit: int
+) -> Explanation:
+    """Replay one selection and say, for every candidate, why it was or was not shown."""
+    p = plan(pool, host_id, now, key, limit=limit, explain=True)
+    slots = draw(p, bucket, key)
+    shown = {s.member_id: s for s in slots}
+    probabilities: dict[int, float] = {}
+    for tier in p.tiers:
+        probabilities.update(tier.probabilities)
+    reports = []
+    for member_id, checks in sorted(p.checks.items(), key=lambda kv: pool.members[kv[0]].slug):
+        balance = pool.balances.get(member_id)
+        eligible = all(c.passed for c in checks)
+        slot = shown.get(member_id)
+        reports.append(
+            CandidateReport(
+                member_id=member_id,
+                slug=pool.members[member_id].slug,
+                checks=checks,
+                eligible=eligible,
+                weight=p.weights.get(member_id),
+                multiplier=balance.multiplier if balance else None,
+                probability=probabilities.get(member_id),
+                position=slot.position if slot else None,
+                pinned=bool(slot and slot.pinned),
+            )
+        )
+    fallback = p.rules.fallback if not slots else None
+    return Explanation(p.rules, bucket, slots, fallback, tuple(reports))

@@ -1,0 +1,60 @@
+"""Exact weighted sampling without replacement.
+
+``inclusion_probabilities`` finds target probabilities pi_i proportional to the
+weights, summing to k, none above the cap (water-filling: members whose share
+would exceed the cap are fixed at the cap and the rest is shared again).
+``systematic_sample`` then draws a set in which member i appears with
+probability exactly pi_i: lay the pi_i end to end on a line of length sum(pi),
+and take the members under the points u, u+1, u+2, ... for one uniform u.
+Since no pi_i exceeds 1, no member is hit twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+EPSILON = 1e-12
+
+
+def inclusion_probabilities(
+    weights: Mapping[int, float], k: float, cap: float = 1.0
+) -> dict[int, float]:
+    """pi_i = min(cap, c * w_i) with sum(pi) = min(k, cap * #positive weights)."""
+    cap = min(cap, 1.0)
+    positive = {i: w for i, w in weights.items() if w > 0}
+    result = {i: 0.0 for i in weights}
+    if not positive or k <= 0:
+        return result
+    open_ = dict(positive)
+    budget = float(k)
+    while open_:
+        total = sum(open_.values())
+        scale = budget / total
+        capped = {i for i, w in open_.items() if w * scale >= cap - EPSILON}
+        if not capped:
+            for i, w in open_.items():
+                result[i] = w * scale
+            break
+        for i in capped:
+            result[i] = cap
+            del open_[i]
+        budget -= cap * len(capped)
+        if budget <= EPSILON:
+            break
+    return result
+
+
+def systematic_sample(order: Sequence[int], pi: Mapping[int, float], u: float) -> list[int]:
+    """The members of ``order`` under the points u, u+1, ... (u in [0, 1)), in order."""
+    chosen = []
+    point = u
+    cumulative = 0.0
+    for i in order:
+        p = pi.get(i, 0.0)
+        if p <= 0:
+            continue
+        cumulative += p
+        if point < cumulative - EPSILON:
+            chosen.append(i)
+            point += 1.0
+    return chosen
