@@ -110,6 +110,13 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("2027-01-16", 1, 1, 2, "viewed", 4, 2.5),
         ),
     ],
+    4: [
+        (
+            "INSERT INTO api_keys (key_id, secret_hash, scope, name, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            ("pkr_0123abcd", "ff" * 32, "member:1", "CMS", NOW),
+        ),
+    ],
 }
 
 
@@ -147,10 +154,21 @@ async def check_v3(storage: SQLiteStorage) -> None:
     assert viewed == [CounterRow(date(2027, 1, 16), 1, 1, 2, "viewed", 4, 2.5)]
 
 
+async def check_v4(storage: SQLiteStorage) -> None:
+    key = await storage.get_api_key("pkr_0123abcd")
+    assert (key.secret_hash, key.scope, key.name, key.revoked_at) == (
+        "ff" * 32,
+        "member:1",
+        "CMS",
+        None,
+    )
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
     3: check_v3,
+    4: check_v4,
 }
 
 

@@ -12,7 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .endpoints import demo, public, widget
+from .endpoints import api, demo, public, widget
 from .logs import RequestLogMiddleware
 from .problems import EXCEPTION_HANDLERS
 from .runtime import STATIC_DIR, Runtime
@@ -31,6 +31,10 @@ routes = [
     Route("/t/{slug}", public.directory, name="directory"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
+    # REST API (Authorization: Bearer pkr_...)
+    Route("/api/v1/themes/{slug}/rules", api.get_rules, methods=["GET"], name="api_rules"),
+    Route("/api/v1/themes/{slug}/rules", api.put_rules, methods=["PUT"], name="api_rules_put"),
+    Route("/api/v1/themes/{slug}/explain", api.explain_block, name="api_explain"),
     # operations
     Route("/healthz", public.healthz, name="healthz"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -67,7 +71,7 @@ def create_app(
         debug=settings.debug,
         routes=routes,
         middleware=middleware,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, api.Denied: api.on_denied},
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 from . import __version__
 from .categories import category_label
 from .errors import ConflictError, NotFoundError, PartnerkreisError, ValidationError
+from .keys import create_key
 from .models import Account, Member
 from .network import (
     MemberInput,
@@ -31,7 +34,10 @@ from .network import (
     set_member_status,
 )
 from .passwords import generate_password, hash_password
-from .runtime import check_schema, ensure_secret_keys
+from .replay import explain_selection, explanation_text, parse_moment
+from .rulesets import history as rules_history
+from .rulesets import load_document, render, set_rules
+from .runtime import check_schema, ensure_secret_keys, rotation_key
 from .settings import SETTINGS_HELP, Settings
 from .signing import Signer
 from .snippets import iframe_snippet, placement_snippet
@@ -220,6 +226,110 @@ async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Sett
     return 0
 
 
+async def _rules_document(args: argparse.Namespace) -> Any:
+    path = Path(args.file)
+    try:
+        return load_document(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read rules file {args.file!r}: {exc.strerror}") from None
+
+
+async def cmd_rules_show(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    theme = await storage.get_theme(args.theme)
+    current = await storage.get_rule_set(theme.id)
+    data = {
+        "theme": theme.slug,
+        "version": current.version if current else 0,
+        "author": current.author if current else None,
+        "created_at": current.created_at if current else None,
+        "rules": current.rules if current else {},
+    }
+    header = (
+        f"# {theme.slug}: version {current.version} by {current.author} at {current.created_at}"
+        if current
+        else f"# {theme.slug}: no rules set, the defaults apply (docs/rotation.md)"
+    )
+    emit(args, data, f"{header}\n{render(data['rules'])}")
+    return 0
+
+
+async def cmd_rules_set(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    document = await _rules_document(args)
+    change = await set_rules(
+        storage, args.theme, document, args.author, expected_version=args.if_version
+    )
+    data = {
+        "theme": change.theme.slug,
+        "previous_version": change.previous.version if change.previous else 0,
+        "version": change.current.version,
+        "diff": change.diff,
+    }
+    text = (change.diff or "(no changes to the document)") + (
+        f"\nRules of {change.theme.slug} are now at version {change.current.version}."
+    )
+    emit(args, data, text)
+    return 0
+
+
+async def cmd_rules_history(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    versions = await rules_history(storage, args.theme)
+    data = [
+        {"version": r.version, "author": r.author, "created_at": r.created_at, "diff": diff}
+        for r, diff in versions
+    ]
+    text = "\n\n".join(
+        f"version {r.version} by {r.author} at {r.created_at}\n{diff or '(unchanged)'}"
+        for r, diff in versions
+    )
+    emit(args, data, text or f"No rule changes for {args.theme} yet: the defaults apply.")
+    return 0
+
+
+async def cmd_explain(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    keys = await ensure_secret_keys(storage, settings, create=False)
+    at = parse_moment(args.at, time.time())
+    report = await explain_selection(storage, rotation_key(keys), args.member, args.theme, at)
+    emit(args, report, explanation_text(report))
+    return 0
+
+
+async def cmd_key_create(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    key, full = await create_key(storage, args.scope, args.name or "")
+    data = {"key_id": key.key_id, "scope": args.scope, "name": key.name, "key": full}
+    emit(
+        args,
+        data,
+        f"API key {key.key_id} ({args.scope}) created. The key, shown only now:\n{full}",
+    )
+    return 0
+
+
+async def cmd_key_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    keys = await storage.list_api_keys()
+    rows = [
+        {
+            "key_id": k.key_id,
+            "scope": k.scope,
+            "name": k.name,
+            "created_at": k.created_at,
+            "revoked_at": k.revoked_at,
+        }
+        for k in keys
+    ]
+    text = "\n".join(
+        f"{k.key_id:<14} {k.scope:<14} {'revoked' if k.revoked_at else 'active':<8} {k.name}"
+        for k in keys
+    )
+    emit(args, rows, text or "No API keys.")
+    return 0
+
+
+async def cmd_key_revoke(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    key = await storage.revoke_api_key(args.key_id)
+    emit(args, {"key_id": key.key_id, "revoked_at": key.revoked_at}, f"{key.key_id} revoked.")
+    return 0
+
+
 # -- serving --------------------------------------------------------------------------------
 
 
@@ -373,6 +483,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default="topic", choices=("topic", "local"))
     add(tsub, "list", cmd_theme_list, "list themes")
 
+    rules = sub.add_parser("rules", help="show, set or list the rotation rules of a theme")
+    rsub = rules.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add(rsub, "show", cmd_rules_show, "print the current rules").add_argument("theme")
+    p = add(rsub, "set", cmd_rules_set, "validate and store new rules from a JSON or YAML file")
+    p.add_argument("theme")
+    p.add_argument("file")
+    p.add_argument("--author", default="cli", help="who makes the change (audit log)")
+    p.add_argument(
+        "--if-version", type=int, help="refuse unless the rules are still at this version"
+    )
+    add(rsub, "history", cmd_rules_history, "every version with its diff").add_argument("theme")
+
+    p = add(sub, "explain", cmd_explain, "why did a member's block show what it showed?")
+    p.add_argument("member")
+    p.add_argument("theme")
+    p.add_argument("--at", help="ISO time to replay (local time Europe/Berlin); default now")
+
+    key = sub.add_parser("key", help="create, list or revoke API keys")
+    ksub = key.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = add(ksub, "create", cmd_key_create, "create an API key (shown once)")
+    p.add_argument("--scope", required=True, help="coordinator, or member:SLUG")
+    p.add_argument("--name", help="what the key is for")
+    add(ksub, "list", cmd_key_list, "list API keys (never the secrets)")
+    add(ksub, "revoke", cmd_key_revoke, "revoke an API key").add_argument("key_id")
+
     p = add(sub, "snippet", cmd_snippet, "print a member's paste-ready embed code")
     p.add_argument("member")
     p.add_argument("theme")
@@ -417,3 +552,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     except PartnerkreisError as exc:
         print(f"widget-server: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`widget-server ... | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

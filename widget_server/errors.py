@@ -4,6 +4,7 @@
     ├── ValidationError     bad input; names the field and the reason (HTTP 400/422, CLI exit 2)
     ├── NotFoundError       no such theme, member, placement ... (HTTP 404)
     ├── ConflictError       a slug or record that already exists (HTTP 409)
+    │   └── PreconditionFailedError  a write based on a stale version (HTTP 412)
     ├── BadTokenError       a signed token that is tampered, foreign or expired (HTTP 400/404)
     └── StorageError        the database failed; wraps the driver's exception (HTTP 503)
 
@@ -30,6 +31,10 @@ class NotFoundError(PartnerkreisError):
 
 
 class ConflictError(PartnerkreisError):
+    pass
+
+
+class PreconditionFailedError(ConflictError):
     pass
 
 

@@ -131,3 +131,16 @@ class CounterRow:
     kind: CounterKind
     count: int
     exposure: float = 0.0  # viewed only: sum of 1/log2(1 + position) over counted views
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as stored: never the secret, only its hash."""
+
+    id: int
+    key_id: str  # the public part, e.g. "pkr_ab12cd34"
+    secret_hash: str
+    scope: str  # "coordinator" or "member:<member id>"
+    name: str = ""
+    created_at: str = ""
+    revoked_at: str | None = None

@@ -9,7 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .errors import BadTokenError, ConflictError, NotFoundError, StorageError, ValidationError
+from .errors import (
+    BadTokenError,
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    StorageError,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,8 @@ async def on_validation(request: Request, exc: Exception) -> Response:
 
 
 async def on_conflict(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, PreconditionFailedError):
+        return problem(412, "precondition-failed", "Precondition failed", str(exc))
     return problem(409, "conflict", "Conflict", str(exc))
 
 

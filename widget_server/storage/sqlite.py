@@ -19,9 +19,10 @@ from typing import Any
 
 import aiosqlite
 
-from ..errors import ConflictError, NotFoundError, StorageError
+from ..errors import ConflictError, NotFoundError, PreconditionFailedError, StorageError
 from ..models import (
     Account,
+    ApiKey,
     CounterRow,
     Logo,
     Member,
@@ -46,6 +47,7 @@ _MEMBER_COLUMNS = (
 _MEMBER_FROM = "members m LEFT JOIN logos l ON l.member_id = m.id"
 _PLACEMENT_COLUMNS = "id, member_id, theme_id, layout, max_partners, lang, scheme"
 _THEME_COLUMNS = "id, slug, name_de, name_en, description_de, description_en, kind"
+_API_KEY_COLUMNS = "id, key_id, secret_hash, scope, name, created_at, revoked_at"
 
 
 def _now() -> str:
@@ -459,7 +461,14 @@ class SQLiteStorage:
 
     # -- rule sets --------------------------------------------------------------------------
 
-    async def add_rule_set(self, theme_id: int, rules: dict[str, Any], author: str) -> RuleSet:
+    async def add_rule_set(
+        self,
+        theme_id: int,
+        rules: dict[str, Any],
+        author: str,
+        *,
+        expected_version: int | None = None,
+    ) -> RuleSet:
         created = _now()
         async with self._write() as conn:
             async with conn.execute(
@@ -468,12 +477,24 @@ class SQLiteStorage:
             ) as cur:
                 row = await cur.fetchone()
             version = int(row[0]) if row else 1
+            if expected_version is not None and expected_version != version - 1:
+                raise PreconditionFailedError(
+                    f"the rules are at version {version - 1}, not {expected_version}"
+                )
             await conn.execute(
                 "INSERT INTO rule_sets (theme_id, version, rules, author, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (theme_id, version, json.dumps(rules, sort_keys=True), author, created),
             )
         return RuleSet(theme_id, version, rules, author, created)
+
+    async def list_rule_sets(self, theme_id: int) -> list[RuleSet]:
+        rows = await self._fetchall(
+            "SELECT theme_id, version, rules, author, created_at FROM rule_sets"
+            " WHERE theme_id = ? ORDER BY version",
+            (theme_id,),
+        )
+        return [_rule_set(r) for r in rows]
 
     async def get_rule_set(self, theme_id: int) -> RuleSet | None:
         row = await self._fetchone(
@@ -568,6 +589,42 @@ class SQLiteStorage:
     async def count_accounts(self) -> int:
         row = await self._fetchone("SELECT COUNT(*) FROM accounts")
         return int(row[0]) if row else 0
+
+    # -- API keys ---------------------------------------------------------------------------
+
+    async def create_api_key(self, key: ApiKey) -> ApiKey:
+        created = _now()
+        async with self._write(bump=False) as conn:
+            cur = await conn.execute(
+                "INSERT INTO api_keys (key_id, secret_hash, scope, name, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key.key_id, key.secret_hash, key.scope, key.name, created),
+            )
+            key_row = cur.lastrowid or 0
+        return ApiKey(key_row, key.key_id, key.secret_hash, key.scope, key.name, created)
+
+    async def get_api_key(self, key_id: str) -> ApiKey:
+        row = await self._fetchone(
+            f"SELECT {_API_KEY_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)
+        )
+        if row is None:
+            raise NotFoundError(f"no API key {key_id!r}")
+        return ApiKey(*row)
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        rows = await self._fetchall(f"SELECT {_API_KEY_COLUMNS} FROM api_keys ORDER BY id")
+        return [ApiKey(*r) for r in rows]
+
+    async def revoke_api_key(self, key_id: str) -> ApiKey:
+        async with self._write(bump=False) as conn:
+            cur = await conn.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                (_now(), key_id),
+            )
+            changed = cur.rowcount
+        if not changed:
+            await self.get_api_key(key_id)  # raises NotFoundError for an unknown key
+        return await self.get_api_key(key_id)
 
     # -- snapshot ---------------------------------------------------------------------------
 
