@@ -215,6 +215,9 @@ def test_hostile_member_text_is_shown_as_plain_text(
         WEDDING,
     )
     # Show every partner, so the new member is certainly in the block.
+    rules = demo_server.log.parent / "all-partners.json"
+    rules.write_text('{"partners": {"max": 12}}')
+    demo_server.cli("rules", "set", WEDDING, str(rules))
     snippet = demo_server.snippet("fotografie-brandt", WEDDING, "--max-partners", "12")["html"]
     host_site.pages["/hostile"] = host_page("Feindliche Daten", snippet)
     page = watched.page
@@ -234,6 +237,8 @@ def test_hostile_member_text_is_shown_as_plain_text(
     assert all(src is None or src.startswith(demo_server.base) for src in blocks[0]["imgs"])
     assert page.evaluate("() => window.__pwned") is None
     assert watched.errors == []
+    rules.write_text("{}")  # back to the defaults for the tests that follow
+    demo_server.cli("rules", "set", WEDDING, str(rules))
 
 
 def test_dark_colour_scheme_follows_the_visitor(
