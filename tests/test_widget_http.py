@@ -304,7 +304,8 @@ async def counted(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CountingStorage]]:
     counting = CountingStorage(storage.path)
     # A long poll interval: the only storage calls would come from the requests.
-    app = create_app(settings.with_changes(snapshot_interval=3600), storage=counting, clock=clock)
+    quiet = settings.with_changes(snapshot_interval=3600, ledger_interval=3600, flush_interval=60)
+    app = create_app(quiet, storage=counting, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:

@@ -24,6 +24,7 @@ routes = [
     Route("/embed.js", widget.embed_js, name="embed_js"),
     Route("/w/{token}.html", widget.block_html, name="block_html"),
     Route("/w/{token}", widget.block_json, name="block_json"),
+    Route("/v/{token}", widget.view, methods=["POST"], name="view"),
     Route("/c/{token}", widget.click, name="click"),
     Route("/logos/{member_id:int}-{digest}.{ext}", public.logo, name="logo"),
     # our own public pages

@@ -40,6 +40,8 @@ from .rulesets import load_document, render, set_rules
 from .runtime import check_schema, ensure_secret_keys, rotation_key
 from .settings import SETTINGS_HELP, Settings
 from .signing import Signer
+from .simulation import add_arguments as add_simulate_arguments
+from .simulation import cmd_simulate
 from .snippets import iframe_snippet, placement_snippet
 from .storage import Storage, sqlite_path, storage_from_url
 
@@ -499,6 +501,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("member")
     p.add_argument("theme")
     p.add_argument("--at", help="ISO time to replay (local time Europe/Berlin); default now")
+
+    p = add(sub, "simulate", cmd_simulate, "run traffic through the rotation rules and ledger")
+    add_simulate_arguments(p)
 
     key = sub.add_parser("key", help="create, list or revoke API keys")
     ksub = key.add_subparsers(dest="action", required=True, metavar="ACTION")

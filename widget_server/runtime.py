@@ -16,10 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from .counting import Counting
 from .errors import StorageError
 from .loader import LoaderAsset, build_loader
 from .settings import Settings
@@ -82,6 +84,8 @@ class Runtime:
     key: bytes = b""
     snapshots: SnapshotHolder | None = None
     demo: bool = False  # the database was made by `widget-server demo`: /demo/ is served
+    counting: Counting | None = None
+    _flusher: asyncio.Task[None] | None = None
     _poller: asyncio.Task[None] | None = None
     _requests: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -100,12 +104,28 @@ class Runtime:
         )
         await self.snapshots.start()
         self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
+        self.counting = Counting(self.signer, self.clock, own_hosts=self._own_hosts())
+        self._flusher = asyncio.create_task(
+            self.counting.run(self.storage, self.settings.flush_interval), name="count-flusher"
+        )
+
+    def _own_hosts(self) -> frozenset[str]:
+        hosts = set()
+        if self.settings.public_url:
+            hosts.add((urlsplit(self.settings.public_url).hostname or "").lower())
+        if self.demo:  # the demo's member sites are pages of this server
+            hosts |= {"127.0.0.1", "localhost", "::1"}
+        return frozenset(hosts - {""})
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in (self._poller, self._flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.counting is not None:
+            # Graceful shutdown (SIGTERM) loses nothing that was counted.
+            await self.counting.flush(self.storage)
         await self.storage.close()
 
     # -- per-request helpers ------------------------------------------------------------------

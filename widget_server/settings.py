@@ -25,6 +25,7 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("WIDGET_PUBLIC_URL", "(from the request)", "Public base URL used in snippets and links."),
     ("WIDGET_SNAPSHOT_INTERVAL", "2.0", "Seconds between checks for changes by other processes."),
     ("WIDGET_LEDGER_INTERVAL", "60", "Seconds between recomputations of the fairness ledger."),
+    ("WIDGET_FLUSH_INTERVAL", "1.0", "Seconds between writes of buffered counts."),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "86400", "Seconds a partner link counts clicks."),
     ("WIDGET_DEBUG", "false", "Show tracebacks (never in production)."),
     ("WIDGET_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
@@ -40,6 +41,7 @@ class Settings:
     snapshot_interval: float = 2.0  # seconds
     ledger_interval: float = 60.0  # seconds
     click_token_max_age: int = 86_400  # seconds (one day)
+    flush_interval: float = 1.0  # seconds between writes of buffered counts
     debug: bool = False
     log_level: str = "info"
 
@@ -58,6 +60,7 @@ class Settings:
             snapshot_interval=config("WIDGET_SNAPSHOT_INTERVAL", cast=float, default=2.0),
             ledger_interval=config("WIDGET_LEDGER_INTERVAL", cast=float, default=60.0),
             click_token_max_age=config("WIDGET_CLICK_TOKEN_MAX_AGE", cast=int, default=86_400),
+            flush_interval=config("WIDGET_FLUSH_INTERVAL", cast=float, default=1.0),
             debug=config("WIDGET_DEBUG", cast=bool, default=False),
             log_level=config("WIDGET_LOG_LEVEL", default="info").lower(),
         )
@@ -70,6 +73,10 @@ class Settings:
             raise ValueError(f"WIDGET_SNAPSHOT_INTERVAL must be > 0, got {self.snapshot_interval}")
         if not 1 <= self.ledger_interval < math.inf:
             raise ValueError(f"WIDGET_LEDGER_INTERVAL must be >= 1, got {self.ledger_interval}")
+        if not 0.05 <= self.flush_interval <= 60:
+            raise ValueError(
+                f"WIDGET_FLUSH_INTERVAL must be between 0.05 and 60, got {self.flush_interval}"
+            )
         if self.click_token_max_age < 60:
             raise ValueError(
                 f"WIDGET_CLICK_TOKEN_MAX_AGE must be >= 60, got {self.click_token_max_age}"

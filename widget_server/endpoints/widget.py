@@ -7,6 +7,7 @@ in-memory snapshot (logos excepted, which are cached by browsers for a year).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,6 +26,7 @@ from ..errors import BadTokenError, NotFoundError
 from ..i18n import translate
 from ..models import Placement
 from ..problems import problem
+from ..rotation import Slot
 from ..runtime import Runtime, runtime_of
 from ..snapshot import Snapshot
 
@@ -59,7 +61,7 @@ def _unknown_embed(token: str) -> Response:
 
 def _block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
-) -> tuple[dict[str, object], Rotation]:
+) -> tuple[dict[str, object], tuple[Slot, ...], Rotation]:
     assert runtime.signer is not None
     slots, rules, rotation = select_slots(
         snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
@@ -74,7 +76,7 @@ def _block(
         signer=runtime.signer,
         base_url=runtime.base_url(request),
     )
-    return block, rotation
+    return block, slots, rotation
 
 
 def _cache_headers(rotation: Rotation) -> dict[str, str]:
@@ -97,9 +99,31 @@ async def embed_js(request: Request) -> Response:
     return Response(loader.body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
+@dataclass(frozen=True)
+class RenderedBlock:
+    """A block encoded once per bucket; only its one-time view token differs per request."""
+
+    head: bytes  # the JSON up to the view URL
+    slots: tuple[Slot, ...]
+    rotation: Rotation
+
+    def body(self, view_url: str | None) -> bytes:
+        tail = b"null}" if view_url is None else b'"' + view_url.encode() + b'"}'
+        return self.head + tail
+
+
+def render_block(
+    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
+) -> RenderedBlock:
+    block, slots, rotation = _block(request, runtime, snapshot, placement, display)
+    encoded = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
+    assert encoded.endswith(b',"view":null}'), "the view URL must be the block's last field"
+    return RenderedBlock(encoded[: -len(b"null}")], slots, rotation)
+
+
 async def block_json(request: Request) -> Response:
     runtime = runtime_of(request)
-    assert runtime.snapshots is not None
+    assert runtime.snapshots is not None and runtime.counting is not None
     snapshot = runtime.snapshots.current
     token = request.path_params["token"]
     placement = _placement(runtime, snapshot, token)
@@ -108,20 +132,39 @@ async def block_json(request: Request) -> Response:
     q = request.query_params
     display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
     now = runtime.clock()
-    rules = snapshot.pools[placement.theme_id].rules.at(now)
-    rotation = rotation_at(rules, now, 0)
-    key = ("json", placement.id, rotation.bucket, display, runtime.base_url(request))
-    body = snapshot.cached(key) if rotation.cacheable else None
-    if body is None:
-        block, rotation = _block(request, runtime, snapshot, placement, display)
-        body = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
-        if rotation.cacheable:
-            snapshot.remember(key, body)
+    rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
+    base_url = runtime.base_url(request)
+    key = ("json", placement.id, rotation.bucket, display, base_url)
+    rendered: RenderedBlock | None = snapshot.cached(key) if rotation.cacheable else None
+    if rendered is None:
+        rendered = render_block(request, runtime, snapshot, placement, display)
+        if rendered.rotation.cacheable:
+            snapshot.remember(key, rendered)
+    counting = runtime.counting
+    view_url = None
+    if rendered.slots:
+        counting.served(placement.theme_id, placement.member_id, rendered.slots)
+        view = counting.view_token(placement.id, rendered.rotation.bucket, rendered.slots)
+        view_url = f"{base_url}/v/{view}"
     return Response(
-        body,
+        rendered.body(view_url),
         media_type="application/json",
-        headers={**CORS, **NOSNIFF, **_cache_headers(rotation)},
+        headers={**CORS, **NOSNIFF, **_cache_headers(rendered.rotation)},
     )
+
+
+async def view(request: Request) -> Response:
+    """The view beacon: answered the same way whether it was counted or not."""
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None and runtime.counting is not None
+    runtime.counting.view(
+        request.path_params["token"],
+        runtime.snapshots.current,
+        address=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+        origin=request.headers.get("origin") or request.headers.get("referer"),
+    )
+    return Response(status_code=204, headers={**CORS, "Cache-Control": "no-store"})
 
 
 def frame_csp(base_url: str) -> str:
@@ -142,7 +185,9 @@ async def block_html(request: Request) -> Response:
         return _unknown_embed(token)
     q = request.query_params
     display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
-    block, rotation = _block(request, runtime, snapshot, placement, display)
+    block, slots, rotation = _block(request, runtime, snapshot, placement, display)
+    assert runtime.counting is not None
+    runtime.counting.served(placement.theme_id, placement.member_id, slots)
     theme = snapshot.themes[placement.theme_id]
     base_url = runtime.base_url(request)
     return runtime.templates.TemplateResponse(
@@ -174,6 +219,13 @@ async def click(request: Request) -> Response:
     except BadTokenError:
         return problem(400, "bad-token", "Invalid link", "This partner link is not valid.")
     snapshot = runtime.snapshots.current
+    assert runtime.counting is not None
+    runtime.counting.click(
+        claim,
+        snapshot,
+        address=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+    )
     partner = snapshot.members.get(claim.partner_id)
     if partner is None:
         # Created after this snapshot?  Ask the database before giving up.
