@@ -111,6 +111,7 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
             members=theme_members,
             ids_by_slug={m.slug: m.id for m in theme_members.values()},
             balances=balances(computed.get(theme.id, {}), active, fairness, newcomers),
+            ledger=computed.get(theme.id, {}),
         )
     return pools
 

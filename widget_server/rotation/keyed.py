@@ -20,4 +20,4 @@ def keyed_hash(key: bytes, *parts: object) -> int:
 
 def keyed_unit(key: bytes, *parts: object) -> float:
     """A number in [0, 1) from the keyed hash; uniform for a secret key."""
-    return keyed_hash(key, *parts) / 2**64
+    return (keyed_hash(key, *parts) >> 11) / 2**53  # 53 bits: exact in a float, never 1.0

@@ -14,10 +14,11 @@ with the checks it passed or failed, its weight, multiplier and probability.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .fairness import Balance
+from .fairness import Balance, balances
 from .keyed import keyed_hash, keyed_unit
 from .rules import Rules
 from .sampling import inclusion_probabilities, systematic_sample
@@ -46,7 +47,8 @@ class ThemePool:
     rules: Rules
     members: Mapping[int, MemberInfo]
     ids_by_slug: Mapping[str, int]
-    balances: Mapping[int, Balance] = field(default_factory=dict)
+    balances: Mapping[int, Balance] = field(default_factory=dict)  # under the base rules
+    ledger: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # (given, received)
 
 
 @dataclass(frozen=True)
@@ -137,22 +139,41 @@ def _checks(
     return passed, tuple(out)
 
 
+def balances_under(pool: ThemePool, rules: Rules, now: float) -> Mapping[int, Balance]:
+    """The balances under the fairness parameters in force (a period may change them)."""
+    if rules.fairness == pool.rules.fairness:
+        return pool.balances
+    active = [m.id for m in pool.members.values() if m.eligible]
+    grace = rules.fairness.newcomer_grace_days * DAY
+    newcomers = frozenset(m for m in active if now - pool.members[m].joined < grace)
+    return balances(pool.ledger, active, rules.fairness, newcomers)
+
+
 def _one_per_category(
     ids: list[int],
     pool: ThemePool,
+    rules: Rules,
     weights: Mapping[int, float],
     key: bytes,
     seed: tuple[object, ...],
 ) -> list[int]:
-    """One member per category, chosen with probability proportional to weight."""
+    """One member per category: the coordinator's first (fixed), else a weighted draw."""
+    rank = {slug: n for n, slug in enumerate(rules.order)}
     best: dict[str, tuple[float, int]] = {}
     for i in ids:
-        category = pool.members[i].category or f"#{i}"  # no category: a group of its own
-        w = weights.get(i, 0.0)
-        if w <= 0:
-            continue
-        # Efraimidis-Spirakis: the largest u^(1/w) wins with probability w / sum(w).
-        score = keyed_unit(key, "category", *seed, i) ** (1.0 / w)
+        member = pool.members[i]
+        category = member.category or f"#{i}"  # no category: a group of its own
+        if rules.strategy == "fixed":
+            score = -float(rank.get(member.slug, len(rank)))
+        elif rules.strategy == "round-robin":
+            score = keyed_unit(key, "category", *seed, i)  # weights play no part
+        else:
+            w = weights.get(i, 0.0)
+            if w <= 0:
+                continue
+            # Efraimidis-Spirakis: the largest u^(1/w) wins with probability w / sum(w);
+            # log(u) / w orders the same without underflow for tiny weights.
+            score = math.log(max(keyed_unit(key, "category", *seed, i), 1e-300)) / w
         if category not in best or score > best[category][0]:
             best[category] = (score, i)
     return sorted(i for _, i in best.values())
@@ -196,19 +217,27 @@ def plan(
     pinned_positions = {s.position for s in pinned}
     free = tuple(n for n in range(1, limit + 1) if n not in pinned_positions)
 
+    fair = balances_under(pool, rules, now) if rules.strategy == "fair-exchange" else {}
     weights = {}
     for i in rest:
         w = rules.weights.get(pool.members[i].slug, 1.0)
         if rules.region.mode == "boost" and _same_region(rules, host, pool.members[i]):
             w *= rules.region.boost
-        if rules.strategy == "fair-exchange" and i in pool.balances:
-            w *= pool.balances[i].multiplier
+        if rules.strategy == "fair-exchange" and i in fair:
+            w *= fair[i].multiplier
         weights[i] = w
 
     day = int(now // DAY)
     seed = (pool.theme_id, host_id, day)
     if rules.one_per_category:
-        rest = _one_per_category(rest, pool, weights, key, seed)
+        # A new representative per category every minute (plans live a minute).
+        minute = (pool.theme_id, host_id, int(now // 60))
+        kept = _one_per_category(rest, pool, rules, weights, key, minute)
+        if explain:
+            note = Check("one-per-category", False, "another member of its category was drawn")
+            for i in set(rest) - set(kept):
+                checks[i] = (*checks[i], note)
+        rest = kept
     if rules.region.mode == "tiered":
         near = [i for i in rest if _same_region(rules, host, pool.members[i])]
         groups = [near, [i for i in rest if i not in near]]
@@ -216,7 +245,7 @@ def plan(
         groups = [rest]
 
     tiers = []
-    remaining = len(free)
+    remaining: float = len(free)
     for index, group in enumerate(groups):
         take = min(remaining, len(group))
         remaining -= take
@@ -236,6 +265,8 @@ def plan(
                 {i: weights[i] for i in group}, take, cap=rules.max_share
             )
             tiers.append(Tier(tuple(permuted), probabilities=probabilities))
+            # Caps can leave a tier short of its share; the next tier makes up for it.
+            remaining += take - sum(probabilities.values())
     return Plan(
         theme_id=pool.theme_id,
         host_id=host_id,
@@ -258,8 +289,12 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
         return list(tier.order[:need])
     if strategy == "round-robin":
         return rotate(tier.order, tier.offset, bucket, need)
+    # Any order keeps the inclusion probabilities exact; shifting the daily
+    # permutation per bucket varies which partners appear together.
+    shift = keyed_hash(key, "shift", p.theme_id, p.host_id, bucket, index) % len(tier.order)
+    order = tier.order[shift:] + tier.order[:shift]
     u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
-    chosen = systematic_sample(tier.order, tier.probabilities, u)[:need]
+    chosen = systematic_sample(order, tier.probabilities, u)[:need]
     if strategy == "fair-exchange":
         # Those the network owes most get the best places; ties by the permutation.
         rank = {m: n for n, m in enumerate(tier.order)}
@@ -280,7 +315,7 @@ def draw(p: Plan, bucket: int, key: bytes) -> tuple[Slot, ...]:
     slots.sort(key=lambda s: s.position)
     # Close gaps left by positions nobody could fill, so positions stay 1..n.
     slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(slots, start=1)]
-    if len(slots) < p.rules.min_partners:
+    if len(slots) < min(p.rules.min_partners, p.limit):
         return ()
     return tuple(slots)
 
@@ -314,12 +349,13 @@ def explain(
     p = plan(pool, host_id, now, key, limit=limit, explain=True)
     slots = draw(p, bucket, key)
     shown = {s.member_id: s for s in slots}
+    fair = balances_under(pool, p.rules, now) if p.rules.strategy == "fair-exchange" else {}
     probabilities: dict[int, float] = {}
     for tier in p.tiers:
         probabilities.update(tier.probabilities)
     reports = []
     for member_id, checks in sorted(p.checks.items(), key=lambda kv: pool.members[kv[0]].slug):
-        balance = pool.balances.get(member_id)
+        balance = fair.get(member_id)
         eligible = all(c.passed for c in checks)
         slot = shown.get(member_id)
         reports.append(

@@ -144,9 +144,11 @@ class _Reader:
 
     def number(self, key: str, default: float, low: float, high: float) -> float:
         value = self.raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValidationError(self.at(key), f"{value!r} is not a number")
-        if not low <= value <= high:
+        if isinstance(value, float) and math.isnan(value):
+            raise ValidationError(self.at(key), f"{value!r} is not a number")
+        if not low <= value <= high:  # compares huge ints exactly, no float overflow
             raise ValidationError(self.at(key), f"{value} is not between {low:g} and {high:g}")
         return float(value)
 
@@ -361,13 +363,24 @@ def _rules(raw: Any, *, allow_periods: bool) -> Rules:
             raise ValidationError(f"periods[{i}]", "needs schedule and rules")
         if not isinstance(p.raw["rules"], dict):
             raise ValidationError(f"periods[{i}].rules", "must be an object")
-        merged = {k: v for k, v in top.raw.items() if k != "periods"} | p.raw["rules"]
+        merged = _merge({k: v for k, v in top.raw.items() if k != "periods"}, p.raw["rules"])
         try:
             override = _rules(merged, allow_periods=False)
         except ValidationError as exc:
             raise ValidationError(f"periods[{i}].rules.{exc.field}", exc.reason) from None
         periods.append((parse_schedule(p.at("schedule"), p.raw["schedule"]), override))
     return Rules(**{**rules.__dict__, "periods": tuple(periods)})
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """A period's rules over the base: objects are merged key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def parse_rules(raw: Any) -> Rules:

@@ -54,7 +54,9 @@ def systematic_sample(order: Sequence[int], pi: Mapping[int, float], u: float) -
         if p <= 0:
             continue
         cumulative += p
-        if point < cumulative - EPSILON:
+        # Certain members are always taken; the epsilon keeps float noise in the
+        # running sum from adding a member whose share is a rounding error.
+        if p >= 1.0 - EPSILON or point < cumulative - EPSILON:
             chosen.append(i)
             point += 1.0
     return chosen

@@ -48,7 +48,7 @@ class Window:
         if self.weekdays:
             out["weekdays"] = [WEEKDAYS[d] for d in sorted(self.weekdays)]
         if self.hours:
-            out["hours"] = [f"{b:%H:%M}-{e:%H:%M}" for b, e in self.hours]
+            out["hours"] = [f"{b:%H:%M}-{_end_text(e)}" for b, e in self.hours]
         return out
 
 
@@ -63,6 +63,26 @@ class Schedule:
 
     def as_dict(self) -> dict[str, Any]:
         return {"timezone": self.timezone, "windows": [w.as_dict() for w in self.windows]}
+
+
+END_OF_DAY = time(23, 59, 59, 999999)
+WEEKDAY_NAMES = {name: i for i, name in enumerate(WEEKDAYS)} | {
+    name: i
+    for i, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+}
+
+
+def _end_text(end: time) -> str:
+    return "24:00" if end == END_OF_DAY else f"{end:%H:%M}"
+
+
+def _clock(text: str) -> time:
+    value = time.fromisoformat(text.strip())
+    if value.tzinfo is not None:  # local time of the schedule's time zone only
+        raise ValueError(text)
+    return value
 
 
 def _date(path: str, value: Any) -> date:
@@ -81,10 +101,9 @@ def _hours(path: str, value: Any) -> tuple[time, time]:
     begin_text, sep, end_text = text.partition("-")
     try:
         if not sep:
-            raise ValueError
-        begin = time.fromisoformat(begin_text.strip())
-        end = time(23, 59, 59, 999999) if end_text.strip() in ("24:00", "24") else None
-        end = end or time.fromisoformat(end_text.strip())
+            raise ValueError(text)
+        begin = _clock(begin_text)
+        end = END_OF_DAY if end_text.strip() in ("24:00", "24") else _clock(end_text)
     except ValueError:
         raise ValidationError(
             path, f"{value!r} is not a range of hours like '10:00-18:00'"
@@ -109,10 +128,13 @@ def parse_window(path: str, raw: Any) -> Window:
         raise ValidationError(f"{path}.weekdays", "must be a list such as [sat, sun]")
     weekdays = set()
     for i, day in enumerate(days):
-        name = str(day).lower()[:3]
-        if name not in WEEKDAYS:
-            raise ValidationError(f"{path}.weekdays[{i}]", f"{day!r} is not a weekday")
-        weekdays.add(WEEKDAYS.index(name))
+        number = WEEKDAY_NAMES.get(str(day).strip().lower())
+        if number is None:
+            raise ValidationError(
+                f"{path}.weekdays[{i}]",
+                f"{day!r} is not a weekday (mon ... sun; list each day, e.g. [mon, tue, wed])",
+            )
+        weekdays.add(number)
     hours = raw.get("hours") or []
     if not isinstance(hours, list):
         raise ValidationError(f"{path}.hours", "must be a list such as ['10:00-18:00']")
