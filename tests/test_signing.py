@@ -15,7 +15,7 @@ from widget_server.signing import ClickClaim, Signer
 OLD = "old-key-aaaaaaaaaaaaaaaaaaaaaaaa"
 NEW = "new-key-bbbbbbbbbbbbbbbbbbbbbbbb"
 MAX_AGE = 3600
-TIMED_SALTS = (signing.SALT_VIEW, signing.SALT_PORTAL, signing.SALT_SESSION)
+TIMED_SALTS = (signing.SALT_PORTAL, signing.SALT_SESSION)
 
 
 def flip(token: str, index: int) -> str:
@@ -215,7 +215,7 @@ def test_tokens_signed_with_the_old_key_verify_after_a_new_key_is_added(clock: C
     after = Signer([OLD, NEW], clock=clock)
     assert after.read_embed_token(before.embed_token(11)) == 11
     assert after.read_click_token(before.click_token(1, 2, 3), MAX_AGE) == ClickClaim(1, 2, 3, True)
-    assert after.loads(signing.SALT_VIEW, before.dumps(signing.SALT_VIEW, "x"), MAX_AGE) == "x"
+    assert after.loads(signing.SALT_PORTAL, before.dumps(signing.SALT_PORTAL, "x"), MAX_AGE) == "x"
 
 
 def test_tokens_made_after_rotation_are_signed_with_the_newest_key(clock: Clock) -> None:
@@ -280,3 +280,62 @@ def test_tampered_timed_token_is_rejected(signer: Signer, where: Any) -> None:
     token = signer.dumps(signing.SALT_SESSION, {"user": "koordination"})
     with pytest.raises(BadTokenError):
         signer.loads(signing.SALT_SESSION, flip(token, where(token)), MAX_AGE)
+
+
+# -- view tokens ----------------------------------------------------------------------------
+
+VIEW_SLOTS = ((7, 1, True), (9, 2, False), (11, 3, True))
+
+
+def test_view_token_round_trips_the_block_it_was_made_for(signer: Signer) -> None:
+    token = signer.view_token(12, 5_984_645, VIEW_SLOTS, "a1b2c3")
+    claim = signer.read_view_token(token, MAX_AGE)
+    assert (claim.placement_id, claim.bucket, claim.slots, claim.nonce) == (
+        12,
+        5_984_645,
+        VIEW_SLOTS,
+        "a1b2c3",
+    )
+
+
+def test_view_token_of_an_empty_block_round_trips(signer: Signer) -> None:
+    assert signer.read_view_token(signer.view_token(1, 2, (), "n"), MAX_AGE).slots == ()
+
+
+def test_view_token_expires(signer: Signer, clock: Clock) -> None:
+    token = signer.view_token(12, 1, VIEW_SLOTS, "n")
+    clock.advance(MAX_AGE + 1)
+    with pytest.raises(BadTokenError, match="expired"):
+        signer.read_view_token(token, MAX_AGE)
+
+
+@pytest.mark.parametrize("where", ["placement", "slots", "signature"])
+def test_tampered_view_token_is_rejected(signer: Signer, where: str) -> None:
+    token = signer.view_token(12, 1, VIEW_SLOTS, "n")
+    tampered = {
+        "placement": "13" + token[2:],
+        "slots": token.replace("9-2-0", "9-1-1"),
+        "signature": token[:-1] + ("A" if token[-1] != "A" else "B"),
+    }[where]
+    assert tampered != token
+    with pytest.raises(BadTokenError):
+        signer.read_view_token(tampered, MAX_AGE)
+
+
+def test_other_tokens_are_not_view_tokens(signer: Signer) -> None:
+    for token in (
+        signer.embed_token(3),
+        signer.click_token(1, 2, 3),
+        signer.dumps(signing.SALT_PORTAL, 1),
+    ):
+        with pytest.raises(BadTokenError):
+            signer.read_view_token(token, MAX_AGE)
+    with pytest.raises(BadTokenError):
+        signer.read_click_token(signer.view_token(1, 2, VIEW_SLOTS, "n"), MAX_AGE)
+
+
+def test_a_verified_embed_token_stays_valid_and_a_forged_one_stays_invalid(signer: Signer) -> None:
+    token = signer.embed_token(42)
+    assert signer.read_embed_token(token) == signer.read_embed_token(token) == 42
+    with pytest.raises(BadTokenError):
+        signer.read_embed_token(token[:-2] + "xx")

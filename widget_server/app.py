@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -41,10 +40,9 @@ routes = [
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 
-middleware = [
-    Middleware(RequestLogMiddleware),
-    Middleware(GZipMiddleware, minimum_size=800),
-]
+# No compression middleware: it costs the widget hot path ~15 % and every
+# deployment has a reverse proxy that compresses (docs/deployment.md).
+middleware = [Middleware(RequestLogMiddleware)]
 
 
 def create_app(

@@ -30,7 +30,7 @@ from .events import (
 )
 from .models import Member
 from .rotation import Slot
-from .signing import SALT_VIEW, ClickClaim, Signer
+from .signing import ClickClaim, Signer
 from .snapshot import Snapshot
 from .storage import Storage
 
@@ -82,8 +82,8 @@ class Counting:
     # -- views ---------------------------------------------------------------------------------
 
     def view_token(self, placement_id: int, bucket: int, slots: Iterable[Slot]) -> str:
-        flat = [[s.member_id, s.position, int(s.counts)] for s in slots]
-        return self.signer.dumps(SALT_VIEW, [placement_id, bucket, flat, secrets.token_hex(6)])
+        flat = [(s.member_id, s.position, s.counts) for s in slots]
+        return self.signer.view_token(placement_id, bucket, flat, secrets.token_hex(6))
 
     def _reject(self, reason: str) -> Outcome:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
@@ -110,13 +110,11 @@ class Counting:
         if not self.view_limit.allow(self._address_key(address), now):
             return self._reject("rate-limited")
         try:
-            value = self.signer.loads(SALT_VIEW, token, VIEW_TOKEN_MAX_AGE)
-            placement_id, bucket, flat, nonce = value
-            slots = [ViewedSlot(int(p), int(pos), bool(c)) for p, pos, c in flat]
+            claim = self.signer.read_view_token(token, VIEW_TOKEN_MAX_AGE)
         except BadTokenError as exc:
             return self._reject("expired" if "expired" in str(exc) else "bad-token")
-        except (TypeError, ValueError):
-            return self._reject("bad-token")
+        placement_id, bucket, nonce = claim.placement_id, claim.bucket, claim.nonce
+        slots = [ViewedSlot(p, pos, counts) for p, pos, counts in claim.slots]
         placement = snapshot.placements.get(placement_id)
         host = snapshot.members.get(placement.member_id) if placement else None
         if placement is None or host is None:

@@ -54,7 +54,9 @@ class RequestLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+        # Per-request lines only at debug level: at widget rates they cost more than the
+        # request itself, and the reverse proxy keeps access logs anyway.
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.DEBUG):
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -69,7 +71,7 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            access_log.info(
+            access_log.debug(
                 "request",
                 extra={
                     "method": scope["method"],

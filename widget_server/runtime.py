@@ -134,7 +134,9 @@ class Runtime:
         """Where visitors reach us: ``WIDGET_PUBLIC_URL``, else the request's own origin."""
         if self.settings.public_url:
             return self.settings.public_url
-        return f"{request.url.scheme}://{request.url.netloc}"
+        # From the scope directly: building request.url costs more than the block.
+        host = request.headers.get("host") or "{}:{}".format(*request.scope["server"])
+        return f"{request.scope['scheme']}://{host}"
 
     def request_nonce(self) -> int:
         """A unique number per request, for rules that rotate on every request."""

@@ -24,7 +24,9 @@ from itsdangerous import (
     TimestampSigner,
     URLSafeSerializer,
     URLSafeTimedSerializer,
+    want_bytes,
 )
+from itsdangerous import Signer as ItsSigner
 
 from .errors import BadTokenError
 
@@ -35,6 +37,7 @@ SALT_PORTAL = "partnerkreis.portal.v1"
 SALT_SESSION = "partnerkreis.session.v1"
 
 Clock = Callable[[], float]
+EMBED_CACHE_SIZE = 100_000  # verified embed tokens remembered (a few MB at most)
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,36 @@ class ClickClaim:
     fresh: bool  # False once the token is older than its max age: redirect, but do not count
 
 
+class _MemoKeys(ItsSigner):
+    """itsdangerous derives the HMAC key from (secret, salt) on every call; the
+    widget signs several tokens per request, so derived keys are computed once."""
+
+    _derived: dict[tuple[bytes, bytes], bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        found = self._derived.get((secret, self.salt))
+        if found is None:
+            found = self._derived[(secret, self.salt)] = super().derive_key(secret)
+        return found
+
+
 def _timestamp_signer(clock: Clock) -> type[TimestampSigner]:
-    class ClockedSigner(TimestampSigner):
+    class ClockedSigner(_MemoKeys, TimestampSigner):
         def get_timestamp(self) -> int:
             return int(clock())
 
     return ClockedSigner
+
+
+@dataclass(frozen=True)
+class ViewClaim:
+    """What a view token says: which block, with which partners at which positions."""
+
+    placement_id: int
+    bucket: int
+    slots: tuple[tuple[int, int, bool], ...]  # (partner id, position, counts in the ledger)
+    nonce: str
 
 
 class Signer:
@@ -64,11 +91,16 @@ class Signer:
         secret = list(keys)  # itsdangerous signs with the last, verifies with all
         self._clock = clock
         timed = _timestamp_signer(clock)
-        self._embed = URLSafeSerializer(secret, salt=SALT_EMBED)
+        self._embed = URLSafeSerializer(secret, salt=SALT_EMBED, signer=_MemoKeys)
+        # Embed tokens never expire, so a verified one need not be verified again.
+        self._embed_seen: dict[str, int] = {}
+        # View tokens are made on every widget request: a compact payload signed
+        # directly, without a serializer's JSON, compression and base64 round trip.
+        self._view = timed(secret, salt=SALT_VIEW)
         self._click = URLSafeTimedSerializer(secret, salt=SALT_CLICK, signer=timed)
         self._timed: dict[str, URLSafeTimedSerializer] = {
             salt: URLSafeTimedSerializer(secret, salt=salt, signer=timed)
-            for salt in (SALT_VIEW, SALT_PORTAL, SALT_SESSION)
+            for salt in (SALT_PORTAL, SALT_SESSION)
         }
 
     # -- embed tokens: a placement id, valid until the placement is deleted ---------------
@@ -77,12 +109,18 @@ class Signer:
         return str(self._embed.dumps(placement_id))
 
     def read_embed_token(self, token: str) -> int:
+        known = self._embed_seen.get(token)
+        if known is not None:
+            return known
         try:
             value = self._embed.loads(token)
         except BadSignature as exc:
             raise BadTokenError("embed token is not valid") from exc
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise BadTokenError("embed token is not valid")
+        if len(self._embed_seen) >= EMBED_CACHE_SIZE:
+            self._embed_seen.clear()
+        self._embed_seen[token] = value
         return value
 
     # -- click tokens: (placement, partner, bucket), counted while fresh -------------------
@@ -116,6 +154,36 @@ class Signer:
             return self._click.load_payload(exc.payload)
         except BadSignature as inner:
             raise BadTokenError("click token is not valid") from inner
+
+    # -- view tokens: one block as served, for its one-time view beacon --------------------
+
+    def view_token(
+        self, placement_id: int, bucket: int, slots: Sequence[tuple[int, int, bool]], nonce: str
+    ) -> str:
+        """``P_B_partner-position-counts-..._NONCE``, timestamped and signed."""
+        flat = "-".join(f"{p}-{pos}-{int(c)}" for p, pos, c in slots)
+        payload = f"{placement_id}_{bucket}_{flat}_{nonce}"
+        return self._view.sign(payload).decode()
+
+    def read_view_token(self, token: str, max_age: int) -> ViewClaim:
+        try:
+            payload = self._view.unsign(token, max_age=max_age).decode()
+        except SignatureExpired as exc:
+            raise BadTokenError("token has expired") from exc
+        except BadSignature as exc:
+            raise BadTokenError("view token is not valid") from exc
+        try:
+            placement, bucket, flat, nonce = payload.split("_")
+            numbers = [int(n) for n in flat.split("-")] if flat else []
+            if len(numbers) % 3:
+                raise ValueError(flat)
+            slots = tuple(
+                (numbers[i], numbers[i + 1], bool(numbers[i + 2]))
+                for i in range(0, len(numbers), 3)
+            )
+            return ViewClaim(int(placement), int(bucket), slots, nonce)
+        except ValueError as exc:
+            raise BadTokenError("view token is not valid") from exc
 
     # -- short-lived tokens for the other purposes (views, portal links, sessions) ---------
 
