@@ -338,3 +338,74 @@ async def test_a_failed_flush_keeps_the_counts_for_the_next_one(
         await runtime.counting.flush(broken)
     assert await runtime.counting.flush(runtime.storage) == 4
     assert len(await storage.list_counts()) == 4
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+async def test_members_see_what_they_gave_and_received(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    visitor: httpx.AsyncClient,
+    signer: Signer,
+) -> None:
+    from widget_server.keys import create_key
+
+    block = await served_block(visitor, signer.embed_token(network["blumen"]))
+    await beacon(visitor, block["view"])
+    assert (await visitor.get(block["partners"][0]["url"])).status_code == 302
+    await app.state.runtime.counting.flush(app.state.runtime.storage)
+    _, own = await create_key(storage, "member:blumen")
+    _, other = await create_key(storage, "member:fotos")
+    _, coordinator = await create_key(storage, "coordinator")
+
+    response = await visitor.get(
+        "/api/v1/stats/members/blumen", headers={"Authorization": f"Bearer {own}"}
+    )
+    assert response.status_code == 200
+    theme = response.json()["themes"][0]
+    assert (theme["theme"], theme["views_given"], theme["views_received"]) == ("hochzeit", 3, 0)
+    assert (theme["clicks_given"], theme["clicks_received"], theme["balance"]) == (1, 0, 0.0)
+    assert theme["days"][0]["views_given"] == 3
+
+    clicked = next(
+        m for m in await storage.list_members() if m.name == block["partners"][0]["name"]
+    )
+    partner = await visitor.get(
+        f"/api/v1/stats/members/{clicked.slug}",
+        headers={"Authorization": f"Bearer {coordinator}"},
+    )
+    received = partner.json()["themes"][0]
+    assert (received["views_received"], received["clicks_received"]) == (1, 1)
+
+    denied = await visitor.get(
+        "/api/v1/stats/members/blumen", headers={"Authorization": f"Bearer {other}"}
+    )
+    assert denied.status_code == 403
+    csv_export = await visitor.get(
+        "/api/v1/stats/members/blumen?format=csv", headers={"Authorization": f"Bearer {own}"}
+    )
+    assert csv_export.headers["content-type"].startswith("text/csv")
+    lines = csv_export.text.strip().splitlines()
+    assert (
+        lines[0]
+        == "day,theme,member,views_given,views_received,clicks_given,clicks_received,balance"
+    )
+    assert lines[1].split(",")[1:7] == ["hochzeit", "blumen", "3", "0", "1", "0"]
+
+    theme_report = await visitor.get(
+        "/api/v1/stats/themes/hochzeit", headers={"Authorization": f"Bearer {coordinator}"}
+    )
+    report = theme_report.json()
+    assert report["totals"] == {
+        "blocks_served": 1,
+        "blocks_viewed": 1,
+        "views": 3,
+        "clicks": 1,
+    }
+    assert report["balances"]["members"] == 1  # only blumen gave anything
+    forbidden = await visitor.get(
+        "/api/v1/stats/themes/hochzeit", headers={"Authorization": f"Bearer {own}"}
+    )
+    assert forbidden.status_code == 403

@@ -35,6 +35,8 @@ routes = [
     Route("/api/v1/themes/{slug}/rules", api.get_rules, methods=["GET"], name="api_rules"),
     Route("/api/v1/themes/{slug}/rules", api.put_rules, methods=["PUT"], name="api_rules_put"),
     Route("/api/v1/themes/{slug}/explain", api.explain_block, name="api_explain"),
+    Route("/api/v1/stats/members/{slug}", api.member_stats, name="api_member_stats"),
+    Route("/api/v1/stats/themes/{slug}", api.theme_stats, name="api_theme_stats"),
     # operations
     Route("/healthz", public.healthz, name="healthz"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

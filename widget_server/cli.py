@@ -16,10 +16,11 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, stats
 from .categories import category_label
 from .errors import ConflictError, NotFoundError, PartnerkreisError, ValidationError
 from .keys import create_key
@@ -295,6 +296,66 @@ async def cmd_explain(args: argparse.Namespace, storage: Storage, settings: Sett
     return 0
 
 
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{name} must be a date like 2027-03-31, got {value!r}") from None
+
+
+async def cmd_stats(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    since, until = _day(args.since, "--from"), _day(args.until, "--to")
+    theme = await storage.get_theme(args.theme) if args.theme else None
+    if args.member:
+        member = await storage.get_member(args.member)
+        report = await stats.member_report(storage, member, theme=theme, since=since, until=until)
+        if args.csv:
+            print(stats.member_csv(report), end="")
+            return 0
+        lines = [f"{member.name} ({member.slug})"]
+        for t in report["themes"]:
+            lines.append(
+                f"  {t['theme']:<22} views given {t['views_given']:>7}, received"
+                f" {t['views_received']:>7}; clicks given {t['clicks_given']:>5}, received"
+                f" {t['clicks_received']:>5}; balance {_fmt(t['balance'])}"
+                + (
+                    f"; bound {_fmt(t['bound'])} (structural net giver)"
+                    if t["structural_net_giver"]
+                    else ""
+                )
+            )
+        emit(args, report, "\n".join(lines))
+        return 0
+    themes = [theme] if theme else await storage.list_themes()
+    reports = [await stats.theme_report(storage, t, since=since, until=until) for t in themes]
+    if args.csv:
+        print("".join(stats.theme_csv(r) for r in reports), end="")
+        return 0
+    lines = []
+    for r in reports:
+        totals, bal = r["totals"], r["balances"]
+        lines.append(
+            f"{r['theme']}: {totals['blocks_served']} blocks served, {totals['blocks_viewed']}"
+            f" viewed, {totals['views']} partner views, {totals['clicks']} clicks;"
+            f" balance min {_fmt(bal['min'])}, median {_fmt(bal['median'])},"
+            f" max {_fmt(bal['max'])}"
+        )
+        for m in r["members"]:
+            lines.append(
+                f"  {m['member']:<26} given {m['views_given']:>7} received"
+                f" {m['views_received']:>7} clicks {m['clicks_given']:>5}/{m['clicks_received']:<5}"
+                f" balance {_fmt(m['balance'])}"
+            )
+    emit(args, reports if not theme else reports[0], "\n".join(lines) or "No themes.")
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 async def cmd_key_create(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     key, full = await create_key(storage, args.scope, args.name or "")
     data = {"key_id": key.key_id, "scope": args.scope, "name": key.name, "key": full}
@@ -504,6 +565,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(sub, "simulate", cmd_simulate, "run traffic through the rotation rules and ledger")
     add_simulate_arguments(p)
+
+    p = add(sub, "stats", cmd_stats, "views and clicks given and received")
+    p.add_argument("--member", help="one member's figures (per theme and day)")
+    p.add_argument("--theme", help="only this theme")
+    p.add_argument("--from", dest="since", help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="until", help="last day, YYYY-MM-DD")
+    p.add_argument("--csv", action="store_true", help="print CSV")
 
     key = sub.add_parser("key", help="create, list or revoke API keys")
     ksub = key.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -8,11 +8,13 @@ keys only their own member.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .. import stats
 from ..errors import PartnerkreisError, ValidationError
 from ..keys import AuthenticationError, Principal, authenticate
 from ..problems import problem
@@ -126,3 +128,58 @@ async def explain_block(request: Request) -> Response:
         runtime.storage, runtime.key, member, request.path_params["slug"], at
     )
     return JSONResponse(report, headers={"Cache-Control": "no-store"})
+
+
+def _period(request: Request) -> tuple[date | None, date | None]:
+    def day(name: str) -> date | None:
+        value = request.query_params.get(name)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+    return day("from"), day("to")
+
+
+def _wants_csv(request: Request) -> bool:
+    return request.query_params.get("format") == "csv" or "text/csv" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+async def member_stats(request: Request) -> Response:
+    """Given and received per theme and day; a member key sees only its own."""
+    principal = await require(request)
+    storage = runtime_of(request).storage
+    member = await storage.get_member(request.path_params["slug"])
+    if not principal.may_act_for(member.id):
+        raise Denied(403, "a member key can only read its own figures")
+    theme_slug = request.query_params.get("theme")
+    theme = await storage.get_theme(theme_slug) if theme_slug else None
+    since, until = _period(request)
+    report = await stats.member_report(storage, member, theme=theme, since=since, until=until)
+    if _wants_csv(request):
+        return _csv(stats.member_csv(report), f"partnerkreis-{member.slug}")
+    return JSONResponse(report, headers={"Cache-Control": "private, no-store"})
+
+
+async def theme_stats(request: Request) -> Response:
+    """Totals of a theme and the distribution of its members' balances (coordinators)."""
+    await require(request, coordinator=True)
+    storage = runtime_of(request).storage
+    theme = await storage.get_theme(request.path_params["slug"])
+    since, until = _period(request)
+    report = await stats.theme_report(storage, theme, since=since, until=until)
+    if _wants_csv(request):
+        return _csv(stats.theme_csv(report), f"partnerkreis-{theme.slug}")
+    return JSONResponse(report, headers={"Cache-Control": "private, no-store"})
