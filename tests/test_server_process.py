@@ -1,0 +1,186 @@
+"""Counting against a real server process: shutdown loses nothing, nothing identifies visitors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.browser.conftest import free_port, wait_for
+from widget_server.cli import main
+
+ORIGIN = "https://heide-blumen.example"
+PROBE_IP = "203.0.113.77"  # documentation range, as a visitor behind our proxy
+PROBE_AGENT = "Mozilla/5.0 (X11; Linux x86_64; PrivacyProbe-7f3a) Firefox/131.0"
+
+
+@dataclass
+class Network:
+    db: Path
+    env: dict[str, str]
+    token: str
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(list(args), environ=env) == 0, args
+    return out.getvalue()
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Network:
+    db = tmp_path / "live.db"
+    env = {"WIDGET_DATABASE_URL": f"sqlite:///{db}"}
+    cli(env, "init")
+    cli(env, "theme", "add", "hochzeit", "--name-de", "Hochzeit")
+    for slug in ("heide-blumen", "fotos", "scheune", "torten"):
+        cli(
+            env,
+            "member",
+            "add",
+            slug,
+            "--name",
+            slug,
+            "--website",
+            f"https://{slug}.example",
+            "--theme",
+            "hochzeit",
+        )
+    token = json.loads(cli(env, "snippet", "heide-blumen", "hochzeit", "--json"))["token"]
+    return Network(db, env, token)
+
+
+@contextlib.contextmanager
+def server(net: Network, log: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = {**os.environ, **net.env, **settings}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "widget_server", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz")
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=15)
+
+
+async def view_once(client: httpx.AsyncClient, base: str, token: str, n: int) -> bool:
+    """One visitor (own address and browser) loads the block and reports its view."""
+    visitor = {"X-Forwarded-For": f"198.18.{n // 250}.{n % 250 + 1}", "User-Agent": f"Firefox/{n}"}
+    try:
+        block = (await client.get(f"{base}/w/{token}", headers=visitor)).json()
+        beacon = await client.post(block["view"], headers={**visitor, "Origin": ORIGIN})
+    except httpx.HTTPError:
+        return False  # refused because the server is going down: not sent
+    return beacon.status_code == 204
+
+
+async def load(base: str, token: str, seconds: float, acked: list[float]) -> None:
+    """Visitors in parallel for ``seconds``; ``acked`` gets the time of each answered view."""
+    n = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=16)
+    async with httpx.AsyncClient(timeout=5, limits=limits) as client:
+        while time.monotonic() < deadline:
+            batch = [view_once(client, base, token, n + i) for i in range(16)]
+            n += 16
+            for ok in await asyncio.gather(*batch):
+                if ok:
+                    acked.append(time.monotonic())
+
+
+def stored_block_views(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT COALESCE(SUM(count), 0) FROM daily_counters"
+            " WHERE kind = 'viewed' AND partner_id = 0"
+        ).fetchone()
+    return int(row[0])
+
+
+def test_graceful_shutdown_under_load_loses_no_count(network: Network, tmp_path: Path) -> None:
+    # A long flush interval: everything counted must be written by the shutdown itself.
+    with server(network, tmp_path / "server.log", WIDGET_FLUSH_INTERVAL="60") as (base, proc):
+        acked: list[float] = []
+
+        async def scenario() -> None:
+            sender = asyncio.create_task(load(base, network.token, 4.0, acked))
+            await asyncio.sleep(1.5)
+            proc.send_signal(signal.SIGTERM)  # while visitors keep coming
+            await sender
+
+        asyncio.run(scenario())
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+    assert len(acked) > 50
+    assert stored_block_views(network.db) == len(acked)
+
+
+def test_a_hard_kill_loses_at_most_one_flush_interval(network: Network, tmp_path: Path) -> None:
+    interval = 0.5
+    with server(network, tmp_path / "server.log", WIDGET_FLUSH_INTERVAL=str(interval)) as (
+        base,
+        proc,
+    ):
+        acked: list[float] = []
+        asyncio.run(load(base, network.token, 2.0, acked))
+        time.sleep(2 * interval)  # at least one flush after the last view
+        proc.kill()
+        proc.wait(timeout=10)
+    assert len(acked) > 50
+    assert stored_block_views(network.db) == len(acked)
+
+
+def test_no_address_or_user_agent_is_written_anywhere(network: Network, tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    visitor = {"X-Forwarded-For": PROBE_IP, "User-Agent": PROBE_AGENT}
+    # Debug level: even the per-request log lines must not carry them.
+    with server(network, log, WIDGET_LOG_LEVEL="debug", WIDGET_FLUSH_INTERVAL="0.2") as (
+        base,
+        proc,
+    ):
+        with httpx.Client(timeout=5, headers=visitor) as client:
+            block = client.get(f"{base}/w/{network.token}").json()
+            assert client.post(block["view"], headers={"Origin": ORIGIN}).status_code == 204
+            click = client.get(block["partners"][0]["url"], follow_redirects=False)
+            assert click.status_code == 302
+            assert "set-cookie" not in click.headers
+            client.get(f"{base}/w/{network.token}.html")
+            client.get(f"{base}/c/not-a-token")
+            client.post(f"{base}/v/not-a-token", headers={"Origin": ORIGIN})
+        time.sleep(0.6)
+        proc.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+    assert stored_block_views(network.db) == 1  # the traffic was really counted
+    with sqlite3.connect(network.db) as conn:
+        clicks = conn.execute("SELECT SUM(count) FROM daily_counters WHERE kind = 'clicked'")
+        assert clicks.fetchone()[0] == 1
+    files = [network.db, *network.db.parent.glob(f"{network.db.name}-*"), log]
+    for path in files:
+        data = path.read_bytes()
+        for secret in (PROBE_IP, PROBE_AGENT, "PrivacyProbe"):
+            assert secret.encode() not in data, f"{secret!r} found in {path.name}"
+    assert "request" in log.read_text()  # the log was written, at debug level
