@@ -411,6 +411,8 @@ def serve(settings: Settings, host: str, port: int) -> int:
         log_config=None,
         server_header=False,
         timeout_graceful_shutdown=10,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     return 0
 

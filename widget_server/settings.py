@@ -27,6 +27,11 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("WIDGET_LEDGER_INTERVAL", "60", "Seconds between recomputations of the fairness ledger."),
     ("WIDGET_FLUSH_INTERVAL", "1.0", "Seconds between writes of buffered counts."),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "86400", "Seconds a partner link counts clicks."),
+    (
+        "WIDGET_TRUSTED_PROXIES",
+        "127.0.0.1",
+        "Addresses whose X-Forwarded-For/-Proto are believed (comma separated, or *).",
+    ),
     ("WIDGET_DEBUG", "false", "Show tracebacks (never in production)."),
     ("WIDGET_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
 )
@@ -42,6 +47,7 @@ class Settings:
     ledger_interval: float = 60.0  # seconds
     click_token_max_age: int = 86_400  # seconds (one day)
     flush_interval: float = 1.0  # seconds between writes of buffered counts
+    trusted_proxies: str = "127.0.0.1"
     debug: bool = False
     log_level: str = "info"
 
@@ -61,6 +67,7 @@ class Settings:
             ledger_interval=config("WIDGET_LEDGER_INTERVAL", cast=float, default=60.0),
             click_token_max_age=config("WIDGET_CLICK_TOKEN_MAX_AGE", cast=int, default=86_400),
             flush_interval=config("WIDGET_FLUSH_INTERVAL", cast=float, default=1.0),
+            trusted_proxies=config("WIDGET_TRUSTED_PROXIES", default="127.0.0.1"),
             debug=config("WIDGET_DEBUG", cast=bool, default=False),
             log_level=config("WIDGET_LOG_LEVEL", default="info").lower(),
         )
