@@ -409,3 +409,28 @@ async def test_members_see_what_they_gave_and_received(
         "/api/v1/stats/themes/hochzeit", headers={"Authorization": f"Bearer {own}"}
     )
     assert forbidden.status_code == 403
+
+
+async def test_with_counting_switched_off_blocks_carry_no_view_token_and_nothing_is_counted(
+    network: dict[str, int],
+    settings: Any,
+    storage: SQLiteStorage,
+    clock: Clock,
+    signer: Signer,
+) -> None:
+    from widget_server.app import create_app
+
+    app = create_app(
+        settings.with_changes(counting=False), storage=SQLiteStorage(storage.path), clock=clock
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers={"User-Agent": BROWSER}
+        ) as client:
+            block = await served_block(client, signer.embed_token(network["blumen"]))
+            assert block["view"] is None
+            assert len(block["partners"]) == 3
+            assert (await client.get(block["partners"][0]["url"])).status_code == 302
+        await app.state.runtime.counting.flush(app.state.runtime.storage)
+    assert await storage.list_counts() == []

@@ -50,6 +50,7 @@ REASONS = (
     "already-counted",
     "no-view",
     "unknown",
+    "disabled",
 )
 
 
@@ -64,6 +65,7 @@ class Counting:
     signer: Signer
     clock: Callable[[], float] = time.time
     own_hosts: frozenset[str] = frozenset()  # our own host names (the demo's sites live here)
+    enabled: bool = True  # False: blocks are served without view tokens, nothing is counted
     buffer: CounterBuffer = field(default_factory=CounterBuffer)
     visitors: Visitors = field(default_factory=Visitors)
     view_limit: RateLimiter = field(default_factory=lambda: RateLimiter(VIEWS_PER_MINUTE, 60))
@@ -74,6 +76,8 @@ class Counting:
     # -- served --------------------------------------------------------------------------------
 
     def served(self, theme_id: int, host_id: int, slots: Iterable[Slot]) -> None:
+        if not self.enabled:
+            return
         day = day_of(self.clock())
         for slot in slots:
             self.buffer.add((day, theme_id, host_id, slot.member_id, "served"))
@@ -105,6 +109,8 @@ class Counting:
         origin: str | None,
     ) -> Outcome:
         now = self.clock()
+        if not self.enabled:
+            return self._reject("disabled")
         if is_bot(user_agent):
             return self._reject("bot")
         if not self.view_limit.allow(self._address_key(address), now):
@@ -145,6 +151,8 @@ class Counting:
         self, claim: ClickClaim, snapshot: Snapshot, *, address: str, user_agent: str
     ) -> Outcome:
         now = self.clock()
+        if not self.enabled:
+            return self._reject("disabled")
         if is_bot(user_agent):
             return self._reject("bot")
         if not claim.fresh:

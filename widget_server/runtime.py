@@ -104,7 +104,9 @@ class Runtime:
         )
         await self.snapshots.start()
         self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
-        self.counting = Counting(self.signer, self.clock, own_hosts=self._own_hosts())
+        self.counting = Counting(
+            self.signer, self.clock, own_hosts=self._own_hosts(), enabled=self.settings.counting
+        )
         self._flusher = asyncio.create_task(
             self.counting.run(self.storage, self.settings.flush_interval), name="count-flusher"
         )

@@ -26,6 +26,7 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("WIDGET_SNAPSHOT_INTERVAL", "2.0", "Seconds between checks for changes by other processes."),
     ("WIDGET_LEDGER_INTERVAL", "60", "Seconds between recomputations of the fairness ledger."),
     ("WIDGET_FLUSH_INTERVAL", "1.0", "Seconds between writes of buffered counts."),
+    ("WIDGET_COUNTING", "true", "Count served, viewed and clicked blocks (false: serve only)."),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "86400", "Seconds a partner link counts clicks."),
     (
         "WIDGET_TRUSTED_PROXIES",
@@ -47,6 +48,7 @@ class Settings:
     ledger_interval: float = 60.0  # seconds
     click_token_max_age: int = 86_400  # seconds (one day)
     flush_interval: float = 1.0  # seconds between writes of buffered counts
+    counting: bool = True
     trusted_proxies: str = "127.0.0.1"
     debug: bool = False
     log_level: str = "info"
@@ -67,6 +69,7 @@ class Settings:
             ledger_interval=config("WIDGET_LEDGER_INTERVAL", cast=float, default=60.0),
             click_token_max_age=config("WIDGET_CLICK_TOKEN_MAX_AGE", cast=int, default=86_400),
             flush_interval=config("WIDGET_FLUSH_INTERVAL", cast=float, default=1.0),
+            counting=config("WIDGET_COUNTING", cast=bool, default=True),
             trusted_proxies=config("WIDGET_TRUSTED_PROXIES", default="127.0.0.1"),
             debug=config("WIDGET_DEBUG", cast=bool, default=False),
             log_level=config("WIDGET_LOG_LEVEL", default="info").lower(),

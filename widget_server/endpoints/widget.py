@@ -142,7 +142,7 @@ async def block_json(request: Request) -> Response:
             snapshot.remember(key, rendered)
     counting = runtime.counting
     view_url = None
-    if rendered.slots:
+    if rendered.slots and counting.enabled:
         counting.served(placement.theme_id, placement.member_id, rendered.slots)
         view = counting.view_token(placement.id, rendered.rotation.bucket, rendered.slots)
         view_url = f"{base_url}/v/{view}"
