@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -50,7 +51,7 @@ def _placement(runtime: Runtime, snapshot: Snapshot, token: str) -> Placement | 
     return placement
 
 
-def _unknown_embed(token: str) -> Response:
+def _unknown_embed() -> Response:
     return problem(
         404,
         "unknown-embed",
@@ -121,16 +122,33 @@ def render_block(
     return RenderedBlock(encoded[: -len(b"null}")], slots, rotation)
 
 
-async def block_json(request: Request) -> Response:
+class BlockRequest(NamedTuple):
+    """What both block endpoints read from a request: the placement and how to show it."""
+
+    runtime: Runtime
+    snapshot: Snapshot
+    placement: Placement
+    display: Display
+
+
+def _block_request(request: Request) -> BlockRequest | None:
     runtime = runtime_of(request)
     assert runtime.snapshots is not None and runtime.counting is not None
     snapshot = runtime.snapshots.current
-    token = request.path_params["token"]
-    placement = _placement(runtime, snapshot, token)
+    placement = _placement(runtime, snapshot, request.path_params["token"])
     if placement is None:
-        return _unknown_embed(token)
+        return None
     q = request.query_params
     display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
+    return BlockRequest(runtime, snapshot, placement, display)
+
+
+async def block_json(request: Request) -> Response:
+    asked = _block_request(request)
+    if asked is None:
+        return _unknown_embed()
+    runtime, snapshot, placement, display = asked
+    assert runtime.counting is not None
     now = runtime.clock()
     rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
     base_url = runtime.base_url(request)
@@ -176,15 +194,10 @@ def frame_csp(base_url: str) -> str:
 
 async def block_html(request: Request) -> Response:
     """The same block as a page for an ``<iframe>`` (no JavaScript needed)."""
-    runtime = runtime_of(request)
-    assert runtime.snapshots is not None
-    snapshot = runtime.snapshots.current
-    token = request.path_params["token"]
-    placement = _placement(runtime, snapshot, token)
-    if placement is None:
-        return _unknown_embed(token)
-    q = request.query_params
-    display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
+    asked = _block_request(request)
+    if asked is None:
+        return _unknown_embed()
+    runtime, snapshot, placement, display = asked
     block, slots, rotation = _block(request, runtime, snapshot, placement, display)
     assert runtime.counting is not None
     runtime.counting.served(placement.theme_id, placement.member_id, slots)
