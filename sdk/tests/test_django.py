@@ -1,0 +1,115 @@
+"""The Django template tag, with settings configured here and a template rendered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+django = pytest.importorskip("django")
+
+from django.conf import settings  # noqa: E402
+from django.template import TemplateSyntaxError, engines  # noqa: E402
+from django.test import override_settings  # noqa: E402
+
+from partnerkreis import Client  # noqa: E402
+from partnerkreis.integrations import django as integration  # noqa: E402
+
+from .conftest import API_KEY, NAV, Clock, FakeAPI, block_answer, make_client, problem  # noqa: E402
+
+HOSTILE = '<script>alert("x")</script>'
+
+if not settings.configured:
+    settings.configure(
+        INSTALLED_APPS=["partnerkreis.integrations.django"],
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates"}],
+        PARTNERKREIS={"BASE_URL": "https://partner.example.org", "API_KEY": API_KEY},
+    )
+    django.setup()
+
+
+@pytest.fixture
+def api(clock: Clock) -> Iterator[FakeAPI]:
+    fake = FakeAPI(block_answer())
+    integration.set_client(make_client(fake, clock=clock))
+    yield fake
+    integration.set_client(None)
+
+
+def render(source: str, **context: object) -> str:
+    return engines["django"].from_string(source).render(context)
+
+
+def test_the_tag_renders_the_block_unescaped_and_variables_escaped(api: FakeAPI) -> None:
+    html = render(
+        "{% load partnerkreis %}"
+        '<aside>{% partnerkreis_block "hochzeit-heide" member="blumenhaus" %}</aside>'
+        "<p>{{ comment }}</p>",
+        comment=HOSTILE,
+    )
+    assert html == f"<aside>{NAV}</aside><p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p>"
+    assert api.last.url.path == "/api/v1/blocks/hochzeit-heide/blumenhaus"
+
+
+def test_as_variable_with_options_and_default_member(api: FakeAPI) -> None:
+    with override_settings(PARTNERKREIS={"MEMBER": "catering", "BASE_URL": "https://x.example"}):
+        integration.set_client(make_client(api))
+        html = render(
+            '{% load partnerkreis %}{% partnerkreis_block "hochzeit-heide" lang="en" as block %}'
+            "{% if block %}[{{ block }}]{% endif %}{{ block.source }}"
+        )
+    assert html == f"[{NAV}]network"
+    assert api.last.url.path.endswith("/hochzeit-heide/catering")
+    assert api.last.url.params["lang"] == "en"
+
+
+def test_a_failing_server_renders_nothing(clock: Clock) -> None:
+    integration.set_client(make_client(FakeAPI(problem(503, "unavailable")), clock=clock))
+    try:
+        html = render('{% load partnerkreis %}<{% partnerkreis_block "t" member="m" %}>')
+    finally:
+        integration.set_client(None)
+    assert html == "<>"
+
+
+def test_the_client_is_made_from_the_settings_and_remade_when_they_change() -> None:
+    integration.set_client(None)
+    client = integration.get_client()
+    assert isinstance(client, Client)
+    assert client.api_url == "https://partner.example.org/api/v1"
+    assert integration.get_client() is client
+    with override_settings(
+        PARTNERKREIS={"BASE_URL": "https://other.example", "API_KEY": API_KEY, "BLOCK_TIMEOUT": 0.5}
+    ):
+        other = integration.get_client()
+        assert other.api_url == "https://other.example/api/v1"
+        assert other.blocks.timeout == 0.5
+    assert integration.get_client().api_url == "https://partner.example.org/api/v1"
+    integration.set_client(None)
+
+
+def test_missing_configuration_renders_nothing_or_raises_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PARTNERKREIS_API_KEY", raising=False)
+    monkeypatch.delenv("PARTNERKREIS_BASE_URL", raising=False)
+    with override_settings(PARTNERKREIS={}):
+        assert render('{% load partnerkreis %}{% partnerkreis_block "t" member="m" %}') == ""
+        with pytest.raises(TemplateSyntaxError, match="member"):
+            render('{% load partnerkreis %}{% partnerkreis_block "t" %}')
+    with override_settings(PARTNERKREIS={"RAISE_ERRORS": True}):
+        from partnerkreis import ConfigurationError
+
+        with pytest.raises(ConfigurationError):
+            render('{% load partnerkreis %}{% partnerkreis_block "t" member="m" %}')
+
+
+def test_a_block_passed_in_from_a_view_renders_unescaped_too() -> None:
+    from partnerkreis import Block
+
+    block = Block(theme="t", member="m", html=NAV)
+    html = render("{{ block }}|{{ block.html }}|{{ comment }}", block=block, comment=HOSTILE)
+    shown, raw_text, comment = html.split("|")
+    assert shown == NAV
+    assert raw_text.startswith("&lt;nav")  # block.html is a plain string: escaped, so use block
+    assert comment.startswith("&lt;script&gt;")
