@@ -14,12 +14,13 @@ import widget_server.storage
 from widget_server.errors import StorageError
 from widget_server.models import (
     Account,
+    AuditEntry,
     CounterRow,
     Logo,
     Membership,
     PlacementOptions,
 )
-from widget_server.storage import SQLiteStorage, load_migrations
+from widget_server.storage import SQLiteStorage, StoredResponse, load_migrations
 
 MIGRATION_DIR = Path(widget_server.storage.__file__).parent / "migrations" / "sqlite"
 SHIPPED = sorted(MIGRATION_DIR.glob("*.sql"))
@@ -37,6 +38,9 @@ EXPECTED_TABLES = {
     "rule_sets",
     "daily_counters",
     "accounts",
+    "api_keys",
+    "idempotency_keys",
+    "audit_log",
 }
 
 NOW = "2027-01-15T10:00:00+00:00"
@@ -117,6 +121,28 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("pkr_0123abcd", "ff" * 32, "member:1", "CMS", NOW),
         ),
     ],
+    5: [
+        (
+            "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at, status,"
+            " headers, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                "pkr_0123abcd",
+                "order-17",
+                "ee" * 32,
+                1_800_000_000.0,
+                201,
+                '[["content-type", "application/json"]]',
+                b'{"slug": "blumen"}',
+            ),
+        ),
+    ],
+    6: [
+        (
+            "INSERT INTO audit_log (id, at, actor, action, subject, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (1, NOW, "admin:koordination", "member.approve", "member:blumen", "pending → active"),
+        ),
+    ],
 }
 
 
@@ -164,11 +190,35 @@ async def check_v4(storage: SQLiteStorage) -> None:
     )
 
 
+async def check_v5(storage: SQLiteStorage) -> None:
+    claim = StoredResponse("pkr_0123abcd", "order-17", "00" * 32, 1_800_000_100.0)
+    stored = await storage.claim_idempotency_key(claim, expired_before=1_799_900_000.0)
+    assert stored == StoredResponse(
+        "pkr_0123abcd",
+        "order-17",
+        "ee" * 32,
+        1_800_000_000.0,
+        201,
+        (("content-type", "application/json"),),
+        b'{"slug": "blumen"}',
+    )
+
+
+async def check_v6(storage: SQLiteStorage) -> None:
+    assert await storage.list_audit_entries(subject="member:blumen") == [
+        AuditEntry(
+            1, NOW, "admin:koordination", "member.approve", "member:blumen", "pending → active"
+        )
+    ]
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
     3: check_v3,
     4: check_v4,
+    5: check_v5,
+    6: check_v6,
 }
 
 

@@ -196,3 +196,14 @@ def test_secret_keys_do_not_appear_in_repr_or_str() -> None:
     for text in (repr(settings), str(settings), repr(settings.secret_keys)):
         assert "first-very-secret-key" not in text
         assert "second-very-secret-key" not in text
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("pending", "pending"), (" Active ", "active")])
+def test_new_members_is_pending_or_active(raw: str, expected: str) -> None:
+    assert Settings.from_environ({}).new_members == "pending"
+    assert Settings.from_environ({"WIDGET_NEW_MEMBERS": raw}).new_members == expected
+
+
+def test_new_members_refuses_anything_else() -> None:
+    with pytest.raises(ValueError, match="WIDGET_NEW_MEMBERS"):
+        Settings.from_environ({"WIDGET_NEW_MEMBERS": "paused"})

@@ -11,12 +11,147 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .endpoints import api, demo, public, widget
+from .endpoints import (
+    admin_audit,
+    admin_auth,
+    admin_members,
+    admin_rules,
+    admin_stats,
+    admin_themes,
+    api,
+    api_blocks,
+    api_keys,
+    api_members,
+    api_openapi,
+    api_placements,
+    api_rules,
+    api_stats,
+    api_themes,
+    demo,
+    public,
+    widget,
+)
+from .endpoints.admin import AdminGuard
+from .endpoints.api import idempotent
 from .logs import RequestLogMiddleware
 from .problems import EXCEPTION_HANDLERS
+from .request_ids import RequestIdMiddleware
 from .runtime import STATIC_DIR, Runtime
 from .settings import Settings
 from .storage import Storage, storage_from_url
+
+# -- the coordinators' admin: HTML pages under /admin (docs/admin.md) -------------------------
+# AdminGuard wraps them all: session cookie (Path=/admin), CSRF check of every POST,
+# login required except for /admin/login, security headers.
+admin_routes = [
+    Route("/", admin_stats.dashboard, name="admin_home"),
+    Route("/login", admin_auth.login_form, methods=["GET"], name="admin_login"),
+    Route("/login", admin_auth.login, methods=["POST"], name="admin_login_post"),
+    Route("/logout", admin_auth.logout, methods=["POST"], name="admin_logout"),
+    Route("/members", admin_members.member_list, name="admin_members"),
+    Route("/members/{slug}", admin_members.member_page, methods=["GET"], name="admin_member"),
+    Route("/members/{slug}", admin_members.member_save, methods=["POST"], name="admin_member_save"),
+    Route(
+        "/members/{slug}/status",
+        admin_members.status_change,
+        methods=["POST"],
+        name="admin_member_status",
+    ),
+    Route(
+        "/members/{slug}/domains",
+        admin_members.domains_save,
+        methods=["POST"],
+        name="admin_member_domains",
+    ),
+    Route(
+        "/members/{slug}/logo",
+        admin_members.logo_upload,
+        methods=["POST"],
+        name="admin_member_logo",
+    ),
+    Route(
+        "/members/{slug}/themes",
+        admin_members.membership_change,
+        methods=["POST"],
+        name="admin_member_theme",
+    ),
+    Route(
+        "/members/{slug}/portal-link",
+        admin_members.portal_link_create,
+        methods=["POST"],
+        name="admin_member_portal",
+    ),
+    Route("/themes", admin_themes.theme_list, name="admin_themes"),
+    Route("/themes/new", admin_themes.theme_new, methods=["GET"], name="admin_theme_new"),
+    Route("/themes/new", admin_themes.theme_create, methods=["POST"], name="admin_theme_create"),
+    Route("/themes/{slug}", admin_themes.theme_edit, methods=["GET"], name="admin_theme"),
+    Route("/themes/{slug}", admin_themes.theme_save, methods=["POST"], name="admin_theme_save"),
+    Route("/themes/{slug}/rules", admin_rules.rules_page, methods=["GET"], name="admin_rules"),
+    Route(
+        "/themes/{slug}/rules", admin_rules.rules_post, methods=["POST"], name="admin_rules_post"
+    ),
+    Route(
+        "/themes/{slug}/rules/preview",
+        admin_rules.rules_preview,
+        methods=["POST"],
+        name="admin_rules_preview",
+    ),
+    Route("/themes/{slug}/simulate", admin_stats.simulate_page, name="admin_simulate"),
+    Route("/stats", admin_stats.stats_page, name="admin_stats"),
+    Route("/audit", admin_audit.audit_page, name="admin_audit"),
+]
+
+# -- the REST API v1 under /api/v1 (docs/api.md; OpenAPI document in openapi.py) -----------
+# Every handler authenticates with an API key itself; POSTs honour Idempotency-Key.
+api_routes = [
+    Route("/openapi.json", api_openapi.openapi_json, name="openapi"),
+    Route("/themes", api_themes.list_themes, name="themes"),
+    Route("/themes", idempotent(api_themes.create_theme), methods=["POST"], name="theme_create"),
+    Route("/themes/{slug}", api_themes.get_theme, name="theme"),
+    Route("/themes/{slug}", api_themes.patch_theme, methods=["PATCH"], name="theme_patch"),
+    Route("/themes/{slug}/rules", api_rules.get_rules, methods=["GET"], name="rules"),
+    Route("/themes/{slug}/rules", api_rules.put_rules, methods=["PUT"], name="rules_put"),
+    Route("/themes/{slug}/explain", api_rules.explain_block, name="explain"),
+    Route("/members", api_members.list_members, name="members"),
+    Route(
+        "/members", idempotent(api_members.create_member), methods=["POST"], name="member_create"
+    ),
+    Route("/members/{slug}", api_members.get_member, name="member"),
+    Route("/members/{slug}", api_members.patch_member, methods=["PATCH"], name="member_patch"),
+    Route("/members/{slug}", api_members.remove_member, methods=["DELETE"], name="member_remove"),
+    Route(
+        "/members/{slug}/pause",
+        idempotent(api_members.pause_member),
+        methods=["POST"],
+        name="member_pause",
+    ),
+    Route(
+        "/members/{slug}/activate",
+        idempotent(api_members.activate_member),
+        methods=["POST"],
+        name="member_activate",
+    ),
+    Route("/members/{slug}/memberships", api_members.list_memberships, name="memberships"),
+    Route(
+        "/members/{slug}/memberships/{theme}",
+        api_members.put_membership,
+        methods=["PUT"],
+        name="membership_put",
+    ),
+    Route("/members/{slug}/placements", api_placements.list_placements, name="placements"),
+    Route(
+        "/members/{slug}/placements",
+        idempotent(api_placements.create_placement),
+        methods=["POST"],
+        name="placement_create",
+    ),
+    Route("/blocks/{theme}/{member}", api_blocks.get_block, name="block"),
+    Route("/stats/members/{slug}", api_stats.member_stats, name="member_stats"),
+    Route("/stats/themes/{slug}", api_stats.theme_stats, name="theme_stats"),
+    Route("/keys", api_keys.list_keys, name="keys"),
+    Route("/keys", idempotent(api_keys.create_api_key), methods=["POST"], name="key_create"),
+    Route("/keys/{key_id}", api_keys.revoke_key, methods=["DELETE"], name="key_revoke"),
+]
 
 routes = [
     # public, cross-origin: what members' websites load
@@ -31,12 +166,10 @@ routes = [
     Route("/t/{slug}", public.directory, name="directory"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
-    # REST API (Authorization: Bearer pkr_...)
-    Route("/api/v1/themes/{slug}/rules", api.get_rules, methods=["GET"], name="api_rules"),
-    Route("/api/v1/themes/{slug}/rules", api.put_rules, methods=["PUT"], name="api_rules_put"),
-    Route("/api/v1/themes/{slug}/explain", api.explain_block, name="api_explain"),
-    Route("/api/v1/stats/members/{slug}", api.member_stats, name="api_member_stats"),
-    Route("/api/v1/stats/themes/{slug}", api.theme_stats, name="api_theme_stats"),
+    # machines: the REST API v1 (Authorization: Bearer pkr_...)
+    Mount("/api/v1", routes=api_routes, name="api"),
+    # humans: the coordinators' admin (a session cookie on /admin only)
+    Mount("/admin", routes=admin_routes, middleware=[Middleware(AdminGuard)]),
     # operations
     Route("/healthz", public.healthz, name="healthz"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -44,7 +177,7 @@ routes = [
 
 # No compression middleware: it costs the widget hot path ~15 % and every
 # deployment has a reverse proxy that compresses (docs/deployment.md).
-middleware = [Middleware(RequestLogMiddleware)]
+middleware = [Middleware(RequestIdMiddleware), Middleware(RequestLogMiddleware)]
 
 
 def create_app(

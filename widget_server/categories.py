@@ -34,7 +34,7 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 def is_category(slug: str) -> bool:
     """Known or not, a category must be a lower-case slug (``bridal-wear``)."""
-    return bool(_SLUG.match(slug)) and len(slug) <= 40
+    return bool(_SLUG.fullmatch(slug)) and len(slug) <= 40
 
 
 def category_label(slug: str, lang: str = "de") -> str:

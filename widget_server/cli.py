@@ -35,6 +35,8 @@ from .network import (
     set_member_status,
 )
 from .passwords import generate_password, hash_password
+from .portal_links import add_arguments as add_portal_link_arguments
+from .portal_links import cmd_portal_link
 from .replay import explain_selection, explanation_text, parse_moment
 from .rulesets import history as rules_history
 from .rulesets import load_document, render, set_rules
@@ -567,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(sub, "simulate", cmd_simulate, "run traffic through the rotation rules and ledger")
     add_simulate_arguments(p)
+
+    p = add(sub, "portal-link", cmd_portal_link, "print a member's signed, expiring portal link")
+    add_portal_link_arguments(p)
 
     p = add(sub, "stats", cmd_stats, "views and clicks given and received")
     p.add_argument("--member", help="one member's figures (per theme and day)")

@@ -144,3 +144,15 @@ class ApiKey:
     name: str = ""
     created_at: str = ""
     revoked_at: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change made in the admin: who, when, what (rule changes live in ``rule_sets``)."""
+
+    id: int
+    at: str  # ISO time, UTC
+    actor: str  # "admin:<username>"
+    action: str  # "member.approve", "theme.edit", "portal.link", ...
+    subject: str  # "member:<slug>" or "theme:<slug>"
+    detail: str = ""  # what changed, for people

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from .categories import is_category
@@ -22,6 +23,7 @@ from .models import (
     SCHEMES,
     THEME_KINDS,
     Member,
+    Membership,
     MemberStatus,
     Placement,
     PlacementOptions,
@@ -37,7 +39,7 @@ MAX_PARTNERS = 12
 
 
 def check_slug(field: str, value: str) -> str:
-    if not _SLUG.match(value) or len(value) > 60:
+    if not _SLUG.fullmatch(value) or len(value) > 60:  # fullmatch: "$" allows a final "\n"
         raise ValidationError(
             field, f"{value!r} is not a slug (lower-case letters, digits and single hyphens)"
         )
@@ -127,24 +129,21 @@ class MemberInput:
 async def add_member(storage: Storage, data: MemberInput) -> Member:
     """Register a member in the given themes (all or nothing)."""
     check_slug("slug", data.slug)
-    if data.category and not is_category(data.category):
-        raise ValidationError("category", f"{data.category!r} is not a category slug")
     if data.status not in ("pending", "active", "paused"):
         raise ValidationError("status", f"{data.status!r} is not pending, active or paused")
-    if data.postal_code and not re.match(r"^[0-9A-Za-z -]{3,10}$", data.postal_code):
-        raise ValidationError("postal_code", f"{data.postal_code!r} is not a postal code")
-    website = check_website(data.website)
-    member = Member(
-        id=0,
-        slug=data.slug,
-        name=check_text("name", data.name, limit=MAX_NAME, required=True),
-        website=website,
-        domains=domains_for(website, data.domains),
-        description=check_text("description", data.description, limit=MAX_DESCRIPTION),
-        category=data.category,
-        town=check_text("town", data.town, limit=MAX_NAME),
-        postal_code=data.postal_code.strip(),
-        status=data.status,
+    member = check_profile(
+        Member(
+            id=0,
+            slug=data.slug,
+            name=data.name,
+            website=data.website,
+            description=data.description,
+            category=data.category,
+            town=data.town,
+            postal_code=data.postal_code,
+            status=data.status,
+        ),
+        data.domains,
     )
     theme_ids = []
     for slug in dict.fromkeys(data.themes):
@@ -156,6 +155,24 @@ async def add_member(storage: Storage, data: MemberInput) -> Member:
         return await storage.create_member(member, theme_ids)
     except ConflictError:
         raise ConflictError(f"a member {data.slug!r} exists already") from None
+
+
+def check_profile(member: Member, extra_domains: Sequence[str]) -> Member:
+    """The member with its profile fields checked and normalised, domains derived."""
+    if member.category and not is_category(member.category):
+        raise ValidationError("category", f"{member.category!r} is not a category slug")
+    if member.postal_code and not re.match(r"^[0-9A-Za-z -]{3,10}$", member.postal_code):
+        raise ValidationError("postal_code", f"{member.postal_code!r} is not a postal code")
+    website = check_website(member.website)
+    return replace(
+        member,
+        name=check_text("name", member.name, limit=MAX_NAME, required=True),
+        website=website,
+        domains=domains_for(website, extra_domains),
+        description=check_text("description", member.description, limit=MAX_DESCRIPTION),
+        town=check_text("town", member.town, limit=MAX_NAME),
+        postal_code=member.postal_code.strip(),
+    )
 
 
 async def set_member_status(storage: Storage, slug: str, status: MemberStatus) -> Member:
@@ -196,8 +213,28 @@ async def placement_for(
     The member must belong to the theme: an embed code for a theme it is not in
     would show nothing.
     """
+    await storage.get_theme(theme_slug)  # an unknown theme is not found (not invalid) here
+    member, theme, placement, _ = await find_or_create_placement(
+        storage, member_slug, theme_slug, options
+    )
+    return member, theme, placement
+
+
+async def find_or_create_placement(
+    storage: Storage,
+    member_slug: str,
+    theme_slug: str,
+    options: PlacementOptions | None = None,
+) -> tuple[Member, Theme, Placement, bool]:
+    """Like :func:`placement_for`, and whether the placement was made just now.
+
+    The theme is named in a request body here, so an unknown one is invalid input.
+    """
     member = await storage.get_member(member_slug)
-    theme = await storage.get_theme(theme_slug)
+    try:
+        theme = await storage.get_theme(theme_slug)
+    except NotFoundError:
+        raise ValidationError("theme", f"there is no theme {theme_slug!r}") from None
     if not any(
         ms.theme_id == theme.id and ms.status != "left"
         for ms in await storage.list_memberships(member_id=member.id)
@@ -206,5 +243,102 @@ async def placement_for(
     options = options or PlacementOptions()
     for placement in await storage.list_placements(member_id=member.id, theme_id=theme.id):
         if placement.options == options:
-            return member, theme, placement
-    return member, theme, await storage.create_placement(member.id, theme.id, options)
+            return member, theme, placement, False
+    return member, theme, await storage.create_placement(member.id, theme.id, options), True
+
+
+# -- changes (the REST API; the CLI may follow) -----------------------------------------------
+
+THEME_FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
+MEMBER_FIELDS = ("name", "website", "description", "category", "town", "postal_code", "domains")
+
+
+async def update_theme(storage: Storage, slug: str, changes: dict[str, Any]) -> Theme:
+    """Change a theme's names, descriptions or kind; ``changes`` holds only these fields."""
+    theme = await storage.get_theme(slug)
+    unknown = sorted(set(changes) - set(THEME_FIELDS))
+    if unknown:
+        raise ValidationError(unknown[0], "cannot be changed")
+    changed = replace(theme, **changes)
+    if changed.kind not in THEME_KINDS:
+        raise ValidationError("kind", f"{changed.kind!r} is not one of {', '.join(THEME_KINDS)}")
+    changed = replace(
+        changed,
+        name_de=check_text("name_de", changed.name_de, limit=MAX_NAME, required=True),
+        name_en=check_text("name_en", changed.name_en, limit=MAX_NAME),
+        description_de=check_text("description_de", changed.description_de, limit=MAX_DESCRIPTION),
+        description_en=check_text("description_en", changed.description_en, limit=MAX_DESCRIPTION),
+    )
+    if changed == theme:
+        return theme
+    return await storage.update_theme(changed)
+
+
+async def update_member(storage: Storage, slug: str, changes: dict[str, Any]) -> Member:
+    """Change a member's profile fields (not its slug, status or themes).
+
+    ``domains`` replaces the extra domains; the website's own host (with and
+    without ``www.``) is always among the member's domains.
+    """
+    member = await storage.get_member(slug)
+    unknown = sorted(set(changes) - set(MEMBER_FIELDS))
+    if unknown:
+        raise ValidationError(unknown[0], "cannot be changed")
+    if "domains" in changes:
+        extra: Sequence[str] = changes["domains"]
+    else:  # keep the extra domains, derive the rest from the (new) website
+        own = set(domains_for(member.website))
+        extra = [d for d in member.domains if d not in own]
+    fields = {k: v for k, v in changes.items() if k != "domains"}
+    changed = check_profile(replace(member, **fields), extra)
+    if changed == member:
+        return member
+    return await storage.update_member(changed)
+
+
+# Which status changes the API allows, by the status a member has now.
+MEMBER_TRANSITIONS: dict[MemberStatus, tuple[MemberStatus, ...]] = {
+    "pending": ("pending", "active", "removed"),
+    "active": ("active", "paused", "removed"),
+    "paused": ("paused", "active", "removed"),
+    "removed": ("removed",),
+}
+
+
+async def change_member_status(storage: Storage, slug: str, status: MemberStatus) -> Member:
+    """Pause, activate (approve) or remove a member; a removed member stays removed."""
+    member = await storage.get_member(slug)
+    if status not in MEMBER_TRANSITIONS[member.status]:
+        raise ConflictError(f"member {slug!r} is {member.status} and cannot become {status}")
+    if member.status == status:
+        return member
+    return await storage.set_member_status(member.id, status)
+
+
+async def set_membership_status(
+    storage: Storage,
+    member_slug: str,
+    theme_slug: str,
+    status: str,
+    *,
+    self_service: bool = False,
+) -> tuple[Member, Theme, Membership]:
+    """Join, pause or leave a theme.
+
+    ``self_service`` (a member acting for itself) may only pause or leave a
+    membership it has; joining or resuming is the coordinators' decision.
+    """
+    if status not in ("active", "paused", "left"):
+        raise ValidationError("status", f"{status!r} is not active, paused or left")
+    member = await storage.get_member(member_slug)
+    theme = await storage.get_theme(theme_slug)
+    found = await storage.list_memberships(member_id=member.id, theme_id=theme.id)
+    current = found[0] if found else None
+    if self_service:
+        if current is None:
+            raise NotFoundError(f"member {member_slug!r} is not in theme {theme_slug!r}")
+        if current.status == "left" and status != "left":
+            raise ConflictError(f"member {member_slug!r} has left theme {theme_slug!r}")
+    if current is not None and current.status == status:
+        return member, theme, current
+    return member, theme, await storage.set_membership(member.id, theme.id, status)  # type: ignore[arg-type]

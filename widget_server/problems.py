@@ -78,6 +78,18 @@ async def on_storage(request: Request, exc: Exception) -> Response:
     return problem(503, "unavailable", "Service unavailable", "The database is not reachable.")
 
 
+async def on_server_error(request: Request, exc: Exception) -> Response:
+    """A bug: the same problem shape, with the request id to find it in the logs.
+
+    Starlette re-raises the exception after this answer, so it is logged as well.
+    """
+    response = problem(500, "internal", "Internal server error")
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
 EXCEPTION_HANDLERS = {
     HTTPException: on_http_exception,
     NotFoundError: on_not_found,
@@ -85,4 +97,5 @@ EXCEPTION_HANDLERS = {
     ConflictError: on_conflict,
     BadTokenError: on_bad_token,
     StorageError: on_storage,
+    Exception: on_server_error,
 }

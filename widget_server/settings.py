@@ -29,6 +29,11 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("WIDGET_COUNTING", "true", "Count served, viewed and clicked blocks (false: serve only)."),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "86400", "Seconds a partner link counts clicks."),
     (
+        "WIDGET_NEW_MEMBERS",
+        "pending",
+        "Status of members registered through the API: pending (approve first) or active.",
+    ),
+    (
         "WIDGET_TRUSTED_PROXIES",
         "127.0.0.1",
         "Addresses whose X-Forwarded-For/-Proto are believed (comma separated, or *).",
@@ -49,6 +54,7 @@ class Settings:
     click_token_max_age: int = 86_400  # seconds (one day)
     flush_interval: float = 1.0  # seconds between writes of buffered counts
     counting: bool = True
+    new_members: str = "pending"  # status of members registered through the API
     trusted_proxies: str = "127.0.0.1"
     debug: bool = False
     log_level: str = "info"
@@ -70,6 +76,7 @@ class Settings:
             click_token_max_age=config("WIDGET_CLICK_TOKEN_MAX_AGE", cast=int, default=86_400),
             flush_interval=config("WIDGET_FLUSH_INTERVAL", cast=float, default=1.0),
             counting=config("WIDGET_COUNTING", cast=bool, default=True),
+            new_members=config("WIDGET_NEW_MEMBERS", default="pending").strip().lower(),
             trusted_proxies=config("WIDGET_TRUSTED_PROXIES", default="127.0.0.1"),
             debug=config("WIDGET_DEBUG", cast=bool, default=False),
             log_level=config("WIDGET_LOG_LEVEL", default="info").lower(),
@@ -94,6 +101,10 @@ class Settings:
         if self.log_level not in {"debug", "info", "warning", "error"}:
             raise ValueError(
                 f"WIDGET_LOG_LEVEL must be debug|info|warning|error, got {self.log_level!r}"
+            )
+        if self.new_members not in {"pending", "active"}:
+            raise ValueError(
+                f"WIDGET_NEW_MEMBERS must be pending or active, got {self.new_members!r}"
             )
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(

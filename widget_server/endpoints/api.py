@@ -1,4 +1,11 @@
-"""The REST API under /api/v1: JSON in and out, API keys, problem+json errors.
+"""The REST API under /api/v1: what every resource module shares.
+
+Authentication and scopes (``require``, ``require_member``), strict bodies
+and query parameters, JSON answers, ``Idempotency-Key`` for POST, and the
+snapshot refresh after writes.  The resources live in ``api_themes``,
+``api_members``, ``api_placements``, ``api_blocks``, ``api_rules``,
+``api_stats`` and ``api_keys``; the contract is docs/api.md and the OpenAPI
+document (``openapi.py``).
 
 Every handler authenticates first (``Authorization: Bearer pkr_...``) and
 checks the key's scope; coordinator keys reach the whole network, member
@@ -7,20 +14,22 @@ keys only their own member.
 
 from __future__ import annotations
 
-import json
-from datetime import date
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import stats
+from .. import idempotency
+from ..bodies import Body, decode_json
 from ..errors import PartnerkreisError, ValidationError
 from ..keys import AuthenticationError, Principal, authenticate
+from ..models import Member
 from ..problems import problem
-from ..replay import explain_selection, parse_moment
-from ..rulesets import set_rules
 from ..runtime import runtime_of
+
+Handler = Callable[[Request], Awaitable[Response]]
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class Denied(PartnerkreisError):
@@ -32,14 +41,35 @@ class Denied(PartnerkreisError):
 
 
 async def require(request: Request, *, coordinator: bool = False) -> Principal:
-    runtime = runtime_of(request)
-    try:
-        principal = await authenticate(runtime.storage, request.headers.get("authorization"))
-    except AuthenticationError as exc:
-        raise Denied(401, str(exc)) from None
+    """The caller, authenticated once per request; 401 without a valid key."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        runtime = runtime_of(request)
+        try:
+            principal = await authenticate(runtime.storage, request.headers.get("authorization"))
+        except AuthenticationError as exc:
+            raise Denied(401, str(exc)) from None
+        request.state.principal = principal
     if coordinator and not principal.is_coordinator:
         raise Denied(403, "this needs a coordinator key")
     return principal
+
+
+async def require_member(request: Request, slug: str) -> tuple[Principal, Member]:
+    """The member ``slug`` if the caller may act for it: a coordinator, or that member.
+
+    Another member's key is refused before the slug is looked up, so member
+    keys cannot probe which members exist.
+    """
+    principal = await require(request)
+    storage = runtime_of(request).storage
+    if principal.is_coordinator:
+        return principal, await storage.get_member(slug)
+    assert principal.member_id is not None
+    own = await storage.get_member_by_id(principal.member_id)
+    if own.slug != slug:
+        raise Denied(403, "a member key can only act for its own member")
+    return principal, own
 
 
 async def on_denied(request: Request, exc: Exception) -> Response:
@@ -51,135 +81,99 @@ async def on_denied(request: Request, exc: Exception) -> Response:
     return problem(403, "forbidden", "Not allowed", str(exc))
 
 
-async def json_body(request: Request) -> Any:
-    try:
-        return json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationError("body", "is not valid JSON") from None
+# -- input ------------------------------------------------------------------------------------
 
 
-def rules_etag(version: int) -> str:
-    return f'"rules-{version}"'
+async def parse(request: Request, body: Body) -> dict[str, Any]:
+    """The request's JSON body, checked against ``body`` (422 naming the field)."""
+    return body.parse(await request.body())
 
 
-def parse_etag(value: str | None) -> int | None:
-    """The version an ``If-Match`` names; ``*`` or none: no condition."""
-    if not value or value.strip() == "*":
+async def json_document(request: Request) -> Any:
+    """Any JSON document (the rules, which ``rulesets`` validates whole)."""
+    return decode_json(await request.body())
+
+
+def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
+    value = request.query_params.get(name)
+    if value is None:
         return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.startswith("rules-") or not text[6:].isdigit():
-        raise ValidationError("If-Match", f"{value!r} is not an ETag of these rules")
-    return int(text[6:])
+    if value not in choices:
+        raise ValidationError(name, f"{value[:40]!r} is not one of {', '.join(choices)}")
+    return value
 
 
-async def get_rules(request: Request) -> Response:
-    await require(request, coordinator=True)
-    storage = runtime_of(request).storage
-    theme = await storage.get_theme(request.path_params["slug"])
-    current = await storage.get_rule_set(theme.id)
-    version = current.version if current else 0
-    body = {
-        "theme": theme.slug,
-        "version": version,
-        "author": current.author if current else None,
-        "created_at": current.created_at if current else None,
-        "rules": current.rules if current else {},
-    }
-    return JSONResponse(body, headers={"ETag": rules_etag(version), "Cache-Control": "no-store"})
+# -- output -----------------------------------------------------------------------------------
 
 
-async def put_rules(request: Request) -> Response:
-    principal = await require(request, coordinator=True)
-    runtime = runtime_of(request)
-    expected = parse_etag(request.headers.get("if-match"))
-    document = await json_body(request)
-    change = await set_rules(
-        runtime.storage,
-        request.path_params["slug"],
-        document,
-        f"api:{principal.key_id}",
-        expected_version=expected,
-    )
-    assert runtime.snapshots is not None
-    await runtime.snapshots.refresh()  # this process serves the new rules at once
-    version = change.current.version
-    return JSONResponse(
-        {
-            "theme": change.theme.slug,
-            "version": version,
-            "previous_version": change.previous.version if change.previous else 0,
-            "author": change.current.author,
-            "created_at": change.current.created_at,
-            "rules": change.current.rules,
-            "diff": change.diff,
-        },
-        headers={"ETag": rules_etag(version)},
-    )
+def answer(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(data, status_code=status, headers={**NO_STORE, **(headers or {})})
 
 
-async def explain_block(request: Request) -> Response:
-    await require(request, coordinator=True)
-    runtime = runtime_of(request)
-    member = request.query_params.get("member")
-    if not member:
-        raise ValidationError("member", "is required (?member=SLUG)")
-    at = parse_moment(request.query_params.get("at"), runtime.clock())
-    report = await explain_selection(
-        runtime.storage, runtime.key, member, request.path_params["slug"], at
-    )
-    return JSONResponse(report, headers={"Cache-Control": "no-store"})
+async def refresh(request: Request) -> None:
+    """Serve a write at once in this process (others see it within the poll interval)."""
+    snapshots = runtime_of(request).snapshots
+    assert snapshots is not None
+    await snapshots.refresh()
 
 
-def _period(request: Request) -> tuple[date | None, date | None]:
-    def day(name: str) -> date | None:
-        value = request.query_params.get(name)
-        if not value:
-            return None
+# -- Idempotency-Key --------------------------------------------------------------------------
+
+
+def idempotent(handler: Handler) -> Handler:
+    """Wrap a POST handler so that ``Idempotency-Key`` replays its first answer."""
+
+    async def endpoint(request: Request) -> Response:
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            return await handler(request)
+        idempotency.check_key(key)
+        principal = await require(request)
+        runtime = runtime_of(request)
+        body = await request.body()
+        claim = idempotency.Claim(
+            principal.key_id, key, idempotency.fingerprint(request.method, request.url.path, body)
+        )
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValidationError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+            stored = await idempotency.begin(runtime.storage, claim, runtime.clock())
+        except idempotency.KeyReusedError as exc:
+            return problem(422, "idempotency-key-reused", "Idempotency key reused", str(exc))
+        if stored is not None:
+            return Response(
+                stored.body,
+                status_code=stored.status,
+                headers={**dict(stored.headers), idempotency.REPLAYED: "true"},
+            )
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            error_answer = await _error_answer(request, exc)
+            if error_answer is None:  # a bug: nothing to store, and the key may be used again
+                await idempotency.release(runtime.storage, claim)
+                raise
+            response = error_answer
+        await idempotency.finish(
+            runtime.storage,
+            claim,
+            response.status_code,
+            list(response.headers.items()),
+            bytes(response.body),
+        )
+        return response
 
-    return day("from"), day("to")
-
-
-def _wants_csv(request: Request) -> bool:
-    return request.query_params.get("format") == "csv" or "text/csv" in request.headers.get(
-        "accept", ""
-    )
-
-
-def _csv(text: str, name: str) -> Response:
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
-
-
-async def member_stats(request: Request) -> Response:
-    """Given and received per theme and day; a member key sees only its own."""
-    principal = await require(request)
-    storage = runtime_of(request).storage
-    member = await storage.get_member(request.path_params["slug"])
-    if not principal.may_act_for(member.id):
-        raise Denied(403, "a member key can only read its own figures")
-    theme_slug = request.query_params.get("theme")
-    theme = await storage.get_theme(theme_slug) if theme_slug else None
-    since, until = _period(request)
-    report = await stats.member_report(storage, member, theme=theme, since=since, until=until)
-    if _wants_csv(request):
-        return _csv(stats.member_csv(report), f"partnerkreis-{member.slug}")
-    return JSONResponse(report, headers={"Cache-Control": "private, no-store"})
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint
 
 
-async def theme_stats(request: Request) -> Response:
-    """Totals of a theme and the distribution of its members' balances (coordinators)."""
-    await require(request, coordinator=True)
-    storage = runtime_of(request).storage
-    theme = await storage.get_theme(request.path_params["slug"])
-    since, until = _period(request)
-    report = await stats.theme_report(storage, theme, since=since, until=until)
-    if _wants_csv(request):
-        return _csv(stats.theme_csv(report), f"partnerkreis-{theme.slug}")
-    return JSONResponse(report, headers={"Cache-Control": "private, no-store"})
+async def _error_answer(request: Request, exc: Exception) -> Response | None:
+    """The answer the app's exception handlers give for ``exc``; None for unexpected errors."""
+    handlers: dict[Any, Any] = request.app.exception_handlers
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            break
+        found = handlers.get(cls)
+        if found is not None:
+            result: Response = await found(request, exc)
+            return result
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Migration, NetworkData, Storage, load_migrations
+from .base import Migration, NetworkData, Storage, StoredResponse, load_migrations
 from .sqlite import SQLiteStorage
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "NetworkData",
     "SQLiteStorage",
     "Storage",
+    "StoredResponse",
     "load_migrations",
     "sqlite_path",
     "storage_from_url",

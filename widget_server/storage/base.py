@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ..models import (
     Account,
     ApiKey,
+    AuditEntry,
     CounterRow,
     Logo,
     Member,
@@ -42,6 +43,19 @@ class NetworkData:
     memberships: tuple[Membership, ...]
     placements: tuple[Placement, ...]
     rule_sets: tuple[RuleSet, ...]  # the current version per theme
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first answer to a POST with an ``Idempotency-Key`` (``status`` 0: still running)."""
+
+    api_key_id: str
+    key: str
+    fingerprint: str  # sha256 of method, path and body
+    created_at: float  # unix seconds
+    status: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -84,15 +98,25 @@ class Storage(Protocol):
     # themes
     async def create_theme(self, theme: Theme) -> Theme: ...
     async def get_theme(self, slug: str) -> Theme: ...
-    async def list_themes(self) -> list[Theme]: ...
+    async def list_themes(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[Theme]: ...
+    async def update_theme(self, theme: Theme) -> Theme: ...
+    async def theme_member_counts(self) -> dict[int, int]: ...
 
     # members
     async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member: ...
     async def get_member(self, slug: str) -> Member: ...
     async def get_member_by_id(self, member_id: int) -> Member: ...
     async def list_members(
-        self, *, status: MemberStatus | None = None, theme_id: int | None = None
+        self,
+        *,
+        status: MemberStatus | None = None,
+        theme_id: int | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[Member]: ...
+    async def update_member(self, member: Member) -> Member: ...
     async def set_member_status(self, member_id: int, status: MemberStatus) -> Member: ...
     async def set_logo(self, logo: Logo, data: bytes) -> None: ...
     async def get_logo(self, member_id: int) -> tuple[Logo, bytes]: ...
@@ -111,7 +135,12 @@ class Storage(Protocol):
     ) -> Placement: ...
     async def get_placement(self, placement_id: int) -> Placement: ...
     async def list_placements(
-        self, *, member_id: int | None = None, theme_id: int | None = None
+        self,
+        *,
+        member_id: int | None = None,
+        theme_id: int | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[Placement]: ...
 
     # rule sets (versioned)
@@ -143,8 +172,23 @@ class Storage(Protocol):
     # API keys (only hashes are stored)
     async def create_api_key(self, key: ApiKey) -> ApiKey: ...
     async def get_api_key(self, key_id: str) -> ApiKey: ...
-    async def list_api_keys(self) -> list[ApiKey]: ...
+    async def list_api_keys(
+        self, *, after: int | None = None, limit: int | None = None
+    ) -> list[ApiKey]: ...
     async def revoke_api_key(self, key_id: str) -> ApiKey: ...
+
+    # idempotency keys: the first answer per (API key, Idempotency-Key)
+    async def claim_idempotency_key(
+        self, claim: StoredResponse, *, expired_before: float
+    ) -> StoredResponse | None: ...
+    async def finish_idempotency_key(self, response: StoredResponse) -> None: ...
+    async def release_idempotency_key(self, api_key_id: str, key: str) -> None: ...
 
     # the hot path's snapshot
     async def load_network(self) -> NetworkData: ...
+
+    # the admin's audit log (appended; rule changes are audited by rule_sets)
+    async def add_audit_entry(self, entry: AuditEntry) -> AuditEntry: ...
+    async def list_audit_entries(
+        self, *, subject: str | None = None, before: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]: ...

@@ -23,6 +23,7 @@ from ..errors import ConflictError, NotFoundError, PreconditionFailedError, Stor
 from ..models import (
     Account,
     ApiKey,
+    AuditEntry,
     CounterRow,
     Logo,
     Member,
@@ -34,7 +35,7 @@ from ..models import (
     RuleSet,
     Theme,
 )
-from .base import NetworkData, load_migrations
+from .base import NetworkData, StoredResponse, load_migrations
 
 READERS = 2
 BUSY_TIMEOUT_MS = 5_000
@@ -52,6 +53,11 @@ _API_KEY_COLUMNS = "id, key_id, secret_hash, scope, name, created_at, revoked_at
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _page(limit: int | None) -> str:
+    """`` LIMIT n`` for keyset pagination (the value is an int, checked here)."""
+    return f" LIMIT {int(limit)}" if limit is not None else ""
 
 
 def _where(*conditions: tuple[str, object]) -> tuple[str, list[object]]:
@@ -286,9 +292,41 @@ class SQLiteStorage:
             raise NotFoundError(f"no theme {slug!r}")
         return _theme(row)
 
-    async def list_themes(self) -> list[Theme]:
-        rows = await self._fetchall(f"SELECT {_THEME_COLUMNS} FROM themes ORDER BY slug")
+    async def list_themes(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[Theme]:
+        clause, params = _where(("slug > ?", after))
+        rows = await self._fetchall(
+            f"SELECT {_THEME_COLUMNS} FROM themes{clause} ORDER BY slug{_page(limit)}", params
+        )
         return [_theme(r) for r in rows]
+
+    async def update_theme(self, theme: Theme) -> Theme:
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "UPDATE themes SET name_de = ?, name_en = ?, description_de = ?,"
+                " description_en = ?, kind = ? WHERE id = ?",
+                (
+                    theme.name_de,
+                    theme.name_en,
+                    theme.description_de,
+                    theme.description_en,
+                    theme.kind,
+                    theme.id,
+                ),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no theme with id {theme.id}")
+        return theme
+
+    async def theme_member_counts(self) -> dict[int, int]:
+        """Theme id -> members in it (memberships not left, members not removed)."""
+        rows = await self._fetchall(
+            "SELECT ms.theme_id, COUNT(*) FROM memberships ms"
+            " JOIN members m ON m.id = ms.member_id"
+            " WHERE ms.status != 'left' AND m.status != 'removed' GROUP BY ms.theme_id"
+        )
+        return {r[0]: r[1] for r in rows}
 
     # -- members ----------------------------------------------------------------------------
 
@@ -341,7 +379,12 @@ class SQLiteStorage:
         return _member(row)
 
     async def list_members(
-        self, *, status: MemberStatus | None = None, theme_id: int | None = None
+        self,
+        *,
+        status: MemberStatus | None = None,
+        theme_id: int | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[Member]:
         clause, params = _where(
             ("m.status = ?", status),
@@ -350,11 +393,39 @@ class SQLiteStorage:
                 " AND status != 'left')",
                 theme_id,
             ),
+            ("m.slug > ?", after),
         )
         rows = await self._fetchall(
-            f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM}{clause} ORDER BY m.slug", params
+            f"SELECT {_MEMBER_COLUMNS} FROM {_MEMBER_FROM}{clause} ORDER BY m.slug{_page(limit)}",
+            params,
         )
         return [_member(r) for r in rows]
+
+    async def update_member(self, member: Member) -> Member:
+        """Write a member's profile fields and domains (not its status or logo)."""
+        async with self._write() as conn:
+            cur = await conn.execute(
+                "UPDATE members SET name = ?, website = ?, description = ?, category = ?,"
+                " town = ?, postal_code = ?, updated_at = ? WHERE id = ?",
+                (
+                    member.name,
+                    member.website,
+                    member.description,
+                    member.category,
+                    member.town,
+                    member.postal_code,
+                    _now(),
+                    member.id,
+                ),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no member with id {member.id}")
+            await conn.execute("DELETE FROM member_domains WHERE member_id = ?", (member.id,))
+            await conn.executemany(
+                "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
+                [(member.id, d) for d in member.domains],
+            )
+        return await self.get_member_by_id(member.id)
 
     async def set_member_status(self, member_id: int, status: MemberStatus) -> Member:
         async with self._write() as conn:
@@ -451,11 +522,19 @@ class SQLiteStorage:
         return _placement(row)
 
     async def list_placements(
-        self, *, member_id: int | None = None, theme_id: int | None = None
+        self,
+        *,
+        member_id: int | None = None,
+        theme_id: int | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[Placement]:
-        clause, params = _where(("member_id = ?", member_id), ("theme_id = ?", theme_id))
+        clause, params = _where(
+            ("member_id = ?", member_id), ("theme_id = ?", theme_id), ("id > ?", after)
+        )
         rows = await self._fetchall(
-            f"SELECT {_PLACEMENT_COLUMNS} FROM placements{clause} ORDER BY id", params
+            f"SELECT {_PLACEMENT_COLUMNS} FROM placements{clause} ORDER BY id{_page(limit)}",
+            params,
         )
         return [_placement(r) for r in rows]
 
@@ -611,8 +690,13 @@ class SQLiteStorage:
             raise NotFoundError(f"no API key {key_id!r}")
         return ApiKey(*row)
 
-    async def list_api_keys(self) -> list[ApiKey]:
-        rows = await self._fetchall(f"SELECT {_API_KEY_COLUMNS} FROM api_keys ORDER BY id")
+    async def list_api_keys(
+        self, *, after: int | None = None, limit: int | None = None
+    ) -> list[ApiKey]:
+        clause, params = _where(("id > ?", after))
+        rows = await self._fetchall(
+            f"SELECT {_API_KEY_COLUMNS} FROM api_keys{clause} ORDER BY id{_page(limit)}", params
+        )
         return [ApiKey(*r) for r in rows]
 
     async def revoke_api_key(self, key_id: str) -> ApiKey:
@@ -625,6 +709,56 @@ class SQLiteStorage:
         if not changed:
             await self.get_api_key(key_id)  # raises NotFoundError for an unknown key
         return await self.get_api_key(key_id)
+
+    # -- idempotency keys -------------------------------------------------------------------
+
+    async def claim_idempotency_key(
+        self, claim: StoredResponse, *, expired_before: float
+    ) -> StoredResponse | None:
+        """The stored answer for the claim's key, or None after recording the claim.
+
+        Expired answers are dropped first, in the same transaction.
+        """
+        async with self._write(bump=False) as conn:
+            await conn.execute(
+                "DELETE FROM idempotency_keys WHERE created_at < ?", (expired_before,)
+            )
+            async with conn.execute(
+                "SELECT api_key_id, key, fingerprint, created_at, status, headers, body"
+                " FROM idempotency_keys WHERE api_key_id = ? AND key = ?",
+                (claim.api_key_id, claim.key),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                headers = tuple((str(k), str(v)) for k, v in json.loads(row[5]))
+                return StoredResponse(row[0], row[1], row[2], row[3], row[4], headers, row[6])
+            await conn.execute(
+                "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (claim.api_key_id, claim.key, claim.fingerprint, claim.created_at),
+            )
+        return None
+
+    async def finish_idempotency_key(self, response: StoredResponse) -> None:
+        async with self._write(bump=False) as conn:
+            await conn.execute(
+                "UPDATE idempotency_keys SET status = ?, headers = ?, body = ?"
+                " WHERE api_key_id = ? AND key = ?",
+                (
+                    response.status,
+                    json.dumps([list(h) for h in response.headers]),
+                    response.body,
+                    response.api_key_id,
+                    response.key,
+                ),
+            )
+
+    async def release_idempotency_key(self, api_key_id: str, key: str) -> None:
+        async with self._write(bump=False) as conn:
+            await conn.execute(
+                "DELETE FROM idempotency_keys WHERE api_key_id = ? AND key = ?",
+                (api_key_id, key),
+            )
 
     # -- snapshot ---------------------------------------------------------------------------
 
@@ -660,3 +794,28 @@ class SQLiteStorage:
             placements=tuple(_placement(r) for r in placements),
             rule_sets=tuple(_rule_set(r) for r in rule_sets),
         )
+
+    # -- audit log (the admin's member, theme and portal-link changes) ---------------------
+
+    async def add_audit_entry(self, entry: AuditEntry) -> AuditEntry:
+        at = entry.at or _now()
+        # Not a network change: the snapshot need not reload.
+        async with self._write(bump=False) as conn:
+            cur = await conn.execute(
+                "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                (at, entry.actor, entry.action, entry.subject, entry.detail),
+            )
+            entry_id = cur.lastrowid or 0
+        return AuditEntry(entry_id, at, entry.actor, entry.action, entry.subject, entry.detail)
+
+    async def list_audit_entries(
+        self, *, subject: str | None = None, before: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first; ``before`` (an entry id) pages back."""
+        clause, params = _where(("subject = ?", subject), ("id < ?", before))
+        rows = await self._fetchall(
+            "SELECT id, at, actor, action, subject, detail FROM audit_log"
+            f"{clause} ORDER BY id DESC{_page(limit)}",
+            params,
+        )
+        return [AuditEntry(*r) for r in rows]

@@ -1,0 +1,257 @@
+"""The coordinators' admin in a real browser, against its own ``widget-server demo`` process.
+
+A coordinator signs in, approves a member, changes a rule and sees the
+preview change (with and without JavaScript); screenshots of the main pages
+go to artifacts/screenshots/ (not committed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import free_port, wait_for
+
+pytestmark = pytest.mark.browser
+
+THEME = "hochzeit-heide"
+
+
+@dataclass
+class AdminServer:
+    base: str
+    env: dict[str, str]
+    password: str
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "widget_server", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
+    """A demo network of its own (the shared one stays untouched by rule changes)."""
+    port = free_port()
+    db = tmp_path_factory.mktemp("admin") / "demo.db"
+    env = {
+        **os.environ,
+        "WIDGET_DATABASE_URL": f"sqlite:///{db}",
+        "WIDGET_SNAPSHOT_INTERVAL": "0.5",
+    }
+    log = db.parent / "demo_server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "widget_server", "demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz")
+        found = re.search(r"Coordinator login:\s+koordination / (\S+)", log.read_text())
+        assert found, log.read_text()
+        yield AdminServer(base, env, found.group(1))
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == []  # no script errors, no CSP violations, no missing resources
+
+
+def sign_in(page: Page, server: AdminServer) -> None:
+    page.goto(f"{server.base}/admin/")
+    expect(page).to_have_url(re.compile(r"/admin/login\?next="))
+    page.get_by_label("Benutzername").fill("koordination")
+    page.get_by_label("Passwort").fill(server.password)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Übersicht")
+
+
+def preview_draft(page: Page, host: str) -> list[str]:
+    item = page.locator(
+        ".preview-host", has=page.get_by_role("heading", name=f"Auf der Website von {host}")
+    )
+    return item.locator(".preview-new li").all_inner_texts()
+
+
+def test_a_coordinator_approves_a_member_and_previews_a_rule_change(
+    admin_server: AdminServer, page: Page, screenshot: Callable[[Page, str], None]
+) -> None:
+    admin_server.cli(
+        "member", "add", "trauringe-jansen", "--name", "Trauringe Jansen",
+        "--website", "https://trauringe-jansen.example/", "--category", "jeweller",
+        "--town", "Heide", "--theme", THEME, "--status", "pending",
+    )  # fmt: skip
+    page.goto(f"{admin_server.base}/admin/login")
+    screenshot(page, "admin-login")
+    sign_in(page, admin_server)
+    screenshot(page, "admin-overview")
+
+    # approve the new member from the member list
+    page.get_by_role("navigation", name="Bereiche der Verwaltung").get_by_role(
+        "link", name="Mitglieder"
+    ).click()
+    screenshot(page, "admin-members")
+    page.get_by_role("button", name=re.compile(r"^Freischalten\W+Trauringe Jansen$")).click()
+    expect(page.locator(".flash")).to_have_text("Das Mitglied ist freigeschaltet.")
+    expect(page.locator(".badge-active").first).to_be_visible()
+    screenshot(page, "admin-member")
+
+    # the rules editor: a rule change shows in the preview before it is saved
+    page.goto(f"{admin_server.base}/admin/themes/{THEME}/rules")
+    hosts = page.locator(".preview-host h3").all_inner_texts()
+    assert len(hosts) == 3
+    host = hosts[0].removeprefix("Auf der Website von ")
+    page.get_by_label("Partner je Block (höchstens)").fill("1")
+    page.get_by_label("Gegenseitigkeit α").fill("1")
+    page.locator("form").filter(has=page.get_by_label("Partner je Block (höchstens)")).get_by_role(
+        "button", name="Vorschau"
+    ).click()
+    expect(page.locator(".preview-note").first).to_contain_text("Entwurf, nicht gespeichert")
+    assert len(preview_draft(page, host)) == 1
+    expect(page.get_by_label("Regeln (YAML oder JSON)")).to_have_value(re.compile(r"max: 1"))
+    screenshot(page, "admin-rules")
+
+    # with JavaScript the preview follows the document as it is typed
+    page.get_by_label("Regeln (YAML oder JSON)").fill("partners:\n  max: 2\n")
+    expect(page.locator(".preview-host").first.locator(".preview-new li")).to_have_count(2)
+
+    # saving makes a new version, visible in the history and the audit log
+    page.locator("form").filter(has=page.get_by_label("Regeln (YAML oder JSON)")).get_by_role(
+        "button", name="Als neue Version speichern"
+    ).click()
+    expect(page.locator(".flash")).to_contain_text("neue Version")
+    expect(page.locator(".lead-small").first).to_contain_text("Version 1")
+    page.goto(f"{admin_server.base}/admin/audit")
+    expect(page.locator("table.audit")).to_contain_text("Regeln geändert")
+    expect(page.locator("table.audit")).to_contain_text("Mitglied freigeschaltet")
+    screenshot(page, "admin-audit")
+
+
+def test_the_admin_works_without_javascript(admin_server: AdminServer, browser: Browser) -> None:
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, admin_server)
+        page.goto(f"{admin_server.base}/admin/themes/{THEME}/rules")
+        page.get_by_label("Auswahlverfahren").select_option("fixed")
+        page.locator("form").filter(has=page.get_by_label("Auswahlverfahren")).get_by_role(
+            "button", name="Vorschau"
+        ).click()
+        expect(page.locator(".preview-note").first).to_contain_text("Entwurf, nicht gespeichert")
+        page.get_by_label("Partner je Block (höchstens)").fill("99")
+        page.locator("form").filter(has=page.get_by_label("Auswahlverfahren")).get_by_role(
+            "button", name="Vorschau"
+        ).click()
+        field = page.get_by_label("Partner je Block (höchstens)")
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#f-partners-max-error")).to_contain_text(
+            "99 liegt nicht zwischen 1 und 12"
+        )
+    finally:
+        context.close()
+
+
+def seed_traffic(server: AdminServer, days: int = 21) -> None:
+    """Daily counts as the server would have written them: a few weeks of a busy network."""
+    db = server.env["WIDGET_DATABASE_URL"].removeprefix("sqlite:///")
+    conn = sqlite3.connect(db)
+    try:
+        theme = conn.execute("SELECT id FROM themes WHERE slug = ?", (THEME,)).fetchone()[0]
+        members = [
+            r[0]
+            for r in conn.execute(
+                "SELECT m.id FROM members m JOIN memberships s ON s.member_id = m.id"
+                " WHERE s.theme_id = ? AND m.status = 'active' ORDER BY m.id",
+                (theme,),
+            )
+        ]
+        today = date.today()
+        rows = []
+        for back in range(days):
+            day = (today - timedelta(days=back)).isoformat()
+            wave = 1.0 + 0.25 * ((back % 7) in (5, 6))  # busier weekends
+            for rank, host in enumerate(members, start=1):
+                views = int(240 * wave / rank)
+                rows.append((day, theme, host, 0, "viewed", views, 0.0))
+                others = [m for m in members if m != host]
+                k = (back * 3 + rank) % len(others)
+                for place, partner in enumerate((others[k:] + others[:k])[:3], start=1):
+                    rows.append(
+                        (day, theme, host, partner, "viewed", views, views / math.log2(1 + place))
+                    )
+                    rows.append((day, theme, host, partner, "clicked", views // 40, 0.0))
+        conn.executemany(
+            "INSERT OR REPLACE INTO daily_counters (day, theme_id, host_id, partner_id, kind,"
+            " count, exposure) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_screenshots_of_the_figures_pages(
+    admin_server: AdminServer, page: Page, screenshot: Callable[[Page, str], None]
+) -> None:
+    seed_traffic(admin_server)
+    sign_in(page, admin_server)
+    page.goto(f"{admin_server.base}/admin/stats?theme={THEME}")
+    expect(page.locator("svg.chart")).to_have_count(3)
+    screenshot(page, "admin-stats")
+    page.goto(f"{admin_server.base}/admin/themes/{THEME}/simulate?run=1&days=30&views=1500")
+    expect(page.locator("svg.chart")).to_have_count(2)
+    screenshot(page, "admin-simulator")
+    page.goto(f"{admin_server.base}/admin/themes")
+    screenshot(page, "admin-themes")
+    page.goto(f"{admin_server.base}/admin/members/blumenhaus-am-markt?lang=en")
+    expect(page.get_by_role("heading", name="Allowed domains")).to_be_visible()
+    page.get_by_role("button", name="Create link").click()
+    expect(page.locator("#portal-url")).to_have_value(re.compile(r"/portal/"))
+    screenshot(page, "admin-member-en")
+
+
+def test_keyboard_users_reach_the_content_and_see_focus(
+    admin_server: AdminServer, page: Page
+) -> None:
+    page.goto(f"{admin_server.base}/admin/login")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Zum Inhalt springen")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Benutzername")).to_be_focused()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"

@@ -1,0 +1,198 @@
+"""Admin pages with figures and history: overview, stats, simulator, audit log, portal CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.admin_helpers import make_account, post, signed_in
+from tests.conftest import SECRET, Clock
+from widget_server.cli import main
+from widget_server.events import day_of
+from widget_server.models import CounterRow
+from widget_server.portal_links import read_portal_token
+from widget_server.rulesets import set_rules
+from widget_server.signing import Signer
+from widget_server.storage import SQLiteStorage
+
+pytestmark = pytest.mark.asyncio
+HOSTILE = "<img src=x onerror=alert(1)> & Co"
+
+
+@pytest_asyncio.fixture
+async def admin(
+    network: dict[str, int], storage: SQLiteStorage, clock: Clock, client: httpx.AsyncClient
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in, with a week of counts in the wedding theme and a hostile member name."""
+    theme = await storage.get_theme("hochzeit")
+    members = {m.slug: m for m in await storage.list_members()}
+    hostile = members["fotos"]
+    await storage.update_member(
+        type(hostile)(**{**hostile.__dict__, "name": HOSTILE})  # straight to storage
+    )
+    today = day_of(clock())
+    rows = []
+    for back in range(7):
+        day = today - timedelta(days=back)
+        for host, partner, n in (
+            ("scheune", "blumen", 30),
+            ("blumen", "scheune", 10),
+            ("catering", "fotos", 5),
+        ):
+            h, p = members[host].id, members[partner].id
+            rows.append(CounterRow(day, theme.id, h, p, "viewed", n + back, float(n)))
+            rows.append(CounterRow(day, theme.id, h, 0, "viewed", n + back))
+        rows.append(
+            CounterRow(day, theme.id, members["scheune"].id, members["blumen"].id, "clicked", 2)
+        )
+    await storage.add_counts(rows)
+    await make_account(storage)
+    await signed_in(client)
+    yield client
+
+
+def svgs(html: str) -> list[ET.Element]:
+    return [ET.fromstring(s) for s in re.findall(r"<svg xmlns=.*?</svg>", html, re.S)]
+
+
+async def test_the_stats_page_draws_given_against_received_balance_and_time(
+    admin: httpx.AsyncClient,
+) -> None:
+    page = await admin.get("/admin/stats?theme=hochzeit")
+    assert page.status_code == 200
+    charts = svgs(page.text)
+    assert len(charts) == 3
+    titles = [c.find("{http://www.w3.org/2000/svg}title").text for c in charts]  # type: ignore[union-attr]
+    assert titles == [
+        "Geben und Nehmen im Thema Hochzeit",
+        "Bilanz im Thema Hochzeit",
+        "Verlauf im Thema Hochzeit",
+    ]
+    assert HOSTILE not in page.text  # escaped everywhere
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; Co" in page.text
+    table = re.search(r"<table class=\"data\">.*?</table>", page.text, re.S)
+    assert table and "Festscheune Wulfshof" in table.group(0)
+    assert '<th scope="row">Blumenhaus am Markt</th>' in page.text
+
+
+async def test_the_stats_period_can_be_chosen_and_bad_dates_are_reported(
+    admin: httpx.AsyncClient, clock: Clock
+) -> None:
+    today = day_of(clock())
+    one_day = await admin.get(f"/admin/stats?theme=hochzeit&from={today}&to={today}")
+    assert one_day.status_code == 200
+    assert re.search(
+        r'<span class="tile-number">45</span> <span class="tile-label">gesehene', one_day.text
+    )
+    bad = await admin.get("/admin/stats?theme=hochzeit&from=gestern")
+    assert bad.status_code == 422
+    assert 'id="f-from-error"' in bad.text and "ist kein Datum" in bad.text
+
+
+async def test_a_member_page_charts_its_history(admin: httpx.AsyncClient) -> None:
+    page = await admin.get("/admin/members/blumen")
+    [chart] = svgs(page.text)
+    assert chart.get("role") == "img"
+    assert len(chart.findall(".//{http://www.w3.org/2000/svg}circle")) == 60  # 30 days x 2
+
+
+async def test_the_simulator_runs_the_theme_and_charts_ratio_and_exposure(
+    admin: httpx.AsyncClient, storage: SQLiteStorage
+) -> None:
+    form = await admin.get("/admin/themes/hochzeit/simulate")
+    assert form.status_code == 200 and not svgs(form.text)
+    result = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=20&views=300&alpha=1")
+    assert result.status_code == 200
+    charts = svgs(result.text)
+    assert len(charts) == 2
+    assert "Festscheune Wulfshof" in result.text
+    assert re.search(r'<span class="tile-number">1</span> <span class="tile-label">α', result.text)
+    assert await storage.list_rule_sets((await storage.get_theme("hochzeit")).id) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "input_id"),
+    [
+        ("days=1000", "f-days"),
+        ("views=-3", "f-views"),
+        ("zipf=x", "f-zipf"),
+        ("alpha=2", "f-alpha"),
+    ],
+)
+async def test_bad_simulator_inputs_are_reported(
+    admin: httpx.AsyncClient, query: str, input_id: str
+) -> None:
+    response = await admin.get(f"/admin/themes/hochzeit/simulate?run=1&{query}")
+    assert response.status_code == 422
+    assert f'id="{input_id}-error"' in response.text
+    assert not svgs(response.text)
+
+
+async def test_the_audit_log_lists_rule_and_member_changes_with_who_and_what(
+    admin: httpx.AsyncClient, storage: SQLiteStorage
+) -> None:
+    await post(admin, "/admin/members/blumen/status", {"action": "pause"})
+    await set_rules(storage, "hochzeit", {"strategy": "weighted"}, "cli")
+    await post(
+        admin,
+        "/admin/themes/hochzeit/rules",
+        {"form": "document", "version": "1", "document": "strategy: fixed", "action": "save"},
+    )
+    page = await admin.get("/admin/audit")
+    assert page.status_code == 200
+    rows = re.findall(r"<tr>\s*<td class=\"nowrap\">.*?</tr>", page.text, re.S)
+    assert len(rows) == 3
+    text = " ".join(re.sub(r"<[^>]+>", " ", r) for r in rows)
+    assert "admin:koordination" in text and "cli" in text
+    assert "Regeln geändert" in text and "Mitglied pausiert" in text
+    assert "member:blumen" in text and "theme:hochzeit" in text
+    assert "active → paused" in text
+    only = await admin.get("/admin/audit?subject=member:blumen")
+    assert len(re.findall(r"<td class=\"nowrap\">", only.text)) == 1
+    home = await admin.get("/admin/")
+    assert "Mitglied pausiert" in home.text
+
+
+async def test_the_overview_counts_members_and_lists_pending_ones(
+    admin: httpx.AsyncClient,
+) -> None:
+    page = await admin.get("/admin/")
+    assert re.search(
+        r'<span class="tile-number">5</span>\s*<span class="tile-label">aktive', page.text
+    )
+    assert "Niemand wartet auf Freigabe." in page.text
+
+
+async def test_the_portal_link_command_prints_a_signed_expiring_link(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    db_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    environ = {"WIDGET_DATABASE_URL": f"sqlite:///{db_path}", "WIDGET_SECRET_KEYS": SECRET}
+    args = ["portal-link", "blumen", "--days", "3", "--base-url", "https://pk.example", "--json"]
+    code = await asyncio.to_thread(main, args, environ)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    data = json.loads(out.out)
+    assert data["member"] == "blumen"
+    assert data["url"].startswith("https://pk.example/portal/")
+    token = data["url"].rsplit("/", 1)[1]
+    member = await storage.get_member("blumen")
+    signer = Signer([SECRET])
+    import time
+
+    assert read_portal_token(signer, token, time.time()) == member.id
+    assert date.fromisoformat(data["expires"][:10]) >= date.today()
+    assert await asyncio.to_thread(main, ["portal-link", "blumen", "--days", "0"], environ) == 2
+    assert "between 1 and 90" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["portal-link", "niemand"], environ) == 1
