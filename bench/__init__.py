@@ -1,0 +1,1 @@
+"""Benchmarks (see README.md); a package so that uvicorn can import bench.baseline_app."""
