@@ -137,8 +137,10 @@ class Runtime:
         if self.settings.public_url:
             return self.settings.public_url
         # From the scope directly: building request.url costs more than the block.
-        host = request.headers.get("host") or "{}:{}".format(*request.scope["server"])
-        return f"{request.scope['scheme']}://{host}"
+        scope = request.scope
+        host = next((v for k, v in scope["headers"] if k == b"host"), None)
+        name = host.decode("latin-1") if host else "{}:{}".format(*scope["server"])
+        return f"{scope['scheme']}://{name}"
 
     def request_nonce(self) -> int:
         """A unique number per request, for rules that rotate on every request."""

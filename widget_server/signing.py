@@ -13,6 +13,7 @@ are in use (see docs/deployment.md).
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from itsdangerous import (
     TimestampSigner,
     URLSafeSerializer,
     URLSafeTimedSerializer,
+    base64_encode,
     want_bytes,
 )
 from itsdangerous import Signer as ItsSigner
@@ -35,6 +37,7 @@ SALT_CLICK = "partnerkreis.click.v1"
 SALT_VIEW = "partnerkreis.view.v1"
 SALT_PORTAL = "partnerkreis.portal.v1"
 SALT_SESSION = "partnerkreis.session.v1"
+SALT_PORTAL_SESSION = "partnerkreis.portal-session.v1"  # never accepted as an admin session
 
 Clock = Callable[[], float]
 EMBED_CACHE_SIZE = 100_000  # verified embed tokens remembered (a few MB at most)
@@ -51,10 +54,16 @@ class ClickClaim:
 
 
 class _MemoKeys(ItsSigner):
-    """itsdangerous derives the HMAC key from (secret, salt) on every call; the
-    widget signs several tokens per request, so derived keys are computed once."""
+    """itsdangerous, with the expensive set-up done once per key.
+
+    itsdangerous derives the HMAC key from (secret, salt) and keys a new HMAC on
+    every call; the widget signs a token on every request, so the derived keys
+    and keyed HMAC objects are kept and copied.  The tokens are byte for byte
+    what plain itsdangerous makes and verifies.
+    """
 
     _derived: dict[tuple[bytes, bytes], bytes] = {}
+    _keyed: dict[bytes, Any] = {}  # derived key -> HMAC object to copy
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
@@ -62,6 +71,15 @@ class _MemoKeys(ItsSigner):
         if found is None:
             found = self._derived[(secret, self.salt)] = super().derive_key(secret)
         return found
+
+    def get_signature(self, value: str | bytes) -> bytes:
+        key = self.derive_key()
+        keyed = self._keyed.get(key)
+        if keyed is None:
+            keyed = self._keyed[key] = hmac.new(key, digestmod=self.digest_method)
+        mac = keyed.copy()
+        mac.update(want_bytes(value))
+        return base64_encode(mac.digest())
 
 
 def _timestamp_signer(clock: Clock) -> type[TimestampSigner]:
@@ -100,7 +118,7 @@ class Signer:
         self._click = URLSafeTimedSerializer(secret, salt=SALT_CLICK, signer=timed)
         self._timed: dict[str, URLSafeTimedSerializer] = {
             salt: URLSafeTimedSerializer(secret, salt=salt, signer=timed)
-            for salt in (SALT_PORTAL, SALT_SESSION)
+            for salt in (SALT_PORTAL, SALT_SESSION, SALT_PORTAL_SESSION)
         }
 
     # -- embed tokens: a placement id, valid until the placement is deleted ---------------
