@@ -154,8 +154,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return (sum(v) - v[3] - v[4] - ours) / os.sysconf("SC_CLK_TCK") - kids.ru_utime - kids.ru_stime
 
 
-def wrk(url: str, connections: int, duration: int, pids: list[int]) -> dict[str, float]:
+def wrk(
+    url: str, connections: int, duration: int, pids: list[int], script: Path | None = None
+) -> dict[str, float]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if script is not None:  # a Lua script that makes the requests (bench_counting.py)
+        cmd[1:1] = ["-s", str(script)]
     other, start = cpu_seconds(pids), time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     other = (cpu_seconds(pids) - other) / (time.monotonic() - start)
@@ -168,7 +172,9 @@ def wrk(url: str, connections: int, duration: int, pids: list[int]) -> dict[str,
         if bad in text:
             raise BenchError(f"wrk reports {bad.lower()} for {url}:\n{text}")
     ms = {p: float(v.rstrip("usm")) * UNIT_MS[v.lstrip("0123456789.")] for p, v in lat.items()}
+    total = re.search(r"^\s+(\d+) requests in", text, re.M)
     return {
+        "requests": float(total.group(1)) if total else 0.0,
         "rps": float(rps.group(1)),
         "p50_ms": ms["50"],
         "p99_ms": ms["99"],

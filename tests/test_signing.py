@@ -287,8 +287,12 @@ def test_tampered_timed_token_is_rejected(signer: Signer, where: Any) -> None:
 VIEW_SLOTS = ((7, 1, True), (9, 2, False), (11, 3, True))
 
 
+def view(signer: Signer, placement: int, bucket: int, slots: Any, nonce: str) -> str:
+    return signer.view_token(Signer.view_prefix(placement, bucket, slots), nonce)
+
+
 def test_view_token_round_trips_the_block_it_was_made_for(signer: Signer) -> None:
-    token = signer.view_token(12, 5_984_645, VIEW_SLOTS, "a1b2c3")
+    token = view(signer, 12, 5_984_645, VIEW_SLOTS, "a1b2c3")
     claim = signer.read_view_token(token, MAX_AGE)
     assert (claim.placement_id, claim.bucket, claim.slots, claim.nonce) == (
         12,
@@ -299,11 +303,11 @@ def test_view_token_round_trips_the_block_it_was_made_for(signer: Signer) -> Non
 
 
 def test_view_token_of_an_empty_block_round_trips(signer: Signer) -> None:
-    assert signer.read_view_token(signer.view_token(1, 2, (), "n"), MAX_AGE).slots == ()
+    assert signer.read_view_token(view(signer, 1, 2, (), "n"), MAX_AGE).slots == ()
 
 
 def test_view_token_expires(signer: Signer, clock: Clock) -> None:
-    token = signer.view_token(12, 1, VIEW_SLOTS, "n")
+    token = view(signer, 12, 1, VIEW_SLOTS, "n")
     clock.advance(MAX_AGE + 1)
     with pytest.raises(BadTokenError, match="expired"):
         signer.read_view_token(token, MAX_AGE)
@@ -311,7 +315,7 @@ def test_view_token_expires(signer: Signer, clock: Clock) -> None:
 
 @pytest.mark.parametrize("where", ["placement", "slots", "signature"])
 def test_tampered_view_token_is_rejected(signer: Signer, where: str) -> None:
-    token = signer.view_token(12, 1, VIEW_SLOTS, "n")
+    token = view(signer, 12, 1, VIEW_SLOTS, "n")
     tampered = {
         "placement": "13" + token[2:],
         "slots": token.replace("9-2-0", "9-1-1"),
@@ -331,7 +335,7 @@ def test_other_tokens_are_not_view_tokens(signer: Signer) -> None:
         with pytest.raises(BadTokenError):
             signer.read_view_token(token, MAX_AGE)
     with pytest.raises(BadTokenError):
-        signer.read_click_token(signer.view_token(1, 2, VIEW_SLOTS, "n"), MAX_AGE)
+        signer.read_click_token(view(signer, 1, 2, VIEW_SLOTS, "n"), MAX_AGE)
 
 
 def test_a_verified_embed_token_stays_valid_and_a_forged_one_stays_invalid(signer: Signer) -> None:
@@ -339,3 +343,14 @@ def test_a_verified_embed_token_stays_valid_and_a_forged_one_stays_invalid(signe
     assert signer.read_embed_token(token) == signer.read_embed_token(token) == 42
     with pytest.raises(BadTokenError):
         signer.read_embed_token(token[:-2] + "xx")
+
+
+def test_view_tokens_survive_a_key_rotation(clock: Clock) -> None:
+    old = Signer(["old-key"], clock=clock)
+    token = view(old, 12, 1, VIEW_SLOTS, "n")
+    rotated = Signer(["old-key", "new-key"], clock=clock)
+    assert rotated.read_view_token(token, MAX_AGE).placement_id == 12
+    with pytest.raises(BadTokenError):
+        Signer(["new-key"], clock=clock).read_view_token(token, MAX_AGE)
+    with pytest.raises(BadTokenError):  # new tokens are signed with the newest key
+        old.read_view_token(view(rotated, 3, 1, (), "m"), MAX_AGE)

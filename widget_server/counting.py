@@ -9,11 +9,13 @@ same way, so nobody can probe the rules from outside.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from .errors import BadTokenError, StorageError
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 VIEW_TOKEN_MAX_AGE = 1800  # seconds from serving a block to its view beacon
 VIEWS_PER_MINUTE = 120  # per visitor address; a person cannot see more blocks than this
 CLICKS_PER_MINUTE = 30  # per visitor address
+
+DAY_SECONDS = 86_400
+EPOCH = date(1970, 1, 1)
+ServedKey = tuple[int, int, tuple[int, ...]]  # theme, host, the partners shown
 
 REASONS = (
     "bot",
@@ -72,22 +78,42 @@ class Counting:
     click_limit: RateLimiter = field(default_factory=lambda: RateLimiter(CLICKS_PER_MINUTE, 60))
     tokens: OneTime = field(default_factory=lambda: OneTime(VIEW_TOKEN_MAX_AGE))
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count, for /healthz
+    _served: dict[tuple[int, ServedKey], int] = field(default_factory=dict)
+    _nonce_base: str = field(default_factory=lambda: secrets.token_hex(4))
+    _nonces: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- served --------------------------------------------------------------------------------
 
+    @staticmethod
+    def served_key(theme_id: int, host_id: int, slots: Iterable[Slot]) -> ServedKey:
+        return (theme_id, host_id, tuple(s.member_id for s in slots))
+
     def served(self, theme_id: int, host_id: int, slots: Iterable[Slot]) -> None:
-        if not self.enabled:
-            return
-        day = day_of(self.clock())
-        for slot in slots:
-            self.buffer.add((day, theme_id, host_id, slot.member_id, "served"))
-        self.buffer.add((day, theme_id, host_id, BLOCK, "served"))
+        self.count_served(self.served_key(theme_id, host_id, slots))
+
+    def count_served(self, key: ServedKey) -> None:
+        """One served block: a single counter per request; rows are made at flush time."""
+        if self.enabled:
+            day = int(self.clock() // DAY_SECONDS)
+            self._served[(day, key)] = self._served.get((day, key), 0) + 1
+
+    def _served_into_buffer(self) -> None:
+        served, self._served = self._served, {}
+        for (day_number, (theme_id, host_id, partners)), n in served.items():
+            day = EPOCH + timedelta(days=day_number)
+            for partner_id in (*partners, BLOCK):
+                self.buffer.add((day, theme_id, host_id, partner_id, "served"), n)
 
     # -- views ---------------------------------------------------------------------------------
 
-    def view_token(self, placement_id: int, bucket: int, slots: Iterable[Slot]) -> str:
+    def view_prefix(self, placement_id: int, bucket: int, slots: Iterable[Slot]) -> str:
+        """The part of a block's view tokens that is the same on every request."""
         flat = [(s.member_id, s.position, s.counts) for s in slots]
-        return self.signer.view_token(placement_id, bucket, flat, secrets.token_hex(6))
+        return self.signer.view_prefix(placement_id, bucket, flat)
+
+    def view_token(self, prefix: str) -> str:
+        # Unique per process (random start) and per request (counter): one-time.
+        return self.signer.view_token(prefix, f"{self._nonce_base}{next(self._nonces):x}")
 
     def _reject(self, reason: str) -> Outcome:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
@@ -175,6 +201,7 @@ class Counting:
 
     async def flush(self, storage: Storage) -> int:
         """Write what is buffered in one transaction; on failure keep it for the next try."""
+        self._served_into_buffer()
         rows = self.buffer.drain()
         if not rows:
             return 0

@@ -20,6 +20,7 @@ transaction per interval (and on shutdown).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
@@ -46,12 +47,13 @@ def _load_bot_patterns() -> tuple[str, ...]:
 
 
 BOT_PATTERNS = _load_bot_patterns()
+_BOTS = re.compile("|".join(re.escape(p) for p in BOT_PATTERNS))
 
 
 def is_bot(user_agent: str) -> bool:
     """Known crawlers, monitors, link previews and automation, or no user agent at all."""
     ua = user_agent.lower()
-    return not ua.strip() or any(p in ua for p in BOT_PATTERNS)
+    return not ua.strip() or _BOTS.search(ua) is not None
 
 
 class DailySalts:
@@ -124,18 +126,28 @@ class RateLimiter:
 
 
 class OneTime:
-    """Remembers used one-time tokens until they could no longer be valid anyway."""
+    """Remembers used one-time tokens for as long as they could still be valid.
+
+    Two generations, each ``lifetime`` long: a token is valid for at most
+    ``lifetime`` after it was made, so when the older generation is dropped
+    nothing in it could be replayed any more.  Constant time per token.
+    """
 
     def __init__(self, lifetime: float) -> None:
         self.lifetime = lifetime
-        self._used: dict[str, float] = {}
+        self._current: set[str] = set()
+        self._previous: set[str] = set()
+        self._started: float | None = None
 
     def use(self, nonce: str, now: float) -> bool:
-        if nonce in self._used:
+        if self._started is None:
+            self._started = now
+        elif now - self._started >= self.lifetime:
+            self._previous, self._current = self._current, set()
+            self._started = now
+        if nonce in self._current or nonce in self._previous:
             return False
-        if len(self._used) > 10_000:
-            self._used = {n: t for n, t in self._used.items() if now - t < self.lifetime}
-        self._used[nonce] = now
+        self._current.add(nonce)
         return True
 
 

@@ -107,6 +107,8 @@ class RenderedBlock:
     head: bytes  # the JSON up to the view URL
     slots: tuple[Slot, ...]
     rotation: Rotation
+    view_prefix: str  # the block part of its view tokens
+    served_key: tuple[int, int, tuple[int, ...]]  # what a served count of it adds up
 
     def body(self, view_url: str | None) -> bytes:
         tail = b"null}" if view_url is None else b'"' + view_url.encode() + b'"}'
@@ -119,7 +121,11 @@ def render_block(
     block, slots, rotation = _block(request, runtime, snapshot, placement, display)
     encoded = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
     assert encoded.endswith(b',"view":null}'), "the view URL must be the block's last field"
-    return RenderedBlock(encoded[: -len(b"null}")], slots, rotation)
+    assert runtime.counting is not None
+    counting = runtime.counting
+    prefix = counting.view_prefix(placement.id, rotation.bucket, slots)
+    served = counting.served_key(placement.theme_id, placement.member_id, slots)
+    return RenderedBlock(encoded[: -len(b"null}")], slots, rotation, prefix, served)
 
 
 class BlockRequest(NamedTuple):
@@ -164,9 +170,8 @@ async def block_json(request: Request) -> Response:
     counting = runtime.counting
     view_url = None
     if rendered.slots and counting.enabled:
-        counting.served(placement.theme_id, placement.member_id, rendered.slots)
-        view = counting.view_token(placement.id, rendered.rotation.bucket, rendered.slots)
-        view_url = f"{base_url}/v/{view}"
+        counting.count_served(rendered.served_key)
+        view_url = f"{base_url}/v/{counting.view_token(rendered.view_prefix)}"
     return BlockResponse(rendered.body(view_url), rendered.rotation)
 
 
