@@ -16,7 +16,8 @@ settings, alternating rounds, medians):
   user agent vary; the server trusts its loopback proxy), so every beacon takes
   the full crediting path.  Target: >= 10,000 beacons/s on one worker.  After the
   run the server is stopped with SIGTERM and the stored block views are compared
-  with the beacons wrk got answers for: every one must be in the database.
+  with the beacons wrk got answers for: every one must be in the database (a
+  few more may be: beacons still in flight when wrk stops are credited too).
 
 The network is made through the Python API (500 members through the CLI would
 take minutes); the view tokens are signed with the network's own key.
