@@ -1,4 +1,9 @@
-"""Shared fixtures: a real SQLite database per test, the app in-process, a seeded network."""
+"""Shared fixtures: a real database per test, the app in-process, a seeded network.
+
+``storage`` (and everything built on it: ``network``, ``app``, ``client``) runs
+on each backend: SQLite always, PostgreSQL when ``WIDGET_TEST_POSTGRES_URL`` is
+set (tests/postgres.py), each test in a fresh schema.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,11 @@ from widget_server.app import create_app
 from widget_server.network import MemberInput, add_member, add_theme, placement_for
 from widget_server.settings import Settings
 from widget_server.signing import Signer
-from widget_server.storage import SQLiteStorage
+from widget_server.storage import SQLiteStorage, Storage, storage_from_url
+
+from . import postgres
+
+BACKENDS = ["sqlite", "postgres"] if postgres.server_url() else ["sqlite"]
 
 SECRET = "test-secret-key-0123456789"
 
@@ -43,10 +52,47 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "test.db"
 
 
+def pytest_report_header() -> str:
+    return "storage backends: " + ", ".join(BACKENDS)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if "postgres" not in BACKENDS:
+        terminalreporter.write_line(postgres.HINT, yellow=True)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest_asyncio.fixture
+async def database_url(backend: str, db_path: Path) -> AsyncIterator[str]:
+    """An empty database of the test's backend: a SQLite file, or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{db_path}"
+        return
+    server = postgres.server_url()
+    assert server is not None
+    async with postgres.fresh_schema(server) as url:
+        yield url
+
+
+def reopened(storage: Storage) -> Storage:
+    """Another, not yet opened storage on the same database, as another process has."""
+    if isinstance(storage, SQLiteStorage):
+        return SQLiteStorage(storage.path)
+    from widget_server.storage.postgres import PostgresStorage
+
+    assert isinstance(storage, PostgresStorage)
+    return PostgresStorage(storage.url)
+
+
 @pytest.fixture
-def settings(db_path: Path) -> Settings:
+def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{db_path}",
+        database_url=database_url,
         secret_keys=(Secret(SECRET),),
         snapshot_interval=0.2,
     )
@@ -58,8 +104,8 @@ def signer(clock: Clock) -> Signer:
 
 
 @pytest_asyncio.fixture
-async def storage(db_path: Path) -> AsyncIterator[SQLiteStorage]:
-    store = SQLiteStorage(db_path)
+async def storage(database_url: str) -> AsyncIterator[Storage]:
+    store = storage_from_url(database_url)
     await store.open()
     await store.migrate()
     yield store
@@ -76,7 +122,7 @@ WEDDING_MEMBERS = (
 
 
 @pytest_asyncio.fixture
-async def network(storage: SQLiteStorage) -> dict[str, int]:
+async def network(storage: Storage) -> dict[str, int]:
     """A wedding theme with five active members; returns placement ids by member slug."""
     await add_theme(storage, slug="hochzeit", name_de="Hochzeit", name_en="Wedding")
     placements = {}
@@ -99,12 +145,12 @@ async def network(storage: SQLiteStorage) -> dict[str, int]:
 
 
 @pytest_asyncio.fixture
-async def app(settings: Settings, storage: SQLiteStorage, clock: Clock) -> AsyncIterator[Starlette]:
+async def app(settings: Settings, storage: Storage, clock: Clock) -> AsyncIterator[Starlette]:
     """The app over the test database, its lifespan entered (the snapshot is loaded).
 
     Request ``network`` before ``app``/``client`` so the snapshot sees the seeded data.
     """
-    application = create_app(settings, storage=SQLiteStorage(storage.path), clock=clock)
+    application = create_app(settings, storage=reopened(storage), clock=clock)
     async with application.router.lifespan_context(application):
         yield application
 

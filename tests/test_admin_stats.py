@@ -8,7 +8,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -175,10 +174,10 @@ async def test_the_overview_counts_members_and_lists_pending_ones(
 async def test_the_portal_link_command_prints_a_signed_expiring_link(
     network: dict[str, int],
     storage: SQLiteStorage,
-    db_path: Path,
+    database_url: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    environ = {"WIDGET_DATABASE_URL": f"sqlite:///{db_path}", "WIDGET_SECRET_KEYS": SECRET}
+    environ = {"WIDGET_DATABASE_URL": database_url, "WIDGET_SECRET_KEYS": SECRET}
     args = ["portal-link", "blumen", "--days", "3", "--base-url", "https://pk.example", "--json"]
     code = await asyncio.to_thread(main, args, environ)
     out = capsys.readouterr()

@@ -11,7 +11,7 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.api_auth import make_keys
-from tests.conftest import Clock
+from tests.conftest import Clock, reopened
 from widget_server.app import create_app
 from widget_server.settings import Settings
 from widget_server.signing import Signer
@@ -39,7 +39,7 @@ async def open_client(
     """A client of an app that registers members as active (WIDGET_NEW_MEMBERS=active)."""
     app: Starlette = create_app(
         settings.with_changes(new_members="active"),
-        storage=SQLiteStorage(storage.path),
+        storage=reopened(storage),
         clock=clock,
     )
     async with app.router.lifespan_context(app):

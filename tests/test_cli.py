@@ -466,10 +466,18 @@ def test_commands_on_an_uninitialised_database_ask_to_run_init(
 
 
 def test_unsupported_database_url_exits_2(cli: CLI) -> None:
-    cli.environ["WIDGET_DATABASE_URL"] = "postgres://db/partnerkreis"
+    cli.environ["WIDGET_DATABASE_URL"] = "mysql://db/partnerkreis"
     result = cli("theme", "list")
     assert result.code == 2
-    assert "postgres://db/partnerkreis" in result.err
+    assert "mysql://db/partnerkreis" in result.err
+
+
+def test_unreachable_postgres_is_named_without_its_password(cli: CLI) -> None:
+    cli.environ["WIDGET_DATABASE_URL"] = "postgresql://pk:hunter2@db.invalid:5432/partnerkreis"
+    result = cli("theme", "list")
+    assert result.code == 1
+    assert "cannot open PostgreSQL database partnerkreis on db.invalid:5432" in result.err
+    assert "hunter2" not in result.err
 
 
 def test_bad_setting_exits_2_naming_the_variable(cli: CLI) -> None:

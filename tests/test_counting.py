@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
-from tests.conftest import Clock
+from tests.conftest import Clock, reopened
 from widget_server.counting import CLICKS_PER_MINUTE, VIEW_TOKEN_MAX_AGE, VIEWS_PER_MINUTE
 from widget_server.events import BLOCK
 from widget_server.models import CounterRow
@@ -333,7 +333,7 @@ async def test_a_failed_flush_keeps_the_counts_for_the_next_one(
 
     runtime = app.state.runtime
     await served_block(visitor, signer.embed_token(network["blumen"]))
-    broken = SQLiteStorage(storage.path)  # never opened: every write fails
+    broken = reopened(storage)  # never opened: every write fails
     with pytest.raises(StorageError):
         await runtime.counting.flush(broken)
     assert await runtime.counting.flush(runtime.storage) == 4
@@ -420,9 +420,7 @@ async def test_with_counting_switched_off_blocks_carry_no_view_token_and_nothing
 ) -> None:
     from widget_server.app import create_app
 
-    app = create_app(
-        settings.with_changes(counting=False), storage=SQLiteStorage(storage.path), clock=clock
-    )
+    app = create_app(settings.with_changes(counting=False), storage=reopened(storage), clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

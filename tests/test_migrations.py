@@ -19,6 +19,7 @@ from widget_server.models import (
     Logo,
     Membership,
     PlacementOptions,
+    ProfileChange,
 )
 from widget_server.storage import SQLiteStorage, StoredResponse, load_migrations
 
@@ -41,6 +42,7 @@ EXPECTED_TABLES = {
     "api_keys",
     "idempotency_keys",
     "audit_log",
+    "profile_changes",
 }
 
 NOW = "2027-01-15T10:00:00+00:00"
@@ -143,6 +145,14 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             (1, NOW, "admin:koordination", "member.approve", "member:blumen", "pending → active"),
         ),
     ],
+    7: [
+        (
+            "INSERT INTO profile_changes (member_id, revision, changes, logo_digest,"
+            " logo_content_type, logo_width, logo_height, logo_data, submitted_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (1, 3, '{"description": "Neu"}', "cd" * 32, "image/png", 40, 20, b"\x89PNG", NOW),
+        ),
+    ],
 }
 
 
@@ -212,6 +222,13 @@ async def check_v6(storage: SQLiteStorage) -> None:
     ]
 
 
+async def check_v7(storage: SQLiteStorage) -> None:
+    change = ProfileChange(
+        1, {"description": "Neu"}, Logo(1, "cd" * 32, "image/png", 40, 20), 3, NOW
+    )
+    assert await storage.get_profile_change(1) == (change, b"\x89PNG")
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -219,6 +236,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     4: check_v4,
     5: check_v5,
     6: check_v6,
+    7: check_v7,
 }
 
 

@@ -383,3 +383,17 @@ def test_check_placement_options_leaves_unset_choices_to_the_embed() -> None:
         check_placement_options(layout=None, max_partners=3, lang=None, scheme=None)
         == PlacementOptions()
     )
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("field", ["name", "description", "town"])
+async def test_control_characters_are_refused_in_member_text(
+    storage: SQLiteStorage, field: str
+) -> None:
+    values = {"slug": "nul", "name": "Nul", "website": "https://nul.example"}
+    values[field] = "Blumen\x00haus"
+    with pytest.raises(ValidationError) as caught:
+        await add_member(storage, MemberInput(**values))  # type: ignore[arg-type]
+    assert caught.value.field == field
+    with pytest.raises(NotFoundError):
+        await storage.get_member("nul")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,9 +11,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from tests.conftest import reopened
 from widget_server.keys import create_key
 from widget_server.signing import Signer
-from widget_server.storage import SQLiteStorage
+from widget_server.storage import SQLiteStorage, Storage
 
 pytestmark = pytest.mark.asyncio
 
@@ -107,11 +107,11 @@ async def test_invalid_rules_are_refused_whole_naming_the_field(
 
 
 async def test_rule_change_by_another_process_shows_within_five_seconds(
-    network: dict[str, int], client: httpx.AsyncClient, signer: Signer, db_path: Path
+    network: dict[str, int], storage: Storage, client: httpx.AsyncClient, signer: Signer
 ) -> None:
     token = signer.embed_token(network["blumen"])
     assert len((await block(client, token))["partners"]) == 3
-    other = SQLiteStorage(db_path)  # another process' connections, as the CLI has
+    other = reopened(storage)  # another process' connections, as the CLI has
     await other.open()
     try:
         theme = await other.get_theme("hochzeit")

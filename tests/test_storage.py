@@ -1,4 +1,4 @@
-"""SQLiteStorage against a real database file: CRUD, errors, versions, counters, WAL."""
+"""Each storage against a real database: CRUD, errors, versions, counters, concurrency."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from tests.conftest import reopened
 from widget_server.errors import ConflictError, NotFoundError, StorageError
 from widget_server.models import (
     Account,
@@ -21,7 +22,7 @@ from widget_server.models import (
     PlacementOptions,
     Theme,
 )
-from widget_server.storage import SQLiteStorage
+from widget_server.storage import SQLiteStorage, Storage, storage_from_url
 
 pytestmark = pytest.mark.asyncio
 
@@ -48,9 +49,9 @@ def member(slug: str = "blumen", **kw: object) -> Member:
 
 
 @pytest_asyncio.fixture
-async def other(db_path: Path, storage: SQLiteStorage) -> AsyncIterator[SQLiteStorage]:
-    """A second storage on the same file, as another server process would open it."""
-    second = SQLiteStorage(db_path)
+async def other(storage: Storage) -> AsyncIterator[Storage]:
+    """A second storage on the same database, as another server process would open it."""
+    second = reopened(storage)
     await second.open()
     yield second
     await second.close()
@@ -463,8 +464,8 @@ async def test_load_network_of_an_empty_database(storage: SQLiteStorage) -> None
 # -- lifecycle and concurrency --------------------------------------------------------------
 
 
-async def test_storage_that_was_never_opened_raises_storage_error(db_path: Path) -> None:
-    store = SQLiteStorage(db_path)
+async def test_storage_that_was_never_opened_raises_storage_error(database_url: str) -> None:
+    store = storage_from_url(database_url)
     with pytest.raises(StorageError):
         await store.get_theme("hochzeit")
     with pytest.raises(StorageError):
@@ -475,8 +476,8 @@ async def test_storage_that_was_never_opened_raises_storage_error(db_path: Path)
         await store.schema_version()
 
 
-async def test_closed_storage_raises_storage_error(db_path: Path) -> None:
-    store = SQLiteStorage(db_path)
+async def test_closed_storage_raises_storage_error(database_url: str) -> None:
+    store = storage_from_url(database_url)
     await store.open()
     await store.migrate()
     await store.create_theme(theme())
@@ -495,8 +496,8 @@ async def test_closed_storage_raises_storage_error(db_path: Path) -> None:
         await store.load_network()
 
 
-async def test_storage_can_be_reopened_after_close(db_path: Path) -> None:
-    store = SQLiteStorage(db_path)
+async def test_storage_can_be_reopened_after_close(database_url: str) -> None:
+    store = storage_from_url(database_url)
     await store.open()
     await store.migrate()
     created = await store.create_theme(theme())
@@ -508,7 +509,10 @@ async def test_storage_can_be_reopened_after_close(db_path: Path) -> None:
         await store.close()
 
 
-async def test_database_is_in_wal_mode(storage: SQLiteStorage, db_path: Path) -> None:
+async def test_sqlite_database_is_in_wal_mode(db_path: Path) -> None:
+    store = SQLiteStorage(db_path)
+    await store.open()
+    await store.close()
     conn = sqlite3.connect(db_path)
     try:
         (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
@@ -517,7 +521,7 @@ async def test_database_is_in_wal_mode(storage: SQLiteStorage, db_path: Path) ->
     assert mode == "wal"
 
 
-async def test_reader_sees_a_write_committed_by_another_storage_on_the_same_file(
+async def test_reader_sees_a_write_committed_by_another_storage_on_the_same_database(
     storage: SQLiteStorage, other: SQLiteStorage
 ) -> None:
     version = await storage.data_version()
@@ -530,7 +534,7 @@ async def test_reader_sees_a_write_committed_by_another_storage_on_the_same_file
     assert (await other.load_network()).version == await storage.data_version()
 
 
-async def test_writes_from_two_storages_on_the_same_file_both_land(
+async def test_writes_from_two_storages_on_the_same_database_both_land(
     storage: SQLiteStorage, other: SQLiteStorage
 ) -> None:
     day = date(2027, 1, 1)

@@ -6,7 +6,6 @@ import asyncio
 import gzip
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,12 +14,12 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
-from tests.conftest import Clock
+from tests.conftest import Clock, reopened
 from widget_server.app import create_app
 from widget_server.network import MemberInput, add_member, set_member_status
 from widget_server.settings import Settings
 from widget_server.signing import Signer
-from widget_server.storage import SQLiteStorage
+from widget_server.storage import SQLiteStorage, Storage
 
 pytestmark = pytest.mark.asyncio
 
@@ -284,17 +283,17 @@ async def test_healthz_reports_the_snapshot(
 # -- the hot path and its snapshot ------------------------------------------------------------
 
 
-class CountingStorage(SQLiteStorage):
-    """A real SQLite storage that counts the calls made to it."""
+class CountingStorage:
+    """A real storage that counts the calls made to it."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
         self.calls: list[str] = []
 
-    def __getattribute__(self, name: str) -> Any:
-        attr = super().__getattribute__(name)
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
         if not name.startswith("_") and callable(attr) and name not in ("open", "close"):
-            super().__getattribute__("calls").append(name)
+            self.calls.append(name)
         return attr
 
 
@@ -302,7 +301,7 @@ class CountingStorage(SQLiteStorage):
 async def counted(
     network: dict[str, int], settings: Settings, storage: SQLiteStorage, clock: Clock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, CountingStorage]]:
-    counting = CountingStorage(storage.path)
+    counting = CountingStorage(reopened(storage))
     # A long poll interval: the only storage calls would come from the requests.
     quiet = settings.with_changes(snapshot_interval=3600, ledger_interval=3600, flush_interval=60)
     app = create_app(quiet, storage=counting, clock=clock)
@@ -332,9 +331,9 @@ async def test_widget_hot_path_does_not_touch_the_database(
 
 
 async def test_change_by_another_process_reaches_widgets_without_restart(
-    network: dict[str, int], client: httpx.AsyncClient, signer: Signer, db_path: Path
+    network: dict[str, int], storage: Storage, client: httpx.AsyncClient, signer: Signer
 ) -> None:
-    other = SQLiteStorage(db_path)  # a second connection set, as the CLI in another process
+    other = reopened(storage)  # a second connection set, as the CLI in another process
     await other.open()
     try:
         for slug in ("catering", "scheune", "fotos"):
@@ -349,3 +348,11 @@ async def test_change_by_another_process_reaches_widgets_without_restart(
             break
         await asyncio.sleep(0.05)
     assert names == {"Brautmoden Carstens"}
+
+
+async def test_a_block_with_a_view_token_is_private_to_the_browser(
+    network: dict[str, int], client: httpx.AsyncClient, signer: Signer
+) -> None:
+    response = await client.get(f"/w/{signer.embed_token(network['blumen'])}")
+    assert response.json()["view"]
+    assert response.headers["cache-control"].startswith("private, max-age=")

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from .endpoints import (
     admin_audit,
     admin_auth,
+    admin_changes,
     admin_members,
     admin_rules,
     admin_stats,
@@ -28,12 +29,18 @@ from .endpoints import (
     api_stats,
     api_themes,
     demo,
+    portal,
+    portal_code,
+    portal_figures,
+    portal_pages,
+    portal_profile,
     public,
     widget,
 )
 from .endpoints.admin import AdminGuard
 from .endpoints.api import idempotent
-from .logs import RequestLogMiddleware
+from .endpoints.portal import PortalGuard
+from .logs import RequestLogMiddleware, configure_logging
 from .problems import EXCEPTION_HANDLERS
 from .request_ids import RequestIdMiddleware
 from .runtime import STATIC_DIR, Runtime
@@ -81,6 +88,15 @@ admin_routes = [
         methods=["POST"],
         name="admin_member_portal",
     ),
+    Route(
+        "/members/{slug}/profile-change",
+        admin_changes.decide,
+        methods=["POST"],
+        name="admin_change_decide",
+    ),
+    Route(
+        "/members/{slug}/profile-change/logo", admin_changes.change_logo, name="admin_change_logo"
+    ),
     Route("/themes", admin_themes.theme_list, name="admin_themes"),
     Route("/themes/new", admin_themes.theme_new, methods=["GET"], name="admin_theme_new"),
     Route("/themes/new", admin_themes.theme_create, methods=["POST"], name="admin_theme_create"),
@@ -99,6 +115,26 @@ admin_routes = [
     Route("/themes/{slug}/simulate", admin_stats.simulate_page, name="admin_simulate"),
     Route("/stats", admin_stats.stats_page, name="admin_stats"),
     Route("/audit", admin_audit.audit_page, name="admin_audit"),
+]
+
+# -- the member portal: HTML pages under /portal (docs/portal.md) ------------------------------
+# PortalGuard wraps them all: session cookie (Path=/portal) opened by a signed link, CSRF
+# check of every POST, the session's member required for every page but the link itself.
+# Pages take their member from the session only; no URL or form names a member.
+portal_routes = [
+    Route("/", portal_pages.home, name="portal_home"),
+    Route("/code", portal_code.code_page, name="portal_code"),
+    Route("/preview/{theme}", portal_code.preview, name="portal_preview"),
+    Route("/figures", portal_figures.figures_page, name="portal_figures"),
+    Route("/profile", portal_profile.profile_page, methods=["GET"], name="portal_profile"),
+    Route("/profile", portal_profile.profile_save, methods=["POST"], name="portal_profile_save"),
+    Route("/profile/logo", portal_profile.logo_upload, methods=["POST"], name="portal_logo"),
+    Route("/profile/logo", portal_profile.pending_logo, methods=["GET"], name="portal_new_logo"),
+    Route("/profile/withdraw", portal_profile.withdraw, methods=["POST"], name="portal_withdraw"),
+    Route("/themes", portal_pages.themes_page, methods=["GET"], name="portal_themes"),
+    Route("/themes", portal_pages.membership_change, methods=["POST"], name="portal_theme_change"),
+    Route("/logout", portal.logout, methods=["POST"], name="portal_logout"),
+    Route("/{token}", portal.open_link, name="portal_open"),  # the link: last, it takes any name
 ]
 
 # -- the REST API v1 under /api/v1 (docs/api.md; OpenAPI document in openapi.py) -----------
@@ -170,6 +206,8 @@ routes = [
     Mount("/api/v1", routes=api_routes, name="api"),
     # humans: the coordinators' admin (a session cookie on /admin only)
     Mount("/admin", routes=admin_routes, middleware=[Middleware(AdminGuard)]),
+    # members: their portal (a session cookie on /portal only, opened by a signed link)
+    Mount("/portal", routes=portal_routes, middleware=[Middleware(PortalGuard)]),
     # operations
     Route("/healthz", public.healthz, name="healthz"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -186,7 +224,14 @@ def create_app(
     storage: Storage | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    settings = settings or Settings.from_environ()
+    """The application; without ``settings``, from the environment with logging set up.
+
+    ``widget-server serve --workers N`` has each worker process call this
+    (uvicorn's ``factory=True``): ``widget_server.app:create_app``.
+    """
+    if settings is None:
+        settings = Settings.from_environ()
+        configure_logging(settings.log_level)
     runtime = Runtime(
         settings=settings,
         storage=storage or storage_from_url(settings.database_url),

@@ -47,6 +47,8 @@ from .simulation import add_arguments as add_simulate_arguments
 from .simulation import cmd_simulate
 from .snippets import iframe_snippet, placement_snippet
 from .storage import Storage, sqlite_path, storage_from_url
+from .transfer import add_arguments as add_migrate_db_arguments
+from .transfer import cmd_migrate_db
 
 DEFAULT_PORT = 8000
 Command = Callable[[argparse.Namespace, Storage, Settings], Awaitable[int]]
@@ -398,15 +400,20 @@ async def cmd_key_revoke(args: argparse.Namespace, storage: Storage, settings: S
 # -- serving --------------------------------------------------------------------------------
 
 
-def serve(settings: Settings, host: str, port: int) -> int:
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
     import uvicorn
 
     from .app import create_app
     from .logs import configure_logging
 
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
     configure_logging(settings.log_level)
+    # Several workers: each process builds its own app from the environment.
     uvicorn.run(
-        create_app(settings),
+        "widget_server.app:create_app" if workers > 1 else create_app(settings),
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         access_log=False,  # our request log leaves out client addresses
@@ -420,7 +427,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    return serve(settings, args.host, args.port)
+    return serve(settings, args.host, args.port, args.workers)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -512,6 +519,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=DEFAULT_PORT)
         p.set_defaults(direct=True)
+        if name == "serve":
+            p.add_argument(
+                "--workers",
+                type=int,
+                default=1,
+                help="server processes (each reads the settings from the environment)",
+            )
+
+    p = add(sub, "migrate-db", cmd_migrate_db, "copy the network into another, empty database")
+    add_migrate_db_arguments(p)
+    p.set_defaults(direct=True)
 
     member = sub.add_parser("member", help="add, list, show, pause, activate members; logos")
     msub = member.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -3,10 +3,14 @@
 No visitor data goes in: only the daily ``viewed`` rows (day, theme, host,
 partner, exposure).  The ledger is recomputed from them, so it can be rebuilt
 at any time and replayed as of any day.
+
+A running deployment computes it once per interval in one process and stores
+it as a JSON document (``ledger_document``); every process installs that.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -47,3 +51,42 @@ def compute_ledger(
             m: (given[theme_id].get(m, 0.0), received[theme_id].get(m, 0.0)) for m in members
         }
     return ledger
+
+
+DOCUMENT_FORMAT = 1
+
+
+def ledger_document(
+    ledger: Ledger, last_served: Mapping[tuple[int, int], date], today: date
+) -> str:
+    """The computed ledger and last-served days as JSON (floats round-trip exactly)."""
+    return json.dumps(
+        {
+            "format": DOCUMENT_FORMAT,
+            "day": today.isoformat(),
+            "themes": {
+                str(theme): {str(m): list(pair) for m, pair in members.items()}
+                for theme, members in ledger.items()
+            },
+            "last_served": [[t, h, d.isoformat()] for (t, h), d in sorted(last_served.items())],
+        },
+        separators=(",", ":"),
+    )
+
+
+def read_ledger_document(
+    text: str,
+) -> tuple[dict[int, dict[int, tuple[float, float]]], dict[tuple[int, int], date]]:
+    """The ledger and last-served days of a ``ledger_document``; ``ValueError`` if unreadable."""
+    try:
+        data = json.loads(text)
+        if data.get("format") != DOCUMENT_FORMAT:
+            raise ValueError(f"unknown ledger document format {data.get('format')!r}")
+        ledger = {
+            int(theme): {int(m): (float(g), float(r)) for m, (g, r) in members.items()}
+            for theme, members in data["themes"].items()
+        }
+        served = {(int(t), int(h)): date.fromisoformat(d) for t, h, d in data["last_served"]}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"unreadable ledger document: {exc}") from exc
+    return ledger, served

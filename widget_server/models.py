@@ -5,6 +5,7 @@ Storage returns these; nothing outside ``storage/`` sees a database row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -156,3 +157,18 @@ class AuditEntry:
     action: str  # "member.approve", "theme.edit", "portal.link", ...
     subject: str  # "member:<slug>" or "theme:<slug>"
     detail: str = ""  # what changed, for people
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """A member's profile change made in the portal, waiting for a coordinator.
+
+    At most one per member: a newer change replaces the older one.  ``revision``
+    counts the replacements, so a coordinator approves exactly what was shown.
+    """
+
+    member_id: int
+    changes: Mapping[str, str]  # profile field -> proposed value (only fields that differ)
+    logo: Logo | None = None  # a proposed logo (its bytes are stored alongside)
+    revision: int = 0
+    submitted_at: str = ""  # ISO time, UTC

@@ -9,6 +9,7 @@ record behind.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,7 +48,9 @@ def check_slug(field: str, value: str) -> str:
 
 
 def check_text(field: str, value: str, *, limit: int, required: bool = False) -> str:
-    value = " ".join(value.split())  # one line; no control characters survive split()
+    value = " ".join(value.split())  # one line: newlines and tabs become spaces
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise ValidationError(field, "contains control characters")
     if required and not value:
         raise ValidationError(field, "must not be empty")
     if len(value) > limit:
@@ -56,6 +59,8 @@ def check_text(field: str, value: str, *, limit: int, required: bool = False) ->
 
 
 def check_website(value: str) -> str:
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value.strip()):
+        raise ValidationError("website", "contains control characters")
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError("website", f"{value!r} is not an http(s) URL")

@@ -1,9 +1,10 @@
-"""Portal links: a signed, expiring link a member opens to see its own figures.
+"""Portal links: a signed, expiring link that opens a member's portal (docs/portal.md).
 
 ``/portal/{token}``; the token is signed with ``signing.SALT_PORTAL`` and names
 the member id and the link's expiry.  Nothing is stored: a link is valid
 until it expires (at most ``MAX_DAYS``), for as long as the member is not
-removed.  The admin makes links (``admin_members``), and so does
+removed.  Opening it starts a portal session (``endpoints/portal.py``).  The
+admin makes links (``admin_members``), and so does
 ``widget-server portal-link MEMBER [--days N] [--base-url URL]``.
 """
 
@@ -49,17 +50,36 @@ def portal_link(signer: Signer, member_id: int, days: int, now: float, base_url:
     return PortalLink(member_id, float(expires), f"{base_url.rstrip('/')}/portal/{token}")
 
 
-def read_portal_token(signer: Signer, token: str, now: float) -> int:
-    """The member id a portal token names; ``BadTokenError`` when forged or expired."""
+@dataclass(frozen=True)
+class PortalClaim:
+    """What a valid portal token says: whose portal, and until when."""
+
+    member_id: int
+    expires: float  # Unix time
+
+
+def read_portal_claim(signer: Signer, token: str, now: float) -> PortalClaim:
+    """The member and expiry a portal token names; ``BadTokenError`` when forged or expired.
+
+    The error's message says "expired" for a genuine link past its time, so the
+    portal can tell the member which of the two happened.
+    """
     data: Any = signer.loads(SALT_PORTAL, token, max_age=MAX_DAYS * DAY)
     if not isinstance(data, dict):
         raise BadTokenError("portal token is not valid")
     member_id, expires = data.get("m"), data.get("e")
     if not isinstance(member_id, int) or isinstance(member_id, bool) or member_id < 1:
         raise BadTokenError("portal token is not valid")
-    if not isinstance(expires, int | float) or expires <= now:
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise BadTokenError("portal token is not valid")
+    if expires <= now:
         raise BadTokenError("token has expired")
-    return member_id
+    return PortalClaim(member_id, float(expires))
+
+
+def read_portal_token(signer: Signer, token: str, now: float) -> int:
+    """The member id a portal token names; ``BadTokenError`` when forged or expired."""
+    return read_portal_claim(signer, token, now).member_id
 
 
 # -- the command --------------------------------------------------------------------------

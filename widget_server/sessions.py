@@ -1,10 +1,12 @@
-"""Sessions of people on our own pages (the admin, later the portal): cookie, CSRF, login limits.
+"""Sessions of people on our own pages (the admin, the member portal): cookie, CSRF, login limits.
 
 A session is a signed, timestamped cookie (``signing.SALT_SESSION``), so the
 server keeps no session table:
 
-* ``HttpOnly``, ``SameSite=Lax``, ``Secure`` over https, and a ``Path`` (``/admin``):
-  the public widget endpoints never see it and never set a cookie;
+* ``HttpOnly``, ``SameSite=Lax``, ``Secure`` over https, and a ``Path`` (``/admin``,
+  ``/portal``): the public widget endpoints never see it and never set a cookie;
+* the admin's and the portal's sessions are signed with different salts, so a
+  portal cookie is worthless below ``/admin`` and the other way round;
 * idle expiry: the signature's age is checked against ``IDLE_SECONDS`` and the
   cookie is renewed on every request; absolute expiry: ``issued`` in the
   payload, checked against ``LIFETIME_SECONDS``;
@@ -40,17 +42,32 @@ CSRF_FIELD = "csrf"
 
 @dataclass(frozen=True)
 class Session:
-    """What the session cookie carries; ``username`` is None before login."""
+    """What the session cookie carries; ``username`` is None before login.
+
+    A portal session names the member whose link opened it (``member_id``) and
+    ends when that link expires (``until``) if that comes before its lifetime.
+    """
 
     sid: str  # random session id (for revocation at logout)
     csrf: str  # the synchroniser token every form must echo
     issued: float  # Unix time of login (or of the anonymous session)
     username: str | None = None
     lang: str | None = None  # chosen with ?lang=, remembered here
+    member_id: int | None = None  # portal sessions only
+    until: float | None = None  # Unix time the session ends at the latest
 
     @classmethod
-    def new(cls, now: float, *, username: str | None = None, lang: str | None = None) -> Session:
-        return cls(secrets.token_urlsafe(16), secrets.token_urlsafe(32), now, username, lang)
+    def new(
+        cls,
+        now: float,
+        *,
+        username: str | None = None,
+        lang: str | None = None,
+        member_id: int | None = None,
+        until: float | None = None,
+    ) -> Session:
+        sid, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+        return cls(sid, csrf, now, username, lang, member_id, until)
 
     @property
     def signed_in(self) -> bool:
@@ -63,34 +80,53 @@ class Session:
         return bool(token) and hmac.compare_digest(self.csrf.encode(), str(token).encode())
 
 
-def encode_session(signer: Signer, session: Session) -> str:
-    payload = {"s": session.sid, "c": session.csrf, "i": session.issued}
+def encode_session(signer: Signer, session: Session, *, salt: str = SALT_SESSION) -> str:
+    payload: dict[str, Any] = {"s": session.sid, "c": session.csrf, "i": session.issued}
     if session.username is not None:
         payload["u"] = session.username
     if session.lang:
         payload["l"] = session.lang
-    return signer.dumps(SALT_SESSION, payload)
+    if session.member_id is not None:
+        payload["m"] = session.member_id
+    if session.until is not None:
+        payload["e"] = session.until
+    return signer.dumps(salt, payload)
 
 
-def decode_session(signer: Signer, value: str, now: float) -> Session | None:
+def decode_session(
+    signer: Signer, value: str, now: float, *, salt: str = SALT_SESSION
+) -> Session | None:
     """The session in a cookie, or None when it is forged, idle too long or too old."""
     try:
-        data: Any = signer.loads(SALT_SESSION, value, max_age=IDLE_SECONDS)
+        data: Any = signer.loads(salt, value, max_age=IDLE_SECONDS)
     except BadTokenError:
         return None
     if not isinstance(data, dict):
         return None
     sid, csrf, issued = data.get("s"), data.get("c"), data.get("i")
     username, lang = data.get("u"), data.get("l")
+    member_id, until = data.get("m"), data.get("e")
     if not (isinstance(sid, str) and isinstance(csrf, str) and isinstance(issued, int | float)):
         return None
     if not (username is None or isinstance(username, str)) or not (
         lang is None or isinstance(lang, str)
     ):
         return None
-    if now - issued > LIFETIME_SECONDS:
+    if not (member_id is None or (isinstance(member_id, int) and not isinstance(member_id, bool))):
         return None
-    return Session(sid, csrf, float(issued), username, lang)
+    if not (until is None or isinstance(until, int | float)):
+        return None
+    if now - issued > LIFETIME_SECONDS or (until is not None and now >= until):
+        return None
+    return Session(
+        sid,
+        csrf,
+        float(issued),
+        username,
+        lang,
+        member_id,
+        None if until is None else float(until),
+    )
 
 
 def cookie_header(

@@ -8,14 +8,17 @@ The :class:`SnapshotHolder` replaces it
 * when the storage's data version changes: at once after a write made
   through this process (``refresh()``), and every ``interval`` seconds for
   writes made by other processes (the CLI, other workers);
-* every ``ledger_interval`` seconds, with the fairness ledger recomputed from
-  the daily aggregates.
+* when the deployment's fairness ledger changes.  Every ``ledger_interval``
+  seconds one process (whichever asks first; the storage makes sure only one
+  does) recomputes it from the daily aggregates and stores it; the others
+  install the stored one at their next poll.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,11 +26,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .errors import ValidationError
-from .ledger import compute_ledger, window_start
+from .ledger import Ledger, compute_ledger, ledger_document, read_ledger_document, window_start
 from .models import Member, Placement, RuleSet, Theme
 from .rotation import DEFAULT_RULES, MemberInfo, Rules, ThemePool, parse_rules
 from .rotation.fairness import balances
-from .storage import NetworkData, Storage
+from .storage import NetworkData, Storage, StoredLedger
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +42,15 @@ DAY = 86_400
 
 @dataclass(frozen=True)
 class LedgerInput:
-    """What the ledger is computed from: daily ``viewed`` rows and last-served days."""
+    """What the ledger is computed from: daily ``viewed`` rows and last-served days.
+
+    ``computed`` is the ledger already computed (by the process that computed it
+    for the deployment); then ``rows`` are not needed.
+    """
 
     rows: tuple[Any, ...] = ()
     last_served: Mapping[tuple[int, int], date] = field(default_factory=dict)
+    computed: Ledger | None = None
 
 
 def _timestamp(iso: str) -> float:
@@ -73,14 +81,22 @@ def theme_rules(rule_set: RuleSet | None) -> Rules:
         return DEFAULT_RULES
 
 
+def _theme_rules(data: NetworkData) -> dict[int, Rules]:
+    rule_sets = {r.theme_id: r for r in data.rule_sets}
+    return {t.id: theme_rules(rule_sets.get(t.id)) for t in data.themes}
+
+
+def _today(now: float) -> date:
+    return datetime.fromtimestamp(now, UTC).date()
+
+
 def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int, ThemePool]:
     members = {m.id: m for m in data.members}
-    rule_sets = {r.theme_id: r for r in data.rule_sets}
-    rules = {t.id: theme_rules(rule_sets.get(t.id)) for t in data.themes}
-    today = datetime.fromtimestamp(now, UTC).date()
-    computed = compute_ledger(
-        ledger.rows, today, {t: r.fairness.half_life_days for t, r in rules.items()}
-    )
+    rules = _theme_rules(data)
+    computed = ledger.computed
+    if computed is None:
+        half_lives = {t: r.fairness.half_life_days for t, r in rules.items()}
+        computed = compute_ledger(ledger.rows, _today(now), half_lives)
     infos: dict[int, dict[int, MemberInfo]] = {t.id: {} for t in data.themes}
     for ms in data.memberships:
         member = members.get(ms.member_id)
@@ -169,10 +185,18 @@ class Snapshot:
 
 
 async def load_ledger(storage: Storage, now: float, data: NetworkData) -> LedgerInput:
-    today = datetime.fromtimestamp(now, UTC).date()
+    today = _today(now)
     longest = max((theme_rules(r).fairness.half_life_days for r in data.rule_sets), default=14.0)
     rows = await storage.exposure_since(window_start(today, max(longest, 14.0)))
     return LedgerInput(tuple(rows), await storage.last_served())
+
+
+async def compute_ledger_document(storage: Storage, now: float, data: NetworkData) -> str:
+    """The deployment's ledger as of ``now``, read from the daily aggregates, as JSON."""
+    inputs = await load_ledger(storage, now, data)
+    half_lives = {t: r.fairness.half_life_days for t, r in _theme_rules(data).items()}
+    ledger = compute_ledger(inputs.rows, _today(now), half_lives)
+    return ledger_document(ledger, inputs.last_served, _today(now))
 
 
 class SnapshotHolder:
@@ -192,7 +216,8 @@ class SnapshotHolder:
         self._lock = asyncio.Lock()
         self._data = NetworkData(0, (), (), (), (), ())
         self._ledger = LedgerInput()
-        self._ledger_loaded = 0.0
+        self._ledger_version = 0
+        self._ledger_checked = 0.0  # time.monotonic() of the last turn at computing it
         self.current = Snapshot.empty()
 
     async def refresh(self) -> bool:
@@ -206,29 +231,71 @@ class SnapshotHolder:
             log.info("snapshot loaded", extra={"version": self._data.version})
             return True
 
-    async def refresh_ledger(self) -> None:
-        """Recompute fairness balances from the daily aggregates."""
+    async def refresh_ledger(self, *, force: bool = True) -> None:
+        """Recompute the deployment's ledger from the daily aggregates, store and install it.
+
+        Without ``force`` only when the stored ledger is older than the ledger
+        interval.  While another process is computing, the stored ledger is
+        installed and the new one follows at a later poll.
+        """
         async with self._lock:
             now = self._clock()
-            self._ledger = await load_ledger(self._storage, now, self._data)
-            self._ledger_loaded = time.monotonic()
-            self._install()
+            data = self._data
+
+            async def compute() -> str:
+                return await compute_ledger_document(self._storage, now, data)
+
+            stale_before = math.inf if force else now - self._ledger_interval
+            stored = await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
+            self._ledger_checked = time.monotonic()
+            if stored is None:
+                stored = await self._storage.get_ledger()
+            if stored is not None:
+                self._install_ledger(stored)
+
+    async def poll_ledger(self) -> bool:
+        """Install the ledger another process stored; True when a new one was installed."""
+        if await self._storage.ledger_version() == self._ledger_version:
+            return False
+        async with self._lock:
+            stored = await self._storage.get_ledger()
+            if stored is None or stored.version == self._ledger_version:
+                return False
+            return self._install_ledger(stored)
+
+    def _install_ledger(self, stored: StoredLedger) -> bool:
+        if stored.version == self._ledger_version:
+            return False
+        try:
+            computed, last_served = read_ledger_document(stored.document)
+        except ValueError as exc:
+            log.error(
+                "stored ledger unreadable", extra={"version": stored.version, "error": str(exc)}
+            )
+            return False
+        self._ledger = LedgerInput(last_served=last_served, computed=computed)
+        self._ledger_version = stored.version
+        self._install()
+        log.info("ledger installed", extra={"ledger_version": stored.version})
+        return True
 
     def _install(self) -> None:
         self.current = Snapshot.build(self._data, self._ledger, self._clock())
 
     async def start(self) -> None:
         await self.refresh()
-        await self.refresh_ledger()
+        await self.refresh_ledger(force=False)
 
     async def run(self) -> None:
-        """Poll for changes by other processes, and recompute the ledger, until cancelled."""
+        """Poll for changes by other processes, and keep the ledger fresh, until cancelled."""
         while True:
             await asyncio.sleep(self._interval)
             try:
                 await self.refresh()
-                if time.monotonic() - self._ledger_loaded >= self._ledger_interval:
-                    await self.refresh_ledger()
+                if time.monotonic() - self._ledger_checked >= self._ledger_interval:
+                    await self.refresh_ledger(force=False)
+                else:
+                    await self.poll_ledger()
             except Exception:
                 # Keep serving the last good snapshot; the next poll tries again.
                 log.exception("snapshot refresh failed")

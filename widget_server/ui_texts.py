@@ -1,8 +1,9 @@
-"""Texts of our signed-in pages (the admin; later the portal), German and English.
+"""Texts of our signed-in pages (the admin, the member portal), German and English.
 
 ``TEXTS`` maps a key to its (German, English) text; ``translator(lang)`` gives
 the ``t(key, **values)`` the templates call.  A missing key shows as the key
-itself, so a gap is visible on the page (and caught by the tests).
+itself, so a gap is visible on the page (and caught by the tests).  The
+portal's texts live in ``portal_texts.py`` and are merged in here.
 
 Validation messages come from the service functions in English; ``reason_text``
 turns the keys the admin uses and the most common messages into German.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
+from .portal_texts import PORTAL_REASONS, PORTAL_TEXTS
 
 TEXTS: dict[str, tuple[str, str]] = {
     # frame and navigation
@@ -503,6 +506,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action.theme.edit": ("Thema geändert", "Theme changed"),
 }
 
+TEXTS |= PORTAL_TEXTS  # the member portal's texts, and the admin's review of its changes
+
 DONE_KEYS = frozenset(k.removeprefix("done.") for k in TEXTS if k.startswith("done."))
 
 # Reasons the admin itself gives (keys), then common service messages, in German.
@@ -517,6 +522,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "Someone else has changed the rules meanwhile. Please reload the page and make"
         " your change again.",
     ),
+    **PORTAL_REASONS,
 }
 _GERMAN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), german)

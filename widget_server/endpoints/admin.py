@@ -87,7 +87,7 @@ async def _session(request: Request, state: AdminState, now: float) -> Session |
     return session
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def read_body(receive: Receive) -> bytes | None:
     """The whole request body, or None when it is larger than ``MAX_BODY``."""
     chunks, size, more = [], 0, True
     while more:
@@ -103,7 +103,8 @@ async def _read_body(receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def replay(body: bytes) -> Receive:
+    """A ``receive`` that hands a body already read to the app (the portal's guard uses it too)."""
     sent = False
 
     async def receive() -> Message:
@@ -139,12 +140,12 @@ class AdminGuard:
 
         form: FormData | None = None
         if scope["method"] == "POST":
-            body = await _read_body(receive)
+            body = await read_body(receive)
             if body is None:
                 await self._page(scope, send, "error.html", 413, {"problem": "too_large"})
                 return
-            receive = _replay(body)
-            form = await Request(scope, _replay(body)).form(
+            receive = replay(body)
+            form = await Request(scope, replay(body)).form(
                 max_files=2, max_fields=300, max_part_size=2 * 1024 * 1024
             )
             if not session.csrf_matches(_text(form.get(CSRF_FIELD))):
@@ -202,7 +203,7 @@ class AdminGuard:
         self, scope: Scope, send: Send, template: str, status: int, context: dict[str, Any]
     ) -> None:
         response = render(Request(scope), template, context, status=status)
-        await self._respond(scope, _replay(b""), send, response)
+        await self._respond(scope, replay(b""), send, response)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

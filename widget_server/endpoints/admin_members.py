@@ -24,7 +24,7 @@ from ..logos import MAX_BYTES
 from ..models import MEMBER_STATUSES, Member, MemberStatus
 from ..portal_links import DEFAULT_DAYS, MAX_DAYS, portal_link
 from ..runtime import runtime_of
-from . import admin_figures
+from . import admin_changes, admin_figures
 from .admin import actor, form_of, form_text, lang_of, redirect, refresh, render
 
 PROFILE_FIELDS = ("name", "website", "description", "category", "town", "postal_code")
@@ -128,6 +128,7 @@ async def member_page(
             "portal_max_days": MAX_DAYS,
             "chart": chart,
             "history": await audit.entries(storage, subject=f"member:{member.slug}", limit=20),
+            "changes": await admin_changes.member_entries(request, storage, member),
         },
         status=status,
     )

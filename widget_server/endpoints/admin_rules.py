@@ -47,6 +47,7 @@ KNOBS: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {
     "fallback": ("choice", ("directory", "hide"), lambda r: r.fallback),
     "links.label": ("text", None, lambda r: r.links.label),
     "rotation.granularity": ("choice", ("bucket", "request"), lambda r: r.granularity),
+    "portal.approve_profile_changes": ("flag", None, lambda r: r.approve_profile_changes),
 }
 
 

@@ -23,6 +23,7 @@ from ..models import MEMBER_STATUSES
 from ..runtime import runtime_of
 from ..simulation import DEFAULT_SEED, simulate, with_fairness, zipf_traffic
 from ..snapshot import LedgerInput, build_pools
+from . import admin_changes
 from .admin import lang_of, render
 from .admin_figures import simulation_figures, theme_figures
 
@@ -52,6 +53,7 @@ async def dashboard(request: Request) -> Response:
             "pending": [m for m in members if m.status == "pending"],
             "themes": [(t, per_theme.get(t.id, 0), t.name(lang)) for t in themes],
             "recent": await audit.entries(storage, limit=8),
+            "changes": await admin_changes.pending_entries(request, storage),
         },
     )
 

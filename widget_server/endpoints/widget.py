@@ -80,10 +80,12 @@ def _block(
     return block, slots, rotation
 
 
-def _cache_headers(rotation: Rotation) -> dict[str, str]:
+def _cache_headers(rotation: Rotation, *, shared: bool = True) -> dict[str, str]:
+    """Until the bucket ends; ``shared=False`` for bodies with a visitor's one-time token."""
     if not rotation.cacheable:
         return {"Cache-Control": "no-store"}
-    return {"Cache-Control": f"public, max-age={min(BLOCK_MAX_AGE, rotation.seconds_left)}"}
+    scope = "public" if shared else "private"
+    return {"Cache-Control": f"{scope}, max-age={min(BLOCK_MAX_AGE, rotation.seconds_left)}"}
 
 
 async def embed_js(request: Request) -> Response:
@@ -172,7 +174,7 @@ async def block_json(request: Request) -> Response:
     if rendered.slots and counting.enabled:
         counting.count_served(rendered.served_key)
         view_url = f"{base_url}/v/{counting.view_token(rendered.view_prefix)}"
-    return BlockResponse(rendered.body(view_url), rendered.rotation)
+    return BlockResponse(rendered.body(view_url), rendered.rotation, shared=view_url is None)
 
 
 class BlockResponse(Response):
@@ -185,11 +187,12 @@ class BlockResponse(Response):
         (b"x-content-type-options", b"nosniff"),
     ]
 
-    def __init__(self, body: bytes, rotation: Rotation) -> None:
+    def __init__(self, body: bytes, rotation: Rotation, *, shared: bool) -> None:
         self.status_code = 200
         self.background = None
         self.body = body
-        cache = _cache_headers(rotation)["Cache-Control"].encode()
+        # A body with a view token is one visitor's: browsers may keep it, CDNs not.
+        cache = _cache_headers(rotation, shared=shared)["Cache-Control"].encode()
         self.raw_headers = [
             *self._fixed,
             (b"cache-control", cache),

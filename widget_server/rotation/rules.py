@@ -90,6 +90,9 @@ class Rules:
     links: Links = field(default_factory=Links)
     granularity: str = "bucket"  # bucket | request
     bucket_seconds: int = 300
+    # Not about selection: profile changes made in the member portal wait for a
+    # coordinator (docs/portal.md).  Periods cannot change it; the base rules decide.
+    approve_profile_changes: bool = False
     periods: tuple[tuple[Schedule, Rules], ...] = ()  # overrides while a schedule is active
 
     def at(self, timestamp: float) -> Rules:
@@ -117,6 +120,7 @@ _SECTIONS = {
     "fallback",
     "links",
     "rotation",
+    "portal",
     "periods",
 }
 
@@ -331,6 +335,7 @@ def _rules(raw: Any, *, allow_periods: bool) -> Rules:
     caps = _Reader("caps", top.raw.get("caps"), {"max_share"})
     act = _Reader("activity", top.raw.get("activity"), {"inactive_after_days", "exempt"})
     rot = _Reader("rotation", top.raw.get("rotation"), {"granularity", "bucket_seconds"})
+    por = _Reader("portal", top.raw.get("portal"), {"approve_profile_changes"})
 
     rules = Rules(
         strategy=strategy,
@@ -353,6 +358,7 @@ def _rules(raw: Any, *, allow_periods: bool) -> Rules:
         links=_links(top.raw.get("links")),
         granularity=rot.choice("granularity", "bucket", ("bucket", "request")),
         bucket_seconds=int(rot.integer("bucket_seconds", 300, 10, 86_400) or 300),
+        approve_profile_changes=por.flag("approve_profile_changes", False),
     )
     if not allow_periods:
         return rules

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Migration, NetworkData, Storage, StoredResponse, load_migrations
+from .base import (
+    Migration,
+    NetworkData,
+    Storage,
+    StoredLedger,
+    StoredResponse,
+    load_migrations,
+)
 from .sqlite import SQLiteStorage
 
 __all__ = [
@@ -12,11 +19,15 @@ __all__ = [
     "NetworkData",
     "SQLiteStorage",
     "Storage",
+    "StoredLedger",
     "StoredResponse",
     "load_migrations",
+    "postgres_url",
     "sqlite_path",
     "storage_from_url",
 ]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -30,9 +41,21 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest)
 
 
+def postgres_url(url: str) -> bool:
+    return url.startswith(POSTGRES_SCHEMES)
+
+
 def storage_from_url(url: str) -> Storage:
     """A not-yet-opened storage for ``url``; raises ``ValueError`` naming an unknown scheme."""
     path = sqlite_path(url)
     if path is not None:
         return SQLiteStorage(path)
-    raise ValueError(f"unsupported WIDGET_DATABASE_URL {url!r}: expected sqlite:///FILE")
+    if postgres_url(url):
+        # Imported on demand: SQLite deployments never load the driver.
+        from .postgres import PostgresStorage
+
+        return PostgresStorage(url)
+    raise ValueError(
+        f"unsupported WIDGET_DATABASE_URL {url!r}:"
+        " expected sqlite:///FILE or postgresql://USER@HOST/DATABASE"
+    )

@@ -10,12 +10,14 @@ stored model with its id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from typing import Any, Protocol
 
+from ..errors import StorageError
 from ..models import (
     Account,
     ApiKey,
@@ -28,6 +30,7 @@ from ..models import (
     MemberStatus,
     Placement,
     PlacementOptions,
+    ProfileChange,
     RuleSet,
     Theme,
 )
@@ -59,6 +62,35 @@ class StoredResponse:
 
 
 @dataclass(frozen=True)
+class StoredLedger:
+    """The fairness ledger as one process computed it for the whole deployment."""
+
+    version: int  # counts up with every computation
+    computed_at: float  # unix seconds, by the computing process's clock
+    document: str  # JSON, written and read by ``widget_server.ledger``
+
+
+# The meta rows that hold the shared ledger.
+LEDGER_KEYS = ("ledger_version", "ledger_computed_at", "ledger")
+
+
+def ledger_from_meta(meta: Mapping[str, str]) -> StoredLedger | None:
+    """The stored ledger from its meta rows (key -> value), or None before the first."""
+    if "ledger" not in meta:
+        return None
+    return StoredLedger(
+        int(meta.get("ledger_version", "0")), float(meta["ledger_computed_at"]), meta["ledger"]
+    )
+
+
+def identifier(name: str) -> str:
+    """A table or column name, checked before it is written into SQL."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise StorageError(f"not a table or column name: {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
 class Migration:
     version: int
     name: str
@@ -80,6 +112,9 @@ def load_migrations(dialect: str) -> tuple[Migration, ...]:
     if versions != list(range(1, len(found) + 1)):
         raise RuntimeError(f"{dialect} migrations are not numbered 1..n: {versions}")
     return tuple(found)
+
+
+TableRows = AsyncIterable[Sequence[tuple[Any, ...]]]  # batches of rows
 
 
 class Storage(Protocol):
@@ -192,3 +227,46 @@ class Storage(Protocol):
     async def list_audit_entries(
         self, *, subject: str | None = None, before: int | None = None, limit: int = 100
     ) -> list[AuditEntry]: ...
+
+    # profile changes from the member portal awaiting approval (one per member; migration 7)
+    async def put_profile_change(
+        self, change: ProfileChange, logo_data: bytes | None
+    ) -> ProfileChange:
+        """Store the member's pending change, replacing any earlier one (revision + 1)."""
+        ...
+
+    async def get_profile_change(self, member_id: int) -> tuple[ProfileChange, bytes | None]:
+        """The pending change and its logo's bytes; ``NotFoundError`` when there is none."""
+        ...
+
+    async def list_profile_changes(self) -> list[ProfileChange]: ...  # oldest first
+    async def delete_profile_change(self, member_id: int, revision: int) -> bool:
+        """Delete the change if it is still at ``revision``; False when it is not."""
+        ...
+
+    # the fairness ledger, computed by one process per interval for the whole deployment
+    async def ledger_version(self) -> int: ...  # 0: none stored yet
+    async def get_ledger(self) -> StoredLedger | None: ...
+    async def publish_ledger(
+        self, compute: Callable[[], Awaitable[str]], *, stale_before: float, now: float
+    ) -> StoredLedger | None:
+        """Run ``compute`` and store its document as the next ledger version.
+
+        Skipped (returning the stored ledger) when the stored one was computed
+        after ``stale_before``; skipped (returning None) while another process
+        is computing.  So however many processes call this, one computes.
+        """
+        ...
+
+    # whole tables, for moving a network between databases (`widget-server migrate-db`):
+    # rows travel as SQLite stores them (times as ISO text, days as ISO dates, rules as
+    # JSON text, blobs as bytes)
+    async def table_names(self) -> list[str]: ...  # without schema_migrations
+    async def table_columns(self, table: str) -> list[str]: ...
+    async def count_rows(self, table: str) -> int: ...
+    def export_rows(
+        self, table: str, columns: Sequence[str]
+    ) -> AsyncIterator[list[tuple[Any, ...]]]: ...
+    async def import_rows(self, tables: Sequence[tuple[str, Sequence[str], TableRows]]) -> None:
+        """Insert every table's rows in one transaction; ``meta`` is replaced, ids are kept."""
+        ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,13 +32,26 @@ from ..models import (
     MemberStatus,
     Placement,
     PlacementOptions,
+    ProfileChange,
     RuleSet,
     Theme,
 )
-from .base import NetworkData, StoredResponse, load_migrations
+from .base import (
+    LEDGER_KEYS,
+    NetworkData,
+    StoredLedger,
+    StoredResponse,
+    TableRows,
+    identifier,
+    ledger_from_meta,
+    load_migrations,
+)
 
 READERS = 2
 BUSY_TIMEOUT_MS = 5_000
+# Seconds a process may take to compute the ledger before another one takes over.
+LEDGER_LEASE = 300.0
+EXPORT_BATCH = 1_000  # rows per batch when a whole table is read (migrate-db)
 
 _MEMBER_COLUMNS = (
     "id, slug, name, website, description, category, town, postal_code, status,"
@@ -95,6 +108,18 @@ def _placement(row: sqlite3.Row) -> Placement:
 
 def _rule_set(row: sqlite3.Row) -> RuleSet:
     return RuleSet(row[0], row[1], json.loads(row[2]), row[3], row[4])
+
+
+_CHANGE_COLUMNS = (
+    "member_id, revision, changes, logo_digest, logo_content_type, logo_width, logo_height,"
+    " submitted_at"
+)
+
+
+def _profile_change(row: sqlite3.Row) -> ProfileChange:
+    member_id, revision, changes, digest, content_type, width, height, at = row[:8]
+    logo = Logo(member_id, digest, content_type, width, height) if digest else None
+    return ProfileChange(member_id, json.loads(changes), logo, revision, at)
 
 
 class SQLiteStorage:
@@ -819,3 +844,153 @@ class SQLiteStorage:
             params,
         )
         return [AuditEntry(*r) for r in rows]
+
+    # -- profile changes awaiting approval ----------------------------------------------------
+
+    async def put_profile_change(
+        self, change: ProfileChange, logo_data: bytes | None
+    ) -> ProfileChange:
+        logo = change.logo
+        if (logo is None) != (logo_data is None):
+            raise ValueError("a proposed logo needs its bytes, and bytes need a logo")
+        at = _now()
+        # Not a network change: nothing shows until it is approved.
+        async with self._write(bump=False) as conn:
+            await conn.execute(
+                "INSERT INTO profile_changes (member_id, revision, changes, logo_digest,"
+                " logo_content_type, logo_width, logo_height, logo_data, submitted_at)"
+                " VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
+                " revision = profile_changes.revision + 1, changes = excluded.changes,"
+                " logo_digest = excluded.logo_digest,"
+                " logo_content_type = excluded.logo_content_type,"
+                " logo_width = excluded.logo_width, logo_height = excluded.logo_height,"
+                " logo_data = excluded.logo_data, submitted_at = excluded.submitted_at",
+                (
+                    change.member_id,
+                    json.dumps(dict(change.changes), ensure_ascii=False, sort_keys=True),
+                    logo.digest if logo else None,
+                    logo.content_type if logo else None,
+                    logo.width if logo else None,
+                    logo.height if logo else None,
+                    logo_data,
+                    at,
+                ),
+            )
+            async with conn.execute(
+                f"SELECT {_CHANGE_COLUMNS} FROM profile_changes WHERE member_id = ?",
+                (change.member_id,),
+            ) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return _profile_change(row)
+
+    async def get_profile_change(self, member_id: int) -> tuple[ProfileChange, bytes | None]:
+        row = await self._fetchone(
+            f"SELECT {_CHANGE_COLUMNS}, logo_data FROM profile_changes WHERE member_id = ?",
+            (member_id,),
+        )
+        if row is None:
+            raise NotFoundError(f"member {member_id} has no pending profile change")
+        data = row[-1]
+        return _profile_change(row), None if data is None else bytes(data)
+
+    async def list_profile_changes(self) -> list[ProfileChange]:
+        rows = await self._fetchall(
+            f"SELECT {_CHANGE_COLUMNS} FROM profile_changes ORDER BY submitted_at, member_id"
+        )
+        return [_profile_change(r) for r in rows]
+
+    async def delete_profile_change(self, member_id: int, revision: int) -> bool:
+        async with self._write(bump=False) as conn:
+            cur = await conn.execute(
+                "DELETE FROM profile_changes WHERE member_id = ? AND revision = ?",
+                (member_id, revision),
+            )
+            return cur.rowcount > 0
+
+    # -- the shared fairness ledger ---------------------------------------------------------
+
+    async def ledger_version(self) -> int:
+        row = await self._fetchone("SELECT value FROM meta WHERE key = 'ledger_version'")
+        return int(row[0]) if row else 0
+
+    async def get_ledger(self) -> StoredLedger | None:
+        rows = await self._fetchall(
+            "SELECT key, value FROM meta WHERE key IN (?, ?, ?)", LEDGER_KEYS
+        )
+        return ledger_from_meta({r[0]: r[1] for r in rows})
+
+    async def publish_ledger(
+        self, compute: Callable[[], Awaitable[str]], *, stale_before: float, now: float
+    ) -> StoredLedger | None:
+        # One writer at a time claims the computation with a lease in meta, so the
+        # computation itself does not hold the write lock (counts keep flushing).
+        async with self._write(bump=False) as conn:
+            async with conn.execute(
+                "SELECT key, value FROM meta WHERE key IN (?, ?, ?, 'ledger_claimed_at')",
+                LEDGER_KEYS,
+            ) as cur:
+                meta = {r[0]: r[1] for r in await cur.fetchall()}
+            stored = ledger_from_meta(meta)
+            if stored is not None and stored.computed_at > stale_before:
+                return stored
+            if float(meta.get("ledger_claimed_at", "-inf")) > now - LEDGER_LEASE:
+                return None  # another process is computing
+            await conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('ledger_claimed_at', ?)",
+                (repr(now),),
+            )
+        try:
+            document = await compute()
+        except BaseException:
+            async with self._write(bump=False) as conn:
+                await conn.execute("DELETE FROM meta WHERE key = 'ledger_claimed_at'")
+            raise
+        async with self._write(bump=False) as conn:
+            async with conn.execute("SELECT value FROM meta WHERE key = 'ledger_version'") as cur:
+                row = await cur.fetchone()
+            version = (int(row[0]) if row else 0) + 1
+            await conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                zip(LEDGER_KEYS, (str(version), repr(now), document), strict=True),
+            )
+            await conn.execute("DELETE FROM meta WHERE key = 'ledger_claimed_at'")
+        return StoredLedger(version, now, document)
+
+    # -- whole tables (migrate-db) ----------------------------------------------------------
+
+    async def table_names(self) -> list[str]:
+        rows = await self._fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+            " AND name != 'schema_migrations' ORDER BY name"
+        )
+        return [r[0] for r in rows]
+
+    async def table_columns(self, table: str) -> list[str]:
+        rows = await self._fetchall(
+            "SELECT name FROM pragma_table_info(?) ORDER BY cid", (identifier(table),)
+        )
+        return [r[0] for r in rows]
+
+    async def count_rows(self, table: str) -> int:
+        row = await self._fetchone(f"SELECT COUNT(*) FROM {identifier(table)}")
+        return int(row[0]) if row else 0
+
+    async def export_rows(
+        self, table: str, columns: Sequence[str]
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        names = ", ".join(identifier(c) for c in columns)
+        sql = f"SELECT {names} FROM {identifier(table)}"
+        async with self._read() as conn, conn.execute(sql) as cur:
+            while batch := await cur.fetchmany(EXPORT_BATCH):
+                yield [tuple(r) for r in batch]
+
+    async def import_rows(self, tables: Sequence[tuple[str, Sequence[str], TableRows]]) -> None:
+        async with self._write(bump=False) as conn:
+            await conn.execute("DELETE FROM meta")
+            for table, columns, batches in tables:
+                names = ", ".join(identifier(c) for c in columns)
+                marks = ", ".join("?" for _ in columns)
+                sql = f"INSERT INTO {identifier(table)} ({names}) VALUES ({marks})"
+                async for batch in batches:
+                    await conn.executemany(sql, batch)
