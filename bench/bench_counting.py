@@ -229,7 +229,9 @@ def measure(args: argparse.Namespace, tmp: Path, procs: list[Any]) -> dict[str, 
             "answered": int(beacons["requests"]),
             "stored": stored,
             "ratio_to_baseline": round(beacons["rps"] / med["baseline"]["rps"], 3),
-            "pass": beacons["rps"] >= INTAKE_TARGET and stored == beacons["requests"],
+            # wrk counts answered beacons; those in flight when it stops are credited
+            # too, so the stored count may exceed the answered one, never fall short.
+            "pass": beacons["rps"] >= INTAKE_TARGET and stored >= beacons["requests"],
         },
     }
 
