@@ -58,15 +58,18 @@ COUNTING_COST = 0.10  # counting may cost at most this share of widget throughpu
 ORIGIN = "https://m0.example"
 
 
-async def make_network(db: Path, members: int) -> tuple[str, str, list[int], list[str]]:
-    """A theme of ``members``; returns member 0's embed token, the signing key, ids, tokens."""
+async def make_network(db: Path | str, members: int) -> tuple[str, str, list[int], list[str]]:
+    """A theme of ``members`` in a database (a SQLite file, or any database URL).
+
+    Returns member 0's embed token, the signing key, the member ids and placement ids.
+    """
     from widget_server.network import MemberInput, add_member, add_theme, placement_for
     from widget_server.runtime import ensure_secret_keys
     from widget_server.settings import Settings
     from widget_server.signing import Signer
-    from widget_server.storage import SQLiteStorage
+    from widget_server.storage import storage_from_url
 
-    storage = SQLiteStorage(db)
+    storage = storage_from_url(db if isinstance(db, str) else f"sqlite:///{db}")
     await storage.open()
     try:
         await storage.migrate()
