@@ -7,8 +7,10 @@ crosses origins as on a member's real site.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -65,6 +67,13 @@ class DemoServer:
     process: subprocess.Popen[str]
     log: Path  # the server's combined output
 
+    @property
+    def password(self) -> str:
+        """The coordinator's password, as `widget-server demo` printed it."""
+        found = re.search(r"Coordinator login:\s+koordination / (\S+)", self.log.read_text())
+        assert found, self.log.read_text()
+        return found.group(1)
+
     def cli(self, *args: str) -> str:
         """Run ``widget-server`` against the demo database, as another process would."""
         done = subprocess.run(
@@ -84,17 +93,17 @@ class DemoServer:
         return data
 
 
-@pytest.fixture(scope="package")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """``widget-server demo`` in its own process, on a database of this test session."""
+@contextlib.contextmanager
+def running_demo(directory: Path) -> Iterator[DemoServer]:
+    """``widget-server demo`` in its own process, on a database in ``directory``."""
     port = free_port()
-    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    db = directory / "demo.db"
     env = {
         **os.environ,
         "WIDGET_DATABASE_URL": f"sqlite:///{db}",
         "WIDGET_SNAPSHOT_INTERVAL": "0.5",
     }
-    log = db.parent / "server.log"
+    log = directory / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "widget_server", "demo", "--port", str(port)],
@@ -110,6 +119,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture(scope="package")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo network most browser tests share."""
+    with running_demo(tmp_path_factory.mktemp("demo")) as server:
+        yield server
 
 
 @dataclass

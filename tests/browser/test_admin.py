@@ -8,7 +8,6 @@ go to artifacts/screenshots/ (not committed).
 from __future__ import annotations
 
 import math
-import os
 import re
 import sqlite3
 import subprocess
@@ -20,7 +19,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import free_port, wait_for
+from tests.browser.conftest import running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -48,31 +47,8 @@ class AdminServer:
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
     """A demo network of its own (the shared one stays untouched by rule changes)."""
-    port = free_port()
-    db = tmp_path_factory.mktemp("admin") / "demo.db"
-    env = {
-        **os.environ,
-        "WIDGET_DATABASE_URL": f"sqlite:///{db}",
-        "WIDGET_SNAPSHOT_INTERVAL": "0.5",
-    }
-    log = db.parent / "demo_server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "widget_server", "demo", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/healthz")
-        found = re.search(r"Coordinator login:\s+koordination / (\S+)", log.read_text())
-        assert found, log.read_text()
-        yield AdminServer(base, env, found.group(1))
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with running_demo(tmp_path_factory.mktemp("admin")) as demo:
+        yield AdminServer(demo.base, demo.env, demo.password)
 
 
 @pytest.fixture

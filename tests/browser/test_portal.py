@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sqlite3
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import free_port, wait_for
+from tests.browser.conftest import running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -62,32 +61,10 @@ class PortalServer:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalServer]:
     """A demo network of its own: the portal's edits leave the shared one alone."""
-    port = free_port()
-    db = tmp_path_factory.mktemp("portal") / "demo.db"
-    env = {
-        **os.environ,
-        "WIDGET_DATABASE_URL": f"sqlite:///{db}",
-        "WIDGET_SNAPSHOT_INTERVAL": "0.5",
-    }
-    log = db.parent / "demo_server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "widget_server", "demo", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/healthz")
-        found = re.search(r"Coordinator login:\s+koordination / (\S+)", log.read_text())
-        assert found, log.read_text()
+    with running_demo(tmp_path_factory.mktemp("portal")) as demo:
+        db = demo.log.parent / "demo.db"
         seed_traffic(db)
-        yield PortalServer(base, env, found.group(1), db)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+        yield PortalServer(demo.base, demo.env, demo.password, db)
 
 
 def seed_traffic(db: Path, days: int = 21) -> None:
