@@ -28,13 +28,12 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..charts import number
-from ..errors import NotFoundError, StorageError
+from ..errors import NotFoundError
 from ..models import LANGUAGES
 from ..runtime import runtime_of
 from ..sessions import (
@@ -47,6 +46,7 @@ from ..sessions import (
     encode_session,
 )
 from ..ui_texts import DONE_KEYS, reason_text, translator
+from .guards import serve_pages, with_headers
 from .public import PAGE_HEADERS
 
 COOKIE = "pk_admin"
@@ -163,36 +163,20 @@ class AdminGuard:
             await self._respond(scope, receive, send, RedirectResponse(login, status_code=303))
             return
         # Errors below /admin are pages, not problem+json: our handlers replace the app's.
-        handlers, statuses = scope.get("starlette.exception_handlers", ({}, {}))
-        scope["starlette.exception_handlers"] = (
-            {**handlers, NotFoundError: _not_found, StorageError: _unavailable},
-            {**statuses, 404: _not_found},
+        await serve_pages(
+            self.app,
+            scope,
+            receive,
+            self._sending(scope, send),
+            not_found=_not_found,
+            unavailable=_unavailable,
+            no_route=lambda: self._page(scope, send, "error.html", 404, {"problem": "not_found"}),
+            form=form,
         )
-        try:
-            await self.app(scope, receive, self._sending(scope, send))
-        except HTTPException as exc:  # no route below /admin matched
-            if exc.status_code != 404:
-                raise
-            await self._page(scope, send, "error.html", 404, {"problem": "not_found"})
-        finally:
-            if form is not None:
-                await form.close()
 
     def _sending(self, scope: Scope, send: Send) -> Send:
         """Adds the session cookie and the security headers to the response."""
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                for name, value in HEADERS.items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
-                headers.append((b"set-cookie", _cookie(scope).encode("latin-1")))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        return sending
+        return with_headers(send, HEADERS, lambda: _cookie(scope))
 
     async def _respond(
         self, scope: Scope, receive: Receive, send: Send, response: Response

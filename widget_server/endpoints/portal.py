@@ -34,13 +34,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..charts import number
-from ..errors import BadTokenError, NotFoundError, StorageError
+from ..errors import BadTokenError, NotFoundError
 from ..models import LANGUAGES, Member
 from ..portal_links import read_portal_claim
 from ..runtime import runtime_of
@@ -55,6 +54,7 @@ from ..sessions import (
 from ..signing import SALT_PORTAL_SESSION
 from ..ui_texts import DONE_KEYS, reason_text, translator
 from .admin import read_body, replay
+from .guards import serve_pages, with_headers
 from .public import PAGE_HEADERS
 
 COOKIE = "pk_portal"
@@ -148,38 +148,20 @@ class PortalGuard:
             problem = "logged_out" if bye else "signed_out"
             await self._page(scope, send, "link.html", 200 if bye else 403, {"problem": problem})
             return
-        handlers, statuses = scope.get("starlette.exception_handlers", ({}, {}))
-        scope["starlette.exception_handlers"] = (
-            {**handlers, NotFoundError: _not_found, StorageError: _unavailable},
-            {**statuses, 404: _not_found},
+        await serve_pages(
+            self.app,
+            scope,
+            receive,
+            self._sending(scope, send),
+            not_found=_not_found,
+            unavailable=_unavailable,
+            no_route=lambda: self._page(scope, send, "error.html", 404, {"problem": "not_found"}),
+            form=form,
         )
-        try:
-            await self.app(scope, receive, self._sending(scope, send))
-        except HTTPException as exc:  # no route below /portal matched
-            if exc.status_code != 404:
-                raise
-            await self._page(scope, send, "error.html", 404, {"problem": "not_found"})
-        finally:
-            if form is not None:
-                await form.close()
 
     def _sending(self, scope: Scope, send: Send) -> Send:
         """Adds the session cookie and the security headers to the response."""
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                for name, value in HEADERS.items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
-                cookie = _cookie(scope)
-                if cookie is not None:
-                    headers.append((b"set-cookie", cookie.encode("latin-1")))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        return sending
+        return with_headers(send, HEADERS, lambda: _cookie(scope))
 
     async def _page(
         self, scope: Scope, send: Send, template: str, status: int, context: dict[str, Any]

@@ -1,0 +1,62 @@
+"""What the admin's and the portal's ASGI guards share: headers, cookies, HTML error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+
+from ..errors import NotFoundError, StorageError
+
+
+def with_headers(send: Send, headers: Mapping[str, str], cookie: Callable[[], str | None]) -> Send:
+    """``send`` that adds ``headers`` (unless the response set them) and the session cookie.
+
+    ``cookie`` is asked when the response starts, so it sees what the handler did
+    to the session (a login, a logout).
+    """
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            out = list(message.get("headers", []))
+            present = {k.lower() for k, _ in out}
+            for name, value in headers.items():
+                if name.lower().encode() not in present:
+                    out.append((name.lower().encode(), value.encode()))
+            set_cookie = cookie()
+            if set_cookie is not None:
+                out.append((b"set-cookie", set_cookie.encode("latin-1")))
+            message = {**message, "headers": out}
+        await send(message)
+
+    return sending
+
+
+async def serve_pages(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    not_found: ExceptionHandler,
+    unavailable: ExceptionHandler,
+    no_route: Callable[[], Awaitable[None]],
+    form: FormData | None,
+) -> None:
+    """Run the mounted app with HTML pages, not problem+json, for its errors."""
+    handlers, statuses = scope.get("starlette.exception_handlers", ({}, {}))
+    scope["starlette.exception_handlers"] = (
+        {**handlers, NotFoundError: not_found, StorageError: unavailable},
+        {**statuses, 404: not_found},
+    )
+    try:
+        await app(scope, receive, send)
+    except HTTPException as exc:  # no route below the mount matched
+        if exc.status_code != 404:
+            raise
+        await no_route()
+    finally:
+        if form is not None:
+            await form.close()
