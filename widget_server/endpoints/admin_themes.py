@@ -11,7 +11,8 @@ from .. import audit, network
 from ..errors import ConflictError, ValidationError
 from ..models import THEME_KINDS
 from ..runtime import runtime_of
-from .admin import actor, form_of, form_text, redirect, refresh, render
+from .admin import actor, form_of, form_text, render
+from .guards import redirect, refresh
 
 FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from ..errors import NotFoundError, StorageError
+from ..runtime import runtime_of
 
 
 def with_headers(send: Send, headers: Mapping[str, str], cookie: Callable[[], str | None]) -> Send:
@@ -60,3 +64,16 @@ async def serve_pages(
     finally:
         if form is not None:
             await form.close()
+
+
+def redirect(request: Request, name: str, *, done: str | None = None, **params: Any) -> Response:
+    """303 to a named page (POST → redirect → GET), with a "done" notice."""
+    url = request.url_for(name, **params).path
+    return RedirectResponse(f"{url}?done={done}" if done else url, status_code=303)
+
+
+async def refresh(request: Request) -> None:
+    """Serve a write at once in this process (others see it within the poll interval)."""
+    snapshots = runtime_of(request).snapshots
+    assert snapshots is not None
+    await snapshots.refresh()

@@ -283,19 +283,6 @@ def render(
     )
 
 
-def redirect(request: Request, name: str, *, done: str | None = None, **params: Any) -> Response:
-    """303 to a named portal page (POST → redirect → GET), with a "done" notice."""
-    url = request.url_for(name, **params).path
-    return RedirectResponse(f"{url}?done={done}" if done else url, status_code=303)
-
-
-async def refresh(request: Request) -> None:
-    """Serve a write at once in this process (others see it within the poll interval)."""
-    snapshots = runtime_of(request).snapshots
-    assert snapshots is not None
-    await snapshots.refresh()
-
-
 # -- opening a link, signing out ------------------------------------------------------------
 
 

@@ -19,7 +19,8 @@ from ..events import day_of
 from ..models import Member, Theme
 from ..runtime import runtime_of
 from ..storage import Storage
-from .portal import actor, form_of, form_text, member_of, redirect, refresh, render
+from .guards import redirect, refresh
+from .portal import actor, form_of, form_text, member_of, render
 
 SUMMARY_DAYS = 30
 SELF_SERVICE = ("paused", "left")  # what a member may do to its own memberships
