@@ -218,6 +218,8 @@ def test_loader_uses_the_contract_apis() -> None:
 def test_built_loader_is_valid_javascript(asset: LoaderAsset, tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
+        # CI machines have Node.js; elsewhere the browser test still parses the loader.
+        assert not os.environ.get("CI"), "node is missing in CI"
         pytest.skip("node not installed (the browser test below parses the loader too)")
     script = tmp_path / "embed.js"
     script.write_bytes(asset.body)
