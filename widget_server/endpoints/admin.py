@@ -9,7 +9,7 @@ forget it.  For every request it
 2. remembers ``?lang=de|en`` in the session;
 3. on POST: reads the body (at most ``MAX_BODY`` bytes), parses the form and
    refuses it with a 403 page unless its ``csrf`` field matches the session's
-   token; handlers get the parsed form from ``form_of``;
+   token; handlers get the parsed form from ``guards.form_of``;
 4. sends every other page to the login unless signed in;
 5. writes the (renewed) session cookie, ``Path=/admin``, and the pages'
    security headers on the response; renders 404 pages as HTML.
@@ -230,17 +230,6 @@ def actor(request: Request) -> str:
 
 def lang_of(request: Request) -> str:
     return session_of(request).lang or "de"
-
-
-def form_of(request: Request) -> FormData:
-    """The POST's form, already parsed and CSRF-checked by the guard."""
-    form: FormData = request.state.form
-    return form
-
-
-def form_text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def render(

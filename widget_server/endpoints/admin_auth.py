@@ -18,8 +18,8 @@ from ..errors import NotFoundError
 from ..passwords import hash_password, verify_password
 from ..runtime import runtime_of
 from ..sessions import Session
-from .admin import admin_state, form_of, form_text, lang_of, render, session_of
-from .guards import redirect
+from .admin import admin_state, lang_of, render, session_of
+from .guards import form_of, form_text, redirect
 
 # Checked against when the account does not exist, so both cases take equally long.
 _DUMMY_HASH = hash_password("partnerkreis-no-such-account")

@@ -19,8 +19,8 @@ from ..errors import ConflictError, NotFoundError, ValidationError
 from ..models import Member, ProfileChange
 from ..runtime import runtime_of
 from ..storage import Storage
-from .admin import actor, form_of, form_text
-from .guards import redirect, refresh
+from .admin import actor
+from .guards import form_of, form_text, redirect, refresh
 
 
 def entry(request: Request, member: Member, change: ProfileChange) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from ..models import MEMBER_STATUSES, Member, MemberStatus
 from ..portal_links import DEFAULT_DAYS, MAX_DAYS, portal_link
 from ..runtime import runtime_of
 from . import admin_changes, admin_figures
-from .admin import actor, form_of, form_text, lang_of, render
-from .guards import redirect, refresh
+from .admin import actor, lang_of, render
+from .guards import form_of, form_text, redirect, refresh
 
 PROFILE_FIELDS = ("name", "website", "description", "category", "town", "postal_code")
 # status action -> (from statuses, to status, audit action)

@@ -29,8 +29,8 @@ from ..rotation import STRATEGY_NAMES, Rules, ThemePool, draw, parse_rules, plan
 from ..rotation.rules import REGION_MODES
 from ..runtime import runtime_of
 from ..snapshot import theme_rules
-from .admin import actor, form_of, form_text, lang_of, render
-from .guards import redirect, refresh
+from .admin import actor, lang_of, render
+from .guards import form_of, form_text, redirect, refresh
 
 SAMPLE_HOSTS = 3
 # knob (= field path) -> (kind, choices or None, the value in parsed rules)

@@ -11,8 +11,8 @@ from .. import audit, network
 from ..errors import ConflictError, ValidationError
 from ..models import THEME_KINDS
 from ..runtime import runtime_of
-from .admin import actor, form_of, form_text, render
-from .guards import redirect, refresh
+from .admin import actor, render
+from .guards import form_of, form_text, redirect, refresh
 
 FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
 

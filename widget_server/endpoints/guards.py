@@ -66,6 +66,17 @@ async def serve_pages(
             await form.close()
 
 
+def form_of(request: Request) -> FormData:
+    """The POST's form, already parsed and CSRF-checked by the guard."""
+    form: FormData = request.state.form
+    return form
+
+
+def form_text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def redirect(request: Request, name: str, *, done: str | None = None, **params: Any) -> Response:
     """303 to a named page (POST → redirect → GET), with a "done" notice."""
     url = request.url_for(name, **params).path

@@ -236,17 +236,6 @@ def lang_of(request: Request) -> str:
     return lang or "de"
 
 
-def form_of(request: Request) -> FormData:
-    """The POST's form, already parsed and CSRF-checked by the guard."""
-    form: FormData = request.state.form
-    return form
-
-
-def form_text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def render(
     request: Request,
     template: str,

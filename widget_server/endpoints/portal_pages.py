@@ -19,8 +19,8 @@ from ..events import day_of
 from ..models import Member, Theme
 from ..runtime import runtime_of
 from ..storage import Storage
-from .guards import redirect, refresh
-from .portal import actor, form_of, form_text, member_of, render
+from .guards import form_of, form_text, redirect, refresh
+from .portal import actor, member_of, render
 
 SUMMARY_DAYS = 30
 SELF_SERVICE = ("paused", "left")  # what a member may do to its own memberships

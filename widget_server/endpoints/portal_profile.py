@@ -21,8 +21,8 @@ from ..errors import ValidationError
 from ..logos import MAX_BYTES
 from ..models import Member, ProfileChange
 from ..runtime import runtime_of
-from .guards import redirect, refresh
-from .portal import actor, form_of, form_text, lang_of, member_of, render
+from .guards import form_of, form_text, redirect, refresh
+from .portal import actor, lang_of, member_of, render
 
 FIELDS = profile_changes.EDITABLE
 
