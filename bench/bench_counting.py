@@ -63,11 +63,11 @@ async def make_network(db: Path | str, members: int) -> tuple[str, str, list[int
 
     Returns member 0's embed token, the signing key, the member ids and placement ids.
     """
-    from widget_server.network import MemberInput, add_member, add_theme, placement_for
-    from widget_server.runtime import ensure_secret_keys
-    from widget_server.settings import Settings
-    from widget_server.signing import Signer
+    from widget_server.core.settings import Settings
+    from widget_server.core.signing import Signer
+    from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
     from widget_server.storage import storage_from_url
+    from widget_server.web.runtime import ensure_secret_keys
 
     storage = storage_from_url(db if isinstance(db, str) else f"sqlite:///{db}")
     await storage.open()
@@ -99,7 +99,7 @@ async def make_network(db: Path | str, members: int) -> tuple[str, str, list[int
 
 def beacon_script(path: Path, key: str, placement_id: int, partners: list[int], n: int) -> None:
     """A wrk Lua script posting ``n`` distinct view tokens from distinct visitors."""
-    from widget_server.signing import Signer
+    from widget_server.core.signing import Signer
 
     signer = Signer([key])
     slots = [(p, pos, True) for pos, p in enumerate(partners, start=1)]

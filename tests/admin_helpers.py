@@ -7,8 +7,8 @@ import re
 
 import httpx
 
-from widget_server.models import Account
-from widget_server.passwords import hash_password
+from widget_server.core.models import Account
+from widget_server.core.passwords import hash_password
 from widget_server.storage import SQLiteStorage
 
 USER = "koordination"

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from starlette.routing import Mount, Route
 
-from widget_server.app import routes
-from widget_server.keys import create_key
+from widget_server.network.keys import create_key
 from widget_server.storage import Storage
+from widget_server.web.app import routes
 
 
 def api_endpoints() -> list[tuple[str, str]]:

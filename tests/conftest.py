@@ -16,11 +16,11 @@ import pytest_asyncio
 from starlette.applications import Starlette
 from starlette.datastructures import Secret
 
-from widget_server.app import create_app
-from widget_server.network import MemberInput, add_member, add_theme, placement_for
-from widget_server.settings import Settings
-from widget_server.signing import Signer
+from widget_server.core.settings import Settings
+from widget_server.core.signing import Signer
+from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
 from widget_server.storage import SQLiteStorage, Storage, storage_from_url
+from widget_server.web.app import create_app
 
 from . import postgres
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import httpx
 
 from tests.admin_helpers import csrf_of
-from widget_server.portal_links import portal_link
-from widget_server.signing import Signer
+from widget_server.core.signing import Signer
+from widget_server.network.portal_links import portal_link
 from widget_server.storage import SQLiteStorage
 
 

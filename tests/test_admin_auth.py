@@ -13,8 +13,8 @@ from starlette.routing import Mount, Route
 
 from tests.admin_helpers import PASSWORD, USER, csrf_of, login, make_account, signed_in, token
 from tests.conftest import Clock
-from widget_server.sessions import IDLE_SECONDS, LIFETIME_SECONDS, LoginThrottle
 from widget_server.storage import SQLiteStorage
+from widget_server.web.sessions import IDLE_SECONDS, LIFETIME_SECONDS, LoginThrottle
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,12 +14,12 @@ from starlette.applications import Starlette
 
 from tests.admin_helpers import assert_invalid, make_account, post, signed_in
 from tests.conftest import Clock
-from widget_server.errors import BadTokenError, NotFoundError
-from widget_server.network import MemberInput, add_member
-from widget_server.portal_links import read_portal_token
-from widget_server.runtime import runtime_of
-from widget_server.signing import Signer
+from widget_server.core.errors import BadTokenError, NotFoundError
+from widget_server.core.signing import Signer
+from widget_server.network.portal_links import read_portal_token
+from widget_server.network.services import MemberInput, add_member
 from widget_server.storage import SQLiteStorage
+from widget_server.web.runtime import runtime_of
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from tests.admin_helpers import assert_invalid, make_account, post, signed_in, token
-from widget_server.rulesets import set_rules
+from widget_server.network.rules import set_rules
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio

@@ -16,11 +16,11 @@ import pytest_asyncio
 from tests.admin_helpers import make_account, post, signed_in
 from tests.conftest import SECRET, Clock
 from widget_server.cli import main
-from widget_server.events import day_of
-from widget_server.models import CounterRow
-from widget_server.portal_links import read_portal_token
-from widget_server.rulesets import set_rules
-from widget_server.signing import Signer
+from widget_server.core.models import CounterRow
+from widget_server.core.signing import Signer
+from widget_server.counting.events import day_of
+from widget_server.network.portal_links import read_portal_token
+from widget_server.network.rules import set_rules
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from widget_server.endpoints.admin_members import ACTIONS
-from widget_server.endpoints.admin_rules import KNOBS
-from widget_server.models import MEMBER_STATUSES, THEME_KINDS
-from widget_server.ui_texts import TEXTS, reason_text, translate
+from widget_server.core.models import MEMBER_STATUSES, THEME_KINDS
+from widget_server.web.endpoints.admin.members import ACTIONS
+from widget_server.web.endpoints.admin.rules import KNOBS
+from widget_server.web.ui_texts import TEXTS, reason_text, translate
 
 TEMPLATES = Path(__file__).parents[1] / "widget_server" / "templates" / "admin"
 AUDIT_ACTIONS = (

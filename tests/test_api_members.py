@@ -12,10 +12,10 @@ from starlette.applications import Starlette
 
 from tests.api_auth import make_keys
 from tests.conftest import Clock, reopened
-from widget_server.app import create_app
-from widget_server.settings import Settings
-from widget_server.signing import Signer
+from widget_server.core.settings import Settings
+from widget_server.core.signing import Signer
 from widget_server.storage import SQLiteStorage
+from widget_server.web.app import create_app
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,9 +8,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.api_auth import api_endpoints
-from widget_server.bodies import Body
-from widget_server.errors import ValidationError
-from widget_server.openapi import BODIES, document
+from widget_server.core.errors import ValidationError
+from widget_server.web.bodies import Body
+from widget_server.web.openapi import BODIES, document
 
 
 def described() -> dict[str, Any]:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.api_auth import make_keys
-from widget_server.signing import Signer
+from widget_server.core.signing import Signer
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio

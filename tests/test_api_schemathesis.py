@@ -29,12 +29,12 @@ from starlette.datastructures import Secret
 
 from tests.api_auth import bearer
 from tests.conftest import SECRET, WEDDING_MEMBERS, Clock
-from widget_server.app import create_app
-from widget_server.keys import create_key
-from widget_server.network import MemberInput, add_member, add_theme, placement_for
-from widget_server.openapi import document
-from widget_server.settings import Settings
+from widget_server.core.settings import Settings
+from widget_server.network.keys import create_key
+from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
 from widget_server.storage import SQLiteStorage
+from widget_server.web.app import create_app
+from widget_server.web.openapi import document
 
 EXAMPLES = 20  # per operation and mode: the whole run takes seconds
 CHECKS = [

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.api_auth import api_endpoints, make_keys
-from widget_server.keys import create_key
+from widget_server.network.keys import create_key
 from widget_server.storage import SQLiteStorage
 
 Scope = Literal["any", "self", "coordinator"]

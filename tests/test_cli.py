@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from widget_server.cli import main
-from widget_server.runtime import SECRET_KEYS_META
-from widget_server.signing import Signer
+from widget_server.core.signing import Signer
 from widget_server.storage import load_migrations
+from widget_server.web.runtime import SECRET_KEYS_META
 
 COMMANDS = ("init", "serve", "demo", "member", "theme", "snippet")
 

@@ -11,11 +11,11 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.conftest import Clock, reopened
-from widget_server.counting import CLICKS_PER_MINUTE, VIEW_TOKEN_MAX_AGE, VIEWS_PER_MINUTE
-from widget_server.events import BLOCK
-from widget_server.models import CounterRow
+from widget_server.core.models import CounterRow
+from widget_server.core.signing import Signer
+from widget_server.counting.events import BLOCK
+from widget_server.counting.intake import CLICKS_PER_MINUTE, VIEW_TOKEN_MAX_AGE, VIEWS_PER_MINUTE
 from widget_server.rotation.fairness import exposure
-from widget_server.signing import Signer
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio
@@ -329,7 +329,7 @@ async def test_a_failed_flush_keeps_the_counts_for_the_next_one(
     visitor: httpx.AsyncClient,
     signer: Signer,
 ) -> None:
-    from widget_server.errors import StorageError
+    from widget_server.core.errors import StorageError
 
     runtime = app.state.runtime
     await served_block(visitor, signer.embed_token(network["blumen"]))
@@ -350,7 +350,7 @@ async def test_members_see_what_they_gave_and_received(
     visitor: httpx.AsyncClient,
     signer: Signer,
 ) -> None:
-    from widget_server.keys import create_key
+    from widget_server.network.keys import create_key
 
     block = await served_block(visitor, signer.embed_token(network["blumen"]))
     await beacon(visitor, block["view"])
@@ -418,7 +418,7 @@ async def test_with_counting_switched_off_blocks_carry_no_view_token_and_nothing
     clock: Clock,
     signer: Signer,
 ) -> None:
-    from widget_server.app import create_app
+    from widget_server.web.app import create_app
 
     app = create_app(settings.with_changes(counting=False), storage=reopened(storage), clock=clock)
     async with app.router.lifespan_context(app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from widget_server.events import (
+from widget_server.counting.events import (
     CounterBuffer,
     DailySalts,
     OneTime,

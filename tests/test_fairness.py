@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from widget_server.ledger import compute_ledger, window_start
-from widget_server.models import CounterKind, CounterRow
+from widget_server.core.models import CounterKind, CounterRow
 from widget_server.rotation.fairness import (
     balances,
     block_exposure,
@@ -19,6 +18,7 @@ from widget_server.rotation.fairness import (
     exposure,
     structural_bound,
 )
+from widget_server.rotation.ledger import compute_ledger, window_start
 from widget_server.rotation.rules import Fairness
 
 properties = hypothesis_settings(database=None, max_examples=200, deadline=None)

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from widget_server.loader import CSS_PLACEHOLDER, LoaderAsset, build_loader, minify_css, minify_js
+from widget_server.serving.loader import (
+    CSS_PLACEHOLDER,
+    LoaderAsset,
+    build_loader,
+    minify_css,
+    minify_js,
+)
 
 STATIC = Path(__file__).resolve().parents[1] / "widget_server" / "static"
 SOURCE = (STATIC / "embed.src.js").read_text(encoding="utf-8")

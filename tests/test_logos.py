@@ -9,10 +9,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from widget_server.errors import ValidationError
-from widget_server.logos import MAX_BYTES, check_logo
-from widget_server.network import set_logo
-from widget_server.signing import Signer
+from widget_server.core.errors import ValidationError
+from widget_server.core.signing import Signer
+from widget_server.network.logos import MAX_BYTES, check_logo
+from widget_server.network.services import set_logo
 from widget_server.storage import SQLiteStorage
 
 

@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 
 import widget_server.storage
-from widget_server.errors import StorageError
-from widget_server.models import (
+from widget_server.core.errors import StorageError
+from widget_server.core.models import (
     Account,
     AuditEntry,
     CounterRow,

@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from tests import postgres
 from tests.test_migrations import CHECKS, EXPECTED_TABLES, SEED
-from widget_server.errors import StorageError
+from widget_server.core.errors import StorageError
 from widget_server.storage import load_migrations
 from widget_server.storage.postgres import PostgresStorage
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from widget_server.errors import ConflictError, NotFoundError, ValidationError
-from widget_server.models import PlacementOptions
-from widget_server.network import (
+from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.core.models import PlacementOptions
+from widget_server.network.services import (
     MAX_PARTNERS,
     MemberInput,
     add_member,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from widget_server.models import (
+from widget_server.core.models import (
     CounterKind,
     CounterRow,
     Member,
@@ -21,7 +21,7 @@ from widget_server.models import (
     Theme,
 )
 from widget_server.rotation import DEFAULT_RULES, parse_rules, plan
-from widget_server.snapshot import LedgerInput, build_pools
+from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.storage import NetworkData
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00 UTC
@@ -112,7 +112,7 @@ def test_a_stored_rule_set_that_no_longer_parses_falls_back_to_defaults(
             rule_set(2, {"strategy": "fixed"}),
         ],
     )
-    with caplog.at_level(logging.ERROR, logger="widget_server.snapshot"):
+    with caplog.at_level(logging.ERROR, logger="widget_server.serving.snapshot"):
         pools = build_pools(data, LedgerInput(), NOW)
 
     assert pools[1].rules == DEFAULT_RULES

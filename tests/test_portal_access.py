@@ -12,10 +12,10 @@ from starlette.routing import Mount, Route
 from tests.admin_helpers import make_account, signed_in
 from tests.conftest import Clock
 from tests.portal_helpers import link_path, open_portal, portal_post, portal_token
-from widget_server.network import MemberInput, add_member, add_theme, set_member_status
-from widget_server.sessions import IDLE_SECONDS
-from widget_server.signing import SALT_PORTAL, Signer
+from widget_server.core.signing import SALT_PORTAL, Signer
+from widget_server.network.services import MemberInput, add_member, add_theme, set_member_status
 from widget_server.storage import SQLiteStorage
+from widget_server.web.sessions import IDLE_SECONDS
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,11 +14,11 @@ from starlette.applications import Starlette
 
 from tests.conftest import Clock
 from tests.portal_helpers import open_portal
-from widget_server.events import day_of
-from widget_server.models import CounterRow
-from widget_server.network import add_theme, placement_for, set_membership_status
-from widget_server.signing import Signer
-from widget_server.snippets import iframe_snippet, placement_snippet
+from widget_server.core.models import CounterRow
+from widget_server.core.signing import Signer
+from widget_server.counting.events import day_of
+from widget_server.network.services import add_theme, placement_for, set_membership_status
+from widget_server.serving.snippets import iframe_snippet, placement_snippet
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio

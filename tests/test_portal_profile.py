@@ -16,13 +16,13 @@ from starlette.applications import Starlette
 from tests.admin_helpers import assert_invalid, make_account, post, signed_in
 from tests.conftest import Clock
 from tests.portal_helpers import open_portal, portal_post
-from widget_server import profile_changes
-from widget_server.errors import ValidationError
-from widget_server.models import Logo, ProfileChange
-from widget_server.network import add_theme, set_membership_status
+from widget_server.core.errors import ValidationError
+from widget_server.core.models import Logo, ProfileChange
+from widget_server.core.signing import Signer
+from widget_server.network import profile_changes
+from widget_server.network.rules import set_rules
+from widget_server.network.services import add_theme, set_membership_status
 from widget_server.rotation import parse_rules
-from widget_server.rulesets import set_rules
-from widget_server.signing import Signer
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from widget_server.endpoints.portal_pages import SELF_SERVICE
-from widget_server.models import MEMBERSHIP_STATUSES
-from widget_server.portal_texts import PORTAL_REASONS, PORTAL_TEXTS
-from widget_server.ui_texts import DONE_KEYS, TEXTS, reason_text
+from widget_server.core.models import MEMBERSHIP_STATUSES
+from widget_server.web.endpoints.portal.pages import SELF_SERVICE
+from widget_server.web.portal_texts import PORTAL_REASONS, PORTAL_TEXTS
+from widget_server.web.ui_texts import DONE_KEYS, TEXTS, reason_text
 
 TEMPLATES = Path(__file__).parents[1] / "widget_server" / "templates"
 PAGES = [*(TEMPLATES / "portal").glob("*.html"), TEMPLATES / "admin" / "_profile_changes.html"]
@@ -50,7 +50,7 @@ def test_every_portal_text_has_both_languages_with_the_same_placeholders() -> No
 
 
 def test_the_portal_adds_texts_without_changing_the_admins() -> None:
-    from widget_server import ui_texts
+    from widget_server.web import ui_texts
 
     admin_keys = set(TEXTS) - set(PORTAL_TEXTS)
     assert admin_keys and not (set(PORTAL_TEXTS) & admin_keys)

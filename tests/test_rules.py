@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from widget_server.errors import ValidationError
+from widget_server.core.errors import ValidationError
 from widget_server.rotation import DEFAULT_RULES, Rules, parse_rules, referenced_members
 from widget_server.rotation.rules import Availability, Fairness, Links, Pin, Region
 from widget_server.rotation.schedule import Schedule, Window

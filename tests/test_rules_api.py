@@ -12,8 +12,8 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.conftest import reopened
-from widget_server.keys import create_key
-from widget_server.signing import Signer
+from widget_server.core.signing import Signer
+from widget_server.network.keys import create_key
 from widget_server.storage import SQLiteStorage, Storage
 
 pytestmark = pytest.mark.asyncio

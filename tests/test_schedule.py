@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from widget_server.errors import ValidationError
+from widget_server.core.errors import ValidationError
 from widget_server.rotation.schedule import DEFAULT_TIMEZONE, Schedule, parse_schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from widget_server.settings import DEFAULT_DATABASE_URL, SETTINGS_HELP, Settings
+from widget_server.core.settings import DEFAULT_DATABASE_URL, SETTINGS_HELP, Settings
 
 
 def keys(settings: Settings) -> list[str]:
@@ -33,7 +33,7 @@ def test_defaults_without_any_variable() -> None:
 def test_help_table_names_every_variable_read() -> None:
     import re
 
-    import widget_server.settings as module
+    import widget_server.core.settings as module
 
     source = Path(module.__file__).read_text()
     read = set(re.findall(r'config\(\s*"(WIDGET_[A-Z_]+)"', source))

@@ -8,9 +8,9 @@ import pytest
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
 from tests.conftest import SECRET, Clock
-from widget_server import signing
-from widget_server.errors import BadTokenError
-from widget_server.signing import ClickClaim, Signer
+from widget_server.core import signing
+from widget_server.core.errors import BadTokenError
+from widget_server.core.signing import ClickClaim, Signer
 
 OLD = "old-key-aaaaaaaaaaaaaaaaaaaaaaaa"
 NEW = "new-key-bbbbbbbbbbbbbbbbbbbbbbbb"

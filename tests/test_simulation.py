@@ -10,12 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from widget_server.errors import ValidationError
-from widget_server.rotation import MemberInfo, Rules, ThemePool, parse_rules
-from widget_server.rotation.fairness import exposure
-from widget_server.rotation.rules import Fairness
-from widget_server.settings import Settings
-from widget_server.simulation import (
+from widget_server.core.errors import ValidationError
+from widget_server.core.settings import Settings
+from widget_server.counting.simulation import (
     SimulationResult,
     add_arguments,
     cmd_simulate,
@@ -25,6 +22,9 @@ from widget_server.simulation import (
     with_fairness,
     zipf_traffic,
 )
+from widget_server.rotation import MemberInfo, Rules, ThemePool, parse_rules
+from widget_server.rotation.fairness import exposure
+from widget_server.rotation.rules import Fairness
 from widget_server.storage import SQLiteStorage
 
 KEY = hashlib.sha256(b"simulation-test").digest()

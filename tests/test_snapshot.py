@@ -11,9 +11,9 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import Clock, reopened
-from widget_server.ledger import ledger_document, read_ledger_document
-from widget_server.models import CounterRow
-from widget_server.snapshot import SnapshotHolder
+from widget_server.core.models import CounterRow
+from widget_server.rotation.ledger import ledger_document, read_ledger_document
+from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
 
 LEDGER_INTERVAL = 60.0

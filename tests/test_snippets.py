@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from widget_server.models import Theme
-from widget_server.snippets import embed_snippet, iframe_snippet, placement_snippet
+from widget_server.core.models import Theme
+from widget_server.serving.snippets import embed_snippet, iframe_snippet, placement_snippet
 
 BASE = "https://widgets.example"
 TOKEN = "MQ.abcDEF-_123"

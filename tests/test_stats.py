@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from widget_server.cli import main
-from widget_server.events import BLOCK
-from widget_server.models import CounterRow
+from widget_server.core.models import CounterRow
+from widget_server.counting.events import BLOCK
+from widget_server.counting.stats import bound, gini, tally
 from widget_server.rotation.fairness import block_exposure, exposure
-from widget_server.stats import bound, gini, tally
 
 D1, D2 = date(2027, 3, 1), date(2027, 3, 2)
 

@@ -12,8 +12,8 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import reopened
-from widget_server.errors import ConflictError, NotFoundError, StorageError
-from widget_server.models import (
+from widget_server.core.errors import ConflictError, NotFoundError, StorageError
+from widget_server.core.models import (
     Account,
     CounterRow,
     Logo,

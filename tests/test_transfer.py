@@ -15,15 +15,15 @@ import httpx
 import pytest
 import pytest_asyncio
 
-import widget_server.transfer
+import widget_server.network.transfer
 from tests.test_migrations import CHECKS, SEED
-from widget_server.app import create_app
 from widget_server.cli import main
-from widget_server.models import CounterRow, Theme
-from widget_server.settings import Settings
-from widget_server.signing import Signer
+from widget_server.core.models import CounterRow, Theme
+from widget_server.core.settings import Settings
+from widget_server.core.signing import Signer
+from widget_server.network.transfer import TABLES, TableCount
 from widget_server.storage import SQLiteStorage, Storage, load_migrations, storage_from_url
-from widget_server.transfer import TABLES, TableCount
+from widget_server.web.app import create_app
 
 pytestmark = pytest.mark.asyncio
 
@@ -146,7 +146,7 @@ async def test_a_count_mismatch_exits_non_zero(
     async def short(*_: object) -> list[TableCount]:
         return [TableCount("themes", 1, 1), TableCount("daily_counters", 3, 2)]
 
-    monkeypatch.setattr(widget_server.transfer, "transfer", short)
+    monkeypatch.setattr(widget_server.network.transfer, "transfer", short)
     code, out, _ = await migrate_db("--from", source, "--to", database_url)
     assert code == 1
     assert "MISMATCH" in out

@@ -15,11 +15,11 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.conftest import Clock, reopened
-from widget_server.app import create_app
-from widget_server.network import MemberInput, add_member, set_member_status
-from widget_server.settings import Settings
-from widget_server.signing import Signer
+from widget_server.core.settings import Settings
+from widget_server.core.signing import Signer
+from widget_server.network.services import MemberInput, add_member, set_member_status
 from widget_server.storage import SQLiteStorage, Storage
+from widget_server.web.app import create_app
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,3 +1,3 @@
-from .cli import main
+from widget_server.cli import main
 
 raise SystemExit(main())

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from widget_server.loader import build_loader
-from widget_server.runtime import STATIC_DIR
+from widget_server.serving.loader import build_loader
+from widget_server.web.runtime import STATIC_DIR
 
 LOADER = build_loader(STATIC_DIR)
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 
 from tests.browser.conftest import DemoServer, HostSite, Watched, free_port
 from tests.browser.hostsite import page as host_page
-from widget_server import demo_data
+from widget_server.demo import data as demo_data
 
 pytestmark = pytest.mark.browser
 

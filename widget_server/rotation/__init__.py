@@ -17,10 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .keyed import keyed_hash, keyed_unit
-from .pipeline import MemberInfo, Plan, Slot, ThemePool, draw, explain, plan
-from .rules import DEFAULT_RULES, STRATEGY_NAMES, Rules, parse_rules, referenced_members
-from .strategies import round_robin
+from widget_server.rotation.keyed import keyed_hash, keyed_unit
+from widget_server.rotation.pipeline import MemberInfo, Plan, Slot, ThemePool, draw, explain, plan
+from widget_server.rotation.rules import (
+    DEFAULT_RULES,
+    STRATEGY_NAMES,
+    Rules,
+    parse_rules,
+    referenced_members,
+)
+from widget_server.rotation.strategies import round_robin
 
 __all__ = [
     "DEFAULT_RULES",

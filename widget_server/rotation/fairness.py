@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .rules import Fairness
+from widget_server.rotation.rules import Fairness
 
 DAY = 86_400  # seconds
 

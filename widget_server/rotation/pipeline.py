@@ -18,11 +18,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .fairness import Balance, balances
-from .keyed import keyed_hash, keyed_unit
-from .rules import Rules
-from .sampling import inclusion_probabilities, systematic_sample
-from .strategies import rotate, round_robin_order
+from widget_server.rotation.fairness import Balance, balances
+from widget_server.rotation.keyed import keyed_hash, keyed_unit
+from widget_server.rotation.rules import Rules
+from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
+from widget_server.rotation.strategies import rotate, round_robin_order
 
 DAY = 86_400
 

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ValidationError
-from .schedule import Schedule, parse_schedule
+from widget_server.core.errors import ValidationError
+from widget_server.rotation.schedule import Schedule, parse_schedule
 
 STRATEGY_NAMES = ("fixed", "round-robin", "weighted", "fair-exchange")
 REGION_MODES = ("off", "boost", "tiered", "only")

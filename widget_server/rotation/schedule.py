@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ValidationError
+from widget_server.core.errors import ValidationError
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

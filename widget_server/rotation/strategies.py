@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .keyed import keyed_hash
+from widget_server.rotation.keyed import keyed_hash
 
 
 def round_robin_order(

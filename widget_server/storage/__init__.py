@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import (
+from widget_server.storage.base import (
     Migration,
     NetworkData,
     Storage,
@@ -12,7 +12,7 @@ from .base import (
     StoredResponse,
     load_migrations,
 )
-from .sqlite import SQLiteStorage
+from widget_server.storage.sqlite import SQLiteStorage
 
 __all__ = [
     "Migration",
@@ -52,7 +52,7 @@ def storage_from_url(url: str) -> Storage:
         return SQLiteStorage(path)
     if postgres_url(url):
         # Imported on demand: SQLite deployments never load the driver.
-        from .postgres import PostgresStorage
+        from widget_server.storage.postgres import PostgresStorage
 
         return PostgresStorage(url)
     raise ValueError(

@@ -2,7 +2,7 @@
 
 Handlers and services talk to this protocol only; no SQL lives outside the
 implementations.  Implementations translate driver errors into
-:mod:`widget_server.errors` (``raise StorageError(...) from exc``).
+:mod:`widget_server.core.errors` (``raise StorageError(...) from exc``).
 
 Drafts: ``create_*`` methods take a model whose ``id`` is ``0`` and return the
 stored model with its id.
@@ -17,8 +17,8 @@ from datetime import date
 from importlib import resources
 from typing import Any, Protocol
 
-from ..errors import StorageError
-from ..models import (
+from widget_server.core.errors import StorageError
+from widget_server.core.models import (
     Account,
     ApiKey,
     AuditEntry,
@@ -67,7 +67,7 @@ class StoredLedger:
 
     version: int  # counts up with every computation
     computed_at: float  # unix seconds, by the computing process's clock
-    document: str  # JSON, written and read by ``widget_server.ledger``
+    document: str  # JSON, written and read by ``widget_server.rotation.ledger``
 
 
 # The meta rows that hold the shared ledger.

@@ -24,8 +24,13 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from ..errors import ConflictError, NotFoundError, PreconditionFailedError, StorageError
-from ..models import (
+from widget_server.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    StorageError,
+)
+from widget_server.core.models import (
     Account,
     ApiKey,
     AuditEntry,
@@ -41,7 +46,7 @@ from ..models import (
     RuleSet,
     Theme,
 )
-from .base import (
+from widget_server.storage.base import (
     LEDGER_KEYS,
     NetworkData,
     StoredLedger,

@@ -19,8 +19,13 @@ from typing import Any
 
 import aiosqlite
 
-from ..errors import ConflictError, NotFoundError, PreconditionFailedError, StorageError
-from ..models import (
+from widget_server.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    StorageError,
+)
+from widget_server.core.models import (
     Account,
     ApiKey,
     AuditEntry,
@@ -36,7 +41,7 @@ from ..models import (
     RuleSet,
     Theme,
 )
-from .base import (
+from widget_server.storage.base import (
     LEDGER_KEYS,
     NetworkData,
     StoredLedger,

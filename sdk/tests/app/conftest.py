@@ -20,11 +20,11 @@ pytest.importorskip("widget_server")
 
 from starlette.applications import Starlette  # noqa: E402
 from starlette.datastructures import Secret  # noqa: E402
-from widget_server.app import create_app  # noqa: E402
-from widget_server.keys import create_key  # noqa: E402
-from widget_server.network import MemberInput, add_member, add_theme  # noqa: E402
-from widget_server.settings import Settings  # noqa: E402
-from widget_server.storage import SQLiteStorage  # noqa: E402
+from widget_server.core.settings import Settings
+from widget_server.network.keys import create_key
+from widget_server.network.services import MemberInput, add_member, add_theme
+from widget_server.storage import SQLiteStorage
+from widget_server.web.app import create_app
 
 from partnerkreis import AsyncClient  # noqa: E402
 

@@ -1,0 +1,1 @@
+"""Settings, models, errors, signing, logs: what every other part builds on."""

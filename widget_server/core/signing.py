@@ -1,0 +1,243 @@
+"""Every use of itsdangerous, in one place.
+
+One salt per purpose, so a token made for one purpose is never accepted for
+another.  Keys come as a list, oldest first: the newest signs, all verify, so
+a key can be rotated by appending a new one and dropping the oldest later.
+
+Embed tokens are the one kind without ``max_age``: members paste them into
+their websites once and for all.  They name a placement that must still exist,
+so revoking one means deleting the placement, not waiting for expiry.  Keep a
+retired key in ``WIDGET_SECRET_KEYS`` for as long as embed codes signed with it
+are in use (see docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+    base64_encode,
+    want_bytes,
+)
+from itsdangerous import Signer as ItsSigner
+
+from widget_server.core.errors import BadTokenError
+
+SALT_EMBED = "partnerkreis.embed.v1"
+SALT_CLICK = "partnerkreis.click.v1"
+SALT_VIEW = "partnerkreis.view.v1"
+SALT_PORTAL = "partnerkreis.portal.v1"
+SALT_SESSION = "partnerkreis.session.v1"
+SALT_PORTAL_SESSION = "partnerkreis.portal-session.v1"  # never accepted as an admin session
+
+Clock = Callable[[], float]
+EMBED_CACHE_SIZE = 100_000  # verified embed tokens remembered (a few MB at most)
+
+
+@dataclass(frozen=True)
+class ClickClaim:
+    """What a click token says: which block, which partner, and whether it still counts."""
+
+    placement_id: int
+    partner_id: int
+    bucket: int
+    fresh: bool  # False once the token is older than its max age: redirect, but do not count
+
+
+class _MemoKeys(ItsSigner):
+    """itsdangerous, with the expensive set-up done once per key.
+
+    itsdangerous derives the HMAC key from (secret, salt) and keys a new HMAC on
+    every call; the widget signs a token on every request, so the derived keys
+    and keyed HMAC objects are kept and copied.  The tokens are byte for byte
+    what plain itsdangerous makes and verifies.
+    """
+
+    _derived: dict[tuple[bytes, bytes], bytes] = {}
+    _keyed: dict[bytes, Any] = {}  # derived key -> HMAC object to copy
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        found = self._derived.get((secret, self.salt))
+        if found is None:
+            found = self._derived[(secret, self.salt)] = super().derive_key(secret)
+        return found
+
+    def get_signature(self, value: str | bytes) -> bytes:
+        key = self.derive_key()
+        keyed = self._keyed.get(key)
+        if keyed is None:
+            keyed = self._keyed[key] = hmac.new(key, digestmod=self.digest_method)
+        mac = keyed.copy()
+        mac.update(want_bytes(value))
+        return base64_encode(mac.digest())
+
+
+def _timestamp_signer(clock: Clock) -> type[TimestampSigner]:
+    class ClockedSigner(_MemoKeys, TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock())
+
+    return ClockedSigner
+
+
+VIEW_MAC_BYTES = 16  # 128-bit MAC: short tokens, still far beyond guessing
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _view_mac(key: bytes, payload: str) -> str:
+    digest = hashlib.blake2b(payload.encode(), key=key, digest_size=VIEW_MAC_BYTES).digest()
+    return _b64(digest)
+
+
+@dataclass(frozen=True)
+class ViewClaim:
+    """What a view token says: which block, with which partners at which positions."""
+
+    placement_id: int
+    bucket: int
+    slots: tuple[tuple[int, int, bool], ...]  # (partner id, position, counts in the ledger)
+    nonce: str
+
+
+class Signer:
+    """Makes and checks the signed tokens of every purpose."""
+
+    def __init__(self, keys: Sequence[str], *, clock: Clock = time.time) -> None:
+        if not keys or not all(keys):
+            raise ValueError("at least one non-empty secret key is required")
+        secret = list(keys)  # itsdangerous signs with the last, verifies with all
+        self._clock = clock
+        timed = _timestamp_signer(clock)
+        self._embed = URLSafeSerializer(secret, salt=SALT_EMBED, signer=_MemoKeys)
+        # Embed tokens never expire, so a verified one need not be verified again.
+        self._embed_seen: dict[str, int] = {}
+        # View tokens are made on every widget request: a compact payload signed
+        # directly, without a serializer's JSON, compression and base64 round trip.
+        # One derived key per secret: BLAKE2b keyed with HMAC(secret, purpose).
+        self._view_keys = [
+            hmac.new(k.encode(), SALT_VIEW.encode(), hashlib.sha256).digest() for k in secret
+        ]
+        self._click = URLSafeTimedSerializer(secret, salt=SALT_CLICK, signer=timed)
+        self._timed: dict[str, URLSafeTimedSerializer] = {
+            salt: URLSafeTimedSerializer(secret, salt=salt, signer=timed)
+            for salt in (SALT_PORTAL, SALT_SESSION, SALT_PORTAL_SESSION)
+        }
+
+    # -- embed tokens: a placement id, valid until the placement is deleted ---------------
+
+    def embed_token(self, placement_id: int) -> str:
+        return str(self._embed.dumps(placement_id))
+
+    def read_embed_token(self, token: str) -> int:
+        known = self._embed_seen.get(token)
+        if known is not None:
+            return known
+        try:
+            value = self._embed.loads(token)
+        except BadSignature as exc:
+            raise BadTokenError("embed token is not valid") from exc
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise BadTokenError("embed token is not valid")
+        if len(self._embed_seen) >= EMBED_CACHE_SIZE:
+            self._embed_seen.clear()
+        self._embed_seen[token] = value
+        return value
+
+    # -- click tokens: (placement, partner, bucket), counted while fresh -------------------
+
+    def click_token(self, placement_id: int, partner_id: int, bucket: int) -> str:
+        return str(self._click.dumps([placement_id, partner_id, bucket]))
+
+    def read_click_token(self, token: str, max_age: int) -> ClickClaim:
+        fresh = True
+        try:
+            value: Any = self._click.loads(token, max_age=max_age)
+        except SignatureExpired as exc:
+            # The signature is genuine, only old: a visitor following a link on a
+            # long-cached page still reaches the partner, it just is not counted.
+            fresh = False
+            value = self._load_expired(exc)
+        except BadSignature as exc:
+            raise BadTokenError("click token is not valid") from exc
+        if not (
+            isinstance(value, list)
+            and len(value) == 3
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            raise BadTokenError("click token is not valid")
+        return ClickClaim(value[0], value[1], value[2], fresh)
+
+    def _load_expired(self, exc: SignatureExpired) -> Any:
+        if exc.payload is None:
+            raise BadTokenError("click token is not valid") from exc
+        try:
+            return self._click.load_payload(exc.payload)
+        except BadSignature as inner:
+            raise BadTokenError("click token is not valid") from inner
+
+    # -- view tokens: one block as served, for its one-time view beacon --------------------
+    #
+    # Made on every widget request, so not through itsdangerous' layers: the
+    # block part is built once per rendered block (``view_prefix``), and each
+    # request adds a nonce and the time and one keyed BLAKE2b (a MAC by design,
+    # one C call).  Same key list and rotation as the other tokens.
+
+    @staticmethod
+    def view_prefix(placement_id: int, bucket: int, slots: Sequence[tuple[int, int, bool]]) -> str:
+        """The block part of its view tokens: placement, bucket, (partner, position, counts)."""
+        flat = "-".join(f"{p}-{pos}-{int(c)}" for p, pos, c in slots)
+        return f"{placement_id}_{bucket}_{flat}_"
+
+    def view_token(self, prefix: str, nonce: str) -> str:
+        """``PREFIX + NONCE . TIME . MAC``; the nonce makes each token one of a kind."""
+        payload = f"{prefix}{nonce}.{int(self._clock()):x}"
+        return f"{payload}.{_view_mac(self._view_keys[-1], payload)}"
+
+    def read_view_token(self, token: str, max_age: int) -> ViewClaim:
+        payload, _, signature = token.rpartition(".")
+        expected = [_view_mac(key, payload) for key in self._view_keys]
+        if not any(hmac.compare_digest(signature, e) for e in expected):
+            raise BadTokenError("view token is not valid")
+        try:
+            block, _, stamp = payload.rpartition(".")
+            if self._clock() - int(stamp, 16) > max_age:
+                raise BadTokenError("token has expired")
+            placement, bucket, flat, nonce = block.split("_")
+            numbers = [int(n) for n in flat.split("-")] if flat else []
+            if len(numbers) % 3:
+                raise ValueError(flat)
+            slots = tuple(
+                (numbers[i], numbers[i + 1], bool(numbers[i + 2]))
+                for i in range(0, len(numbers), 3)
+            )
+            return ViewClaim(int(placement), int(bucket), slots, nonce)
+        except ValueError as exc:
+            raise BadTokenError("view token is not valid") from exc
+
+    # -- short-lived tokens for the other purposes (views, portal links, sessions) ---------
+
+    def dumps(self, salt: str, value: Any) -> str:
+        return str(self._timed[salt].dumps(value))
+
+    def loads(self, salt: str, token: str, max_age: int) -> Any:
+        try:
+            return self._timed[salt].loads(token, max_age=max_age)
+        except SignatureExpired as exc:
+            raise BadTokenError("token has expired") from exc
+        except BadSignature as exc:
+            raise BadTokenError("token is not valid") from exc

@@ -1,0 +1,1 @@
+"""Counting honestly: events, intake, stats, replay, simulation."""

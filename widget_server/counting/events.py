@@ -1,0 +1,204 @@
+"""Counting served, viewed and clicked blocks: honestly, privately, in memory first.
+
+Privacy by construction (docs/privacy.md):
+
+* no cookie, no localStorage, no fingerprinting; a visitor is recognised for
+  one day only, by ``BLAKE2b(daily salt, IP, user agent, host)``, held in
+  memory.  Salts are random per day and dropped after two days, so even a
+  process that kept running cannot link days; nothing derived from a visitor
+  is ever written to disk or logs;
+* bots (by user agent) are not counted;
+* views need a one-time, short-lived view token from a served block and an
+  ``Origin``/``Referer`` on one of the host member's domains; clicks count only
+  after a credited view of the same block by the same visitor;
+* per-visitor-address rate limits stop a member inflating its own figures.
+
+Counts are added up in a :class:`CounterBuffer` and written by ``flush`` in one
+transaction per interval (and on shutdown).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+
+from widget_server.core.models import CounterKind, CounterRow
+from widget_server.rotation.fairness import exposure
+
+DAY = 86_400
+BLOCK = 0  # partner id of the row that counts whole block views of a host
+
+
+def day_of(timestamp: float) -> date:
+    return datetime.fromtimestamp(timestamp, UTC).date()
+
+
+def _load_bot_patterns() -> tuple[str, ...]:
+    text = (resources.files("widget_server") / "data" / "bots.txt").read_text("utf-8")
+    return tuple(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+BOT_PATTERNS = _load_bot_patterns()
+_BOTS = re.compile("|".join(re.escape(p) for p in BOT_PATTERNS))
+
+
+def is_bot(user_agent: str) -> bool:
+    """Known crawlers, monitors, link previews and automation, or no user agent at all."""
+    ua = user_agent.lower()
+    return not ua.strip() or _BOTS.search(ua) is not None
+
+
+class DailySalts:
+    """A random salt per UTC day, kept for today and yesterday only (at most 48 h)."""
+
+    def __init__(self) -> None:
+        self._salts: dict[date, bytes] = {}
+
+    def salt(self, day: date) -> bytes:
+        if day not in self._salts:
+            self._salts[day] = secrets.token_bytes(32)
+            for old in [d for d in self._salts if (day - d).days >= 2]:
+                del self._salts[old]
+        return self._salts[day]
+
+    def days(self) -> list[date]:
+        return sorted(self._salts)
+
+
+class Visitors:
+    """Who has been credited today, as salted hashes; forgotten with the day."""
+
+    def __init__(self) -> None:
+        self.salts = DailySalts()
+        self._seen: dict[date, set[bytes]] = defaultdict(set)
+
+    def visitor(self, day: date, address: str, user_agent: str, host_id: int) -> bytes:
+        data = f"{address}\x1f{user_agent}\x1f{host_id}".encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(data, key=self.salts.salt(day), digest_size=16).digest()
+
+    @staticmethod
+    def _key(parts: tuple[object, ...]) -> bytes:
+        return hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
+
+    def mark(self, day: date, *parts: object) -> bool:
+        """Remember ``parts`` for the day; True if they were new."""
+        key = self._key(parts)
+        seen = self._seen[day]
+        if key in seen:
+            return False
+        seen.add(key)
+        for old in [d for d in self._seen if (day - d).days >= 2]:
+            del self._seen[old]
+        return True
+
+    def seen(self, day: date, *parts: object) -> bool:
+        return self._key(parts) in self._seen.get(day, set())
+
+
+class RateLimiter:
+    """At most ``limit`` events per ``window`` seconds per key (fixed windows, in memory)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._counts: dict[bytes, tuple[int, int]] = {}
+
+    def allow(self, key: bytes, now: float) -> bool:
+        slot = int(now // self.window)
+        current, count = self._counts.get(key, (slot, 0))
+        if current != slot:
+            count = 0
+            if len(self._counts) > 100_000:  # drop old windows wholesale
+                self._counts = {k: v for k, v in self._counts.items() if v[0] == slot}
+        if count >= self.limit:
+            self._counts[key] = (slot, count)
+            return False
+        self._counts[key] = (slot, count + 1)
+        return True
+
+
+class OneTime:
+    """Remembers used one-time tokens for as long as they could still be valid.
+
+    Two generations, each ``lifetime`` long: a token is valid for at most
+    ``lifetime`` after it was made, so when the older generation is dropped
+    nothing in it could be replayed any more.  Constant time per token.
+    """
+
+    def __init__(self, lifetime: float) -> None:
+        self.lifetime = lifetime
+        self._current: set[str] = set()
+        self._previous: set[str] = set()
+        self._started: float | None = None
+
+    def use(self, nonce: str, now: float) -> bool:
+        if self._started is None:
+            self._started = now
+        elif now - self._started >= self.lifetime:
+            self._previous, self._current = self._current, set()
+            self._started = now
+        if nonce in self._current or nonce in self._previous:
+            return False
+        self._current.add(nonce)
+        return True
+
+
+CounterKey = tuple[date, int, int, int, CounterKind]
+
+
+class CounterBuffer:
+    """Counts waiting to be written: (day, theme, host, partner, kind) -> [count, exposure]."""
+
+    def __init__(self) -> None:
+        self._rows: dict[CounterKey, list[float]] = {}
+
+    def add(self, key: CounterKey, count: int = 1, weight: float = 0.0) -> None:
+        row = self._rows.get(key)
+        if row is None:
+            self._rows[key] = [count, weight]
+        else:
+            row[0] += count
+            row[1] += weight
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def drain(self) -> list[CounterRow]:
+        rows, self._rows = self._rows, {}
+        return [
+            CounterRow(day, theme, host, partner, kind, int(v[0]), v[1])
+            for (day, theme, host, partner, kind), v in rows.items()
+        ]
+
+    def restore(self, rows: Iterable[CounterRow]) -> None:
+        """Put back rows a failed flush could not write, so nothing is lost."""
+        for r in rows:
+            self.add((r.day, r.theme_id, r.host_id, r.partner_id, r.kind), r.count, r.exposure)
+
+
+@dataclass(frozen=True)
+class ViewedSlot:
+    partner_id: int
+    position: int
+    counts: bool  # counts in the fairness ledger (pinned slots may not)
+
+
+def credit_view(
+    buffer: CounterBuffer, day: date, theme_id: int, host_id: int, slots: Iterable[ViewedSlot]
+) -> int:
+    """Count one credited view of a block; returns the number of partner rows touched."""
+    n = 0
+    for slot in slots:
+        weight = exposure(slot.position) if slot.counts else 0.0
+        buffer.add((day, theme_id, host_id, slot.partner_id, "viewed"), 1, weight)
+        n += 1
+    buffer.add((day, theme_id, host_id, BLOCK, "viewed"), 1, 0.0)
+    return n

@@ -1,0 +1,1 @@
+"""The demo network: its invented businesses and how they are seeded."""

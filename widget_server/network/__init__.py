@@ -1,0 +1,1 @@
+"""The network's service functions and what they own: members, themes, keys, rules."""

@@ -1,0 +1,1 @@
+"""The read path: the in-memory snapshot, blocks, the loader, snippets."""

@@ -1,0 +1,157 @@
+"""Building a referral block: the partners one placement shows, as plain data.
+
+The same dict is sent as JSON to the loader, rendered into the iframe page and
+(later) returned by the REST API, so every channel shows the same block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from widget_server.core.i18n import translate
+from widget_server.core.models import LANGUAGES, LAYOUTS, SCHEMES, Member, Placement
+from widget_server.core.signing import Signer
+from widget_server.network.categories import category_label
+from widget_server.rotation import Plan, Rules, Slot, draw, plan
+from widget_server.serving.snapshot import Snapshot
+
+BLOCK_FORMAT = 1
+MINUTE = 60
+
+
+@dataclass(frozen=True)
+class Display:
+    lang: str
+    layout: str
+    scheme: str
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Where a block stands in its rotation: the bucket, and how long it stays valid."""
+
+    bucket: int
+    cacheable: bool  # False when the rules rotate on every request
+    seconds_left: int
+
+
+def resolve_display(
+    placement: Placement, lang: str | None, layout: str | None, scheme: str | None
+) -> Display:
+    """The placement's fixed options win over the embed's; unknown values fall back."""
+    opts = placement.options
+
+    def choose(fixed: str | None, asked: str | None, allowed: tuple[str, ...]) -> str:
+        for value in (fixed, asked):
+            if value in allowed:
+                return value
+        return allowed[0]
+
+    return Display(
+        lang=choose(opts.lang, lang, LANGUAGES),
+        layout=choose(opts.layout, layout, LAYOUTS),
+        scheme=choose(opts.scheme, scheme, SCHEMES),
+    )
+
+
+def rotation_at(rules: Rules, now: float, nonce: int) -> Rotation:
+    if rules.granularity == "request":
+        return Rotation(nonce, cacheable=False, seconds_left=0)
+    size = rules.bucket_seconds
+    return Rotation(int(now // size), cacheable=True, seconds_left=max(1, int(size - now % size)))
+
+
+def logo_path(member: Member) -> str | None:
+    if member.logo is None:
+        return None
+    ext = member.logo.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+    return f"/logos/{member.id}-{member.logo.digest[:16]}.{ext}"
+
+
+def directory_path(theme_slug: str, lang: str) -> str:
+    return f"/t/{theme_slug}" + ("?lang=en" if lang == "en" else "")
+
+
+def with_utm(url: str, utm: dict[str, str], *, theme: str, host: str) -> str:
+    """The partner's URL with the rules' UTM parameters (``{theme}``, ``{host}`` filled in)."""
+    if not utm:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in utm]
+    query += [(k, v.replace("{theme}", theme).replace("{host}", host)) for k, v in utm.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def host_plan(snapshot: Snapshot, placement: Placement, now: float, key: bytes) -> Plan:
+    """The placement's plan (filters, pins, weights), memoised per snapshot and minute."""
+    limit = placement.options.max_partners
+    cache_key = ("plan", placement.theme_id, placement.member_id, limit, int(now // MINUTE))
+    found: Plan | None = snapshot.cached(cache_key)
+    if found is None:
+        pool = snapshot.pools[placement.theme_id]
+        found = snapshot.remember(cache_key, plan(pool, placement.member_id, now, key, limit=limit))
+    return found
+
+
+def select_slots(
+    snapshot: Snapshot, placement: Placement, now: float, key: bytes, nonce: int
+) -> tuple[tuple[Slot, ...], Rules, Rotation]:
+    """The partners a placement shows right now, the rules in force and the rotation."""
+    p = host_plan(snapshot, placement, now, key)
+    rotation = rotation_at(p.rules, now, nonce)
+    return draw(p, rotation.bucket, key), p.rules, rotation
+
+
+def build_block(
+    snapshot: Snapshot,
+    placement: Placement,
+    display: Display,
+    *,
+    slots: tuple[Slot, ...],
+    rules: Rules,
+    rotation: Rotation,
+    signer: Signer,
+    base_url: str,
+) -> dict[str, Any]:
+    """The block as plain data; member text is raw here and escaped by whoever renders it."""
+    theme = snapshot.themes[placement.theme_id]
+    lang = display.lang
+    theme_name = theme.name(lang)
+    partners = []
+    for slot in slots:
+        member = snapshot.members[slot.member_id]
+        logo = logo_path(member)
+        token = signer.click_token(placement.id, member.id, rotation.bucket)
+        partners.append(
+            {
+                "name": member.name,
+                "description": member.description,
+                "category": category_label(member.category, lang),
+                "town": member.town,
+                "url": f"{base_url}/c/{token}",
+                "logo": f"{base_url}{logo}" if logo else None,
+                "rel": rules.links.rel,
+            }
+        )
+    fallback = not partners
+    hide = fallback and rules.fallback == "hide"
+    return {
+        "v": BLOCK_FORMAT,
+        "lang": lang,
+        "layout": display.layout,
+        "scheme": display.scheme,
+        "heading": translate(lang, f"heading.{theme.kind}", theme=theme_name),
+        "label": translate(lang, "label", theme=theme_name),
+        "badge": rules.links.label or None,
+        "partners": partners,
+        "fallback": fallback and not hide,
+        "more": None
+        if hide
+        else {
+            "text": translate(lang, "more"),
+            "url": base_url + directory_path(theme.slug, lang),
+        },
+        "view": None,
+    }

@@ -1,0 +1,1 @@
+"""The HTTP layer: the app, middleware, sessions, charts, OpenAPI and endpoints."""

@@ -1,0 +1,253 @@
+"""The application, assembled from tables: routes, middleware, handlers, lifespan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from widget_server.core.logs import RequestLogMiddleware, configure_logging
+from widget_server.core.settings import Settings
+from widget_server.storage import Storage, storage_from_url
+from widget_server.web.endpoints import demo, public, widget
+from widget_server.web.endpoints.admin import audit as admin_audit
+from widget_server.web.endpoints.admin import auth as admin_auth
+from widget_server.web.endpoints.admin import changes as admin_changes
+from widget_server.web.endpoints.admin import members as admin_members
+from widget_server.web.endpoints.admin import rules as admin_rules
+from widget_server.web.endpoints.admin import stats as admin_stats
+from widget_server.web.endpoints.admin import themes as admin_themes
+from widget_server.web.endpoints.admin.base import AdminGuard
+from widget_server.web.endpoints.api import base as api
+from widget_server.web.endpoints.api import blocks as api_blocks
+from widget_server.web.endpoints.api import keys as api_keys
+from widget_server.web.endpoints.api import members as api_members
+from widget_server.web.endpoints.api import openapi as api_openapi
+from widget_server.web.endpoints.api import placements as api_placements
+from widget_server.web.endpoints.api import rules as api_rules
+from widget_server.web.endpoints.api import stats as api_stats
+from widget_server.web.endpoints.api import themes as api_themes
+from widget_server.web.endpoints.api.base import idempotent
+from widget_server.web.endpoints.portal import base as portal
+from widget_server.web.endpoints.portal import code as portal_code
+from widget_server.web.endpoints.portal import figures as portal_figures
+from widget_server.web.endpoints.portal import pages as portal_pages
+from widget_server.web.endpoints.portal import profile as portal_profile
+from widget_server.web.endpoints.portal.base import PortalGuard
+from widget_server.web.problems import EXCEPTION_HANDLERS
+from widget_server.web.request_ids import RequestIdMiddleware
+from widget_server.web.runtime import STATIC_DIR, Runtime
+
+# -- the coordinators' admin: HTML pages under /admin (docs/admin.md) -------------------------
+# AdminGuard wraps them all: session cookie (Path=/admin), CSRF check of every POST,
+# login required except for /admin/login, security headers.
+admin_routes = [
+    Route("/", admin_stats.dashboard, name="admin_home"),
+    Route("/login", admin_auth.login_form, methods=["GET"], name="admin_login"),
+    Route("/login", admin_auth.login, methods=["POST"], name="admin_login_post"),
+    Route("/logout", admin_auth.logout, methods=["POST"], name="admin_logout"),
+    Route("/members", admin_members.member_list, name="admin_members"),
+    Route("/members/{slug}", admin_members.member_page, methods=["GET"], name="admin_member"),
+    Route("/members/{slug}", admin_members.member_save, methods=["POST"], name="admin_member_save"),
+    Route(
+        "/members/{slug}/status",
+        admin_members.status_change,
+        methods=["POST"],
+        name="admin_member_status",
+    ),
+    Route(
+        "/members/{slug}/domains",
+        admin_members.domains_save,
+        methods=["POST"],
+        name="admin_member_domains",
+    ),
+    Route(
+        "/members/{slug}/logo",
+        admin_members.logo_upload,
+        methods=["POST"],
+        name="admin_member_logo",
+    ),
+    Route(
+        "/members/{slug}/themes",
+        admin_members.membership_change,
+        methods=["POST"],
+        name="admin_member_theme",
+    ),
+    Route(
+        "/members/{slug}/portal-link",
+        admin_members.portal_link_create,
+        methods=["POST"],
+        name="admin_member_portal",
+    ),
+    Route(
+        "/members/{slug}/profile-change",
+        admin_changes.decide,
+        methods=["POST"],
+        name="admin_change_decide",
+    ),
+    Route(
+        "/members/{slug}/profile-change/logo", admin_changes.change_logo, name="admin_change_logo"
+    ),
+    Route("/themes", admin_themes.theme_list, name="admin_themes"),
+    Route("/themes/new", admin_themes.theme_new, methods=["GET"], name="admin_theme_new"),
+    Route("/themes/new", admin_themes.theme_create, methods=["POST"], name="admin_theme_create"),
+    Route("/themes/{slug}", admin_themes.theme_edit, methods=["GET"], name="admin_theme"),
+    Route("/themes/{slug}", admin_themes.theme_save, methods=["POST"], name="admin_theme_save"),
+    Route("/themes/{slug}/rules", admin_rules.rules_page, methods=["GET"], name="admin_rules"),
+    Route(
+        "/themes/{slug}/rules", admin_rules.rules_post, methods=["POST"], name="admin_rules_post"
+    ),
+    Route(
+        "/themes/{slug}/rules/preview",
+        admin_rules.rules_preview,
+        methods=["POST"],
+        name="admin_rules_preview",
+    ),
+    Route("/themes/{slug}/simulate", admin_stats.simulate_page, name="admin_simulate"),
+    Route("/stats", admin_stats.stats_page, name="admin_stats"),
+    Route("/audit", admin_audit.audit_page, name="admin_audit"),
+]
+
+# -- the member portal: HTML pages under /portal (docs/portal.md) ------------------------------
+# PortalGuard wraps them all: session cookie (Path=/portal) opened by a signed link, CSRF
+# check of every POST, the session's member required for every page but the link itself.
+# Pages take their member from the session only; no URL or form names a member.
+portal_routes = [
+    Route("/", portal_pages.home, name="portal_home"),
+    Route("/code", portal_code.code_page, name="portal_code"),
+    Route("/preview/{theme}", portal_code.preview, name="portal_preview"),
+    Route("/figures", portal_figures.figures_page, name="portal_figures"),
+    Route("/profile", portal_profile.profile_page, methods=["GET"], name="portal_profile"),
+    Route("/profile", portal_profile.profile_save, methods=["POST"], name="portal_profile_save"),
+    Route("/profile/logo", portal_profile.logo_upload, methods=["POST"], name="portal_logo"),
+    Route("/profile/logo", portal_profile.pending_logo, methods=["GET"], name="portal_new_logo"),
+    Route("/profile/withdraw", portal_profile.withdraw, methods=["POST"], name="portal_withdraw"),
+    Route("/themes", portal_pages.themes_page, methods=["GET"], name="portal_themes"),
+    Route("/themes", portal_pages.membership_change, methods=["POST"], name="portal_theme_change"),
+    Route("/logout", portal.logout, methods=["POST"], name="portal_logout"),
+    Route("/{token}", portal.open_link, name="portal_open"),  # the link: last, it takes any name
+]
+
+# -- the REST API v1 under /api/v1 (docs/api.md; OpenAPI document in openapi.py) -----------
+# Every handler authenticates with an API key itself; POSTs honour Idempotency-Key.
+api_routes = [
+    Route("/openapi.json", api_openapi.openapi_json, name="openapi"),
+    Route("/themes", api_themes.list_themes, name="themes"),
+    Route("/themes", idempotent(api_themes.create_theme), methods=["POST"], name="theme_create"),
+    Route("/themes/{slug}", api_themes.get_theme, name="theme"),
+    Route("/themes/{slug}", api_themes.patch_theme, methods=["PATCH"], name="theme_patch"),
+    Route("/themes/{slug}/rules", api_rules.get_rules, methods=["GET"], name="rules"),
+    Route("/themes/{slug}/rules", api_rules.put_rules, methods=["PUT"], name="rules_put"),
+    Route("/themes/{slug}/explain", api_rules.explain_block, name="explain"),
+    Route("/members", api_members.list_members, name="members"),
+    Route(
+        "/members", idempotent(api_members.create_member), methods=["POST"], name="member_create"
+    ),
+    Route("/members/{slug}", api_members.get_member, name="member"),
+    Route("/members/{slug}", api_members.patch_member, methods=["PATCH"], name="member_patch"),
+    Route("/members/{slug}", api_members.remove_member, methods=["DELETE"], name="member_remove"),
+    Route(
+        "/members/{slug}/pause",
+        idempotent(api_members.pause_member),
+        methods=["POST"],
+        name="member_pause",
+    ),
+    Route(
+        "/members/{slug}/activate",
+        idempotent(api_members.activate_member),
+        methods=["POST"],
+        name="member_activate",
+    ),
+    Route("/members/{slug}/memberships", api_members.list_memberships, name="memberships"),
+    Route(
+        "/members/{slug}/memberships/{theme}",
+        api_members.put_membership,
+        methods=["PUT"],
+        name="membership_put",
+    ),
+    Route("/members/{slug}/placements", api_placements.list_placements, name="placements"),
+    Route(
+        "/members/{slug}/placements",
+        idempotent(api_placements.create_placement),
+        methods=["POST"],
+        name="placement_create",
+    ),
+    Route("/blocks/{theme}/{member}", api_blocks.get_block, name="block"),
+    Route("/stats/members/{slug}", api_stats.member_stats, name="member_stats"),
+    Route("/stats/themes/{slug}", api_stats.theme_stats, name="theme_stats"),
+    Route("/keys", api_keys.list_keys, name="keys"),
+    Route("/keys", idempotent(api_keys.create_api_key), methods=["POST"], name="key_create"),
+    Route("/keys/{key_id}", api_keys.revoke_key, methods=["DELETE"], name="key_revoke"),
+]
+
+routes = [
+    # public, cross-origin: what members' websites load
+    Route("/embed.js", widget.embed_js, name="embed_js"),
+    Route("/w/{token}.html", widget.block_html, name="block_html"),
+    Route("/w/{token}", widget.block_json, name="block_json"),
+    Route("/v/{token}", widget.view, methods=["POST"], name="view"),
+    Route("/c/{token}", widget.click, name="click"),
+    Route("/logos/{member_id:int}-{digest}.{ext}", public.logo, name="logo"),
+    # our own public pages
+    Route("/", public.index, name="index"),
+    Route("/t/{slug}", public.directory, name="directory"),
+    Route("/demo/", demo.demo_index, name="demo_index"),
+    Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
+    # machines: the REST API v1 (Authorization: Bearer pkr_...)
+    Mount("/api/v1", routes=api_routes, name="api"),
+    # humans: the coordinators' admin (a session cookie on /admin only)
+    Mount("/admin", routes=admin_routes, middleware=[Middleware(AdminGuard)]),
+    # members: their portal (a session cookie on /portal only, opened by a signed link)
+    Mount("/portal", routes=portal_routes, middleware=[Middleware(PortalGuard)]),
+    # operations
+    Route("/healthz", public.healthz, name="healthz"),
+    Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+]
+
+# No compression middleware: it costs the widget hot path ~15 % and every
+# deployment has a reverse proxy that compresses (docs/deployment.md).
+middleware = [Middleware(RequestIdMiddleware), Middleware(RequestLogMiddleware)]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    storage: Storage | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """The application; without ``settings``, from the environment with logging set up.
+
+    ``widget-server serve --workers N`` has each worker process call this
+    (uvicorn's ``factory=True``): ``widget_server.web.app:create_app``.
+    """
+    if settings is None:
+        settings = Settings.from_environ()
+        configure_logging(settings.log_level)
+    runtime = Runtime(
+        settings=settings,
+        storage=storage or storage_from_url(settings.database_url),
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={**EXCEPTION_HANDLERS, api.Denied: api.on_denied},
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,1 @@
+"""The coordinators' admin: one module per area, base.py for the guard."""

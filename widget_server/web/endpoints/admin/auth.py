@@ -1,0 +1,85 @@
+"""Signing in and out of the admin.
+
+Passwords are checked with scrypt (``passwords.py``) in a worker thread, so a
+check (about 50 ms) does not stall the event loop.  Failed logins are limited
+per account and per client address (``sessions.LoginThrottle``): past the
+limit the login is refused with 429 before any password is checked.  An
+unknown user name costs the same scrypt check as a known one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from widget_server.core.errors import NotFoundError
+from widget_server.core.passwords import hash_password, verify_password
+from widget_server.web.endpoints.admin.base import admin_state, lang_of, render, session_of
+from widget_server.web.endpoints.guards import form_of, form_text, redirect
+from widget_server.web.runtime import runtime_of
+from widget_server.web.sessions import Session
+
+# Checked against when the account does not exist, so both cases take equally long.
+_DUMMY_HASH = hash_password("partnerkreis-no-such-account")
+
+
+def _next(request: Request, value: str) -> str:
+    """Where to go after login: an admin path of ours, never another site."""
+    home = request.url_for("admin_home").path
+    if value.startswith("/admin") and not value.startswith("//") and "\\" not in value:
+        return value
+    return home
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def login_form(request: Request) -> Response:
+    if session_of(request).signed_in:
+        return redirect(request, "admin_home")
+    return render(request, "login.html", {"next": request.query_params.get("next", "")})
+
+
+async def login(request: Request) -> Response:
+    runtime = runtime_of(request)
+    state = admin_state(request.app)
+    form = form_of(request)
+    username = form_text(form, "username").strip()[:100]
+    password = form_text(form, "password")[:1000]
+    target = _next(request, form_text(form, "next"))
+    now = runtime.clock()
+    context = {"next": target, "username": username}
+    wait = state.throttle.retry_after(username, _address(request), now)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        return render(
+            request,
+            "login.html",
+            {**context, "limited": minutes},
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    try:
+        account = await runtime.storage.get_account(username)
+        stored = account.password_hash
+    except NotFoundError:
+        account, stored = None, _DUMMY_HASH
+    valid = await asyncio.to_thread(verify_password, password, stored)
+    if account is None or not valid or not username:
+        state.throttle.failed(username, _address(request), now)
+        return render(request, "login.html", {**context, "failed": True}, status=401)
+    state.throttle.succeeded(username)
+    # A new session id and CSRF token: a session planted before login is worth nothing.
+    request.state.session = Session.new(now, username=account.username, lang=lang_of(request))
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    runtime = runtime_of(request)
+    admin_state(request.app).revoked.add(session_of(request).sid, runtime.clock())
+    lang = lang_of(request)
+    request.state.session = Session.new(runtime.clock(), lang=lang)
+    return redirect(request, "admin_login", done="logged_out")

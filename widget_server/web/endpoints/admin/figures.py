@@ -1,0 +1,211 @@
+"""Figures for the admin pages: reports (``stats.py``, ``simulation.py``) made into charts.
+
+Each ``Figure`` is an SVG chart (``charts.py``) with the same numbers as a
+table, which the pages show beneath the chart for screen readers and for
+copying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from markupsafe import Markup
+
+from widget_server.core.models import Member, Theme
+from widget_server.counting import stats
+from widget_server.counting.simulation import SimulationResult
+from widget_server.storage import Storage
+from widget_server.web import charts
+from widget_server.web.ui_texts import translator
+
+
+@dataclass(frozen=True)
+class Figure:
+    svg: Markup  # built by charts.py, every text in it escaped
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _days(since: date, until: date) -> list[date]:
+    return [since + timedelta(days=i) for i in range((until - since).days + 1)]
+
+
+def _num(value: float | None, lang: str, digits: int = 2) -> str:
+    return "–" if value is None else charts.number(value, lang, digits)
+
+
+async def member_history(
+    storage: Storage, member: Member, since: date, until: date, lang: str
+) -> Figure:
+    """A member's partner views given and received per day, over all its themes."""
+    t = translator(lang)
+    report = await stats.member_report(storage, member, since=since, until=until)
+    given: dict[str, float] = {}
+    received: dict[str, float] = {}
+    for theme in report["themes"]:
+        for day in theme["days"]:
+            given[day["day"]] = given.get(day["day"], 0) + day["views_given"]
+            received[day["day"]] = received.get(day["day"], 0) + day["views_received"]
+    days = [d.isoformat() for d in _days(since, until)]
+    a = [given.get(d, 0.0) for d in days]
+    b = [received.get(d, 0.0) for d in days]
+    svg = charts.line_chart(
+        f"history-{member.slug}",
+        t("chart.member_history.title", name=member.name),
+        t("chart.member_history.desc", given=_num(sum(a), lang), received=_num(sum(b), lang)),
+        days,
+        [
+            charts.Series(t("stats.views_given"), a, "series-a"),
+            charts.Series(t("stats.views_received"), b, "series-b"),
+        ],
+        lang=lang,
+    )
+    rows = tuple(
+        (d, _num(x, lang), _num(y, lang)) for d, x, y in zip(days, a, b, strict=True) if x or y
+    )
+    headers = (t("stats.day"), t("stats.views_given"), t("stats.views_received"))
+    return Figure(Markup(svg), headers, rows)  # noqa: S704  (escaped by charts.py)
+
+
+async def theme_figures(
+    storage: Storage, theme: Theme, since: date, until: date, lang: str
+) -> dict[str, Any]:
+    """Given against received per member, the balance with bounds, and figures per day."""
+    t = translator(lang)
+    report = await stats.theme_report(storage, theme, since=since, until=until)
+    members = sorted(report["members"], key=lambda r: -r["views_given"])
+    pairs = [
+        charts.Pair(m["name"], float(m["views_given"]), float(m["views_received"])) for m in members
+    ]
+    exchange = Figure(
+        Markup(  # noqa: S704  (escaped by charts.py)
+            charts.paired_bars(
+                f"exchange-{theme.slug}",
+                t("chart.exchange.title", theme=theme.name(lang)),
+                t("chart.exchange.desc"),
+                pairs,
+                (t("stats.views_given"), t("stats.views_received")),
+                lang=lang,
+            )
+        ),
+        (t("stats.member"), t("stats.views_given"), t("stats.views_received"), t("stats.clicks")),
+        tuple(
+            (
+                m["name"],
+                _num(m["views_given"], lang),
+                _num(m["views_received"], lang),
+                f"{_num(m['clicks_given'], lang)} / {_num(m['clicks_received'], lang)}",
+            )
+            for m in members
+        ),
+    )
+    balance = ratio_figure(
+        f"balance-{theme.slug}",
+        t("chart.balance.title", theme=theme.name(lang)),
+        t("chart.balance.desc"),
+        [(m["name"], m["balance"], m["bound"]) for m in members],
+        lang,
+    )
+    rows = await storage.list_counts(since=since, theme_id=theme.id)
+    ledger = stats.tally(rows, since, until)
+    per_day: dict[date, list[float]] = {}
+    for (_, _, day), tally in ledger.daily.items():
+        cell = per_day.setdefault(day, [0.0, 0.0, 0.0])
+        cell[0] += tally.block_views
+        cell[1] += tally.views_given
+        cell[2] += tally.clicks_given
+    days = _days(since, until)
+    series = [[per_day.get(d, [0.0, 0.0, 0.0])[i] for d in days] for i in range(3)]
+    labels = (t("stats.blocks_viewed"), t("stats.partner_views"), t("stats.clicks"))
+    history = Figure(
+        Markup(  # noqa: S704  (escaped by charts.py)
+            charts.line_chart(
+                f"daily-{theme.slug}",
+                t("chart.daily.title", theme=theme.name(lang)),
+                t("chart.daily.desc"),
+                [d.isoformat() for d in days],
+                [
+                    charts.Series(labels[0], series[0], "series-c"),
+                    charts.Series(labels[1], series[1], "series-a"),
+                    charts.Series(labels[2], series[2], "series-b"),
+                ],
+                lang=lang,
+            )
+        ),
+        (t("stats.day"), *labels),
+        tuple(
+            (d.isoformat(), *(_num(s[i], lang) for s in series))
+            for i, d in enumerate(days)
+            if any(s[i] for s in series)
+        ),
+    )
+    return {"report": report, "exchange": exchange, "balance": balance, "history": history}
+
+
+def ratio_figure(
+    chart_id: str,
+    title: str,
+    desc: str,
+    rows: Sequence[tuple[str, float | None, float | None]],
+    lang: str,
+) -> Figure:
+    t = translator(lang)
+    svg = charts.ratio_bars(
+        chart_id,
+        title,
+        desc,
+        [charts.Ratio(name, ratio, bound) for name, ratio, bound in rows],
+        bound_label=t("stats.bound"),
+        even_label=t("stats.even"),
+        lang=lang,
+    )
+    return Figure(
+        Markup(svg),  # noqa: S704  (escaped by charts.py)
+        (t("stats.member"), t("stats.balance"), t("stats.bound")),
+        tuple(
+            (name, _num(ratio, lang), _num(bound, lang) + (" *" if bound and bound < 1 else ""))
+            for name, ratio, bound in rows
+        ),
+    )
+
+
+def simulation_figures(
+    result: SimulationResult, names: Mapping[str, str], lang: str, chart_id: str
+) -> dict[str, Figure]:
+    """The simulator's ratios against their bounds, and exposure given against received."""
+    t = translator(lang)
+    members = result.members
+    ratios = ratio_figure(
+        f"{chart_id}-ratios",
+        t("chart.sim_ratio.title"),
+        t("chart.sim_ratio.desc"),
+        [(names.get(m.member, m.member), m.ratio, m.bound) for m in members],
+        lang,
+    )
+    pairs = [charts.Pair(names.get(m.member, m.member), m.given, m.received) for m in members]
+    exposure = Figure(
+        Markup(  # noqa: S704  (escaped by charts.py)
+            charts.paired_bars(
+                f"{chart_id}-exposure",
+                t("chart.sim_exposure.title"),
+                t("chart.sim_exposure.desc"),
+                pairs,
+                (t("sim.given"), t("sim.received")),
+                lang=lang,
+            )
+        ),
+        (t("stats.member"), t("sim.views"), t("sim.given"), t("sim.received")),
+        tuple(
+            (
+                names.get(m.member, m.member),
+                _num(m.views, lang),
+                _num(m.given, lang, 1),
+                _num(m.received, lang, 1),
+            )
+            for m in members
+        ),
+    )
+    return {"ratios": ratios, "exposure": exposure}

@@ -1,0 +1,273 @@
+"""Admin pages for members: the list, approving, editing, domains, logos, portal links.
+
+Every change goes through the service functions of ``network.py`` (which
+validate first and write nothing on bad input) and is then written to the
+audit log.  A form with bad input is shown again with the message next to
+the field and the values as typed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from widget_server.core.errors import ConflictError, ValidationError
+from widget_server.core.models import MEMBER_STATUSES, Member, MemberStatus
+from widget_server.counting.events import day_of
+from widget_server.network import audit
+from widget_server.network import services as network
+from widget_server.network.categories import CATEGORY_LABELS, category_label
+from widget_server.network.logos import MAX_BYTES
+from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, portal_link
+from widget_server.serving.blocks import logo_path
+from widget_server.web.endpoints.admin import changes as admin_changes
+from widget_server.web.endpoints.admin import figures as admin_figures
+from widget_server.web.endpoints.admin.base import actor, lang_of, render
+from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
+from widget_server.web.runtime import runtime_of
+
+PROFILE_FIELDS = ("name", "website", "description", "category", "town", "postal_code")
+# status action -> (from statuses, to status, audit action)
+ACTIONS: dict[str, tuple[tuple[MemberStatus, ...], MemberStatus]] = {
+    "approve": (("pending",), "active"),
+    "pause": (("active",), "paused"),
+    "resume": (("paused",), "active"),
+    "remove": (("pending", "active", "paused"), "removed"),
+}
+
+
+async def member_list(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    status = request.query_params.get("status")
+    everyone = await storage.list_members()
+    counts = {s: sum(1 for m in everyone if m.status == s) for s in MEMBER_STATUSES}
+    shown = [m for m in everyone if status in (None, "", m.status)]
+    themes = {t.id: t for t in await storage.list_themes()}
+    memberships: dict[int, list[str]] = {}
+    for ms in await storage.list_memberships():
+        if ms.status != "left" and ms.theme_id in themes:
+            memberships.setdefault(ms.member_id, []).append(
+                themes[ms.theme_id].name(lang_of(request))
+            )
+    rows = [
+        {
+            "member": m,
+            "category": category_label(m.category, lang_of(request)),
+            "themes": sorted(memberships.get(m.id, [])),
+        }
+        for m in sorted(shown, key=lambda m: (m.status != "pending", m.name.casefold()))
+    ]
+    return render(
+        request,
+        "members.html",
+        {
+            "section": "members",
+            "rows": rows,
+            "status": status if status in MEMBER_STATUSES else "",
+            "counts": counts,
+            "total": len(everyone),
+            "statuses": MEMBER_STATUSES,
+        },
+    )
+
+
+def _values(member: Member) -> dict[str, str]:
+    return {f: getattr(member, f) for f in PROFILE_FIELDS}
+
+
+async def member_page(
+    request: Request,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    portal: Any = None,
+    status: int = 200,
+) -> Response:
+    runtime = runtime_of(request)
+    storage = runtime.storage
+    lang = lang_of(request)
+    member = await storage.get_member(request.path_params["slug"])
+    themes = await storage.list_themes()
+    by_id = {t.id: t for t in themes}
+    found = [
+        ms for ms in await storage.list_memberships(member_id=member.id) if ms.theme_id in by_id
+    ]
+    memberships = [{"theme": by_id[ms.theme_id], "status": ms.status} for ms in found]
+    joined = {ms.theme_id for ms in found if ms.status != "left"}
+    own = set(network.domains_for(member.website))
+    today = day_of(runtime.clock())
+    chart = await admin_figures.member_history(
+        storage, member, today - timedelta(days=29), today, lang
+    )
+    categories = sorted(
+        ((slug, category_label(slug, lang)) for slug in CATEGORY_LABELS), key=lambda c: c[1]
+    )
+    if member.category and member.category not in CATEGORY_LABELS:
+        categories.append((member.category, category_label(member.category, lang)))
+    return render(
+        request,
+        "member.html",
+        {
+            "section": "members",
+            "member": member,
+            "values": {**_values(member), **(values or {})},
+            "errors": errors or {},
+            "categories": categories,
+            "own_domains": sorted(own),
+            "extra_domains": (values or {}).get(
+                "domains", "\n".join(d for d in member.domains if d not in own)
+            ),
+            "logo": logo_path(member),
+            "logo_max_kb": MAX_BYTES // 1024,
+            "memberships": memberships,
+            "other_themes": [t for t in themes if t.id not in joined],
+            "actions": [a for a, (froms, _) in ACTIONS.items() if member.status in froms],
+            "portal": portal,
+            "portal_days": DEFAULT_DAYS,
+            "portal_max_days": MAX_DAYS,
+            "chart": chart,
+            "history": await audit.entries(storage, subject=f"member:{member.slug}", limit=20),
+            "changes": await admin_changes.member_entries(request, storage, member),
+        },
+        status=status,
+    )
+
+
+async def member_save(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    form = form_of(request)
+    slug = request.path_params["slug"]
+    before = await storage.get_member(slug)
+    changes = {f: form_text(form, f) for f in PROFILE_FIELDS}
+    try:
+        after = await network.update_member(storage, slug, changes)
+    except ValidationError as exc:
+        return await member_page(
+            request, errors={exc.field: exc.reason}, values=changes, status=422
+        )
+    detail = audit.member_changes(before, after)
+    if detail:
+        await audit.record(storage, actor(request), "member.edit", f"member:{slug}", detail)
+        await refresh(request)
+    return redirect(request, "admin_member", slug=slug, done="saved")
+
+
+async def domains_save(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    text = form_text(form_of(request), "domains")
+    slug = request.path_params["slug"]
+    before = await storage.get_member(slug)
+    extra = [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+    try:
+        after = await network.update_member(storage, slug, {"domains": extra})
+    except ValidationError as exc:
+        return await member_page(
+            request, errors={"domains": exc.reason}, values={"domains": text}, status=422
+        )
+    detail = audit.member_changes(before, after)
+    if detail:
+        await audit.record(storage, actor(request), "member.domains", f"member:{slug}", detail)
+        await refresh(request)
+    return redirect(request, "admin_member", slug=slug, done="domains_saved")
+
+
+async def status_change(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    form = form_of(request)
+    slug = request.path_params["slug"]
+    action = form_text(form, "action")
+    if action not in ACTIONS:
+        return await member_page(request, errors={"status": "unknown action"}, status=422)
+    froms, target = ACTIONS[action]
+    if action == "remove" and form_text(form, "confirm") != "yes":
+        return await member_page(request, errors={"confirm": "confirm_remove"}, status=422)
+    before = await storage.get_member(slug)
+    if before.status not in froms:
+        return await member_page(
+            request, errors={"status": f"is {before.status}, cannot {action}"}, status=409
+        )
+    try:
+        after = await network.change_member_status(storage, slug, target)
+    except ConflictError as exc:
+        return await member_page(request, errors={"status": str(exc)}, status=409)
+    await audit.record(
+        storage,
+        actor(request),
+        f"member.{action}",
+        f"member:{slug}",
+        f"{before.status} → {after.status}",
+    )
+    await refresh(request)
+    return redirect(request, "admin_member", slug=slug, done=f"status_{action}")
+
+
+async def logo_upload(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    upload = form_of(request).get("logo")
+    slug = request.path_params["slug"]
+    await storage.get_member(slug)  # 404 before anything else
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await member_page(request, errors={"logo": "no_file"}, status=422)
+    data = await upload.read(MAX_BYTES + 1)  # one byte more tells "too large"
+    try:
+        member = await network.set_logo(storage, slug, data)
+    except ValidationError as exc:
+        return await member_page(request, errors={"logo": exc.reason}, status=422)
+    assert member.logo is not None
+    logo = member.logo
+    detail = f"{logo.content_type}, {logo.width}×{logo.height}, sha256 {logo.digest[:12]}"
+    await audit.record(storage, actor(request), "member.logo", f"member:{slug}", detail)
+    await refresh(request)
+    return redirect(request, "admin_member", slug=slug, done="logo_saved")
+
+
+async def membership_change(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    form = form_of(request)
+    slug = request.path_params["slug"]
+    theme, status = form_text(form, "theme"), form_text(form, "status")
+    try:
+        await network.set_membership_status(storage, slug, theme, status)
+    except ValidationError as exc:
+        return await member_page(request, errors={"membership": exc.reason}, status=422)
+    await audit.record(
+        storage, actor(request), "member.theme", f"member:{slug}", f"{theme}: {status}"
+    )
+    await refresh(request)
+    return redirect(request, "admin_member", slug=slug, done="membership_saved")
+
+
+async def portal_link_create(request: Request) -> Response:
+    """Make a portal link and show it once; only the fact is kept (audit log), not the link."""
+    runtime = runtime_of(request)
+    assert runtime.signer is not None
+    slug = request.path_params["slug"]
+    member = await runtime.storage.get_member(slug)
+    raw = form_text(form_of(request), "days").strip()
+    try:
+        days = int(raw)
+    except ValueError:
+        reason = f"{raw[:20]!r} is not a whole number"
+        return await member_page(request, errors={"days": reason}, values={"days": raw}, status=422)
+    if member.status == "removed":
+        return await member_page(request, errors={"days": "member_removed"}, status=422)
+    try:
+        link = portal_link(
+            runtime.signer, member.id, days, runtime.clock(), runtime.base_url(request)
+        )
+    except ValidationError as exc:
+        return await member_page(
+            request, errors={"days": exc.reason}, values={"days": raw}, status=422
+        )
+    await audit.record(
+        runtime.storage,
+        actor(request),
+        "portal.link",
+        f"member:{slug}",
+        f"valid {days} days, until {link.expires_iso[:16].replace('T', ' ')} UTC",
+    )
+    return await member_page(request, portal=link)

@@ -1,0 +1,269 @@
+"""The rules editor: common knobs as a form, the whole document as YAML/JSON, a live preview.
+
+Both forms post to the same handler with ``action`` ``preview`` or ``save``.
+The knob form carries the draft document in a hidden field and changes only
+the knobs whose value differs from what the draft says, so the two forms
+never undo each other's edits.  Input names of the knobs are the rules' field
+paths (``partners.max``), so a ``ValidationError`` from ``parse_rules`` lands
+next to its input; errors elsewhere are shown at the document.
+
+The preview runs the real selection (``rotation.plan``/``draw``) for three
+sample hosts on the theme's pool from the snapshot, with the parsed but
+unsaved rules in place of the stored ones, beside what they show now.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import Response
+
+from widget_server.core.errors import PreconditionFailedError, ValidationError
+from widget_server.network import rules as rulesets
+from widget_server.rotation import STRATEGY_NAMES, Rules, ThemePool, draw, parse_rules, plan
+from widget_server.rotation.rules import REGION_MODES
+from widget_server.serving.blocks import rotation_at
+from widget_server.serving.snapshot import theme_rules
+from widget_server.web.endpoints.admin.base import actor, lang_of, render
+from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
+from widget_server.web.runtime import runtime_of
+
+SAMPLE_HOSTS = 3
+# knob (= field path) -> (kind, choices or None, the value in parsed rules)
+KNOBS: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {
+    "strategy": ("choice", STRATEGY_NAMES, lambda r: r.strategy),
+    "partners.max": ("int", None, lambda r: r.max_partners),
+    "partners.min": ("int", None, lambda r: r.min_partners),
+    "fairness.alpha": ("number", None, lambda r: r.fairness.alpha),
+    "fairness.beta": ("number", None, lambda r: r.fairness.beta),
+    "fairness.half_life_days": ("number", None, lambda r: r.fairness.half_life_days),
+    "exclusions.same_category": ("flag", None, lambda r: r.exclude_same_category),
+    "exclusions.one_per_category": ("flag", None, lambda r: r.one_per_category),
+    "region.mode": ("choice", REGION_MODES, lambda r: r.region.mode),
+    "caps.max_share": ("number", None, lambda r: r.max_share),
+    "fallback": ("choice", ("directory", "hide"), lambda r: r.fallback),
+    "links.label": ("text", None, lambda r: r.links.label),
+    "rotation.granularity": ("choice", ("bucket", "request"), lambda r: r.granularity),
+    "portal.approve_profile_changes": ("flag", None, lambda r: r.approve_profile_changes),
+}
+
+
+def knob_values(rules: Rules) -> dict[str, Any]:
+    values = {name: get(rules) for name, (_, _, get) in KNOBS.items()}
+    # 4.0 shows as 4 (and still compares equal to the parsed 4.0)
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
+
+
+def _knob(name: str, raw: str | None) -> Any:
+    kind, choices, _ = KNOBS[name]
+    if kind == "flag":
+        return raw is not None
+    raw = (raw or "").strip()
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValidationError(name, f"{raw[:20]!r} is not a whole number") from None
+    if kind == "number":
+        try:
+            return float(raw.replace(",", "."))  # German decimal comma
+        except ValueError:
+            raise ValidationError(name, f"{raw[:20]!r} is not a number") from None
+    return raw
+
+
+def apply_knobs(document: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The document with the knobs set whose value differs from what it says now."""
+    current = knob_values(parse_rules(document))
+    out: dict[str, Any] = json.loads(json.dumps(document))  # a deep copy
+    for name in KNOBS:
+        value = _knob(name, form.get(name))
+        if value == current[name]:
+            continue
+        *sections, key = name.split(".")
+        target = out
+        for section in sections:
+            if not isinstance(target.get(section, {}), dict):
+                raise ValidationError(section, "must be an object")
+            target = target.setdefault(section, {})
+        target[key] = value
+    return out
+
+
+def load_text(text: str) -> dict[str, Any]:
+    """A rule document typed into the textarea: YAML or JSON (JSON is YAML too)."""
+    try:
+        raw = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not YAML or JSON"
+        raise ValidationError("document", f"{where}{problem}") from None
+    document = rulesets.to_document(raw if raw is not None else {})
+    if not isinstance(document, dict):
+        raise ValidationError("document", "must be an object (key: value lines)")
+    return document
+
+
+def dump(document: dict[str, Any]) -> str:
+    if not document:
+        return ""
+    return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+
+
+async def _draft(request: Request) -> tuple[str, dict[str, Any], str]:
+    """(which form, the draft document, the document's text) of a POST; raises on bad input."""
+    form = form_of(request)
+    which = form_text(form, "form")
+    if which == "knobs":
+        try:
+            base = json.loads(form_text(form, "base") or "{}")
+        except json.JSONDecodeError:
+            raise ValidationError("document", "the draft was damaged; reload the page") from None
+        if not isinstance(base, dict):
+            raise ValidationError("document", "must be an object")
+        document = apply_knobs(base, form)
+        return which, document, dump(document)
+    text = form_text(form, "document")
+    return "document", load_text(text), text
+
+
+def preview(request: Request, theme_id: int, draft: Rules | None) -> list[dict[str, Any]]:
+    """What sample hosts show now and would show with ``draft``."""
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None
+    snapshot = runtime.snapshots.current
+    pool = snapshot.pools.get(theme_id)
+    if pool is None:
+        return []
+    now = runtime.clock()
+    hosts = sorted(
+        (m for m in pool.members.values() if m.eligible),
+        key=lambda m: snapshot.members[m.id].name.casefold(),
+    )[:SAMPLE_HOSTS]
+
+    def shown(p: ThemePool, host: int) -> list[dict[str, Any]]:
+        rules = p.rules.at(now)
+        chosen = plan(p, host, now, runtime.key, limit=rules.max_partners)
+        bucket = rotation_at(rules, now, runtime.request_nonce()).bucket
+        return [
+            {"name": snapshot.members[s.member_id].name, "pinned": s.pinned}
+            for s in draw(chosen, bucket, runtime.key)
+        ]
+
+    trial = replace(pool, rules=draft) if draft is not None else None
+    return [
+        {
+            "name": snapshot.members[h.id].name,
+            "now": shown(pool, h.id),
+            "draft": shown(trial, h.id) if trial is not None else None,
+            "fallback": (draft or pool.rules).fallback,
+        }
+        for h in hosts
+    ]
+
+
+async def _page(
+    request: Request,
+    *,
+    draft: dict[str, Any] | None = None,
+    text: str | None = None,
+    which: str = "",
+    errors: dict[str, str] | None = None,
+    knobs: dict[str, Any] | None = None,
+    status: int = 200,
+    fragment: bool = False,
+) -> Response:
+    storage = runtime_of(request).storage
+    theme = await storage.get_theme(request.path_params["slug"])
+    current = await storage.get_rule_set(theme.id)
+    stored = current.rules if current else {}
+    draft_rules = parse_rules(draft) if draft is not None and not errors else None
+    # The document the knob form builds on: the draft, else what the page was showing.
+    document = draft if draft is not None else stored
+    context = {
+        "section": "themes",
+        "theme": theme,
+        "current": current,
+        "version": current.version if current else 0,
+        "errors": errors or {},
+        "which": which,
+        "text": text if text is not None else dump(document),
+        "base": json.dumps(document),
+        "knobs": knobs or knob_values(draft_rules or theme_rules(current)),
+        "choices": {name: spec[1] for name, spec in KNOBS.items()},
+        "kinds": {name: spec[0] for name, spec in KNOBS.items()},
+        "samples": preview(request, theme.id, draft_rules),
+        "drafted": draft_rules is not None,
+        "history": (await rulesets.history(storage, theme.slug))[::-1][:10],
+        "lang_name": lang_of(request),
+    }
+    template = "_preview.html" if fragment else "rules.html"
+    return render(request, template, context, status=status)
+
+
+async def rules_page(request: Request) -> Response:
+    return await _page(request)
+
+
+async def rules_post(request: Request, *, fragment: bool = False) -> Response:
+    storage = runtime_of(request).storage
+    form = form_of(request)
+    action = "preview" if fragment else form_text(form, "action")
+    which = form_text(form, "form")
+    text: str | None = form_text(form, "document") if which == "document" else None
+    submitted = {name: form.get(name) for name in KNOBS} if which == "knobs" else None
+    base = None
+    if which == "knobs":
+        try:
+            base = json.loads(form_text(form, "base") or "{}")
+        except json.JSONDecodeError:
+            base = None
+    try:
+        which, draft, text = await _draft(request)
+        theme = await storage.get_theme(request.path_params["slug"])
+        await rulesets.check_members(storage, theme, draft)
+        if action == "save":
+            version = int(form_text(form, "version") or "0")
+            await rulesets.set_rules(
+                storage, theme.slug, draft, actor(request), expected_version=version
+            )
+            await refresh(request)
+            return redirect(request, "admin_rules", slug=theme.slug, done="rules_saved")
+    except PreconditionFailedError:
+        return await _page(
+            request,
+            text=text,
+            which=which,
+            errors={"document": "stale"},
+            status=409,
+            fragment=fragment,
+        )
+    except ValidationError as exc:
+        where = exc.field if which == "knobs" and exc.field in KNOBS else "document"
+        reason = exc.reason if where == exc.field else f"{exc.field}: {exc.reason}"
+        knobs = None
+        if submitted is not None:
+            knobs = {
+                n: (v is not None if KNOBS[n][0] == "flag" else v) for n, v in submitted.items()
+            }
+        return await _page(
+            request,
+            draft=base if isinstance(base, dict) else None,
+            text=text if which == "document" else None,
+            which=which,
+            errors={where: reason},
+            knobs=knobs,
+            status=422,
+            fragment=fragment,
+        )
+    return await _page(request, draft=draft, text=text, which=which, fragment=fragment)
+
+
+async def rules_preview(request: Request) -> Response:
+    """The preview alone, as an HTML fragment, for the page's script."""
+    return await rules_post(request, fragment=True)

@@ -1,0 +1,172 @@
+"""Admin pages with figures: the overview, a theme's stats, and the fair-exchange simulator.
+
+The simulator runs ``simulation.simulate`` (the real selection and ledger) in a
+worker thread and writes nothing; its parameters are bounded so one run takes
+at most a few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from widget_server.core.errors import ValidationError
+from widget_server.core.models import MEMBER_STATUSES
+from widget_server.counting.events import day_of
+from widget_server.counting.simulation import DEFAULT_SEED, simulate, with_fairness, zipf_traffic
+from widget_server.network import audit
+from widget_server.serving.snapshot import LedgerInput, build_pools
+from widget_server.web.endpoints.admin import changes as admin_changes
+from widget_server.web.endpoints.admin.base import lang_of, render
+from widget_server.web.endpoints.admin.figures import simulation_figures, theme_figures
+from widget_server.web.runtime import runtime_of
+
+DEFAULT_PERIOD = 30  # days shown by the stats page unless asked otherwise
+MAX_PERIOD = 366
+# simulator inputs: name -> (default, low, high)
+SIM_INPUTS: dict[str, tuple[float, float, float]] = {
+    "days": (60, 7, 120),
+    "views": (2000, 1, 20_000),
+    "zipf": (1.0, 0.0, 3.0),
+}
+
+
+async def dashboard(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    lang = lang_of(request)
+    members = await storage.list_members()
+    themes = await storage.list_themes()
+    counts = {s: sum(1 for m in members if m.status == s) for s in MEMBER_STATUSES}
+    per_theme = await storage.theme_member_counts()
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "section": "home",
+            "counts": counts,
+            "pending": [m for m in members if m.status == "pending"],
+            "themes": [(t, per_theme.get(t.id, 0), t.name(lang)) for t in themes],
+            "recent": await audit.entries(storage, limit=8),
+            "changes": await admin_changes.pending_entries(request, storage),
+        },
+    )
+
+
+def _day(request: Request, name: str, default: date) -> date:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(name, f"{raw[:20]!r} is not a date (YYYY-MM-DD)") from None
+
+
+async def stats_page(request: Request) -> Response:
+    runtime = runtime_of(request)
+    storage = runtime.storage
+    lang = lang_of(request)
+    themes = await storage.list_themes()
+    slug = request.query_params.get("theme") or (themes[0].slug if themes else "")
+    theme = next((t for t in themes if t.slug == slug), None)
+    today = day_of(runtime.clock())
+    errors: dict[str, str] = {}
+    since, until = today - timedelta(days=DEFAULT_PERIOD - 1), today
+    try:
+        since = _day(request, "from", since)
+        until = _day(request, "to", until)
+        if since > until:
+            raise ValidationError("from", "is after the last day")
+        if (until - since).days >= MAX_PERIOD:
+            raise ValidationError("from", f"the period is longer than {MAX_PERIOD} days")
+    except ValidationError as exc:
+        errors[exc.field] = exc.reason
+        since, until = today - timedelta(days=DEFAULT_PERIOD - 1), today
+    figures = await theme_figures(storage, theme, since, until, lang) if theme else None
+    return render(
+        request,
+        "stats.html",
+        {
+            "section": "stats",
+            "themes": themes,
+            "theme": theme,
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "errors": errors,
+            "figures": figures,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _inputs(request: Request) -> tuple[dict[str, float], dict[str, str], dict[str, str]]:
+    values: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name, (default, low, high) in SIM_INPUTS.items():
+        raw = request.query_params.get(name, "").strip().replace(",", ".")
+        shown[name] = raw or f"{default:g}"
+        try:
+            value = float(raw) if raw else default
+        except ValueError:
+            errors[name] = f"{raw[:20]!r} is not a number"
+            continue
+        if not low <= value <= high:
+            errors[name] = f"{value:g} is not between {low:g} and {high:g}"
+        values[name] = value
+    return values, shown, errors
+
+
+async def simulate_page(request: Request) -> Response:
+    runtime = runtime_of(request)
+    storage = runtime.storage
+    lang = lang_of(request)
+    theme = await storage.get_theme(request.path_params["slug"])
+    values, shown, errors = _inputs(request)
+    alpha = request.query_params.get("alpha", "").strip().replace(",", ".")
+    shown["alpha"] = alpha
+    context: dict[str, Any] = {"section": "themes", "theme": theme, "values": shown}
+    if "run" not in request.query_params or errors:
+        return render(
+            request, "simulate.html", {**context, "errors": errors}, status=422 if errors else 200
+        )
+    start_day = day_of(runtime.clock())
+    start = datetime.combine(start_day, datetime.min.time(), UTC).timestamp()
+    data = await storage.load_network()
+    # A fresh ledger, as `widget-server simulate` starts from; activity as it is now.
+    pool = build_pools(data, LedgerInput((), await storage.last_served()), start)[theme.id]
+    try:
+        rules = with_fairness(pool.rules, [f"alpha={alpha}"] if alpha else [])
+    except ValidationError as exc:
+        return render(
+            request, "simulate.html", {**context, "errors": {"alpha": exc.reason}}, status=422
+        )
+    pool = replace(pool, rules=rules)
+    order = sorted(m for m, info in pool.members.items() if info.eligible)
+    traffic = zipf_traffic(order, values["views"], values["zipf"])
+    result = await asyncio.to_thread(
+        simulate,
+        pool,
+        traffic=traffic,
+        days=int(values["days"]),
+        key=hashlib.sha256(DEFAULT_SEED.encode()).digest(),
+        start=start,
+        limit=rules.max_partners,
+    )
+    names = {m.slug: m.name for m in data.members}
+    return render(
+        request,
+        "simulate.html",
+        {
+            **context,
+            "result": result,
+            "figures": simulation_figures(result, names, lang, f"sim-{theme.slug}"),
+            "errors": {},
+        },
+    )

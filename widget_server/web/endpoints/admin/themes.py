@@ -1,0 +1,105 @@
+"""Admin pages for themes (clusters): the list, creating and editing one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from widget_server.core.errors import ConflictError, ValidationError
+from widget_server.core.models import THEME_KINDS
+from widget_server.network import audit
+from widget_server.network import services as network
+from widget_server.web.endpoints.admin.base import actor, render
+from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
+from widget_server.web.runtime import runtime_of
+
+FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
+
+
+async def theme_list(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    themes = await storage.list_themes()
+    counts: dict[int, dict[str, int]] = {}
+    for ms in await storage.list_memberships():
+        if ms.status != "left":
+            per = counts.setdefault(ms.theme_id, {})
+            per[ms.status] = per.get(ms.status, 0) + 1
+    versions = {}
+    for theme in themes:
+        current = await storage.get_rule_set(theme.id)
+        versions[theme.id] = current.version if current else 0
+    return render(
+        request,
+        "themes.html",
+        {"section": "themes", "themes": themes, "counts": counts, "versions": versions},
+    )
+
+
+def _form(
+    request: Request,
+    *,
+    theme: Any = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    initial = {f: getattr(theme, f) for f in FIELDS} if theme else {"kind": "topic"}
+    return render(
+        request,
+        "theme_form.html",
+        {
+            "section": "themes",
+            "theme": theme,
+            "values": {**initial, **(values or {})},
+            "errors": errors or {},
+            "kinds": THEME_KINDS,
+        },
+        status=status,
+    )
+
+
+async def theme_new(request: Request) -> Response:
+    return _form(request)
+
+
+async def theme_create(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    form = form_of(request)
+    values = {f: form_text(form, f) for f in ("slug", *FIELDS)}
+    values["slug"] = values["slug"].strip()
+    try:
+        theme = await network.add_theme(storage, **values)
+    except ValidationError as exc:
+        return _form(request, values=values, errors={exc.field: exc.reason}, status=422)
+    except ConflictError:
+        return _form(request, values=values, errors={"slug": "slug_taken"}, status=409)
+    detail = f"{theme.name_de} ({theme.kind})"
+    await audit.record(storage, actor(request), "theme.create", f"theme:{theme.slug}", detail)
+    await refresh(request)
+    return redirect(request, "admin_theme", slug=theme.slug, done="theme_created")
+
+
+async def theme_edit(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    theme = await storage.get_theme(request.path_params["slug"])
+    return _form(request, theme=theme)
+
+
+async def theme_save(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    form = form_of(request)
+    before = await storage.get_theme(request.path_params["slug"])
+    values = {f: form_text(form, f) for f in FIELDS}
+    try:
+        after = await network.update_theme(storage, before.slug, values)
+    except ValidationError as exc:
+        return _form(
+            request, theme=before, values=values, errors={exc.field: exc.reason}, status=422
+        )
+    detail = audit.theme_changes(before, after)
+    if detail:
+        await audit.record(storage, actor(request), "theme.edit", f"theme:{after.slug}", detail)
+        await refresh(request)
+    return redirect(request, "admin_theme", slug=after.slug, done="saved")

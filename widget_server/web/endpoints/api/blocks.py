@@ -1,0 +1,171 @@
+"""Server-side blocks: a member's block as JSON or as the ``<nav>`` HTML fragment.
+
+For sites that render on the server (a CMS plugin, a static site build).  The
+block is the same as ``GET /w/{token}`` shows, from the in-memory snapshot,
+for the member's default placement in the theme.  The body is fixed for the
+rotation bucket, so it carries a strong ``ETag`` and may be cached until the
+bucket ends.  There is no view beacon: a server cannot tell whether a
+visitor saw the block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from widget_server.core.errors import NotFoundError, ValidationError
+from widget_server.core.models import LANGUAGES, LAYOUTS, Placement, PlacementOptions
+from widget_server.network.services import find_or_create_placement
+from widget_server.rotation import Slot
+from widget_server.serving.blocks import (
+    Display,
+    Rotation,
+    build_block,
+    resolve_display,
+    rotation_at,
+    select_slots,
+)
+from widget_server.serving.snapshot import Snapshot
+from widget_server.web.endpoints.api.base import query_choice, require_member
+from widget_server.web.runtime import Runtime, runtime_of
+
+FORMATS = ("json", "html")
+
+
+def wants_html(request: Request) -> bool:
+    """``?format=`` decides; else ``Accept: text/html`` unless JSON is named before it."""
+    chosen = query_choice(request, "format", FORMATS)
+    if chosen is not None:
+        return chosen == "html"
+    for part in request.headers.get("accept", "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media == "text/html":
+            return True
+        if media == "application/json":
+            return False
+    return False
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """``If-None-Match`` (weak comparison, as RFC 9110 asks for this header)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(part.strip().removeprefix("W/") == etag for part in header.split(","))
+
+
+async def _placement(request: Request, theme_slug: str, member_slug: str) -> Placement:
+    """The member's default placement in the theme, made on first use."""
+    runtime = runtime_of(request)
+    try:
+        _, _, placement, _ = await find_or_create_placement(
+            runtime.storage, member_slug, theme_slug, PlacementOptions()
+        )
+    except ValidationError as exc:  # an unknown theme, or one the member is not in
+        raise NotFoundError(exc.reason) from None
+    assert runtime.snapshots is not None
+    if placement.id not in runtime.snapshots.current.placements:
+        await runtime.snapshots.refresh()  # made just now, here or by another process
+    return placement
+
+
+@dataclass(frozen=True)
+class Built:
+    block: dict[str, Any]
+    slots: tuple[Slot, ...]
+    rotation: Rotation  # as of this request: seconds_left is current
+    expires: float  # unix seconds when the bucket ends
+
+
+def _build(
+    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
+) -> Built:
+    """The block of this bucket, memoised in the snapshot so that its click links (and
+    with them the ETag) stay the same for the whole bucket."""
+    assert runtime.signer is not None
+    now = runtime.clock()
+    base_url = runtime.base_url(request)
+    rules = snapshot.pools[placement.theme_id].rules.at(now)
+    current = rotation_at(rules, now, 0)
+    key = ("api-block", placement.id, current.bucket, display, base_url)
+    if current.cacheable:
+        found: tuple[dict[str, Any], tuple[Slot, ...]] | None = snapshot.cached(key)
+        if found is not None:
+            expires = (current.bucket + 1) * rules.bucket_seconds
+            return Built(found[0], found[1], current, expires)
+    slots, rules, rotation = select_slots(
+        snapshot, placement, now, runtime.key, runtime.request_nonce()
+    )
+    block = build_block(
+        snapshot,
+        placement,
+        display,
+        slots=slots,
+        rules=rules,
+        rotation=rotation,
+        signer=runtime.signer,
+        base_url=base_url,
+    )
+    if not rotation.cacheable:
+        return Built(block, slots, rotation, now)
+    snapshot.remember(key, (block, slots))
+    return Built(block, slots, rotation, (rotation.bucket + 1) * rules.bucket_seconds)
+
+
+def render_nav(runtime: Runtime, block: dict[str, Any], lang: str) -> str:
+    """The ``<nav>`` fragment, from the macro the iframe page uses too."""
+    macros = runtime.templates.get_template("widget/_nav.html").module
+    return str(macros.nav(block, lang))  # type: ignore[attr-defined]
+
+
+async def get_block(request: Request) -> Response:
+    theme_slug, member_slug = request.path_params["theme"], request.path_params["member"]
+    _, member = await require_member(request, member_slug)
+    lang = query_choice(request, "lang", LANGUAGES)
+    layout = query_choice(request, "layout", LAYOUTS)
+    html = wants_html(request)
+    if member.status == "removed":
+        raise NotFoundError(f"member {member.slug!r} is removed; its blocks stop")
+    runtime = runtime_of(request)
+    placement = await _placement(request, theme_slug, member.slug)
+    assert runtime.snapshots is not None and runtime.counting is not None
+    snapshot = runtime.snapshots.current
+    display = resolve_display(placement, lang, layout, None)
+    built = _build(request, runtime, snapshot, placement, display)
+    fragment = render_nav(runtime, built.block, display.lang)
+    if html:
+        body = fragment.encode()
+        media_type = "text/html; charset=utf-8"
+    else:
+        data = {
+            "theme": theme_slug,
+            "member": member.slug,
+            "bucket": built.rotation.bucket,
+            "expires_at": datetime.fromtimestamp(built.expires, UTC).isoformat(timespec="seconds"),
+            "block": built.block,
+            "html": fragment,
+        }
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        media_type = "application/json"
+    etag = etag_of(body)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"private, max-age={built.rotation.seconds_left}",
+        "Vary": "Accept, Authorization",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    runtime.counting.served(placement.theme_id, placement.member_id, built.slots)
+    return Response(body, media_type=media_type, headers=headers)

@@ -1,0 +1,1 @@
+"""The member portal: one module per area, base.py for the guard."""

@@ -1,0 +1,130 @@
+"""Public pages of our own: the network index, theme directories, logos, health."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from widget_server.core.errors import NotFoundError, StorageError
+from widget_server.core.i18n import pick_language, translator
+from widget_server.network.categories import category_label
+from widget_server.serving.blocks import logo_path
+from widget_server.web.runtime import runtime_of
+
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none';"
+    " frame-ancestors 'none'; form-action 'self'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def request_language(request: Request) -> str:
+    return pick_language(
+        request.query_params.get("lang"), request.headers.get("accept-language", "")
+    )
+
+
+async def index(request: Request) -> Response:
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None
+    snapshot = runtime.snapshots.current
+    lang = request_language(request)
+    themes = [
+        {
+            "slug": t.slug,
+            "name": t.name(lang),
+            "description": t.description(lang),
+            "count": len(snapshot.active_members.get(t.id, ())),
+            "url": request.url_for("directory", slug=t.slug).include_query_params(lang=lang),
+        }
+        for t in sorted(snapshot.themes.values(), key=lambda t: t.name(lang).casefold())
+    ]
+    return runtime.templates.TemplateResponse(
+        request,
+        "public/index.html",
+        {"themes": themes, "lang": lang, "t": translator(lang), "demo": runtime.demo},
+        headers=PAGE_HEADERS,
+    )
+
+
+async def directory(request: Request) -> Response:
+    """Every active member of a theme: the ``<noscript>`` and "see all" target."""
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None
+    snapshot = runtime.snapshots.current
+    theme = snapshot.themes_by_slug.get(request.path_params["slug"])
+    if theme is None:
+        raise HTTPException(404, "No such theme")
+    lang = request_language(request)
+    members = [
+        {
+            "name": m.name,
+            "category_label": category_label(m.category, lang),
+            "town": m.town,
+            "description": m.description,
+            "website": m.website,
+            "logo": logo_path(m),
+        }
+        for m in snapshot.active_members.get(theme.id, ())
+    ]
+    return runtime.templates.TemplateResponse(
+        request,
+        "public/directory.html",
+        {
+            "theme": {
+                "slug": theme.slug,
+                "name": theme.name(lang),
+                "description": theme.description(lang),
+            },
+            "members": members,
+            "lang": lang,
+            "t": translator(lang),
+        },
+        headers={**PAGE_HEADERS, "Cache-Control": "public, max-age=300"},
+    )
+
+
+async def logo(request: Request) -> Response:
+    """A member's logo, stored by us; the digest in the URL makes it cacheable forever."""
+    runtime = runtime_of(request)
+    member_id = request.path_params["member_id"]
+    try:
+        stored, data = await runtime.storage.get_logo(member_id)
+    except NotFoundError:
+        raise HTTPException(404, "No such logo") from None
+    if not stored.digest.startswith(request.path_params["digest"]):
+        raise HTTPException(404, "No such logo")
+    return Response(
+        data,
+        media_type=stored.content_type,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness and readiness: the database answers and a snapshot is loaded."""
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None
+    try:
+        version = await runtime.storage.data_version()
+    except StorageError:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "data_version": version,
+            "snapshot_version": runtime.snapshots.current.version,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,152 @@
+"""What a running server holds: storage, signer, snapshot, templates, loader.
+
+``Runtime.start`` is the lifespan's body; handlers reach the runtime through
+``request.app.state.runtime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import itertools
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from widget_server.core.errors import StorageError
+from widget_server.core.settings import Settings
+from widget_server.core.signing import Signer
+from widget_server.counting.intake import Counting
+from widget_server.serving.loader import LoaderAsset, build_loader
+from widget_server.serving.snapshot import SnapshotHolder
+from widget_server.storage import Storage, load_migrations
+
+PACKAGE_DIR = Path(__file__).parents[1]
+STATIC_DIR = PACKAGE_DIR / "static"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+SECRET_KEYS_META = "secret_keys"  # noqa: S105  (a meta key name, not a secret)
+DEMO_META = "demo"
+
+
+async def ensure_secret_keys(storage: Storage, settings: Settings, *, create: bool) -> list[str]:
+    """The signing keys: from ``WIDGET_SECRET_KEYS``, else those stored by ``init``.
+
+    With ``create`` (``init``), a random key is generated and stored when none
+    exists; there is never a built-in default key.
+    """
+    if settings.secret_keys:
+        return [str(k) for k in settings.secret_keys]
+    stored = await storage.get_meta(SECRET_KEYS_META)
+    if stored:
+        return stored.split(",")
+    if not create:
+        raise StorageError("no secret keys: run `widget-server init` or set WIDGET_SECRET_KEYS")
+    key = secrets.token_urlsafe(32)
+    await storage.set_meta(SECRET_KEYS_META, key)
+    return [key]
+
+
+def rotation_key(keys: list[str]) -> bytes:
+    # Derived from the oldest key, so adding a new signing key does not reshuffle
+    # every block; retiring the oldest key reshuffles once.
+    return hmac.new(keys[0].encode(), b"partnerkreis.rotation.v1", hashlib.sha256).digest()
+
+
+async def check_schema(storage: Storage) -> None:
+    latest = len(load_migrations(storage.dialect))
+    current = await storage.schema_version()
+    if current != latest:
+        raise StorageError(
+            f"database schema is at version {current}, this server needs {latest}:"
+            " run `widget-server init` to migrate"
+        )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    storage: Storage
+    clock: Callable[[], float] = time.time
+    templates: Jinja2Templates = field(
+        default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES_DIR))
+    )
+    loader: LoaderAsset = field(default_factory=lambda: build_loader(STATIC_DIR))
+    signer: Signer | None = None
+    key: bytes = b""
+    snapshots: SnapshotHolder | None = None
+    demo: bool = False  # the database was made by `widget-server demo`: /demo/ is served
+    counting: Counting | None = None
+    _flusher: asyncio.Task[None] | None = None
+    _poller: asyncio.Task[None] | None = None
+    _requests: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def start(self) -> None:
+        await self.storage.open()
+        await check_schema(self.storage)
+        keys = await ensure_secret_keys(self.storage, self.settings, create=False)
+        self.signer = Signer(keys, clock=self.clock)
+        self.key = rotation_key(keys)
+        self.demo = await self.storage.get_meta(DEMO_META) == "1"
+        self.snapshots = SnapshotHolder(
+            self.storage,
+            self.settings.snapshot_interval,
+            self.settings.ledger_interval,
+            self.clock,
+        )
+        await self.snapshots.start()
+        self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
+        self.counting = Counting(
+            self.signer, self.clock, own_hosts=self._own_hosts(), enabled=self.settings.counting
+        )
+        self._flusher = asyncio.create_task(
+            self.counting.run(self.storage, self.settings.flush_interval), name="count-flusher"
+        )
+
+    def _own_hosts(self) -> frozenset[str]:
+        hosts = set()
+        if self.settings.public_url:
+            hosts.add((urlsplit(self.settings.public_url).hostname or "").lower())
+        if self.demo:  # the demo's member sites are pages of this server
+            hosts |= {"127.0.0.1", "localhost", "::1"}
+        return frozenset(hosts - {""})
+
+    async def stop(self) -> None:
+        for task in (self._poller, self._flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.counting is not None:
+            # Graceful shutdown (SIGTERM) loses nothing that was counted.
+            await self.counting.flush(self.storage)
+        await self.storage.close()
+
+    # -- per-request helpers ------------------------------------------------------------------
+
+    def base_url(self, request: Request) -> str:
+        """Where visitors reach us: ``WIDGET_PUBLIC_URL``, else the request's own origin."""
+        if self.settings.public_url:
+            return self.settings.public_url
+        # From the scope directly: building request.url costs more than the block.
+        scope = request.scope
+        host = next((v for k, v in scope["headers"] if k == b"host"), None)
+        name = host.decode("latin-1") if host else "{}:{}".format(*scope["server"])
+        return f"{scope['scheme']}://{name}"
+
+    def request_nonce(self) -> int:
+        """A unique number per request, for rules that rotate on every request."""
+        return (int(self.clock()) << 20) | (next(self._requests) & 0xFFFFF)
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,212 @@
+"""Sessions of people on our own pages (the admin, the member portal): cookie, CSRF, login limits.
+
+A session is a signed, timestamped cookie (``signing.SALT_SESSION``), so the
+server keeps no session table:
+
+* ``HttpOnly``, ``SameSite=Lax``, ``Secure`` over https, and a ``Path`` (``/admin``,
+  ``/portal``): the public widget endpoints never see it and never set a cookie;
+* the admin's and the portal's sessions are signed with different salts, so a
+  portal cookie is worthless below ``/admin`` and the other way round;
+* idle expiry: the signature's age is checked against ``IDLE_SECONDS`` and the
+  cookie is renewed on every request; absolute expiry: ``issued`` in the
+  payload, checked against ``LIFETIME_SECONDS``;
+* logout deletes the cookie and remembers the session id as revoked (in
+  memory, until it would have expired anyway);
+* a new session (new id, new CSRF token) is made at login, so a session
+  planted before login is worthless afterwards.
+
+CSRF protection is a synchroniser token: a random token lives in the signed
+session and every form carries it in a hidden field; a POST whose field does
+not match the session's token is refused (403) before any handler runs.
+
+``LoginThrottle`` limits failed logins per account and per client address in
+memory (addresses only as keyed hashes, forgotten after the window).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Any
+
+from widget_server.core.errors import BadTokenError
+from widget_server.core.signing import SALT_SESSION, Signer
+
+IDLE_SECONDS = 2 * 3600  # a session unused for 2 hours expires
+LIFETIME_SECONDS = 12 * 3600  # and every session after 12 hours
+CSRF_FIELD = "csrf"
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the session cookie carries; ``username`` is None before login.
+
+    A portal session names the member whose link opened it (``member_id``) and
+    ends when that link expires (``until``) if that comes before its lifetime.
+    """
+
+    sid: str  # random session id (for revocation at logout)
+    csrf: str  # the synchroniser token every form must echo
+    issued: float  # Unix time of login (or of the anonymous session)
+    username: str | None = None
+    lang: str | None = None  # chosen with ?lang=, remembered here
+    member_id: int | None = None  # portal sessions only
+    until: float | None = None  # Unix time the session ends at the latest
+
+    @classmethod
+    def new(
+        cls,
+        now: float,
+        *,
+        username: str | None = None,
+        lang: str | None = None,
+        member_id: int | None = None,
+        until: float | None = None,
+    ) -> Session:
+        sid, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+        return cls(sid, csrf, now, username, lang, member_id, until)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.username is not None
+
+    def with_lang(self, lang: str) -> Session:
+        return replace(self, lang=lang)
+
+    def csrf_matches(self, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.csrf.encode(), str(token).encode())
+
+
+def encode_session(signer: Signer, session: Session, *, salt: str = SALT_SESSION) -> str:
+    payload: dict[str, Any] = {"s": session.sid, "c": session.csrf, "i": session.issued}
+    if session.username is not None:
+        payload["u"] = session.username
+    if session.lang:
+        payload["l"] = session.lang
+    if session.member_id is not None:
+        payload["m"] = session.member_id
+    if session.until is not None:
+        payload["e"] = session.until
+    return signer.dumps(salt, payload)
+
+
+def decode_session(
+    signer: Signer, value: str, now: float, *, salt: str = SALT_SESSION
+) -> Session | None:
+    """The session in a cookie, or None when it is forged, idle too long or too old."""
+    try:
+        data: Any = signer.loads(salt, value, max_age=IDLE_SECONDS)
+    except BadTokenError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    sid, csrf, issued = data.get("s"), data.get("c"), data.get("i")
+    username, lang = data.get("u"), data.get("l")
+    member_id, until = data.get("m"), data.get("e")
+    if not (isinstance(sid, str) and isinstance(csrf, str) and isinstance(issued, int | float)):
+        return None
+    if not (username is None or isinstance(username, str)) or not (
+        lang is None or isinstance(lang, str)
+    ):
+        return None
+    if not (member_id is None or (isinstance(member_id, int) and not isinstance(member_id, bool))):
+        return None
+    if not (until is None or isinstance(until, int | float)):
+        return None
+    if now - issued > LIFETIME_SECONDS or (until is not None and now >= until):
+        return None
+    return Session(
+        sid,
+        csrf,
+        float(issued),
+        username,
+        lang,
+        member_id,
+        None if until is None else float(until),
+    )
+
+
+def cookie_header(
+    name: str, value: str | None, *, path: str, secure: bool, max_age: int = IDLE_SECONDS
+) -> str:
+    """A ``Set-Cookie`` value; ``value`` None deletes the cookie."""
+    parts = [f"{name}={value or ''}", f"Path={path}", "HttpOnly", "SameSite=Lax"]
+    parts.append(f"Max-Age={max_age if value else 0}")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+class Revoked:
+    """Session ids ended by logout, until they would have expired anyway (in memory)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    def add(self, sid: str, now: float) -> None:
+        self._until = {s: t for s, t in self._until.items() if t > now}
+        self._until[sid] = now + LIFETIME_SECONDS
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._until
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_account: int = 5  # failed logins per account ...
+    per_address: int = 20  # ... and per client address ...
+    window: float = 15 * 60  # ... within this many seconds
+
+
+class LoginThrottle:
+    """Counts failed logins; while a limit is reached, logins are refused unchecked.
+
+    Unknown user names count like known ones, so the limit does not tell which
+    accounts exist.  A successful login clears its account's failures (not the
+    address's: one attacker trying many accounts stays limited).
+    """
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._key = secrets.token_bytes(16)  # addresses are held only as keyed hashes
+        self._failures: dict[str, deque[float]] = {}
+
+    def _address(self, address: str) -> str:
+        digest = hashlib.blake2b(address.encode(), key=self._key, digest_size=12).hexdigest()
+        return f"a:{digest}"
+
+    @staticmethod
+    def _account(username: str) -> str:
+        return f"u:{username.strip().casefold()}"
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
+        while times and now - times[0] >= self.limits.window:
+            times.popleft()
+        return times
+
+    def retry_after(self, username: str, address: str, now: float) -> int:
+        """Seconds until a login may be tried again; 0 when it may be tried now."""
+        waits = []
+        for key, limit in (
+            (self._account(username), self.limits.per_account),
+            (self._address(address), self.limits.per_address),
+        ):
+            times = self._recent(key, now)
+            if len(times) >= limit:
+                waits.append(times[-limit] + self.limits.window - now)
+        return max(1, int(max(waits) + 0.999)) if waits else 0
+
+    def failed(self, username: str, address: str, now: float) -> None:
+        if len(self._failures) > 50_000:  # forget idle keys wholesale
+            self._failures = {k: v for k, v in self._failures.items() if self._recent(k, now)}
+        for key in (self._account(username), self._address(address)):
+            times = self._recent(key, now)
+            times.append(now)
+            self._failures[key] = times
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(self._account(username), None)
