@@ -65,9 +65,9 @@ async def make_network(db: Path | str, members: int) -> tuple[str, str, list[int
     """
     from widget_server.core.settings import Settings
     from widget_server.core.signing import Signer
+    from widget_server.network.database import ensure_secret_keys
     from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
     from widget_server.storage import storage_from_url
-    from widget_server.web.runtime import ensure_secret_keys
 
     storage = storage_from_url(db if isinstance(db, str) else f"sqlite:///{db}")
     await storage.open()

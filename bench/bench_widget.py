@@ -191,7 +191,7 @@ def bench(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[byte
     base = {name: f"http://127.0.0.1:{p}" for name, p in port.items()}
     urls = {"baseline": f"{base['baseline']}/hello", "widget": f"{base['widget']}/w/{token}"}
     logs = {name: tmp / f"{name}.log" for name in urls}
-    # The baseline gets the settings serve() in widget_server/cli.py passes to uvicorn.run.
+    # The baseline gets the settings serve() in widget_server/cli/server.py passes to uvicorn.run.
     cmds = {
         "widget": f"-m widget_server serve --host 127.0.0.1 --port {port['widget']}",
         "baseline": f"-m uvicorn bench.baseline_app:app --host 127.0.0.1 --port {port['baseline']}"

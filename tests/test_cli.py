@@ -13,8 +13,8 @@ import pytest
 
 from widget_server.cli import main
 from widget_server.core.signing import Signer
+from widget_server.network.database import SECRET_KEYS_META
 from widget_server.storage import load_migrations
-from widget_server.web.runtime import SECRET_KEYS_META
 
 COMMANDS = ("init", "serve", "demo", "member", "theme", "snippet")
 
@@ -434,7 +434,7 @@ def test_snippet_with_a_base_url_that_is_not_http_exits_2(ready: CLI, base_url: 
 
 
 def test_snippet_with_a_bad_base_url_writes_nothing(ready: CLI) -> None:
-    # cli.py: "nothing is written before all input has been checked".
+    # widget_server/cli: "nothing is written before all input has been checked".
     placements = ready.query("SELECT id, layout FROM placements")
     before = ready.dump()
     result = ready("snippet", "blumen", "hochzeit", "--layout", "compact", "--base-url", "ftp://x")

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from widget_server.cli.simulate import add_arguments, cmd_simulate
 from widget_server.core.errors import ValidationError
 from widget_server.core.settings import Settings
 from widget_server.counting.simulation import (
     SimulationResult,
-    add_arguments,
-    cmd_simulate,
     gini,
     load_traffic,
     simulate,

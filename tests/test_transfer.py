@@ -15,7 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-import widget_server.network.transfer
+import widget_server.cli.server
 from tests.test_migrations import CHECKS, SEED
 from widget_server.cli import main
 from widget_server.core.models import CounterRow, Theme
@@ -146,7 +146,7 @@ async def test_a_count_mismatch_exits_non_zero(
     async def short(*_: object) -> list[TableCount]:
         return [TableCount("themes", 1, 1), TableCount("daily_counters", 3, 2)]
 
-    monkeypatch.setattr(widget_server.network.transfer, "transfer", short)
+    monkeypatch.setattr(widget_server.cli.server, "transfer", short)
     code, out, _ = await migrate_db("--from", source, "--to", database_url)
     assert code == 1
     assert "MISMATCH" in out

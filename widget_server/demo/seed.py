@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from widget_server.demo import data as demo_data
+from widget_server.network.database import DEMO_META
 from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
 from widget_server.storage import Storage
-from widget_server.web.runtime import DEMO_META
 
 
 async def is_demo_database(storage: Storage) -> bool:

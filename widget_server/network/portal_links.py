@@ -10,7 +10,6 @@ admin makes links (``admin_members``), and so does
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,8 +18,7 @@ from widget_server.core.errors import BadTokenError, ValidationError
 from widget_server.core.signing import SALT_PORTAL, Signer
 
 if TYPE_CHECKING:
-    from widget_server.core.settings import Settings
-    from widget_server.storage import Storage
+    pass
 
 DAY = 86_400
 DEFAULT_DAYS = 14
@@ -83,31 +81,3 @@ def read_portal_token(signer: Signer, token: str, now: float) -> int:
 
 
 # -- the command --------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("member", help="member slug")
-    parser.add_argument(
-        "--days", type=int, default=DEFAULT_DAYS, help=f"days the link is valid, 1-{MAX_DAYS}"
-    )
-    parser.add_argument("--base-url", help="public URL of this server")
-
-
-async def cmd_portal_link(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
-    """``widget-server portal-link MEMBER``: print a member's portal link."""
-    import time
-
-    from widget_server.cli import DEFAULT_PORT, UsageError, emit
-    from widget_server.web.runtime import ensure_secret_keys
-
-    base_url = args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}"
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
-    member = await storage.get_member(args.member)
-    if member.status == "removed":
-        raise ValidationError("member", f"{member.slug!r} has been removed")
-    signer = Signer(await ensure_secret_keys(storage, settings, create=False))
-    link = portal_link(signer, member.id, args.days, time.time(), base_url)
-    data = {"member": member.slug, "url": link.url, "expires": link.expires_iso}
-    emit(args, data, f"{link.url}\n(valid until {link.expires_iso} UTC)")
-    return 0

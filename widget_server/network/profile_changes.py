@@ -24,7 +24,7 @@ from widget_server.core.models import Logo, Member, ProfileChange
 from widget_server.network import services as network
 from widget_server.network.audit import changed_fields
 from widget_server.network.logos import check_logo
-from widget_server.serving.snapshot import theme_rules
+from widget_server.network.rules import theme_rules
 from widget_server.storage import Storage
 
 EDITABLE = ("name", "website", "description")  # and the logo

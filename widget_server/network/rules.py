@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -17,8 +18,24 @@ from typing import Any
 
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import RuleSet, Theme
-from widget_server.rotation import parse_rules, referenced_members
+from widget_server.rotation import DEFAULT_RULES, Rules, parse_rules, referenced_members
 from widget_server.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def theme_rules(rule_set: RuleSet | None) -> Rules:
+    """The parsed rules of a theme; a stored set that no longer parses falls back to defaults."""
+    if rule_set is None:
+        return DEFAULT_RULES
+    try:
+        return parse_rules(rule_set.rules)
+    except ValidationError as exc:
+        log.error(
+            "stored rules do not parse; using defaults",
+            extra={"theme_id": rule_set.theme_id, "version": rule_set.version, "error": str(exc)},
+        )
+        return DEFAULT_RULES
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,11 @@ database, or one on which only the schema was created.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 from dataclasses import dataclass
 
 from widget_server.core.errors import ConflictError, StorageError
-from widget_server.core.settings import Settings
-from widget_server.storage import Storage, storage_from_url
-from widget_server.web.runtime import check_schema
+from widget_server.network.database import check_schema
+from widget_server.storage import Storage
 
 # Every table, parents before the tables that refer to them.
 TABLES = (
@@ -94,47 +90,3 @@ async def transfer(source: Storage, target: Storage) -> list[TableCount]:
 
 
 # -- the command ------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--from", dest="source", required=True, metavar="URL", help="the database to copy"
-    )
-    parser.add_argument(
-        "--to", dest="target", required=True, metavar="URL", help="an empty database"
-    )
-
-
-async def _migrate_db(source_url: str, target_url: str) -> list[TableCount]:
-    if source_url == target_url:
-        raise ValueError("--from and --to name the same database")
-    source, target = storage_from_url(source_url), storage_from_url(target_url)
-    await source.open()
-    try:
-        await target.open()
-        try:
-            return await transfer(source, target)
-        finally:
-            await target.close()
-    finally:
-        await source.close()
-
-
-def cmd_migrate_db(args: argparse.Namespace, settings: Settings) -> int:
-    """Copy, print the rows of every table on both sides; exit status 1 on any difference."""
-    counts = asyncio.run(_migrate_db(args.source, args.target))
-    ok = all(c.matches for c in counts)
-    if args.json:
-        rows = [{"table": c.table, "source": c.source, "target": c.target} for c in counts]
-        print(json.dumps({"tables": rows, "ok": ok}, indent=2))
-    else:
-        print(f"{'table':<18} {'source':>10} {'target':>10}")
-        for c in counts:
-            print(f"{c.table:<18} {c.source:>10} {c.target:>10}{'' if c.matches else '  MISMATCH'}")
-        print(
-            "All rows copied."
-            if ok
-            else "Row counts differ: was the source written to during the copy?"
-            " Stop every server, empty the target and run migrate-db again."
-        )
-    return 0 if ok else 1

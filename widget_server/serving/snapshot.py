@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from widget_server.core.errors import ValidationError
 from widget_server.core.models import Member, Placement, RuleSet, Theme
-from widget_server.rotation import DEFAULT_RULES, MemberInfo, Rules, ThemePool, parse_rules
+from widget_server.network.rules import theme_rules
+from widget_server.rotation import MemberInfo, Rules, ThemePool
 from widget_server.rotation.fairness import balances
 from widget_server.rotation.ledger import (
     Ledger,
@@ -71,20 +71,6 @@ def _timestamp(iso: str) -> float:
 
 def _end_of_day(day: date) -> float:
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC).timestamp()
-
-
-def theme_rules(rule_set: RuleSet | None) -> Rules:
-    """The parsed rules of a theme; a stored set that no longer parses falls back to defaults."""
-    if rule_set is None:
-        return DEFAULT_RULES
-    try:
-        return parse_rules(rule_set.rules)
-    except ValidationError as exc:
-        log.error(
-            "stored rules do not parse; using defaults",
-            extra={"theme_id": rule_set.theme_id, "version": rule_set.version, "error": str(exc)},
-        )
-        return DEFAULT_RULES
 
 
 def _theme_rules(data: NetworkData) -> dict[int, Rules]:

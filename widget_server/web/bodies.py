@@ -5,7 +5,7 @@ checks what a client sent (raising :class:`ValidationError` naming the field),
 and ``schema`` is the JSON Schema the OpenAPI document publishes, so the two
 cannot drift apart.  Checks here are about shape (type, enumeration, length,
 range); the meaning of a value (is this slug free, is this a valid website)
-is the service functions' business in ``network.py``.
+is the service functions' business in ``network/services.py``.
 """
 
 from __future__ import annotations

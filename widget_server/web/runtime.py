@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import itertools
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,54 +18,17 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
-from widget_server.core.errors import StorageError
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.counting.intake import Counting
+from widget_server.network.database import DEMO_META, check_schema, ensure_secret_keys, rotation_key
 from widget_server.serving.loader import LoaderAsset, build_loader
 from widget_server.serving.snapshot import SnapshotHolder
-from widget_server.storage import Storage, load_migrations
+from widget_server.storage import Storage
 
 PACKAGE_DIR = Path(__file__).parents[1]
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-
-SECRET_KEYS_META = "secret_keys"  # noqa: S105  (a meta key name, not a secret)
-DEMO_META = "demo"
-
-
-async def ensure_secret_keys(storage: Storage, settings: Settings, *, create: bool) -> list[str]:
-    """The signing keys: from ``WIDGET_SECRET_KEYS``, else those stored by ``init``.
-
-    With ``create`` (``init``), a random key is generated and stored when none
-    exists; there is never a built-in default key.
-    """
-    if settings.secret_keys:
-        return [str(k) for k in settings.secret_keys]
-    stored = await storage.get_meta(SECRET_KEYS_META)
-    if stored:
-        return stored.split(",")
-    if not create:
-        raise StorageError("no secret keys: run `widget-server init` or set WIDGET_SECRET_KEYS")
-    key = secrets.token_urlsafe(32)
-    await storage.set_meta(SECRET_KEYS_META, key)
-    return [key]
-
-
-def rotation_key(keys: list[str]) -> bytes:
-    # Derived from the oldest key, so adding a new signing key does not reshuffle
-    # every block; retiring the oldest key reshuffles once.
-    return hmac.new(keys[0].encode(), b"partnerkreis.rotation.v1", hashlib.sha256).digest()
-
-
-async def check_schema(storage: Storage) -> None:
-    latest = len(load_migrations(storage.dialect))
-    current = await storage.schema_version()
-    if current != latest:
-        raise StorageError(
-            f"database schema is at version {current}, this server needs {latest}:"
-            " run `widget-server init` to migrate"
-        )
 
 
 @dataclass

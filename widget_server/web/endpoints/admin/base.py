@@ -1,6 +1,6 @@
 """The coordinators' admin under /admin: what every page shares.
 
-``AdminGuard`` wraps the whole ``/admin`` mount (app.py), so no page can
+``AdminGuard`` wraps the whole ``/admin`` mount (web/app.py), so no page can
 forget it.  For every request it
 
 1. reads the session cookie (signed, expiring; ``sessions.py``) and checks

@@ -1,58 +1,25 @@
-"""Admin: reviewing the profile changes members made in their portal.
+"""Admin: approving or rejecting the profile changes members made in their portal.
 
 Themes whose rules say ``portal.approve_profile_changes: true`` keep a
-member's changes waiting (``profile_changes.py``).  The overview lists them
-all and each member's page shows its own, with the values before and after
-and a proposed logo; "approve" applies exactly the revision shown, "reject"
-drops it.  Both are written to the audit log.
+member's changes waiting (``network/profile_changes.py``); ``review.py``
+lists them.  "approve" applies exactly the revision shown, "reject" drops it.
+Both are written to the audit log.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
-from widget_server.core.models import Member, ProfileChange
 from widget_server.network import audit, profile_changes
-from widget_server.storage import Storage
+from widget_server.web.endpoints.admin import members as admin_members
 from widget_server.web.endpoints.admin.base import actor
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import runtime_of
 
 
-def entry(request: Request, member: Member, change: ProfileChange) -> dict[str, Any]:
-    """What the review shows of one change: its rows before/after, and its logo."""
-    logo = None
-    if change.logo is not None:
-        url = request.url_for("admin_change_logo", slug=member.slug).path
-        logo = {"url": f"{url}?revision={change.revision}", "logo": change.logo}
-    rows = [
-        (f, getattr(member, f), change.changes[f])
-        for f in profile_changes.EDITABLE
-        if f in change.changes
-    ]
-    return {"member": member, "change": change, "rows": rows, "logo": logo}
-
-
-async def pending_entries(request: Request, storage: Storage) -> list[dict[str, Any]]:
-    """Every waiting change (the overview)."""
-    return [entry(request, m, c) for m, c in await profile_changes.pending_list(storage)]
-
-
-async def member_entries(
-    request: Request, storage: Storage, member: Member
-) -> list[dict[str, Any]]:
-    """The member's waiting change, if any (its page)."""
-    change = await profile_changes.pending_change(storage, member)
-    return [entry(request, member, change)] if change is not None else []
-
-
 async def decide(request: Request) -> Response:
-    from widget_server.web.endpoints.admin import members as admin_members
-
     storage = runtime_of(request).storage
     form = form_of(request)
     slug = request.path_params["slug"]

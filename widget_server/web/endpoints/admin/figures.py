@@ -1,4 +1,4 @@
-"""Figures for the admin pages: reports (``stats.py``, ``simulation.py``) made into charts.
+"""Figures for the admin pages: reports (``counting/stats.py``, ``simulation.py``) as charts.
 
 Each ``Figure`` is an SVG chart (``charts.py``) with the same numbers as a
 table, which the pages show beneath the chart for screen readers and for

@@ -1,6 +1,6 @@
 """Admin pages for members: the list, approving, editing, domains, logos, portal links.
 
-Every change goes through the service functions of ``network.py`` (which
+Every change goes through the service functions of ``network/services.py`` (which
 validate first and write nothing on bad input) and is then written to the
 audit log.  A form with bad input is shown again with the message next to
 the field and the values as typed.
@@ -24,8 +24,8 @@ from widget_server.network.categories import CATEGORY_LABELS, category_label
 from widget_server.network.logos import MAX_BYTES
 from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, portal_link
 from widget_server.serving.blocks import logo_path
-from widget_server.web.endpoints.admin import changes as admin_changes
 from widget_server.web.endpoints.admin import figures as admin_figures
+from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import runtime_of
@@ -131,7 +131,7 @@ async def member_page(
             "portal_max_days": MAX_DAYS,
             "chart": chart,
             "history": await audit.entries(storage, subject=f"member:{member.slug}", limit=20),
-            "changes": await admin_changes.member_entries(request, storage, member),
+            "changes": await review.member_entries(request, storage, member),
         },
         status=status,
     )

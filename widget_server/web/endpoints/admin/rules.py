@@ -24,10 +24,10 @@ from starlette.responses import Response
 
 from widget_server.core.errors import PreconditionFailedError, ValidationError
 from widget_server.network import rules as rulesets
+from widget_server.network.rules import theme_rules
 from widget_server.rotation import STRATEGY_NAMES, Rules, ThemePool, draw, parse_rules, plan
 from widget_server.rotation.rules import REGION_MODES
 from widget_server.serving.blocks import rotation_at
-from widget_server.serving.snapshot import theme_rules
 from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import runtime_of

@@ -22,7 +22,7 @@ from widget_server.counting.events import day_of
 from widget_server.counting.simulation import DEFAULT_SEED, simulate, with_fairness, zipf_traffic
 from widget_server.network import audit
 from widget_server.serving.snapshot import LedgerInput, build_pools
-from widget_server.web.endpoints.admin import changes as admin_changes
+from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import lang_of, render
 from widget_server.web.endpoints.admin.figures import simulation_figures, theme_figures
 from widget_server.web.runtime import runtime_of
@@ -53,7 +53,7 @@ async def dashboard(request: Request) -> Response:
             "pending": [m for m in members if m.status == "pending"],
             "themes": [(t, per_theme.get(t.id, 0), t.name(lang)) for t in themes],
             "recent": await audit.entries(storage, limit=8),
-            "changes": await admin_changes.pending_entries(request, storage),
+            "changes": await review.pending_entries(request, storage),
         },
     )
 

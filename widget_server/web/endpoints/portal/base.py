@@ -5,7 +5,7 @@ Opening it (``open_link``) exchanges the token for a session cookie and
 redirects to ``/portal/``, so the token leaves the address bar, the history
 and every ``Referer``.
 
-``PortalGuard`` wraps the whole ``/portal`` mount (app.py).  For every request it
+``PortalGuard`` wraps the whole ``/portal`` mount (web/app.py).  For every request it
 
 1. reads the session cookie ``pk_portal`` (``Path=/portal``, signed with its own
    salt, so it is worthless below ``/admin`` and an admin cookie is worthless

@@ -1,0 +1,184 @@
+"""Themes, members, embed code and portal links."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from widget_server.cli.common import DEFAULT_PORT, Command, UsageError, emit, member_dict
+from widget_server.core.errors import (
+    ValidationError,
+)
+from widget_server.core.settings import Settings
+from widget_server.core.signing import Signer
+from widget_server.network.database import ensure_secret_keys
+from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, portal_link
+from widget_server.network.services import (
+    MemberInput,
+    add_member,
+    add_theme,
+    check_placement_options,
+    placement_for,
+    set_logo,
+    set_member_status,
+)
+from widget_server.serving.snippets import iframe_snippet, placement_snippet
+from widget_server.storage import Storage
+
+
+async def cmd_theme_add(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    theme = await add_theme(
+        storage,
+        slug=args.slug,
+        name_de=args.name_de,
+        name_en=args.name_en or "",
+        description_de=args.description_de or "",
+        description_en=args.description_en or "",
+        kind=args.kind,
+    )
+    emit(args, asdict(theme), f"Theme {theme.slug} added.")
+    return 0
+
+
+async def cmd_theme_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    themes = await storage.list_themes()
+    rows = []
+    for theme in themes:
+        members = await storage.list_members(theme_id=theme.id)
+        rows.append({**asdict(theme), "members": len(members)})
+    text = "\n".join(
+        f"{r['slug']:<24} {r['kind']:<6} {r['members']:>4}  {r['name_de']}" for r in rows
+    )
+    emit(args, rows, text or "No themes yet.")
+    return 0
+
+
+async def cmd_member_add(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    member = await add_member(
+        storage,
+        MemberInput(
+            slug=args.slug,
+            name=args.name,
+            website=args.website,
+            description=args.description or "",
+            category=args.category or "",
+            town=args.town or "",
+            postal_code=args.postal_code or "",
+            domains=tuple(args.domain or ()),
+            themes=tuple(args.theme or ()),
+            status=args.status,
+        ),
+    )
+    emit(args, member_dict(member), f"Member {member.slug} added ({member.status}).")
+    return 0
+
+
+async def cmd_member_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    theme_id = (await storage.get_theme(args.theme)).id if args.theme else None
+    members = await storage.list_members(status=args.status, theme_id=theme_id)
+    rows = [member_dict(m) for m in members]
+    text = "\n".join(f"{m.slug:<28} {m.status:<8} {m.name}" for m in members)
+    emit(args, rows, text or "No members.")
+    return 0
+
+
+async def cmd_member_show(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    member = await storage.get_member(args.slug)
+    themes = {t.id: t.slug for t in await storage.list_themes()}
+    memberships = [
+        {"theme": themes[ms.theme_id], "status": ms.status}
+        for ms in await storage.list_memberships(member_id=member.id)
+    ]
+    data = {**member_dict(member), "memberships": memberships}
+    text = "\n".join(
+        [
+            f"{member.name} ({member.slug}), {member.status}",
+            f"  website:     {member.website}",
+            f"  domains:     {', '.join(member.domains)}",
+            f"  category:    {data['category_label']}",
+            f"  town:        {member.postal_code} {member.town}".rstrip(),
+            f"  description: {member.description}",
+            "  themes:      "
+            + (", ".join(f"{m['theme']} ({m['status']})" for m in memberships) or "none"),
+        ]
+    )
+    emit(args, data, text)
+    return 0
+
+
+def status_command(status: str) -> Command:
+    async def run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+        member = await set_member_status(storage, args.slug, status)  # type: ignore[arg-type]
+        emit(args, member_dict(member), f"Member {member.slug} is now {member.status}.")
+        return 0
+
+    return run
+
+
+async def cmd_member_logo(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    try:
+        data = Path(args.file).read_bytes()  # noqa: ASYNC240  (a small local file)
+    except OSError as exc:
+        raise UsageError(f"cannot read logo file {args.file!r}: {exc.strerror}") from None
+    member = await set_logo(storage, args.slug, data)
+    assert member.logo is not None
+    logo = member.logo
+    emit(
+        args,
+        member_dict(member),
+        f"Logo of {member.slug} stored ({logo.content_type}, {logo.width}×{logo.height}).",
+    )
+    return 0
+
+
+async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    options = check_placement_options(
+        layout=args.layout, max_partners=args.max_partners, lang=args.lang, scheme=args.scheme
+    )
+    base_url = (args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip(
+        "/"
+    )
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    signer = Signer(await ensure_secret_keys(storage, settings, create=False))
+    member, theme, placement = await placement_for(storage, args.member, args.theme, options)
+    token = signer.embed_token(placement.id)
+    html = placement_snippet(base_url, token, theme)
+    iframe = iframe_snippet(base_url, token, title=theme.name("de"))
+    data = {
+        "member": member.slug,
+        "theme": theme.slug,
+        "token": token,
+        "html": html,
+        "iframe": iframe,
+    }
+    emit(args, data, iframe if args.iframe else html)
+    return 0
+
+
+def add_portal_link_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("member", help="member slug")
+    parser.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help=f"days the link is valid, 1-{MAX_DAYS}"
+    )
+    parser.add_argument("--base-url", help="public URL of this server")
+
+
+async def cmd_portal_link(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    """``widget-server portal-link MEMBER``: print a member's portal link."""
+
+    from widget_server.network.database import ensure_secret_keys
+
+    base_url = args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}"
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    member = await storage.get_member(args.member)
+    if member.status == "removed":
+        raise ValidationError("member", f"{member.slug!r} has been removed")
+    signer = Signer(await ensure_secret_keys(storage, settings, create=False))
+    link = portal_link(signer, member.id, args.days, time.time(), base_url)
+    data = {"member": member.slug, "url": link.url, "expires": link.expires_iso}
+    emit(args, data, f"{link.url}\n(valid until {link.expires_iso} UTC)")
+    return 0

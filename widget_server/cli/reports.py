@@ -1,0 +1,109 @@
+"""Figures and keys: stats (given and received) and API keys."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from widget_server.cli.common import UsageError, emit
+from widget_server.core.settings import Settings
+from widget_server.counting import stats
+from widget_server.network.keys import create_key
+from widget_server.storage import Storage
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{name} must be a date like 2027-03-31, got {value!r}") from None
+
+
+async def cmd_stats(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    since, until = _day(args.since, "--from"), _day(args.until, "--to")
+    theme = await storage.get_theme(args.theme) if args.theme else None
+    if args.member:
+        member = await storage.get_member(args.member)
+        report = await stats.member_report(storage, member, theme=theme, since=since, until=until)
+        if args.csv:
+            print(stats.member_csv(report), end="")
+            return 0
+        lines = [f"{member.name} ({member.slug})"]
+        for t in report["themes"]:
+            lines.append(
+                f"  {t['theme']:<22} views given {t['views_given']:>7}, received"
+                f" {t['views_received']:>7}; clicks given {t['clicks_given']:>5}, received"
+                f" {t['clicks_received']:>5}; balance {_fmt(t['balance'])}"
+                + (
+                    f"; bound {_fmt(t['bound'])} (structural net giver)"
+                    if t["structural_net_giver"]
+                    else ""
+                )
+            )
+        emit(args, report, "\n".join(lines))
+        return 0
+    themes = [theme] if theme else await storage.list_themes()
+    reports = [await stats.theme_report(storage, t, since=since, until=until) for t in themes]
+    if args.csv:
+        print("".join(stats.theme_csv(r) for r in reports), end="")
+        return 0
+    lines = []
+    for r in reports:
+        totals, bal = r["totals"], r["balances"]
+        lines.append(
+            f"{r['theme']}: {totals['blocks_served']} blocks served, {totals['blocks_viewed']}"
+            f" viewed, {totals['views']} partner views, {totals['clicks']} clicks;"
+            f" balance min {_fmt(bal['min'])}, median {_fmt(bal['median'])},"
+            f" max {_fmt(bal['max'])}"
+        )
+        for m in r["members"]:
+            lines.append(
+                f"  {m['member']:<26} given {m['views_given']:>7} received"
+                f" {m['views_received']:>7} clicks {m['clicks_given']:>5}/{m['clicks_received']:<5}"
+                f" balance {_fmt(m['balance'])}"
+            )
+    emit(args, reports if not theme else reports[0], "\n".join(lines) or "No themes.")
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+async def cmd_key_create(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    key, full = await create_key(storage, args.scope, args.name or "")
+    data = {"key_id": key.key_id, "scope": args.scope, "name": key.name, "key": full}
+    emit(
+        args,
+        data,
+        f"API key {key.key_id} ({args.scope}) created. The key, shown only now:\n{full}",
+    )
+    return 0
+
+
+async def cmd_key_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    keys = await storage.list_api_keys()
+    rows = [
+        {
+            "key_id": k.key_id,
+            "scope": k.scope,
+            "name": k.name,
+            "created_at": k.created_at,
+            "revoked_at": k.revoked_at,
+        }
+        for k in keys
+    ]
+    text = "\n".join(
+        f"{k.key_id:<14} {k.scope:<14} {'revoked' if k.revoked_at else 'active':<8} {k.name}"
+        for k in keys
+    )
+    emit(args, rows, text or "No API keys.")
+    return 0
+
+
+async def cmd_key_revoke(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    key = await storage.revoke_api_key(args.key_id)
+    emit(args, {"key_id": key.key_id, "revoked_at": key.revoked_at}, f"{key.key_id} revoked.")
+    return 0
