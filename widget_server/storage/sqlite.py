@@ -193,8 +193,8 @@ class SQLiteStorage:
             raise StorageError("storage is not open")
         async with self._write_lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 if bump:
                     await conn.execute(
@@ -203,7 +203,12 @@ class SQLiteStorage:
                     )
                 await conn.execute("COMMIT")
             except BaseException as exc:
-                await conn.execute("ROLLBACK")
+                # On any failure, cancellation included.  aiosqlite runs statements in
+                # its own thread, in order: a cancelled BEGIN may still open the
+                # transaction after we stopped waiting for it.  rollback() is queued
+                # behind it and does nothing when no transaction is open, so the
+                # writer is clean for the next write either way.
+                await conn.rollback()
                 if isinstance(exc, sqlite3.IntegrityError):
                     raise ConflictError(str(exc)) from exc
                 if isinstance(exc, sqlite3.Error):
@@ -795,8 +800,8 @@ class SQLiteStorage:
     async def load_network(self) -> NetworkData:
         # One read transaction, so the snapshot is consistent with its version.
         async with self._read() as conn:
-            await conn.execute("BEGIN")
             try:
+                await conn.execute("BEGIN")
 
                 async def rows(sql: str) -> list[sqlite3.Row]:
                     async with conn.execute(sql) as cur:
@@ -815,7 +820,8 @@ class SQLiteStorage:
                     " (SELECT MAX(version) FROM rule_sets x WHERE x.theme_id = r.theme_id)"
                 )
             finally:
-                await conn.execute("COMMIT")
+                # Nothing was written: ending the transaction is all (see _write).
+                await conn.rollback()
         return NetworkData(
             version=int(version_rows[0][0]) if version_rows else 0,
             themes=tuple(_theme(r) for r in themes),
