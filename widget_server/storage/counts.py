@@ -30,11 +30,7 @@ CounterKey = tuple[date, int, int, int, str]
 
 
 def summed(rows: Sequence[CounterRow]) -> list[tuple[CounterKey, int, float]]:
-    """One row per key, sorted by key.
-
-    Each statement then touches a row once, and processes flushing at the same
-    moment lock rows in the same order (no deadlocks on PostgreSQL).
-    """
+    """One row per key, sorted by key."""
     totals: dict[CounterKey, tuple[int, float]] = {}
     for r in rows:
         key = (r.day, r.theme_id, r.host_id, r.partner_id, r.kind)
@@ -52,7 +48,17 @@ class Counts(Queries):
         if not rows:
             return
         day = self._dialect.day
-        values = [(day(k[0]), *k[1:], count, exposure) for k, count, exposure in summed(rows)]
+        if self._dialect.concurrent_writers:
+            # Summed per key and sorted: the one statement touches each row once, and
+            # processes flushing at the same moment lock rows in the same order (no
+            # deadlocks).  SQLite upserts row by row under its one writer and needs
+            # neither (sorting would cost a fifth of the flush there).
+            values = [(day(k[0]), *k[1:], c, e) for k, c, e in summed(rows)]
+        else:
+            values = [
+                (day(r.day), r.theme_id, r.host_id, r.partner_id, r.kind, r.count, r.exposure)
+                for r in rows
+            ]
         async with self._write(bump=False) as conn:
             await self._dialect.insert_rows(
                 conn, "daily_counters", COUNTER_TYPES, values, ADD_ON_CONFLICT

@@ -93,6 +93,9 @@ class Dialect:
 
     # True where a bulk insert passes one array per column instead of one row at a time.
     bulk_arrays = False
+    # True where transactions write at once and lock rows as they touch them (SQLite has
+    # one writer at a time).
+    concurrent_writers = False
 
     def rows_source(self, columns: Sequence[tuple[str, str]]) -> str:
         """What an ``INSERT INTO t (columns)`` takes its rows from."""
@@ -136,6 +139,7 @@ class PostgresDialect(Dialect):
     timestamp_type = "TIMESTAMPTZ"
     concat_domains = "string_agg(domain, ' ')"
     bulk_arrays = True
+    concurrent_writers = True
     # Holds off writers of the row, not readers or foreign-key checks.
     for_update = " FOR NO KEY UPDATE"
     # Keyed by the schema too, so networks in other schemas don't wait for each other.
