@@ -345,7 +345,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "1: strikt Gleiches für Gleiches, 0: gleiche Anteile für alle.",
         "1: strictly one for one, 0: equal shares for all.",
     ),
-    "knob_hint.fairness.beta": ("0 bis 20; Voreinstellung 4.", "0 to 20; default 4."),
+    "knob_hint.fairness.beta": ("0 bis 20; Voreinstellung 1.", "0 to 20; default 1."),
     "knob_hint.fairness.half_life_days": ("Voreinstellung 14.", "Default 14."),
     "knob_hint.exclusions.same_category": ("", ""),
     "knob_hint.exclusions.one_per_category": ("", ""),
