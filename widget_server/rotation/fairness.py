@@ -125,9 +125,9 @@ def balances(
     total_received = sum(received.values())
     phi = {m: 1.0 / max(1, (themes_of or {}).get(m, 1)) for m in ids}
     total_phi = sum(phi.values())
-    alpha = fairness.alpha if total_given > 0 else 0.0
+    alpha = fairness.alpha if total_given > 1e-9 else 0.0  # next to nothing given: equal
     share = {
-        m: alpha * given[m] / (total_given or 1.0) + (1 - alpha) * phi[m] / total_phi for m in ids
+        m: alpha * given[m] / max(total_given, 1e-9) + (1 - alpha) * phi[m] / total_phi for m in ids
     }
     window = window_days(fairness.half_life_days)
     daily = total_received / window  # the theme's received exposure per day, about
