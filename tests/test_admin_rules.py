@@ -44,7 +44,7 @@ def knob_form(**changes: str) -> dict[str, str]:
         "partners.max": "3",
         "partners.min": "1",
         "fairness.alpha": "0.8",
-        "fairness.beta": "4",
+        "fairness.beta": "1",
         "fairness.half_life_days": "14",
         "region.mode": "off",
         "caps.max_share": "1",

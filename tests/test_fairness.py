@@ -1,7 +1,8 @@
-"""Fair exchange: exposure, balances by the formula of ARCHITECTURE.md §5, decay, the ledger."""
+"""Fair exchange: exposure, target shares and credit (docs/rotation.md §5), decay, the ledger."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date, timedelta
 
@@ -16,7 +17,9 @@ from widget_server.rotation.fairness import (
     block_exposure,
     decay,
     exposure,
+    grant_days,
     structural_bound,
+    window_days,
 )
 from widget_server.rotation.ledger import compute_ledger, window_start
 from widget_server.rotation.rules import Fairness
@@ -56,144 +59,130 @@ def test_block_exposure_is_the_sum_over_its_positions() -> None:
     assert block_exposure(0) == 0.0
 
 
-# -- balances -------------------------------------------------------------------------------
+# -- balances: target shares tracked by a credit integral -------------------------------------
 
-DEFAULTS = Fairness()  # alpha .8, beta 4, delta 2, kappa 1, grant .5
-
-
-def test_balances_follow_the_formula_for_three_members() -> None:
-    # given / received: member 1 gave 6 and got 1, member 2 gave 3 and got 3,
-    # member 3 gave nothing and got 2.  Mean given G = (6 + 3 + 0) / 3 = 3.
-    #   T1 = .8 * 6 + .2 * 3 = 5.4   d1 = (5.4 - 1) / (3 + 1) =  1.1    m1 = e^(4 * 1.1)
-    #   T2 = .8 * 3 + .2 * 3 = 3.0   d2 = (3.0 - 3) / 4       =  0      m2 = 1
-    #   T3 = .8 * 0 + .2 * 3 = 0.6   d3 = (0.6 - 2) / 4       = -0.35   m3 = e^(4 * -0.35)
-    result = balances({1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 2.0)}, [1, 2, 3], DEFAULTS)
-
-    assert set(result) == {1, 2, 3}
-    one, two, three = result[1], result[2], result[3]
-    assert (one.given, one.received) == (6.0, 1.0)
-    assert one.entitlement == pytest.approx(5.4)
-    assert one.debt == pytest.approx(1.1)
-    assert one.multiplier == pytest.approx(math.exp(4.4))
-    assert two.entitlement == pytest.approx(3.0)
-    assert two.debt == pytest.approx(0.0)
-    assert two.multiplier == pytest.approx(1.0)
-    assert three.entitlement == pytest.approx(0.6)
-    assert three.debt == pytest.approx(-0.35)
-    assert three.multiplier == pytest.approx(math.exp(-1.4))
-    assert not any(b.newcomer for b in result.values())
+DEFAULTS = Fairness()  # alpha .8, beta 1, delta 4, kappa 1, grant .5 over 30 days
+STRICT = Fairness(alpha=1.0)
+W = window_days(14.0)  # about 20.7 days of traffic in a decayed sum
 
 
-def test_kappa_damps_debts_in_a_network_that_has_given_little() -> None:
-    # The same table with kappa 5: d1 = (5.4 - 1) / (3 + 5) = 0.55, d3 = -1.4 / 8.
-    result = balances({1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 2.0)}, [1, 2, 3], Fairness(kappa=5.0))
-    assert result[1].debt == pytest.approx(0.55)
-    assert result[3].debt == pytest.approx(-0.175)
-    assert result[1].multiplier == pytest.approx(math.exp(2.2))
+@pytest.mark.parametrize(
+    ("alpha", "ledger", "shares"),
+    [
+        # given / received: a gave 6, b 3, c nothing; 9 exposure given in all.
+        (1.0, {1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 5.0)}, {1: 6 / 9, 2: 3 / 9, 3: 0.0}),
+        (0.0, {1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 5.0)}, {1: 1 / 3, 2: 1 / 3, 3: 1 / 3}),
+        (0.5, {1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 5.0)}, {1: 1 / 2, 2: 1 / 3, 3: 1 / 6}),
+        # an empty ledger: equal shares whatever alpha says
+        (1.0, {}, {1: 1 / 3, 2: 1 / 3, 3: 1 / 3}),
+    ],
+)
+def test_target_share_is_alpha_times_giving_share_plus_an_equal_share(
+    alpha: float, ledger: dict[int, tuple[float, float]], shares: dict[int, float]
+) -> None:
+    result = balances(ledger, [1, 2, 3], Fairness(alpha=alpha))
+    received = sum(r for _, r in ledger.values())
+    for m, share in shares.items():
+        assert result[m].share == pytest.approx(share)
+        assert result[m].entitlement == pytest.approx(share * received)
 
 
-def test_a_member_missing_from_the_ledger_has_given_and_received_nothing() -> None:
-    # Mean given (4 + 0) / 2 = 2; member 2: T = .2 * 2 = .4, d = .4 / (2 + 1).
-    result = balances({1: (4.0, 0.0)}, [1, 2], DEFAULTS)
-    assert (result[2].given, result[2].received) == (0.0, 0.0)
-    assert result[2].debt == pytest.approx(0.4 / 3)
+def test_credit_is_counted_in_days_of_the_members_own_target() -> None:
+    # Both are 10 % short of their target: the small one is owed as many days as the big one.
+    ledger = {1: (1000.0, 900.0), 2: (10.0, 9.0), 3: (0.0, 101.0)}
+    result = balances(ledger, [1, 2, 3], Fairness(alpha=1.0, kappa=0.001))
+    assert result[1].debt == pytest.approx(result[2].debt, rel=1e-2)
+    target = result[1].entitlement
+    assert result[1].debt == pytest.approx((target - 900.0) / (target / W + 0.001))
 
 
-def test_ledger_entries_of_members_not_listed_are_left_out_of_the_mean() -> None:
-    # Member 9 (paused, say) gave 100; the mean over the active members 1 and 2 is 1.
-    result = balances({1: (2.0, 0.0), 2: (0.0, 0.0), 9: (100.0, 0.0)}, [1, 2], DEFAULTS)
-    assert set(result) == {1, 2}
-    assert result[2].entitlement == pytest.approx(0.2 * 1.0)
-    assert result[1].debt == pytest.approx((0.8 * 2 + 0.2 * 1) / (1 + 1))
+def test_multiplier_is_feed_forward_share_times_the_credit_correction() -> None:
+    ledger = {1: (6.0, 1.0), 2: (3.0, 3.0), 3: (3.0, 8.0)}
+    for m, b in balances(ledger, [1, 2, 3], DEFAULTS).items():
+        clipped = max(-4.0, min(4.0, b.debt))
+        assert b.multiplier == pytest.approx(3 * b.share * math.exp(clipped)), m
+
+
+def test_at_alpha_one_a_member_that_gives_nothing_is_never_drawn() -> None:
+    result = balances({1: (5.0, 5.0), 2: (5.0, 5.0), 3: (0.0, 0.0)}, [1, 2, 3], STRICT)
+    assert result[3].multiplier == 0.0
+    assert result[1].multiplier > 0
+
+
+def test_one_equal_share_across_the_network_for_a_member_in_several_themes() -> None:
+    # Member 1 is active in three themes: its equal part here is a third of the others'.
+    result = balances({}, [1, 2, 3], Fairness(alpha=0.0), themes_of={1: 3, 2: 1, 3: 1})
+    assert result[1].share == pytest.approx(1 / 7)
+    assert result[2].share == pytest.approx(3 / 7)
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"),
+    [
+        (-1.0, 0.0),
+        (0.0, 0.5 * (1 - 0.5 / 30)),  # the first day: the grant at full strength
+        (29.0, None),
+        (400.0, None),
+    ],
+)
+def test_grant_days_are_a_bounded_decayed_integral(age: float, expected: float | None) -> None:
+    value = grant_days(age, DEFAULTS)
+    if expected is not None:
+        assert value == pytest.approx(expected)
+    assert 0 <= value <= 0.5 * 30 / 2  # never more than grant * grace / 2
+
+
+def test_the_grant_fades_smoothly_and_is_never_clawed_back() -> None:
+    """Day by day after joining, the newcomer's weight never falls off a cliff."""
+    ledger = {1: (50.0, 50.0), 2: (50.0, 50.0), 3: (0.0, 20.0)}
+    weights = [
+        balances(ledger, [1, 2, 3], STRICT, ages={1: 400, 2: 400, 3: age})[3]
+        for age in [a / 2 for a in range(0, 80)]
+    ]
+    grants = [b.grant for b in weights]
+    assert all(b.newcomer for b in weights[:60]) and not weights[60].newcomer
+    # the grant inside the target rises, then decays with the ledger: no step down at the end
+    steps = [b - a for a, b in itertools.pairwise(grants)]
+    assert max(abs(s) for s in steps) < 0.15 * max(grants)
+    # past the grace period the grant only decays, at the ledger's own pace
+    assert all(-0.03 * a <= b - a <= 0 for a, b in itertools.pairwise(grants[60:]))
+
+
+@given(
+    st.dictionaries(
+        st.integers(1, 8),
+        st.tuples(st.floats(0, 1e6), st.floats(0, 1e6)),
+        min_size=1,
+    ),
+    st.floats(0, 1),
+)
+@properties
+def test_shares_add_up_to_one_and_multipliers_stay_within_the_clip(
+    ledger: dict[int, tuple[float, float]], alpha: float
+) -> None:
+    fairness = Fairness(alpha=alpha)
+    result = balances(ledger, sorted(ledger), fairness)
+    assert sum(b.share for b in result.values()) == pytest.approx(1.0)
+    n = len(ledger)
+    for b in result.values():
+        assert max(-4.0, min(4.0, b.debt)) >= -4.0 - 1e-9
+        assert b.multiplier <= n * b.share * math.exp(4.0) * (1 + 1e-9)
+        assert b.multiplier >= n * b.share * math.exp(-4.0) * (1 - 1e-9)
+
+
+@given(st.floats(0, 1e5), st.floats(0, 1e5), st.floats(1, 1e5))
+@properties
+def test_among_members_who_gave_the_same_the_one_who_received_less_is_owed_more(
+    low: float, high: float, given_: float
+) -> None:
+    low, high = sorted((low, high))
+    result = balances({1: (given_, low), 2: (given_, high), 3: (1.0, 1.0)}, [1, 2, 3], DEFAULTS)
+    assert result[1].debt >= result[2].debt
+    assert result[1].multiplier >= result[2].multiplier
 
 
 def test_no_members_have_no_balances() -> None:
     assert balances({1: (1.0, 1.0)}, [], DEFAULTS) == {}
-
-
-def test_with_alpha_one_each_entitlement_is_exactly_what_it_gave() -> None:
-    ledger = {1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 2.0)}
-    result = balances(ledger, [1, 2, 3], Fairness(alpha=1.0))
-    assert {m: b.entitlement for m, b in result.items()} == {1: 6.0, 2: 3.0, 3: 0.0}
-
-
-def test_with_alpha_zero_everyones_entitlement_is_the_mean_given() -> None:
-    ledger = {1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 2.0)}
-    result = balances(ledger, [1, 2, 3], Fairness(alpha=0.0))
-    assert all(b.entitlement == pytest.approx(3.0) for b in result.values())
-    # Equal entitlements: who received least is owed most.
-    assert result[1].multiplier > result[3].multiplier > result[2].multiplier
-
-
-def test_a_newcomer_grant_raises_entitlement_by_the_grant_times_the_mean() -> None:
-    ledger = {1: (6.0, 1.0), 2: (3.0, 3.0), 3: (0.0, 2.0)}
-    plain = balances(ledger, [1, 2, 3], DEFAULTS)
-    granted = balances(ledger, [1, 2, 3], DEFAULTS, newcomers=frozenset({3}))
-
-    # T3 = 0.6 + .5 * 3 = 2.1, d3 = (2.1 - 2) / 4 = 0.025
-    assert granted[3].newcomer
-    assert granted[3].entitlement == pytest.approx(2.1)
-    assert granted[3].debt == pytest.approx(0.025)
-    assert granted[3].multiplier > plain[3].multiplier
-    # The others are unchanged.
-    assert granted[1] == plain[1]
-    assert granted[2] == plain[2]
-
-
-def test_debts_are_clipped_so_multipliers_stay_within_e_to_plus_minus_beta_delta() -> None:
-    fairness = Fairness(beta=3.0, delta=1.0)
-    # Member 1 gave 100 and got nothing, member 2 got 100 and gave nothing.
-    result = balances({1: (100.0, 0.0), 2: (0.0, 100.0), 3: (0.0, 0.0)}, [1, 2, 3], fairness)
-    assert result[1].debt > 1.0  # unclipped debt is kept for display ...
-    assert result[2].debt < -1.0
-    assert result[1].multiplier == pytest.approx(math.exp(3.0))  # ... the multiplier is clipped
-    assert result[2].multiplier == pytest.approx(math.exp(-3.0))
-
-
-@given(
-    ledger=st.dictionaries(
-        st.integers(1, 20),
-        st.tuples(st.floats(0, 1e6), st.floats(0, 1e6)),
-        max_size=20,
-    ),
-    alpha=st.floats(0, 1),
-    beta=st.floats(0, 20),
-    delta=st.floats(0, 10),
-    newcomers=st.frozensets(st.integers(1, 20)),
-)
-@properties
-def test_every_multiplier_is_within_the_clipping_bounds(
-    ledger: dict[int, tuple[float, float]],
-    alpha: float,
-    beta: float,
-    delta: float,
-    newcomers: frozenset[int],
-) -> None:
-    fairness = Fairness(alpha=alpha, beta=beta, delta=delta)
-    members = sorted(set(ledger) | {1})
-    for b in balances(ledger, members, fairness, newcomers).values():
-        assert math.exp(-beta * delta) * (1 - 1e-12) <= b.multiplier
-        assert b.multiplier <= math.exp(beta * delta) * (1 + 1e-12)
-        assert b.multiplier == pytest.approx(
-            math.exp(beta * max(-delta, min(delta, b.debt))), rel=1e-12
-        )
-
-
-@given(
-    received=st.dictionaries(st.integers(1, 20), st.integers(0, 10_000).map(float), min_size=2),
-)
-@properties
-def test_among_members_who_gave_the_same_the_one_who_received_less_is_owed_more(
-    received: dict[int, float],
-) -> None:
-    members = sorted(received)
-    even = {m: (50.0, r) for m, r in received.items()}
-    result = balances(even, members, DEFAULTS)
-    for a in members:
-        for b in members:
-            if even[a][1] < even[b][1]:
-                assert result[a].debt > result[b].debt
-                assert result[a].multiplier >= result[b].multiplier
 
 
 # -- structural bound -----------------------------------------------------------------------

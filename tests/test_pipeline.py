@@ -620,13 +620,14 @@ def fair_pool(document: Mapping[str, Any] | None = None) -> ThemePool:
 
 
 def test_fair_exchange_weights_are_the_balance_multipliers() -> None:
-    # Mean given 50 / 10 = 5.  clara: T = 40 + 1 = 41, d = 41 / 6 > 2 -> e^8;
-    # emil: T = 1, d = (1 - 50) / 6 < -2 -> e^-8; the rest: T = 1, d = 1/6 -> e^(4/6).
+    # clara gave all 50: share .8 + .2 / 10, far more than the others' .02;
+    # emil received 50 against a target of 1: his credit is clipped at -4 days.
+    fair = balances(FAIR_LEDGER, sorted(ALL), Fairness())
     p = plan(fair_pool(), 1, NOW, KEY, limit=3)
-    assert p.weights[3] == pytest.approx(math.exp(8))
-    assert p.weights[5] == pytest.approx(math.exp(-8))
-    for i in ALL - {1, 3, 5}:
-        assert p.weights[i] == pytest.approx(math.exp(4 / 6))
+    for i in ALL - {1}:
+        assert p.weights[i] == pytest.approx(fair[i].multiplier)
+    assert p.weights[3] == pytest.approx(10 * 0.82 * math.exp(4))
+    assert p.weights[5] == pytest.approx(10 * 0.02 * math.exp(-4))
 
 
 def test_fair_exchange_multiplies_base_weight_region_boost_and_multiplier() -> None:
@@ -637,8 +638,9 @@ def test_fair_exchange_multiplies_base_weight_region_boost_and_multiplier() -> N
         KEY,
         limit=3,
     )
-    assert p.weights[3] == pytest.approx(2 * math.exp(8))
-    assert p.weights[4] == pytest.approx(3 * math.exp(4 / 6))  # dora is in Heide
+    fair = fair_pool().balances
+    assert p.weights[3] == pytest.approx(2 * fair[3].multiplier)
+    assert p.weights[4] == pytest.approx(3 * fair[4].multiplier)  # dora is in Heide
     # The weighted strategy ignores the ledger.
     weighted = plan(
         make_pool({"strategy": "weighted"}, balances_=fair_pool().balances), 1, NOW, KEY, limit=3
@@ -849,8 +851,8 @@ def test_explain_gives_weights_probabilities_and_the_shown_positions() -> None:
 def test_explain_reports_the_multiplier_of_fair_exchange() -> None:
     explanation = explain(fair_pool(), 1, NOW, 0, KEY, limit=3)
     report = {c.member_id: c for c in explanation.candidates}
-    assert report[3].multiplier == pytest.approx(math.exp(8))
-    assert report[3].weight == pytest.approx(math.exp(8))
+    assert report[3].multiplier == pytest.approx(10 * 0.82 * math.exp(4))
+    assert report[3].weight == pytest.approx(10 * 0.82 * math.exp(4))
     assert report[3].position == 1
 
 

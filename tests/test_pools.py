@@ -21,6 +21,7 @@ from widget_server.core.models import (
     Theme,
 )
 from widget_server.rotation import DEFAULT_RULES, parse_rules, plan
+from widget_server.rotation.fairness import window_days
 from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.storage import NetworkData
 
@@ -248,15 +249,19 @@ def test_balances_are_computed_from_the_ledger_rows_over_eligible_members() -> N
     assert given == pytest.approx({1: 4.0, 2: 1.0, 3: 0.0})
     assert received == pytest.approx({1: 1.0, 2: 4.0, 3: 10.0})
 
-    # Mean given over the three eligible members (the paused one's 10 is left out): 5/3.
-    mean = 5 / 3
+    # Shares over the three eligible members (the paused one's 10 is left out):
+    # s = .8 * given / 5 + .2 / 3; targets share the 15 received by them.
+    window = window_days(14.0)
     for m in (1, 2, 3):
-        entitlement = 0.8 * given[m] + 0.2 * mean
-        debt = (entitlement - received[m]) / (mean + 1.0)
-        assert pool.balances[m].entitlement == pytest.approx(entitlement)
+        share = 0.8 * given[m] / 5 + 0.2 / 3
+        target = share * 15.0
+        debt = (target - received[m]) / (target / window + 1.0)
+        assert pool.balances[m].share == pytest.approx(share)
+        assert pool.balances[m].entitlement == pytest.approx(target)
         assert pool.balances[m].debt == pytest.approx(debt)
-        assert pool.balances[m].multiplier == pytest.approx(math.exp(4 * max(-2, min(2, debt))))
-    assert pool.balances[1].debt == pytest.approx(0.95)
+        multiplier = 3 * share * math.exp(max(-4, min(4, debt)))
+        assert pool.balances[m].multiplier == pytest.approx(multiplier)
+    assert pool.balances[1].debt > 0 > pool.balances[3].debt  # 1 is owed, 3 received too much
 
 
 def test_the_ledger_decays_with_each_themes_own_half_life() -> None:
@@ -295,13 +300,18 @@ def test_members_who_joined_within_the_grace_period_are_newcomers(
     pool = build_pools(data, LedgerInput(rows=rows), NOW)[1]
     assert pool.balances[3].newcomer is newcomer
     assert not pool.balances[1].newcomer
-    # The grant: half the mean given (2) on top of the solidarity share .2 * 2.
-    assert pool.balances[3].entitlement == pytest.approx(0.4 + (1.0 if newcomer else 0.0))
+    # The grant is a gift on top of the shared target; only newcomers and the
+    # recently graduated (whose grant is still decaying out) carry one.
+    b = pool.balances[3]
+    assert b.entitlement == pytest.approx(b.share * (6.0 - b.grant) + b.grant)
+    assert pool.balances[1].grant == 0.0
+    if newcomer:
+        assert b.grant > 0
 
 
 def test_the_fairness_of_an_active_period_is_the_fairness_that_weights_use() -> None:
     # During the period the coordinator switched the pull of the ledger off
-    # (beta 0): every multiplier must be e^0 = 1, so all weights are equal.
+    # (beta 0): the weights are the feed-forward shares alone, 4 * s.
     document = {
         "periods": [{"schedule": {"from": "2020-01-01"}, "rules": {"fairness": {"beta": 0}}}],
     }
@@ -315,4 +325,4 @@ def test_the_fairness_of_an_active_period_is_the_fairness_that_weights_use() -> 
 
     p = plan(pool, 4, NOW, KEY, limit=3)
     assert p.rules.fairness.beta == 0.0
-    assert p.weights == {1: 1.0, 2: 1.0, 3: 1.0}
+    assert p.weights == pytest.approx({1: 4 * (0.8 + 0.05), 2: 4 * 0.05, 3: 4 * 0.05})

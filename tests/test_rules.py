@@ -34,7 +34,7 @@ def test_an_empty_document_gives_the_default_rules(document: dict[str, Any] | No
 def test_the_default_rules_are_fair_exchange_with_three_partners_and_the_directory() -> None:
     assert DEFAULT_RULES.strategy == "fair-exchange"
     assert (DEFAULT_RULES.max_partners, DEFAULT_RULES.min_partners) == (3, 1)
-    assert DEFAULT_RULES.fairness == Fairness(0.8, 4.0, 2.0, 1.0, 14.0, 30, 0.5)
+    assert DEFAULT_RULES.fairness == Fairness(0.8, 1.0, 4.0, 1.0, 14.0, 30, 0.5)
     assert DEFAULT_RULES.fallback == "directory"
     assert DEFAULT_RULES.links.rel == "sponsored nofollow noopener"
     assert (DEFAULT_RULES.granularity, DEFAULT_RULES.bucket_seconds) == ("bucket", 300)

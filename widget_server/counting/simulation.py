@@ -1,30 +1,14 @@
-"""The fair-exchange simulator: run a traffic distribution through the real selection code.
+"""The fair-exchange simulator: one theme's results, traffic files, what-if rules.
 
-``simulate`` plays a theme forward day by day.  Each simulated day it
-
-1. computes the decayed ledger of the days simulated so far with
-   :func:`widget_server.rotation.ledger.compute_ledger` (from daily ``viewed``
-   :class:`~widget_server.core.models.CounterRow` rows, exactly as the server does
-   from its daily aggregates) and the balances with
-   :func:`widget_server.rotation.fairness.balances`;
-2. installs them in a copy of the theme's :class:`ThemePool`;
-3. plans each host once (:func:`~widget_server.rotation.plan`, at noon of the
-   day; a host with traffic counts as seen that day for the activity gate)
-   and draws each of the host's views of that day with
-   :func:`~widget_server.rotation.draw`, one distinct bucket per view (so
-   rotation per request is simulated);
-4. credits the exposure e(position) of every slot that counts in the ledger
-   (a pin with ``counts_in_ledger: false`` does not) as given by the host and
-   received by the partner, and records the day's rows for the next day.
-
-No second fairness formula lives here: the simulator only calls the engine.
+``simulate`` runs one theme with steady traffic through
+:func:`widget_server.counting.scenario.run_scenario` (the real ledger and
+selection code, no second fairness formula) and reports per member the
+exposure given and received and the rule-aware bound.  Several themes,
+events and the baselines are ``scenario.py`` and ``report.py``.
 
 Figures are measured after a warm-up (default: the first 14 days, or the
 first half of a shorter run), while the ledger still fills from zero; the
 ledger itself runs through the warm-up as well.
-
-``add_arguments`` and ``cmd_simulate`` are the ``widget-server simulate``
-command; ``zipf_traffic`` and ``load_traffic`` make the traffic.
 """
 
 from __future__ import annotations
@@ -36,27 +20,19 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from widget_server.core.errors import ValidationError
-from widget_server.core.models import CounterRow
-from widget_server.rotation import Rules, ThemePool, draw, parse_rules, plan
-from widget_server.rotation.fairness import balances, exposure, structural_bound
-from widget_server.rotation.ledger import compute_ledger, window_start
+from widget_server.counting.scenario import Scenario, member_totals, run_scenario
+from widget_server.rotation import Rules, ThemePool, parse_rules
 from widget_server.rotation.rules import Fairness
-
-if TYPE_CHECKING:
-    pass
 
 DAY = 86_400
 DEFAULT_DAYS = 60
 DEFAULT_VIEWS = 2000.0
 DEFAULT_WARMUP_DAYS = 14
 DEFAULT_SEED = "partnerkreis-simulation"
-# Buckets of different days never meet: day d draws from d * BUCKETS_PER_DAY on.
-BUCKETS_PER_DAY = 10**9
 FAIRNESS_FIELDS = tuple(Fairness.__dataclass_fields__)
 
 
@@ -136,12 +112,6 @@ def default_warmup(days: int) -> int:
     return min(DEFAULT_WARMUP_DAYS, days // 2)
 
 
-def _newcomers(pool: ThemePool, active: Sequence[int], now: float) -> frozenset[int]:
-    """Members still in their grace period at ``now`` (as ``snapshot.build_pools`` decides)."""
-    grace = pool.rules.fairness.newcomer_grace_days * DAY
-    return frozenset(m for m in active if now - pool.members[m].joined < grace)
-
-
 def simulate(
     pool: ThemePool,
     *,
@@ -154,9 +124,11 @@ def simulate(
 ) -> SimulationResult:
     """Play ``days`` days of ``traffic`` (block views per day and host) through the engine.
 
-    ``start`` is the Unix time the first simulated day begins; the ledger starts
-    empty.  Views may be fractional: each host carries its remainder to the next
-    day, so over a run it shows ``days * views`` blocks, rounded down.
+    One theme, steady traffic, no events: :func:`~widget_server.counting.scenario.run_scenario`
+    does the work.  ``start`` is the Unix time the first simulated day begins;
+    the ledger starts empty.  Views may be fractional: each host carries its
+    remainder to the next day.  ``bound`` is rule-aware: the exposure each
+    member could reach under the rules in force on the hosts that showed blocks.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -168,71 +140,25 @@ def simulate(
             raise ValueError(f"traffic names member id {member_id}, not in the theme")
         if not math.isfinite(per_day) or per_day < 0:
             raise ValueError(f"views per day must be a number >= 0, got {per_day!r}")
-
-    fairness = pool.rules.fairness
-    half_life = {pool.theme_id: fairness.half_life_days}
-    active = sorted(m for m, info in pool.members.items() if info.eligible)
-    hosts = sorted(m for m, v in traffic.items() if v > 0)
-    first_day = datetime.fromtimestamp(start, UTC).date()
-
-    rows: list[CounterRow] = []
-    carry = dict.fromkeys(hosts, 0.0)
-    views = dict.fromkeys(pool.members, 0)
-    given = dict.fromkeys(pool.members, 0.0)
-    received = dict.fromkeys(pool.members, 0.0)
+    scenario = Scenario({pool.theme_id: pool}, traffic, days)
+    played = run_scenario(scenario, "engine", key=key, start=start, limit=limit)
+    totals = member_totals(played, warmup, days)
     flows: dict[tuple[int, int], float] = defaultdict(float)
-    e = [0.0] + [exposure(r) for r in range(1, 13)]
-
-    for d in range(days):
-        today = first_day + timedelta(days=d)
-        now = start + d * DAY + DAY / 2  # plans are made at noon
-        oldest = window_start(today, fairness.half_life_days)
-        rows = [r for r in rows if r.day >= oldest]
-        ledger = compute_ledger(rows, today, half_life).get(pool.theme_id, {})
-        # Hosts with traffic serve their widget today (what the activity gate looks at).
-        seen = {h: replace(pool.members[h], last_seen=now) for h in hosts}
-        day_pool = replace(
-            pool,
-            members={**pool.members, **seen},
-            balances=balances(ledger, active, fairness, _newcomers(pool, active, now)),
-        )
-        measured = d >= warmup
-        counts: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for host in hosts:
-            carry[host] += traffic[host]
-            n = int(carry[host] + 1e-9)
-            carry[host] -= n
-            if n <= 0:
-                continue
-            p = plan(day_pool, host, now, key, limit=limit)
-            base = d * BUCKETS_PER_DAY
-            for v in range(n):
-                for slot in draw(p, base + v, key):
-                    cell = counts[(host, slot.member_id)]
-                    cell[0] += 1
-                    if slot.counts:
-                        cell[1] += e[slot.position]
-            if measured:
-                views[host] += n
-        for (host, partner), (count, exp) in counts.items():
-            rows.append(CounterRow(today, pool.theme_id, host, partner, "viewed", int(count), exp))
-            if measured:
-                given[host] += exp
-                received[partner] += exp
-                flows[(host, partner)] += exp
-
+    for day in played[warmup:]:
+        for pair, value in day.flows.items():
+            flows[pair] += value
     shown = [m for m in pool.members if pool.members[m].eligible or traffic.get(m, 0) > 0]
     shown.sort(key=lambda m: (-traffic.get(m, 0.0), pool.members[m].slug))
-    measured_views = {m: float(views[m]) for m in shown}
+    given, received, reach = totals["given"], totals["received"], totals["reach"]
     members = tuple(
         MemberResult(
             member_id=m,
             member=pool.members[m].slug,
-            views=views[m],
-            given=given[m],
-            received=received[m],
-            ratio=received[m] / given[m] if given[m] > 0 else None,
-            bound=structural_bound(measured_views, m, given[m]),
+            views=int(totals["views"].get(m, 0)),
+            given=given.get(m, 0.0),
+            received=received.get(m, 0.0),
+            ratio=received.get(m, 0.0) / given[m] if given.get(m, 0.0) > 0 else None,
+            bound=reach.get(m, 0.0) / given[m] if given.get(m, 0.0) > 0 else None,
         )
         for m in shown
     )

@@ -1,11 +1,39 @@
-"""Fair exchange: who has given how much exposure, who is owed some.
+"""Fair exchange: target shares of received exposure, tracked by a credit integral.
 
 Exposure of position r (1-based) is e(r) = 1 / log2(1 + r).  Per theme, with
-exponential decay: G_j is the exposure member j gave (partners shown on its
-own pages), R_j the exposure it received, and G-bar the mean G over the
-active members.  Entitlement T_j = alpha * G_j + (1 - alpha) * G-bar, plus a
-newcomer grant during the grace period; debt d_j = (T_j - R_j) / (G-bar + kappa);
-weight multiplier m_j = exp(beta * clip(d_j, -delta, delta)).
+exponential decay of half-life H, G_j is the exposure member j gave (partners
+shown on its own pages) and R_j the exposure it received.
+
+**Target.**  Each active member j has a target share of the received exposure
+
+    s_j = alpha * G_j / sum(G) + (1 - alpha) * phi_j / sum(phi)
+
+where phi_j is 1 / (the number of themes j is active in), so a member in three
+themes holds one equal share across the network, not three.  Its target is
+T_j = s_j * (sum(R) - sum(grants)) + grant_j: a newcomer's grant is a gift on
+top, taken from everyone else in proportion to their shares.
+
+**Tracking.**  The credit c_j = T_j - R_j is an integral (decayed like the
+ledger) of the gap between the target rate and the received rate, measured
+in days of the member's own target rate.  The weight factor is
+
+    multiplier_j = N * s_j * exp(beta * clip(c_j, -delta, delta))
+
+The first part is feed-forward: with equal weights elsewhere, a member is
+drawn in proportion to its target share.  The second part is the integral
+correction: a persistent shortfall keeps accumulating credit until the draw
+makes up for it, so the received share converges to the target instead of
+settling at a fixed offset.  Because credit is counted in days of a member's
+own target, a small member is corrected as fast, relative to its size, as a
+large one.  At alpha = 1 a member that gives nothing has s_j = 0: it is never
+drawn except through its newcomer grant.
+
+**Newcomer grant.**  During the grace period the target rate gets an extra
+``newcomer_grant`` equal shares, fading linearly to zero.  The grant enters
+T_j as a decayed integral over the days it applied, exactly as the exposure
+it bought enters R_j, so nothing is clawed back when the grace period ends.
+
+All of this runs when a ledger is installed, never per request.
 """
 
 from __future__ import annotations
@@ -17,6 +45,8 @@ from dataclasses import dataclass
 from widget_server.rotation.rules import Fairness
 
 DAY = 86_400  # seconds
+# Rows older than this many half-lives weigh less than 0.4 % and are not read.
+HALF_LIVES_KEPT = 8
 
 
 def exposure(position: int) -> float:
@@ -37,39 +67,98 @@ def decay(age_days: float, half_life_days: float) -> float:
 class Balance:
     given: float  # G_j, decayed exposure given
     received: float  # R_j, decayed exposure received
-    entitlement: float  # T_j
-    debt: float  # d_j (positive: the network owes j)
-    multiplier: float  # m_j
+    entitlement: float  # T_j, the decayed target (grant included)
+    debt: float  # c_j in days of the member's target rate (positive: the network owes j)
+    multiplier: float  # the weight factor N * s_j * exp(beta * clip(c_j))
     newcomer: bool
+    share: float = 0.0  # s_j, the target share of received exposure
+    grant: float = 0.0  # the decayed newcomer grant inside T_j
+
+
+def window_days(half_life_days: float) -> float:
+    """How many days of traffic a decayed sum holds: sum of 2^(-k/H) over the rows kept."""
+    q = 0.5 ** (1.0 / half_life_days)
+    kept = math.ceil(HALF_LIVES_KEPT * half_life_days)
+    return float((1.0 - q ** (kept + 1)) / (1.0 - q))
+
+
+def grant_days(age_days: float, fairness: Fairness) -> float:
+    """The decayed integral of the fading grant, in days of an equal share.
+
+    The grant rate is ``newcomer_grant`` equal shares on the day of joining,
+    falling linearly to zero at the end of the grace period; each past day
+    weighs as its ledger rows do.  Bounded by newcomer_grant * grace / 2.
+    """
+    grace = fairness.newcomer_grace_days
+    if grace <= 0 or fairness.newcomer_grant <= 0 or age_days < 0:
+        return 0.0
+    if age_days - grace > HALF_LIVES_KEPT * fairness.half_life_days:
+        return 0.0  # its days have left the ledger window, as their rows have
+    q = 0.5 ** (1.0 / fairness.half_life_days)
+    total = 0.0
+    for day in range(min(int(age_days), grace - 1) + 1):
+        fade = 1.0 - (day + 0.5) / grace  # the mid-day value: sums to grace / 2
+        total += fade * q ** (age_days - day)
+    return fairness.newcomer_grant * total
 
 
 def balances(
     ledger: Mapping[int, tuple[float, float]],
     members: Iterable[int],
     fairness: Fairness,
-    newcomers: frozenset[int] = frozenset(),
+    ages: Mapping[int, float] | None = None,
+    themes_of: Mapping[int, int] | None = None,
 ) -> dict[int, Balance]:
-    """Each active member's balance; ``ledger`` maps member -> (given, received)."""
+    """Each active member's balance; ``ledger`` maps member -> (given, received).
+
+    ``ages`` are days since each member joined the theme (newcomers get the
+    grant); ``themes_of`` counts the themes each member is active in (one
+    equal share across the network).  Both default to "old, one theme".
+    """
     ids = list(members)
     if not ids:
         return {}
+    ages = {m: a for m, a in (ages or {}).items() if m in set(ids)}
     given = {m: ledger.get(m, (0.0, 0.0))[0] for m in ids}
-    mean_given = sum(given.values()) / len(ids)
+    received = {m: ledger.get(m, (0.0, 0.0))[1] for m in ids}
+    total_given = sum(given.values())
+    total_received = sum(received.values())
+    phi = {m: 1.0 / max(1, (themes_of or {}).get(m, 1)) for m in ids}
+    total_phi = sum(phi.values())
+    alpha = fairness.alpha if total_given > 1e-9 else 0.0  # next to nothing given: equal
+    share = {
+        m: alpha * given[m] / max(total_given, 1e-9) + (1 - alpha) * phi[m] / total_phi for m in ids
+    }
+    window = window_days(fairness.half_life_days)
+    daily = total_received / window  # the theme's received exposure per day, about
+    grace = fairness.newcomer_grace_days
+    # The grant stays in the target after the grace period and decays out of
+    # it exactly as the exposure it bought decays out of R: never clawed back.
+    grants = {m: grant_days(ages[m], fairness) * daily * phi[m] / total_phi for m in ages}
+    shared = max(total_received - sum(grants.values()), 0.0)
+    n = len(ids)
     out = {}
     for m in ids:
-        received = ledger.get(m, (0.0, 0.0))[1]
-        entitlement = fairness.alpha * given[m] + (1 - fairness.alpha) * mean_given
-        if m in newcomers:
-            entitlement += fairness.newcomer_grant * mean_given
-        debt = (entitlement - received) / (mean_given + fairness.kappa)
-        clipped = max(-fairness.delta, min(fairness.delta, debt))
+        grant = grants.get(m, 0.0)
+        target = share[m] * shared + grant
+        # Credit in days of the member's own target rate; kappa (exposure per
+        # day) keeps a member with a near-zero target from dividing by ~0.
+        rate = target / window + fairness.kappa
+        credit = (target - received[m]) / rate
+        clipped = max(-fairness.delta, min(fairness.delta, credit))
+        fading = m in ages and ages[m] < grace
+        # Feed-forward: the target share now, with today's value of the fading grant.
+        now_grant = fairness.newcomer_grant * (1 - ages[m] / grace) if fading else 0.0
+        feed = n * (share[m] + now_grant * phi[m] / total_phi)
         out[m] = Balance(
             given=given[m],
-            received=received,
-            entitlement=entitlement,
-            debt=debt,
-            multiplier=math.exp(fairness.beta * clipped),
-            newcomer=m in newcomers,
+            received=received[m],
+            entitlement=target,
+            debt=credit,
+            multiplier=feed * math.exp(fairness.beta * clipped),
+            newcomer=fading,
+            share=share[m],
+            grant=grant,
         )
     return out
 

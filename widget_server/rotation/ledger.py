@@ -17,10 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from widget_server.core.models import CounterRow
-from widget_server.rotation.fairness import decay
-
-# Rows older than this many half-lives weigh less than 0.4 % and are not read.
-HALF_LIVES_KEPT = 8
+from widget_server.rotation.fairness import HALF_LIVES_KEPT, decay
 
 Ledger = Mapping[int, Mapping[int, tuple[float, float]]]  # theme -> member -> (given, received)
 

@@ -49,6 +49,7 @@ class ThemePool:
     ids_by_slug: Mapping[str, int]
     balances: Mapping[int, Balance] = field(default_factory=dict)  # under the base rules
     ledger: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # (given, received)
+    themes_of: Mapping[int, int] = field(default_factory=dict)  # active themes per member
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,8 @@ def balances_under(pool: ThemePool, rules: Rules, now: float) -> Mapping[int, Ba
     if rules.fairness == pool.rules.fairness:
         return pool.balances
     active = [m.id for m in pool.members.values() if m.eligible]
-    grace = rules.fairness.newcomer_grace_days * DAY
-    newcomers = frozenset(m for m in active if now - pool.members[m].joined < grace)
-    return balances(pool.ledger, active, rules.fairness, newcomers)
+    ages = {m: (now - pool.members[m].joined) / DAY for m in active}
+    return balances(pool.ledger, active, rules.fairness, ages, pool.themes_of)
 
 
 def _one_per_category(

@@ -30,12 +30,12 @@ _UTM_VALUE = re.compile(r"^[A-Za-z0-9 ._{}\-]{1,60}$")
 @dataclass(frozen=True)
 class Fairness:
     alpha: float = 0.8  # 1: strict one-for-one exchange, 0: equal shares for all
-    beta: float = 4.0  # how hard debts pull
-    delta: float = 2.0  # debts are clipped to [-delta, delta]
-    kappa: float = 1.0  # keeps tiny networks from dividing by ~0
+    beta: float = 1.0  # how hard credit pulls, per day of a member's target owed
+    delta: float = 4.0  # credit is clipped to [-delta, delta] days of target
+    kappa: float = 1.0  # exposure per day: keeps tiny targets from dividing by ~0
     half_life_days: float = 14.0
     newcomer_grace_days: int = 30
-    newcomer_grant: float = 0.5  # extra entitlement, as a share of the mean given
+    newcomer_grant: float = 0.5  # extra target rate on joining, in equal shares; fades to 0
 
 
 @dataclass(frozen=True)
@@ -278,8 +278,8 @@ def _rules(raw: Any, *, allow_periods: bool) -> Rules:
     )
     fairness = Fairness(
         alpha=f.number("alpha", 0.8, 0.0, 1.0),
-        beta=f.number("beta", 4.0, 0.0, 20.0),
-        delta=f.number("delta", 2.0, 0.0, 10.0),
+        beta=f.number("beta", 1.0, 0.0, 20.0),
+        delta=f.number("delta", 4.0, 0.0, 10.0),
         kappa=f.number("kappa", 1.0, 0.001, 1e9),
         half_life_days=f.number("half_life_days", 14.0, 0.5, 365.0),
         newcomer_grace_days=int(f.integer("newcomer_grace_days", 30, 0, 365) or 0),

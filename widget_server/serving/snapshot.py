@@ -105,21 +105,33 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
             joined=_timestamp(ms.joined),
             last_seen=_end_of_day(seen) if seen else None,
         )
+    # One equal share per member across the network: count its active themes.
+    themes_of: dict[int, int] = {}
+    for theme_infos in infos.values():
+        for info in theme_infos.values():
+            if info.eligible:
+                themes_of[info.id] = themes_of.get(info.id, 0) + 1
     pools = {}
     for theme in data.themes:
         theme_rule = rules[theme.id]
         fairness = theme_rule.fairness
         theme_members = infos.get(theme.id, {})
         active = [m.id for m in theme_members.values() if m.eligible]
-        grace = fairness.newcomer_grace_days * DAY
-        newcomers = frozenset(m for m in active if now - theme_members[m].joined < grace)
+        ages = {m: (now - theme_members[m].joined) / DAY for m in active}
         pools[theme.id] = ThemePool(
             theme_id=theme.id,
             rules=theme_rule,
             members=theme_members,
             ids_by_slug={m.slug: m.id for m in theme_members.values()},
-            balances=balances(computed.get(theme.id, {}), active, fairness, newcomers),
+            balances=balances(
+                computed.get(theme.id, {}),
+                active,
+                fairness,
+                ages,
+                {m: themes_of[m] for m in active},
+            ),
             ledger=computed.get(theme.id, {}),
+            themes_of={m: themes_of[m] for m in active},
         )
     return pools
 

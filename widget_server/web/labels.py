@@ -123,7 +123,7 @@ KNOB_HINT: dict[str, str] = {
     "partners.max": N_("1 to 12."),
     "partners.min": N_("Fewer found: the fallback below applies."),
     "fairness.alpha": N_("1: strictly one for one, 0: equal shares for all."),
-    "fairness.beta": N_("0 to 20; default 4."),
+    "fairness.beta": N_("0 to 20; default 1."),
     "fairness.half_life_days": N_("Default 14."),
     "region.mode": N_("Prefers partners from the same town."),
     "caps.max_share": N_("0.01 to 1 (1: no cap)."),

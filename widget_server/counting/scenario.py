@@ -1,0 +1,249 @@
+"""Play a network forward day by day: several themes, traffic that changes, events, baselines.
+
+``run_scenario`` is the simulator's core.  Each simulated day it
+
+1. applies the day's events (join, pause, resume, leave, traffic change) and
+   the day's traffic, splitting each member's views evenly over the themes it
+   is active in (one placement per theme);
+2. computes the decayed ledger of the days so far with
+   :func:`~widget_server.rotation.ledger.compute_ledger` and the balances with
+   :func:`~widget_server.rotation.fairness.balances`, as the server does;
+3. plans each host once per theme (at noon) and draws each view with
+   :func:`~widget_server.rotation.draw`, one bucket per view;
+4. records per member and day the exposure given, received (slots that count
+   in the ledger) and reachable (the rule-aware bound, from the same plans),
+   and per day the blocks that came out empty or short.
+
+Three strategies run on the same traffic: ``engine`` (the rules as given),
+``equal`` (the same rules with equal random rotation: strategy ``weighted``,
+no weights) and ``credit`` (a plain 1:1 credit exchange: every slot a host
+shows earns it one credit, and the richest eligible partners are shown, each
+paying one credit).  No second fairness formula lives here.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from widget_server.core.models import CounterRow
+from widget_server.rotation import Plan, ThemePool, draw, plan
+from widget_server.rotation.fairness import balances, exposure
+from widget_server.rotation.ledger import compute_ledger, window_start
+
+DAY = 86_400
+# Buckets of different days never meet: day d draws from d * BUCKETS_PER_DAY on.
+BUCKETS_PER_DAY = 10**9
+STRATEGIES = ("engine", "equal", "credit")
+FIRST_DAY_TICKS = 48
+BUCKETS_PER_TICK = 10**7
+EVENT_KINDS = ("join", "pause", "resume", "leave", "traffic")
+E = [0.0] + [exposure(r) for r in range(1, 13)]
+
+
+@dataclass(frozen=True)
+class Event:
+    day: int  # 0-based simulated day it takes effect (at the start of the day)
+    kind: str  # one of EVENT_KINDS
+    member: int
+    factor: float = 1.0  # kind "traffic": the member's views are multiplied by this
+
+
+@dataclass(frozen=True)
+class Scenario:
+    pools: Mapping[int, ThemePool]  # theme id -> pool (members, rules)
+    traffic: Mapping[int, float]  # member -> block views per day, over all its themes
+    days: int
+    # From a traffic file: day -> member -> views per day from that day on.
+    schedule: Mapping[int, Mapping[int, float]] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+
+@dataclass
+class Day:
+    """What one simulated day produced, per member (summed over themes)."""
+
+    given: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    received: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    reach: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    views: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    blocks: int = 0
+    short: int = 0  # fewer partners than the block's size (but shown)
+    empty: int = 0  # no block at all (fallback)
+    active: frozenset[int] = frozenset()
+    flows: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
+
+
+def _reach(p: Plan, pool: ThemePool) -> dict[int, float]:
+    """The most exposure per view each member can get on this host under the rules in force."""
+    out: dict[int, float] = {}
+    cap = min(1.0, p.rules.max_share)
+    first = E[p.free_positions[0]] if p.free_positions else 0.0
+    for s in p.pinned:
+        out[s.member_id] = E[s.position] if s.counts else 0.0
+    for i in p.weights:
+        if p.rules.weights.get(pool.members[i].slug, 1.0) > 0:
+            out[i] = cap * first
+    return out
+
+
+def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, ThemePool]:
+    if strategy == "equal":
+        return {
+            t: replace(p, rules=replace(p.rules, strategy="weighted", weights={}, periods=()))
+            for t, p in pools.items()
+        }
+    return dict(pools)
+
+
+def _credit_draw(
+    p: Plan, credit: dict[int, float], host: int, view: int
+) -> list[tuple[int, int, bool]]:
+    """The 1:1 credit baseline: pins stay, the richest candidates fill the free places.
+
+    Credits are exposure: the host earns what each place it shows is worth and
+    the partner shown there pays the same, so credit is 1:1 in the unit the
+    ratios are measured in.
+    """
+    slots = [(s.member_id, s.position) for s in p.pinned]
+    taken = {m for m, _ in slots}
+    candidates = [i for i in p.weights if i not in taken]
+    picks = heapq.nlargest(
+        len(p.free_positions), candidates, key=lambda i: (credit[i], (i * 7919 + view) % 65_521)
+    )
+    slots += list(zip(picks, p.free_positions, strict=False))
+    slots.sort(key=lambda s: s[1])
+    shown = [(m, n, True) for n, (m, _) in enumerate(slots, start=1)]
+    for m, n, _ in shown:
+        credit[host] += E[n]
+        credit[m] -= E[n]
+    return shown
+
+
+def run_scenario(
+    scenario: Scenario, strategy: str, *, key: bytes, start: float, limit: int = 3
+) -> list[Day]:
+    """Play every day of ``scenario`` with ``strategy``; one :class:`Day` per simulated day."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}")
+    pools = _strategy_pools(scenario.pools, strategy)
+    half_lives = {t: p.rules.fairness.half_life_days for t, p in pools.items()}
+    longest = max(half_lives.values(), default=14.0)
+    first_day = datetime.fromtimestamp(start, UTC).date()
+    joins = {ev.member: ev.day for ev in scenario.events if ev.kind == "join"}
+    status = {m: "absent" if m in joins else "active" for tp in pools.values() for m in tp.members}
+    base = dict(scenario.traffic)
+    factor: dict[int, float] = defaultdict(lambda: 1.0)
+    joined_at: dict[int, float] = {}
+    carry: dict[tuple[int, int], float] = defaultdict(float)
+    credit: dict[int, float] = defaultdict(float)
+    rows: list[CounterRow] = []
+    out: list[Day] = []
+    for d in range(scenario.days):
+        today = first_day + timedelta(days=d)
+        base.update(scenario.schedule.get(d, {}))
+        for ev in (ev for ev in scenario.events if ev.day == d):
+            if ev.kind == "join":
+                status[ev.member], joined_at[ev.member] = "active", start + d * DAY
+            elif ev.kind in ("pause", "leave"):
+                status[ev.member] = ev.kind
+            elif ev.kind == "resume" and status[ev.member] == "pause":
+                status[ev.member] = "active"
+            elif ev.kind == "traffic":
+                factor[ev.member] *= ev.factor
+        rows = [r for r in rows if r.day >= window_start(today, longest)]
+        themes_of: dict[int, int] = defaultdict(int)
+        for tp in pools.values():
+            for m, info in tp.members.items():
+                if info.eligible and status[m] == "active":
+                    themes_of[m] += 1
+        day = Day(active=frozenset(themes_of))
+        # The server recomputes the ledger every minute; the simulator once a
+        # day, but in many steps on the first day, while the ledger is still
+        # empty (a whole day of equal shares would be a gift that takes weeks
+        # to balance, which a running server never makes).
+        ticks = FIRST_DAY_TICKS if d == 0 else 1
+        for tick in range(ticks):
+            ledger = compute_ledger(rows, today, half_lives)
+            now = start + d * DAY + (tick + 0.5) * DAY / ticks
+            for theme_id, pool in pools.items():
+                members = {}
+                for m, info in pool.members.items():
+                    eligible = info.eligible and status[m] == "active"
+                    joined = joined_at.get(m, info.joined)
+                    # A host serving views today has its widget seen (the activity gate).
+                    seen = now if base.get(m, 0.0) * factor[m] > 0 else info.last_seen
+                    members[m] = replace(info, eligible=eligible, joined=joined, last_seen=seen)
+                active = sorted(m for m, info in members.items() if info.eligible)
+                ages = {m: (now - members[m].joined) / DAY for m in active}
+                day_pool = replace(
+                    pool,
+                    members=members,
+                    themes_of={m: themes_of[m] for m in active},
+                    balances=balances(
+                        ledger.get(theme_id, {}),
+                        active,
+                        pool.rules.fairness,
+                        ages,
+                        {m: themes_of[m] for m in active},
+                    ),
+                    ledger=ledger.get(theme_id, {}),
+                )
+                counts: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+                plans: dict[int, tuple[Plan, int]] = {}
+                for host in active:
+                    per_day = base.get(host, 0.0) * factor[host] / themes_of[host]
+                    carry[(theme_id, host)] += per_day / ticks
+                    n = int(carry[(theme_id, host)] + 1e-9)
+                    carry[(theme_id, host)] -= n
+                    if n > 0:
+                        plans[host] = (plan(day_pool, host, now, key, limit=limit), n)
+                for host, (hp, n) in plans.items():
+                    for m, r in _reach(hp, pool).items():
+                        day.reach[m] += n * r
+                    day.views[host] += n
+                    day.blocks += n
+                # Views of all hosts interleaved through the day (matters to the credit baseline).
+                sequence = sorted(
+                    ((v + 0.5) / n, host, v) for host, (_, n) in plans.items() for v in range(n)
+                )
+                for _, host, v in sequence:
+                    p = plans[host][0]
+                    if strategy == "credit":
+                        shown = _credit_draw(p, credit, host, v)
+                    else:
+                        slots = draw(p, d * BUCKETS_PER_DAY + tick * BUCKETS_PER_TICK + v, key)
+                        shown = [(s.member_id, s.position, s.counts) for s in slots]
+                    if not shown:
+                        day.empty += 1
+                    elif len(shown) < p.limit:
+                        day.short += 1
+                    for m, r, counted in shown:
+                        cell = counts[(host, m)]
+                        cell[0] += 1
+                        if counted:
+                            cell[1] += E[r]
+                for (host, partner), (count, exp) in counts.items():
+                    rows.append(
+                        CounterRow(today, theme_id, host, partner, "viewed", int(count), exp)
+                    )
+                    day.given[host] += exp
+                    day.received[partner] += exp
+                    day.flows[(host, partner)] += exp
+        out.append(day)
+    return out
+
+
+def member_totals(days: Sequence[Day], first: int, last: int) -> dict[str, dict[int, float]]:
+    """Given, received, reach and views per member over days ``first`` .. ``last`` - 1."""
+    totals: dict[str, dict[int, float]] = {
+        k: defaultdict(float) for k in ("given", "received", "reach", "views")
+    }
+    for day in days[first:last]:
+        for name in ("given", "received", "reach", "views"):
+            for m, v in getattr(day, name).items():
+                totals[name][m] += v
+    return totals
