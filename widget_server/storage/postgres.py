@@ -16,9 +16,18 @@ stores them; conversion happens here.  Slugs and other keys sort bytewise
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+import time
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
@@ -698,6 +707,47 @@ class PostgresStorage:
                 [totals[k][0] for k in keys],
                 [totals[k][1] for k in keys],
             )
+
+    async def visitor_salt(self, day: date, candidate: bytes) -> bytes:
+        async with self._write(bump=False) as conn:
+            await conn.execute(
+                "INSERT INTO visitor_salts (day, salt) VALUES ($1, $2)"
+                " ON CONFLICT (day) DO NOTHING",
+                day,
+                candidate,
+            )
+            # Salts are forgotten after two days: then no stored key can be linked again.
+            await conn.execute("DELETE FROM visitor_salts WHERE day < $1", day - timedelta(days=1))
+            salt = await conn.fetchval("SELECT salt FROM visitor_salts WHERE day = $1", day)
+        return bytes(salt)
+
+    async def settle_visitors(
+        self, claims: Collection[bytes], tallies: Mapping[bytes, int], expires: float
+    ) -> tuple[set[bytes], dict[bytes, int]]:
+        keys = sorted(claims)  # the same lock order in every process: no deadlocks
+        counted = sorted(tallies.items())
+        async with self._write(bump=False) as conn:
+            now = time.time()
+            await conn.execute("DELETE FROM visitor_claims WHERE expires_at < $1", now)
+            await conn.execute("DELETE FROM visitor_tallies WHERE expires_at < $1", now)
+            rows = await conn.fetch(
+                "INSERT INTO visitor_claims (key, expires_at)"
+                " SELECT k, $2 FROM unnest($1::bytea[]) AS k"
+                " ON CONFLICT (key) DO NOTHING RETURNING key",
+                keys,
+                expires,
+            )
+            new = {bytes(r[0]) for r in rows}
+            rows = await conn.fetch(
+                "INSERT INTO visitor_tallies (key, n, expires_at)"
+                " SELECT k, n, $3 FROM unnest($1::bytea[], $2::bigint[]) AS t (k, n)"
+                " ON CONFLICT (key) DO UPDATE SET n = visitor_tallies.n + excluded.n"
+                " RETURNING key, n",
+                [k for k, _ in counted],
+                [n for _, n in counted],
+                expires,
+            )
+        return new, {bytes(r[0]): int(r[1]) for r in rows}
 
     async def list_counts(
         self, *, since: date | None = None, theme_id: int | None = None

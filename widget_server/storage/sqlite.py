@@ -11,9 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+import time
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +66,8 @@ BUSY_TIMEOUT_MS = 5_000
 # Seconds a process may take to compute the ledger before another one takes over.
 LEDGER_LEASE = 300.0
 EXPORT_BATCH = 1_000  # rows per batch when a whole table is read (migrate-db)
+
+_BATCH = 400  # rows per multi-row INSERT (two or three bound values each)
 
 _MEMBER_COLUMNS = (
     "id, slug, name, website, description, category, town, postal_code, status,"
@@ -639,6 +650,52 @@ class SQLiteStorage:
                     for r in rows
                 ],
             )
+
+    async def visitor_salt(self, day: date, candidate: bytes) -> bytes:
+        async with self._write(bump=False) as conn:
+            await conn.execute(
+                "INSERT INTO visitor_salts (day, salt) VALUES (?, ?) ON CONFLICT (day) DO NOTHING",
+                (day.isoformat(), candidate),
+            )
+            # Salts are forgotten after two days: then no stored key can be linked again.
+            cutoff = (day - timedelta(days=1)).isoformat()
+            await conn.execute("DELETE FROM visitor_salts WHERE day < ?", (cutoff,))
+            cursor = await conn.execute(
+                "SELECT salt FROM visitor_salts WHERE day = ?", (day.isoformat(),)
+            )
+            row = await cursor.fetchone()
+        assert row is not None
+        return bytes(row[0])
+
+    async def settle_visitors(
+        self, claims: Collection[bytes], tallies: Mapping[bytes, int], expires: float
+    ) -> tuple[set[bytes], dict[bytes, int]]:
+        new: set[bytes] = set()
+        totals: dict[bytes, int] = {}
+        keys, counted = list(claims), list(tallies.items())
+        async with self._write(bump=False) as conn:
+            now = time.time()
+            await conn.execute("DELETE FROM visitor_claims WHERE expires_at < ?", (now,))
+            await conn.execute("DELETE FROM visitor_tallies WHERE expires_at < ?", (now,))
+            for i in range(0, len(keys), _BATCH):
+                part = keys[i : i + _BATCH]
+                cursor = await conn.execute(
+                    "INSERT INTO visitor_claims (key, expires_at) VALUES "
+                    + ", ".join(["(?, ?)"] * len(part))
+                    + " ON CONFLICT (key) DO NOTHING RETURNING key",
+                    [v for key in part for v in (key, expires)],
+                )
+                new.update(bytes(r[0]) for r in await cursor.fetchall())
+            for i in range(0, len(counted), _BATCH):
+                chunk = counted[i : i + _BATCH]
+                cursor = await conn.execute(
+                    "INSERT INTO visitor_tallies (key, n, expires_at) VALUES "
+                    + ", ".join(["(?, ?, ?)"] * len(chunk))
+                    + " ON CONFLICT (key) DO UPDATE SET n = n + excluded.n RETURNING key, n",
+                    [v for key, n in chunk for v in (key, n, expires)],
+                )
+                totals.update((bytes(r[0]), int(r[1])) for r in await cursor.fetchall())
+        return new, totals
 
     async def list_counts(
         self, *, since: date | None = None, theme_id: int | None = None
