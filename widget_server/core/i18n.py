@@ -1,72 +1,36 @@
-"""User-facing text in German (default) and English."""
+"""User-facing text: gettext catalogs, German by default, English when chosen.
+
+The catalogs are ``widget_server/locale/<lang>/LC_MESSAGES/messages.po``; their
+msgids are the English texts with python-format placeholders (``%(name)s``,
+``%(num)d`` for the count of a plural).  The languages are ``LANGUAGES`` in
+``core/models.py``, the one list to extend with a new catalog.
+
+Python code takes a ``Translator`` for one language and writes
+``translator(lang).gettext("Rules: %(theme)s", theme=name)``, so that
+``pybabel extract`` (``scripts/messages``) finds the msgid; values are filled
+in after translation.  Texts chosen by a value are marked with ``N_`` where
+they are declared and translated where they are shown.  Templates get the same
+catalogs through Jinja2's i18n extension (``web/templating.py``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gettext as stdlib_gettext
+import io
+from functools import cache
+from pathlib import Path
 
 from widget_server.core.models import LANGUAGES
 
 DEFAULT_LANG = "de"
+SOURCE_LANG = "en"  # the language of the msgids
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+DOMAIN = "messages"
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "de": {
-        "heading.topic": "Unsere Partner zum Thema {theme}",
-        "heading.local": "Unsere Partner aus {theme}",
-        "label": "Partner im Netzwerk {theme}",
-        "more": "Alle Partner ansehen",
-        "directory.title_suffix": "Partnerverzeichnis · Partnerkreis",
-        "directory.skip_link": "Zum Inhalt springen",
-        "directory.language": "Sprache",
-        "directory.eyebrow": "Partnerverzeichnis",
-        "directory.members_heading": "Alle Partner",
-        "directory.count_one": "Partner",
-        "directory.count_other": "Partner",
-        "directory.website_of": "Website von",
-        "directory.empty": "In diesem Verzeichnis sind derzeit keine Partner eingetragen.",
-        "directory.about_heading": "Was ist Partnerkreis?",
-        "directory.about_text": (
-            "Partnerkreis verbindet kleine Betriebe, die sich gegenseitig empfehlen. Jedes"
-            " Mitglied zeigt auf seiner eigenen Website einen kleinen Block mit passenden"
-            " Partnern aus dem Netzwerk – so finden Kundinnen und Kunden vertrauenswürdige"
-            " Betriebe in ihrer Nähe, und alle Mitglieder profitieren voneinander. Besucher"
-            " werden dabei nicht verfolgt: keine Cookies, keine gespeicherten IP-Adressen."
-        ),
-        "directory.footer": "Dieses Verzeichnis wird von Partnerkreis bereitgestellt.",
-        "index.title": "Partnerkreis",
-        "index.intro": "Kooperationsnetzwerke kleiner Unternehmen auf diesem Server:",
-        "index.empty": "Noch keine Netzwerke eingerichtet.",
-        "index.demo": "Zur Demo mit Beispiel-Websites",
-        "frame.title": "Partner im Netzwerk {theme}",
-    },
-    "en": {
-        "heading.topic": "Our partners for {theme}",
-        "heading.local": "Our partners from {theme}",
-        "label": "Partners in the {theme} network",
-        "more": "See all partners",
-        "directory.title_suffix": "Partner directory · Partnerkreis",
-        "directory.skip_link": "Skip to content",
-        "directory.language": "Language",
-        "directory.eyebrow": "Partner directory",
-        "directory.members_heading": "All partners",
-        "directory.count_one": "partner",
-        "directory.count_other": "partners",
-        "directory.website_of": "Website of",
-        "directory.empty": "No partners are listed in this directory at the moment.",
-        "directory.about_heading": "What is Partnerkreis?",
-        "directory.about_text": (
-            "Partnerkreis connects small businesses that recommend each other. Every member"
-            " shows a small block with matching partners from the network on its own website"
-            " – so customers find trustworthy businesses nearby, and all members benefit from"
-            " each other. Visitors are not tracked: no cookies, no stored IP addresses."
-        ),
-        "directory.footer": "This directory is provided by Partnerkreis.",
-        "index.title": "Partnerkreis",
-        "index.intro": "Cooperation networks of small businesses on this server:",
-        "index.empty": "No networks set up yet.",
-        "index.demo": "Open the demo with example websites",
-        "frame.title": "Partners in the {theme} network",
-    },
-}
+
+def N_(message: str) -> str:  # noqa: N802  (the name pybabel looks for)
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
 
 
 def pick_language(*candidates: str | None) -> str:
@@ -77,16 +41,47 @@ def pick_language(*candidates: str | None) -> str:
     return DEFAULT_LANG
 
 
-def translate(lang: str, key: str, **values: object) -> str:
-    table = MESSAGES.get(lang, MESSAGES[DEFAULT_LANG])
-    text = table.get(key) or MESSAGES[DEFAULT_LANG][key]
-    return text.format(**values) if values else text
+def catalog_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def translator(lang: str) -> Callable[..., str]:
-    """``t(key, **values)`` bound to one language, for templates."""
+@cache
+def translations(lang: str | None) -> stdlib_gettext.NullTranslations:
+    """The catalog of ``lang`` (German for anything unsupported), read once per process.
 
-    def t(key: str, **values: object) -> str:
-        return translate(lang, key, **values)
+    The ``.po`` file is read and compiled in memory at first use (Babel), so a
+    checkout needs no build step and no compiled file can be out of date.
+    """
+    from babel.messages.mofile import write_mo  # only when a catalog is first needed
+    from babel.messages.pofile import read_po
 
-    return t
+    lang = lang if lang in LANGUAGES else DEFAULT_LANG
+    with catalog_path(lang).open("rb") as po:
+        catalog = read_po(po, locale=lang, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return stdlib_gettext.GNUTranslations(compiled)
+
+
+class Translator:
+    """The texts of one language, with the placeholders filled in."""
+
+    def __init__(self, lang: str | None) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT_LANG
+        self.catalog = translations(self.lang)
+
+    def gettext(self, message: str, /, **values: object) -> str:
+        return self.catalog.gettext(message) % values
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: object) -> str:
+        """The form for ``n``; ``%(num)d`` in the text is ``n``."""
+        return self.catalog.ngettext(singular, plural, n) % {"num": n, **values}
+
+    def pgettext(self, context: str, message: str, /, **values: object) -> str:
+        return self.catalog.pgettext(context, message) % values
+
+
+@cache
+def translator(lang: str | None) -> Translator:
+    return Translator(lang)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from widget_server.core.i18n import translate
+from widget_server.core.i18n import N_, translator
 from widget_server.core.models import LANGUAGES, LAYOUTS, SCHEMES, Member, Placement
 from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
@@ -19,6 +19,11 @@ from widget_server.serving.snapshot import Snapshot
 
 BLOCK_FORMAT = 1
 MINUTE = 60
+# The block's heading by theme kind: a topic ("for weddings") or a place ("from Heide").
+HEADINGS = {
+    "topic": N_("Our partners for %(theme)s"),
+    "local": N_("Our partners from %(theme)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -137,20 +142,21 @@ def build_block(
         )
     fallback = not partners
     hide = fallback and rules.fallback == "hide"
+    t = translator(lang)
     return {
         "v": BLOCK_FORMAT,
         "lang": lang,
         "layout": display.layout,
         "scheme": display.scheme,
-        "heading": translate(lang, f"heading.{theme.kind}", theme=theme_name),
-        "label": translate(lang, "label", theme=theme_name),
+        "heading": t.gettext(HEADINGS[theme.kind], theme=theme_name),
+        "label": t.gettext("Partners in the %(theme)s network", theme=theme_name),
         "badge": rules.links.label or None,
         "partners": partners,
         "fallback": fallback and not hide,
         "more": None
         if hide
         else {
-            "text": translate(lang, "more"),
+            "text": t.gettext("See all partners"),
             "url": base_url + directory_path(theme.slug, lang),
         },
         "view": None,

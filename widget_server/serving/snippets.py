@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from widget_server.core.i18n import translate
+from widget_server.core.i18n import translator
 from widget_server.core.models import Theme
-from widget_server.serving.blocks import directory_path
+from widget_server.serving.blocks import HEADINGS, directory_path
 
 
 def embed_snippet(base_url: str, token: str, *, directory_url: str, fallback_text: str) -> str:
@@ -40,5 +40,5 @@ def placement_snippet(base_url: str, token: str, theme: Theme) -> str:
         base_url,
         token,
         directory_url=base_url.rstrip("/") + directory_path(theme.slug, "de"),
-        fallback_text=translate("de", f"heading.{theme.kind}", theme=theme.name("de")),
+        fallback_text=translator("de").gettext(HEADINGS[theme.kind], theme=theme.name("de")),
     )

@@ -26,6 +26,7 @@ from widget_server.network.database import DEMO_META, check_schema, ensure_secre
 from widget_server.serving.loader import LoaderAsset, build_loader
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
+from widget_server.web.templating import make_templates
 
 PACKAGE_DIR = Path(__file__).parents[1]
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -37,9 +38,7 @@ class Runtime:
     settings: Settings
     storage: Storage
     clock: Callable[[], float] = time.time
-    templates: Jinja2Templates = field(
-        default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES_DIR))
-    )
+    templates: Jinja2Templates = field(default_factory=lambda: make_templates(TEMPLATES_DIR))
     loader: LoaderAsset = field(default_factory=lambda: build_loader(STATIC_DIR))
     signer: Signer | None = None
     key: bytes = b""

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from widget_server.core.errors import NotFoundError, StorageError
-from widget_server.core.i18n import pick_language, translator
+from widget_server.core.i18n import pick_language
 from widget_server.network.categories import category_label
 from widget_server.serving.blocks import logo_path
 from widget_server.web.runtime import runtime_of
@@ -47,7 +47,7 @@ async def index(request: Request) -> Response:
     return runtime.templates.TemplateResponse(
         request,
         "public/index.html",
-        {"themes": themes, "lang": lang, "t": translator(lang), "demo": runtime.demo},
+        {"themes": themes, "lang": lang, "demo": runtime.demo},
         headers=PAGE_HEADERS,
     )
 
@@ -83,7 +83,6 @@ async def directory(request: Request) -> Response:
             },
             "members": members,
             "lang": lang,
-            "t": translator(lang),
         },
         headers={**PAGE_HEADERS, "Cache-Control": "public, max-age=300"},
     )

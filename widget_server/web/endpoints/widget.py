@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from widget_server.core.errors import BadTokenError, NotFoundError
-from widget_server.core.i18n import translate
+from widget_server.core.i18n import translator
 from widget_server.core.models import Placement
 from widget_server.counting.events import is_bot
 from widget_server.rotation import Slot
@@ -241,7 +241,9 @@ async def block_html(request: Request) -> Response:
         {
             "block": block,
             "lang": display.lang,
-            "title": translate(display.lang, "frame.title", theme=theme.name(display.lang)),
+            "title": translator(display.lang).gettext(
+                "Partners in the %(theme)s network", theme=theme.name(display.lang)
+            ),
             "css_url": f"{base_url}/static/widget.css",
         },
         headers={

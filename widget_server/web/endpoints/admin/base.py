@@ -37,6 +37,7 @@ from widget_server.core.models import LANGUAGES
 from widget_server.web.charts import number
 from widget_server.web.endpoints.guards import serve_pages, with_headers
 from widget_server.web.endpoints.public import PAGE_HEADERS
+from widget_server.web.labels import DONE, reason_text
 from widget_server.web.runtime import runtime_of
 from widget_server.web.sessions import (
     CSRF_FIELD,
@@ -47,7 +48,6 @@ from widget_server.web.sessions import (
     decode_session,
     encode_session,
 )
-from widget_server.web.ui_texts import DONE_KEYS, reason_text, translator
 
 COOKIE = "pk_admin"
 COOKIE_PATH = "/admin"
@@ -240,20 +240,19 @@ def render(
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """An admin page; every template gets lang, t, the session's CSRF token and the user."""
+    """An admin page; every template gets lang, the session's CSRF token and the user."""
     runtime = runtime_of(request)
     session = session_of(request)
     lang = lang_of(request)
     done = request.query_params.get("done")
     base = {
         "lang": lang,
-        "t": translator(lang),
         "reason": lambda text: reason_text(lang, text),
         "num": lambda value, digits=2: "–" if value is None else number(value, lang, digits),
         "csrf": session.csrf,
         "csrf_field": CSRF_FIELD,
         "user": session.username,
-        "done": done if done in DONE_KEYS else None,
+        "done": done if done in DONE else None,
         "errors": {},
         "section": "",
     }

@@ -14,12 +14,12 @@ from typing import Any
 
 from markupsafe import Markup
 
+from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Theme
 from widget_server.counting import stats
 from widget_server.counting.simulation import SimulationResult
 from widget_server.storage import Storage
 from widget_server.web import charts
-from widget_server.web.ui_texts import translator
 
 
 @dataclass(frozen=True)
@@ -54,19 +54,23 @@ async def member_history(
     b = [received.get(d, 0.0) for d in days]
     svg = charts.line_chart(
         f"history-{member.slug}",
-        t("chart.member_history.title", name=member.name),
-        t("chart.member_history.desc", given=_num(sum(a), lang), received=_num(sum(b), lang)),
+        t.gettext("Referrals of %(name)s per day", name=member.name),
+        t.gettext(
+            "Line chart: %(given)s given and %(received)s received in total.",
+            given=_num(sum(a), lang),
+            received=_num(sum(b), lang),
+        ),
         days,
         [
-            charts.Series(t("stats.views_given"), a, "series-a"),
-            charts.Series(t("stats.views_received"), b, "series-b"),
+            charts.Series(t.gettext("given"), a, "series-a"),
+            charts.Series(t.gettext("received"), b, "series-b"),
         ],
         lang=lang,
     )
     rows = tuple(
         (d, _num(x, lang), _num(y, lang)) for d, x, y in zip(days, a, b, strict=True) if x or y
     )
-    headers = (t("stats.day"), t("stats.views_given"), t("stats.views_received"))
+    headers = (t.gettext("Day"), t.gettext("given"), t.gettext("received"))
     return Figure(Markup(svg), headers, rows)  # noqa: S704  (escaped by charts.py)
 
 
@@ -84,14 +88,14 @@ async def theme_figures(
         Markup(  # noqa: S704  (escaped by charts.py)
             charts.paired_bars(
                 f"exchange-{theme.slug}",
-                t("chart.exchange.title", theme=theme.name(lang)),
-                t("chart.exchange.desc"),
+                t.gettext("Given and received in %(theme)s", theme=theme.name(lang)),
+                t.gettext("Bar chart: the partner views each member gave and received."),
                 pairs,
-                (t("stats.views_given"), t("stats.views_received")),
+                (t.gettext("given"), t.gettext("received")),
                 lang=lang,
             )
         ),
-        (t("stats.member"), t("stats.views_given"), t("stats.views_received"), t("stats.clicks")),
+        (t.gettext("Member"), t.gettext("given"), t.gettext("received"), t.gettext("Clicks")),
         tuple(
             (
                 m["name"],
@@ -104,8 +108,11 @@ async def theme_figures(
     )
     balance = ratio_figure(
         f"balance-{theme.slug}",
-        t("chart.balance.title", theme=theme.name(lang)),
-        t("chart.balance.desc"),
+        t.gettext("Balance in %(theme)s", theme=theme.name(lang)),
+        t.gettext(
+            "Bar chart: received divided by given per member, with the line at 1 and the"
+            " structural bound as a mark."
+        ),
         [(m["name"], m["balance"], m["bound"]) for m in members],
         lang,
     )
@@ -119,13 +126,13 @@ async def theme_figures(
         cell[2] += tally.clicks_given
     days = _days(since, until)
     series = [[per_day.get(d, [0.0, 0.0, 0.0])[i] for d in days] for i in range(3)]
-    labels = (t("stats.blocks_viewed"), t("stats.partner_views"), t("stats.clicks"))
+    labels = (t.gettext("blocks viewed"), t.gettext("partner views"), t.gettext("Clicks"))
     history = Figure(
         Markup(  # noqa: S704  (escaped by charts.py)
             charts.line_chart(
                 f"daily-{theme.slug}",
-                t("chart.daily.title", theme=theme.name(lang)),
-                t("chart.daily.desc"),
+                t.gettext("Over time in %(theme)s", theme=theme.name(lang)),
+                t.gettext("Line chart: blocks viewed, partner views and clicks per day."),
                 [d.isoformat() for d in days],
                 [
                     charts.Series(labels[0], series[0], "series-c"),
@@ -135,7 +142,7 @@ async def theme_figures(
                 lang=lang,
             )
         ),
-        (t("stats.day"), *labels),
+        (t.gettext("Day"), *labels),
         tuple(
             (d.isoformat(), *(_num(s[i], lang) for s in series))
             for i, d in enumerate(days)
@@ -158,13 +165,13 @@ def ratio_figure(
         title,
         desc,
         [charts.Ratio(name, ratio, bound) for name, ratio, bound in rows],
-        bound_label=t("stats.bound"),
-        even_label=t("stats.even"),
+        bound_label=t.gettext("Bound"),
+        even_label=t.gettext("1 = even"),
         lang=lang,
     )
     return Figure(
         Markup(svg),  # noqa: S704  (escaped by charts.py)
-        (t("stats.member"), t("stats.balance"), t("stats.bound")),
+        (t.gettext("Member"), t.gettext("Balance"), t.gettext("Bound")),
         tuple(
             (name, _num(ratio, lang), _num(bound, lang) + (" *" if bound and bound < 1 else ""))
             for name, ratio, bound in rows
@@ -180,8 +187,11 @@ def simulation_figures(
     members = result.members
     ratios = ratio_figure(
         f"{chart_id}-ratios",
-        t("chart.sim_ratio.title"),
-        t("chart.sim_ratio.desc"),
+        t.gettext("Simulated balance per member"),
+        t.gettext(
+            "Bar chart: exposure received divided by given, with the line at 1 and the"
+            " structural bound."
+        ),
         [(names.get(m.member, m.member), m.ratio, m.bound) for m in members],
         lang,
     )
@@ -190,14 +200,14 @@ def simulation_figures(
         Markup(  # noqa: S704  (escaped by charts.py)
             charts.paired_bars(
                 f"{chart_id}-exposure",
-                t("chart.sim_exposure.title"),
-                t("chart.sim_exposure.desc"),
+                t.gettext("Simulated exposure"),
+                t.gettext("Bar chart: exposure given and received per member."),
                 pairs,
-                (t("sim.given"), t("sim.received")),
+                (t.gettext("given"), t.gettext("received")),
                 lang=lang,
             )
         ),
-        (t("stats.member"), t("sim.views"), t("sim.given"), t("sim.received")),
+        (t.gettext("Member"), t.gettext("Block views"), t.gettext("given"), t.gettext("received")),
         tuple(
             (
                 names.get(m.member, m.member),

@@ -46,6 +46,7 @@ from widget_server.web.charts import number
 from widget_server.web.endpoints.admin.base import read_body, replay
 from widget_server.web.endpoints.guards import serve_pages, with_headers
 from widget_server.web.endpoints.public import PAGE_HEADERS
+from widget_server.web.labels import DONE, reason_text
 from widget_server.web.runtime import runtime_of
 from widget_server.web.sessions import (
     CSRF_FIELD,
@@ -55,7 +56,6 @@ from widget_server.web.sessions import (
     decode_session,
     encode_session,
 )
-from widget_server.web.ui_texts import DONE_KEYS, reason_text, translator
 
 COOKIE = "pk_portal"
 COOKIE_PATH = "/portal"
@@ -244,14 +244,13 @@ def render(
     status: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """A portal page; every template gets lang, t, the CSRF token, the member and the session."""
+    """A portal page; every template gets lang, the CSRF token, the member and the session."""
     runtime = runtime_of(request)
     session: Session | None = getattr(request.state, "session", None)
     lang = lang_of(request)
     done = request.query_params.get("done")
     base: dict[str, Any] = {
         "lang": lang,
-        "t": translator(lang),
         "reason": lambda text: reason_text(lang, text),
         "num": lambda value, digits=2: "–" if value is None else number(value, lang, digits),
         "csrf": session.csrf if session else "",
@@ -259,7 +258,7 @@ def render(
         "member": getattr(request.state, "member", None) if session else None,
         "until_text": moment(session.until, lang) if session and session.until else None,
         "when": lambda value: moment(value, lang),
-        "done": done if done in DONE_KEYS else None,
+        "done": done if done in DONE else None,
         "errors": {},
         "section": "",
     }

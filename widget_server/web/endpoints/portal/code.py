@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import NotFoundError
-from widget_server.core.i18n import translate
+from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Placement, Theme
 from widget_server.network import services as network
 from widget_server.serving.blocks import build_block, resolve_display, rotation_at, select_slots
@@ -111,7 +111,9 @@ async def preview(request: Request) -> Response:
         {
             "block": block,
             "lang": display.lang,
-            "title": translate(display.lang, "frame.title", theme=theme.name(display.lang)),
+            "title": translator(display.lang).gettext(
+                "Partners in the %(theme)s network", theme=theme.name(display.lang)
+            ),
             "css_url": f"{base_url}/static/widget.css",
         },
         headers={

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Theme
 from widget_server.counting import stats
 from widget_server.counting.events import day_of
@@ -21,7 +22,6 @@ from widget_server.web import charts
 from widget_server.web.endpoints.admin.figures import Figure
 from widget_server.web.endpoints.portal.base import lang_of, member_of, render
 from widget_server.web.runtime import runtime_of
-from widget_server.web.ui_texts import translator
 
 PERIODS = (7, 30, 90, 365)  # days the member may choose
 DEFAULT_PERIOD = 30
@@ -36,15 +36,15 @@ def themes_figure(member: Member, rows: list[dict[str, Any]], lang: str) -> Figu
     t = translator(lang)
     svg = charts.paired_bars(
         "portal-themes",
-        t("chart.portal_themes.title", name=member.name),
-        t("chart.portal_themes.desc"),
+        t.gettext("Given and received by %(name)s per theme", name=member.name),
+        t.gettext("Bar chart: the partner views given and received in each theme."),
         [charts.Pair(r["name"], float(r["views_given"]), float(r["views_received"])) for r in rows],
-        (t("stats.views_given"), t("stats.views_received")),
+        (t.gettext("given"), t.gettext("received")),
         lang=lang,
     )
     return Figure(
         Markup(svg),  # noqa: S704  (escaped by charts.py)
-        (t("portal_figures.col_theme"), t("stats.views_given"), t("stats.views_received")),
+        (t.gettext("Theme"), t.gettext("given"), t.gettext("received")),
         tuple(
             (r["name"], _num(r["views_given"], lang), _num(r["views_received"], lang)) for r in rows
         ),
@@ -60,22 +60,22 @@ def daily_figure(theme: Theme, row: dict[str, Any], since: date, until: date, la
     received = [float(by_day.get(d, {}).get("views_received", 0)) for d in days]
     svg = charts.line_chart(
         f"portal-daily-{theme.slug}",
-        t("chart.portal_daily.title", theme=theme.name(lang)),
-        t(
-            "chart.portal_daily.desc",
+        t.gettext("Over time in %(theme)s", theme=theme.name(lang)),
+        t.gettext(
+            "Line chart: %(given)s given and %(received)s received in total.",
             given=_num(sum(given), lang),
             received=_num(sum(received), lang),
         ),
         days,
         [
-            charts.Series(t("stats.views_given"), given, "series-a"),
-            charts.Series(t("stats.views_received"), received, "series-b"),
+            charts.Series(t.gettext("given"), given, "series-a"),
+            charts.Series(t.gettext("received"), received, "series-b"),
         ],
         lang=lang,
     )
     return Figure(
         Markup(svg),  # noqa: S704  (escaped by charts.py)
-        (t("stats.day"), t("stats.views_given"), t("stats.views_received")),
+        (t.gettext("Day"), t.gettext("given"), t.gettext("received")),
         tuple(
             (d, _num(g, lang), _num(r, lang))
             for d, g, r in zip(days, given, received, strict=True)

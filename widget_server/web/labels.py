@@ -1,0 +1,327 @@
+"""Texts our pages choose by a value: statuses, actions, notices, settings, errors, reasons.
+
+Each table maps a value to its msgid, marked with ``N_`` for extraction and
+translated where it is shown: ``{{ _(labels.STATUS[status]) }}`` in templates
+(where ``labels`` is this module) or ``translator(lang).gettext(...)`` in Python.
+
+Validation messages come from the service functions in English; ``reason_text``
+translates the reasons our pages give by key and the common service messages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from widget_server.core.i18n import N_, SOURCE_LANG, translator
+
+# A member's or a membership's status.
+STATUS: dict[str, str] = {
+    "pending": N_("Pending"),
+    "active": N_("Active"),
+    "paused": N_("Paused"),
+    "removed": N_("Removed"),
+    "left": N_("Left"),
+}
+
+# What a member's status means, on its admin page.
+MEMBER_STATUS_TEXT: dict[str, str] = {
+    "pending": N_(
+        "This member has registered and awaits approval. Until then it is shown nowhere."
+    ),
+    "active": N_("This member is active and shown in the other members' blocks."),
+    "paused": N_("This member is paused and currently not shown."),
+    "removed": N_("This member has been removed. Its figures are kept."),
+}
+
+# The buttons that change a member's status.
+MEMBER_ACTION: dict[str, str] = {
+    "approve": N_("Approve"),
+    "pause": N_("Pause"),
+    "resume": N_("Resume"),
+    "remove": N_("Remove"),
+}
+
+# The notice after a change (?done=...).
+DONE: dict[str, str] = {
+    "saved": N_("Your changes have been saved."),
+    "logged_out": N_("You have been signed out."),
+    "domains_saved": N_("The domains have been saved."),
+    "logo_saved": N_("The logo has been saved."),
+    "membership_saved": N_("The theme membership has been changed."),
+    "status_approve": N_("The member has been approved."),
+    "status_pause": N_("The member has been paused."),
+    "status_resume": N_("The member is active again."),
+    "status_remove": N_("The member has been removed."),
+    "theme_created": N_("The theme has been created."),
+    "rules_saved": N_("The rules have been saved as a new version."),
+    "profile_saved": N_("Your details have been saved. Visitors will see them within minutes."),
+    "profile_pending": N_(
+        "Thank you! Your changes have been submitted and await the coordinators' approval."
+    ),
+    "profile_unchanged": N_("There was nothing to change: your details are stored as they are."),
+    "logo_pending": N_("Thank you! Your new logo awaits the coordinators' approval."),
+    "change_withdrawn": N_("Your submitted change has been withdrawn."),
+    "theme_paused": N_("Your participation is paused. The others will not show you for now."),
+    "theme_left": N_("You have left. Please remove this theme's code from your website."),
+    "change_approved": N_("The changed details have been approved."),
+    "change_rejected": N_("The changed details have been rejected."),
+}
+
+# The audit log's actions.
+AUDIT_ACTION: dict[str, str] = {
+    "rules.change": N_("Rules changed"),
+    "member.approve": N_("Member approved"),
+    "member.pause": N_("Member paused"),
+    "member.resume": N_("Member resumed"),
+    "member.remove": N_("Member removed"),
+    "member.edit": N_("Profile changed"),
+    "member.domains": N_("Domains changed"),
+    "member.logo": N_("Logo uploaded"),
+    "member.theme": N_("Theme membership changed"),
+    "portal.link": N_("Portal link created"),
+    "theme.create": N_("Theme created"),
+    "theme.edit": N_("Theme changed"),
+    "profile.submit": N_("Details submitted for approval"),
+    "profile.approve": N_("Changed details approved"),
+    "profile.reject": N_("Changed details rejected"),
+    "profile.withdraw": N_("Submitted details withdrawn"),
+}
+
+# The rules preview when no partner is left.
+FALLBACK: dict[str, str] = {
+    "directory": N_("(no partner: link to the directory)"),
+    "hide": N_("(no partner: block hidden)"),
+}
+
+# A theme's kind.
+THEME_KIND: dict[str, str] = {
+    "topic": N_("Topic"),
+    "local": N_("Place"),
+}
+
+# The rules editor's common settings, by rule path.
+KNOB: dict[str, str] = {
+    "strategy": N_("Strategy"),
+    "partners.max": N_("Partners per block (at most)"),
+    "partners.min": N_("Partners per block (at least)"),
+    "fairness.alpha": N_("Reciprocity α"),
+    "fairness.beta": N_("Balancing strength β"),
+    "fairness.half_life_days": N_("Memory (half-life, days)"),
+    "exclusions.same_category": N_("No partners of the host's own category"),
+    "exclusions.one_per_category": N_("At most one partner per category"),
+    "region.mode": N_("Region"),
+    "caps.max_share": N_("Largest share of one partner"),
+    "fallback": N_("When too few partners"),
+    "links.label": N_("Label on the block"),
+    "rotation.granularity": N_("Rotation"),
+    "portal.approve_profile_changes": N_("Show members' changed details only after approval"),
+}
+
+# Their hints (not every setting has one).
+KNOB_HINT: dict[str, str] = {
+    "strategy": N_("“Fair exchange” balances giving and receiving."),
+    "partners.max": N_("1 to 12."),
+    "partners.min": N_("Fewer found: the fallback below applies."),
+    "fairness.alpha": N_("1: strictly one for one, 0: equal shares for all."),
+    "fairness.beta": N_("0 to 20; default 4."),
+    "fairness.half_life_days": N_("Default 14."),
+    "region.mode": N_("Prefers partners from the same town."),
+    "caps.max_share": N_("0.01 to 1 (1: no cap)."),
+    "links.label": N_("e.g. “Ad”; at most 30 characters."),
+    "portal.approve_profile_changes": N_(
+        "Changes from the member area (name, description, logo, website) then wait for "
+        "your approval."
+    ),
+}
+
+# The choices of a setting, by "path.choice".
+CHOICE: dict[str, str] = {
+    "strategy.fixed": N_("Fixed order"),
+    "strategy.round-robin": N_("Round robin"),
+    "strategy.weighted": N_("Weighted"),
+    "strategy.fair-exchange": N_("Fair exchange"),
+    "region.mode.off": N_("Off"),
+    "region.mode.boost": N_("Boost"),
+    "region.mode.tiered": N_("Same town first"),
+    "region.mode.only": N_("Same town only"),
+    "fallback.directory": N_("Link to the directory"),
+    "fallback.hide": N_("Hide the block"),
+    "rotation.granularity.bucket": N_("Every few minutes"),
+    "rotation.granularity.request": N_("On every request"),
+}
+
+# The portal's notice about a member that is not active.
+PORTAL_STATUS: dict[str, str] = {
+    "pending": N_(
+        "Your registration is still being checked by the coordinators. Until it is "
+        "approved the other websites do not show you yet – but you can already add your "
+        "block."
+    ),
+    "paused": N_(
+        "Your membership is paused at the moment: the other websites do not show you "
+        "right now. The coordinators can answer questions about it."
+    ),
+}
+
+# A member's participation in a theme, in the portal.
+PARTICIPATION: dict[str, str] = {
+    "active": N_("You take part: your website shows partners, and the others show you."),
+    "paused": N_(
+        "Paused: the others do not show you right now. To take part again, a short "
+        "message to the coordinators is enough."
+    ),
+    "left": N_("Left. If you would like to take part again, please contact the coordinators."),
+    "pending": N_("The coordinators are still checking your participation in this theme."),
+}
+
+# A member's profile fields.
+FIELD: dict[str, str] = {
+    "name": N_("Name"),
+    "website": N_("Website"),
+    "description": N_("Short description"),
+    "category": N_("Category"),
+    "town": N_("Town"),
+    "postal_code": N_("Postal code"),
+}
+
+# Error pages: (title, text) by problem.
+ERROR: dict[str, tuple[str, str]] = {
+    "csrf": (
+        N_("Request refused"),
+        N_(
+            "The form had expired or did not come from this site. Please reload the page and "
+            "try again."
+        ),
+    ),
+    "not_found": (
+        N_("Not found"),
+        N_("This page does not exist (any more)."),
+    ),
+    "too_large": (
+        N_("Too large"),
+        N_("The data sent is too large."),
+    ),
+    "unavailable": (
+        N_("Temporarily unavailable"),
+        N_("The database is not answering. Please try again in a moment."),
+    ),
+}
+
+# The portal link's page: (title, text) by problem.
+LINK_PROBLEM: dict[str, tuple[str, str]] = {
+    "expired": (
+        N_("This link has expired"),
+        N_(
+            "For your security, every link to the member area is valid for a limited time "
+            "only. Please ask your network's coordinators for a new link."
+        ),
+    ),
+    "invalid": (
+        N_("This link does not work"),
+        N_(
+            "Perhaps it was cut off when it was copied. Best open it straight from the "
+            "coordinators' message – or ask them for a new link."
+        ),
+    ),
+    "removed": (
+        N_("No access any more"),
+        N_(
+            "Your business is no longer a member of this network. If you have questions, "
+            "please contact the coordinators."
+        ),
+    ),
+    "signed_out": (
+        N_("Please open your personal link"),
+        N_(
+            "The member area opens with the personal link you got from the coordinators. If "
+            "your session has ended, simply open the link again. If the link has expired "
+            "too, ask the coordinators for a new one."
+        ),
+    ),
+    "logged_out": (
+        N_("You are signed out"),
+        N_("See you soon! Your personal link lets you back in for as long as it is valid."),
+    ),
+}
+
+# Reasons our pages give by key.
+REASONS: dict[str, str] = {
+    "no_file": N_("Please choose a file."),
+    "confirm_remove": N_("Please confirm the removal."),
+    "member_removed": N_("The member has been removed."),
+    "slug_taken": N_("This slug is taken."),
+    "stale": N_(
+        "Someone else has changed the rules meanwhile. Please reload the page and make "
+        "your change again."
+    ),
+    "confirm_leave": N_("Please confirm that you want to leave."),
+    "unknown_theme": N_("This theme is not in your member area."),
+    "not_allowed": N_("Only the coordinators can do that."),
+    "stale_change": N_(
+        "The member has changed the submission meanwhile. Please review the new version."
+    ),
+    "no_change": N_("This change does not exist any more."),
+}
+
+
+# Common messages of the service functions (English, with values in them): the
+# pattern finds one, the msgid (whose placeholders are the pattern's groups)
+# says it in the reader's language.
+SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), message)
+    for pattern, message in (
+        (r"must not be empty", N_("must not be empty")),
+        (r"'(?P<value>[^']*)' is not a whole number", N_("'%(value)s' is not a whole number")),
+        (r"'(?P<value>[^']*)' is not a number", N_("'%(value)s' is not a number")),
+        (
+            r"(?P<value>\S+) is not between (?P<low>\S+) and (?P<high>\S+)",
+            N_("%(value)s is not between %(low)s and %(high)s"),
+        ),
+        (r"is not an http\(s\) URL", N_("is not an http(s) URL")),
+        (
+            r"is not a slug \(.*\)",
+            N_("is not a slug (lower-case letters, digits and single hyphens)"),
+        ),
+        (r"is not a domain name", N_("is not a domain name")),
+        (r"is not a PNG, JPEG, WebP or GIF image", N_("is not a PNG, JPEG, WebP or GIF image")),
+        (
+            r"is (?P<size>\d+) bytes, at most (?P<limit>\d+) allowed",
+            N_("is %(size)s bytes, at most %(limit)s allowed"),
+        ),
+        (
+            r"is (?P<width>\d+)×(?P<height>\d+) pixels;"
+            r" each side must be (?P<low>\d+) to (?P<high>\d+) pixels",
+            N_("is %(width)s×%(height)s pixels; each side must be %(low)s to %(high)s pixels"),
+        ),
+        (
+            r"is (?P<length>\d+) characters long, at most (?P<limit>\d+) allowed",
+            N_("is %(length)s characters long, at most %(limit)s allowed"),
+        ),
+        (r"is not a known field", N_("is not a known field")),
+        (r"is not one of ", N_("is not one of ")),
+        (r"is not a member of theme", N_("is not a member of theme")),
+        (r"is not a postal code", N_("is not a postal code")),
+        (r"is not a date \(YYYY-MM-DD\)", N_("is not a date (YYYY-MM-DD)")),
+        (r"is after the last day", N_("is after the last day")),
+        (r"is more than max", N_("is more than max")),
+        (r"must be an object", N_("must be an object")),
+        (r"is not true or false", N_("is not true or false")),
+    )
+)
+
+
+def reason_text(lang: str, reason: str) -> str:
+    """A validation message for people, in ``lang`` where we know it."""
+    t = translator(lang)
+    known = REASONS.get(reason)
+    if known is not None:
+        return t.gettext(known)
+    if t.lang == SOURCE_LANG:
+        return reason
+    for pattern, message in SERVICE_MESSAGES:
+
+        def said(match: re.Match[str], message: str = message) -> str:
+            return t.gettext(message, **match.groupdict())
+
+        reason = pattern.sub(said, reason)
+    return reason
