@@ -166,7 +166,7 @@ async def test_schema_newer_than_the_server_is_refused(fresh: PostgresStorage, u
 async def test_a_failing_migration_is_rolled_back_and_named(
     fresh: PostgresStorage, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import widget_server.storage.postgres as module
+    import widget_server.storage.meta as module  # where migrate() looks the files up
 
     real = load_migrations("postgres")
     broken = real[-1].__class__(real[-1].version, real[-1].name, "CREATE TABLE oops (x INT); x")

@@ -1,0 +1,95 @@
+"""The daily counters: what the counting flush writes and stats and the ledger read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from widget_server.core.models import CounterRow
+from widget_server.storage.dialect import Dialect, Row
+from widget_server.storage.queries import Queries, where
+
+# Name and PostgreSQL type (for the bulk upsert's arrays) of each column.
+COUNTER_TYPES = (
+    ("day", "date"),
+    ("theme_id", "bigint"),
+    ("host_id", "bigint"),
+    ("partner_id", "bigint"),
+    ("kind", "text"),
+    ("count", "bigint"),
+    ("exposure", "float8"),
+)
+COUNTER_COLUMNS = ", ".join(name for name, _ in COUNTER_TYPES)
+ADD_ON_CONFLICT = (
+    " ON CONFLICT (day, theme_id, host_id, partner_id, kind)"
+    " DO UPDATE SET count = daily_counters.count + excluded.count,"
+    " exposure = daily_counters.exposure + excluded.exposure"
+)
+
+CounterKey = tuple[date, int, int, int, str]
+
+
+def summed(rows: Sequence[CounterRow]) -> list[tuple[CounterKey, int, float]]:
+    """One row per key, sorted by key."""
+    totals: dict[CounterKey, tuple[int, float]] = {}
+    for r in rows:
+        key = (r.day, r.theme_id, r.host_id, r.partner_id, r.kind)
+        count, exposure = totals.get(key, (0, 0.0))
+        totals[key] = (count + r.count, exposure + r.exposure)
+    return [(key, *totals[key]) for key in sorted(totals)]
+
+
+def counter_from(dialect: Dialect, row: Row) -> CounterRow:
+    return CounterRow(dialect.from_day(row[0]), row[1], row[2], row[3], row[4], row[5], row[6])
+
+
+class Counts(Queries):
+    async def add_counts(self, rows: Sequence[CounterRow]) -> None:
+        if not rows:
+            return
+        day = self._dialect.day
+        if self._dialect.concurrent_writers:
+            # Summed per key and sorted: the one statement touches each row once, and
+            # processes flushing at the same moment lock rows in the same order (no
+            # deadlocks).  SQLite upserts row by row under its one writer and needs
+            # neither (sorting would cost a fifth of the flush there).
+            values = [(day(k[0]), *k[1:], c, e) for k, c, e in summed(rows)]
+        else:
+            values = [
+                (day(r.day), r.theme_id, r.host_id, r.partner_id, r.kind, r.count, r.exposure)
+                for r in rows
+            ]
+        async with self._write(bump=False) as conn:
+            await self._dialect.insert_rows(
+                conn, "daily_counters", COUNTER_TYPES, values, ADD_ON_CONFLICT
+            )
+
+    async def list_counts(
+        self, *, since: date | None = None, theme_id: int | None = None
+    ) -> list[CounterRow]:
+        clause, params = where(
+            ("day >= ?", self._dialect.day(since) if since else None), ("theme_id = ?", theme_id)
+        )
+        rows = await self._fetch(
+            f"SELECT {COUNTER_COLUMNS} FROM daily_counters{clause}"
+            " ORDER BY day, theme_id, host_id, partner_id, kind",
+            *params,
+        )
+        return [counter_from(self._dialect, r) for r in rows]
+
+    async def exposure_since(self, since: date) -> list[CounterRow]:
+        """The ``viewed`` rows from ``since`` on: what the fairness ledger is made of."""
+        rows = await self._fetch(
+            f"SELECT {COUNTER_COLUMNS} FROM daily_counters"
+            " WHERE kind = 'viewed' AND day >= ? ORDER BY day",
+            self._dialect.day(since),
+        )
+        return [counter_from(self._dialect, r) for r in rows]
+
+    async def last_served(self) -> dict[tuple[int, int], date]:
+        """(theme id, host id) -> the last day a block of that host was served."""
+        rows = await self._fetch(
+            "SELECT theme_id, host_id, MAX(day) FROM daily_counters WHERE kind = 'served'"
+            " GROUP BY theme_id, host_id"
+        )
+        return {(r[0], r[1]): self._dialect.from_day(r[2]) for r in rows}

@@ -1,0 +1,166 @@
+"""What really differs between SQLite and PostgreSQL, and nothing else.
+
+The table modules write their SQL once, with ``?`` placeholders and the
+syntax both databases share (``ON CONFLICT … DO UPDATE``, ``RETURNING``).
+A ``Dialect`` supplies the rest: how a value is passed and read back
+(times, days), the few SQL fragments that are spelled differently, the
+lock that makes one process compute the ledger, the bulk upsert of the
+counting flush, and which driver errors are conflicts.
+
+Neither driver is imported here: each driver module builds its dialect with
+its own exception classes, so a SQLite deployment never loads asyncpg.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from widget_server.core.errors import ConflictError, StorageError
+
+Row = tuple[Any, ...]
+
+
+class Connection(Protocol):
+    """One connection as the table modules use it; SQL with ``?`` placeholders."""
+
+    async def execute(self, sql: str, *params: Any) -> int: ...  # rows affected
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    async def fetch(self, sql: str, *params: Any) -> list[Row]: ...
+    async def fetchrow(self, sql: str, *params: Any) -> Row | None: ...
+    async def fetchval(self, sql: str, *params: Any) -> Any: ...
+
+
+def iso_now() -> str:
+    """Now, to the second, as the models carry times."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def to_moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=512)
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2 …`` (our SQL has no ``?`` in literals)."""
+    counter = iter(range(1, sql.count("?") + 1))
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+
+
+class Dialect:
+    """The SQLite side; ``PostgresDialect`` overrides what PostgreSQL does differently."""
+
+    name = "sqlite"
+    timestamp_type = "TEXT"  # of schema_migrations.applied_at
+    concat_domains = "group_concat(domain, ' ')"
+    # Appended to a SELECT that must keep other writers off a row until commit; SQLite
+    # has one writer at a time anyway.
+    for_update = ""
+    # A statement taking a transaction-scoped lock named by its one parameter, true when
+    # taken; None where the dialect claims work with a lease row instead.
+    try_xact_lock: str | None = None
+
+    def __init__(
+        self,
+        conflicts: tuple[type[BaseException], ...],
+        failures: tuple[type[BaseException], ...],
+    ) -> None:
+        self.conflicts = conflicts  # integrity violations
+        self.failures = failures  # every other error of the driver
+
+    # -- values in and out ------------------------------------------------------------------
+
+    def time(self, iso: str) -> Any:
+        """A time parameter from the models' ISO text."""
+        return iso
+
+    def iso(self, value: Any) -> str:
+        """A stored time as the models' ISO text."""
+        return str(value)
+
+    def day(self, value: date) -> Any:
+        return value.isoformat()
+
+    def from_day(self, value: Any) -> date:
+        return date.fromisoformat(value)
+
+    # -- the counting flush -----------------------------------------------------------------
+
+    # True where a bulk insert passes one array per column instead of one row at a time.
+    bulk_arrays = False
+    # True where transactions write at once and lock rows as they touch them (SQLite has
+    # one writer at a time).
+    concurrent_writers = False
+
+    def rows_source(self, columns: Sequence[tuple[str, str]]) -> str:
+        """What an ``INSERT INTO t (columns)`` takes its rows from."""
+        return "VALUES (" + ", ".join("?" for _ in columns) + ")"
+
+    async def insert_rows(
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[Any]],
+        suffix: str = "",
+    ) -> None:
+        """Insert ``rows`` into ``table`` in one go; ``columns`` are (name, PostgreSQL type).
+
+        SQLite runs one prepared statement per row (in-process, that is as fast as
+        it gets); PostgreSQL one statement over arrays, one round trip for all rows.
+        """
+        names = ", ".join(name for name, _ in columns)
+        sql = f"INSERT INTO {table} ({names}) {self.rows_source(columns)}{suffix}"
+        if self.bulk_arrays:
+            await conn.execute(sql, *[list(column) for column in zip(*rows, strict=True)])
+        else:
+            await conn.executemany(sql, rows)
+
+    # -- errors -----------------------------------------------------------------------------
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Driver errors become ours: integrity violations conflicts, the rest storage errors."""
+        try:
+            yield
+        except self.conflicts as exc:
+            raise ConflictError(str(exc)) from exc
+        except self.failures as exc:
+            raise StorageError(str(exc) or type(exc).__name__) from exc
+
+
+class PostgresDialect(Dialect):
+    name = "postgres"
+    timestamp_type = "TIMESTAMPTZ"
+    concat_domains = "string_agg(domain, ' ')"
+    bulk_arrays = True
+    concurrent_writers = True
+    # Holds off writers of the row, not readers or foreign-key checks.
+    for_update = " FOR NO KEY UPDATE"
+    # Keyed by the schema too, so networks in other schemas don't wait for each other.
+    try_xact_lock = (
+        "SELECT pg_try_advisory_xact_lock(hashtext(? || COALESCE(current_schema(), '')))"
+    )
+
+    def time(self, iso: str) -> Any:
+        return to_moment(iso)
+
+    def iso(self, value: Any) -> str:
+        moment: datetime = value
+        return moment.astimezone(UTC).isoformat()
+
+    def day(self, value: date) -> Any:
+        return value
+
+    def from_day(self, value: Any) -> date:
+        day: date = value
+        return day
+
+    def rows_source(self, columns: Sequence[tuple[str, str]]) -> str:
+        arrays = ", ".join(f"?::{kind}[]" for _, kind in columns)
+        return f"SELECT * FROM unnest({arrays})"

@@ -1,0 +1,339 @@
+"""Themes, members with their domains and logos, memberships and placements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from widget_server.core.errors import NotFoundError
+from widget_server.core.models import (
+    Logo,
+    Member,
+    Membership,
+    MembershipStatus,
+    MemberStatus,
+    Placement,
+    PlacementOptions,
+    Theme,
+)
+from widget_server.storage.dialect import Dialect, Row, iso_now
+from widget_server.storage.queries import Queries, page, where
+
+THEME_COLUMNS = "id, slug, name_de, name_en, description_de, description_en, kind"
+PLACEMENT_COLUMNS = "id, member_id, theme_id, layout, max_partners, lang, scheme"
+MEMBERSHIP_COLUMNS = "member_id, theme_id, status, created_at"
+MEMBER_FROM = "members m LEFT JOIN logos l ON l.member_id = m.id"
+
+
+def member_columns(dialect: Dialect) -> str:
+    return (
+        "m.id, m.slug, m.name, m.website, m.description, m.category, m.town, m.postal_code,"
+        f" m.status, (SELECT {dialect.concat_domains} FROM member_domains d"
+        " WHERE d.member_id = m.id), l.digest, l.content_type, l.width, l.height"
+    )
+
+
+def theme_from(row: Row) -> Theme:
+    return Theme(*row)
+
+
+def member_from(row: Row) -> Member:
+    domains = tuple(sorted(row[9].split())) if row[9] else ()
+    logo = Logo(row[0], row[10], row[11], row[12], row[13]) if row[10] else None
+    return Member(
+        id=row[0],
+        slug=row[1],
+        name=row[2],
+        website=row[3],
+        domains=domains,
+        description=row[4],
+        category=row[5],
+        town=row[6],
+        postal_code=row[7],
+        status=row[8],
+        logo=logo,
+    )
+
+
+def membership_from(dialect: Dialect, row: Row) -> Membership:
+    return Membership(row[0], row[1], row[2], dialect.iso(row[3]))
+
+
+def placement_from(row: Row) -> Placement:
+    return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
+
+
+class Members(Queries):
+    # -- themes -----------------------------------------------------------------------------
+
+    async def create_theme(self, theme: Theme) -> Theme:
+        async with self._write() as conn:
+            new_id = await conn.fetchval(
+                "INSERT INTO themes (slug, name_de, name_en, description_de, description_en,"
+                " kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                theme.slug,
+                theme.name_de,
+                theme.name_en,
+                theme.description_de,
+                theme.description_en,
+                theme.kind,
+                self._dialect.time(iso_now()),
+            )
+        return Theme(
+            int(new_id),
+            theme.slug,
+            theme.name_de,
+            theme.name_en,
+            theme.description_de,
+            theme.description_en,
+            theme.kind,
+        )
+
+    async def get_theme(self, slug: str) -> Theme:
+        row = await self._fetchrow(f"SELECT {THEME_COLUMNS} FROM themes WHERE slug = ?", slug)
+        if row is None:
+            raise NotFoundError(f"no theme {slug!r}")
+        return theme_from(row)
+
+    async def list_themes(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[Theme]:
+        clause, params = where(("slug > ?", after))
+        rows = await self._fetch(
+            f"SELECT {THEME_COLUMNS} FROM themes{clause} ORDER BY slug{page(limit)}", *params
+        )
+        return [theme_from(r) for r in rows]
+
+    async def update_theme(self, theme: Theme) -> Theme:
+        async with self._write() as conn:
+            changed = await conn.execute(
+                "UPDATE themes SET name_de = ?, name_en = ?, description_de = ?,"
+                " description_en = ?, kind = ? WHERE id = ?",
+                theme.name_de,
+                theme.name_en,
+                theme.description_de,
+                theme.description_en,
+                theme.kind,
+                theme.id,
+            )
+            if changed == 0:
+                raise NotFoundError(f"no theme with id {theme.id}")
+        return theme
+
+    async def theme_member_counts(self) -> dict[int, int]:
+        """Theme id -> members in it (memberships not left, members not removed)."""
+        rows = await self._fetch(
+            "SELECT ms.theme_id, COUNT(*) FROM memberships ms"
+            " JOIN members m ON m.id = ms.member_id"
+            " WHERE ms.status != 'left' AND m.status != 'removed' GROUP BY ms.theme_id"
+        )
+        return {r[0]: r[1] for r in rows}
+
+    # -- members ----------------------------------------------------------------------------
+
+    async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
+        now = self._dialect.time(iso_now())
+        async with self._write() as conn:
+            member_id = int(
+                await conn.fetchval(
+                    "INSERT INTO members (slug, name, website, description, category, town,"
+                    " postal_code, status, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    member.slug,
+                    member.name,
+                    member.website,
+                    member.description,
+                    member.category,
+                    member.town,
+                    member.postal_code,
+                    member.status,
+                    now,
+                    now,
+                )
+            )
+            await conn.executemany(
+                "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
+                [(member_id, d) for d in member.domains],
+            )
+            await conn.executemany(
+                "INSERT INTO memberships (member_id, theme_id, status, created_at)"
+                " VALUES (?, ?, 'active', ?)",
+                [(member_id, t, now) for t in theme_ids],
+            )
+        return await self.get_member_by_id(member_id)
+
+    async def _member_where(self, condition: str, value: object) -> Member | None:
+        row = await self._fetchrow(
+            f"SELECT {member_columns(self._dialect)} FROM {MEMBER_FROM} WHERE {condition}", value
+        )
+        return member_from(row) if row else None
+
+    async def get_member(self, slug: str) -> Member:
+        member = await self._member_where("m.slug = ?", slug)
+        if member is None:
+            raise NotFoundError(f"no member {slug!r}")
+        return member
+
+    async def get_member_by_id(self, member_id: int) -> Member:
+        member = await self._member_where("m.id = ?", member_id)
+        if member is None:
+            raise NotFoundError(f"no member with id {member_id}")
+        return member
+
+    async def list_members(
+        self,
+        *,
+        status: MemberStatus | None = None,
+        theme_id: int | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Member]:
+        clause, params = where(
+            ("m.status = ?", status),
+            (
+                "m.id IN (SELECT member_id FROM memberships WHERE theme_id = ?"
+                " AND status != 'left')",
+                theme_id,
+            ),
+            ("m.slug > ?", after),
+        )
+        rows = await self._fetch(
+            f"SELECT {member_columns(self._dialect)} FROM {MEMBER_FROM}{clause}"
+            f" ORDER BY m.slug{page(limit)}",
+            *params,
+        )
+        return [member_from(r) for r in rows]
+
+    async def update_member(self, member: Member) -> Member:
+        """Write a member's profile fields and domains (not its status or logo)."""
+        async with self._write() as conn:
+            changed = await conn.execute(
+                "UPDATE members SET name = ?, website = ?, description = ?, category = ?,"
+                " town = ?, postal_code = ?, updated_at = ? WHERE id = ?",
+                member.name,
+                member.website,
+                member.description,
+                member.category,
+                member.town,
+                member.postal_code,
+                self._dialect.time(iso_now()),
+                member.id,
+            )
+            if changed == 0:
+                raise NotFoundError(f"no member with id {member.id}")
+            await conn.execute("DELETE FROM member_domains WHERE member_id = ?", member.id)
+            await conn.executemany(
+                "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
+                [(member.id, d) for d in member.domains],
+            )
+        return await self.get_member_by_id(member.id)
+
+    async def set_member_status(self, member_id: int, status: MemberStatus) -> Member:
+        async with self._write() as conn:
+            changed = await conn.execute(
+                "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
+                status,
+                self._dialect.time(iso_now()),
+                member_id,
+            )
+            if changed == 0:
+                raise NotFoundError(f"no member with id {member_id}")
+        return await self.get_member_by_id(member_id)
+
+    async def set_logo(self, logo: Logo, data: bytes) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO logos (member_id, digest, content_type, width, height, data,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
+                " digest = excluded.digest, content_type = excluded.content_type,"
+                " width = excluded.width, height = excluded.height, data = excluded.data,"
+                " created_at = excluded.created_at",
+                logo.member_id,
+                logo.digest,
+                logo.content_type,
+                logo.width,
+                logo.height,
+                data,
+                self._dialect.time(iso_now()),
+            )
+
+    async def get_logo(self, member_id: int) -> tuple[Logo, bytes]:
+        row = await self._fetchrow(
+            "SELECT member_id, digest, content_type, width, height, data FROM logos"
+            " WHERE member_id = ?",
+            member_id,
+        )
+        if row is None:
+            raise NotFoundError(f"member {member_id} has no logo")
+        return Logo(row[0], row[1], row[2], row[3], row[4]), bytes(row[5])
+
+    # -- memberships ------------------------------------------------------------------------
+
+    async def set_membership(
+        self, member_id: int, theme_id: int, status: MembershipStatus
+    ) -> Membership:
+        now = iso_now()
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO memberships (member_id, theme_id, status, created_at)"
+                " VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (member_id, theme_id) DO UPDATE SET status = excluded.status",
+                member_id,
+                theme_id,
+                status,
+                self._dialect.time(now),
+            )
+        return Membership(member_id, theme_id, status, now)
+
+    async def list_memberships(
+        self, *, member_id: int | None = None, theme_id: int | None = None
+    ) -> list[Membership]:
+        clause, params = where(("member_id = ?", member_id), ("theme_id = ?", theme_id))
+        rows = await self._fetch(
+            f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships{clause} ORDER BY theme_id, member_id",
+            *params,
+        )
+        return [membership_from(self._dialect, r) for r in rows]
+
+    # -- placements -------------------------------------------------------------------------
+
+    async def create_placement(
+        self, member_id: int, theme_id: int, options: PlacementOptions
+    ) -> Placement:
+        async with self._write() as conn:
+            placement_id = await conn.fetchval(
+                "INSERT INTO placements (member_id, theme_id, layout, max_partners, lang, scheme,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                member_id,
+                theme_id,
+                options.layout,
+                options.max_partners,
+                options.lang,
+                options.scheme,
+                self._dialect.time(iso_now()),
+            )
+        return Placement(int(placement_id), member_id, theme_id, options)
+
+    async def get_placement(self, placement_id: int) -> Placement:
+        row = await self._fetchrow(
+            f"SELECT {PLACEMENT_COLUMNS} FROM placements WHERE id = ?", placement_id
+        )
+        if row is None:
+            raise NotFoundError(f"no placement {placement_id}")
+        return placement_from(row)
+
+    async def list_placements(
+        self,
+        *,
+        member_id: int | None = None,
+        theme_id: int | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> list[Placement]:
+        clause, params = where(
+            ("member_id = ?", member_id), ("theme_id = ?", theme_id), ("id > ?", after)
+        )
+        rows = await self._fetch(
+            f"SELECT {PLACEMENT_COLUMNS} FROM placements{clause} ORDER BY id{page(limit)}",
+            *params,
+        )
+        return [placement_from(r) for r in rows]
