@@ -19,7 +19,7 @@ from tests.conftest import Clock, reopened
 from widget_server.core.models import CounterRow
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
-from widget_server.counting.events import BLOCK
+from widget_server.counting.events import BLOCK, day_of
 from widget_server.counting.intake import (
     CLICK_TRIES,
     CLICKS_PER_ADDRESS_AND_HOST,
@@ -270,6 +270,12 @@ async def test_an_address_adds_at_most_its_daily_cap_to_a_host_whatever_the_user
     assert await rejected(app) == {"capped": 2 * VIEWS_PER_ADDRESS_AND_HOST}
     views = await stored(app, storage, "viewed")
     assert {r.count for r in views if r.partner_id == BLOCK} == {VIEWS_PER_ADDRESS_AND_HOST}
+    # The refused beacons are what the coordinator sees as a burst on this member.
+    host, theme = await storage.get_member("blumen"), await storage.get_theme("hochzeit")
+    today = day_of(clock())
+    assert await storage.list_capped(theme.id, today, today) == [
+        (today, host.id, 2 * VIEWS_PER_ADDRESS_AND_HOST)
+    ]
     # The cap is per day: tomorrow the same address counts again.
     clock.advance(86_400)
     block = await served_block(visitor, token)

@@ -160,6 +160,10 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             "INSERT INTO visitor_tallies (key, n, expires_at) VALUES (?, ?, ?)",
             (b"t" * 16, 4, 4.1e9),
         ),
+        (
+            "INSERT INTO daily_capped (day, theme_id, host_id, count) VALUES (?, ?, ?, ?)",
+            ("2027-03-05", 1, 1, 7),
+        ),
     ],
 }
 
@@ -241,6 +245,9 @@ async def check_v8(storage: SQLiteStorage) -> None:
     assert await storage.visitor_salt(date(2099, 1, 1), b"x" * 32) == b"s" * 32
     new, totals = await storage.settle_visitors([b"c" * 16, b"d" * 16], {b"t" * 16: 1}, 4.1e9)
     assert (new, totals) == ({b"d" * 16}, {b"t" * 16: 5})
+    assert await storage.list_capped(1, date(2027, 3, 1), date(2027, 3, 31)) == [
+        (date(2027, 3, 5), 1, 7)
+    ]
 
 
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {

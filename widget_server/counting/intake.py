@@ -129,6 +129,8 @@ class Counting:
     view_limit: RateLimiter = field(default_factory=lambda: RateLimiter(VIEWS_PER_MINUTE, 60))
     click_limit: RateLimiter = field(default_factory=lambda: RateLimiter(CLICKS_PER_MINUTE, 60))
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count, for /healthz
+    # (day, theme, host) -> beacons refused by a daily cap: bursts the coordinator sees
+    capped: dict[tuple[date, int, int], int] = field(default_factory=dict)
     _pending: list[Pending] = field(default_factory=list)
     _served: dict[tuple[int, ServedKey], int] = field(default_factory=dict)
     _nonce_base: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -327,6 +329,8 @@ class Counting:
         for i, event in enumerate(pending):
             if capped(i):
                 self._reject("capped")
+                where = (event.day, event.theme_id, event.host_id)
+                self.capped[where] = self.capped.get(where, 0) + 1
             elif isinstance(event, PendingView):
                 if not fresh(event.nonce, i):
                     self._reject("replayed")
@@ -375,20 +379,27 @@ class Counting:
         """
         try:
             await self.settle()
-        except StorageError as exc:
-            log.warning("visitor state unavailable; events kept", extra={"error": str(exc)})
-        except (OSError, ConnectionError) as exc:  # Redis down or unreachable
+        except StorageError as exc:  # the database or Redis is down: try again next time
             log.warning("visitor state unavailable; events kept", extra={"error": str(exc)})
         self._served_into_buffer()
         rows = self.buffer.drain()
-        if not rows:
-            return 0
+        capped, self.capped = self.capped, {}
         try:
             await storage.add_counts(rows)
         except BaseException:
             self.buffer.restore(rows)
+            self._keep_capped(capped)
+            raise
+        try:  # a transaction of its own: the counts above are written, whatever happens here
+            await storage.add_capped([(*key, n) for key, n in capped.items()])
+        except BaseException:
+            self._keep_capped(capped)
             raise
         return len(rows)
+
+    def _keep_capped(self, capped: dict[tuple[date, int, int], int]) -> None:
+        for key, n in capped.items():
+            self.capped[key] = self.capped.get(key, 0) + n
 
     async def run(self, storage: Storage, interval: float) -> None:
         """Flush every ``interval`` seconds until cancelled."""

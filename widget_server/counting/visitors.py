@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
+
+from widget_server.core.errors import StorageError
 
 if TYPE_CHECKING:
     from widget_server.storage import Storage
@@ -119,6 +122,10 @@ class RedisStore:
         cached = self._salts.get(day)
         if cached is not None:
             return cached
+        with _translated():
+            return await self._new_salt(day)
+
+    async def _new_salt(self, day: date) -> bytes:
         key = f"{self._prefix}salt:{day.isoformat()}"
         ttl = int(expiry_of(day) - datetime.now(UTC).timestamp()) + 1
         await self._redis.set(key, secrets.token_bytes(32), nx=True, ex=max(ttl, 1))
@@ -137,6 +144,16 @@ class RedisStore:
         counted = list(tallies.items())
         # One round trip; Redis runs the commands in this order.
         prefix = self._prefix.encode()
+        with _translated():
+            results = await self._pipeline(prefix, ordered, counted, at)
+        new = frozenset(k for k, ok in zip(ordered, results, strict=False) if ok)
+        rest = results[len(ordered) :]
+        totals = {key: cast(int, rest[2 * i]) for i, (key, _) in enumerate(counted)}  # INCRBY
+        return Settled(new, totals)
+
+    async def _pipeline(
+        self, prefix: bytes, ordered: list[bytes], counted: list[tuple[bytes, int]], at: int
+    ) -> list[object]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for key in ordered:
                 pipe.set(prefix + b"c:" + key, b"1", nx=True, exat=at)
@@ -144,14 +161,22 @@ class RedisStore:
                 name = prefix + b"t:" + key
                 pipe.incrby(name, n)
                 pipe.expireat(name, at)
-            results = await pipe.execute()
-        new = frozenset(k for k, ok in zip(ordered, results, strict=False) if ok)
-        rest = results[len(ordered) :]
-        totals = {key: int(rest[2 * i]) for i, (key, _) in enumerate(counted)}
-        return Settled(new, totals)
+            results: list[object] = await pipe.execute()
+        return results
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Redis errors as our StorageError, so the flusher keeps the events and goes on."""
+    import redis
+
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise StorageError(f"Redis: {exc}") from exc
 
 
 class DatabaseStore:

@@ -35,6 +35,7 @@ TABLES = (
     "visitor_salts",
     "visitor_claims",
     "visitor_tallies",
+    "daily_capped",
 )
 # What a freshly migrated database holds: the data version in meta, nothing else.
 EMPTY_ROWS = {"meta": 1}

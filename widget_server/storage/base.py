@@ -204,6 +204,16 @@ class Storage(Protocol):
         """The day's shared salt: ``candidate`` if none was stored yet; older salts go."""
         ...
 
+    async def add_capped(self, rows: Sequence[tuple[date, int, int, int]]) -> None:
+        """Add (day, theme id, host id, refused beacons) to the daily cap counts."""
+        ...
+
+    async def list_capped(
+        self, theme_id: int, since: date, until: date
+    ) -> list[tuple[date, int, int]]:
+        """(day, host id, refused beacons) of a theme in a period, newest first."""
+        ...
+
     async def settle_visitors(
         self, claims: Collection[bytes], tallies: Mapping[bytes, int], expires: float
     ) -> tuple[set[bytes], dict[bytes, int]]:

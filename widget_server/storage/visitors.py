@@ -7,7 +7,7 @@ of the next UTC day and salts are deleted after two days.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 
 from widget_server.storage.queries import Queries
@@ -66,3 +66,28 @@ class Visitors(Queries):
                 )
                 totals.update((bytes(r[0]), int(r[1])) for r in rows)
         return new, totals
+
+    async def add_capped(self, rows: Sequence[tuple[date, int, int, int]]) -> None:
+        """Add (day, theme id, host id, refused beacons) to the daily cap counts."""
+        if not rows:
+            return
+        async with self._write(bump=False) as conn:
+            await conn.executemany(
+                "INSERT INTO daily_capped (day, theme_id, host_id, count) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (day, theme_id, host_id)"
+                " DO UPDATE SET count = daily_capped.count + excluded.count",
+                sorted((self._dialect.day(d), t, h, n) for d, t, h, n in rows),
+            )
+
+    async def list_capped(
+        self, theme_id: int, since: date, until: date
+    ) -> list[tuple[date, int, int]]:
+        """(day, host id, refused beacons) of a theme in a period, newest first."""
+        rows = await self._fetch(
+            "SELECT day, host_id, count FROM daily_capped"
+            " WHERE theme_id = ? AND day >= ? AND day <= ? ORDER BY day DESC, count DESC",
+            theme_id,
+            self._dialect.day(since),
+            self._dialect.day(until),
+        )
+        return [(self._dialect.from_day(r[0]), r[1], r[2]) for r in rows]

@@ -19,3 +19,13 @@ CREATE TABLE visitor_salts (
     day  DATE PRIMARY KEY,
     salt BYTEA NOT NULL
 );
+
+-- Beacons refused by a daily cap per address, per host member and day: a burst
+-- from few addresses, shown to the coordinator (admin stats).  No visitor data.
+CREATE TABLE daily_capped (
+    day      DATE NOT NULL,
+    theme_id BIGINT NOT NULL,
+    host_id  BIGINT NOT NULL,
+    count    BIGINT NOT NULL,
+    PRIMARY KEY (day, theme_id, host_id)
+);

@@ -19,3 +19,13 @@ CREATE TABLE visitor_salts (
     day  TEXT PRIMARY KEY,  -- YYYY-MM-DD, UTC
     salt BLOB NOT NULL
 );
+
+-- Beacons refused by a daily cap per address, per host member and day: a burst
+-- from few addresses, shown to the coordinator (admin stats).  No visitor data.
+CREATE TABLE daily_capped (
+    day      TEXT NOT NULL,
+    theme_id INTEGER NOT NULL,
+    host_id  INTEGER NOT NULL,
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (day, theme_id, host_id)
+);
