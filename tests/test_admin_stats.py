@@ -195,3 +195,20 @@ async def test_the_portal_link_command_prints_a_signed_expiring_link(
     assert await asyncio.to_thread(main, ["portal-link", "blumen", "--days", "0"], environ) == 2
     assert "between 1 and 90" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["portal-link", "niemand"], environ) == 1
+
+
+async def test_the_stats_page_flags_bursts_refused_by_the_daily_caps(
+    admin: httpx.AsyncClient, storage: SQLiteStorage, clock: Clock
+) -> None:
+    theme = await storage.get_theme("hochzeit")
+    fotos = await storage.get_member("fotos")  # its name is the hostile string
+    quiet = (await admin.get("/admin/stats?theme=hochzeit")).text
+    assert "Auffälliger Verkehr" not in quiet
+    today = day_of(clock())
+    await storage.add_capped([(today, theme.id, fotos.id, 57)])
+    page = (await admin.get("/admin/stats?theme=hochzeit")).text
+    section = page[page.index("Auffälliger Verkehr") :]
+    assert "57" in section and today.isoformat() in section
+    assert HOSTILE not in page  # escaped, like everywhere else
+    english = (await admin.get("/admin/stats?theme=hochzeit&lang=en")).text
+    assert "Unusual traffic" in english

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,14 +12,25 @@ import httpx
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
+from starlette.datastructures import Secret
 
+import widget_server.counting.intake
 from tests.conftest import Clock, reopened
 from widget_server.core.models import CounterRow
+from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
-from widget_server.counting.events import BLOCK
-from widget_server.counting.intake import CLICKS_PER_MINUTE, VIEW_TOKEN_MAX_AGE, VIEWS_PER_MINUTE
+from widget_server.counting.events import BLOCK, day_of
+from widget_server.counting.intake import (
+    CLICK_TRIES,
+    CLICKS_PER_ADDRESS_AND_HOST,
+    CLICKS_PER_MINUTE,
+    VIEW_TOKEN_MAX_AGE,
+    VIEWS_PER_ADDRESS_AND_HOST,
+    VIEWS_PER_MINUTE,
+)
 from widget_server.rotation.fairness import exposure
 from widget_server.storage import SQLiteStorage
+from widget_server.web.app import create_app
 
 pytestmark = pytest.mark.asyncio
 
@@ -53,7 +67,28 @@ async def stored(app: Starlette, storage: SQLiteStorage, kind: str) -> list[Coun
     return [r for r in await storage.list_counts() if r.kind == kind]
 
 
-def rejected(app: Starlette) -> dict[str, int]:
+REDIS_URL = os.environ.get("WIDGET_TEST_REDIS_URL")
+STATES = ["database", *(["redis"] if REDIS_URL else [])]
+
+
+def with_state(settings: Settings, state: str) -> Settings:
+    """The database's visitor state, or Redis under a network key of the test's own."""
+    if state == "database":
+        return settings
+    assert REDIS_URL is not None
+    return settings.with_changes(
+        redis_url=Secret(REDIS_URL), secret_keys=(Secret(secrets.token_urlsafe(16)),)
+    )
+
+
+async def rejected(app: Starlette) -> dict[str, int]:
+    """Why events were not credited, once the waiting ones are settled.
+
+    A click whose view is not known yet waits up to CLICK_TRIES settlements (the
+    view may be waiting in another process), so settle that often.
+    """
+    for _ in range(CLICK_TRIES):
+        await app.state.runtime.counting.settle()
     counts: dict[str, int] = app.state.runtime.counting.rejected
     return counts
 
@@ -105,7 +140,7 @@ async def test_a_view_token_counts_only_once(
     block = await served_block(visitor, signer.embed_token(network["blumen"]))
     await beacon(visitor, block["view"])
     await beacon(visitor, block["view"])
-    assert rejected(app) == {"replayed": 1}
+    assert await rejected(app) == {"replayed": 1}
     assert {r.count for r in await stored(app, storage, "viewed")} == {1}
 
 
@@ -121,7 +156,7 @@ async def test_a_visitor_earns_the_host_one_view_per_theme_per_day(
     # Two blocks of the same theme on one page, then a reload: one credit.
     for _ in range(3):
         await beacon(visitor, (await served_block(visitor, token))["view"])
-    assert rejected(app) == {"already-counted": 2}
+    assert await rejected(app) == {"already-counted": 2}
     # Another person (another browser) counts again.
     await beacon(visitor, (await served_block(visitor, token))["view"], **{"User-Agent": "Firefox"})
     clock.advance(86_400)  # and the same person tomorrow
@@ -154,7 +189,7 @@ async def test_a_view_counts_only_from_the_host_members_own_domains(
     block = await served_block(visitor, signer.embed_token(network["blumen"]))
     await beacon(visitor, block["view"], origin=origin)
     assert bool(await stored(app, storage, "viewed")) is credited
-    assert rejected(app) == ({} if credited else {"foreign-origin": 1})
+    assert await rejected(app) == ({} if credited else {"foreign-origin": 1})
 
 
 async def test_the_referer_serves_when_there_is_no_origin(
@@ -196,7 +231,7 @@ async def test_bots_are_not_counted(
     assert click.status_code == 302  # still redirected
     assert await stored(app, storage, "viewed") == []
     assert await stored(app, storage, "clicked") == []
-    assert rejected(app) == {"bot": 2}
+    assert await rejected(app) == {"bot": 2}
 
 
 async def test_views_per_address_are_rate_limited(
@@ -210,7 +245,83 @@ async def test_views_per_address_are_rate_limited(
     for n in range(VIEWS_PER_MINUTE + 5):
         block = await served_block(visitor, token)
         await beacon(visitor, block["view"], **{"User-Agent": f"{BROWSER} #{n}"})
-    assert rejected(app) == {"rate-limited": 5}
+    # Past the minute's limit nothing is even looked at; of the rest, the daily cap of
+    # one address on one host lets VIEWS_PER_ADDRESS_AND_HOST through.
+    assert await rejected(app) == {
+        "rate-limited": 5,
+        "capped": VIEWS_PER_MINUTE - VIEWS_PER_ADDRESS_AND_HOST,
+    }
+
+
+async def test_an_address_adds_at_most_its_daily_cap_to_a_host_whatever_the_user_agent(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    visitor: httpx.AsyncClient,
+    signer: Signer,
+    clock: Clock,
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    for n in range(3 * VIEWS_PER_ADDRESS_AND_HOST):
+        if n % 30 == 29:
+            clock.advance(61)  # stay under the per-minute limit: the daily cap is tested
+        block = await served_block(visitor, token)
+        await beacon(visitor, block["view"], **{"User-Agent": f"{BROWSER} #{n}"})
+    assert await rejected(app) == {"capped": 2 * VIEWS_PER_ADDRESS_AND_HOST}
+    views = await stored(app, storage, "viewed")
+    assert {r.count for r in views if r.partner_id == BLOCK} == {VIEWS_PER_ADDRESS_AND_HOST}
+    # The refused beacons are what the coordinator sees as a burst on this member.
+    host, theme = await storage.get_member("blumen"), await storage.get_theme("hochzeit")
+    today = day_of(clock())
+    assert await storage.list_capped(theme.id, today, today) == [
+        (today, host.id, 2 * VIEWS_PER_ADDRESS_AND_HOST)
+    ]
+    # The cap is per day: tomorrow the same address counts again.
+    clock.advance(86_400)
+    block = await served_block(visitor, token)
+    await beacon(visitor, block["view"], **{"User-Agent": f"{BROWSER} tomorrow"})
+    assert (await rejected(app)).get("capped") == 2 * VIEWS_PER_ADDRESS_AND_HOST
+    assert len([r for r in await stored(app, storage, "viewed") if r.partner_id == BLOCK]) == 2
+
+
+async def test_an_address_adds_at_most_its_daily_cap_over_all_hosts(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    visitor: httpx.AsyncClient,
+    signer: Signer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(widget_server.counting.intake, "VIEWS_PER_ADDRESS", 7)
+    for slug in ("blumen", "catering", "fotos"):
+        origin = f"https://{slug}.example"
+        for n in range(4):
+            block = await served_block(visitor, signer.embed_token(network[slug]))
+            await beacon(visitor, block["view"], origin, **{"User-Agent": f"{BROWSER} #{n}"})
+    assert await rejected(app) == {"capped": 12 - 7}
+    views = await stored(app, storage, "viewed")
+    assert sum(r.count for r in views if r.partner_id == BLOCK) == 7
+
+
+async def test_clicks_of_an_address_on_a_host_are_capped_per_day(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    visitor: httpx.AsyncClient,
+    signer: Signer,
+    clock: Clock,
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    for n in range(CLICKS_PER_ADDRESS_AND_HOST + 4):
+        agent = {"User-Agent": f"{BROWSER} #{n}"}
+        if n % 10 == 9:
+            clock.advance(61)
+        block = await served_block(visitor, token)
+        await beacon(visitor, block["view"], **agent)
+        assert (await visitor.get(block["partners"][0]["url"], headers=agent)).status_code == 302
+    assert (await rejected(app)).get("capped") == 4 + 4  # views and clicks past the caps
+    clicks = await stored(app, storage, "clicked")
+    assert sum(r.count for r in clicks) == CLICKS_PER_ADDRESS_AND_HOST
 
 
 async def test_an_expired_view_token_is_not_counted(
@@ -225,7 +336,7 @@ async def test_an_expired_view_token_is_not_counted(
     clock.advance(VIEW_TOKEN_MAX_AGE + 1)
     await beacon(visitor, block["view"])
     await beacon(visitor, "http://testserver/v/forged.token")
-    assert rejected(app) == {"expired": 1, "bad-token": 1}
+    assert await rejected(app) == {"expired": 1, "bad-token": 1}
     assert await stored(app, storage, "viewed") == []
 
 
@@ -239,11 +350,11 @@ async def test_a_click_counts_once_and_only_after_a_view_of_that_block(
     block = await served_block(visitor, signer.embed_token(network["blumen"]))
     link = block["partners"][0]["url"]
     assert (await visitor.get(link)).status_code == 302
-    assert rejected(app) == {"no-view": 1}
+    assert await rejected(app) == {"no-view": 1}
     await beacon(visitor, block["view"])
     for _ in range(2):
         assert (await visitor.get(link)).status_code == 302
-    assert rejected(app) == {"no-view": 1, "already-counted": 1}
+    assert await rejected(app) == {"no-view": 1, "already-counted": 1}
     clicked = await stored(app, storage, "clicked")
     assert [(r.count, r.host_id) for r in clicked] == [(1, (await storage.get_member("blumen")).id)]
 
@@ -260,7 +371,7 @@ async def test_a_click_after_the_link_expired_redirects_but_does_not_count(
     await beacon(visitor, block["view"])
     clock.advance(app.state.runtime.settings.click_token_max_age + 1)
     assert (await visitor.get(block["partners"][0]["url"])).status_code == 302
-    assert rejected(app) == {"expired": 1}
+    assert await rejected(app) == {"expired": 1}
 
 
 async def test_clicks_per_address_are_rate_limited(
@@ -273,7 +384,7 @@ async def test_clicks_per_address_are_rate_limited(
     await beacon(visitor, block["view"])
     for _ in range(CLICKS_PER_MINUTE + 3):
         await visitor.get(block["partners"][0]["url"])
-    assert rejected(app)["rate-limited"] == 3
+    assert (await rejected(app))["rate-limited"] == 3
 
 
 async def test_pinned_exposure_that_does_not_count_is_kept_out_of_the_ledger(
@@ -432,3 +543,88 @@ async def test_with_counting_switched_off_blocks_carry_no_view_token_and_nothing
             assert (await client.get(block["partners"][0]["url"])).status_code == 302
         await app.state.runtime.counting.flush(app.state.runtime.storage)
     assert await storage.list_counts() == []
+
+
+@pytest.mark.parametrize("state", STATES)
+async def test_a_used_view_token_never_counts_again_after_a_restart(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    settings: Settings,
+    state: str,
+    clock: Clock,
+    signer: Signer,
+) -> None:
+    """The one-time marks live in the shared visitor state, not in the process."""
+    settings = with_state(settings, state)
+    signer = Signer([str(settings.secret_keys[0])], clock=clock)
+    token = signer.embed_token(network["blumen"])
+    view_url = ""
+    for attempt in range(2):  # the first server, then a restarted one on the same database
+        application = create_app(settings, storage=reopened(storage), clock=clock)
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 50000))
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver", headers={"User-Agent": BROWSER}
+            ) as browser:
+                if attempt == 0:
+                    view_url = (await served_block(browser, token))["view"]
+                await beacon(browser, view_url)
+                assert await rejected(application) == ({} if attempt == 0 else {"replayed": 1})
+    views = [r for r in await storage.list_counts() if r.kind == "viewed" and r.partner_id == BLOCK]
+    assert [r.count for r in views] == [1]
+
+
+@pytest.mark.parametrize("state", STATES)
+async def test_two_processes_credit_a_visitor_once_a_day(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    settings: Settings,
+    state: str,
+    clock: Clock,
+    signer: Signer,
+) -> None:
+    """Round-robin without sticky routing: each process sees some of the visitor's beacons."""
+    settings = with_state(settings, state)
+    signer = Signer([str(settings.secret_keys[0])], clock=clock)
+    token = signer.embed_token(network["blumen"])
+    apps = [create_app(settings, storage=reopened(storage), clock=clock) for _ in range(2)]
+    async with contextlib.AsyncExitStack() as stack:
+        browsers = []
+        for application in apps:
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 50000))
+            browsers.append(
+                await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        transport=transport,
+                        base_url="http://testserver",
+                        headers={"User-Agent": BROWSER},
+                    )
+                )
+            )
+        for n in range(6):  # alternate: block from one process, beacon to the other
+            block = await served_block(browsers[n % 2], token)
+            await beacon(browsers[(n + 1) % 2], block["view"])
+        outcomes = [await rejected(application) for application in apps]
+        assert sum(o.get("already-counted", 0) for o in outcomes) == 5
+        for application in apps:
+            await application.state.runtime.counting.flush(application.state.runtime.storage)
+    views = [r for r in await storage.list_counts() if r.kind == "viewed" and r.partner_id == BLOCK]
+    assert [r.count for r in views] == [1]
+
+
+@pytest.mark.parametrize("agent", ["Googlebot/2.1 (+http://www.google.com/bot.html)", ""])
+async def test_blocks_served_to_bots_are_not_counted_as_served(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    client: httpx.AsyncClient,
+    signer: Signer,
+    agent: str,
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    assert (await client.get(f"/w/{token}", headers={"User-Agent": agent})).status_code == 200
+    assert (await client.get(f"/w/{token}.html", headers={"User-Agent": agent})).status_code == 200
+    assert await stored(app, storage, "served") == []
+    assert (await client.get(f"/w/{token}", headers={"User-Agent": BROWSER})).status_code == 200
+    assert {r.count for r in await stored(app, storage, "served")} == {1}

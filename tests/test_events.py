@@ -1,68 +1,12 @@
-"""The in-memory pieces of counting: one-time tokens, salts, visitors, limits, the buffer."""
+"""The in-memory pieces of counting: per-process limits, the buffer, bot detection."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from widget_server.counting.events import (
-    CounterBuffer,
-    DailySalts,
-    OneTime,
-    RateLimiter,
-    Visitors,
-    is_bot,
-)
+from widget_server.counting.events import CounterBuffer, RateLimiter, is_bot
 
 DAY = date(2027, 3, 6)
-
-
-def test_a_one_time_token_is_refused_again_for_as_long_as_it_could_be_valid() -> None:
-    once = OneTime(lifetime=100)
-    assert once.use("a", 0)
-    for moment in (1, 99, 150, 199):
-        assert not once.use("a", moment), moment
-    assert once.use("b", 150)
-    assert not once.use("b", 260)  # its generation is the previous one now
-
-
-def test_one_time_memory_is_bounded_by_two_lifetimes() -> None:
-    once = OneTime(lifetime=10)
-    for i in range(50_000):
-        assert once.use(f"n{i}", i / 1000)  # 50 s of tokens, all distinct
-    assert len(once._current) + len(once._previous) < 50_000
-
-
-def test_daily_salts_differ_by_day_and_are_dropped_after_two_days() -> None:
-    salts = DailySalts()
-    first = salts.salt(DAY)
-    assert salts.salt(DAY) == first
-    assert salts.salt(DAY + timedelta(days=1)) != first
-    salts.salt(DAY + timedelta(days=2))
-    assert DAY not in salts.days()
-
-
-def test_a_visitor_hash_depends_on_address_agent_host_and_day() -> None:
-    visitors = Visitors()
-    base = visitors.visitor(DAY, "198.51.100.7", "Firefox", 3)
-    assert base == visitors.visitor(DAY, "198.51.100.7", "Firefox", 3)
-    for other in (
-        visitors.visitor(DAY, "198.51.100.8", "Firefox", 3),
-        visitors.visitor(DAY, "198.51.100.7", "Chrome", 3),
-        visitors.visitor(DAY, "198.51.100.7", "Firefox", 4),
-        visitors.visitor(DAY + timedelta(days=1), "198.51.100.7", "Firefox", 3),
-    ):
-        assert other != base
-    assert b"198.51.100.7" not in base
-
-
-def test_marks_are_per_day_and_forgotten_after_two_days() -> None:
-    visitors = Visitors()
-    assert visitors.mark(DAY, "view", b"x", 1)
-    assert not visitors.mark(DAY, "view", b"x", 1)
-    assert visitors.seen(DAY, "view", b"x", 1)
-    assert not visitors.seen(DAY + timedelta(days=1), "view", b"x", 1)
-    visitors.mark(DAY + timedelta(days=2), "view", b"y", 1)
-    assert not visitors.seen(DAY, "view", b"x", 1)
 
 
 def test_rate_limits_reset_with_each_window() -> None:

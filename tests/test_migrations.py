@@ -153,6 +153,18 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             (1, 3, '{"description": "Neu"}', "cd" * 32, "image/png", 40, 20, b"\x89PNG", NOW),
         ),
     ],
+    8: [
+        ("INSERT INTO visitor_salts (day, salt) VALUES (?, ?)", ("2099-01-01", b"s" * 32)),
+        ("INSERT INTO visitor_claims (key, expires_at) VALUES (?, ?)", (b"c" * 16, 4.1e9)),
+        (
+            "INSERT INTO visitor_tallies (key, n, expires_at) VALUES (?, ?, ?)",
+            (b"t" * 16, 4, 4.1e9),
+        ),
+        (
+            "INSERT INTO daily_capped (day, theme_id, host_id, count) VALUES (?, ?, ?, ?)",
+            ("2027-03-05", 1, 1, 7),
+        ),
+    ],
 }
 
 
@@ -229,6 +241,15 @@ async def check_v7(storage: SQLiteStorage) -> None:
     assert await storage.get_profile_change(1) == (change, b"\x89PNG")
 
 
+async def check_v8(storage: SQLiteStorage) -> None:
+    assert await storage.visitor_salt(date(2099, 1, 1), b"x" * 32) == b"s" * 32
+    new, totals = await storage.settle_visitors([b"c" * 16, b"d" * 16], {b"t" * 16: 1}, 4.1e9)
+    assert (new, totals) == ({b"d" * 16}, {b"t" * 16: 5})
+    assert await storage.list_capped(1, date(2027, 3, 1), date(2027, 3, 31)) == [
+        (date(2027, 3, 5), 1, 7)
+    ]
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -237,6 +258,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     5: check_v5,
     6: check_v6,
     7: check_v7,
+    8: check_v8,
 }
 
 

@@ -30,6 +30,11 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("WIDGET_SNAPSHOT_INTERVAL", "2.0", "Seconds between checks for changes by other processes."),
     ("WIDGET_LEDGER_INTERVAL", "60", "Seconds between recomputations of the fairness ledger."),
     ("WIDGET_FLUSH_INTERVAL", "1.0", "Seconds between writes of buffered counts."),
+    (
+        "WIDGET_REDIS_URL",
+        "(none: the database)",
+        "Redis for the visitor state all processes share (redis://HOST:6379/0).",
+    ),
     ("WIDGET_COUNTING", "true", "Count served, viewed and clicked blocks (false: serve only)."),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "86400", "Seconds a partner link counts clicks."),
     (
@@ -58,6 +63,7 @@ class Settings:
     click_token_max_age: int = 86_400  # seconds (one day)
     flush_interval: float = 1.0  # seconds between writes of buffered counts
     counting: bool = True
+    redis_url: Secret | None = None  # shared visitor state; None: the database
     new_members: str = "pending"  # status of members registered through the API
     trusted_proxies: str = "127.0.0.1"
     debug: bool = False
@@ -80,6 +86,7 @@ class Settings:
             click_token_max_age=config("WIDGET_CLICK_TOKEN_MAX_AGE", cast=int, default=86_400),
             flush_interval=config("WIDGET_FLUSH_INTERVAL", cast=float, default=1.0),
             counting=config("WIDGET_COUNTING", cast=bool, default=True),
+            redis_url=Secret(redis) if (redis := config("WIDGET_REDIS_URL", default="")) else None,
             new_members=config("WIDGET_NEW_MEMBERS", default="pending").strip().lower(),
             trusted_proxies=config("WIDGET_TRUSTED_PROXIES", default="127.0.0.1"),
             debug=config("WIDGET_DEBUG", cast=bool, default=False),
@@ -109,6 +116,13 @@ class Settings:
         if self.new_members not in {"pending", "active"}:
             raise ValueError(
                 f"WIDGET_NEW_MEMBERS must be pending or active, got {self.new_members!r}"
+            )
+        if self.redis_url and not str(self.redis_url).startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError(
+                "WIDGET_REDIS_URL must start with redis://, rediss:// or unix://"
+                f" (got a value starting {str(self.redis_url)[:8]!r})"
             )
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(

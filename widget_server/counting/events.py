@@ -3,15 +3,16 @@
 Privacy by construction (docs/privacy.md):
 
 * no cookie, no localStorage, no fingerprinting; a visitor is recognised for
-  one day only, by ``BLAKE2b(daily salt, IP, user agent, host)``, held in
-  memory.  Salts are random per day and dropped after two days, so even a
-  process that kept running cannot link days; nothing derived from a visitor
-  is ever written to disk or logs;
+  one day only, by ``BLAKE2b(daily salt, IP, user agent, host)``; only such
+  salted hashes reach the shared visitor state (``visitors.py``), and salts
+  are random per day and forgotten after two days, so no stored key can be
+  linked to an address or across days;
 * bots (by user agent) are not counted;
 * views need a one-time, short-lived view token from a served block and an
   ``Origin``/``Referer`` on one of the host member's domains; clicks count only
   after a credited view of the same block by the same visitor;
-* per-visitor-address rate limits stop a member inflating its own figures.
+* per-address limits (per minute in each process, per day across all of
+  them) stop a member inflating its own figures.
 
 Counts are added up in a :class:`CounterBuffer` and written by ``flush`` in one
 transaction per interval (and on shutdown).
@@ -19,10 +20,8 @@ transaction per interval (and on shutdown).
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import re
-import secrets
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -50,57 +49,11 @@ BOT_PATTERNS = _load_bot_patterns()
 _BOTS = re.compile("|".join(re.escape(p) for p in BOT_PATTERNS))
 
 
+@functools.lru_cache(maxsize=4096)  # the same few user agents over and over; the hot path asks
 def is_bot(user_agent: str) -> bool:
     """Known crawlers, monitors, link previews and automation, or no user agent at all."""
     ua = user_agent.lower()
     return not ua.strip() or _BOTS.search(ua) is not None
-
-
-class DailySalts:
-    """A random salt per UTC day, kept for today and yesterday only (at most 48 h)."""
-
-    def __init__(self) -> None:
-        self._salts: dict[date, bytes] = {}
-
-    def salt(self, day: date) -> bytes:
-        if day not in self._salts:
-            self._salts[day] = secrets.token_bytes(32)
-            for old in [d for d in self._salts if (day - d).days >= 2]:
-                del self._salts[old]
-        return self._salts[day]
-
-    def days(self) -> list[date]:
-        return sorted(self._salts)
-
-
-class Visitors:
-    """Who has been credited today, as salted hashes; forgotten with the day."""
-
-    def __init__(self) -> None:
-        self.salts = DailySalts()
-        self._seen: dict[date, set[bytes]] = defaultdict(set)
-
-    def visitor(self, day: date, address: str, user_agent: str, host_id: int) -> bytes:
-        data = f"{address}\x1f{user_agent}\x1f{host_id}".encode("utf-8", "surrogatepass")
-        return hashlib.blake2b(data, key=self.salts.salt(day), digest_size=16).digest()
-
-    @staticmethod
-    def _key(parts: tuple[object, ...]) -> bytes:
-        return hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
-
-    def mark(self, day: date, *parts: object) -> bool:
-        """Remember ``parts`` for the day; True if they were new."""
-        key = self._key(parts)
-        seen = self._seen[day]
-        if key in seen:
-            return False
-        seen.add(key)
-        for old in [d for d in self._seen if (day - d).days >= 2]:
-            del self._seen[old]
-        return True
-
-    def seen(self, day: date, *parts: object) -> bool:
-        return self._key(parts) in self._seen.get(day, set())
 
 
 class RateLimiter:
@@ -122,32 +75,6 @@ class RateLimiter:
             self._counts[key] = (slot, count)
             return False
         self._counts[key] = (slot, count + 1)
-        return True
-
-
-class OneTime:
-    """Remembers used one-time tokens for as long as they could still be valid.
-
-    Two generations, each ``lifetime`` long: a token is valid for at most
-    ``lifetime`` after it was made, so when the older generation is dropped
-    nothing in it could be replayed any more.  Constant time per token.
-    """
-
-    def __init__(self, lifetime: float) -> None:
-        self.lifetime = lifetime
-        self._current: set[str] = set()
-        self._previous: set[str] = set()
-        self._started: float | None = None
-
-    def use(self, nonce: str, now: float) -> bool:
-        if self._started is None:
-            self._started = now
-        elif now - self._started >= self.lifetime:
-            self._previous, self._current = self._current, set()
-            self._started = now
-        if nonce in self._current or nonce in self._previous:
-            return False
-        self._current.add(nonce)
         return True
 
 

@@ -4,17 +4,26 @@
 reasons are listed in ``REASONS`` and documented in docs/privacy.md); the
 HTTP handlers only pass in what the request carries and always answer the
 same way, so nobody can probe the rules from outside.
+
+Checks in two steps.  At the request, what needs nothing shared: the token's
+signature and age, bots, the origin, a per-process limit per address and
+minute.  At the flush, what every process must agree on, in one round trip to
+the shared visitor state (``visitors.py``) for the whole batch: the token's
+one use, one view per visitor, theme and day, a click only after a view, and
+the daily caps per network address.  A batch is settled in arrival order, so
+the outcome is the same as checking each event on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -24,14 +33,13 @@ from widget_server.core.signing import ClickClaim, Signer
 from widget_server.counting.events import (
     BLOCK,
     CounterBuffer,
-    OneTime,
     RateLimiter,
     ViewedSlot,
-    Visitors,
     credit_view,
     day_of,
     is_bot,
 )
+from widget_server.counting.visitors import MemoryStore, VisitorStore, expiry_of
 from widget_server.rotation import Slot
 from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import Storage
@@ -41,6 +49,14 @@ log = logging.getLogger(__name__)
 VIEW_TOKEN_MAX_AGE = 1800  # seconds from serving a block to its view beacon
 VIEWS_PER_MINUTE = 120  # per visitor address; a person cannot see more blocks than this
 CLICKS_PER_MINUTE = 30  # per visitor address
+# Daily caps per network address, whatever the user agent (docs/privacy.md, threat model):
+# an address can add at most this many views or clicks to one host member, and to all.
+VIEWS_PER_ADDRESS_AND_HOST = 20
+VIEWS_PER_ADDRESS = 300
+CLICKS_PER_ADDRESS_AND_HOST = 20
+CLICKS_PER_ADDRESS = 100
+MAX_PENDING = 200_000  # events waiting for the next flush; past it new ones are refused
+CLICK_TRIES = 2  # flushes a click waits for its view (which another process may hold)
 
 DAY_SECONDS = 86_400
 EPOCH = date(1970, 1, 1)
@@ -49,6 +65,7 @@ ServedKey = tuple[int, int, tuple[int, ...]]  # theme, host, the partners shown
 REASONS = (
     "bot",
     "rate-limited",
+    "capped",
     "bad-token",
     "expired",
     "replayed",
@@ -57,13 +74,48 @@ REASONS = (
     "no-view",
     "unknown",
     "disabled",
+    "overloaded",
 )
 
 
 @dataclass(frozen=True)
 class Outcome:
-    credited: bool
+    credited: bool  # True: passed the checks at the request; the flush settles the rest
     reason: str | None = None  # one of REASONS when not credited
+
+
+def _key(salt: bytes, *parts: object) -> bytes:
+    """A salted 16-byte key: unlinkable to its parts once the day's salt is gone."""
+    return hashlib.blake2b(
+        repr(parts).encode("utf-8", "surrogatepass"), key=salt, digest_size=16
+    ).digest()
+
+
+@dataclass(frozen=True)
+class PendingView:
+    day: date
+    nonce: bytes  # claim: the view token's one use
+    seen: bytes  # tally: views of this block by this visitor (a click needs one)
+    credit: bytes  # claim: one view per visitor, theme and day
+    caps: tuple[tuple[bytes, int], ...]  # (tally, limit): the daily caps of the address
+    theme_id: int
+    host_id: int
+    slots: tuple[ViewedSlot, ...]
+
+
+@dataclass(frozen=True)
+class PendingClick:
+    day: date
+    seen: bytes
+    credit: bytes  # claim: one click per visitor, block and partner and day
+    caps: tuple[tuple[bytes, int], ...]
+    theme_id: int
+    host_id: int
+    partner_id: int
+    tries: int = 1
+
+
+Pending = PendingView | PendingClick
 
 
 @dataclass
@@ -72,12 +124,14 @@ class Counting:
     clock: Callable[[], float] = time.time
     own_hosts: frozenset[str] = frozenset()  # our own host names (the demo's sites live here)
     enabled: bool = True  # False: blocks are served without view tokens, nothing is counted
+    store: VisitorStore = field(default_factory=MemoryStore)
     buffer: CounterBuffer = field(default_factory=CounterBuffer)
-    visitors: Visitors = field(default_factory=Visitors)
     view_limit: RateLimiter = field(default_factory=lambda: RateLimiter(VIEWS_PER_MINUTE, 60))
     click_limit: RateLimiter = field(default_factory=lambda: RateLimiter(CLICKS_PER_MINUTE, 60))
-    tokens: OneTime = field(default_factory=lambda: OneTime(VIEW_TOKEN_MAX_AGE))
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count, for /healthz
+    # (day, theme, host) -> beacons refused by a daily cap: bursts the coordinator sees
+    capped: dict[tuple[date, int, int], int] = field(default_factory=dict)
+    _pending: list[Pending] = field(default_factory=list)
     _served: dict[tuple[int, ServedKey], int] = field(default_factory=dict)
     _nonce_base: str = field(default_factory=lambda: secrets.token_hex(4))
     _nonces: itertools.count[int] = field(default_factory=itertools.count)
@@ -119,13 +173,17 @@ class Counting:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
         return Outcome(False, reason)
 
-    def _visitor_key(self, address: str, user_agent: str, host_id: int) -> bytes:
-        return self.visitors.visitor(day_of(self.clock()), address, user_agent, host_id)
+    def _admit(self, address_key: bytes, limit: RateLimiter, now: float) -> str | None:
+        """The checks every event passes first; the reason it fails, or None."""
+        if not self.enabled:
+            return "disabled"
+        if len(self._pending) >= MAX_PENDING:
+            return "overloaded"
+        if not limit.allow(address_key, now):
+            return "rate-limited"
+        return None
 
-    def _address_key(self, address: str) -> bytes:
-        return self.visitors.visitor(day_of(self.clock()), address, "", 0)
-
-    def view(
+    async def view(
         self,
         token: str,
         snapshot: Snapshot,
@@ -134,34 +192,45 @@ class Counting:
         user_agent: str,
         origin: str | None,
     ) -> Outcome:
-        now = self.clock()
         if not self.enabled:
             return self._reject("disabled")
         if is_bot(user_agent):
             return self._reject("bot")
-        if not self.view_limit.allow(self._address_key(address), now):
-            return self._reject("rate-limited")
+        now = self.clock()
+        day = day_of(now)
+        salt = await self.store.salt(day)
+        where = _key(salt, "address", address)
+        refused = self._admit(where, self.view_limit, now)
+        if refused:
+            return self._reject(refused)
         try:
             claim = self.signer.read_view_token(token, VIEW_TOKEN_MAX_AGE)
         except BadTokenError as exc:
             return self._reject("expired" if "expired" in str(exc) else "bad-token")
-        placement_id, bucket, nonce = claim.placement_id, claim.bucket, claim.nonce
-        slots = [ViewedSlot(p, pos, counts) for p, pos, counts in claim.slots]
+        placement_id, bucket = claim.placement_id, claim.bucket
         placement = snapshot.placements.get(placement_id)
         host = snapshot.members.get(placement.member_id) if placement else None
         if placement is None or host is None:
             return self._reject("unknown")
-        if not self.tokens.use(str(nonce), now):
-            return self._reject("replayed")
         if not self.from_host(host, origin):
             return self._reject("foreign-origin")
-        day = day_of(now)
-        visitor = self._visitor_key(address, user_agent, host.id)
-        # Clicks on this block by this visitor may count from now on.
-        self.visitors.mark(day, "viewed-block", visitor, placement_id, bucket)
-        if not self.visitors.mark(day, "view", visitor, placement.theme_id):
-            return self._reject("already-counted")
-        credit_view(self.buffer, day, placement.theme_id, host.id, slots)
+        visitor = _key(salt, "visitor", address, user_agent, host.id)
+        self._pending.append(
+            PendingView(
+                day=day,
+                # Not salted: a token stays one-time across midnight.
+                nonce=hashlib.blake2b(f"nonce:{claim.nonce}".encode(), digest_size=16).digest(),
+                seen=_key(salt, "seen", visitor, placement_id, bucket),
+                credit=_key(salt, "view", visitor, placement.theme_id),
+                caps=(
+                    (_key(salt, "views", where), VIEWS_PER_ADDRESS),
+                    (_key(salt, "views", where, host.id), VIEWS_PER_ADDRESS_AND_HOST),
+                ),
+                theme_id=placement.theme_id,
+                host_id=host.id,
+                slots=tuple(ViewedSlot(p, pos, counts) for p, pos, counts in claim.slots),
+            )
+        )
         return Outcome(True)
 
     def from_host(self, host: Member, origin: str | None) -> bool:
@@ -173,44 +242,164 @@ class Counting:
 
     # -- clicks --------------------------------------------------------------------------------
 
-    def click(
+    async def click(
         self, claim: ClickClaim, snapshot: Snapshot, *, address: str, user_agent: str
     ) -> Outcome:
-        now = self.clock()
         if not self.enabled:
             return self._reject("disabled")
         if is_bot(user_agent):
             return self._reject("bot")
         if not claim.fresh:
             return self._reject("expired")
-        if not self.click_limit.allow(self._address_key(address), now):
-            return self._reject("rate-limited")
+        now = self.clock()
+        day = day_of(now)
+        salt = await self.store.salt(day)
+        where = _key(salt, "address", address)
+        refused = self._admit(where, self.click_limit, now)
+        if refused:
+            return self._reject(refused)
         placement = snapshot.placements.get(claim.placement_id)
         if placement is None or claim.partner_id not in snapshot.members:
             return self._reject("unknown")
-        day = day_of(now)
-        visitor = self._visitor_key(address, user_agent, placement.member_id)
-        if not self.visitors.seen(day, "viewed-block", visitor, claim.placement_id, claim.bucket):
-            return self._reject("no-view")
-        if not self.visitors.mark(day, "click", visitor, claim.placement_id, claim.partner_id):
-            return self._reject("already-counted")
-        self.buffer.add((day, placement.theme_id, placement.member_id, claim.partner_id, "clicked"))
+        host_id = placement.member_id
+        visitor = _key(salt, "visitor", address, user_agent, host_id)
+        self._pending.append(
+            PendingClick(
+                day=day,
+                seen=_key(salt, "seen", visitor, claim.placement_id, claim.bucket),
+                credit=_key(salt, "click", visitor, claim.placement_id, claim.partner_id),
+                caps=(
+                    (_key(salt, "clicks", where), CLICKS_PER_ADDRESS),
+                    (_key(salt, "clicks", where, host_id), CLICKS_PER_ADDRESS_AND_HOST),
+                ),
+                theme_id=placement.theme_id,
+                host_id=host_id,
+                partner_id=claim.partner_id,
+            )
+        )
         return Outcome(True)
+
+    # -- settling ------------------------------------------------------------------------------
+
+    async def settle(self) -> int:
+        """Check the waiting events against the shared visitor state; credit those that pass.
+
+        One round trip for the batch (two when it holds clicks: a click claims its
+        credit only once its view is known, so a click too early burns nothing).
+        On failure the events wait for the next try.  Returns the events settled.
+        """
+        pending, self._pending = self._pending, []
+        if not pending:
+            return 0
+        first_claim: dict[bytes, int] = {}  # claim -> the first event of the batch making it
+        adds: dict[bytes, int] = {}  # tally -> what this batch adds
+        ranks: list[list[int]] = []  # per event, per cap: its place among this batch's adds
+        first_view: dict[bytes, int] = {}  # seen tally -> the first view of the batch adding to it
+        for i, event in enumerate(pending):
+            if isinstance(event, PendingView):
+                first_claim.setdefault(event.nonce, i)
+                first_claim.setdefault(event.credit, i)
+                first_view.setdefault(event.seen, i)
+                adds[event.seen] = adds.get(event.seen, 0) + 1
+            else:
+                adds.setdefault(event.seen, 0)  # read its total, add nothing
+            rank = []
+            for tally, _ in event.caps:
+                rank.append(adds.get(tally, 0))
+                adds[tally] = adds.get(tally, 0) + 1
+            ranks.append(rank)
+        expires = max(expiry_of(event.day) for event in pending)
+        try:
+            settled = await self.store.settle(first_claim.keys(), adds, expires)
+        except BaseException:
+            self._pending[:0] = pending  # nothing was decided: try the same batch again
+            raise
+
+        def capped(i: int) -> bool:
+            return any(
+                settled.totals[tally] - adds[tally] + rank + 1 > limit
+                for (tally, limit), rank in zip(pending[i].caps, ranks[i], strict=True)
+            )
+
+        def fresh(key: bytes, i: int) -> bool:
+            return key in settled.new and first_claim[key] == i
+
+        retry: list[Pending] = []
+        clicks: list[PendingClick] = []
+        for i, event in enumerate(pending):
+            if capped(i):
+                self._reject("capped")
+                where = (event.day, event.theme_id, event.host_id)
+                self.capped[where] = self.capped.get(where, 0) + 1
+            elif isinstance(event, PendingView):
+                if not fresh(event.nonce, i):
+                    self._reject("replayed")
+                elif not fresh(event.credit, i):
+                    self._reject("already-counted")
+                else:
+                    credit_view(self.buffer, event.day, event.theme_id, event.host_id, event.slots)
+            elif (
+                settled.totals[event.seen] - adds[event.seen] > 0
+                or first_view.get(event.seen, i) < i
+            ):
+                clicks.append(event)
+            elif event.tries < CLICK_TRIES:
+                # The view may still wait in another process: give it another flush,
+                # without counting the click against the caps a second time.
+                retry.append(replace(event, tries=event.tries + 1, caps=()))
+            else:
+                self._reject("no-view")
+        self._pending[:0] = retry
+        if clicks:
+            await self._credit_clicks(clicks, expires)
+        return len(pending) - len(retry)
+
+    async def _credit_clicks(self, clicks: list[PendingClick], expires: float) -> None:
+        order = {c.credit: i for i, c in reversed(list(enumerate(clicks)))}
+        try:
+            settled = await self.store.settle(order.keys(), {}, expires)
+        except BaseException:
+            # They passed once and will again; their caps are already counted.
+            self._pending[:0] = [replace(c, caps=()) for c in clicks]
+            raise
+        for i, click in enumerate(clicks):
+            if click.credit in settled.new and order[click.credit] == i:
+                key = (click.day, click.theme_id, click.host_id, click.partner_id, "clicked")
+                self.buffer.add(key)  # type: ignore[arg-type]
+            else:
+                self._reject("already-counted")
 
     # -- writing -------------------------------------------------------------------------------
 
     async def flush(self, storage: Storage) -> int:
-        """Write what is buffered in one transaction; on failure keep it for the next try."""
+        """Settle waiting events, then write what is buffered in one transaction.
+
+        Whatever goes wrong, nothing acknowledged is dropped: unsettled events and
+        unwritten rows are kept for the next try.
+        """
+        try:
+            await self.settle()
+        except StorageError as exc:  # the database or Redis is down: try again next time
+            log.warning("visitor state unavailable; events kept", extra={"error": str(exc)})
         self._served_into_buffer()
         rows = self.buffer.drain()
-        if not rows:
-            return 0
+        capped, self.capped = self.capped, {}
         try:
             await storage.add_counts(rows)
-        except StorageError:
+        except BaseException:
             self.buffer.restore(rows)
+            self._keep_capped(capped)
+            raise
+        try:  # a transaction of its own: the counts above are written, whatever happens here
+            await storage.add_capped([(*key, n) for key, n in capped.items()])
+        except BaseException:
+            self._keep_capped(capped)
             raise
         return len(rows)
+
+    def _keep_capped(self, capped: dict[tuple[date, int, int], int]) -> None:
+        for key, n in capped.items():
+            self.capped[key] = self.capped.get(key, 0) + n
 
     async def run(self, storage: Storage, interval: float) -> None:
         """Flush every ``interval`` seconds until cancelled."""

@@ -31,6 +31,11 @@ TABLES = (
     "api_keys",
     "idempotency_keys",
     "audit_log",
+    # Today's visitor state, so nobody counted today is counted again after the move.
+    "visitor_salts",
+    "visitor_claims",
+    "visitor_tallies",
+    "daily_capped",
 )
 # What a freshly migrated database holds: the data version in meta, nothing else.
 EMPTY_ROWS = {"meta": 1}

@@ -11,7 +11,15 @@ stored model with its id.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -192,6 +200,26 @@ class Storage(Protocol):
 
     # counters
     async def add_counts(self, rows: Sequence[CounterRow]) -> None: ...
+    async def visitor_salt(self, day: date, candidate: bytes) -> bytes:
+        """The day's shared salt: ``candidate`` if none was stored yet; older salts go."""
+        ...
+
+    async def add_capped(self, rows: Sequence[tuple[date, int, int, int]]) -> None:
+        """Add (day, theme id, host id, refused beacons) to the daily cap counts."""
+        ...
+
+    async def list_capped(
+        self, theme_id: int, since: date, until: date
+    ) -> list[tuple[date, int, int]]:
+        """(day, host id, refused beacons) of a theme in a period, newest first."""
+        ...
+
+    async def settle_visitors(
+        self, claims: Collection[bytes], tallies: Mapping[bytes, int], expires: float
+    ) -> tuple[set[bytes], dict[bytes, int]]:
+        """Claim keys (which were new?) and add to tallies (totals after), one transaction."""
+        ...
+
     async def list_counts(
         self, *, since: date | None = None, theme_id: int | None = None
     ) -> list[CounterRow]: ...

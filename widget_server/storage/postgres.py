@@ -34,6 +34,7 @@ from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
 from widget_server.storage.rules import Rules
 from widget_server.storage.snapshot import Snapshot
+from widget_server.storage.visitors import Visitors
 
 if TYPE_CHECKING:  # generic only in the type stubs
     RawConnection: TypeAlias = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
@@ -102,7 +103,7 @@ def _from_column(value: Any) -> Any:
     return value
 
 
-class PostgresStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit):
+class PostgresStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors):
     """``Storage`` on a PostgreSQL database (``postgresql://`` URL, asyncpg's syntax).
 
     Query parameters that are not connection options become session settings,

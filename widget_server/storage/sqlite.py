@@ -27,6 +27,7 @@ from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
 from widget_server.storage.rules import Rules
 from widget_server.storage.snapshot import Snapshot
+from widget_server.storage.visitors import Visitors
 
 READERS = 2
 BUSY_TIMEOUT_MS = 5_000
@@ -62,7 +63,7 @@ class SQLiteConnection:
         return row[0] if row else None
 
 
-class SQLiteStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit):
+class SQLiteStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors):
     """``Storage`` on one SQLite file."""
 
     dialect = "sqlite"

@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.counting.intake import Counting
+from widget_server.counting.visitors import MemoryStore, visitor_store
 from widget_server.network.database import DEMO_META, check_schema, ensure_secret_keys, rotation_key
 from widget_server.serving.loader import LoaderAsset, build_loader
 from widget_server.serving.snapshot import SnapshotHolder
@@ -63,8 +64,15 @@ class Runtime:
         )
         await self.snapshots.start()
         self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
+        redis_url = str(self.settings.redis_url) if self.settings.redis_url else None
         self.counting = Counting(
-            self.signer, self.clock, own_hosts=self._own_hosts(), enabled=self.settings.counting
+            self.signer,
+            self.clock,
+            own_hosts=self._own_hosts(),
+            enabled=self.settings.counting,
+            store=visitor_store(redis_url, self.storage, self.key)
+            if self.settings.counting
+            else MemoryStore(),
         )
         self._flusher = asyncio.create_task(
             self.counting.run(self.storage, self.settings.flush_interval), name="count-flusher"
@@ -87,6 +95,7 @@ class Runtime:
         if self.counting is not None:
             # Graceful shutdown (SIGTERM) loses nothing that was counted.
             await self.counting.flush(self.storage)
+            await self.counting.store.close()
         await self.storage.close()
 
     # -- per-request helpers ------------------------------------------------------------------

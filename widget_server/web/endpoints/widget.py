@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.i18n import translator
 from widget_server.core.models import Placement
+from widget_server.counting.events import is_bot
 from widget_server.rotation import Slot
 from widget_server.serving.blocks import (
     Display,
@@ -172,7 +173,8 @@ async def block_json(request: Request) -> Response:
     counting = runtime.counting
     view_url = None
     if rendered.slots and counting.enabled:
-        counting.count_served(rendered.served_key)
+        if not is_bot(request.headers.get("user-agent", "")):
+            counting.count_served(rendered.served_key)  # a crawler's fetch is not exposure
         view_url = f"{base_url}/v/{counting.view_token(rendered.view_prefix)}"
     return BlockResponse(rendered.body(view_url), rendered.rotation, shared=view_url is None)
 
@@ -204,7 +206,7 @@ async def view(request: Request) -> Response:
     """The view beacon: answered the same way whether it was counted or not."""
     runtime = runtime_of(request)
     assert runtime.snapshots is not None and runtime.counting is not None
-    runtime.counting.view(
+    await runtime.counting.view(
         request.path_params["token"],
         runtime.snapshots.current,
         address=request.client.host if request.client else "",
@@ -229,7 +231,8 @@ async def block_html(request: Request) -> Response:
     runtime, snapshot, placement, display = asked
     block, slots, rotation = _block(request, runtime, snapshot, placement, display)
     assert runtime.counting is not None
-    runtime.counting.served(placement.theme_id, placement.member_id, slots)
+    if not is_bot(request.headers.get("user-agent", "")):
+        runtime.counting.served(placement.theme_id, placement.member_id, slots)
     theme = snapshot.themes[placement.theme_id]
     base_url = runtime.base_url(request)
     return runtime.templates.TemplateResponse(
@@ -264,7 +267,7 @@ async def click(request: Request) -> Response:
         return problem(400, "bad-token", "Invalid link", "This partner link is not valid.")
     snapshot = runtime.snapshots.current
     assert runtime.counting is not None
-    runtime.counting.click(
+    await runtime.counting.click(
         claim,
         snapshot,
         address=request.client.host if request.client else "",

@@ -89,6 +89,13 @@ async def stats_page(request: Request) -> Response:
         errors[exc.field] = exc.reason
         since, until = today - timedelta(days=DEFAULT_PERIOD - 1), today
     figures = await theme_figures(storage, theme, since, until, lang) if theme else None
+    bursts = []
+    if theme is not None:
+        names = {m.id: m.name for m in await storage.list_members()}
+        bursts = [
+            (day, names.get(host_id, f"#{host_id}"), n)
+            for day, host_id, n in await storage.list_capped(theme.id, since, until)
+        ]
     return render(
         request,
         "stats.html",
@@ -100,6 +107,7 @@ async def stats_page(request: Request) -> Response:
             "until": until.isoformat(),
             "errors": errors,
             "figures": figures,
+            "bursts": bursts,
         },
         status=422 if errors else 200,
     )
