@@ -16,6 +16,7 @@ from starlette.datastructures import Secret
 
 import widget_server.counting.intake
 from tests.conftest import Clock, reopened
+from widget_server.core.errors import StorageError
 from widget_server.core.models import CounterRow
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
@@ -628,3 +629,47 @@ async def test_blocks_served_to_bots_are_not_counted_as_served(
     assert await stored(app, storage, "served") == []
     assert (await client.get(f"/w/{token}", headers={"User-Agent": BROWSER})).status_code == 200
     assert {r.count for r in await stored(app, storage, "served")} == {1}
+
+
+class DownStore:
+    """Visitor state that is unreachable (Redis or the database down)."""
+
+    async def salt(self, day: object) -> bytes:
+        raise StorageError("connection refused")
+
+    async def settle(self, *args: object) -> object:
+        raise StorageError("connection refused")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_beacons_are_answered_and_kept_while_the_visitor_state_is_down(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    visitor: httpx.AsyncClient,
+    signer: Signer,
+) -> None:
+    counting = app.state.runtime.counting
+    working = counting.store
+    block = await served_block(visitor, signer.embed_token(network["blumen"]))
+    await beacon(visitor, block["view"])  # accepted while the state is up (salt cached)
+    counting.store = DownStore()
+    await counting.flush(app.state.runtime.storage)  # the settle fails: the view waits
+    assert await stored(app, storage, "viewed") == []
+    counting.store = working
+    views = await stored(app, storage, "viewed")
+    assert {r.count for r in views} == {1}  # nothing lost once it is back
+
+
+async def test_a_beacon_is_answered_when_the_days_salt_cannot_be_read(
+    network: dict[str, int],
+    app: Starlette,
+    visitor: httpx.AsyncClient,
+    signer: Signer,
+) -> None:
+    app.state.runtime.counting.store = DownStore()
+    block = await served_block(visitor, signer.embed_token(network["blumen"]))
+    await beacon(visitor, block["view"])  # still 204, no cookie
+    assert app.state.runtime.counting.rejected == {"unavailable": 1}

@@ -75,6 +75,7 @@ REASONS = (
     "unknown",
     "disabled",
     "overloaded",
+    "unavailable",
 )
 
 
@@ -198,7 +199,10 @@ class Counting:
             return self._reject("bot")
         now = self.clock()
         day = day_of(now)
-        salt = await self.store.salt(day)
+        try:
+            salt = await self.store.salt(day)  # read once a day per process, then cached
+        except StorageError:
+            return self._reject("unavailable")  # the beacon is answered as always
         where = _key(salt, "address", address)
         refused = self._admit(where, self.view_limit, now)
         if refused:
@@ -253,7 +257,10 @@ class Counting:
             return self._reject("expired")
         now = self.clock()
         day = day_of(now)
-        salt = await self.store.salt(day)
+        try:
+            salt = await self.store.salt(day)  # read once a day per process, then cached
+        except StorageError:
+            return self._reject("unavailable")  # the beacon is answered as always
         where = _key(salt, "address", address)
         refused = self._admit(where, self.click_limit, now)
         if refused:
