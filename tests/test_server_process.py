@@ -98,13 +98,19 @@ async def view_once(client: httpx.AsyncClient, base: str, token: str, n: int) ->
 
 
 async def load(
-    base: str, token: str, acked: list[float], until: Callable[[], bool], limit: float = 120.0
+    base: str,
+    token: str,
+    acked: list[float],
+    until: Callable[[], bool],
+    limit: float = 120.0,
+    first: int = 0,
 ) -> None:
     """Visitors in parallel until ``until()``; ``acked`` gets the time of each answered view.
 
-    ``limit`` only ends a test that would otherwise hang; nothing depends on speed.
+    Visitors are numbered from ``first`` (each one counts once a day). ``limit`` only
+    ends a test that would otherwise hang; nothing depends on speed.
     """
-    n = 0
+    n = first
     deadline = time.monotonic() + limit
     limits = httpx.Limits(max_connections=16)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -204,3 +210,29 @@ def test_no_address_or_user_agent_is_written_anywhere(network: Network, tmp_path
         for secret in (PROBE_IP, PROBE_AGENT, "PrivacyProbe"):
             assert secret.encode() not in data, f"{secret!r} found in {path.name}"
     assert "request" in log.read_text()  # the log was written, at debug level
+
+
+def test_sigterm_while_a_flush_waits_for_the_database_loses_no_count(
+    network: Network, tmp_path: Path
+) -> None:
+    log = tmp_path / "server.log"
+    with server(network, log, WIDGET_FLUSH_INTERVAL="0.1") as (base, proc):
+        acked: list[float] = []
+        asyncio.run(load(base, network.token, acked, until=lambda: len(acked) >= 32))
+        eventually(lambda: stored_block_views(network.db) == len(acked), "first views stored")
+        # Another process takes the write lock: every flush now waits for the database.
+        holder = sqlite3.connect(network.db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            more = load(base, network.token, acked, until=lambda: len(acked) >= 64, first=1000)
+            asyncio.run(more)
+            # One flush waited out SQLite's busy timeout; the next one is waiting now.
+            eventually(lambda: "flush failed" in log.read_text(), "a flush waiting")
+            proc.send_signal(signal.SIGTERM)
+            eventually(lambda: "application shutdown" in log.read_text(), "the stop begun")
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    assert stored_block_views(network.db) == len(acked)
+    assert "counts not written" not in log.read_text()

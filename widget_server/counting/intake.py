@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-from widget_server.core.errors import BadTokenError, StorageError
+from widget_server.core.errors import BadTokenError
 from widget_server.core.models import Member
 from widget_server.core.signing import ClickClaim, Signer
+from widget_server.core.stopping import stopped
 from widget_server.counting.events import (
     BLOCK,
     CounterBuffer,
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 VIEW_TOKEN_MAX_AGE = 1800  # seconds from serving a block to its view beacon
 VIEWS_PER_MINUTE = 120  # per visitor address; a person cannot see more blocks than this
 CLICKS_PER_MINUTE = 30  # per visitor address
+FINAL_ATTEMPTS = 10  # the last flush at shutdown, while the database stays busy
+FINAL_RETRY_SECONDS = 1.0
 
 DAY_SECONDS = 86_400
 EPOCH = date(1970, 1, 1)
@@ -200,23 +203,47 @@ class Counting:
     # -- writing -------------------------------------------------------------------------------
 
     async def flush(self, storage: Storage) -> int:
-        """Write what is buffered in one transaction; on failure keep it for the next try."""
+        """Write what is buffered in one transaction; on any failure keep it for the next try.
+
+        Any failure includes cancellation: rows taken from the buffer go back to it
+        unless the write has returned, so nothing counted is dropped on the way.
+        """
         self._served_into_buffer()
         rows = self.buffer.drain()
         if not rows:
             return 0
         try:
             await storage.add_counts(rows)
-        except StorageError:
+        except BaseException:
             self.buffer.restore(rows)
             raise
         return len(rows)
 
-    async def run(self, storage: Storage, interval: float) -> None:
-        """Flush every ``interval`` seconds until cancelled."""
-        while True:
-            await asyncio.sleep(interval)
+    async def run(self, storage: Storage, interval: float, stop: asyncio.Event) -> None:
+        """Flush every ``interval`` seconds until ``stop`` is set, then write what remains.
+
+        A stop never interrupts a write: the flush in progress finishes first.
+        """
+        while not await stopped(stop, interval):
             try:
                 await self.flush(storage)
-            except StorageError as exc:
+            except Exception as exc:  # whatever it was, the rows wait for the next try
                 log.warning("flush failed, counts kept for the next try", extra={"error": str(exc)})
+        await self.flush_remaining(storage)
+
+    async def flush_remaining(self, storage: Storage, attempts: int = FINAL_ATTEMPTS) -> None:
+        """The last flush of a stopping server: tried again while the database is busy."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.flush(storage)
+                return
+            except Exception as exc:
+                if attempt == attempts:
+                    pending = len(self.buffer) + sum(self._served.values())
+                    log.error(
+                        "counts not written at shutdown",
+                        extra={"error": str(exc), "rows": pending},
+                    )
+                    return
+                log.warning("final flush failed, trying again", extra={"error": str(exc)})
+                await asyncio.sleep(FINAL_RETRY_SECONDS)

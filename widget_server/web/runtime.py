@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -46,6 +45,7 @@ class Runtime:
     demo: bool = False  # the database was made by `widget-server demo`: /demo/ is served
     counting: Counting | None = None
     _flusher: asyncio.Task[None] | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _poller: asyncio.Task[None] | None = None
     _requests: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -63,12 +63,15 @@ class Runtime:
             self.clock,
         )
         await self.snapshots.start()
-        self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
+        self._poller = asyncio.create_task(
+            self.snapshots.run(self._stopping), name="snapshot-poller"
+        )
         self.counting = Counting(
             self.signer, self.clock, own_hosts=self._own_hosts(), enabled=self.settings.counting
         )
         self._flusher = asyncio.create_task(
-            self.counting.run(self.storage, self.settings.flush_interval), name="count-flusher"
+            self.counting.run(self.storage, self.settings.flush_interval, self._stopping),
+            name="count-flusher",
         )
 
     def _own_hosts(self) -> frozenset[str]:
@@ -80,14 +83,16 @@ class Runtime:
         return frozenset(hosts - {""})
 
     async def stop(self) -> None:
+        """Graceful shutdown (SIGTERM): nothing that was counted is lost.
+
+        The background tasks are asked to stop, never cancelled: a write in
+        progress (a flush waiting for the database, a ledger update) finishes,
+        then the flusher writes what remains, and only then the storage closes.
+        """
+        self._stopping.set()
         for task in (self._poller, self._flusher):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if self.counting is not None:
-            # Graceful shutdown (SIGTERM) loses nothing that was counted.
-            await self.counting.flush(self.storage)
+                await task
         await self.storage.close()
 
     # -- per-request helpers ------------------------------------------------------------------
