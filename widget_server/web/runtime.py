@@ -20,7 +20,12 @@ from starlette.templating import Jinja2Templates
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.counting.intake import Counting
-from widget_server.network.database import DEMO_META, check_schema, ensure_secret_keys, rotation_key
+from widget_server.network.database import (
+    DEMO_META,
+    ensure_secret_keys,
+    open_storage,
+    rotation_key,
+)
 from widget_server.serving.loader import LoaderAsset, build_loader
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
@@ -50,8 +55,15 @@ class Runtime:
     _requests: itertools.count[int] = field(default_factory=itertools.count)
 
     async def start(self) -> None:
-        await self.storage.open()
-        await check_schema(self.storage)
+        await open_storage(self.storage)
+        try:
+            await self._start()
+        except BaseException:
+            # An open connection (a thread on SQLite) would keep the process alive.
+            await self.storage.close()
+            raise
+
+    async def _start(self) -> None:
         keys = await ensure_secret_keys(self.storage, self.settings, create=False)
         self.signer = Signer(keys, clock=self.clock)
         self.key = rotation_key(keys)
