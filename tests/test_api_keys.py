@@ -89,3 +89,20 @@ async def test_member_keys_cannot_see_or_make_keys(
     key_id = (await storage.list_api_keys())[0].key_id
     assert (await client.delete(f"/api/v1/keys/{key_id}", headers=keys.blumen)).status_code == 403
     assert (await storage.get_api_key(key_id)).revoked_at is None
+
+
+async def test_key_creation_with_an_idempotency_key_is_refused_and_stores_no_secret(
+    network: dict[str, int], storage: SQLiteStorage, client: httpx.AsyncClient
+) -> None:
+    keys = await make_keys(storage)
+    headers = {**keys.coordinator, "Idempotency-Key": "make-a-key-1"}
+    refused = await client.post("/api/v1/keys", headers=headers, json={"scope": "coordinator"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "Idempotency-Key" in refused.text
+    listed = await client.get("/api/v1/keys", headers=keys.coordinator)
+    assert [r["scope"] for r in listed.json()["data"]] == [
+        "coordinator",
+        "member:blumen",
+        "member:fotos",
+    ]  # no key was made, so no first answer (with its secret) was kept

@@ -7,12 +7,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.core.errors import NotFoundError
+from widget_server.core.errors import NotFoundError, ValidationError
 from widget_server.core.models import ApiKey
 from widget_server.network.keys import create_key
 from widget_server.storage import Storage
 from widget_server.web.bodies import Body, Field
 from widget_server.web.endpoints.api.base import answer, parse, require
+from widget_server.web.idempotency import HEADER
 from widget_server.web.pagination import page_of, parse_page
 from widget_server.web.runtime import runtime_of
 
@@ -66,8 +67,16 @@ async def list_keys(request: Request) -> Response:
 
 
 async def create_api_key(request: Request) -> Response:
-    """A new key; its full text is in this answer and nowhere else, ever."""
+    """A new key; its full text is in this answer and nowhere else, ever.
+
+    Not idempotent on purpose: a stored first answer would keep the secret in
+    the idempotency table for a day and hand it out again on a replay.
+    """
     await require(request, coordinator=True)
+    if HEADER in request.headers:
+        raise ValidationError(
+            HEADER, "not accepted when creating a key: its secret is shown once and never stored"
+        )
     storage = runtime_of(request).storage
     data = await parse(request, KEY_CREATE)
     key, full = await create_key(storage, data["scope"], data.get("name", ""))
