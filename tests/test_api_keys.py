@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
 import pytest
 
 from tests.api_auth import bearer, make_keys
-from widget_server.storage import SQLiteStorage
+from widget_server.storage import SQLiteStorage, Storage
 
 pytestmark = pytest.mark.asyncio
 
@@ -89,3 +91,40 @@ async def test_member_keys_cannot_see_or_make_keys(
     key_id = (await storage.list_api_keys())[0].key_id
     assert (await client.delete(f"/api/v1/keys/{key_id}", headers=keys.blumen)).status_code == 403
     assert (await storage.get_api_key(key_id)).revoked_at is None
+
+
+async def test_an_idempotent_key_creation_keeps_no_secret_and_never_replays_it(
+    network: dict[str, int], storage: SQLiteStorage, client: httpx.AsyncClient
+) -> None:
+    keys = await make_keys(storage)
+    headers = {**keys.coordinator, "Idempotency-Key": "make-a-key-1"}
+    first = await client.post("/api/v1/keys", headers=headers, json={"scope": "coordinator"})
+    assert first.status_code == 201
+    secret = first.json()["key"].partition(".")[2]
+    assert secret
+    replay = await client.post("/api/v1/keys", headers=headers, json={"scope": "coordinator"})
+    assert (replay.status_code, replay.headers["idempotent-replayed"]) == (201, "true")
+    assert replay.json()["key_id"] == first.json()["key_id"]  # the same key, not a second one
+    assert replay.json()["key"] is None
+    for table in ("idempotency_keys", "api_keys"):
+        assert secret not in await table_text(storage, table)
+
+
+async def table_text(storage: Storage, table: str) -> str:
+    """Every stored byte of a table, as text, on either backend."""
+    if isinstance(storage, SQLiteStorage):
+        conn = sqlite3.connect(storage.path)
+        try:
+            return repr(conn.execute(f"SELECT * FROM {table}").fetchall())  # noqa: S608
+        finally:
+            conn.close()
+    import asyncpg
+
+    from widget_server.storage.postgres import PostgresStorage
+
+    assert isinstance(storage, PostgresStorage)
+    pg = await asyncpg.connect(storage.url)
+    try:
+        return repr(await pg.fetch(f"SELECT * FROM {table}"))  # noqa: S608
+    finally:
+        await pg.close()

@@ -1,7 +1,8 @@
 """Several server processes on one database, as behind a load balancer.
 
 Counts from every process add up exactly (SIGTERM at the end loses nothing),
-a change made through one process reaches blocks served by another within 5 s,
+a change made through one process reaches blocks served by another (within
+about two snapshot intervals; the test waits generously and prints the time),
 and ``serve --workers`` runs such a deployment from one command.  On each
 backend: SQLite (one file) always, PostgreSQL when WIDGET_TEST_POSTGRES_URL is set.
 """
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ import pytest
 
 from tests import postgres
 from tests.browser.conftest import free_port, wait_for
-from tests.test_server_process import Network, cli, view_once
+from tests.test_server_process import Network, cli, until_acknowledged, view_once
 from widget_server.storage import storage_from_url
 
 MEMBERS = ("heide-blumen", "fotos", "scheune", "torten")
@@ -74,12 +75,13 @@ def process(
         proc.wait(timeout=15)
 
 
-async def load(bases: list[str], token: str, seconds: float, acked: list[float]) -> None:
-    """Visitors in parallel for ``seconds``, spread over the processes round-robin."""
+async def load(bases: list[str], token: str, acked: list[float], until: Callable[[], bool]) -> None:
+    """Visitors in parallel until ``until()``, spread over the processes round-robin."""
     n = 0
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(timeout=5, limits=httpx.Limits(max_connections=24)) as client:
-        while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # only ends a test that would otherwise hang
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=24)) as client:
+        while not until():
+            assert time.monotonic() < deadline, "the load never reached its end"
             batch = [view_once(client, bases[i % len(bases)], token, i) for i in range(n, n + 24)]
             n += 24
             for ok in await asyncio.gather(*batch):
@@ -101,13 +103,15 @@ def stored_block_views(net: Network) -> int:
 
 
 def terminate_under_load(
-    bases: list[str], procs: list[subprocess.Popen[str]], token: str
+    bases: list[str], procs: list[subprocess.Popen[str]], token: str, count: int = 100
 ) -> list[float]:
+    """Views until ``count`` are answered, then SIGTERM while visitors keep coming."""
     acked: list[float] = []
 
     async def scenario() -> None:
-        sender = asyncio.create_task(load(bases, token, 4.0, acked))
-        await asyncio.sleep(2.5)
+        gone = lambda: all(proc.poll() is not None for proc in procs)  # noqa: E731
+        sender = asyncio.create_task(load(bases, token, acked, until=gone))
+        await until_acknowledged(acked, count)
         for proc in procs:
             proc.send_signal(signal.SIGTERM)  # while visitors keep coming
         await sender
@@ -115,7 +119,8 @@ def terminate_under_load(
     asyncio.run(scenario())
     for proc in procs:
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    assert len(acked) >= count
     return acked
 
 
@@ -132,7 +137,6 @@ def test_counts_from_three_processes_add_up_exactly(deployment: Network, tmp_pat
         )
     stored = stored_block_views(deployment)
     print(f"3 processes: {len(acked)} views acknowledged, {stored} stored")
-    assert len(acked) > 100
     assert stored == len(acked)
 
 
@@ -144,7 +148,6 @@ def test_serve_with_workers_counts_every_view_and_stops_on_sigterm(
         acked = terminate_under_load([base], [proc], deployment.token)
     stored = stored_block_views(deployment)
     print(f"--workers 2: {len(acked)} views acknowledged, {stored} stored")
-    assert len(acked) > 100
     assert stored == len(acked)
     started = [line for line in log.read_text().splitlines() if "snapshot loaded" in line]
     assert len(started) >= 2  # one per worker
@@ -155,7 +158,7 @@ def partners(client: httpx.Client, base: str, token: str) -> set[str]:
     return {p["name"] for p in block["partners"]}
 
 
-def seconds_until(check: object, limit: float = 5.0) -> float:
+def seconds_until(check: object, limit: float = 60.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < limit:
         if check():  # type: ignore[operator]
@@ -164,7 +167,7 @@ def seconds_until(check: object, limit: float = 5.0) -> float:
     raise AssertionError(f"not seen within {limit} s")
 
 
-def test_changes_through_one_process_reach_blocks_of_another_within_five_seconds(
+def test_changes_through_one_process_reach_blocks_of_another(
     deployment: Network, tmp_path: Path
 ) -> None:
     key = json.loads(cli(deployment.env, "key", "create", "--scope", "coordinator", "--json"))

@@ -150,6 +150,13 @@ def test_with_changes_returns_a_changed_copy() -> None:
         ("WIDGET_SNAPSHOT_INTERVAL", "-1"),
         ("WIDGET_SNAPSHOT_INTERVAL", "soon"),
         ("WIDGET_SNAPSHOT_INTERVAL", "nan"),  # would make the poller sleep forever
+        ("WIDGET_SNAPSHOT_INTERVAL", "1e-9"),  # would make the poller burn a CPU
+        ("WIDGET_SNAPSHOT_INTERVAL", "0.01"),
+        ("WIDGET_SNAPSHOT_INTERVAL", "inf"),
+        ("WIDGET_LEDGER_INTERVAL", "1e12"),
+        ("WIDGET_FLUSH_INTERVAL", "1e-9"),
+        ("WIDGET_FLUSH_INTERVAL", "3600"),
+        ("WIDGET_CLICK_TOKEN_MAX_AGE", "99999999999"),
         ("WIDGET_CLICK_TOKEN_MAX_AGE", "59"),
         ("WIDGET_CLICK_TOKEN_MAX_AGE", "a day"),
         ("WIDGET_PUBLIC_URL", "ftp://x"),
@@ -169,8 +176,13 @@ def test_bad_value_raises_value_error_naming_the_variable(name: str, value: str)
     ("name", "value"),
     [
         ("WIDGET_LEDGER_INTERVAL", "1"),
-        ("WIDGET_SNAPSHOT_INTERVAL", "0.01"),
+        ("WIDGET_LEDGER_INTERVAL", "86400"),
+        ("WIDGET_SNAPSHOT_INTERVAL", "0.1"),
+        ("WIDGET_SNAPSHOT_INTERVAL", "3600"),
+        ("WIDGET_FLUSH_INTERVAL", "0.05"),
+        ("WIDGET_FLUSH_INTERVAL", "60"),
         ("WIDGET_CLICK_TOKEN_MAX_AGE", "60"),
+        ("WIDGET_CLICK_TOKEN_MAX_AGE", "2592000"),
         ("WIDGET_PUBLIC_URL", "http://x"),
     ],
 )

@@ -46,7 +46,7 @@ from widget_server.core.errors import (
     ValidationError,
 )
 from widget_server.core.settings import SETTINGS_HELP, Settings
-from widget_server.network.database import check_schema
+from widget_server.network.database import open_storage
 from widget_server.storage import storage_from_url
 
 # -- commands -------------------------------------------------------------------------------
@@ -192,10 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     storage = storage_from_url(settings.database_url)
-    await storage.open()
+    await open_storage(storage, create=args.func is cmd_init)
     try:
-        if args.func is not cmd_init:
-            await check_schema(storage)
         result: int = await args.func(args, storage, settings)
         return result
     finally:

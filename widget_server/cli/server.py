@@ -13,7 +13,12 @@ from widget_server.cli.common import UsageError, emit
 from widget_server.core.models import Account
 from widget_server.core.passwords import generate_password, hash_password
 from widget_server.core.settings import Settings
-from widget_server.network.database import ensure_secret_keys
+from widget_server.network.database import (
+    check_database,
+    check_database_file,
+    ensure_secret_keys,
+    open_storage,
+)
 from widget_server.network.transfer import TableCount, transfer
 from widget_server.storage import Storage, sqlite_path, storage_from_url
 
@@ -73,6 +78,9 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # Checked here first: a database the server cannot use ends `serve` at once,
+    # with one sentence, instead of a failed startup in every worker.
+    asyncio.run(check_database(settings.database_url))
     return serve(settings, args.host, args.port, args.workers)
 
 
@@ -87,11 +95,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     else:
         path = Path(tempfile.mkdtemp(prefix="partnerkreis-demo-")) / "demo.db"
     settings = settings.with_changes(database_url=f"sqlite:///{path}")
+    check_database_file(path, create=True)
 
     async def prepare() -> str:
         if path.exists():
             existing = storage_from_url(settings.database_url)
-            await existing.open()
+            await open_storage(existing, create=True)
             try:
                 is_demo = await existing.schema_version() > 0 and await is_demo_database(existing)
             finally:
@@ -142,9 +151,9 @@ async def _migrate_db(source_url: str, target_url: str) -> list[TableCount]:
     if source_url == target_url:
         raise ValueError("--from and --to name the same database")
     source, target = storage_from_url(source_url), storage_from_url(target_url)
-    await source.open()
+    await open_storage(source)
     try:
-        await target.open()
+        await open_storage(target, create=True)
         try:
             return await transfer(source, target)
         finally:

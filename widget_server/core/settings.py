@@ -7,7 +7,6 @@ so they never show up in a ``repr``.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -49,6 +48,16 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ),
     ("WIDGET_DEBUG", "false", "Show tracebacks (never in production)."),
     ("WIDGET_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
+)
+
+
+# (variable, field, lowest, highest): every interval has a range, so a typo
+# cannot make the server spin (1e-9) or never act (1e9).
+RANGES: tuple[tuple[str, str, float, float], ...] = (
+    ("WIDGET_SNAPSHOT_INTERVAL", "snapshot_interval", 0.1, 3600),
+    ("WIDGET_LEDGER_INTERVAL", "ledger_interval", 1, 86_400),
+    ("WIDGET_FLUSH_INTERVAL", "flush_interval", 0.05, 60),
+    ("WIDGET_CLICK_TOKEN_MAX_AGE", "click_token_max_age", 60, 30 * 86_400),
 )
 
 
@@ -97,18 +106,13 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the bad setting."""
-        if not 0 < self.snapshot_interval < math.inf:  # also rejects NaN
-            raise ValueError(f"WIDGET_SNAPSHOT_INTERVAL must be > 0, got {self.snapshot_interval}")
-        if not 1 <= self.ledger_interval < math.inf:
-            raise ValueError(f"WIDGET_LEDGER_INTERVAL must be >= 1, got {self.ledger_interval}")
-        if not 0.05 <= self.flush_interval <= 60:
-            raise ValueError(
-                f"WIDGET_FLUSH_INTERVAL must be between 0.05 and 60, got {self.flush_interval}"
-            )
-        if self.click_token_max_age < 60:
-            raise ValueError(
-                f"WIDGET_CLICK_TOKEN_MAX_AGE must be >= 60, got {self.click_token_max_age}"
-            )
+        for name, value, low, high in RANGES:
+            # Written so that NaN fails too.
+            if not low <= getattr(self, value) <= high:
+                raise ValueError(
+                    f"{name} must be between {low:g} and {high:g} seconds,"
+                    f" got {getattr(self, value)}"
+                )
         if self.log_level not in {"debug", "info", "warning", "error"}:
             raise ValueError(
                 f"WIDGET_LOG_LEVEL must be debug|info|warning|error, got {self.log_level!r}"

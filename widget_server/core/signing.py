@@ -210,6 +210,8 @@ class Signer:
 
     def read_view_token(self, token: str, max_age: int) -> ViewClaim:
         payload, _, signature = token.rpartition(".")
+        if not token.isascii():  # compare_digest refuses non-ASCII text with a TypeError
+            raise BadTokenError("view token is not valid")
         expected = [_view_mac(key, payload) for key in self._view_keys]
         if not any(hmac.compare_digest(signature, e) for e in expected):
             raise BadTokenError("view token is not valid")

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from widget_server.core.errors import BadTokenError, StorageError
 from widget_server.core.models import Member
 from widget_server.core.signing import ClickClaim, Signer
+from widget_server.core.stopping import stopped
 from widget_server.counting.events import (
     BLOCK,
     CounterBuffer,
@@ -57,6 +58,8 @@ CLICKS_PER_ADDRESS_AND_HOST = 20
 CLICKS_PER_ADDRESS = 100
 MAX_PENDING = 200_000  # events waiting for the next flush; past it new ones are refused
 CLICK_TRIES = 2  # flushes a click waits for its view (which another process may hold)
+FINAL_ATTEMPTS = 10  # the last flush at shutdown, while the database stays busy
+FINAL_RETRY_SECONDS = 1.0
 
 DAY_SECONDS = 86_400
 EPOCH = date(1970, 1, 1)
@@ -381,8 +384,8 @@ class Counting:
     async def flush(self, storage: Storage) -> int:
         """Settle waiting events, then write what is buffered in one transaction.
 
-        Whatever goes wrong, nothing acknowledged is dropped: unsettled events and
-        unwritten rows are kept for the next try.
+        Whatever goes wrong, cancellation included, nothing acknowledged is dropped:
+        unsettled events and unwritten rows are kept for the next try.
         """
         try:
             await self.settle()
@@ -408,11 +411,44 @@ class Counting:
         for key, n in capped.items():
             self.capped[key] = self.capped.get(key, 0) + n
 
-    async def run(self, storage: Storage, interval: float) -> None:
-        """Flush every ``interval`` seconds until cancelled."""
-        while True:
-            await asyncio.sleep(interval)
+    async def run(self, storage: Storage, interval: float, stop: asyncio.Event) -> None:
+        """Flush every ``interval`` seconds until ``stop`` is set, then write what remains.
+
+        A stop never interrupts a write: the flush in progress finishes first.
+        """
+        while not await stopped(stop, interval):
             try:
                 await self.flush(storage)
-            except StorageError as exc:
+            except Exception as exc:  # whatever it was, the rows wait for the next try
                 log.warning("flush failed, counts kept for the next try", extra={"error": str(exc)})
+        await self.flush_remaining(storage)
+
+    async def flush_remaining(self, storage: Storage, attempts: int = FINAL_ATTEMPTS) -> None:
+        """The last flush of a stopping server: tried again while the database is busy.
+
+        Done when nothing is left: no rows, and no events waiting to be settled (a
+        click waiting for its view gets its remaining tries right away).
+        """
+        error = ""
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.flush(storage)
+            except Exception as exc:
+                error = str(exc)
+                log.warning("final flush failed, trying again", extra={"error": error})
+            else:
+                if not self._pending:
+                    return
+                if all(isinstance(e, PendingClick) for e in self._pending):
+                    continue  # only clicks waiting for a view: settle again at once
+                error = "the visitor state did not answer"
+            if attempt < attempts:
+                await asyncio.sleep(FINAL_RETRY_SECONDS)
+        log.error(
+            "counts not written at shutdown",
+            extra={
+                "error": error,
+                "rows": len(self.buffer) + sum(self._served.values()),
+                "events": len(self._pending),
+            },
+        )

@@ -7,13 +7,17 @@ database was made by ``widget-server demo``.  Shared by the server and the CLI.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
-from widget_server.core.errors import StorageError
+from widget_server.core.errors import PartnerkreisError, StorageError
 from widget_server.core.settings import Settings
-from widget_server.storage import Storage, load_migrations
+from widget_server.storage import SQLiteStorage, Storage, load_migrations, storage_from_url
+
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 SECRET_KEYS_META = "secret_keys"  # noqa: S105  (a meta key name, not a secret)
 DEMO_META = "demo"
@@ -44,10 +48,79 @@ def rotation_key(keys: list[str]) -> bytes:
 
 
 async def check_schema(storage: Storage) -> None:
+    """Raise ``StorageError`` saying what to run unless the schema is this code's."""
     latest = len(load_migrations(storage.dialect))
     current = await storage.schema_version()
-    if current != latest:
+    if current == 0:
+        raise StorageError("the database is not initialised: run `widget-server init`")
+    if current < latest:
         raise StorageError(
             f"database schema is at version {current}, this server needs {latest}:"
             " run `widget-server init` to migrate"
         )
+    if current > latest:
+        raise StorageError(
+            f"database schema is at version {current}, newer than this server ({latest}):"
+            " upgrade the server"
+        )
+
+
+def check_database_file(path: Path, *, create: bool) -> None:
+    """Refuse a SQLite file that cannot be a network's, before anything opens it.
+
+    Opening would otherwise create a missing file (and its directory), and a
+    file that is not a database fails deep inside the driver.  ``create``
+    (``init``, ``demo``): a missing or empty file is fine, its directory is not.
+    """
+    if not path.parent.is_dir():
+        raise StorageError(
+            f"the directory {path.parent} does not exist: create it, or set WIDGET_DATABASE_URL"
+        )
+    if path.is_dir():
+        raise StorageError(f"{path} is a directory: set WIDGET_DATABASE_URL to a file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        if create:
+            return
+        raise StorageError(f"no database at {path}: run `widget-server init`") from None
+    except OSError as exc:
+        raise StorageError(f"cannot read the database {path}: {exc.strerror}") from exc
+    if not header:
+        if create:
+            return
+        raise StorageError(f"the database {path} is empty: run `widget-server init`")
+    if header != SQLITE_HEADER:
+        raise StorageError(
+            f"{path} is not a SQLite database: set WIDGET_DATABASE_URL to the network's"
+            " database, or restore it from a backup"
+        )
+
+
+async def open_storage(storage: Storage, *, create: bool = False) -> None:
+    """Open ``storage`` for use, or raise ``StorageError`` in one sentence saying what to do.
+
+    Without ``create`` the schema must be this code's.  A failed open closes
+    what it opened, so no connection thread keeps the process alive.
+    """
+    if isinstance(storage, SQLiteStorage):
+        check_database_file(storage.path, create=create)
+    try:
+        await storage.open()
+        if not create:
+            await check_schema(storage)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            await storage.close()
+        if isinstance(exc, Exception) and not isinstance(exc, PartnerkreisError):
+            # e.g. a SQLite file with a good header and damaged pages
+            raise StorageError(f"cannot use the database: {exc}: restore it from a backup") from exc
+        raise
+
+
+async def check_database(url: str) -> None:
+    """Open the database at ``url``, check it as a server would, and close it again."""
+    storage = storage_from_url(url)
+    await open_storage(storage)
+    await storage.close()

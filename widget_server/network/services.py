@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
 from widget_server.core.models import (
@@ -58,10 +58,20 @@ def check_text(field: str, value: str, *, limit: int, required: bool = False) ->
     return value
 
 
+def _split(value: str, field: str) -> SplitResult:
+    """``urlsplit``, with its ValueError (e.g. an unclosed ``[``) as a ValidationError."""
+    try:
+        parts = urlsplit(value)
+        parts.hostname  # noqa: B018  (parsed lazily: may raise too)
+    except ValueError:
+        raise ValidationError(field, f"{value!r} is not a valid URL") from None
+    return parts
+
+
 def check_website(value: str) -> str:
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value.strip()):
         raise ValidationError("website", "contains control characters")
-    parts = urlsplit(value.strip())
+    parts = _split(value.strip(), "website")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError("website", f"{value!r} is not an http(s) URL")
     if parts.username or parts.password:
@@ -74,7 +84,7 @@ def check_website(value: str) -> str:
 def normalise_domain(value: str) -> str:
     """``https://www.Example.de/x`` and ``www.example.de`` both give ``www.example.de``."""
     raw = value.strip().lower()
-    host = urlsplit(raw).hostname if "//" in raw else raw.split("/")[0].split(":")[0]
+    host = _split(raw, "domains").hostname if "//" in raw else raw.split("/")[0].split(":")[0]
     if not host or not _DOMAIN.match(host):
         raise ValidationError("domains", f"{value!r} is not a domain name")
     return host

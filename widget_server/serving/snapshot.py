@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from widget_server.core.models import Member, Placement, RuleSet, Theme
+from widget_server.core.stopping import stopped
 from widget_server.network.rules import theme_rules
 from widget_server.rotation import MemberInfo, Rules, ThemePool
 from widget_server.rotation.fairness import balances
@@ -290,10 +291,12 @@ class SnapshotHolder:
         await self.refresh()
         await self.refresh_ledger(force=False)
 
-    async def run(self) -> None:
-        """Poll for changes by other processes, and keep the ledger fresh, until cancelled."""
-        while True:
-            await asyncio.sleep(self._interval)
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll for changes by other processes, and keep the ledger fresh, until ``stop``.
+
+        A stop waits for the poll in progress (the ledger update writes), never cuts it.
+        """
+        while not await stopped(stop, self._interval):
             try:
                 await self.refresh()
                 if time.monotonic() - self._ledger_checked >= self._ledger_interval:

@@ -181,7 +181,12 @@ api_routes = [
     Route("/stats/members/{slug}", api_stats.member_stats, name="member_stats"),
     Route("/stats/themes/{slug}", api_stats.theme_stats, name="theme_stats"),
     Route("/keys", api_keys.list_keys, name="keys"),
-    Route("/keys", idempotent(api_keys.create_api_key), methods=["POST"], name="key_create"),
+    Route(
+        "/keys",
+        idempotent(api_keys.create_api_key, keep=api_keys.without_secret),
+        methods=["POST"],
+        name="key_create",
+    ),
     Route("/keys/{key_id}", api_keys.revoke_key, methods=["DELETE"], name="key_revoke"),
 ]
 

@@ -283,7 +283,15 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ApiKey": obj(KEY),
-    "ApiKeyCreated": obj({**KEY, "key": {"type": "string", "description": "Shown only now."}}),
+    "ApiKeyCreated": obj(
+        {
+            **KEY,
+            "key": {
+                "type": ["string", "null"],
+                "description": "Shown only now; null in a replay (Idempotency-Key).",
+            },
+        }
+    ),
     "ApiKeyList": page_of("ApiKey"),
 }
 

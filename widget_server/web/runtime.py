@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -22,7 +21,12 @@ from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.counting.intake import Counting
 from widget_server.counting.visitors import MemoryStore, visitor_store
-from widget_server.network.database import DEMO_META, check_schema, ensure_secret_keys, rotation_key
+from widget_server.network.database import (
+    DEMO_META,
+    ensure_secret_keys,
+    open_storage,
+    rotation_key,
+)
 from widget_server.serving.loader import LoaderAsset, build_loader
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
@@ -46,12 +50,20 @@ class Runtime:
     demo: bool = False  # the database was made by `widget-server demo`: /demo/ is served
     counting: Counting | None = None
     _flusher: asyncio.Task[None] | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _poller: asyncio.Task[None] | None = None
     _requests: itertools.count[int] = field(default_factory=itertools.count)
 
     async def start(self) -> None:
-        await self.storage.open()
-        await check_schema(self.storage)
+        await open_storage(self.storage)
+        try:
+            await self._start()
+        except BaseException:
+            # An open connection (a thread on SQLite) would keep the process alive.
+            await self.storage.close()
+            raise
+
+    async def _start(self) -> None:
         keys = await ensure_secret_keys(self.storage, self.settings, create=False)
         self.signer = Signer(keys, clock=self.clock)
         self.key = rotation_key(keys)
@@ -63,7 +75,9 @@ class Runtime:
             self.clock,
         )
         await self.snapshots.start()
-        self._poller = asyncio.create_task(self.snapshots.run(), name="snapshot-poller")
+        self._poller = asyncio.create_task(
+            self.snapshots.run(self._stopping), name="snapshot-poller"
+        )
         redis_url = str(self.settings.redis_url) if self.settings.redis_url else None
         self.counting = Counting(
             self.signer,
@@ -75,7 +89,8 @@ class Runtime:
             else MemoryStore(),
         )
         self._flusher = asyncio.create_task(
-            self.counting.run(self.storage, self.settings.flush_interval), name="count-flusher"
+            self.counting.run(self.storage, self.settings.flush_interval, self._stopping),
+            name="count-flusher",
         )
 
     def _own_hosts(self) -> frozenset[str]:
@@ -87,14 +102,17 @@ class Runtime:
         return frozenset(hosts - {""})
 
     async def stop(self) -> None:
+        """Graceful shutdown (SIGTERM): nothing that was counted is lost.
+
+        The background tasks are asked to stop, never cancelled: a write in
+        progress (a flush waiting for the database, a ledger update) finishes,
+        then the flusher writes what remains, and only then the storage closes.
+        """
+        self._stopping.set()
         for task in (self._poller, self._flusher):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await task
         if self.counting is not None:
-            # Graceful shutdown (SIGTERM) loses nothing that was counted.
-            await self.counting.flush(self.storage)
             await self.counting.store.close()
         await self.storage.close()
 

@@ -88,10 +88,15 @@ async def directory(request: Request) -> Response:
     )
 
 
+MAX_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL (bigint) can hold
+
+
 async def logo(request: Request) -> Response:
     """A member's logo, stored by us; the digest in the URL makes it cacheable forever."""
     runtime = runtime_of(request)
     member_id = request.path_params["member_id"]
+    if not 0 < member_id <= MAX_ID:  # larger numbers overflow the database's integers
+        raise HTTPException(404, "No such logo")
     try:
         stored, data = await runtime.storage.get_logo(member_id)
     except NotFoundError:

@@ -120,8 +120,11 @@ async def refresh(request: Request) -> None:
 # -- Idempotency-Key --------------------------------------------------------------------------
 
 
-def idempotent(handler: Handler) -> Handler:
-    """Wrap a POST handler so that ``Idempotency-Key`` replays its first answer."""
+def idempotent(handler: Handler, keep: Callable[[bytes], bytes] | None = None) -> Handler:
+    """Wrap a POST handler so that ``Idempotency-Key`` replays its first answer.
+
+    ``keep`` turns the answer's body into what is kept (e.g. without a secret).
+    """
 
     async def endpoint(request: Request) -> Response:
         key = request.headers.get("idempotency-key")
@@ -157,7 +160,7 @@ def idempotent(handler: Handler) -> Handler:
             claim,
             response.status_code,
             list(response.headers.items()),
-            bytes(response.body),
+            keep(bytes(response.body)) if keep else bytes(response.body),
         )
         return response
 

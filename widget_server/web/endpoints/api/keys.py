@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -66,13 +67,25 @@ async def list_keys(request: Request) -> Response:
 
 
 async def create_api_key(request: Request) -> Response:
-    """A new key; its full text is in this answer and nowhere else, ever."""
+    """A new key; its full text is in this answer and nowhere else, ever.
+
+    With an ``Idempotency-Key`` the first answer is kept without the secret
+    (``without_secret``): a replay says which key was made, never its text.
+    """
     await require(request, coordinator=True)
     storage = runtime_of(request).storage
     data = await parse(request, KEY_CREATE)
     key, full = await create_key(storage, data["scope"], data.get("name", ""))
     view = key_view(key, await scope_names(storage, [key]))
     return answer({**view, "key": full}, 201)
+
+
+def without_secret(body: bytes) -> bytes:
+    """The answer to a key creation as the idempotency table keeps it: no secret."""
+    data = json.loads(body)
+    if isinstance(data, dict) and "key" in data:
+        data["key"] = None
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def revoke_key(request: Request) -> Response:
