@@ -78,7 +78,7 @@ def server(net: Network, log: Path, **settings: str) -> Iterator[tuple[str, subp
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/healthz")
+        wait_for(f"{base}/healthz", process)
         yield base, process
     finally:
         if process.poll() is None:

@@ -67,7 +67,7 @@ def process(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/healthz")
+        wait_for(f"{base}/healthz", proc)
         yield base, proc
     finally:
         if proc.poll() is None:

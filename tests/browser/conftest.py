@@ -48,9 +48,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(url: str, timeout: float = 20.0) -> None:
+def wait_for(
+    url: str, process: subprocess.Popen[str] | None = None, timeout: float = 180.0
+) -> None:
+    """Until ``url`` answers 200.  A server that exits fails at once; the long deadline
+    only stops a hang (a start takes seconds, more on a busy machine: never a verdict)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with status {process.returncode}")
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -114,7 +120,7 @@ def running_demo(directory: Path) -> Iterator[DemoServer]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/healthz")
+        wait_for(f"{base}/healthz", process)
         yield DemoServer(base, env, process, log)
     finally:
         process.terminate()
