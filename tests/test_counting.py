@@ -546,6 +546,26 @@ async def test_with_counting_switched_off_blocks_carry_no_view_token_and_nothing
     assert await storage.list_counts() == []
 
 
+@contextlib.asynccontextmanager
+async def server_process(
+    settings: Settings, storage: SQLiteStorage, clock: Clock
+) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """One more server on the same database (as another process or a restart would be),
+    with the visitor's browser pointed at it."""
+    application = create_app(settings, storage=reopened(storage), clock=clock)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 50000))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers={"User-Agent": BROWSER}
+        ) as browser:
+            yield application, browser
+
+
+async def stored_block_views(storage: SQLiteStorage) -> list[int]:
+    rows = await storage.list_counts()
+    return [r.count for r in rows if r.kind == "viewed" and r.partner_id == BLOCK]
+
+
 @pytest.mark.parametrize("state", STATES)
 async def test_a_used_view_token_never_counts_again_after_a_restart(
     network: dict[str, int],
@@ -553,26 +573,18 @@ async def test_a_used_view_token_never_counts_again_after_a_restart(
     settings: Settings,
     state: str,
     clock: Clock,
-    signer: Signer,
 ) -> None:
     """The one-time marks live in the shared visitor state, not in the process."""
     settings = with_state(settings, state)
-    signer = Signer([str(settings.secret_keys[0])], clock=clock)
-    token = signer.embed_token(network["blumen"])
-    view_url = ""
-    for attempt in range(2):  # the first server, then a restarted one on the same database
-        application = create_app(settings, storage=reopened(storage), clock=clock)
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 50000))
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://testserver", headers={"User-Agent": BROWSER}
-            ) as browser:
-                if attempt == 0:
-                    view_url = (await served_block(browser, token))["view"]
-                await beacon(browser, view_url)
-                assert await rejected(application) == ({} if attempt == 0 else {"replayed": 1})
-    views = [r for r in await storage.list_counts() if r.kind == "viewed" and r.partner_id == BLOCK]
-    assert [r.count for r in views] == [1]
+    token = Signer([str(settings.secret_keys[0])], clock=clock).embed_token(network["blumen"])
+    async with server_process(settings, storage, clock) as (first, browser):
+        view_url = (await served_block(browser, token))["view"]
+        await beacon(browser, view_url)
+        assert await rejected(first) == {}
+    async with server_process(settings, storage, clock) as (restarted, browser):
+        await beacon(browser, view_url)
+        assert await rejected(restarted) == {"replayed": 1}
+    assert await stored_block_views(storage) == [1]
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -582,36 +594,21 @@ async def test_two_processes_credit_a_visitor_once_a_day(
     settings: Settings,
     state: str,
     clock: Clock,
-    signer: Signer,
 ) -> None:
     """Round-robin without sticky routing: each process sees some of the visitor's beacons."""
     settings = with_state(settings, state)
-    signer = Signer([str(settings.secret_keys[0])], clock=clock)
-    token = signer.embed_token(network["blumen"])
-    apps = [create_app(settings, storage=reopened(storage), clock=clock) for _ in range(2)]
+    token = Signer([str(settings.secret_keys[0])], clock=clock).embed_token(network["blumen"])
     async with contextlib.AsyncExitStack() as stack:
-        browsers = []
-        for application in apps:
-            await stack.enter_async_context(application.router.lifespan_context(application))
-            transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 50000))
-            browsers.append(
-                await stack.enter_async_context(
-                    httpx.AsyncClient(
-                        transport=transport,
-                        base_url="http://testserver",
-                        headers={"User-Agent": BROWSER},
-                    )
-                )
-            )
+        servers = [
+            await stack.enter_async_context(server_process(settings, storage, clock))
+            for _ in range(2)
+        ]
         for n in range(6):  # alternate: block from one process, beacon to the other
-            block = await served_block(browsers[n % 2], token)
-            await beacon(browsers[(n + 1) % 2], block["view"])
-        outcomes = [await rejected(application) for application in apps]
+            block = await served_block(servers[n % 2][1], token)
+            await beacon(servers[(n + 1) % 2][1], block["view"])
+        outcomes = [await rejected(application) for application, _ in servers]
         assert sum(o.get("already-counted", 0) for o in outcomes) == 5
-        for application in apps:
-            await application.state.runtime.counting.flush(application.state.runtime.storage)
-    views = [r for r in await storage.list_counts() if r.kind == "viewed" and r.partner_id == BLOCK]
-    assert [r.count for r in views] == [1]
+    assert await stored_block_views(storage) == [1]
 
 
 @pytest.mark.parametrize("agent", ["Googlebot/2.1 (+http://www.google.com/bot.html)", ""])

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from widget_server.core.errors import BadTokenError, StorageError
@@ -93,6 +94,12 @@ def _key(salt: bytes, *parts: object) -> bytes:
     return hashlib.blake2b(
         repr(parts).encode("utf-8", "surrogatepass"), key=salt, digest_size=16
     ).digest()
+
+
+class Admitted(NamedTuple):
+    day: date
+    salt: bytes  # the day's, shared by every process
+    address: bytes  # the address's salted key
 
 
 @dataclass(frozen=True)
@@ -177,15 +184,21 @@ class Counting:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
         return Outcome(False, reason)
 
-    def _admit(self, address_key: bytes, limit: RateLimiter, now: float) -> str | None:
-        """The checks every event passes first; the reason it fails, or None."""
-        if not self.enabled:
-            return "disabled"
+    async def _admit(self, address: str, limit: RateLimiter) -> Admitted | Outcome:
+        """What every view and click passes before its own checks: the day's salt,
+        the backlog, the address's limit per minute."""
+        now = self.clock()
+        day = day_of(now)
+        try:
+            salt = await self.store.salt(day)  # read once a day per process, then cached
+        except StorageError:
+            return self._reject("unavailable")  # the beacon is answered as always
+        where = _key(salt, "address", address)
         if len(self._pending) >= MAX_PENDING:
-            return "overloaded"
-        if not limit.allow(address_key, now):
-            return "rate-limited"
-        return None
+            return self._reject("overloaded")
+        if not limit.allow(where, now):
+            return self._reject("rate-limited")
+        return Admitted(day, salt, where)
 
     async def view(
         self,
@@ -200,16 +213,10 @@ class Counting:
             return self._reject("disabled")
         if is_bot(user_agent):
             return self._reject("bot")
-        now = self.clock()
-        day = day_of(now)
-        try:
-            salt = await self.store.salt(day)  # read once a day per process, then cached
-        except StorageError:
-            return self._reject("unavailable")  # the beacon is answered as always
-        where = _key(salt, "address", address)
-        refused = self._admit(where, self.view_limit, now)
-        if refused:
-            return self._reject(refused)
+        admitted = await self._admit(address, self.view_limit)
+        if isinstance(admitted, Outcome):
+            return admitted
+        day, salt, where = admitted
         try:
             claim = self.signer.read_view_token(token, VIEW_TOKEN_MAX_AGE)
         except BadTokenError as exc:
@@ -258,16 +265,10 @@ class Counting:
             return self._reject("bot")
         if not claim.fresh:
             return self._reject("expired")
-        now = self.clock()
-        day = day_of(now)
-        try:
-            salt = await self.store.salt(day)  # read once a day per process, then cached
-        except StorageError:
-            return self._reject("unavailable")  # the beacon is answered as always
-        where = _key(salt, "address", address)
-        refused = self._admit(where, self.click_limit, now)
-        if refused:
-            return self._reject(refused)
+        admitted = await self._admit(address, self.click_limit)
+        if isinstance(admitted, Outcome):
+            return admitted
+        day, salt, where = admitted
         placement = snapshot.placements.get(claim.placement_id)
         if placement is None or claim.partner_id not in snapshot.members:
             return self._reject("unknown")
