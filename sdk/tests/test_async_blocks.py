@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 import pytest
 
-from partnerkreis import APITimeoutError, AsyncClient, InternalServerError
+from partnerkreis import APITimeoutError, AsyncClient, Block, InternalServerError
 
 from .conftest import (
     API_KEY,
@@ -23,6 +22,7 @@ from .conftest import (
 
 pytestmark = pytest.mark.asyncio
 THEME, MEMBER = "hochzeit-heide", "blumenhaus"
+HANG_GUARD = 60.0  # seconds; only ever reached if the code under test hangs
 
 
 async def test_network_cache_stale_and_304(clock: Clock) -> None:
@@ -59,38 +59,61 @@ async def test_failure_serves_the_last_good_block(clock: Clock) -> None:
 
 
 async def test_the_budget_holds_against_a_slow_server(clock: Clock) -> None:
+    answer_now = asyncio.Event()
+
     async def slow(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(2)
+        await answer_now.wait()  # answers only once the render has given up on it
         return block_answer()
 
     client = AsyncClient(
         API_KEY, base_url=BASE_URL, transport=httpx.MockTransport(slow), clock=clock
     )
     async with client:
-        started = time.monotonic()
-        block = await client.blocks.get(THEME, member=MEMBER)
-        elapsed = time.monotonic() - started
-        assert 0.9 <= elapsed < 1.5
+        block = await asyncio.wait_for(client.blocks.get(THEME, member=MEMBER), HANG_GUARD)
+        # Back without an answer from the server: the budget ended the wait.
+        assert not answer_now.is_set()
         assert block.source == "fallback"
         assert isinstance(block.error, APITimeoutError)
+        answer_now.set()
         await client.blocks.wait()  # the late answer fills the cache
         assert (await client.blocks.get(THEME, member=MEMBER)).source == "cache"
 
 
 async def test_concurrent_tasks_share_one_fetch(clock: Clock) -> None:
     count = 0
+    renders: set[asyncio.Task[Block]] = set()
+    arrived: set[asyncio.Task[Block]] = set()
+    all_arrived = asyncio.Event()
 
-    async def slowish(request: httpx.Request) -> httpx.Response:
+    def seen_clock() -> float:
+        # Each render reads the clock when it decides what to serve, before it can
+        # start or join a fetch.
+        task = asyncio.current_task()
+        if task in renders:
+            arrived.add(task)
+            if arrived == renders:
+                all_arrived.set()
+        return clock()
+
+    async def held(request: httpx.Request) -> httpx.Response:
         nonlocal count
         count += 1
-        await asyncio.sleep(0.1)
+        await all_arrived.wait()  # answers once every render is under way
         return block_answer()
 
+    # No render may give up while it waits for the others: the budget is a hang guard.
     client = AsyncClient(
-        API_KEY, base_url=BASE_URL, transport=httpx.MockTransport(slowish), clock=clock
+        API_KEY,
+        base_url=BASE_URL,
+        transport=httpx.MockTransport(held),
+        clock=seen_clock,
+        block_timeout=HANG_GUARD,
     )
     async with client:
-        blocks = await asyncio.gather(*(client.blocks.get(THEME, member=MEMBER) for _ in range(10)))
+        renders.update(
+            asyncio.create_task(client.blocks.get(THEME, member=MEMBER)) for _ in range(10)
+        )
+        blocks = await asyncio.gather(*renders)
     assert {b.source for b in blocks} == {"network"}
     assert count == 1
 

@@ -8,7 +8,6 @@ refresh runs), ``fallback`` (the last try failed: last good block or empty).
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from .conftest import NAV, Clock, FakeAPI, block_answer, make_client, problem
 
 THEME, MEMBER = "hochzeit-heide", "blumenhaus"
 NEW_NAV = '<nav class="pk">neu</nav>'
+HANG_GUARD = 60.0  # seconds; only ever reached if the code under test hangs
 
 
 def test_first_fetch_is_from_the_network_then_from_the_cache(clock: Clock) -> None:
@@ -154,50 +154,74 @@ def test_too_old_a_block_is_fetched_inline_and_revalidated(clock: Clock) -> None
 
 
 def test_the_budget_holds_against_a_slow_server(clock: Clock) -> None:
+    answer_now = threading.Event()
+
     def slow(request: httpx.Request) -> httpx.Response:
-        time.sleep(2)
+        answer_now.wait(HANG_GUARD)  # answers only once the render has given up on it
         return block_answer()
 
     with make_client(FakeAPI(slow), clock=clock) as client:
-        started = time.monotonic()
-        block = client.blocks.get(THEME, member=MEMBER)
-        elapsed = time.monotonic() - started
-        assert 0.9 <= elapsed < 1.5
-        assert block.source == "fallback"
-        assert isinstance(block.error, APITimeoutError)
+        try:
+            block = client.blocks.get(THEME, member=MEMBER)
+            # Back without an answer from the server: the budget ended the wait.
+            assert block.source == "fallback"
+            assert isinstance(block.error, APITimeoutError)
+        finally:
+            answer_now.set()
         client.blocks.wait()  # the late answer still fills the cache
         assert client.blocks.get(THEME, member=MEMBER).source == "cache"
 
 
 def test_a_smaller_budget_per_call(clock: Clock) -> None:
+    answer_now = threading.Event()
+
     def slow(request: httpx.Request) -> httpx.Response:
-        time.sleep(0.5)
+        answer_now.wait(HANG_GUARD)
         return block_answer()
 
-    with make_client(FakeAPI(slow), clock=clock, block_timeout=5) as client:
-        started = time.monotonic()
-        block = client.blocks.get(THEME, member=MEMBER, timeout=0.1)
-        assert time.monotonic() - started < 0.4
-        assert block.source == "fallback"
+    # The client's budget is longer than the hang guard: only the call's own budget
+    # can end this wait before the server answers.
+    with make_client(FakeAPI(slow), clock=clock, block_timeout=10 * HANG_GUARD) as client:
+        try:
+            block = client.blocks.get(THEME, member=MEMBER, timeout=0.1)
+            assert block.source == "fallback"
+            assert isinstance(block.error, APITimeoutError)
+        finally:
+            answer_now.set()
 
 
 def test_concurrent_renders_share_one_fetch(clock: Clock) -> None:
-    def slowish(request: httpx.Request) -> httpx.Response:
-        time.sleep(0.2)
+    renders: list[threading.Thread] = []
+    arrived: set[threading.Thread] = set()
+    all_arrived = threading.Event()
+
+    def seen_clock() -> float:
+        # Each render reads the clock when it decides what to serve, before it can
+        # start or join a fetch; the fetch cannot finish while one is deciding.
+        if threading.current_thread() in renders:
+            arrived.add(threading.current_thread())
+            if len(arrived) == len(renders):
+                all_arrived.set()
+        return clock()
+
+    def held(request: httpx.Request) -> httpx.Response:
+        all_arrived.wait(HANG_GUARD)  # answers once every render is under way
         return block_answer()
 
-    api = FakeAPI(slowish)
+    api = FakeAPI(held)
     sources: list[str] = []
-    with make_client(api, clock=clock) as client:
+    # No render may give up while it waits for the others: the budget is a hang guard.
+    with make_client(api, clock=seen_clock, block_timeout=HANG_GUARD) as client:
 
         def render() -> None:
             sources.append(client.blocks.get(THEME, member=MEMBER).source)
 
-        threads = [threading.Thread(target=render) for _ in range(8)]
-        for thread in threads:
+        renders.extend(threading.Thread(target=render) for _ in range(8))
+        for thread in renders:
             thread.start()
-        for thread in threads:
+        for thread in renders:
             thread.join()
+    assert all_arrived.is_set()
     assert sources == ["network"] * 8
     assert len(api.requests) == 1
 

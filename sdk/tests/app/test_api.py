@@ -185,6 +185,7 @@ async def test_blocks_from_the_real_app(app: Starlette, keys: Keys) -> None:
     clock = Clock()
     transport = RecordingTransport(app)
     options: dict[str, Any] = {"clock": clock, "block_max_stale": 7 * 86400}
+    options["block_timeout"] = 60.0  # a hang guard: the app's answers, not its speed, are tested
     async with client_for(app, keys.member, transport, **options) as client:
         block = await client.blocks.get(THEME, member="blumenhaus", lang="en")
         assert block.source == "network"

@@ -16,22 +16,25 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from widget_server.cli import main as widget_server
 
-from partnerkreis import APIConnectionError, APITimeoutError, Block, Client
+from partnerkreis import APIConnectionError, APITimeoutError, Client
 
 from ..conftest import Clock
 
 pytestmark = pytest.mark.app
 THEME = "hochzeit"
 DAY = 86400.0
+HANG_GUARD = 60.0  # seconds; only ever reached if the code under test hangs
 
 
 @dataclass
@@ -116,66 +119,112 @@ def server(network: tuple[dict[str, str], str], tmp_path: Path) -> Iterator[Live
         live.stop()
 
 
-def timed(client: Client, member: str = "blumenhaus") -> tuple[float, Block]:
-    started = time.monotonic()
-    block = client.blocks.get(THEME, member=member)
-    return time.monotonic() - started, block
+class CountingTransport(httpx.HTTPTransport):
+    """httpx's own transport, counting the requests the client sends.
+
+    ``hold()`` keeps each outcome (answer or error) back until ``release()``, so a
+    request under way stays under way for as long as a test needs it to.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._released.set()
+
+    def hold(self) -> None:
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.sent += 1
+        try:
+            return super().handle_request(request)
+        finally:
+            self._released.wait(HANG_GUARD)
+
+
+def client_for(server: LiveServer, transport: CountingTransport, **options: Any) -> Client:
+    return Client(server.key, base_url=server.base_url, transport=transport, **options)
 
 
 def test_a_stopped_server_leaves_the_last_good_block(server: LiveServer) -> None:
     clock = Clock()
-    with Client(server.key, base_url=server.base_url, clock=clock) as client:
+    transport = CountingTransport()
+    # The budget is a hang guard here: a refused connection is reported, not waited out.
+    with client_for(server, transport, clock=clock, block_timeout=HANG_GUARD) as client:
         good = client.blocks.get(THEME, member="blumenhaus")
         assert good.source == "network"
         assert good.html.startswith("<nav") and good.partners
         server.stop()
         clock.advance(2 * DAY)  # past max_stale too: this render asks the server inline
-        elapsed, block = timed(client)
+        block = client.blocks.get(THEME, member="blumenhaus")
         assert block.source == "fallback"
         assert block.html == good.html
         assert isinstance(block.error, APIConnectionError)
-        assert elapsed < client.blocks.timeout
-        elapsed, block = timed(client)  # within the retry interval: no request at all
-        assert block.source == "fallback" and elapsed < 0.25
-        elapsed, cold = timed(client, "fotos")  # never fetched: an empty block
+        assert not isinstance(block.error, APITimeoutError)  # the refusal, not the budget
+        sent = transport.sent
+        block = client.blocks.get(THEME, member="blumenhaus")
+        assert block.source == "fallback"
+        assert transport.sent == sent  # within the retry interval: no request at all
+        cold = client.blocks.get(THEME, member="fotos")  # never fetched: an empty block
         assert (cold.source, str(cold)) == ("fallback", "")
 
 
 def test_stale_while_revalidate_meets_a_stopped_server(server: LiveServer) -> None:
     clock = Clock()
-    with Client(
-        server.key, base_url=server.base_url, clock=clock, block_max_stale=7 * DAY
-    ) as client:
-        good = client.blocks.get(THEME, member="blumenhaus")
+    transport = CountingTransport()
+    with client_for(server, transport, clock=clock, block_max_stale=7 * DAY) as client:
+        good = client.blocks.get(THEME, member="blumenhaus", timeout=HANG_GUARD)
+        assert good.source == "network"
         server.stop()
         clock.advance(DAY)  # expired, but within max_stale
-        elapsed, stale = timed(client)
-        assert (stale.source, stale.html) == ("stale", good.html)
-        assert elapsed < 0.25  # served at once; the refresh runs in the background
+        sent = transport.sent
+        transport.hold()  # the refresh cannot end before this render is served
+        try:
+            stale = client.blocks.get(THEME, member="blumenhaus")
+            assert (stale.source, stale.html) == ("stale", good.html)  # served at once
+        finally:
+            transport.release()
         client.blocks.wait()
-        elapsed, block = timed(client)
+        assert transport.sent == sent + 1  # the refresh ran in the background
+        block = client.blocks.get(THEME, member="blumenhaus")
         assert (block.source, block.html) == ("fallback", good.html)
-        assert elapsed < 0.25
+        assert transport.sent == sent + 1  # within the retry interval: no request at all
 
 
 def test_a_hung_server_costs_one_budget_at_most(server: LiveServer) -> None:
     clock = Clock()
-    with Client(server.key, base_url=server.base_url, clock=clock) as client:
-        good = client.blocks.get(THEME, member="blumenhaus")
+    transport = CountingTransport()
+    with client_for(server, transport, clock=clock) as client:
+        # The first answer and the last get a hang guard for a budget: only the
+        # render against the frozen server is under test.
+        good = client.blocks.get(THEME, member="blumenhaus", timeout=HANG_GUARD)
+        assert good.source == "network"
         server.process.send_signal(signal.SIGSTOP)  # accepts connections, answers nothing
+        transport.hold()  # and the request to it stays under way until released
         try:
             clock.advance(2 * DAY)
-            elapsed, block = timed(client)
-            assert 0.9 < elapsed < 1.5
+            block = client.blocks.get(THEME, member="blumenhaus")
+            # Back while the request is still under way: the budget ended the wait.
             assert (block.source, block.html) == ("fallback", good.html)
             assert isinstance(block.error, APITimeoutError)
-            elapsed, again = timed(client)  # the failure is remembered: no second wait
-            assert again.source == "fallback" and elapsed < 0.25
+            sent = transport.sent
+            again = client.blocks.get(THEME, member="blumenhaus")
+            # The failure is remembered: no request, and no second wait on the first one
+            # (held, it cannot end; a wait for it would end in a new timeout error).
+            assert again.source == "fallback" and again.error is block.error
+            assert transport.sent == sent
         finally:
+            transport.release()
             server.process.send_signal(signal.SIGCONT)
         client.blocks.wait()  # the frozen request ends by its own timeout
         clock.advance(10)  # past the retry interval: asked again, and answered
-        back = client.blocks.get(THEME, member="blumenhaus")
+        back = client.blocks.get(THEME, member="blumenhaus", timeout=HANG_GUARD)
         assert back.source == "network" and back.error is None
 
 
