@@ -505,3 +505,29 @@ def test_demo_refuses_a_database_url_that_is_not_sqlite(cli: CLI) -> None:
     result = cli("demo", "--port", "0")
     assert result.code == 2
     assert "sqlite" in result.err
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"WIDGET_LANGUAGE": "de"}, "Koordinationskonto: anna"),
+        ({"LANG": "de_AT.UTF-8"}, "Koordinationskonto: anna"),
+        ({"LANG": "C.UTF-8"}, "Coordinator account: anna"),
+        ({}, "Coordinator account: anna"),
+        ({"LANG": "de_DE.UTF-8", "WIDGET_LANGUAGE": "en"}, "Coordinator account: anna"),
+    ],
+)
+def test_the_cli_speaks_the_operators_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], environ: dict[str, str], expected: str
+) -> None:
+    env = {"WIDGET_DATABASE_URL": f"sqlite:///{tmp_path / 'net.db'}", **environ}
+    assert main(["init", "--admin", "anna"], environ=env) == 0
+    assert expected in capsys.readouterr().out
+
+
+def test_an_unknown_cli_language_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"WIDGET_DATABASE_URL": f"sqlite:///{tmp_path / 'net.db'}", "WIDGET_LANGUAGE": "fr"}
+    assert main(["init"], environ=env) == 2
+    assert "WIDGET_LANGUAGE" in capsys.readouterr().err

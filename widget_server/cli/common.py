@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
+from widget_server.core.i18n import Translator, translator
 from widget_server.core.models import Member
 from widget_server.core.settings import Settings
 from widget_server.network.categories import category_label
@@ -28,6 +29,11 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
         print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         print(text)
+
+
+def texts(settings: Settings) -> Translator:
+    """The catalogs in the operator's language (``WIDGET_LANGUAGE`` or the locale)."""
+    return translator(settings.language)
 
 
 def member_dict(member: Member) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from widget_server.cli.common import UsageError, emit
+from widget_server.cli.common import UsageError, emit, texts
 from widget_server.core.settings import Settings
 from widget_server.counting import stats
 from widget_server.network.keys import create_key
@@ -78,7 +78,12 @@ async def cmd_key_create(args: argparse.Namespace, storage: Storage, settings: S
     emit(
         args,
         data,
-        f"API key {key.key_id} ({args.scope}) created. The key, shown only now:\n{full}",
+        texts(settings).gettext(
+            "API key %(id)s (%(scope)s) created. The key, shown only now:",
+            id=key.key_id,
+            scope=args.scope,
+        )
+        + f"\n{full}",
     )
     return 0
 
@@ -105,5 +110,6 @@ async def cmd_key_list(args: argparse.Namespace, storage: Storage, settings: Set
 
 async def cmd_key_revoke(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     key = await storage.revoke_api_key(args.key_id)
-    emit(args, {"key_id": key.key_id, "revoked_at": key.revoked_at}, f"{key.key_id} revoked.")
+    text = texts(settings).gettext("%(id)s revoked.", id=key.key_id)
+    emit(args, {"key_id": key.key_id, "revoked_at": key.revoked_at}, text)
     return 0

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from widget_server.cli.common import UsageError, emit
+from widget_server.cli.common import UsageError, emit, texts
 from widget_server.core.models import Account
 from widget_server.core.passwords import generate_password, hash_password
 from widget_server.core.settings import Settings
@@ -39,14 +39,23 @@ async def cmd_init(args: argparse.Namespace, storage: Storage, settings: Setting
         "coordinator": args.admin if password else None,
         "password": password if password and not args.password_stdin else None,
     }
+    t = texts(settings)
+    values = {"database": settings.database_url, "version": data["schema_version"]}
     lines = [
-        f"Database {settings.database_url} is at schema version {data['schema_version']}"
-        + (f" (applied {', '.join(map(str, applied))})." if applied else " (up to date)."),
+        t.gettext(
+            "Database %(database)s is at schema version %(version)s (applied %(applied)s).",
+            applied=", ".join(map(str, applied)),
+            **values,
+        )
+        if applied
+        else t.gettext(
+            "Database %(database)s is at schema version %(version)s (up to date).", **values
+        )
     ]
     if password:
-        lines.append(f"Coordinator account: {args.admin}")
+        lines.append(t.gettext("Coordinator account: %(name)s", name=args.admin))
         if not args.password_stdin:
-            lines.append(f"Password (shown once): {password}")
+            lines.append(t.gettext("Password (shown once): %(password)s", password=password))
     emit(args, data, "\n".join(lines))
     return 0
 
@@ -128,11 +137,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     password = asyncio.run(prepare())
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
     url = f"http://{shown_host}:{args.port}"
+    t = texts(settings)
+    sites, login = url + "/demo/", "koordination / " + password
     print(
-        f"Partnerkreis demo network (database: {path})\n"
-        f"  Demo member websites:  {url}/demo/\n"
-        f"  Coordinator login:     koordination / {password}\n"
-        "Press Ctrl+C to stop.",
+        t.gettext("Partnerkreis demo network (database: %(path)s)", path=path),
+        t.gettext("  Demo member websites:  %(url)s", url=sites),
+        t.gettext("  Coordinator login:     %(login)s", login=login),
+        t.gettext("Press Ctrl+C to stop."),
+        sep="\n",
         flush=True,
     )
     return serve(settings, args.host, args.port)
@@ -173,10 +185,13 @@ def cmd_migrate_db(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{'table':<18} {'source':>10} {'target':>10}")
         for c in counts:
             print(f"{c.table:<18} {c.source:>10} {c.target:>10}{'' if c.matches else '  MISMATCH'}")
+        t = texts(settings)
         print(
-            "All rows copied."
+            t.gettext("All rows copied.")
             if ok
-            else "Row counts differ: was the source written to during the copy?"
-            " Stop every server, empty the target and run migrate-db again."
+            else t.gettext(
+                "Row counts differ: was the source written to during the copy?"
+                " Stop every server, empty the target and run migrate-db again."
+            )
         )
     return 0 if ok else 1

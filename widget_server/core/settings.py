@@ -15,6 +15,8 @@ from typing import Any
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings, Secret
 
+from widget_server.core.models import LANGUAGES
+
 DEFAULT_DATABASE_URL = "sqlite:///partnerkreis.db"
 
 # (name, default, help): the table `widget-server --help` and docs/ draw from.
@@ -46,6 +48,11 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
         "127.0.0.1",
         "Addresses whose X-Forwarded-For/-Proto are believed (comma separated, or *).",
     ),
+    (
+        "WIDGET_LANGUAGE",
+        "(from LANG, else en)",
+        "Language of the command-line output for people: de or en.",
+    ),
     ("WIDGET_DEBUG", "false", "Show tracebacks (never in production)."),
     ("WIDGET_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
 )
@@ -59,6 +66,19 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("WIDGET_FLUSH_INTERVAL", "flush_interval", 0.05, 60),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "click_token_max_age", 60, 30 * 86_400),
 )
+
+
+def locale_language(env: Mapping[str, str]) -> str:
+    """The CLI's language from the shell's locale: German for de_*, else English.
+
+    A shell with no locale (a server's C locale, a cron job) gets English, the
+    convention of logs and scripts; the web pages default to German on their own.
+    """
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "de" if value.lower().startswith("de") else "en"
+    return "en"
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ class Settings:
     redis_url: Secret | None = None  # shared visitor state; None: the database
     new_members: str = "pending"  # status of members registered through the API
     trusted_proxies: str = "127.0.0.1"
+    language: str = "en"  # of the CLI's output for people (the web pages choose their own)
     debug: bool = False
     log_level: str = "info"
 
@@ -98,6 +119,7 @@ class Settings:
             redis_url=Secret(redis) if (redis := config("WIDGET_REDIS_URL", default="")) else None,
             new_members=config("WIDGET_NEW_MEMBERS", default="pending").strip().lower(),
             trusted_proxies=config("WIDGET_TRUSTED_PROXIES", default="127.0.0.1"),
+            language=config("WIDGET_LANGUAGE", default="").strip().lower() or locale_language(env),
             debug=config("WIDGET_DEBUG", cast=bool, default=False),
             log_level=config("WIDGET_LOG_LEVEL", default="info").lower(),
         )
@@ -113,6 +135,10 @@ class Settings:
                     f"{name} must be between {low:g} and {high:g} seconds,"
                     f" got {getattr(self, value)}"
                 )
+        if self.language not in LANGUAGES:
+            raise ValueError(
+                f"WIDGET_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {self.language!r}"
+            )
         if self.log_level not in {"debug", "info", "warning", "error"}:
             raise ValueError(
                 f"WIDGET_LOG_LEVEL must be debug|info|warning|error, got {self.log_level!r}"
