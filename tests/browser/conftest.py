@@ -108,6 +108,7 @@ def running_demo(directory: Path) -> Iterator[DemoServer]:
         **os.environ,
         "WIDGET_DATABASE_URL": f"sqlite:///{db}",
         "WIDGET_SNAPSHOT_INTERVAL": "0.5",
+        "WIDGET_LANGUAGE": "en",  # the login line is read below, whatever the machine's locale
     }
     log = directory / "server.log"
     with log.open("w") as out:
