@@ -1,7 +1,7 @@
 """Three server processes behind a round-robin proxy, with no sticky routing.
 
 Every request goes to the next process, as a round-robin load balancer does, so
-a visitor's block, its view beacon and a replay of the beacon all reach
+a visitor's block, its view beacon and its retries all reach
 different processes.  Each visitor is still credited once a day, and a used
 view token never counts again: not at another process, not after a restart.
 On SQLite and PostgreSQL (visitor state in the database) and, when
@@ -54,19 +54,25 @@ def visitor(n: int) -> dict[str, str]:
 
 
 async def visit(proxy: RoundRobin, token: str, n: int, client: httpx.AsyncClient) -> list[str]:
-    """A visitor reloads the page three times; every request reaches another process."""
+    """A visitor reloads the page three times, and its browser sends each beacon again
+    (a retry); every request reaches another process."""
     used = []
+    headers = {**visitor(n), "Origin": ORIGIN}
     for _ in range(3):
         block = (await client.get(f"{proxy.next()}/w/{token}", headers=visitor(n))).json()
-        beacon = proxy.at_next(block["view"])
-        headers = {**visitor(n), "Origin": ORIGIN}
-        assert (await client.post(beacon, headers=headers)).status_code == 204
+        for _ in range(2):
+            beacon = proxy.at_next(block["view"])
+            assert (await client.post(beacon, headers=headers)).status_code == 204
         used.append(beacon)
     return used
 
 
 async def replay(proxy: RoundRobin, beacons: list[str], client: httpx.AsyncClient) -> None:
-    """Every used view token again, from a fresh address each, at every process."""
+    """Every used view token again, from a fresh address each, at every process.
+
+    Only once the visitors' own beacons are settled (after a stop): before that,
+    a copy from elsewhere may be settled first and take the token's one use.
+    """
     for i, beacon in enumerate(beacons):
         for _ in proxy.bases:
             headers = {**visitor(100 + i), "Origin": ORIGIN}
@@ -104,7 +110,6 @@ def test_three_processes_without_sticky_routing_count_each_visitor_once(
         async with httpx.AsyncClient(timeout=10) as client:
             for n in range(VISITORS):
                 beacons.extend(await visit(proxy, token, n, client))
-            await replay(proxy, beacons, client)
 
     # Embed codes are signed: the one for the keys these servers run with.
     snippet = cli({**deployment.env, **settings}, "snippet", "heide-blumen", "hochzeit", "--json")
@@ -112,8 +117,9 @@ def test_three_processes_without_sticky_routing_count_each_visitor_once(
     with servers(deployment, tmp_path, 3, settings) as bases:
         asyncio.run(traffic(RoundRobin(bases), token))
     assert stored_block_views(deployment) == VISITORS
-    # A restarted process: the used tokens still count nothing.
-    with servers(deployment, tmp_path, 1, settings) as bases:
+    # Restarted processes, everything settled: the used tokens, sent from other
+    # addresses to every process, count nothing.
+    with servers(deployment, tmp_path, 2, settings) as bases:
 
         async def again() -> None:
             async with httpx.AsyncClient(timeout=10) as client:
