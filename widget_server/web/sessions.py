@@ -10,8 +10,9 @@ server keeps no session table:
 * idle expiry: the signature's age is checked against ``IDLE_SECONDS`` and the
   cookie is renewed on every request; absolute expiry: ``issued`` in the
   payload, checked against ``LIFETIME_SECONDS``;
-* logout deletes the cookie and remembers the session id as revoked (in
-  memory, until it would have expired anyway);
+* a signed-in session is valid only while its id is in the database's
+  ``sessions`` table (storage/access.py): logout, a password change and a
+  member's removal delete it there, for every process and across restarts;
 * a new session (new id, new CSRF token) is made at login, so a session
   planted before login is worthless afterwards.
 
@@ -138,20 +139,6 @@ def cookie_header(
     if secure:
         parts.append("Secure")
     return "; ".join(parts)
-
-
-class Revoked:
-    """Session ids ended by logout, until they would have expired anyway (in memory)."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-
-    def add(self, sid: str, now: float) -> None:
-        self._until = {s: t for s, t in self._until.items() if t > now}
-        self._until[sid] = now + LIFETIME_SECONDS
-
-    def __contains__(self, sid: object) -> bool:
-        return sid in self._until
 
 
 @dataclass(frozen=True)

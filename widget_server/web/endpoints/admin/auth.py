@@ -19,7 +19,7 @@ from widget_server.core.passwords import hash_password, verify_password
 from widget_server.web.endpoints.admin.base import admin_state, lang_of, render, session_of
 from widget_server.web.endpoints.guards import form_of, form_text, redirect
 from widget_server.web.runtime import runtime_of
-from widget_server.web.sessions import Session
+from widget_server.web.sessions import LIFETIME_SECONDS, Session
 
 # Checked against when the account does not exist, so both cases take equally long.
 _DUMMY_HASH = hash_password("partnerkreis-no-such-account")
@@ -73,13 +73,17 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", {**context, "failed": True}, status=401)
     state.throttle.succeeded(username)
     # A new session id and CSRF token: a session planted before login is worth nothing.
-    request.state.session = Session.new(now, username=account.username, lang=lang_of(request))
+    session = Session.new(now, username=account.username, lang=lang_of(request))
+    await runtime.storage.add_session(
+        session.sid, "admin", account.username, now + LIFETIME_SECONDS
+    )
+    request.state.session = session
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
     runtime = runtime_of(request)
-    admin_state(request.app).revoked.add(session_of(request).sid, runtime.clock())
+    await runtime.storage.end_session(session_of(request).sid)
     lang = lang_of(request)
     request.state.session = Session.new(runtime.clock(), lang=lang)
     return redirect(request, "admin_login", done="logged_out")
