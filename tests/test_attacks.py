@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from tests.api_auth import make_keys
+from tests.conftest import Clock
+from tests.portal_helpers import link_path
 from widget_server.core.errors import BadTokenError, ValidationError
+from widget_server.core.logs import loggable_path
+from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import check_website, normalise_domain
 from widget_server.storage import Storage
@@ -69,3 +76,93 @@ async def test_a_bracket_in_a_website_or_domain_is_a_422_through_the_api(
     response = await client.patch("/api/v1/members/blumen", headers=keys.coordinator, json=body)
     assert response.status_code == 422
     assert response.json()["field"] == field
+
+
+# -- the Host header (issue 16) ------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "host", ["evil.example", 'x"><script>alert(1)</script>', "testserver.evil.example", "a b"]
+)
+async def test_a_host_header_naming_no_host_of_ours_is_refused(
+    network: dict[str, int], client: httpx.AsyncClient, signer: Signer, host: str
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    for path in (f"/w/{token}", f"/w/{token}.html", "/embed.js", "/admin/login"):
+        response = await client.get(path, headers={"Host": host})
+        assert response.status_code == 400, path
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "bad-host"
+        assert "evil" not in response.text and "<script>" not in response.text
+
+
+@pytest.mark.asyncio
+async def test_an_allowed_host_with_a_port_is_served(
+    network: dict[str, int], client: httpx.AsyncClient, signer: Signer
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    response = await client.get(f"/w/{token}.html", headers={"Host": "localhost:8000"})
+    assert response.status_code == 200
+    assert "http://localhost:8000/c/" in response.text
+
+
+@pytest.mark.parametrize(
+    ("public_url", "allowed", "hosts"),
+    [
+        (None, (), ("localhost", "127.0.0.1", "::1")),
+        ("https://partner.example.org", (), ("partner.example.org",)),
+        ("https://partner.example.org", ("a.example", "b.example"), ("a.example", "b.example")),
+    ],
+)
+def test_allowed_hosts_default_to_the_public_urls_host_else_loopback(
+    public_url: str | None, allowed: tuple[str, ...], hosts: tuple[str, ...]
+) -> None:
+    settings = Settings(public_url=public_url, allowed_hosts=allowed)
+    assert settings.hosts() == hosts
+    environ = {"WIDGET_ALLOWED_HOSTS": ",".join(allowed)} if allowed else {}
+    if public_url:
+        environ["WIDGET_PUBLIC_URL"] = public_url
+    assert Settings.from_environ(environ).hosts() == hosts
+
+
+def test_an_invalid_allowed_host_is_named() -> None:
+    with pytest.raises(ValueError, match="WIDGET_ALLOWED_HOSTS"):
+        Settings.from_environ({"WIDGET_ALLOWED_HOSTS": "ok.example,bad host/"})
+
+
+# -- tokens in logs (issue 16) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/portal/eyJtIjozfQ.aBcD.sig-_x", "/portal/{token}"),
+        ("/portal/profile", "/portal/profile"),
+        ("/w/abc.def", "/w/{token}"),
+        ("/w/abc.def.html", "/w/{token}.html"),
+        ("/c/abc.def.ghi", "/c/{token}"),
+        ("/v/abc.def", "/v/{token}"),
+        ("/admin/members/blumen", "/admin/members/blumen"),
+    ],
+)
+def test_the_request_log_shows_no_token(path: str, logged: str) -> None:
+    assert loggable_path(path) == logged
+
+
+@pytest.mark.asyncio
+async def test_a_portal_links_token_is_not_in_the_request_log(
+    network: dict[str, int],
+    storage: Storage,
+    client: httpx.AsyncClient,
+    signer: Signer,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = await link_path(storage, signer, clock, "blumen")
+    token = path.rsplit("/", 1)[1]
+    with caplog.at_level(logging.DEBUG, logger="widget_server.access"):
+        assert (await client.get(path)).status_code == 303
+    lines = [json.dumps(vars(r), default=str) for r in caplog.records]
+    assert any("/portal/{token}" in line for line in lines)
+    assert not any(token in line for line in lines)
