@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+from tests.admin_helpers import make_account, post, signed_in
 from tests.api_auth import make_keys
 from tests.conftest import Clock
 from tests.portal_helpers import link_path
@@ -16,7 +18,8 @@ from widget_server.core.errors import BadTokenError, ValidationError
 from widget_server.core.logs import loggable_path
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
-from widget_server.network.services import check_website, normalise_domain
+from widget_server.network.rules import load_document, parse_yaml
+from widget_server.network.services import check_text, check_website, normalise_domain
 from widget_server.storage import Storage
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
@@ -166,3 +169,69 @@ async def test_a_portal_links_token_is_not_in_the_request_log(
     lines = [json.dumps(vars(r), default=str) for r in caplog.records]
     assert any("/portal/{token}" in line for line in lines)
     assert not any(token in line for line in lines)
+
+
+# -- YAML (issue 16) -------------------------------------------------------------------------
+
+ALIAS_BOMB = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [
+        f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once() -> None:
+    assert len(ALIAS_BOMB) < 400
+    with pytest.raises(ValidationError) as caught:
+        parse_yaml(ALIAS_BOMB, "document")
+    assert caught.value.field == "document"
+    assert "aliases" in caught.value.reason and "line 2" in caught.value.reason
+
+
+def test_a_yaml_document_over_the_size_limit_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at most 65536"):
+        parse_yaml("a: " + "x" * 70_000)
+
+
+@pytest.mark.asyncio
+async def test_the_rules_preview_refuses_an_alias_bomb(
+    network: dict[str, int], storage: Storage, client: httpx.AsyncClient
+) -> None:
+    await make_account(storage)
+    await signed_in(client)
+    response = await post(
+        client,
+        "/admin/themes/hochzeit/rules/preview",
+        {"form": "document", "document": ALIAS_BOMB},
+    )
+    assert response.status_code == 422
+    assert "preview-invalid" in response.text  # at once, not after 35 s and 492 MB
+
+
+def test_a_rules_file_with_an_alias_bomb_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+    with pytest.raises(ValidationError, match="rules.yaml: line 2: aliases"):
+        load_document(path)
+
+
+# -- bidi controls (issue 16) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u2066", "\u2067", "\u2069", "\u200f"])
+def test_bidi_controls_are_stripped_from_member_text(control: str) -> None:
+    assert check_text("name", f"Blumen{control}haus", limit=80) == "Blumenhaus"
+
+
+@pytest.mark.asyncio
+async def test_a_member_name_with_an_override_is_stored_without_it(
+    network: dict[str, int], storage: Storage, client: httpx.AsyncClient
+) -> None:
+    keys = await make_keys(storage)
+    body = {"name": "Blumen \u202eemosewa", "description": "gut\u2066 und \u2069günstig"}
+    response = await client.patch("/api/v1/members/blumen", headers=keys.coordinator, json=body)
+    assert response.status_code == 200
+    member = await storage.get_member("blumen")
+    assert (member.name, member.description) == ("Blumen emosewa", "gut und günstig")
