@@ -95,6 +95,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_keys=(Secret(SECRET),),
         snapshot_interval=0.2,
+        allowed_hosts=("testserver", "localhost", "127.0.0.1"),
     )
 
 

@@ -8,7 +8,7 @@ import httpx
 
 from tests.admin_helpers import csrf_of
 from widget_server.core.signing import Signer
-from widget_server.network.portal_links import portal_link
+from widget_server.network.portal_links import issue_link
 from widget_server.storage import SQLiteStorage
 
 
@@ -21,7 +21,7 @@ async def link_path(
 ) -> str:
     """The path of a member's portal link (``/portal/{token}``), as the admin makes it."""
     member = await storage.get_member(slug)
-    link = portal_link(signer, member.id, days, clock(), "http://testserver")
+    link = await issue_link(storage, signer, member.id, days, clock(), "http://testserver")
     return link.url.removeprefix("http://testserver")
 
 

@@ -266,9 +266,9 @@ def _request_for(app: Starlette):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("days", "message"),
     [
-        ("0", "0 liegt nicht zwischen 1 und 90"),
+        ("0", "0 liegt nicht zwischen 1 und 30"),
         ("viele", "keine ganze Zahl"),
-        ("91", "91 liegt nicht zwischen 1 und 90"),
+        ("31", "31 liegt nicht zwischen 1 und 30"),
     ],
 )
 async def test_a_bad_portal_link_duration_is_reported(

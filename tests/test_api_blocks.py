@@ -176,7 +176,8 @@ async def test_blocks_for_others_unknown_or_removed_members(
         bad = await client.get(URL, params={name: value}, headers=keys.blumen)
         assert (bad.status_code, bad.json()["field"]) == (422, name)
     await client.delete("/api/v1/members/blumen", headers=keys.coordinator)
-    assert (await client.get(URL, headers=keys.blumen)).status_code == 404
+    assert (await client.get(URL, headers=keys.coordinator)).status_code == 404
+    assert (await client.get(URL, headers=keys.blumen)).status_code == 401  # its key is revoked
 
 
 async def test_a_block_for_a_new_member_works_at_once(

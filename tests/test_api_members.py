@@ -178,11 +178,14 @@ async def test_a_member_reads_and_changes_its_own_profile_only(
         headers=keys.blumen,
         json={"name": "Blumenhaus  Carstens", "website": "https://blumen-heide.example/shop"},
     )
-    assert changed.status_code == 200
-    data = changed.json()
+    # The name shows at once (no theme asks for approval); the website waits (docs/api.md).
+    assert changed.status_code == 202
+    data = changed.json()["member"]
     assert data["name"] == "Blumenhaus Carstens"
-    assert data["domains"] == ["blumen-heide.example", "www.blumen-heide.example"]
+    assert data["website"] == "https://blumen.example/"
     assert data["status"] == "active"
+    waiting = changed.json()["pending_change"]["changes"]
+    assert waiting == {"website": "https://blumen-heide.example/shop"}
     other = await client.patch("/api/v1/members/fotos", headers=keys.blumen, json={"name": "x"})
     assert (other.status_code, other.json()["code"]) == (403, "forbidden")
     refused = await client.patch(

@@ -79,7 +79,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[st
     path = tmp_path_factory.mktemp("schemathesis") / "api.db"
     key = asyncio.run(seed(path))
     app = create_app(
-        Settings(database_url=f"sqlite:///{path}", secret_keys=(Secret(SECRET),)),
+        Settings(
+            database_url=f"sqlite:///{path}",
+            secret_keys=(Secret(SECRET),),
+            allowed_hosts=("testserver", "localhost", "127.0.0.1"),
+        ),
         storage=SQLiteStorage(path),
         clock=Clock(),
     )

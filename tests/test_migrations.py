@@ -165,6 +165,16 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("2027-03-05", 1, 1, 7),
         ),
     ],
+    9: [
+        (
+            "INSERT INTO sessions (sid, kind, subject, expires_at) VALUES (?, ?, ?, ?)",
+            ("sid-1", "admin", "koordination", 4.1e9),
+        ),
+        (
+            "INSERT INTO portal_links (link_id, member_id, expires_at) VALUES (?, ?, ?)",
+            ("link-1", 1, 4.1e9),
+        ),
+    ],
 }
 
 
@@ -250,6 +260,15 @@ async def check_v8(storage: SQLiteStorage) -> None:
     ]
 
 
+async def check_v9(storage: SQLiteStorage) -> None:
+    assert await storage.session_active("sid-1", "admin", "koordination", 1.8e9)
+    assert not await storage.session_active("sid-1", "portal", "koordination", 1.8e9)
+    assert await storage.portal_link_active("link-1", 1, 1.8e9)
+    await storage.set_member_status(1, "removed")
+    assert not await storage.portal_link_active("link-1", 1, 1.8e9)
+    assert (await storage.get_api_key("pkr_0123abcd")).revoked_at is not None
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -259,6 +278,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     6: check_v6,
     7: check_v7,
     8: check_v8,
+    9: check_v9,
 }
 
 

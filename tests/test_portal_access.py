@@ -161,7 +161,8 @@ async def test_the_session_never_outlives_its_link(
     clock: Clock,
 ) -> None:
     member = await storage.get_member("blumen")
-    token = signer.dumps(SALT_PORTAL, {"m": member.id, "e": int(clock() + 3600)})
+    await storage.add_portal_link("one-hour", member.id, clock() + 3600)
+    token = signer.dumps(SALT_PORTAL, {"m": member.id, "e": int(clock() + 3600), "k": "one-hour"})
     assert (await client.get(f"/portal/{token}")).status_code == 303
     clock.advance(3590)
     assert (await client.get("/portal/")).status_code == 200

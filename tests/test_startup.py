@@ -150,7 +150,8 @@ def test_a_server_that_fails_to_start_closes_its_database(tmp_path: Path) -> Non
     path = tmp_path / "network.db"
     old_schema(path)
     storage = SQLiteStorage(path)
-    app = create_app(Settings(database_url=f"sqlite:///{path}"), storage=storage)
+    settings = Settings(database_url=f"sqlite:///{path}", allowed_hosts=("testserver",))
+    app = create_app(settings, storage=storage)
 
     async def start() -> None:
         async with app.router.lifespan_context(app):

@@ -92,7 +92,7 @@ async def test_embed_codes_signed_before_the_move_still_serve_blocks(
 ) -> None:
     assert (await migrate_db("--from", source, "--to", database_url))[0] == 0
     token = Signer([KEY]).embed_token(1)  # placement 1, as members pasted it
-    app = create_app(Settings(database_url=database_url))  # keys from the moved database
+    app = create_app(Settings(database_url=database_url, allowed_hosts=("test",)))  # moved keys
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -35,6 +35,7 @@ from widget_server.cli.server import (
     cmd_demo,
     cmd_init,
     cmd_migrate_db,
+    cmd_password,
     cmd_serve,
 )
 from widget_server.cli.simulate import add_arguments as add_simulate_arguments
@@ -80,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(sub, "init", cmd_init, "create or migrate the database and the first coordinator")
     p.add_argument("--admin", default="koordination", help="coordinator user name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    p = add(sub, "password", cmd_password, "set a coordinator's password; its sessions end")
+    p.add_argument("user", help="coordinator user name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
     direct: tuple[tuple[str, Callable[[argparse.Namespace, Settings], int], str], ...] = (

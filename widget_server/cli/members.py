@@ -14,7 +14,7 @@ from widget_server.core.errors import (
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.database import ensure_secret_keys
-from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, portal_link
+from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_link, revoke
 from widget_server.network.services import (
     MemberInput,
     add_member,
@@ -164,6 +164,11 @@ def add_portal_link_arguments(parser: argparse.ArgumentParser) -> None:
         "--days", type=int, default=DEFAULT_DAYS, help=f"days the link is valid, 1-{MAX_DAYS}"
     )
     parser.add_argument("--base-url", help="public URL of this server")
+    parser.add_argument(
+        "--revoke",
+        action="store_true",
+        help="end every portal link and portal session of the member instead",
+    )
 
 
 async def cmd_portal_link(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
@@ -175,10 +180,14 @@ async def cmd_portal_link(args: argparse.Namespace, storage: Storage, settings: 
     if not base_url.startswith(("http://", "https://")):
         raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
     member = await storage.get_member(args.member)
+    if args.revoke:
+        ended = await revoke(storage, member.id)
+        emit(args, {"member": member.slug, "revoked": ended}, f"{ended} portal link(s) revoked")
+        return 0
     if member.status == "removed":
         raise ValidationError("member", f"{member.slug!r} has been removed")
     signer = Signer(await ensure_secret_keys(storage, settings, create=False))
-    link = portal_link(signer, member.id, args.days, time.time(), base_url)
+    link = await issue_link(storage, signer, member.id, args.days, time.time(), base_url)
     data = {"member": member.slug, "url": link.url, "expires": link.expires_iso}
     emit(args, data, f"{link.url}\n(valid until {link.expires_iso} UTC)")
     return 0

@@ -60,6 +60,22 @@ async def cmd_init(args: argparse.Namespace, storage: Storage, settings: Setting
     return 0
 
 
+async def cmd_password(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    """``widget-server password USER``: a new password; every session of the account ends."""
+    password = sys.stdin.readline().strip() if args.password_stdin else generate_password()
+    if len(password) < 10:
+        raise UsageError("the password must have at least 10 characters")
+    await storage.set_password(args.user, hash_password(password))
+    shown = None if args.password_stdin else password
+    text = f"Password of {args.user} changed; its sessions have ended."
+    emit(
+        args,
+        {"user": args.user, "password": shown},
+        text + (f"\nPassword: {shown}" if shown else ""),
+    )
+    return 0
+
+
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
     import uvicorn
 

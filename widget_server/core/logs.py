@@ -1,13 +1,17 @@
 """Structured logs (one JSON object per line) and the request log.
 
 The request log never contains a client address or user agent: visitors of
-members' websites must not be identifiable from our logs.
+members' websites must not be identifiable from our logs.  Nor does it
+contain a token: the paths of the widget (``/w/``, ``/c/``, ``/v/``) and of
+portal links (``/portal/{token}``, which opens a member's portal) are logged
+with ``{token}`` in its place (``loggable_path``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from typing import Any
@@ -46,6 +50,16 @@ def configure_logging(level: str) -> None:
 
 access_log = logging.getLogger("widget_server.access")
 
+_WIDGET_TOKEN = re.compile(r"^/(w|c|v)/[^/]*?(\.html)?$")
+_PORTAL_TOKEN = re.compile(r"^/portal/[^/]*\.[^/]*$")  # a link's token has dots; pages do not
+
+
+def loggable_path(path: str) -> str:
+    """The path with any token in it replaced by ``{token}``."""
+    if _PORTAL_TOKEN.match(path):
+        return "/portal/{token}"
+    return _WIDGET_TOKEN.sub(r"/\1/{token}\2", path)
+
 
 class RequestLogMiddleware:
     """Logs method, route path, status and duration of each request, nothing about who."""
@@ -75,7 +89,7 @@ class RequestLogMiddleware:
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": loggable_path(scope["path"]),
                     "status": status,
                     "ms": round((time.perf_counter() - start) * 1000, 2),
                 },

@@ -8,9 +8,11 @@ so they never show up in a ``repr``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings, Secret
@@ -53,6 +55,11 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
         "(from LANG, else en)",
         "Language of the command-line output for people: de or en.",
     ),
+    (
+        "WIDGET_ALLOWED_HOSTS",
+        "(the public URL's host, else localhost)",
+        "Host names requests may name (comma separated); others are refused with 400.",
+    ),
     ("WIDGET_DEBUG", "false", "Show tracebacks (never in production)."),
     ("WIDGET_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
 )
@@ -81,6 +88,10 @@ def locale_language(env: Mapping[str, str]) -> str:
     return "en"
 
 
+# What the demo and a local server are reached by when no public URL is set.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -96,6 +107,8 @@ class Settings:
     new_members: str = "pending"  # status of members registered through the API
     trusted_proxies: str = "127.0.0.1"
     language: str = "en"  # of the CLI's output for people (the web pages choose their own)
+    # Host header values we answer to; () means the public URL's host, else LOOPBACK_HOSTS.
+    allowed_hosts: tuple[str, ...] = ()
     debug: bool = False
     log_level: str = "info"
 
@@ -120,6 +133,11 @@ class Settings:
             new_members=config("WIDGET_NEW_MEMBERS", default="pending").strip().lower(),
             trusted_proxies=config("WIDGET_TRUSTED_PROXIES", default="127.0.0.1"),
             language=config("WIDGET_LANGUAGE", default="").strip().lower() or locale_language(env),
+            allowed_hosts=tuple(
+                h.strip().lower()
+                for h in config("WIDGET_ALLOWED_HOSTS", cast=CommaSeparatedStrings, default="")
+                if h.strip()
+            ),
             debug=config("WIDGET_DEBUG", cast=bool, default=False),
             log_level=config("WIDGET_LOG_LEVEL", default="info").lower(),
         )
@@ -154,10 +172,22 @@ class Settings:
                 "WIDGET_REDIS_URL must start with redis://, rediss:// or unix://"
                 f" (got a value starting {str(self.redis_url)[:8]!r})"
             )
+        for host in self.allowed_hosts:
+            if not re.fullmatch(r"[a-z0-9.:\[\]-]{1,253}", host):
+                raise ValueError(f"WIDGET_ALLOWED_HOSTS names an invalid host: {host!r}")
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(
                 f"WIDGET_PUBLIC_URL must start with http:// or https://, got {self.public_url!r}"
             )
+
+    def hosts(self) -> tuple[str, ...]:
+        """The host names a request's ``Host`` header may name (web/hosts.py)."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        if self.public_url:
+            host = urlsplit(self.public_url).hostname
+            return (host,) if host else LOOPBACK_HOSTS
+        return LOOPBACK_HOSTS
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -6,11 +6,16 @@ takes part in (every membership but "left") say
 ``ProfileChange`` until a coordinator approves or rejects it in the admin.
 Its profile is shown in all its themes, so the strictest theme wins.
 
-A member may change its name, website, description and logo; category and
-town steer the rotation rules (same-category exclusion, regions), so they stay
-with the coordinators.  Everything is validated when submitted, with the
-same checks as the admin's (``network.check_profile``, ``logos.check_logo``),
-and again when approved.
+In the portal a member may change its name, website, description and logo;
+through the API a member key may also propose its category, town, postal
+code and extra domains.  Whatever the themes say, a change of the website,
+the domains, the category, the town or the postal code always waits for a
+coordinator (``ALWAYS_APPROVED``): partner links lead to the website, the
+domains say where views count, and category and town steer the rotation
+rules (same-category exclusion, regions).  A coordinator's changes (admin,
+coordinator key, CLI) apply at once.  Everything is validated when
+submitted, with the same checks as the admin's (``network.check_profile``,
+``logos.check_logo``), and again when approved.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from widget_server.network.logos import check_logo
 from widget_server.network.rules import theme_rules
 from widget_server.storage import Storage
 
-EDITABLE = ("name", "website", "description")  # and the logo
+EDITABLE = ("name", "website", "description")  # in the portal (and the logo)
+# What a member key may propose (docs/api.md); domains travel as one space-separated text.
+PROPOSABLE = ("name", "website", "description", "category", "town", "postal_code", "domains")
+ALWAYS_APPROVED = frozenset({"website", "domains", "category", "town", "postal_code"})
 
 
 async def approval_required(storage: Storage, member: Member) -> bool:
@@ -56,21 +64,53 @@ async def pending_logo(storage: Storage, member: Member) -> tuple[Logo, bytes]:
     return change.logo, data
 
 
+def _extra(member: Member) -> list[str]:
+    """The member's domains beyond its website's own (with and without ``www.``)."""
+    own = set(network.domains_for(member.website))
+    return sorted(d for d in member.domains if d not in own)
+
+
 def proposed(member: Member, changes: Mapping[str, str]) -> Member:
     """The member as it would be with ``changes`` (profile fields) applied, unchecked."""
-    fields: dict[str, Any] = dict(changes)
-    return replace(member, **fields)
+    fields: dict[str, Any] = {k: v for k, v in changes.items() if k != "domains"}
+    after = replace(member, **fields)
+    extra = changes["domains"].split() if "domains" in changes else _extra(member)
+    try:
+        return replace(after, domains=network.domains_for(after.website, extra))
+    except ValidationError:
+        return after
 
 
-def _checked(member: Member, fields: Mapping[str, str]) -> dict[str, str]:
+def change_rows(member: Member, change: ProfileChange | None) -> list[tuple[str, str, str]]:
+    """(field, before, after) of a change's fields, in form order; domains as one text."""
+    if change is None:
+        return []
+    rows = []
+    for f in PROPOSABLE:
+        if f not in change.changes:
+            continue
+        before = " ".join(_extra(member)) if f == "domains" else getattr(member, f)
+        rows.append((f, before, change.changes[f]))
+    return rows
+
+
+def as_update(changes: Mapping[str, str]) -> dict[str, Any]:
+    """A proposal as ``network.update_member`` takes it (domains as a list)."""
+    return {k: (v.split() if k == "domains" else v) for k, v in changes.items()}
+
+
+def _checked(member: Member, fields: Mapping[str, str], allowed: tuple[str, ...]) -> dict[str, str]:
     """The fields that differ from the member's, validated and normalised."""
-    unknown = sorted(set(fields) - set(EDITABLE))
+    unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError(unknown[0], "cannot be changed")
-    own = set(network.domains_for(member.website))
-    extra = [d for d in member.domains if d not in own]
-    checked = network.check_profile(proposed(member, fields), extra)
-    return {f: getattr(checked, f) for f in EDITABLE if getattr(checked, f) != getattr(member, f)}
+    text: dict[str, Any] = {k: v for k, v in fields.items() if k != "domains"}
+    extra = fields["domains"].split() if "domains" in fields else _extra(member)
+    checked = network.check_profile(replace(member, **text), extra)
+    found = {f: getattr(checked, f) for f in text if getattr(checked, f) != getattr(member, f)}
+    if "domains" in fields and _extra(checked) != _extra(replace(member, website=checked.website)):
+        found["domains"] = " ".join(_extra(checked))
+    return found
 
 
 @dataclass(frozen=True)
@@ -84,25 +124,32 @@ class Outcome:
 
 
 async def submit_profile(
-    storage: Storage, member: Member, fields: Mapping[str, str], *, approval: bool
+    storage: Storage,
+    member: Member,
+    fields: Mapping[str, str],
+    *,
+    approval: bool,
+    allowed: tuple[str, ...] = EDITABLE,
 ) -> Outcome:
-    """Change name, website or description; with ``approval`` the change waits.
+    """A member changes its profile: what ``approval`` or ``ALWAYS_APPROVED`` holds back waits.
 
-    The form shows a pending change's values, so a new submission replaces the
-    pending text fields as a whole; a pending logo stays pending.
+    The portal's form shows a pending change's values, so a submission replaces
+    the pending values of the fields it names; fields it leaves out (the API's
+    PATCH names only some) keep theirs.  A pending logo stays.
     """
-    changes = _checked(member, fields)
+    changes = _checked(member, fields, allowed)
     old = await pending_change(storage, member)
-    if approval:
-        if old is not None and dict(old.changes) == changes:
-            return Outcome(member, old, {})  # the same proposal again: nothing new
-        pending = await _replace(storage, member, old, changes)
-        return Outcome(member, pending, {}, submitted=pending is not None)
-    after = await network.update_member(storage, member.slug, changes) if changes else member
-    pending = old
-    if old is not None and old.changes:  # superseded by what was just saved
-        pending = await _replace(storage, member, old, {})
-    return Outcome(after, pending, changes)
+    waiting = {k: v for k, v in changes.items() if approval or k in ALWAYS_APPROVED}
+    now = {k: v for k, v in changes.items() if k not in waiting}
+    if old is not None:
+        waiting = {**{k: v for k, v in old.changes.items() if k not in fields}, **waiting}
+    after = await network.update_member(storage, member.slug, as_update(now)) if now else member
+    if old is not None and dict(old.changes) == waiting:
+        return Outcome(after, old, now)  # the same proposal again: nothing new
+    if old is None and not waiting:
+        return Outcome(after, None, now)
+    pending = await _replace(storage, member, old, waiting)
+    return Outcome(after, pending, now, submitted=bool(waiting))
 
 
 async def submit_logo(storage: Storage, member: Member, data: bytes, *, approval: bool) -> Outcome:
@@ -159,7 +206,7 @@ async def approve(
     before, change = await _decide(storage, slug, revision)
     after = before
     if change.changes:
-        after = await network.update_member(storage, slug, dict(change.changes))
+        after = await network.update_member(storage, slug, as_update(change.changes))
     if change.logo is not None:
         _, data = await pending_logo(storage, before)
         after = await network.set_logo(storage, slug, data)
@@ -187,7 +234,11 @@ async def pending_list(storage: Storage) -> list[tuple[Member, ProfileChange]]:
 
 def describe(member: Member, change: ProfileChange) -> str:
     """``description: „old“ → „new“; logo: image/png, 64×64``, for the audit log."""
-    parts = [changed_fields(member, proposed(member, change.changes), EDITABLE)]
+    after = proposed(member, change.changes)
+    fields = [f for f in PROPOSABLE if f != "domains"]
+    parts = [changed_fields(member, after, fields)]
+    if "domains" in change.changes:
+        parts.append(f"domains: {', '.join(after.domains)}")
     if change.logo is not None:
         logo = change.logo
         parts.append(f"logo: {logo.content_type}, {logo.width}×{logo.height}")

@@ -47,7 +47,15 @@ def check_slug(field: str, value: str) -> str:
     return value
 
 
+# Bidirectional controls (embeddings, overrides, isolates, marks): stripped from member
+# text, so a name cannot reverse what follows it in a block, a list or the audit log.
+BIDI_CONTROLS = dict.fromkeys(
+    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
 def check_text(field: str, value: str, *, limit: int, required: bool = False) -> str:
+    value = value.translate(BIDI_CONTROLS)
     value = " ".join(value.split())  # one line: newlines and tabs become spaces
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
         raise ValidationError(field, "contains control characters")

@@ -31,6 +31,8 @@ TABLES = (
     "api_keys",
     "idempotency_keys",
     "audit_log",
+    "sessions",
+    "portal_links",
     # Today's visitor state, so nobody counted today is counted again after the move.
     "visitor_salts",
     "visitor_claims",

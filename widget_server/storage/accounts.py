@@ -42,6 +42,20 @@ class Accounts(Queries):
             raise NotFoundError(f"no account {username!r}")
         return Account(*row)
 
+    async def set_password(self, username: str, password_hash: str) -> None:
+        """Change an account's password and end all its sessions, in one transaction."""
+        async with self._write(bump=False) as conn:
+            changed = await conn.execute(
+                "UPDATE accounts SET password_hash = ? WHERE username = ?",
+                password_hash,
+                username,
+            )
+            if changed == 0:
+                raise NotFoundError(f"no account {username!r}")
+            await conn.execute(
+                "DELETE FROM sessions WHERE kind = 'admin' AND subject = ?", username
+            )
+
     async def count_accounts(self) -> int:
         row = await self._fetchrow("SELECT COUNT(*) FROM accounts")
         return int(row[0]) if row else 0

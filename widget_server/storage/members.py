@@ -15,6 +15,7 @@ from widget_server.core.models import (
     PlacementOptions,
     Theme,
 )
+from widget_server.storage.access import revoke_member_access
 from widget_server.storage.dialect import Dialect, Row, iso_now
 from widget_server.storage.queries import Queries, page, where
 
@@ -228,15 +229,19 @@ class Members(Queries):
         return await self.get_member_by_id(member.id)
 
     async def set_member_status(self, member_id: int, status: MemberStatus) -> Member:
+        """Set the status; removing also ends the member's keys, sessions and links at once."""
+        now = iso_now()
         async with self._write() as conn:
             changed = await conn.execute(
                 "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
                 status,
-                self._dialect.time(iso_now()),
+                self._dialect.time(now),
                 member_id,
             )
             if changed == 0:
                 raise NotFoundError(f"no member with id {member_id}")
+            if status == "removed":
+                await revoke_member_access(conn, self._dialect, member_id, now)
         return await self.get_member_by_id(member_id)
 
     async def set_logo(self, logo: Logo, data: bytes) -> None:

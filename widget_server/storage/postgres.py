@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from widget_server.core.errors import StorageError
+from widget_server.storage.access import Access
 from widget_server.storage.accounts import Accounts
 from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
@@ -103,7 +104,7 @@ def _from_column(value: Any) -> Any:
     return value
 
 
-class PostgresStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors):
+class PostgresStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access):
     """``Storage`` on a PostgreSQL database (``postgresql://`` URL, asyncpg's syntax).
 
     Query parameters that are not connection options become session settings,

@@ -18,6 +18,7 @@ from typing import Any, cast
 import aiosqlite
 
 from widget_server.core.errors import StorageError
+from widget_server.storage.access import Access
 from widget_server.storage.accounts import Accounts
 from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
@@ -63,7 +64,7 @@ class SQLiteConnection:
         return row[0] if row else None
 
 
-class SQLiteStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors):
+class SQLiteStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access):
     """``Storage`` on one SQLite file."""
 
     dialect = "sqlite"

@@ -39,6 +39,7 @@ from widget_server.web.endpoints.portal import figures as portal_figures
 from widget_server.web.endpoints.portal import pages as portal_pages
 from widget_server.web.endpoints.portal import profile as portal_profile
 from widget_server.web.endpoints.portal.base import PortalGuard
+from widget_server.web.hosts import HostGuard
 from widget_server.web.problems import EXCEPTION_HANDLERS
 from widget_server.web.request_ids import RequestIdMiddleware
 from widget_server.web.runtime import STATIC_DIR, Runtime
@@ -250,7 +251,11 @@ def create_app(
     app = Starlette(
         debug=settings.debug,
         routes=routes,
-        middleware=middleware,
+        middleware=[
+            middleware[0],
+            Middleware(HostGuard, allowed=settings.hosts()),
+            *middleware[1:],
+        ],
         exception_handlers={**EXCEPTION_HANDLERS, api.Denied: api.on_denied},
         lifespan=lifespan,
     )

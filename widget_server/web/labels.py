@@ -45,6 +45,7 @@ MEMBER_ACTION: dict[str, str] = {
 DONE: dict[str, str] = {
     "saved": N_("Your changes have been saved."),
     "logged_out": N_("You have been signed out."),
+    "portal_revoked": N_("Every portal link and portal session of this member has been ended."),
     "domains_saved": N_("The domains have been saved."),
     "logo_saved": N_("The logo has been saved."),
     "membership_saved": N_("The theme membership has been changed."),
@@ -79,6 +80,7 @@ AUDIT_ACTION: dict[str, str] = {
     "member.logo": N_("Logo uploaded"),
     "member.theme": N_("Theme membership changed"),
     "portal.link": N_("Portal link created"),
+    "portal.revoke": N_("Portal links and sessions ended"),
     "theme.create": N_("Theme created"),
     "theme.edit": N_("Theme changed"),
     "profile.submit": N_("Details submitted for approval"),
@@ -182,6 +184,7 @@ FIELD: dict[str, str] = {
     "category": N_("Category"),
     "town": N_("Town"),
     "postal_code": N_("Postal code"),
+    "domains": N_("Further domains"),
 }
 
 # Error pages: (title, text) by problem.

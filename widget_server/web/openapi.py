@@ -258,10 +258,21 @@ def paths() -> dict[str, dict[str, Any]]:
                 "updateMember",
                 "Change a member's profile",
                 "members",
-                {200: ok("The changed member.", ref("Member"))},
+                {
+                    200: ok("The changed member.", ref("Member")),
+                    202: ok(
+                        "A member key's change, waiting for a coordinator's approval.",
+                        ref("MemberProposal"),
+                    ),
+                },
                 (403, 404, 422),
                 params=member,
                 body="MemberPatch",
+                description=(
+                    "A coordinator key changes the member at once. A member key proposes:"
+                    " website, domains, category, town and postal code always wait for a"
+                    " coordinator, name and description when a theme asks for approval."
+                ),
             ),
             "delete": op(
                 "removeMember",

@@ -146,6 +146,21 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "MemberList": page_of("Member"),
+    "MemberProposal": obj(
+        {
+            "member": ref("Member"),
+            "pending_change": obj(
+                {
+                    "revision": INTEGER,
+                    "submitted_at": STRING,
+                    "changes": {
+                        "type": "object",
+                        "description": "Field -> proposed value (domains: a list).",
+                    },
+                }
+            ),
+        }
+    ),
     "Membership": MEMBER_THEME,
     "MembershipList": obj(
         {"data": {"type": "array", "items": ref("Membership")}, "next_cursor": {"type": "null"}}

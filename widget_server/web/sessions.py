@@ -10,8 +10,9 @@ server keeps no session table:
 * idle expiry: the signature's age is checked against ``IDLE_SECONDS`` and the
   cookie is renewed on every request; absolute expiry: ``issued`` in the
   payload, checked against ``LIFETIME_SECONDS``;
-* logout deletes the cookie and remembers the session id as revoked (in
-  memory, until it would have expired anyway);
+* a signed-in session is valid only while its id is in the database's
+  ``sessions`` table (storage/access.py): logout, a password change and a
+  member's removal delete it there, for every process and across restarts;
 * a new session (new id, new CSRF token) is made at login, so a session
   planted before login is worthless afterwards.
 
@@ -19,8 +20,9 @@ CSRF protection is a synchroniser token: a random token lives in the signed
 session and every form carries it in a hidden field; a POST whose field does
 not match the session's token is refused (403) before any handler runs.
 
-``LoginThrottle`` limits failed logins per account and per client address in
-memory (addresses only as keyed hashes, forgotten after the window).
+``LoginThrottle`` delays logins after failures per account and address, per
+address and per account, in memory (addresses only as keyed hashes, forgotten
+after the window); ``KNOWN_COOKIE`` marks a browser that has signed in before.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +39,8 @@ from widget_server.core.signing import SALT_SESSION, Signer
 IDLE_SECONDS = 2 * 3600  # a session unused for 2 hours expires
 LIFETIME_SECONDS = 12 * 3600  # and every session after 12 hours
 CSRF_FIELD = "csrf"
+KNOWN_COOKIE = "pk_known"  # this browser signed in to the account before (signed user name)
+KNOWN_SECONDS = 90 * 86_400
 
 
 @dataclass(frozen=True)
@@ -140,73 +143,82 @@ def cookie_header(
     return "; ".join(parts)
 
 
-class Revoked:
-    """Session ids ended by logout, until they would have expired anyway (in memory)."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-
-    def add(self, sid: str, now: float) -> None:
-        self._until = {s: t for s, t in self._until.items() if t > now}
-        self._until[sid] = now + LIFETIME_SECONDS
-
-    def __contains__(self, sid: object) -> bool:
-        return sid in self._until
-
-
 @dataclass(frozen=True)
 class Limits:
-    per_account: int = 5  # failed logins per account ...
-    per_address: int = 20  # ... and per client address ...
-    window: float = 15 * 60  # ... within this many seconds
+    """Free failures per key, then a delay that doubles with each further failure."""
+
+    free_per_pair: int = 3  # failures of one account from one address ...
+    free_per_address: int = 10  # ... of one address, any account ...
+    free_per_account: int = 10  # ... of one account, any address (not for known browsers)
+    first_delay: float = 2.0  # seconds after the first failure past the free ones
+    max_delay: float = 15 * 60  # never longer than this
+    window: float = 60 * 60  # failures are forgotten this long after the last one
+
+    def delay(self, failures: int, free: int) -> float:
+        if failures < free:
+            return 0.0
+        return float(min(self.max_delay, self.first_delay * 2 ** min(failures - free, 30)))
 
 
 class LoginThrottle:
-    """Counts failed logins; while a limit is reached, logins are refused unchecked.
+    """Growing delays after failed logins; never a lockout a stranger can trigger.
 
-    Unknown user names count like known ones, so the limit does not tell which
-    accounts exist.  A successful login clears its account's failures (not the
-    address's: one attacker trying many accounts stays limited).
+    Three counts: per account and address (the usual typo-prone user), per
+    address (one attacker trying many accounts) and per account over all
+    addresses (many addresses trying one account).  While a delay runs, a login
+    is refused with 429 before its password is checked.  A stranger can delay
+    an account only from its own addresses, except through the account-wide
+    count, which a browser that has signed in to the account before skips
+    (``known``, a signed cookie): the coordinator's own browser keeps its way
+    in however many addresses attack.  Unknown user names count like known
+    ones, so delays do not tell which accounts exist.  A successful login
+    clears its account-and-address count only.
     """
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self._key = secrets.token_bytes(16)  # addresses are held only as keyed hashes
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[str, tuple[int, float]] = {}  # key -> (failures, last failure)
 
     def _address(self, address: str) -> str:
-        digest = hashlib.blake2b(address.encode(), key=self._key, digest_size=12).hexdigest()
-        return f"a:{digest}"
+        return hashlib.blake2b(address.encode(), key=self._key, digest_size=12).hexdigest()
 
     @staticmethod
     def _account(username: str) -> str:
-        return f"u:{username.strip().casefold()}"
+        return username.strip().casefold()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and now - times[0] >= self.limits.window:
-            times.popleft()
-        return times
+    def _keys(self, username: str, address: str) -> list[tuple[str, int]]:
+        account, hashed = self._account(username), self._address(address)
+        return [
+            (f"p:{hashed}:{account}", self.limits.free_per_pair),
+            (f"a:{hashed}", self.limits.free_per_address),
+            (f"u:{account}", self.limits.free_per_account),
+        ]
 
-    def retry_after(self, username: str, address: str, now: float) -> int:
+    def _recent(self, key: str, now: float) -> tuple[int, float]:
+        count, last = self._failures.get(key, (0, 0.0))
+        if count and now - last >= self.limits.window:
+            self._failures.pop(key, None)
+            return 0, 0.0
+        return count, last
+
+    def retry_after(self, username: str, address: str, now: float, *, known: bool = False) -> int:
         """Seconds until a login may be tried again; 0 when it may be tried now."""
-        waits = []
-        for key, limit in (
-            (self._account(username), self.limits.per_account),
-            (self._address(address), self.limits.per_address),
-        ):
-            times = self._recent(key, now)
-            if len(times) >= limit:
-                waits.append(times[-limit] + self.limits.window - now)
-        return max(1, int(max(waits) + 0.999)) if waits else 0
+        wait = 0.0
+        for key, free in self._keys(username, address):
+            if known and key.startswith("u:"):
+                continue
+            count, last = self._recent(key, now)
+            wait = max(wait, last + self.limits.delay(count, free) - now)
+        return max(1, int(wait + 0.999)) if wait > 0 else 0
 
     def failed(self, username: str, address: str, now: float) -> None:
         if len(self._failures) > 50_000:  # forget idle keys wholesale
-            self._failures = {k: v for k, v in self._failures.items() if self._recent(k, now)}
-        for key in (self._account(username), self._address(address)):
-            times = self._recent(key, now)
-            times.append(now)
-            self._failures[key] = times
+            window = self.limits.window
+            self._failures = {k: v for k, v in self._failures.items() if now - v[1] < window}
+        for key, _ in self._keys(username, address):
+            count, _last = self._recent(key, now)
+            self._failures[key] = (count + 1, now)
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(self._account(username), None)
+    def succeeded(self, username: str, address: str) -> None:
+        self._failures.pop(self._keys(username, address)[0][0], None)

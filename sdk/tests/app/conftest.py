@@ -87,6 +87,7 @@ async def app(keys: Keys, storage: SQLiteStorage, db_path: Path) -> AsyncIterato
         secret_keys=(Secret(SECRET),),
         snapshot_interval=0.2,
         new_members="active",
+        allowed_hosts=("testserver",),
     )
     application = create_app(settings, storage=SQLiteStorage(storage.path))
     async with application.router.lifespan_context(application):

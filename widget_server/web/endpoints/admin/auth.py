@@ -2,8 +2,10 @@
 
 Passwords are checked with scrypt (``passwords.py``) in a worker thread, so a
 check (about 50 ms) does not stall the event loop.  Failed logins are limited
-per account and per client address (``sessions.LoginThrottle``): past the
-limit the login is refused with 429 before any password is checked.  An
+with growing delays (``sessions.LoginThrottle``): while a delay runs the
+login is refused with 429 before any password is checked.  A browser that
+signed in to the account before carries a signed ``pk_known`` cookie and
+skips the account-wide delay, so strangers cannot lock the coordinator out.  An
 unknown user name costs the same scrypt check as a known one.
 """
 
@@ -14,12 +16,21 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from widget_server.core.errors import NotFoundError
+from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.passwords import hash_password, verify_password
+from widget_server.core.signing import SALT_KNOWN_BROWSER
 from widget_server.web.endpoints.admin.base import admin_state, lang_of, render, session_of
 from widget_server.web.endpoints.guards import form_of, form_text, redirect
 from widget_server.web.runtime import runtime_of
-from widget_server.web.sessions import Session
+from widget_server.web.sessions import (
+    KNOWN_COOKIE,
+    KNOWN_SECONDS,
+    LIFETIME_SECONDS,
+    Session,
+    cookie_header,
+)
+
+LOGIN_PATH = "/admin/login"
 
 # Checked against when the account does not exist, so both cases take equally long.
 _DUMMY_HASH = hash_password("partnerkreis-no-such-account")
@@ -52,7 +63,8 @@ async def login(request: Request) -> Response:
     target = _next(request, form_text(form, "next"))
     now = runtime.clock()
     context = {"next": target, "username": username}
-    wait = state.throttle.retry_after(username, _address(request), now)
+    known = _known(request, username)
+    wait = state.throttle.retry_after(username, _address(request), now, known=known)
     if wait:
         minutes = max(1, round(wait / 60))
         return render(
@@ -71,15 +83,46 @@ async def login(request: Request) -> Response:
     if account is None or not valid or not username:
         state.throttle.failed(username, _address(request), now)
         return render(request, "login.html", {**context, "failed": True}, status=401)
-    state.throttle.succeeded(username)
+    state.throttle.succeeded(username, _address(request))
     # A new session id and CSRF token: a session planted before login is worth nothing.
-    request.state.session = Session.new(now, username=account.username, lang=lang_of(request))
-    return RedirectResponse(target, status_code=303)
+    session = Session.new(now, username=account.username, lang=lang_of(request))
+    await runtime.storage.add_session(
+        session.sid, "admin", account.username, now + LIFETIME_SECONDS
+    )
+    request.state.session = session
+    response = RedirectResponse(target, status_code=303)
+    assert runtime.signer is not None
+    mark = runtime.signer.dumps(SALT_KNOWN_BROWSER, {"u": _fold(account.username)})
+    secure = request.url.scheme == "https" or (runtime.settings.public_url or "").startswith(
+        "https://"
+    )
+    response.headers.append(
+        "set-cookie",
+        cookie_header(KNOWN_COOKIE, mark, path=LOGIN_PATH, secure=secure, max_age=KNOWN_SECONDS),
+    )
+    return response
+
+
+def _fold(username: str) -> str:
+    return username.strip().casefold()
+
+
+def _known(request: Request, username: str) -> bool:
+    """Has this browser signed in to ``username`` before (a valid ``pk_known`` cookie)?"""
+    signer = runtime_of(request).signer
+    value = request.cookies.get(KNOWN_COOKIE)
+    if not value or signer is None:
+        return False
+    try:
+        data = signer.loads(SALT_KNOWN_BROWSER, value, max_age=KNOWN_SECONDS)
+    except BadTokenError:
+        return False
+    return isinstance(data, dict) and data.get("u") == _fold(username)
 
 
 async def logout(request: Request) -> Response:
     runtime = runtime_of(request)
-    admin_state(request.app).revoked.add(session_of(request).sid, runtime.clock())
+    await runtime.storage.end_session(session_of(request).sid)
     lang = lang_of(request)
     request.state.session = Session.new(runtime.clock(), lang=lang)
     return redirect(request, "admin_login", done="logged_out")

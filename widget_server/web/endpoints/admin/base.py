@@ -4,7 +4,8 @@
 forget it.  For every request it
 
 1. reads the session cookie (signed, expiring; ``sessions.py``) and checks
-   that its account still exists; without one it starts an anonymous session
+   that the session has not been ended (the ``sessions`` table) and its
+   account still exists; without one it starts an anonymous session
    (which carries the CSRF token of the login form);
 2. remembers ``?lang=de|en`` in the session;
 3. on POST: reads the body (at most ``MAX_BODY`` bytes), parses the form and
@@ -42,7 +43,6 @@ from widget_server.web.runtime import runtime_of
 from widget_server.web.sessions import (
     CSRF_FIELD,
     LoginThrottle,
-    Revoked,
     Session,
     cookie_header,
     decode_session,
@@ -58,10 +58,9 @@ HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
 
 @dataclass
 class AdminState:
-    """Per application: failed logins and sessions ended by logout (in memory)."""
+    """Per application: failed logins (in memory; sessions are in the database)."""
 
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    revoked: Revoked = field(default_factory=Revoked)
 
 
 def admin_state(app: Starlette) -> AdminState:
@@ -77,9 +76,12 @@ async def _session(request: Request, state: AdminState, now: float) -> Session |
     if not value or runtime.signer is None:
         return None
     session = decode_session(runtime.signer, value, now)
-    if session is None or session.sid in state.revoked:
+    if session is None:
         return None
     if session.username is not None:
+        # Ended server-side by logout or a password change (storage/access.py).
+        if not await runtime.storage.session_active(session.sid, "admin", session.username, now):
+            return None
         try:
             await runtime.storage.get_account(session.username)
         except NotFoundError:

@@ -18,11 +18,11 @@ from starlette.responses import Response
 from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.core.models import MEMBER_STATUSES, Member, MemberStatus
 from widget_server.counting.events import day_of
-from widget_server.network import audit
+from widget_server.network import audit, portal_links
 from widget_server.network import services as network
 from widget_server.network.categories import CATEGORY_LABELS, category_label
 from widget_server.network.logos import MAX_BYTES
-from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, portal_link
+from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_link
 from widget_server.serving.blocks import logo_path
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
@@ -247,6 +247,12 @@ async def portal_link_create(request: Request) -> Response:
     assert runtime.signer is not None
     slug = request.path_params["slug"]
     member = await runtime.storage.get_member(slug)
+    if form_text(form_of(request), "action") == "revoke":
+        ended = await portal_links.revoke(runtime.storage, member.id)
+        await audit.record(
+            runtime.storage, actor(request), "portal.revoke", f"member:{slug}", f"{ended} links"
+        )
+        return redirect(request, "admin_member", slug=slug, done="portal_revoked")
     raw = form_text(form_of(request), "days").strip()
     try:
         days = int(raw)
@@ -256,8 +262,13 @@ async def portal_link_create(request: Request) -> Response:
     if member.status == "removed":
         return await member_page(request, errors={"days": "member_removed"}, status=422)
     try:
-        link = portal_link(
-            runtime.signer, member.id, days, runtime.clock(), runtime.base_url(request)
+        link = await issue_link(
+            runtime.storage,
+            runtime.signer,
+            member.id,
+            days,
+            runtime.clock(),
+            runtime.base_url(request),
         )
     except ValidationError as exc:
         return await member_page(

@@ -22,11 +22,7 @@ def entry(request: Request, member: Member, change: ProfileChange) -> dict[str, 
     if change.logo is not None:
         url = request.url_for("admin_change_logo", slug=member.slug).path
         logo = {"url": f"{url}?revision={change.revision}", "logo": change.logo}
-    rows = [
-        (f, getattr(member, f), change.changes[f])
-        for f in profile_changes.EDITABLE
-        if f in change.changes
-    ]
+    rows = profile_changes.change_rows(member, change)
     return {"member": member, "change": change, "rows": rows, "logo": logo}
 
 

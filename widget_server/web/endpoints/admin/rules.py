@@ -14,6 +14,7 @@ unsaved rules in place of the stored ones, beside what they show now.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from typing import Any
@@ -96,13 +97,7 @@ def apply_knobs(document: dict[str, Any], form: Any) -> dict[str, Any]:
 
 def load_text(text: str) -> dict[str, Any]:
     """A rule document typed into the textarea: YAML or JSON (JSON is YAML too)."""
-    try:
-        raw = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not YAML or JSON"
-        raise ValidationError("document", f"{where}{problem}") from None
+    raw = rulesets.parse_yaml(text, "document") if text.strip() else {}
     document = rulesets.to_document(raw if raw is not None else {})
     if not isinstance(document, dict):
         raise ValidationError("document", "must be an object (key: value lines)")
@@ -129,7 +124,8 @@ async def _draft(request: Request) -> tuple[str, dict[str, Any], str]:
         document = apply_knobs(base, form)
         return which, document, dump(document)
     text = form_text(form, "document")
-    return "document", load_text(text), text
+    # In a thread: even a bounded document must not hold up the widget's requests.
+    return "document", await asyncio.to_thread(load_text, text), text
 
 
 def preview(request: Request, theme_id: int, draft: Rules | None) -> list[dict[str, Any]]:

@@ -49,6 +49,13 @@ async def require(request: Request, *, coordinator: bool = False) -> Principal:
             principal = await authenticate(runtime.storage, request.headers.get("authorization"))
         except AuthenticationError as exc:
             raise Denied(401, str(exc)) from None
+        if principal.member_id is not None:
+            # Checked on every use: a removed member's key can do nothing, even if some
+            # key escaped the revocation that removing it makes.
+            own = await runtime.storage.get_member_by_id(principal.member_id)
+            if own.status == "removed":
+                raise Denied(403, "the key's member has been removed")
+            request.state.member = own
         request.state.principal = principal
     if coordinator and not principal.is_coordinator:
         raise Denied(403, "this needs a coordinator key")
@@ -65,8 +72,7 @@ async def require_member(request: Request, slug: str) -> tuple[Principal, Member
     storage = runtime_of(request).storage
     if principal.is_coordinator:
         return principal, await storage.get_member(slug)
-    assert principal.member_id is not None
-    own = await storage.get_member_by_id(principal.member_id)
+    own: Member = request.state.member
     if own.slug != slug:
         raise Denied(403, "a member key can only act for its own member")
     return principal, own

@@ -15,7 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import NotFoundError, ValidationError
-from widget_server.core.models import MEMBER_STATUSES, Member, Membership, MemberStatus
+from widget_server.core.models import (
+    MEMBER_STATUSES,
+    Member,
+    Membership,
+    MemberStatus,
+    ProfileChange,
+)
+from widget_server.network import audit, profile_changes
 from widget_server.network.categories import category_label
 from widget_server.network.services import (
     MAX_DESCRIPTION,
@@ -186,11 +193,48 @@ async def get_member(request: Request) -> Response:
 
 
 async def patch_member(request: Request) -> Response:
-    _, member = await require_member(request, request.path_params["slug"])
+    """A coordinator changes a member at once; a member key proposes (docs/api.md).
+
+    A member key's change waits for a coordinator, exactly as the member's
+    portal changes do (``profile_changes``): always for website, domains,
+    category, town and postal code, and for the rest when a theme asks.
+    Answers 202 with the member as visitors see it and the waiting change.
+    """
+    principal, member = await require_member(request, request.path_params["slug"])
+    storage = runtime_of(request).storage
     data = await parse(request, MEMBER_PATCH)
-    changed = await update_member(runtime_of(request).storage, member.slug, data)
-    await refresh(request)
-    return answer(await member_view(request, changed))
+    if principal.is_coordinator:
+        changed = await update_member(storage, member.slug, data)
+        await refresh(request)
+        return answer(await member_view(request, changed))
+    fields = {k: " ".join(v) if k == "domains" else v for k, v in data.items()}
+    approval = await profile_changes.approval_required(storage, member)
+    outcome = await profile_changes.submit_profile(
+        storage, member, fields, approval=approval, allowed=profile_changes.PROPOSABLE
+    )
+    subject, actor = f"member:{member.slug}", f"member:{member.slug}"
+    if outcome.applied:
+        detail = audit.member_changes(member, outcome.member)
+        await audit.record(storage, actor, "member.edit", subject, detail)
+        await refresh(request)
+    view = await member_view(request, outcome.member)
+    if outcome.pending is None or not outcome.pending.changes:
+        return answer(view)
+    if outcome.submitted:
+        detail = profile_changes.describe(member, outcome.pending)
+        await audit.record(storage, actor, "profile.submit", subject, detail)
+    return answer({"member": view, "pending_change": pending_view(outcome.pending)}, 202)
+
+
+def pending_view(change: ProfileChange) -> dict[str, Any]:
+    changes: dict[str, Any] = dict(change.changes)
+    if "domains" in changes:
+        changes["domains"] = changes["domains"].split()
+    return {
+        "revision": change.revision,
+        "submitted_at": change.submitted_at,
+        "changes": changes,
+    }
 
 
 async def _set_status(request: Request, status: MemberStatus) -> Response:

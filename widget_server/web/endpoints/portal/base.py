@@ -28,11 +28,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -50,7 +48,7 @@ from widget_server.web.labels import DONE, reason_text
 from widget_server.web.runtime import runtime_of
 from widget_server.web.sessions import (
     CSRF_FIELD,
-    Revoked,
+    LIFETIME_SECONDS,
     Session,
     cookie_header,
     decode_session,
@@ -62,20 +60,6 @@ COOKIE_PATH = "/portal"
 # The token is in the address of a link's request: no page of ours sends a Referer.
 HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 _LINK = re.compile(r"/[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)+")  # /portal/{token}: has dots
-
-
-@dataclass
-class PortalState:
-    """Per application: sessions ended by logout (in memory, like the admin's)."""
-
-    revoked: Revoked = field(default_factory=Revoked)
-
-
-def portal_state(app: Starlette) -> PortalState:
-    found: PortalState | None = getattr(app.state, "portal", None)
-    if found is None:
-        found = app.state.portal = PortalState()
-    return found
 
 
 def is_link(path: str) -> bool:
@@ -93,11 +77,14 @@ async def _session(scope: Scope, now: float) -> tuple[Session | None, Member | N
     session = decode_session(runtime.signer, value, now, salt=SALT_PORTAL_SESSION)
     if session is None or session.member_id is None:
         return None, None, True
-    if session.sid in portal_state(request.app).revoked:
-        return None, None, True
     try:
         member = await runtime.storage.get_member_by_id(session.member_id)
     except NotFoundError:
+        return None, None, True
+    if member.status == "removed":
+        return session, member, True  # the guard says "no access any more"
+    # Ended server-side by logout, by a coordinator or by the member's removal.
+    if not await runtime.storage.session_active(session.sid, "portal", str(member.id), now):
         return None, None, True
     return session, member, True
 
@@ -292,10 +279,13 @@ async def open_link(request: Request) -> Response:
         return render(request, "link.html", {"problem": "invalid"}, status=400)
     if member.status == "removed":
         return render(request, "link.html", {"problem": "removed"}, status=403)
+    if not await runtime.storage.portal_link_active(claim.link_id, member.id, now):
+        return render(request, "link.html", {"problem": "invalid"}, status=400)  # revoked
     # A new session id and CSRF token, whatever session there was (maybe another member's).
-    request.state.session = Session.new(
-        now, member_id=member.id, until=claim.expires, lang=request.state.lang
-    )
+    session = Session.new(now, member_id=member.id, until=claim.expires, lang=request.state.lang)
+    until = min(claim.expires, now + LIFETIME_SECONDS)
+    await runtime.storage.add_session(session.sid, "portal", str(member.id), until)
+    request.state.session = session
     request.state.member = member
     return RedirectResponse(request.url_for("portal_home").path, status_code=303)
 
@@ -303,7 +293,7 @@ async def open_link(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     runtime = runtime_of(request)
     session = session_of(request)
-    portal_state(request.app).revoked.add(session.sid, runtime.clock())
+    await runtime.storage.end_session(session.sid)
     request.state.session = None
     query = "?done=logged_out" + (f"&lang={session.lang}" if session.lang else "")
     return RedirectResponse(request.url_for("portal_home").path + query, status_code=303)

@@ -28,10 +28,8 @@ FIELDS = profile_changes.EDITABLE
 
 
 def pending_rows(member: Member, change: ProfileChange | None) -> list[tuple[str, str, str]]:
-    """(field, before, after) of a pending change's text fields, in form order."""
-    if change is None:
-        return []
-    return [(f, getattr(member, f), change.changes[f]) for f in FIELDS if f in change.changes]
+    """(field, before, after) of a pending change, in form order."""
+    return profile_changes.change_rows(member, change)
 
 
 async def profile_page(
@@ -72,17 +70,27 @@ async def profile_save(request: Request) -> Response:
         return await profile_page(
             request, errors={exc.field: exc.reason}, values=fields, status=422
         )
+    await record_outcome(request, member, outcome)
+    if outcome.submitted:  # the website always waits, so part of a change may have applied
+        return redirect(request, "portal_profile", done="profile_pending")
+    if outcome.applied:
+        return redirect(request, "portal_profile", done="profile_saved")
+    return redirect(request, "portal_profile", done="profile_unchanged")
+
+
+async def record_outcome(
+    request: Request, member: Member, outcome: profile_changes.Outcome
+) -> None:
+    """Audit what a member's submission did (applied, waiting or both); serve it at once."""
+    storage = runtime_of(request).storage
     subject = f"member:{member.slug}"
     if outcome.applied:
         detail = audit.member_changes(member, outcome.member)
         await audit.record(storage, actor(request), "member.edit", subject, detail)
         await refresh(request)
-        return redirect(request, "portal_profile", done="profile_saved")
     if outcome.submitted and outcome.pending is not None:
         detail = profile_changes.describe(member, outcome.pending)
         await audit.record(storage, actor(request), "profile.submit", subject, detail)
-        return redirect(request, "portal_profile", done="profile_pending")
-    return redirect(request, "portal_profile", done="profile_unchanged")
 
 
 async def logo_upload(request: Request) -> Response:
