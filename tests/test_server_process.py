@@ -86,11 +86,20 @@ def server(net: Network, log: Path, **settings: str) -> Iterator[tuple[str, subp
         process.wait(timeout=15)
 
 
-async def view_once(client: httpx.AsyncClient, base: str, token: str, n: int) -> bool:
-    """One visitor (own address and browser) loads the block and reports its view."""
+async def view_once(
+    client: httpx.AsyncClient, base: str, token: str, n: int, sent: list[int] | None = None
+) -> bool:
+    """One visitor (own address and browser) loads the block and reports its view.
+
+    ``sent`` gets ``n`` when the beacon goes out: a server stopping may count a
+    beacon whose answer never arrives, so what is stored lies between what was
+    answered and what was sent.
+    """
     visitor = {"X-Forwarded-For": f"198.18.{n // 250}.{n % 250 + 1}", "User-Agent": f"Firefox/{n}"}
     try:
         block = (await client.get(f"{base}/w/{token}", headers=visitor)).json()
+        if sent is not None:
+            sent.append(n)
         beacon = await client.post(block["view"], headers={**visitor, "Origin": ORIGIN})
     except httpx.HTTPError:
         return False  # refused because the server is going down: not sent
@@ -104,6 +113,7 @@ async def load(
     until: Callable[[], bool],
     limit: float = 120.0,
     first: int = 0,
+    sent: list[int] | None = None,
 ) -> None:
     """Visitors in parallel until ``until()``; ``acked`` gets the time of each answered view.
 
@@ -116,7 +126,7 @@ async def load(
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         while not until():
             assert time.monotonic() < deadline, "the load never reached its end"
-            batch = [view_once(client, base, token, n + i) for i in range(16)]
+            batch = [view_once(client, base, token, n + i, sent) for i in range(16)]
             n += 16
             for ok in await asyncio.gather(*batch):
                 if ok:
@@ -151,11 +161,12 @@ def test_graceful_shutdown_under_load_loses_no_count(network: Network, tmp_path:
     # A long flush interval: everything counted must be written by the shutdown itself.
     with server(network, tmp_path / "server.log", WIDGET_FLUSH_INTERVAL="60") as (base, proc):
         acked: list[float] = []
+        sent: list[int] = []
 
         async def scenario() -> None:
             # Visitors keep coming until the server has gone away.
             sender = asyncio.create_task(
-                load(base, network.token, acked, until=lambda: proc.poll() is not None)
+                load(base, network.token, acked, until=lambda: proc.poll() is not None, sent=sent)
             )
             await until_acknowledged(acked, 50)
             proc.send_signal(signal.SIGTERM)  # while visitors keep coming
@@ -165,7 +176,7 @@ def test_graceful_shutdown_under_load_loses_no_count(network: Network, tmp_path:
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
     assert len(acked) >= 50
-    assert stored_block_views(network.db) == len(acked)
+    assert len(acked) <= stored_block_views(network.db) <= len(sent)
 
 
 def test_a_hard_kill_loses_at_most_one_flush_interval(network: Network, tmp_path: Path) -> None:

@@ -75,14 +75,22 @@ def process(
         proc.wait(timeout=15)
 
 
-async def load(bases: list[str], token: str, acked: list[float], until: Callable[[], bool]) -> None:
+async def load(
+    bases: list[str],
+    token: str,
+    acked: list[float],
+    until: Callable[[], bool],
+    sent: list[int] | None = None,
+) -> None:
     """Visitors in parallel until ``until()``, spread over the processes round-robin."""
     n = 0
     deadline = time.monotonic() + 120  # only ends a test that would otherwise hang
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=24)) as client:
         while not until():
             assert time.monotonic() < deadline, "the load never reached its end"
-            batch = [view_once(client, bases[i % len(bases)], token, i) for i in range(n, n + 24)]
+            batch = [
+                view_once(client, bases[i % len(bases)], token, i, sent) for i in range(n, n + 24)
+            ]
             n += 24
             for ok in await asyncio.gather(*batch):
                 if ok:
@@ -104,13 +112,18 @@ def stored_block_views(net: Network) -> int:
 
 def terminate_under_load(
     bases: list[str], procs: list[subprocess.Popen[str]], token: str, count: int = 100
-) -> list[float]:
-    """Views until ``count`` are answered, then SIGTERM while visitors keep coming."""
+) -> tuple[int, int]:
+    """Views until ``count`` are answered, then SIGTERM while visitors keep coming.
+
+    Returns how many beacons were answered and how many were sent: a stopping
+    server may count a beacon whose answer it could not deliver any more.
+    """
     acked: list[float] = []
+    sent: list[int] = []
 
     async def scenario() -> None:
         gone = lambda: all(proc.poll() is not None for proc in procs)  # noqa: E731
-        sender = asyncio.create_task(load(bases, token, acked, until=gone))
+        sender = asyncio.create_task(load(bases, token, acked, until=gone, sent=sent))
         await until_acknowledged(acked, count)
         for proc in procs:
             proc.send_signal(signal.SIGTERM)  # while visitors keep coming
@@ -121,7 +134,7 @@ def terminate_under_load(
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         assert proc.wait(timeout=60) in (0, -signal.SIGTERM)
     assert len(acked) >= count
-    return acked
+    return len(acked), len(sent)
 
 
 def test_counts_from_three_processes_add_up_exactly(deployment: Network, tmp_path: Path) -> None:
@@ -132,12 +145,12 @@ def test_counts_from_three_processes_add_up_exactly(deployment: Network, tmp_pat
             )
             for i in range(3)
         ]
-        acked = terminate_under_load(
+        acked, sent = terminate_under_load(
             [base for base, _ in running], [proc for _, proc in running], deployment.token
         )
     stored = stored_block_views(deployment)
-    print(f"3 processes: {len(acked)} views acknowledged, {stored} stored")
-    assert stored == len(acked)
+    print(f"3 processes: {acked} views acknowledged of {sent} sent, {stored} stored")
+    assert acked <= stored <= sent
 
 
 def test_serve_with_workers_counts_every_view_and_stops_on_sigterm(
@@ -145,10 +158,10 @@ def test_serve_with_workers_counts_every_view_and_stops_on_sigterm(
 ) -> None:
     log = tmp_path / "workers.log"
     with process(deployment, log, "--workers", "2", WIDGET_FLUSH_INTERVAL="0.5") as (base, proc):
-        acked = terminate_under_load([base], [proc], deployment.token)
+        acked, sent = terminate_under_load([base], [proc], deployment.token)
     stored = stored_block_views(deployment)
-    print(f"--workers 2: {len(acked)} views acknowledged, {stored} stored")
-    assert stored == len(acked)
+    print(f"--workers 2: {acked} views acknowledged of {sent} sent, {stored} stored")
+    assert acked <= stored <= sent
     started = [line for line in log.read_text().splitlines() if "snapshot loaded" in line]
     assert len(started) >= 2  # one per worker
 
