@@ -81,15 +81,17 @@ class Day:
     flows: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
 
 
-def _reach(p: Plan, pool: ThemePool) -> dict[int, tuple[float, float]]:
+def _reach(p: Plan, pool: ThemePool, strategy: str) -> dict[int, tuple[float, float]]:
     """The most exposure per view each member can get on this host under the rules in force.
 
     Per member (with the cap, without the cap): a member cannot be on more
     than ``max_share`` of the host's blocks, and the best free place is all it
     can hold; a pinned member gets its pinned place (nothing if it does not count).
+    Only the sampling strategies apply the cap (so the credit baseline does not).
     """
     out: dict[int, tuple[float, float]] = {}
-    cap = min(1.0, p.rules.max_share)
+    sampling = p.rules.strategy in ("weighted", "fair-exchange") and strategy != "credit"
+    cap = min(1.0, p.rules.max_share) if sampling else 1.0
     first = E[p.free_positions[0]] if p.free_positions else 0.0
     for s in p.pinned:
         out[s.member_id] = (E[s.position], E[s.position]) if s.counts else (0.0, 0.0)
@@ -118,7 +120,7 @@ def _credit_draw(
     ratios are measured in.
     """
     slots = [(s.member_id, s.position) for s in p.pinned]
-    pinned = {m for m, _ in slots}
+    pinned = {s.member_id: s.counts for s in p.pinned}
     taken = set(pinned)
     candidates = [i for i in p.weights if i not in taken]
     picks = heapq.nlargest(
@@ -126,8 +128,11 @@ def _credit_draw(
     )
     slots += list(zip(picks, p.free_positions, strict=False))
     slots.sort(key=lambda s: s[1])
-    shown = [(m, n, True, m in pinned) for n, (m, _) in enumerate(slots, start=1)]
-    for m, n, _, _ in shown:
+    # A pin that does not count in the ledger earns and costs no credit either.
+    shown = [(m, n, pinned.get(m, True), m in pinned) for n, (m, _) in enumerate(slots, start=1)]
+    for m, n, counts, _ in shown:
+        if not counts:
+            continue
         credit[host] += E[n]
         credit[m] -= E[n]
     return shown
@@ -246,7 +251,7 @@ def run_scenario(
                     if n > 0:
                         plans[host] = (plan(day_pool, host, now, key, limit=limit), n)
                 for host, (hp, n) in plans.items():
-                    for m, (r, free) in _reach(hp, pool).items():
+                    for m, (r, free) in _reach(hp, pool, strategy).items():
                         day.reach[m] += n * r
                         day.reach_uncapped[m] += n * free
                     day.views[host] += n
