@@ -161,12 +161,9 @@ def _one_per_category(
 ) -> tuple[list[int], dict[int, float], dict[int, float]]:
     """One member per category: the coordinator's first (fixed), else a weighted draw.
 
-    Returns the representatives and, for the weighted strategies, each one's
-    weight and cap in the draw: its category's total weight (so over the
-    minutes a member is shown in proportion to its own weight, as without the
-    rule) and cap x (category weight / largest weight in it), capped at 1, so
-    no member exceeds ``max_share`` over time while the category, not its one
-    representative of the minute, is what the cap limits.
+    Also each one's weight and cap in the draw (weighted strategies): the
+    category's total weight, and max_share x total / largest weight (at most 1),
+    so over the minutes no member exceeds the cap and none is shown less.
     """
     rank = {slug: n for n, slug in enumerate(rules.order)}
     best: dict[str, tuple[float, int]] = {}
