@@ -115,6 +115,10 @@ async def test_the_simulator_runs_the_theme_and_charts_ratio_and_exposure(
     assert len(charts) == 2
     assert "Festscheune Wulfshof" in result.text
     assert re.search(r'<span class="tile-number">1</span> <span class="tile-label">α', result.text)
+    # The engine beside both baselines, in the page's language.
+    for strategy in ("engine", "equal", "credit"):
+        assert f'<tr data-strategy="{strategy}">' in result.text
+    assert "Gleiche Zufallsrotation" in result.text and "1:1-Guthabentausch" in result.text
     assert await storage.list_rule_sets((await storage.get_theme("hochzeit")).id) == []
 
 

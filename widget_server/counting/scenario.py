@@ -38,10 +38,12 @@ DAY = 86_400
 # Buckets of different days never meet: day d draws from d * BUCKETS_PER_DAY on.
 BUCKETS_PER_DAY = 10**9
 STRATEGIES = ("engine", "equal", "credit")
+TICKS_PER_DAY = 24  # ledger and plans recomputed hourly
 FIRST_DAY_TICKS = 48
 BUCKETS_PER_TICK = 10**7
 EVENT_KINDS = ("join", "pause", "resume", "leave", "traffic")
 E = [0.0] + [exposure(r) for r in range(1, 13)]
+TOTALS = ("given", "received", "reach", "reach_uncapped", "pinned", "views")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Day:
     given: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     received: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     reach: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    reach_uncapped: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    pinned: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # via pins
     views: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     blocks: int = 0
     short: int = 0  # fewer partners than the block's size (but shown)
@@ -77,16 +81,23 @@ class Day:
     flows: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
 
 
-def _reach(p: Plan, pool: ThemePool) -> dict[int, float]:
-    """The most exposure per view each member can get on this host under the rules in force."""
-    out: dict[int, float] = {}
-    cap = min(1.0, p.rules.max_share)
+def _reach(p: Plan, pool: ThemePool, strategy: str) -> dict[int, tuple[float, float]]:
+    """The most exposure per view each member can get on this host under the rules in force.
+
+    Per member (with the cap, without the cap): a member cannot be on more
+    than ``max_share`` of the host's blocks, and the best free place is all it
+    can hold; a pinned member gets its pinned place (nothing if it does not count).
+    Only the sampling strategies apply the cap (so the credit baseline does not).
+    """
+    out: dict[int, tuple[float, float]] = {}
+    sampling = p.rules.strategy in ("weighted", "fair-exchange") and strategy != "credit"
+    cap = min(1.0, p.rules.max_share) if sampling else 1.0
     first = E[p.free_positions[0]] if p.free_positions else 0.0
     for s in p.pinned:
-        out[s.member_id] = E[s.position] if s.counts else 0.0
+        out[s.member_id] = (E[s.position], E[s.position]) if s.counts else (0.0, 0.0)
     for i in p.weights:
         if p.rules.weights.get(pool.members[i].slug, 1.0) > 0:
-            out[i] = cap * first
+            out[i] = (cap * first, first)
     return out
 
 
@@ -101,7 +112,7 @@ def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, 
 
 def _credit_draw(
     p: Plan, credit: dict[int, float], host: int, view: int
-) -> list[tuple[int, int, bool]]:
+) -> list[tuple[int, int, bool, bool]]:
     """The 1:1 credit baseline: pins stay, the richest candidates fill the free places.
 
     Credits are exposure: the host earns what each place it shows is worth and
@@ -109,24 +120,83 @@ def _credit_draw(
     ratios are measured in.
     """
     slots = [(s.member_id, s.position) for s in p.pinned]
-    taken = {m for m, _ in slots}
+    pinned = {s.member_id: s.counts for s in p.pinned}
+    taken = set(pinned)
     candidates = [i for i in p.weights if i not in taken]
     picks = heapq.nlargest(
         len(p.free_positions), candidates, key=lambda i: (credit[i], (i * 7919 + view) % 65_521)
     )
     slots += list(zip(picks, p.free_positions, strict=False))
     slots.sort(key=lambda s: s[1])
-    shown = [(m, n, True) for n, (m, _) in enumerate(slots, start=1)]
-    for m, n, _ in shown:
+    # A pin that does not count in the ledger earns and costs no credit either.
+    shown = [(m, n, pinned.get(m, True), m in pinned) for n, (m, _) in enumerate(slots, start=1)]
+    for m, n, counts, _ in shown:
+        if not counts:
+            continue
         credit[host] += E[n]
         credit[m] -= E[n]
     return shown
 
 
+def _day_pool(
+    pool: ThemePool,
+    status: Mapping[int, str],
+    joined_at: Mapping[int, float],
+    serving: Mapping[int, float],
+    themes_of: Mapping[int, int],
+    ledger: Mapping[int, tuple[float, float]],
+    now: float,
+) -> ThemePool:
+    """The pool as the server would hold it at ``now``: statuses, joins, balances."""
+    members = {}
+    for m, info in pool.members.items():
+        eligible = info.eligible and status[m] == "active"
+        joined = joined_at.get(m, info.joined)
+        # A host serving views today has its widget seen (the activity gate).
+        seen = now if serving.get(m, 0.0) > 0 else info.last_seen
+        members[m] = replace(info, eligible=eligible, joined=joined, last_seen=seen)
+    active = sorted(m for m, info in members.items() if info.eligible)
+    ages = {m: (now - members[m].joined) / DAY for m in active}
+    counts = {m: themes_of[m] for m in active}
+    return replace(
+        pool,
+        members=members,
+        themes_of=counts,
+        balances=balances(ledger, active, pool.rules.fairness, ages, counts),
+        ledger=ledger,
+    )
+
+
+def _with_today(
+    past: Mapping[int, Mapping[int, tuple[float, float]]],
+    today: Mapping[tuple[int, int, int], list[float]],
+) -> dict[int, dict[int, tuple[float, float]]]:
+    """The ledger of the days before plus today's counts so far (which weigh 1)."""
+    out = {t: dict(members) for t, members in past.items()}
+    for (theme, host, partner), (_, exp) in today.items():
+        members = out.setdefault(theme, {})
+        g, r = members.get(host, (0.0, 0.0))
+        members[host] = (g + exp, r)
+        g, r = members.get(partner, (0.0, 0.0))
+        members[partner] = (g, r + exp)
+    return out
+
+
 def run_scenario(
-    scenario: Scenario, strategy: str, *, key: bytes, start: float, limit: int = 3
+    scenario: Scenario,
+    strategy: str,
+    *,
+    key: bytes,
+    start: float,
+    limit: int = 3,
+    ticks: int = TICKS_PER_DAY,
 ) -> list[Day]:
-    """Play every day of ``scenario`` with ``strategy``; one :class:`Day` per simulated day."""
+    """Play every day of ``scenario`` with ``strategy``; one :class:`Day` per simulated day.
+
+    The ledger and the plans are recomputed ``ticks`` times a day (the server
+    recomputes the ledger every minute; once a day would let the credit
+    integral overshoot for a whole day and is not what members would see).
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}")
     pools = _strategy_pools(scenario.pools, strategy)
@@ -154,59 +224,39 @@ def run_scenario(
                 status[ev.member] = "active"
             elif ev.kind == "traffic":
                 factor[ev.member] *= ev.factor
+        serving = {m: v * factor[m] for m, v in base.items()}
         rows = [r for r in rows if r.day >= window_start(today, longest)]
+        past = compute_ledger(rows, today, half_lives)  # days before today
         themes_of: dict[int, int] = defaultdict(int)
         for tp in pools.values():
             for m, info in tp.members.items():
                 if info.eligible and status[m] == "active":
                     themes_of[m] += 1
         day = Day(active=frozenset(themes_of))
-        # The server recomputes the ledger every minute; the simulator once a
-        # day, but in many steps on the first day, while the ledger is still
-        # empty (a whole day of equal shares would be a gift that takes weeks
-        # to balance, which a running server never makes).
-        ticks = FIRST_DAY_TICKS if d == 0 else 1
-        for tick in range(ticks):
-            ledger = compute_ledger(rows, today, half_lives)
-            now = start + d * DAY + (tick + 0.5) * DAY / ticks
+        counts: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        # Many steps on the first day, while the ledger is still empty.
+        n_ticks = max(ticks, FIRST_DAY_TICKS) if d == 0 else ticks
+        for tick in range(n_ticks):
+            ledger = _with_today(past, counts)
+            now = start + d * DAY + (tick + 0.5) * DAY / n_ticks
             for theme_id, pool in pools.items():
-                members = {}
-                for m, info in pool.members.items():
-                    eligible = info.eligible and status[m] == "active"
-                    joined = joined_at.get(m, info.joined)
-                    # A host serving views today has its widget seen (the activity gate).
-                    seen = now if base.get(m, 0.0) * factor[m] > 0 else info.last_seen
-                    members[m] = replace(info, eligible=eligible, joined=joined, last_seen=seen)
-                active = sorted(m for m, info in members.items() if info.eligible)
-                ages = {m: (now - members[m].joined) / DAY for m in active}
-                day_pool = replace(
-                    pool,
-                    members=members,
-                    themes_of={m: themes_of[m] for m in active},
-                    balances=balances(
-                        ledger.get(theme_id, {}),
-                        active,
-                        pool.rules.fairness,
-                        ages,
-                        {m: themes_of[m] for m in active},
-                    ),
-                    ledger=ledger.get(theme_id, {}),
+                day_pool = _day_pool(
+                    pool, status, joined_at, serving, themes_of, ledger.get(theme_id, {}), now
                 )
-                counts: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
                 plans: dict[int, tuple[Plan, int]] = {}
-                for host in active:
-                    per_day = base.get(host, 0.0) * factor[host] / themes_of[host]
-                    carry[(theme_id, host)] += per_day / ticks
+                for host in sorted(m for m, i in day_pool.members.items() if i.eligible):
+                    carry[(theme_id, host)] += serving.get(host, 0.0) / themes_of[host] / n_ticks
                     n = int(carry[(theme_id, host)] + 1e-9)
                     carry[(theme_id, host)] -= n
                     if n > 0:
                         plans[host] = (plan(day_pool, host, now, key, limit=limit), n)
                 for host, (hp, n) in plans.items():
-                    for m, r in _reach(hp, pool).items():
+                    for m, (r, free) in _reach(hp, pool, strategy).items():
                         day.reach[m] += n * r
+                        day.reach_uncapped[m] += n * free
                     day.views[host] += n
                     day.blocks += n
-                # Views of all hosts interleaved through the day (matters to the credit baseline).
+                # Views of all hosts interleaved (matters to the credit baseline).
                 sequence = sorted(
                     ((v + 0.5) / n, host, v) for host, (_, n) in plans.items() for v in range(n)
                 )
@@ -216,34 +266,35 @@ def run_scenario(
                         shown = _credit_draw(p, credit, host, v)
                     else:
                         slots = draw(p, d * BUCKETS_PER_DAY + tick * BUCKETS_PER_TICK + v, key)
-                        shown = [(s.member_id, s.position, s.counts) for s in slots]
+                        shown = [(s.member_id, s.position, s.counts, s.pinned) for s in slots]
                     if not shown:
                         day.empty += 1
                     elif len(shown) < p.limit:
                         day.short += 1
-                    for m, r, counted in shown:
-                        cell = counts[(host, m)]
+                    for m, r, counted, pinned in shown:
+                        cell = counts[(theme_id, host, m)]
                         cell[0] += 1
                         if counted:
                             cell[1] += E[r]
-                for (host, partner), (count, exp) in counts.items():
-                    rows.append(
-                        CounterRow(today, theme_id, host, partner, "viewed", int(count), exp)
-                    )
-                    day.given[host] += exp
-                    day.received[partner] += exp
-                    day.flows[(host, partner)] += exp
+                            if pinned:
+                                day.pinned[m] += E[r]
+        for (theme_id, host, partner), (count, exp) in counts.items():
+            rows.append(CounterRow(today, theme_id, host, partner, "viewed", int(count), exp))
+            day.given[host] += exp
+            day.received[partner] += exp
+            day.flows[(host, partner)] += exp
         out.append(day)
     return out
 
 
 def member_totals(days: Sequence[Day], first: int, last: int) -> dict[str, dict[int, float]]:
-    """Given, received, reach and views per member over days ``first`` .. ``last`` - 1."""
-    totals: dict[str, dict[int, float]] = {
-        k: defaultdict(float) for k in ("given", "received", "reach", "views")
-    }
+    """Given, received, reach (capped and not), pinned exposure and views per member.
+
+    Summed over days ``first`` .. ``last`` - 1.
+    """
+    totals: dict[str, dict[int, float]] = {k: defaultdict(float) for k in TOTALS}
     for day in days[first:last]:
-        for name in ("given", "received", "reach", "views"):
+        for name in TOTALS:
             for m, v in getattr(day, name).items():
                 totals[name][m] += v
     return totals

@@ -194,7 +194,7 @@ def zipf_traffic(
     return {m: total_views_per_day * w / total for m, w in zip(member_ids, raw, strict=True)}
 
 
-def _views_value(where: str, slug: str, value: Any) -> float:
+def views_value(where: str, slug: str, value: Any) -> float:
     shown = value.strip() if isinstance(value, str) else value
     number = value
     if isinstance(value, str):
@@ -221,7 +221,7 @@ def parse_traffic(text: str, name: str, known: Collection[str] | None = None) ->
             raise ValidationError(where, f"unknown member {slug!r} (not in the theme)")
         if slug in out:
             raise ValidationError(where, f"member {slug!r} is listed twice")
-        out[slug] = _views_value(where, slug, value)
+        out[slug] = views_value(where, slug, value)
 
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):

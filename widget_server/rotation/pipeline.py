@@ -22,7 +22,7 @@ from widget_server.rotation.fairness import Balance, balances
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
-from widget_server.rotation.strategies import rotate, round_robin_order
+from widget_server.rotation.strategies import daily_orders, rotate, round_robin_order
 
 DAY = 86_400
 
@@ -78,6 +78,8 @@ class Tier:
     order: tuple[int, ...]
     offset: int = 0  # round-robin: where the cycle starts
     probabilities: Mapping[int, float] = field(default_factory=dict)  # weighted only
+    # Weighted only: more keyed permutations of the day; each bucket walks one of them.
+    variants: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,17 @@ def _one_per_category(
     weights: Mapping[int, float],
     key: bytes,
     seed: tuple[object, ...],
-) -> list[int]:
-    """One member per category: the coordinator's first (fixed), else a weighted draw."""
+) -> tuple[list[int], dict[int, float], dict[int, float]]:
+    """One member per category: the coordinator's first (fixed), else a weighted draw.
+
+    Also each one's weight and cap in the draw (weighted strategies): the
+    category's total weight, and max_share x total / largest weight (at most 1),
+    so over the minutes no member exceeds the cap and none is shown less.
+    """
     rank = {slug: n for n, slug in enumerate(rules.order)}
     best: dict[str, tuple[float, int]] = {}
+    total: dict[str, float] = {}
+    largest: dict[str, float] = {}
     for i in ids:
         member = pool.members[i]
         category = member.category or f"#{i}"  # no category: a group of its own
@@ -171,12 +180,20 @@ def _one_per_category(
             w = weights.get(i, 0.0)
             if w <= 0:
                 continue
+            total[category] = total.get(category, 0.0) + w
+            largest[category] = max(largest.get(category, 0.0), w)
             # Efraimidis-Spirakis: the largest u^(1/w) wins with probability w / sum(w);
             # log(u) / w orders the same without underflow for tiny weights.
             score = math.log(max(keyed_unit(key, "category", *seed, i), 1e-300)) / w
         if category not in best or score > best[category][0]:
             best[category] = (score, i)
-    return sorted(i for _, i in best.values())
+    draw_weights: dict[int, float] = {}
+    caps: dict[int, float] = {}
+    for category, (_, i) in best.items():
+        if category in total:
+            draw_weights[i] = total[category]
+            caps[i] = min(1.0, rules.max_share * total[category] / largest[category])
+    return sorted(i for _, i in best.values()), draw_weights, caps
 
 
 def plan(
@@ -229,10 +246,12 @@ def plan(
 
     day = int(now // DAY)
     seed = (pool.theme_id, host_id, day)
+    draw_weights: Mapping[int, float] = weights
+    caps: dict[int, float] = {}
     if rules.one_per_category:
         # A new representative per category every minute (plans live a minute).
         minute = (pool.theme_id, host_id, int(now // 60))
-        kept = _one_per_category(rest, pool, rules, weights, key, minute)
+        kept, draw_weights, caps = _one_per_category(rest, pool, rules, weights, key, minute)
         if explain:
             note = Check("one-per-category", False, "another member of its category was drawn")
             for i in set(rest) - set(kept):
@@ -260,11 +279,14 @@ def plan(
             )
             tiers.append(Tier(order, offset))
         else:
-            permuted = sorted(group, key=lambda i: keyed_hash(key, "perm", *seed, index, i))
+            permuted, variants = daily_orders(group, key, (*seed, index))
             probabilities = inclusion_probabilities(
-                {i: weights[i] for i in group}, take, cap=rules.max_share
+                {i: draw_weights.get(i, weights[i]) for i in group},
+                take,
+                cap=rules.max_share if not caps else 1.0,
+                caps=caps or None,
             )
-            tiers.append(Tier(tuple(permuted), probabilities=probabilities))
+            tiers.append(Tier(permuted, probabilities=probabilities, variants=variants))
             # Caps can leave a tier short of its share; the next tier makes up for it.
             remaining += take - sum(probabilities.values())
     return Plan(
@@ -289,10 +311,13 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
         return list(tier.order[:need])
     if strategy == "round-robin":
         return rotate(tier.order, tier.offset, bucket, need)
-    # Any order keeps the inclusion probabilities exact; shifting the daily
-    # permutation per bucket varies which partners appear together.
-    shift = keyed_hash(key, "shift", p.theme_id, p.host_id, bucket, index) % len(tier.order)
-    order = tier.order[shift:] + tier.order[:shift]
+    # Any order keeps the inclusion probabilities exact; one of the day's
+    # variants, shifted per bucket, varies which partners appear together.
+    mix = keyed_hash(key, "shift", p.theme_id, p.host_id, bucket, index)
+    variants = tier.variants or (tier.order,)
+    base = variants[mix % len(variants)]
+    shift = (mix // len(variants)) % len(base)
+    order = base[shift:] + base[:shift]
     u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
     chosen = systematic_sample(order, tier.probabilities, u)[:need]
     if strategy == "fair-exchange":

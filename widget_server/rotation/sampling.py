@@ -17,10 +17,17 @@ EPSILON = 1e-12
 
 
 def inclusion_probabilities(
-    weights: Mapping[int, float], k: float, cap: float = 1.0
+    weights: Mapping[int, float],
+    k: float,
+    cap: float = 1.0,
+    caps: Mapping[int, float] | None = None,
 ) -> dict[int, float]:
-    """pi_i = min(cap, c * w_i) with sum(pi) = min(k, cap * #positive weights)."""
+    """pi_i = min(cap_i, c * w_i) with sum(pi) = min(k, sum of the caps of positive weights).
+
+    ``caps`` gives members their own cap (never above ``cap``); the others have ``cap``.
+    """
     cap = min(cap, 1.0)
+    limit = {i: min(cap, (caps or {}).get(i, cap)) for i in weights}
     positive = {i: w for i, w in weights.items() if w > 0}
     result = {i: 0.0 for i in weights}
     if not positive or k <= 0:
@@ -30,15 +37,15 @@ def inclusion_probabilities(
     while open_:
         total = sum(open_.values())
         scale = budget / total
-        capped = {i for i, w in open_.items() if w * scale >= cap - EPSILON}
+        capped = {i for i, w in open_.items() if w * scale >= limit[i] - EPSILON}
         if not capped:
             for i, w in open_.items():
                 result[i] = w * scale
             break
         for i in capped:
-            result[i] = cap
+            result[i] = limit[i]
+            budget -= limit[i]
             del open_[i]
-        budget -= cap * len(capped)
         if budget <= EPSILON:
             break
     return result

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Theme
 from widget_server.counting import stats
-from widget_server.counting.simulation import SimulationResult
+from widget_server.counting.comparison import Comparison
 from widget_server.storage import Storage
 from widget_server.web import charts
 
@@ -180,7 +180,7 @@ def ratio_figure(
 
 
 def simulation_figures(
-    result: SimulationResult, names: Mapping[str, str], lang: str, chart_id: str
+    result: Comparison, names: Mapping[str, str], lang: str, chart_id: str
 ) -> dict[str, Figure]:
     """The simulator's ratios against their bounds, and exposure given against received."""
     t = translator(lang)

@@ -1,8 +1,9 @@
 """Admin pages with figures: the overview, a theme's stats, and the fair-exchange simulator.
 
-The simulator runs ``simulation.simulate`` (the real selection and ledger) in a
-worker thread and writes nothing; its parameters are bounded so one run takes
-at most a few seconds.
+The simulator runs ``comparison.compare`` (the real selection and ledger, beside
+equal rotation and a 1:1 credit exchange on the same traffic) in a worker
+thread and writes nothing; its parameters are bounded so one run takes at
+most several seconds.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from starlette.responses import Response
 
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import MEMBER_STATUSES
+from widget_server.counting.comparison import compare
 from widget_server.counting.events import day_of
-from widget_server.counting.simulation import DEFAULT_SEED, simulate, with_fairness, zipf_traffic
+from widget_server.counting.scenario import Scenario
+from widget_server.counting.simulation import (
+    DEFAULT_SEED,
+    default_warmup,
+    with_fairness,
+    zipf_traffic,
+)
 from widget_server.network import audit
 from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.web.endpoints.admin import review
@@ -158,13 +166,14 @@ async def simulate_page(request: Request) -> Response:
     pool = replace(pool, rules=rules)
     order = sorted(m for m, info in pool.members.items() if info.eligible)
     traffic = zipf_traffic(order, values["views"], values["zipf"])
+    days = int(values["days"])
     result = await asyncio.to_thread(
-        simulate,
-        pool,
-        traffic=traffic,
-        days=int(values["days"]),
+        compare,
+        Scenario({theme.id: pool}, traffic, days),
         key=hashlib.sha256(DEFAULT_SEED.encode()).digest(),
         start=start,
+        warmup=default_warmup(days),
+        slugs={m: info.slug for m, info in pool.members.items()},
         limit=rules.max_partners,
     )
     names = {m.slug: m.name for m in data.members}
@@ -174,6 +183,7 @@ async def simulate_page(request: Request) -> Response:
         {
             **context,
             "result": result,
+            "engine": result.report("engine"),
             "figures": simulation_figures(result, names, lang, f"sim-{theme.slug}"),
             "errors": {},
         },
