@@ -2,13 +2,22 @@
 
 Logos are shown on other members' websites, so we accept only raster formats
 browsers render without running anything (no SVG), recognised by their magic
-bytes rather than a file name, and read the dimensions from the header.
+bytes rather than a file name, with the dimensions read from the header before
+anything is decoded (no decompression bombs).  Then Pillow decodes the image
+and we store what it encodes anew: only pixels, never the uploaded bytes, so a
+file that is also HTML or script (a polyglot) or carries metadata (EXIF with a
+location, comments) loses all of it.  JPEG stays JPEG and WebP stays WebP;
+PNG and GIF become PNG, an animated GIF its first frame.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import struct
+import warnings
+
+from PIL import Image
 
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import Logo
@@ -83,8 +92,48 @@ def identify(data: bytes) -> tuple[str, int, int] | None:
     return None
 
 
-def check_logo(member_id: int, data: bytes) -> Logo:
-    """The stored form of an uploaded logo, or ``ValidationError`` saying what is wrong."""
+# Uploaded format -> (Pillow's name for it, what we store: Pillow format, content type)
+_ENCODE = {
+    "image/png": ("PNG", ("PNG", "image/png")),
+    "image/gif": ("GIF", ("PNG", "image/png")),
+    "image/jpeg": ("JPEG", ("JPEG", "image/jpeg")),
+    "image/webp": ("WEBP", ("WEBP", "image/webp")),
+}
+
+
+def _reencode(data: bytes, content_type: str, size: tuple[int, int]) -> tuple[bytes, str]:
+    """The image's pixels, encoded anew; ``ValidationError`` if they cannot be decoded."""
+    source_format, (target_format, target_type) = _ENCODE[content_type]
+    image: Image.Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[source_format])
+            if image.size != size:  # the header we checked must be the image decoded
+                raise ValidationError("logo", "has a header that does not match its image")
+            image.seek(0)  # an animation keeps its first frame
+            image.load()
+    except ValidationError:
+        raise
+    except (OSError, ValueError, SyntaxError, Warning, Image.DecompressionBombError) as exc:
+        raise ValidationError("logo", "could not be read as an image") from exc
+    if target_format == "JPEG":
+        image = image.convert("RGB")
+    elif image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        image = image.convert("RGBA")
+    image.info = {}  # Pillow would write a JPEG comment, ICC profile or DPI from here
+    out = io.BytesIO()
+    # No info, exif or icc_profile passed on: nothing of the upload but its pixels.
+    options = {"quality": 90} if target_format in ("JPEG", "WEBP") else {"optimize": True}
+    image.save(out, format=target_format, **options)
+    return out.getvalue(), target_type
+
+
+def check_logo(member_id: int, data: bytes) -> tuple[Logo, bytes]:
+    """The stored form of an uploaded logo and its bytes, or ``ValidationError`` saying why not.
+
+    The bytes are the image encoded anew by us (see the module docstring).
+    """
     if len(data) > MAX_BYTES:
         raise ValidationError("logo", f"is {len(data)} bytes, at most {MAX_BYTES} allowed")
     found = identify(data)
@@ -96,4 +145,6 @@ def check_logo(member_id: int, data: bytes) -> Logo:
             "logo",
             f"is {width}×{height} pixels; each side must be {MIN_SIDE} to {MAX_SIDE} pixels",
         )
-    return Logo(member_id, hashlib.sha256(data).hexdigest(), content_type, width, height)
+    clean, stored_type = _reencode(data, content_type, (width, height))
+    logo = Logo(member_id, hashlib.sha256(clean).hexdigest(), stored_type, width, height)
+    return logo, clean

@@ -154,13 +154,13 @@ async def submit_profile(
 
 async def submit_logo(storage: Storage, member: Member, data: bytes, *, approval: bool) -> Outcome:
     """A new logo, checked like the admin's uploads; with ``approval`` it waits."""
-    logo = check_logo(member.id, data)
+    logo, clean = check_logo(member.id, data)
     if not approval:
-        after = await network.set_logo(storage, member.slug, data)
+        after = await network.set_logo(storage, member.slug, clean)
         return Outcome(after, await pending_change(storage, member), {"logo": logo.digest})
     old = await pending_change(storage, member)
     change = ProfileChange(member.id, dict(old.changes) if old else {}, logo)
-    return Outcome(member, await storage.put_profile_change(change, data), {}, submitted=True)
+    return Outcome(member, await storage.put_profile_change(change, clean), {}, submitted=True)
 
 
 async def _replace(

@@ -206,7 +206,8 @@ async def set_member_status(storage: Storage, slug: str, status: MemberStatus) -
 async def set_logo(storage: Storage, slug: str, data: bytes) -> Member:
     """Store a member's logo after checking type, size and dimensions."""
     member = await storage.get_member(slug)
-    await storage.set_logo(check_logo(member.id, data), data)
+    logo, clean = check_logo(member.id, data)
+    await storage.set_logo(logo, clean)
     return await storage.get_member_by_id(member.id)
 
 
