@@ -328,3 +328,11 @@ def reason_text(lang: str, reason: str) -> str:
 
         reason = pattern.sub(said, reason)
     return reason
+
+
+# The alphabets a look-alike name mixes (network/lookalike.py), as the admin names them.
+SCRIPT = {
+    "LATIN": N_("Latin"),
+    "CYRILLIC": N_("Cyrillic"),
+    "GREEK": N_("Greek"),
+}

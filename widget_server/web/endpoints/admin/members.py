@@ -22,6 +22,7 @@ from widget_server.network import audit, portal_links
 from widget_server.network import services as network
 from widget_server.network.categories import CATEGORY_LABELS, category_label
 from widget_server.network.logos import MAX_BYTES
+from widget_server.network.lookalike import mixed_scripts
 from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_link
 from widget_server.serving.blocks import logo_path
 from widget_server.web.endpoints.admin import figures as admin_figures
@@ -58,6 +59,7 @@ async def member_list(request: Request) -> Response:
             "member": m,
             "category": category_label(m.category, lang_of(request)),
             "themes": sorted(memberships.get(m.id, [])),
+            "mixed": mixed_scripts(m.name),
         }
         for m in sorted(shown, key=lambda m: (m.status != "pending", m.name.casefold()))
     ]
@@ -114,6 +116,7 @@ async def member_page(
         {
             "section": "members",
             "member": member,
+            "mixed": mixed_scripts(member.name),
             "values": {**_values(member), **(values or {})},
             "errors": errors or {},
             "categories": categories,
