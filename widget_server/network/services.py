@@ -143,10 +143,25 @@ class MemberInput:
 
 async def add_member(storage: Storage, data: MemberInput) -> Member:
     """Register a member in the given themes (all or nothing)."""
+    member = check_member_input(data)
+    theme_ids = []
+    for slug in dict.fromkeys(data.themes):
+        try:
+            theme_ids.append((await storage.get_theme(slug)).id)
+        except NotFoundError:
+            raise ValidationError("themes", f"there is no theme {slug!r}") from None
+    try:
+        return await storage.create_member(member, theme_ids)
+    except ConflictError:
+        raise ConflictError(f"a member {data.slug!r} exists already") from None
+
+
+def check_member_input(data: MemberInput) -> Member:
+    """A new member's fields checked and normalised (its themes are the caller's part)."""
     check_slug("slug", data.slug)
     if data.status not in ("pending", "active", "paused"):
         raise ValidationError("status", f"{data.status!r} is not pending, active or paused")
-    member = check_profile(
+    return check_profile(
         Member(
             id=0,
             slug=data.slug,
@@ -160,16 +175,6 @@ async def add_member(storage: Storage, data: MemberInput) -> Member:
         ),
         data.domains,
     )
-    theme_ids = []
-    for slug in dict.fromkeys(data.themes):
-        try:
-            theme_ids.append((await storage.get_theme(slug)).id)
-        except NotFoundError:
-            raise ValidationError("themes", f"there is no theme {slug!r}") from None
-    try:
-        return await storage.create_member(member, theme_ids)
-    except ConflictError:
-        raise ConflictError(f"a member {data.slug!r} exists already") from None
 
 
 def check_profile(member: Member, extra_domains: Sequence[str]) -> Member:
