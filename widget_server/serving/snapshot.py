@@ -195,7 +195,10 @@ async def load_ledger(
     """The ledger's input rows; with ``theme_id`` only that theme's (the same figures)."""
     today = _today(now)
     longest = max((theme_rules(r).fairness.half_life_days for r in data.rule_sets), default=14.0)
-    rows = await storage.exposure_since(window_start(today, max(longest, 14.0)), theme_id)
+    since = window_start(today, max(longest, 14.0))
+    if theme_id is None:
+        return LedgerInput(tuple(await storage.exposure_since(since)), await storage.last_served())
+    rows = await storage.exposure_since(since, theme_id)
     return LedgerInput(tuple(rows), await storage.last_served(theme_id))
 
 
