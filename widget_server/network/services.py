@@ -49,7 +49,8 @@ def check_slug(field: str, value: str) -> str:
 
 def check_text(field: str, value: str, *, limit: int, required: bool = False) -> str:
     value = " ".join(value.split())  # one line: newlines and tabs become spaces
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+    # isprintable() is False for every Cc and Cs character: a quick pass for most text.
+    if not value.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
         raise ValidationError(field, "contains control characters")
     if required and not value:
         raise ValidationError(field, "must not be empty")
@@ -69,7 +70,10 @@ def _split(value: str, field: str) -> SplitResult:
 
 
 def check_website(value: str) -> str:
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value.strip()):
+    stripped = value.strip()
+    if not stripped.isprintable() and any(
+        unicodedata.category(ch) in ("Cc", "Cs") for ch in stripped
+    ):
         raise ValidationError("website", "contains control characters")
     parts = _split(value.strip(), "website")
     if parts.scheme not in ("http", "https") or not parts.hostname:
