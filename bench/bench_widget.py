@@ -155,9 +155,15 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def wrk(
-    url: str, connections: int, duration: int, pids: list[int], script: Path | None = None
+    url: str,
+    connections: int,
+    duration: int,
+    pids: list[int],
+    script: Path | None = None,
+    timeout_s: int = 2,
 ) -> dict[str, float]:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout_s}s"]
+    cmd += ["--latency", url]
     if script is not None:  # a Lua script that makes the requests (bench_counting.py)
         cmd[1:1] = ["-s", str(script)]
     other, start = cpu_seconds(pids), time.monotonic()

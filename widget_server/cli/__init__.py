@@ -16,6 +16,8 @@ from typing import Any
 
 from widget_server import __version__
 from widget_server.cli.common import DEFAULT_PORT, UsageError
+from widget_server.cli.member_import import add_arguments as add_import_arguments
+from widget_server.cli.member_import import cmd_member_import
 from widget_server.cli.members import (
     add_portal_link_arguments,
     cmd_member_add,
@@ -108,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_migrate_db_arguments(p)
     p.set_defaults(direct=True)
 
-    member = sub.add_parser("member", help="add, list, show, pause, activate members; logos")
+    member = sub.add_parser(
+        "member", help="add, import, list, show, pause, activate members; logos"
+    )
     msub = member.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = add(msub, "add", cmd_member_add, "register a member")
     p.add_argument("slug")
@@ -121,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", action="append", help="extra domain the widget may run on")
     p.add_argument("--theme", action="append", help="theme slug (repeatable)")
     p.add_argument("--status", default="active", choices=("pending", "active", "paused"))
+    p = add(msub, "import", cmd_member_import, "add many members from a CSV or JSON file")
+    add_import_arguments(p)
     p = add(msub, "list", cmd_member_list, "list members")
     p.add_argument("--theme")
     p.add_argument("--status", choices=("pending", "active", "paused", "removed"))

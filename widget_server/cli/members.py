@@ -44,10 +44,9 @@ async def cmd_theme_add(args: argparse.Namespace, storage: Storage, settings: Se
 
 async def cmd_theme_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     themes = await storage.list_themes()
-    rows = []
-    for theme in themes:
-        members = await storage.list_members(theme_id=theme.id)
-        rows.append({**asdict(theme), "members": len(members)})
+    # One query for all counts (not one per theme); removed members count, as they did.
+    counts = await storage.theme_member_counts(removed=True)
+    rows = [{**asdict(theme), "members": counts.get(theme.id, 0)} for theme in themes]
     text = "\n".join(
         f"{r['slug']:<24} {r['kind']:<6} {r['members']:>4}  {r['name_de']}" for r in rows
     )

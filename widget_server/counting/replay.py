@@ -37,8 +37,9 @@ async def explain_selection(
 ) -> dict[str, Any]:
     member = await storage.get_member(member_slug)
     theme = await storage.get_theme(theme_slug)
-    data = await storage.load_network()
-    pool = build_pools(data, await load_ledger(storage, at, data), at)[theme.id]
+    # Only this theme's part of the network and of the ledger: the pool builds the same.
+    data = await storage.load_theme_network(theme.id)
+    pool = build_pools(data, await load_ledger(storage, at, data, theme.id), at)[theme.id]
     if member.id not in pool.members:
         raise ValidationError("member", f"{member_slug!r} is not in theme {theme_slug!r}")
     placements = [p for p in data.placements if p.member_id == member.id and p.theme_id == theme.id]

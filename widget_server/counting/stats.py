@@ -143,7 +143,11 @@ async def member_report(
         for ms in await storage.list_memberships(member_id=member.id)
         if theme is None or ms.theme_id == theme.id
     ]
-    ledger = tally(await storage.list_counts(since=since), since, until)
+    # Only the member's rows and its themes' block views (for the bound), not the network's.
+    rows = await storage.member_counts(
+        member.id, since=since, theme_id=theme.id if theme is not None else None
+    )
+    ledger = tally(rows, since, until)
     per_theme = []
     for ms in memberships:
         t = ledger.totals.get((ms.theme_id, member.id), Tally())

@@ -189,11 +189,17 @@ class Snapshot:
         return value
 
 
-async def load_ledger(storage: Storage, now: float, data: NetworkData) -> LedgerInput:
+async def load_ledger(
+    storage: Storage, now: float, data: NetworkData, theme_id: int | None = None
+) -> LedgerInput:
+    """The ledger's input rows; with ``theme_id`` only that theme's (the same figures)."""
     today = _today(now)
     longest = max((theme_rules(r).fairness.half_life_days for r in data.rule_sets), default=14.0)
-    rows = await storage.exposure_since(window_start(today, max(longest, 14.0)))
-    return LedgerInput(tuple(rows), await storage.last_served())
+    since = window_start(today, max(longest, 14.0))
+    if theme_id is None:
+        return LedgerInput(tuple(await storage.exposure_since(since)), await storage.last_served())
+    rows = await storage.exposure_since(since, theme_id)
+    return LedgerInput(tuple(rows), await storage.last_served(theme_id))
 
 
 async def compute_ledger_document(storage: Storage, now: float, data: NetworkData) -> str:

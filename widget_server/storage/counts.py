@@ -77,19 +77,48 @@ class Counts(Queries):
         )
         return [counter_from(self._dialect, r) for r in rows]
 
-    async def exposure_since(self, since: date) -> list[CounterRow]:
-        """The ``viewed`` rows from ``since`` on: what the fairness ledger is made of."""
+    async def member_counts(
+        self, member_id: int, *, since: date | None = None, theme_id: int | None = None
+    ) -> list[CounterRow]:
+        """What one member's report reads: in the member's themes (or ``theme_id``), the
+        rows it gave or received, and every host's block views (its exposure bound)."""
+        themes = (
+            "theme_id = ?"
+            if theme_id is not None
+            else "theme_id IN (SELECT theme_id FROM memberships WHERE member_id = ?)"
+        )
+        clause, params = where(
+            (themes, theme_id if theme_id is not None else member_id),
+            ("day >= ?", self._dialect.day(since) if since else None),
+        )
         rows = await self._fetch(
-            f"SELECT {COUNTER_COLUMNS} FROM daily_counters"
-            " WHERE kind = 'viewed' AND day >= ? ORDER BY day",
-            self._dialect.day(since),
+            f"SELECT {COUNTER_COLUMNS} FROM daily_counters{clause}"
+            " AND (host_id = ? OR partner_id = ? OR (partner_id = 0 AND kind = 'viewed'))"
+            " ORDER BY day, theme_id, host_id, partner_id, kind",
+            *params,
+            member_id,
+            member_id,
         )
         return [counter_from(self._dialect, r) for r in rows]
 
-    async def last_served(self) -> dict[tuple[int, int], date]:
+    async def exposure_since(self, since: date, theme_id: int | None = None) -> list[CounterRow]:
+        """The ``viewed`` rows from ``since`` on: what the fairness ledger is made of."""
+        clause, params = where(("theme_id = ?", theme_id))
+        rows = await self._fetch(
+            f"SELECT {COUNTER_COLUMNS} FROM daily_counters"
+            f" WHERE kind = 'viewed' AND day >= ?{clause.replace(' WHERE', ' AND')}"
+            " ORDER BY day",
+            self._dialect.day(since),
+            *params,
+        )
+        return [counter_from(self._dialect, r) for r in rows]
+
+    async def last_served(self, theme_id: int | None = None) -> dict[tuple[int, int], date]:
         """(theme id, host id) -> the last day a block of that host was served."""
+        clause, params = where(("theme_id = ?", theme_id))
         rows = await self._fetch(
             "SELECT theme_id, host_id, MAX(day) FROM daily_counters WHERE kind = 'served'"
-            " GROUP BY theme_id, host_id"
+            f"{clause.replace(' WHERE', ' AND')} GROUP BY theme_id, host_id",
+            *params,
         )
         return {(r[0], r[1]): self._dialect.from_day(r[2]) for r in rows}

@@ -31,6 +31,7 @@ from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, PostgresDialect, Row, numbered, to_moment
+from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
 from widget_server.storage.rules import Rules
@@ -104,7 +105,9 @@ def _from_column(value: Any) -> Any:
     return value
 
 
-class PostgresStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access):
+class PostgresStorage(
+    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access
+):
     """``Storage`` on a PostgreSQL database (``postgresql://`` URL, asyncpg's syntax).
 
     Query parameters that are not connection options become session settings,

@@ -24,6 +24,7 @@ from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
+from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
 from widget_server.storage.rules import Rules
@@ -64,7 +65,9 @@ class SQLiteConnection:
         return row[0] if row else None
 
 
-class SQLiteStorage(Meta, Members, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access):
+class SQLiteStorage(
+    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access
+):
     """``Storage`` on one SQLite file."""
 
     dialect = "sqlite"

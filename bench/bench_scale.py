@@ -1,0 +1,347 @@
+"""A network of N members in M themes beside a demo-sized one: serving, memory, start, commands.
+
+Usage: python bench/bench_scale.py [--members 100000] [--themes 2000] [--database sqlite]
+                                   [--duration 8] [--json]
+
+Method (the widget benchmark's, bench/README.md): the server runs through its
+real entry point with uvicorn's settings, the load comes from a separate wrk
+process (one thread, 64 connections), and each figure is taken in the same run
+for the large network and for one of the demo's size (16 members in 2 themes,
+made by the same generator), so the ratios hold on a shared machine.
+
+* The network is made through the bulk path: ``init``, the themes in-process
+  (``add_theme``), then every member with its themes, domains and default
+  placements by one ``widget-server member import FILE`` (timed).
+* Throughput is per CPU-second of the server process (its utime + stime over
+  the wrk run, from /proc), so wrk's and other processes' CPU do not count:
+  same-token (one embed token) and distinct-token (a wrk Lua script walking all
+  embed tokens in a shuffled order, the long tail of member pages).
+* Start: from starting the process to the first 200 of a network's block.  RSS
+  at that moment and after the distinct-token runs have served at least N
+  requests.
+* Command times: wall time of the CLI process (its start included).
+
+Exit status 0 even when a target is missed; 1 when the measurement failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_widget import (  # noqa: E402  (after the path set-up)
+    PY,
+    ROOT,
+    BenchError,
+    describe_setup,
+    free_port,
+    stop,
+    wrk,
+)
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+DEMO = (16, 2)  # members, themes: the demo network's size (15 members in 2 themes)
+CATEGORIES = ("flowers", "catering", "photography", "venue", "music", "bakery", "cafe")
+TOWNS = ("Heide", "Husum", "Meldorf", "Büsum", "Brunsbüttel", "Wesselburen")
+LUA = """local tokens = {}
+for line in io.lines("%s") do tokens[#tokens + 1] = line end
+local i = 0
+request = function()
+  i = i %% #tokens + 1
+  return wrk.format("GET", "/w/" .. tokens[i])
+end
+"""
+
+
+def members_file(path: Path, members: int, themes: int, seed: int = 14) -> str:
+    """A CSV of ``members`` members, each in 1-3 of ``themes`` themes (about even);
+    returns the first theme of member m0."""
+    rng = random.Random(seed)
+    first = ""
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["slug", "name", "website", "description", "category", "town", "themes"])
+        for i in range(members):
+            count = min(themes, rng.choice((1, 2, 3)))
+            chosen = sorted(rng.sample(range(themes), count))
+            first = first if i else f"t{chosen[0]}"
+            out.writerow(
+                [
+                    f"m{i}",
+                    f"Betrieb {i}",
+                    f"https://m{i}.example.de/",
+                    "Ein Betrieb aus dem Netzwerk, mit einer kurzen Beschreibung.",
+                    CATEGORIES[i % len(CATEGORIES)],
+                    TOWNS[i % len(TOWNS)],
+                    " ".join(f"t{t}" for t in chosen),
+                ]
+            )
+    return first
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
+    """Run ``widget-server ARGS``; its wall time in seconds."""
+    start = time.monotonic()
+    proc = subprocess.run(
+        [PY, "-m", "widget_server", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise BenchError(f"widget-server {' '.join(args)} failed: {proc.stderr[-2000:]}")
+    return round(time.monotonic() - start, 2)
+
+
+async def add_themes(url: str, themes: int) -> None:
+    from widget_server.network.services import add_theme
+    from widget_server.storage import storage_from_url
+
+    storage = storage_from_url(url)
+    await storage.open()
+    try:
+        for t in range(themes):
+            await add_theme(storage, slug=f"t{t}", name_de=f"Thema {t}")
+    finally:
+        await storage.close()
+
+
+async def embed_tokens(url: str) -> list[str]:
+    """Every placement's embed token, signed with the network's key."""
+    from widget_server.core.settings import Settings
+    from widget_server.core.signing import Signer
+    from widget_server.network.database import ensure_secret_keys
+    from widget_server.storage import storage_from_url
+
+    storage = storage_from_url(url)
+    await storage.open()
+    try:
+        signer = Signer(await ensure_secret_keys(storage, Settings(), create=False))
+        return [signer.embed_token(p.id) for p in await storage.list_placements()]
+    finally:
+        await storage.close()
+
+
+async def schema(url: str, name: str, *, drop: bool) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            f"DROP SCHEMA IF EXISTS {name} CASCADE" if drop else f"CREATE SCHEMA {name}"
+        )
+    finally:
+        await conn.close()
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise BenchError(f"no VmRSS for {pid}")
+
+
+def load(url: str, pid: int, seconds: int, script: Path | None = None) -> dict[str, float]:
+    """One wrk run; requests per server CPU-second added to wrk's figures."""
+    cpu = proc_cpu(pid)
+    # A long timeout: slow answers are what is measured here, not socket errors.
+    m = wrk(url, 64, seconds, [pid], script, timeout_s=60)
+    used = proc_cpu(pid) - cpu
+    return {**m, "server_cpu_s": round(used, 2), "per_cpu_s": round(m["requests"] / used, 1)}
+
+
+def network(
+    name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: Path, args: Any
+) -> dict[str, Any]:
+    """Make one network through the bulk path, time its commands, serve and load it."""
+    members, themes = size
+    env = env | {"WIDGET_DATABASE_URL": url}
+    print(f"[{name}] {members} members in {themes} themes ...", file=sys.stderr)
+    cli(env, "init", "--password-stdin", stdin="bench-password-42\n")
+    asyncio.run(add_themes(url, themes))
+    file = tmp / f"{name}.csv"
+    theme = members_file(file, members, themes)
+    times = {"member import": cli(env, "member", "import", str(file), "--json")}
+    print(f"[{name}] imported in {times['member import']} s; commands ...", file=sys.stderr)
+    times["theme list"] = cli(env, "theme", "list", "--json")
+    times["stats --member"] = cli(env, "stats", "--member", "m0", "--json")
+    times["explain"] = cli(env, "explain", "m0", theme, "--json")
+    times["simulate"] = cli(env, "simulate", theme, "--json")
+    tokens = embed_tokens_shuffled(url)
+    (tokens_file := tmp / f"{name}.tokens").write_text("\n".join(tokens) + "\n")
+    (script := tmp / f"{name}.lua").write_text(LUA % tokens_file)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp / f"{name}.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [PY, "-m", "widget_server", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+    args.procs.append(proc)
+    first = f"{base}/w/{tokens[0]}"
+    wait_block(first, proc, log)
+    result: dict[str, Any] = {
+        "members": members,
+        "themes": themes,
+        "placements": len(tokens),
+        "start_s": round(time.monotonic() - started, 2),
+        "rss_start_mb": proc_rss_mb(proc.pid),
+        "commands_s": times,
+    }
+    print(f"[{name}] started in {result['start_s']} s; load ...", file=sys.stderr)
+    load(first, proc.pid, 2)  # warm-up
+    result["same_token"] = load(first, proc.pid, args.duration)
+    runs = [load(base + "/", proc.pid, args.duration, script)]
+    served = runs[0]["requests"]
+    while served < args.members and time.monotonic() - started < args.max_fill:
+        runs.append(load(base + "/", proc.pid, args.duration, script))
+        served += runs[-1]["requests"]
+    result["distinct_token"] = runs[0]  # the first pass: nearly every token seen first
+    result["distinct_requests"] = int(served)
+    result["rss_after_mb"] = proc_rss_mb(proc.pid)
+    proc.terminate()
+    proc.wait(timeout=30)
+    return result
+
+
+def embed_tokens_shuffled(url: str) -> list[str]:
+    tokens = asyncio.run(embed_tokens(url))
+    random.Random(6).shuffle(tokens)
+    return tokens
+
+
+def wait_block(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200 and json.loads(resp.read()).get("partners"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise BenchError(f"{url} did not answer with a block within 300 s")
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIDGET_")}
+    env["WIDGET_LOG_LEVEL"] = "warning"
+    databases: dict[str, Any] = {}
+    for db in ("sqlite", "postgres") if args.database == "both" else (args.database,):
+        figures = {}
+        for name, size in (("demo", DEMO), ("scale", (args.members, args.themes))):
+            label = f"{db}-{name}"
+            if db == "sqlite":
+                url = f"sqlite:///{tmp / label}.db"
+                figures[name] = network(label, url, env, size, tmp, args)
+                continue
+            schema_name = f"bench_scale_{os.getpid()}_{name}"
+            asyncio.run(schema(args.postgres, schema_name, drop=False))
+            try:
+                url = f"{args.postgres}?search_path={schema_name}"
+                figures[name] = network(label, url, env, size, tmp, args)
+            finally:
+                asyncio.run(schema(args.postgres, schema_name, drop=True))
+        demo, scale = figures["demo"], figures["scale"]
+        figures["ratios"] = {
+            kind: round(scale[kind]["per_cpu_s"] / demo[kind]["per_cpu_s"], 3)
+            for kind in ("same_token", "distinct_token")
+        }
+        databases[db] = figures
+    return {"date": time.strftime("%Y-%m-%d %H:%M"), **describe_setup(), "databases": databases}
+
+
+def print_table(res: dict[str, Any]) -> None:
+    print(f"\n{res['date']}; tree {res['tree']}; {res['server']}")
+    for db, f in res["databases"].items():
+        demo, scale = f["demo"], f["scale"]
+        print(f"\n{db}: {scale['members']} members / {scale['themes']} themes vs the demo size")
+        print(f"{'':<34}{'demo':>12}{'scale':>12}{'ratio':>8}")
+        for kind in ("same_token", "distinct_token"):
+            d, s = demo[kind], scale[kind]
+            print(
+                f"{kind + ' req per CPU-s':<34}{d['per_cpu_s']:>12.0f}{s['per_cpu_s']:>12.0f}"
+                f"{f['ratios'][kind]:>8.3f}"
+            )
+            print(f"{kind + ' req/s':<34}{d['rps']:>12.0f}{s['rps']:>12.0f}")
+            print(f"{kind + ' p99 ms':<34}{d['p99_ms']:>12.2f}{s['p99_ms']:>12.2f}")
+        for key, label in (
+            ("start_s", "start s"),
+            ("rss_start_mb", "RSS at start MB"),
+            ("rss_after_mb", "RSS after distinct requests MB"),
+            ("distinct_requests", "distinct-token requests"),
+        ):
+            print(f"{label:<34}{demo[key]:>12}{scale[key]:>12}")
+        for cmd in scale["commands_s"]:
+            print(f"{cmd + ' s':<34}{demo['commands_s'][cmd]:>12}{scale['commands_s'][cmd]:>12}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--themes", type=int, default=2_000)
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument("--postgres", default=os.environ.get("WIDGET_BENCH_POSTGRES", DEFAULT_PG))
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument(
+        "--max-fill", type=int, default=600, help="seconds at most for N distinct requests"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    if args.members < 2 * DEMO[0] or not 1 <= args.themes <= args.members:
+        parser.error(f"--members must be >= {2 * DEMO[0]}, --themes between 1 and --members")
+    if shutil.which("wrk") is None:
+        print("bench_scale: error: wrk is not installed", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    args.procs = []
+    tmp = Path(tempfile.mkdtemp(prefix="partnerkreis-scale-"))
+    try:
+        res = measure(args, tmp)
+    except BenchError as exc:
+        print(f"bench_scale: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        stop(args.procs)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(res, indent=2) if args.json else "", end="\n" if args.json else "")
+    if not args.json:
+        print_table(res)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

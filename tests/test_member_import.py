@@ -1,0 +1,228 @@
+"""``member import``: CSV and JSON files, every row checked, one transaction, on both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from widget_server.cli import main
+from widget_server.core.errors import ValidationError
+from widget_server.network.member_import import import_members, read_records
+from widget_server.network.services import MemberInput, add_member, add_theme
+from widget_server.storage import Storage
+
+CSV = (
+    "slug,name,website,description,category,town,postal_code,domains,themes,status\n"
+    "blumen,Blumenhaus am Markt,https://blumen.example/,Blumen,flowers,Heide,25746,"
+    "shop.blumen.example,hochzeit;stadt,\n"
+    'fotos,"Fotografie Brandt, Heide",https://www.fotos.example,,,,,,hochzeit,paused\n'
+)
+
+
+async def themes(storage: Storage) -> None:
+    await add_theme(storage, slug="hochzeit", name_de="Hochzeit")
+    await add_theme(storage, slug="stadt", name_de="Stadt")
+
+
+@pytest.mark.asyncio
+async def test_a_good_csv_file_imports_members_with_domains_memberships_and_placements(
+    storage: Storage,
+) -> None:
+    await themes(storage)
+    version = await storage.data_version()
+    report = await import_members(storage, read_records(CSV, "csv"))
+    assert (report.rows, report.imported, report.errors) == (2, 2, [])
+    assert await storage.data_version() == version + 1  # one bump: one snapshot update
+    blumen = await storage.get_member("blumen")
+    assert blumen.domains == ("blumen.example", "shop.blumen.example", "www.blumen.example")
+    assert (blumen.category, blumen.town, blumen.postal_code) == ("flowers", "Heide", "25746")
+    assert blumen.status == "active"
+    fotos = await storage.get_member("fotos")
+    assert (fotos.name, fotos.status) == ("Fotografie Brandt, Heide", "paused")
+    hochzeit = await storage.get_theme("hochzeit")
+    assert [m.slug for m in await storage.list_members(theme_id=hochzeit.id)] == [
+        "blumen",
+        "fotos",
+    ]
+    placements = await storage.list_placements(member_id=blumen.id)
+    assert len(placements) == 2 and all(p.options.max_partners == 3 for p in placements)
+
+
+@pytest.mark.asyncio
+async def test_the_import_stores_what_member_add_stores(storage: Storage) -> None:
+    await themes(storage)
+    record: dict[str, Any] = {
+        "slug": "x",
+        "name": "  Küstenküche  Boie ",
+        "website": " https://WWW.kueche.example/menu ",
+        "domains": ["https://Other.example/x"],
+        "themes": ["stadt", "stadt"],
+    }
+    await import_members(storage, [record])
+    imported = await storage.get_member("x")
+    added = await add_member(storage, MemberInput(**{**record, "slug": "y"}))  # type: ignore[arg-type]
+    assert imported == type(added)(**{**added.__dict__, "id": imported.id, "slug": "x"})
+
+
+@pytest.mark.asyncio
+async def test_a_bad_row_names_row_and_field_and_nothing_is_written(storage: Storage) -> None:
+    await themes(storage)
+    records = [
+        {"slug": "gut", "name": "Gut", "website": "https://gut.example/"},
+        {"slug": "Böse", "name": "B", "website": "https://b.example/"},
+        {"slug": "ftp", "name": "F", "website": "ftp://f.example/"},
+        {"slug": "leer", "name": " ", "website": "https://l.example/"},
+        {"slug": "thema", "name": "T", "website": "https://t.example/", "themes": ["nope"]},
+        {"slug": "typ", "name": 7, "website": "https://t.example/"},
+        {"slug": "feld", "name": "F", "website": "https://f.example/", "colour": "red"},
+        ["not", "an", "object"],
+        {"slug": "stat", "name": "S", "website": "https://s.example/", "status": "removed"},
+    ]
+    version = await storage.data_version()
+    report = await import_members(storage, records)
+    assert report.imported == 0
+    assert [(e.row, e.field) for e in report.errors] == [
+        (2, "slug"),
+        (3, "website"),
+        (4, "name"),
+        (5, "themes"),
+        (6, "name"),
+        (7, "colour"),
+        (8, "row"),
+        (9, "status"),
+    ]
+    assert "'nope'" in report.errors[3].message and "'ftp://f.example/'" in report.errors[1].message
+    assert await storage.list_members() == []
+    assert await storage.data_version() == version
+
+
+@pytest.mark.asyncio
+async def test_skip_invalid_imports_the_good_rows(storage: Storage) -> None:
+    records = [
+        {"slug": "gut", "name": "Gut", "website": "https://gut.example/"},
+        {"slug": "schlecht", "name": "S", "website": "nowhere"},
+    ]
+    report = await import_members(storage, records, skip_invalid=True)
+    assert (report.imported, report.skipped, report.errors[0].row) == (1, 1, 2)
+    assert [m.slug for m in await storage.list_members()] == ["gut"]
+
+
+@pytest.mark.asyncio
+async def test_duplicates_in_the_file_and_in_the_database_are_row_errors(storage: Storage) -> None:
+    await add_member(storage, MemberInput(slug="alt", name="Alt", website="https://alt.example/"))
+    records = [
+        {"slug": "neu", "name": "Neu", "website": "https://neu.example/"},
+        {"slug": "alt", "name": "Alt", "website": "https://alt.example/"},
+        {"slug": "neu", "name": "Neu 2", "website": "https://neu2.example/"},
+    ]
+    report = await import_members(storage, records)
+    assert [(e.row, e.field, e.slug) for e in report.errors] == [
+        (2, "slug", "alt"),
+        (3, "slug", "neu"),
+    ]
+    assert "exists already" in report.errors[0].message
+    assert "first in row 1" in report.errors[1].message
+    assert [m.slug for m in await storage.list_members()] == ["alt"]
+
+
+@pytest.mark.asyncio
+async def test_hostile_text_is_refused_or_stored_as_plain_text(storage: Storage) -> None:
+    records = [
+        {"slug": "html", "name": "<script>alert(1)</script>", "website": "https://h.example/"},
+        {"slug": "formel", "name": '=HYPERLINK("x")', "website": "https://f.example/"},
+        {"slug": "steuer", "name": "Null\x00Byte", "website": "https://s.example/"},
+        {"slug": "rtl", "name": "A\u202eB", "website": "https://r.example/"},
+        {"slug": "lang", "name": "x" * 10_000, "website": "https://l.example/"},
+        {"slug": "js", "name": "J", "website": "javascript:alert(1)"},
+        {"slug": "x" * 61, "name": "X", "website": "https://x.example/"},
+        {"slug": "hack", "name": "H", "website": "https://user:pw@h.example/"},
+    ]
+    report = await import_members(storage, records, skip_invalid=True)
+    assert [(e.row, e.field) for e in report.errors] == [
+        (3, "name"),
+        (5, "name"),
+        (6, "website"),
+        (7, "slug"),
+        (8, "website"),
+    ]
+    assert (await storage.get_member("html")).name == "<script>alert(1)</script>"
+    assert (await storage.get_member("rtl")).name == "A\u202eB"  # a format character, not Cc
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "field"),
+    [
+        ("slug,name,website,colour\n", "csv", "columns"),
+        ("slug,name\n", "csv", "columns"),
+        ("slug,name,website\na,b," + "c" * 200_000 + "\n", "csv", "file"),  # csv's field limit
+        ("{not json", "json", "file"),
+        ('{"slug": "a"}', "json", "file"),
+        ("a", "xml", "format"),
+    ],
+)
+def test_a_malformed_file_is_refused_as_a_whole(text: str, fmt: str, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        read_records(text, fmt)
+    assert caught.value.field == field
+
+
+def test_json_takes_an_array_or_a_members_object_and_lists_or_strings() -> None:
+    member = {"slug": "a", "name": "A", "website": "https://a.example/", "themes": "x y"}
+    assert read_records(json.dumps([member]), "json") == [member]
+    assert read_records(json.dumps({"members": [member]}), "json") == [member]
+
+
+def test_a_csv_row_with_extra_cells_is_a_row_error() -> None:
+    records = read_records("slug,name,website\na,A,https://a.example/,extra\n", "csv")
+    from widget_server.network.member_import import member_input
+
+    with pytest.raises(ValidationError) as caught:
+        member_input(records[0])
+    assert caught.value.field == "row"
+
+
+def run(db: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(args), environ={"WIDGET_DATABASE_URL": f"sqlite:///{db}"})
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_command_imports_json_and_reports_bad_csv_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "n.db"
+    assert run(db, capsys, "init")[0] == 0
+    assert run(db, capsys, "theme", "add", "hochzeit", "--name-de", "Hochzeit")[0] == 0
+    good = tmp_path / "members.json"
+    good.write_text(
+        json.dumps(
+            [
+                {"slug": f"m{i}", "name": f"M {i}", "website": f"https://m{i}.example/"}
+                | {"themes": ["hochzeit"]}
+                for i in range(1200)
+            ]
+        )
+    )
+    code, out, err = run(db, capsys, "member", "import", str(good), "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"rows": 1200, "imported": 1200, "skipped": 0, "errors": []}
+    assert "checked 1200/1200 rows" in err and "written 1200/1200 rows" in err  # progress
+    rows = json.loads(run(db, capsys, "theme", "list", "--json")[1])
+    assert rows[0]["members"] == 1200
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("slug,name,website,themes\nneu,Neu,https://neu.example/,urlaub\n")
+    code, out, err = run(db, capsys, "member", "import", str(bad))
+    assert code == 2
+    assert "row 1 (neu): themes: there is no theme 'urlaub'" in err
+    assert "nothing imported" in err
+    code, _, err = run(db, capsys, "member", "import", str(tmp_path / "members.txt"))
+    assert code == 2 and "'" + str(tmp_path / "members.txt") + "'" in err
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("slug,name,website\nä,Ä,https://a.example/\n".encode("latin-1"))
+    code, _, err = run(db, capsys, "member", "import", str(latin))
+    assert code == 2 and "not UTF-8" in err

@@ -1,0 +1,197 @@
+"""Many members from one file: read CSV or JSON, check every row, write them in one go.
+
+The rows are checked exactly as ``add_member`` checks one member
+(``check_member_input``), plus what only a file can get wrong: a slug twice in
+the file, a slug that exists already, an unknown theme, an unknown column.
+Every row is checked before anything is written; then all good rows go to the
+storage in one transaction (``Storage.import_members``), which bumps the data
+version once, so a running server rebuilds its snapshot once for the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from widget_server.core.errors import ConflictError, ValidationError
+from widget_server.core.models import Member
+from widget_server.network.services import MemberInput, check_member_input
+from widget_server.storage import Storage
+
+FORMATS = ("csv", "json")
+FIELDS = (
+    "slug",
+    "name",
+    "website",
+    "description",
+    "category",
+    "town",
+    "postal_code",
+    "domains",
+    "themes",
+    "status",
+)
+REQUIRED = ("slug", "name", "website")
+LISTS = ("domains", "themes")
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+Record = Mapping[str, Any]
+# stage ("checked" or "written"), rows done, rows in all
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1 is the first member in the file (in CSV the line after the header)
+    field: str
+    message: str
+    slug: str | None = None
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f" ({self.slug})" if self.slug else "")
+        return f"{where}: {self.field}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    rows: int
+    imported: int = 0
+    skipped: int = 0  # bad rows left out (``skip_invalid``)
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "skipped": self.skipped,
+            "errors": [
+                {"row": e.row, "slug": e.slug, "field": e.field, "message": e.message}
+                for e in self.errors
+            ],
+        }
+
+
+def read_records(text: str, fmt: str) -> list[Record]:
+    """The file's rows as mappings; a malformed file is a ``ValidationError`` on ``file``."""
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError("file", f"is not valid JSON: {exc}") from None
+        if isinstance(data, dict) and isinstance(data.get("members"), list):
+            data = data["members"]
+        if not isinstance(data, list):
+            raise ValidationError("file", 'must be a JSON array of members or {"members": [...]}')
+        return data
+    if fmt != "csv":
+        raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\x00extra")
+    try:
+        records: list[Record] = list(reader)
+    except csv.Error as exc:
+        raise ValidationError("file", f"line {reader.line_num}: {exc}") from None
+    columns = reader.fieldnames or []
+    unknown = [c for c in columns if c not in FIELDS]
+    if unknown:
+        raise ValidationError("columns", f"{unknown[0]!r} is not one of {', '.join(FIELDS)}")
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise ValidationError("columns", f"the column {missing[0]!r} is missing")
+    return records
+
+
+def member_input(record: Any) -> MemberInput:
+    """One row as ``MemberInput``; wrong shapes are ``ValidationError`` naming the field."""
+    if not isinstance(record, Mapping):
+        raise ValidationError("row", "must be an object with the member's fields")
+    if "\x00extra" in record:
+        raise ValidationError("row", "has more cells than the header has columns")
+    for name in record:
+        if name not in FIELDS:
+            raise ValidationError(str(name)[:40], "is not a member field")
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        value = record.get(name)
+        if value is None:
+            if name in REQUIRED:
+                raise ValidationError(name, "is missing")
+            continue
+        if name in LISTS:
+            if isinstance(value, str):
+                value = [v for v in _SEPARATORS.split(value) if v]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValidationError(name, "must be a list of strings")
+            values[name] = tuple(value)
+        elif not isinstance(value, str):
+            raise ValidationError(name, f"must be a string, got {json.dumps(value)[:40]}")
+        elif name == "status":
+            if value:
+                values[name] = value
+        else:
+            values[name] = value
+    return MemberInput(**values)
+
+
+async def import_members(
+    storage: Storage,
+    records: Sequence[Any],
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row, then store the good ones in one transaction.
+
+    Without ``skip_invalid`` one bad row means nothing is written; with it, the
+    good rows are imported and the bad ones reported.
+    """
+    report = ImportReport(rows=len(records))
+    theme_ids = {t.slug: t.id for t in await storage.list_themes()}
+    slugs = [r.get("slug") for r in records if isinstance(r, Mapping)]
+    taken = await storage.existing_member_slugs([s for s in slugs if isinstance(s, str)])
+    first_row: dict[str, int] = {}
+    good: list[tuple[Member, list[int]]] = []
+    step = max(1, len(records) // 10)
+    for number, record in enumerate(records, start=1):
+        slug = record.get("slug") if isinstance(record, Mapping) else None
+        try:
+            data = member_input(record)
+            member = check_member_input(data)
+            if data.slug in first_row:
+                raise ValidationError(
+                    "slug", f"{data.slug!r} appears again (first in row {first_row[data.slug]})"
+                )
+            first_row[data.slug] = number
+            if data.slug in taken:
+                raise ValidationError("slug", f"a member {data.slug!r} exists already")
+            ids = []
+            for theme in dict.fromkeys(data.themes):
+                if theme not in theme_ids:
+                    raise ValidationError("themes", f"there is no theme {theme!r}")
+                ids.append(theme_ids[theme])
+        except ValidationError as exc:
+            report.errors.append(
+                RowError(number, exc.field, exc.reason, slug if isinstance(slug, str) else None)
+            )
+        else:
+            good.append((member, ids))
+        if progress is not None and number % step == 0:
+            progress("checked", number, len(records))
+    if report.errors and not skip_invalid:
+        return report
+    report.skipped = len(report.errors)
+
+    def written(done: int) -> None:
+        if progress is not None:
+            progress("written", done, len(good))
+
+    try:
+        report.imported = await storage.import_members(good, written)
+    except ConflictError:
+        # Another writer took a slug between the check and the write.
+        raise ConflictError("a member of the file was added meanwhile; nothing imported") from None
+    return report
