@@ -1,6 +1,7 @@
 """Benchmark counting and large themes, each against the bare Starlette endpoint.
 
-Usage: python bench/bench_counting.py [--duration 8] [--rounds 1] [--beacons 250000] [--json]
+Usage: python bench/bench_counting.py [--duration 8] [--rounds 1] [--beacons 250000]
+       [--redis redis://127.0.0.1:6379/15] [--json]
 
 Three measurements, each in the same run as the baseline (bench/baseline_app.py)
 with the method of bench_widget.py (separate wrk process, same uvicorn
@@ -200,7 +201,9 @@ def measure(args: argparse.Namespace, tmp: Path, procs: list[Any]) -> dict[str, 
     # The intake: its own server, so the stored counts are only the beacons'.
     stop(procs[2:])  # the widget servers are done; the small network's db gets the beacons
     del procs[2:]
-    intake_base, intake = start("intake", serve, db_env["on"], tmp, "/healthz", procs)
+    # The shared visitor state: the database by default, Redis with --redis.
+    intake_env = {**db_env["on"], **({"WIDGET_REDIS_URL": args.redis} if args.redis else {})}
+    intake_base, intake = start("intake", serve, intake_env, tmp, "/healthz", procs)
     before = stored_block_views(small)
     script = tmp / "beacons.lua"
     print(f"signing {args.beacons} view tokens ...", file=sys.stderr)
@@ -227,6 +230,7 @@ def measure(args: argparse.Namespace, tmp: Path, procs: list[Any]) -> dict[str, 
         },
         "counting_cost": {"share": round(cost, 3), "pass": cost <= COUNTING_COST},
         "intake": {
+            "visitor_state": "redis" if args.redis else "database",
             "beacons_per_s": beacons["rps"],
             "p99_ms": beacons["p99_ms"],
             "answered": int(beacons["requests"]),
@@ -275,6 +279,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--beacons", type=int, default=250_000)
+    parser.add_argument("--redis", metavar="URL", help="visitor state in Redis for the intake")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     procs: list[Any] = []
