@@ -670,3 +670,26 @@ async def test_a_beacon_is_answered_when_the_days_salt_cannot_be_read(
     block = await served_block(visitor, signer.embed_token(network["blumen"]))
     await beacon(visitor, block["view"])  # still 204, no cookie
     assert app.state.runtime.counting.rejected == {"unavailable": 1}
+
+
+async def test_a_big_batch_is_settled_in_parts_with_the_same_outcome(
+    network: dict[str, int],
+    storage: SQLiteStorage,
+    app: Starlette,
+    client: httpx.AsyncClient,
+    signer: Signer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parts of 3 events: a view and its click, a replay, land in different parts."""
+    monkeypatch.setattr(widget_server.counting.intake, "SETTLE_BATCH", 3)
+    token = signer.embed_token(network["blumen"])
+    for n in range(5):
+        browser = {"User-Agent": f"{BROWSER} #{n}", "X-Forwarded-For": f"198.51.100.{n + 1}"}
+        block = (await client.get(f"/w/{token}", headers=browser)).json()
+        await beacon(client, block["view"], **browser)
+        await beacon(client, block["view"], **browser)  # the same token again
+        assert (await client.get(block["partners"][0]["url"], headers=browser)).status_code == 302
+    assert await rejected(app) == {"replayed": 5}
+    views = await stored(app, storage, "viewed")
+    assert sum(r.count for r in views if r.partner_id == BLOCK) == 5
+    assert sum(r.count for r in await stored(app, storage, "clicked")) == 5

@@ -59,6 +59,7 @@ CLICKS_PER_ADDRESS_AND_HOST = 20
 CLICKS_PER_ADDRESS = 100
 MAX_PENDING = 200_000  # events waiting for the next flush; past it new ones are refused
 CLICK_TRIES = 2  # flushes a click waits for its view (which another process may hold)
+SETTLE_BATCH = 1000  # events settled in one round trip; the event loop is free between them
 FINAL_ATTEMPTS = 10  # the last flush at shutdown, while the database stays busy
 FINAL_RETRY_SECONDS = 1.0
 
@@ -295,13 +296,39 @@ class Counting:
     async def settle(self) -> int:
         """Check the waiting events against the shared visitor state; credit those that pass.
 
-        One round trip for the batch (two when it holds clicks: a click claims its
-        credit only once its view is known, so a click too early burns nothing).
+        In parts of ``SETTLE_BATCH`` events, oldest first, with the event loop free
+        between parts, so a second of busy traffic never holds up the requests.
         On failure the events wait for the next try.  Returns the events settled.
         """
         pending, self._pending = self._pending, []
-        if not pending:
-            return 0
+        retry: list[Pending] = []
+        done = 0
+        while done < len(pending):
+            part = pending[done : done + SETTLE_BATCH]
+            try:
+                retry += await self._settle_part(part)
+            except BaseException:
+                self._pending[:0] = retry  # the part has put itself back
+                self._pending.extend(pending[done + len(part) :])
+                raise
+            done += len(part)
+            if done < len(pending):
+                try:
+                    await asyncio.sleep(0)  # requests between the parts of a big batch
+                except BaseException:
+                    self._pending[:0] = retry
+                    self._pending.extend(pending[done:])
+                    raise
+        self._pending[:0] = retry
+        return len(pending) - len(retry)
+
+    async def _settle_part(self, pending: list[Pending]) -> list[Pending]:
+        """One round trip for the part (two when it holds clicks: a click claims its
+        credit only once its view is known, so a click too early burns nothing).
+
+        Returns the clicks that wait for their view.  If the store fails, the part
+        is put back before anything was decided and the error raised.
+        """
         first_claim: dict[bytes, int] = {}  # claim -> the first event of the batch making it
         adds: dict[bytes, int] = {}  # tally -> what this batch adds
         ranks: list[list[int]] = []  # per event, per cap: its place among this batch's adds
@@ -319,7 +346,7 @@ class Counting:
                 rank.append(adds.get(tally, 0))
                 adds[tally] = adds.get(tally, 0) + 1
             ranks.append(rank)
-        expires = max(expiry_of(event.day) for event in pending)
+        expires = expiry_of(max(event.day for event in pending))  # later days expire later
         try:
             settled = await self.store.settle(first_claim.keys(), adds, expires)
         except BaseException:
@@ -360,10 +387,13 @@ class Counting:
                 retry.append(replace(event, tries=event.tries + 1, caps=()))
             else:
                 self._reject("no-view")
-        self._pending[:0] = retry
         if clicks:
-            await self._credit_clicks(clicks, expires)
-        return len(pending) - len(retry)
+            try:
+                await self._credit_clicks(clicks, expires)  # puts its clicks back on failure
+            except BaseException:
+                self._pending[:0] = retry
+                raise
+        return retry
 
     async def _credit_clicks(self, clicks: list[PendingClick], expires: float) -> None:
         order = {c.credit: i for i, c in reversed(list(enumerate(clicks)))}
