@@ -27,6 +27,7 @@ from . import postgres
 BACKENDS = ["sqlite", "postgres"] if postgres.server_url() else ["sqlite"]
 
 SECRET = "test-secret-key-0123456789"
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
 
 
 class Clock:
@@ -160,4 +161,14 @@ async def app(settings: Settings, storage: Storage, clock: Clock) -> AsyncIterat
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest_asyncio.fixture
+async def visitor(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser on a member's page: its own address, a real user agent (counting tests)."""
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers={"User-Agent": BROWSER}
+    ) as c:
         yield c

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from starlette.applications import Starlette
-from starlette.datastructures import Secret
 
-import widget_server.counting.intake
-from tests.conftest import Clock, reopened
+from tests.conftest import BROWSER, Clock, reopened
+from tests.counting_helpers import (
+    beacon,
+    rejected,
+    served_block,
+    stored,
+)
 from widget_server.core.errors import StorageError
-from widget_server.core.models import CounterRow
-from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
-from widget_server.counting.events import BLOCK, day_of
+from widget_server.counting.events import BLOCK
 from widget_server.counting.intake import (
-    CLICK_TRIES,
-    CLICKS_PER_ADDRESS_AND_HOST,
     CLICKS_PER_MINUTE,
     VIEW_TOKEN_MAX_AGE,
     VIEWS_PER_ADDRESS_AND_HOST,
@@ -34,64 +29,6 @@ from widget_server.storage import SQLiteStorage
 from widget_server.web.app import create_app
 
 pytestmark = pytest.mark.asyncio
-
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
-HOST_PAGE = "https://blumen.example"
-
-
-@pytest_asyncio.fixture
-async def visitor(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser on a member's page: its own address, a real user agent."""
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers={"User-Agent": BROWSER}
-    ) as c:
-        yield c
-
-
-async def served_block(client: httpx.AsyncClient, token: str, **headers: str) -> dict[str, Any]:
-    response = await client.get(f"/w/{token}", headers=headers)
-    assert response.status_code == 200
-    data: dict[str, Any] = response.json()
-    return data
-
-
-async def beacon(client: httpx.AsyncClient, url: str, origin: str = HOST_PAGE, **h: str) -> None:
-    response = await client.post(url, headers={"Origin": origin, **h})
-    assert response.status_code == 204
-    assert "set-cookie" not in response.headers
-
-
-async def stored(app: Starlette, storage: SQLiteStorage, kind: str) -> list[CounterRow]:
-    runtime = app.state.runtime
-    await runtime.counting.flush(runtime.storage)
-    return [r for r in await storage.list_counts() if r.kind == kind]
-
-
-REDIS_URL = os.environ.get("WIDGET_TEST_REDIS_URL")
-STATES = ["database", *(["redis"] if REDIS_URL else [])]
-
-
-def with_state(settings: Settings, state: str) -> Settings:
-    """The database's visitor state, or Redis under a network key of the test's own."""
-    if state == "database":
-        return settings
-    assert REDIS_URL is not None
-    return settings.with_changes(
-        redis_url=Secret(REDIS_URL), secret_keys=(Secret(secrets.token_urlsafe(16)),)
-    )
-
-
-async def rejected(app: Starlette) -> dict[str, int]:
-    """Why events were not credited, once the waiting ones are settled.
-
-    A click whose view is not known yet waits up to CLICK_TRIES settlements (the
-    view may be waiting in another process), so settle that often.
-    """
-    for _ in range(CLICK_TRIES):
-        await app.state.runtime.counting.settle()
-    counts: dict[str, int] = app.state.runtime.counting.rejected
-    return counts
 
 
 async def test_a_view_credits_every_partner_with_its_position_exposure(
@@ -254,77 +191,6 @@ async def test_views_per_address_are_rate_limited(
     }
 
 
-async def test_an_address_adds_at_most_its_daily_cap_to_a_host_whatever_the_user_agent(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    app: Starlette,
-    visitor: httpx.AsyncClient,
-    signer: Signer,
-    clock: Clock,
-) -> None:
-    token = signer.embed_token(network["blumen"])
-    for n in range(3 * VIEWS_PER_ADDRESS_AND_HOST):
-        if n % 30 == 29:
-            clock.advance(61)  # stay under the per-minute limit: the daily cap is tested
-        block = await served_block(visitor, token)
-        await beacon(visitor, block["view"], **{"User-Agent": f"{BROWSER} #{n}"})
-    assert await rejected(app) == {"capped": 2 * VIEWS_PER_ADDRESS_AND_HOST}
-    views = await stored(app, storage, "viewed")
-    assert {r.count for r in views if r.partner_id == BLOCK} == {VIEWS_PER_ADDRESS_AND_HOST}
-    # The refused beacons are what the coordinator sees as a burst on this member.
-    host, theme = await storage.get_member("blumen"), await storage.get_theme("hochzeit")
-    today = day_of(clock())
-    assert await storage.list_capped(theme.id, today, today) == [
-        (today, host.id, 2 * VIEWS_PER_ADDRESS_AND_HOST)
-    ]
-    # The cap is per day: tomorrow the same address counts again.
-    clock.advance(86_400)
-    block = await served_block(visitor, token)
-    await beacon(visitor, block["view"], **{"User-Agent": f"{BROWSER} tomorrow"})
-    assert (await rejected(app)).get("capped") == 2 * VIEWS_PER_ADDRESS_AND_HOST
-    assert len([r for r in await stored(app, storage, "viewed") if r.partner_id == BLOCK]) == 2
-
-
-async def test_an_address_adds_at_most_its_daily_cap_over_all_hosts(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    app: Starlette,
-    visitor: httpx.AsyncClient,
-    signer: Signer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(widget_server.counting.intake, "VIEWS_PER_ADDRESS", 7)
-    for slug in ("blumen", "catering", "fotos"):
-        origin = f"https://{slug}.example"
-        for n in range(4):
-            block = await served_block(visitor, signer.embed_token(network[slug]))
-            await beacon(visitor, block["view"], origin, **{"User-Agent": f"{BROWSER} #{n}"})
-    assert await rejected(app) == {"capped": 12 - 7}
-    views = await stored(app, storage, "viewed")
-    assert sum(r.count for r in views if r.partner_id == BLOCK) == 7
-
-
-async def test_clicks_of_an_address_on_a_host_are_capped_per_day(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    app: Starlette,
-    visitor: httpx.AsyncClient,
-    signer: Signer,
-    clock: Clock,
-) -> None:
-    token = signer.embed_token(network["blumen"])
-    for n in range(CLICKS_PER_ADDRESS_AND_HOST + 4):
-        agent = {"User-Agent": f"{BROWSER} #{n}"}
-        if n % 10 == 9:
-            clock.advance(61)
-        block = await served_block(visitor, token)
-        await beacon(visitor, block["view"], **agent)
-        assert (await visitor.get(block["partners"][0]["url"], headers=agent)).status_code == 302
-    assert (await rejected(app)).get("capped") == 4 + 4  # views and clicks past the caps
-    clicks = await stored(app, storage, "clicked")
-    assert sum(r.count for r in clicks) == CLICKS_PER_ADDRESS_AND_HOST
-
-
 async def test_an_expired_view_token_is_not_counted(
     network: dict[str, int],
     storage: SQLiteStorage,
@@ -441,7 +307,6 @@ async def test_a_failed_flush_keeps_the_counts_for_the_next_one(
     visitor: httpx.AsyncClient,
     signer: Signer,
 ) -> None:
-    from widget_server.core.errors import StorageError
 
     runtime = app.state.runtime
     await served_block(visitor, signer.embed_token(network["blumen"]))
@@ -530,7 +395,6 @@ async def test_with_counting_switched_off_blocks_carry_no_view_token_and_nothing
     clock: Clock,
     signer: Signer,
 ) -> None:
-    from widget_server.web.app import create_app
 
     app = create_app(settings.with_changes(counting=False), storage=reopened(storage), clock=clock)
     async with app.router.lifespan_context(app):
@@ -544,152 +408,3 @@ async def test_with_counting_switched_off_blocks_carry_no_view_token_and_nothing
             assert (await client.get(block["partners"][0]["url"])).status_code == 302
         await app.state.runtime.counting.flush(app.state.runtime.storage)
     assert await storage.list_counts() == []
-
-
-@contextlib.asynccontextmanager
-async def server_process(
-    settings: Settings, storage: SQLiteStorage, clock: Clock
-) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    """One more server on the same database (as another process or a restart would be),
-    with the visitor's browser pointed at it."""
-    application = create_app(settings, storage=reopened(storage), clock=clock)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application, client=("198.51.100.7", 50000))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", headers={"User-Agent": BROWSER}
-        ) as browser:
-            yield application, browser
-
-
-async def stored_block_views(storage: SQLiteStorage) -> list[int]:
-    rows = await storage.list_counts()
-    return [r.count for r in rows if r.kind == "viewed" and r.partner_id == BLOCK]
-
-
-@pytest.mark.parametrize("state", STATES)
-async def test_a_used_view_token_never_counts_again_after_a_restart(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    settings: Settings,
-    state: str,
-    clock: Clock,
-) -> None:
-    """The one-time marks live in the shared visitor state, not in the process."""
-    settings = with_state(settings, state)
-    token = Signer([str(settings.secret_keys[0])], clock=clock).embed_token(network["blumen"])
-    async with server_process(settings, storage, clock) as (first, browser):
-        view_url = (await served_block(browser, token))["view"]
-        await beacon(browser, view_url)
-        assert await rejected(first) == {}
-    async with server_process(settings, storage, clock) as (restarted, browser):
-        await beacon(browser, view_url)
-        assert await rejected(restarted) == {"replayed": 1}
-    assert await stored_block_views(storage) == [1]
-
-
-@pytest.mark.parametrize("state", STATES)
-async def test_two_processes_credit_a_visitor_once_a_day(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    settings: Settings,
-    state: str,
-    clock: Clock,
-) -> None:
-    """Round-robin without sticky routing: each process sees some of the visitor's beacons."""
-    settings = with_state(settings, state)
-    token = Signer([str(settings.secret_keys[0])], clock=clock).embed_token(network["blumen"])
-    async with contextlib.AsyncExitStack() as stack:
-        servers = [
-            await stack.enter_async_context(server_process(settings, storage, clock))
-            for _ in range(2)
-        ]
-        for n in range(6):  # alternate: block from one process, beacon to the other
-            block = await served_block(servers[n % 2][1], token)
-            await beacon(servers[(n + 1) % 2][1], block["view"])
-        outcomes = [await rejected(application) for application, _ in servers]
-        assert sum(o.get("already-counted", 0) for o in outcomes) == 5
-    assert await stored_block_views(storage) == [1]
-
-
-@pytest.mark.parametrize("agent", ["Googlebot/2.1 (+http://www.google.com/bot.html)", ""])
-async def test_blocks_served_to_bots_are_not_counted_as_served(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-    agent: str,
-) -> None:
-    token = signer.embed_token(network["blumen"])
-    assert (await client.get(f"/w/{token}", headers={"User-Agent": agent})).status_code == 200
-    assert (await client.get(f"/w/{token}.html", headers={"User-Agent": agent})).status_code == 200
-    assert await stored(app, storage, "served") == []
-    assert (await client.get(f"/w/{token}", headers={"User-Agent": BROWSER})).status_code == 200
-    assert {r.count for r in await stored(app, storage, "served")} == {1}
-
-
-class DownStore:
-    """Visitor state that is unreachable (Redis or the database down)."""
-
-    async def salt(self, day: object) -> bytes:
-        raise StorageError("connection refused")
-
-    async def settle(self, *args: object) -> object:
-        raise StorageError("connection refused")
-
-    async def close(self) -> None:
-        return None
-
-
-async def test_beacons_are_answered_and_kept_while_the_visitor_state_is_down(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    app: Starlette,
-    visitor: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    counting = app.state.runtime.counting
-    working = counting.store
-    block = await served_block(visitor, signer.embed_token(network["blumen"]))
-    await beacon(visitor, block["view"])  # accepted while the state is up (salt cached)
-    counting.store = DownStore()
-    await counting.flush(app.state.runtime.storage)  # the settle fails: the view waits
-    assert await stored(app, storage, "viewed") == []
-    counting.store = working
-    views = await stored(app, storage, "viewed")
-    assert {r.count for r in views} == {1}  # nothing lost once it is back
-
-
-async def test_a_beacon_is_answered_when_the_days_salt_cannot_be_read(
-    network: dict[str, int],
-    app: Starlette,
-    visitor: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    app.state.runtime.counting.store = DownStore()
-    block = await served_block(visitor, signer.embed_token(network["blumen"]))
-    await beacon(visitor, block["view"])  # still 204, no cookie
-    assert app.state.runtime.counting.rejected == {"unavailable": 1}
-
-
-async def test_a_big_batch_is_settled_in_parts_with_the_same_outcome(
-    network: dict[str, int],
-    storage: SQLiteStorage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Parts of 3 events: a view and its click, a replay, land in different parts."""
-    monkeypatch.setattr(widget_server.counting.intake, "SETTLE_BATCH", 3)
-    token = signer.embed_token(network["blumen"])
-    for n in range(5):
-        browser = {"User-Agent": f"{BROWSER} #{n}", "X-Forwarded-For": f"198.51.100.{n + 1}"}
-        block = (await client.get(f"/w/{token}", headers=browser)).json()
-        await beacon(client, block["view"], **browser)
-        await beacon(client, block["view"], **browser)  # the same token again
-        assert (await client.get(block["partners"][0]["url"], headers=browser)).status_code == 302
-    assert await rejected(app) == {"replayed": 5}
-    views = await stored(app, storage, "viewed")
-    assert sum(r.count for r in views if r.partner_id == BLOCK) == 5
-    assert sum(r.count for r in await stored(app, storage, "clicked")) == 5

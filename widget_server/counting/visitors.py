@@ -71,20 +71,32 @@ class VisitorStore(Protocol):
     async def close(self) -> None: ...
 
 
-class MemoryStore:
-    """One process's visitor state (tests, or a server that counts nothing)."""
+class SaltCache:
+    """The salts a process has read, today's and yesterday's only."""
 
     def __init__(self) -> None:
         self._salts: dict[date, bytes] = {}
+
+    def get(self, day: date) -> bytes | None:
+        return self._salts.get(day)
+
+    def put(self, day: date, salt: bytes) -> bytes:
+        self._salts = {d: s for d, s in self._salts.items() if (day - d).days < SALT_DAYS}
+        self._salts[day] = salt
+        return salt
+
+
+class MemoryStore:
+    """One process's visitor state, kept until the process ends (tests, or a server
+    that counts nothing); nothing in it expires."""
+
+    def __init__(self) -> None:
+        self._salts = SaltCache()
         self._claims: dict[bytes, float] = {}
         self._tallies: dict[bytes, tuple[int, float]] = {}
 
     async def salt(self, day: date) -> bytes:
-        if day not in self._salts:
-            self._salts[day] = secrets.token_bytes(32)
-            for old in [d for d in self._salts if (day - d).days >= SALT_DAYS]:
-                del self._salts[old]
-        return self._salts[day]
+        return self._salts.get(day) or self._salts.put(day, secrets.token_bytes(32))
 
     async def settle(
         self, claims: Collection[bytes], tallies: Mapping[bytes, int], expires: float
@@ -99,11 +111,6 @@ class MemoryStore:
             totals[key] = total
         return Settled(new, totals)
 
-    def forget(self, now: float) -> None:
-        """Drop what has expired (the server calls this once a flush)."""
-        self._claims = {k: e for k, e in self._claims.items() if e > now}
-        self._tallies = {k: v for k, v in self._tallies.items() if v[1] > now}
-
     async def close(self) -> None:
         return None
 
@@ -116,24 +123,22 @@ class RedisStore:
 
         self._redis = redis.Redis.from_url(url)
         self._prefix = prefix  # several networks (or tests) may share one Redis
-        self._salts: dict[date, bytes] = {}
+        self._salts = SaltCache()
 
     async def salt(self, day: date) -> bytes:
         cached = self._salts.get(day)
         if cached is not None:
             return cached
         with _translated():
-            return await self._new_salt(day)
+            return self._salts.put(day, await self._shared_salt(day))
 
-    async def _new_salt(self, day: date) -> bytes:
+    async def _shared_salt(self, day: date) -> bytes:
         key = f"{self._prefix}salt:{day.isoformat()}"
         ttl = int(expiry_of(day) - datetime.now(UTC).timestamp()) + 1
         await self._redis.set(key, secrets.token_bytes(32), nx=True, ex=max(ttl, 1))
         value = await self._redis.get(key)
         if not isinstance(value, bytes) or len(value) != 32:
-            raise RuntimeError(f"Redis returned no salt for {day}")
-        self._salts = {d: s for d, s in self._salts.items() if (day - d).days < SALT_DAYS}
-        self._salts[day] = value
+            raise StorageError(f"Redis returned no salt for {day}")
         return value
 
     async def settle(
@@ -184,15 +189,13 @@ class DatabaseStore:
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
-        self._salts: dict[date, bytes] = {}
+        self._salts = SaltCache()
 
     async def salt(self, day: date) -> bytes:
         cached = self._salts.get(day)
-        if cached is None:
-            cached = await self._storage.visitor_salt(day, secrets.token_bytes(32))
-            self._salts = {d: s for d, s in self._salts.items() if (day - d).days < SALT_DAYS}
-            self._salts[day] = cached
-        return cached
+        if cached is not None:
+            return cached
+        return self._salts.put(day, await self._storage.visitor_salt(day, secrets.token_bytes(32)))
 
     async def settle(
         self, claims: Collection[bytes], tallies: Mapping[bytes, int], expires: float
