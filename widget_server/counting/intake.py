@@ -154,12 +154,19 @@ class Counting:
     def served_key(theme_id: int, host_id: int, slots: Iterable[Slot]) -> ServedKey:
         return (theme_id, host_id, tuple(s.member_id for s in slots))
 
-    def served(self, theme_id: int, host_id: int, slots: Iterable[Slot]) -> None:
-        self.count_served(self.served_key(theme_id, host_id, slots))
+    def served(
+        self, theme_id: int, host_id: int, slots: Iterable[Slot], user_agent: str | None
+    ) -> None:
+        self.count_served(self.served_key(theme_id, host_id, slots), user_agent)
 
-    def count_served(self, key: ServedKey) -> None:
-        """One served block: a single counter per request; rows are made at flush time."""
-        if self.enabled:
+    def count_served(self, key: ServedKey, user_agent: str | None) -> None:
+        """One served block: a single counter per request; rows are made at flush time.
+
+        ``user_agent`` is the browser's; a bot's fetch is no exposure and is not
+        counted.  None: a block rendered on a member's server (the API), where the
+        visitor's browser is not ours to see.
+        """
+        if self.enabled and (user_agent is None or not is_bot(user_agent)):
             day = int(self.clock() // DAY_SECONDS)
             self._served[(day, key)] = self._served.get((day, key), 0) + 1
 

@@ -16,7 +16,6 @@ from starlette.responses import RedirectResponse, Response
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.i18n import translator
 from widget_server.core.models import Placement
-from widget_server.counting.events import is_bot
 from widget_server.rotation import Slot
 from widget_server.serving.blocks import (
     Display,
@@ -173,8 +172,7 @@ async def block_json(request: Request) -> Response:
     counting = runtime.counting
     view_url = None
     if rendered.slots and counting.enabled:
-        if not is_bot(request.headers.get("user-agent", "")):
-            counting.count_served(rendered.served_key)  # a crawler's fetch is not exposure
+        counting.count_served(rendered.served_key, request.headers.get("user-agent", ""))
         view_url = f"{base_url}/v/{counting.view_token(rendered.view_prefix)}"
     return BlockResponse(rendered.body(view_url), rendered.rotation, shared=view_url is None)
 
@@ -231,8 +229,8 @@ async def block_html(request: Request) -> Response:
     runtime, snapshot, placement, display = asked
     block, slots, rotation = _block(request, runtime, snapshot, placement, display)
     assert runtime.counting is not None
-    if not is_bot(request.headers.get("user-agent", "")):
-        runtime.counting.served(placement.theme_id, placement.member_id, slots)
+    user_agent = request.headers.get("user-agent", "")
+    runtime.counting.served(placement.theme_id, placement.member_id, slots, user_agent)
     theme = snapshot.themes[placement.theme_id]
     base_url = runtime.base_url(request)
     return runtime.templates.TemplateResponse(

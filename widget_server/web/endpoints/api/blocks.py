@@ -167,5 +167,5 @@ async def get_block(request: Request) -> Response:
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    runtime.counting.served(placement.theme_id, placement.member_id, built.slots)
+    runtime.counting.served(placement.theme_id, placement.member_id, built.slots, None)
     return Response(body, media_type=media_type, headers=headers)
