@@ -46,6 +46,8 @@ EXPECTED_TABLES = {
 }
 
 NOW = "2027-01-15T10:00:00+00:00"
+# Numbers of migrations added by branches that are renumbered on merge: by name.
+LEDGER_HISTORY = next(m.version for m in load_migrations("sqlite") if m.name == "ledger_history")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -175,6 +177,18 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("link-1", 1, 4.1e9),
         ),
     ],
+    LEDGER_HISTORY: [
+        (
+            "INSERT INTO ledger_versions (theme_id, version, computed_at, digest, document)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (1, 7, 1.85e9, "ab" * 32, '{"format":2}'),
+        ),
+        (
+            "INSERT INTO status_history (member_id, theme_id, status, at) VALUES (?, ?, ?, ?)",
+            (1, 1, "paused", 1.9e9),
+        ),
+        ("INSERT INTO last_served (theme_id, host_id, day) VALUES (?, ?, ?)", (1, 1, "2027-01-16")),
+    ],
 }
 
 
@@ -269,6 +283,14 @@ async def check_v9(storage: SQLiteStorage) -> None:
     assert (await storage.get_api_key("pkr_0123abcd")).revoked_at is not None
 
 
+async def check_ledger_history(storage: SQLiteStorage) -> None:
+    found = await storage.ledger_at(1, 1.9e9)
+    assert found is not None and (found.version, found.computed_at) == (7, 1.85e9)
+    assert await storage.ledger_at(1, 1.8e9) is None
+    assert (await storage.statuses_at(1, 1.95e9))[(1, 1)] == "paused"
+    assert (await storage.last_served(1))[(1, 1)] == date(2027, 1, 16)
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -279,6 +301,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     7: check_v7,
     8: check_v8,
     9: check_v9,
+    LEDGER_HISTORY: check_ledger_history,
 }
 
 

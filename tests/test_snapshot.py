@@ -12,9 +12,10 @@ import pytest_asyncio
 
 from tests.conftest import Clock, reopened
 from widget_server.core.models import CounterRow
-from widget_server.rotation.ledger import ledger_document, read_ledger_document
+from widget_server.rotation.ledger import Base, read_theme_document, theme_document
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
+from widget_server.storage.base import LedgerUpdate
 
 LEDGER_INTERVAL = 60.0
 
@@ -26,10 +27,11 @@ class SlowStorage:
         self.inner = inner
         self.ledger_reads = 0
 
-    async def exposure_since(self, since: date) -> list[CounterRow]:
+    async def ledger_bases(self) -> dict[int, Base]:
+        # read once by every computation of the ledger
         self.ledger_reads += 1
         await asyncio.sleep(0.2)  # long enough for the other process to ask meanwhile
-        return await self.inner.exposure_since(since)
+        return await self.inner.ledger_bases()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -120,7 +122,7 @@ async def test_a_failed_computation_lets_the_next_process_compute(
 ) -> None:
     calls = 0
 
-    async def broken() -> str:
+    async def broken() -> LedgerUpdate:
         nonlocal calls
         calls += 1
         raise RuntimeError("disk on fire")
@@ -128,8 +130,8 @@ async def test_a_failed_computation_lets_the_next_process_compute(
     with pytest.raises(RuntimeError):
         await storage.publish_ledger(broken, stale_before=clock.now, now=clock.now)
 
-    async def good() -> str:
-        return ledger_document({}, {}, date(2027, 1, 1))
+    async def good() -> LedgerUpdate:
+        return LedgerUpdate({}, {}, keep_since=0.0)
 
     stored = await storage.publish_ledger(good, stale_before=clock.now, now=clock.now)
     assert stored is not None
@@ -138,13 +140,17 @@ async def test_a_failed_computation_lets_the_next_process_compute(
 
 
 def test_ledger_documents_round_trip_exactly() -> None:
-    ledger = {3: {1: (0.1 + 0.2, 1e-300), 2: (0.0, 12345.678901234567)}, 4: {}}
-    served = {(3, 1): date(2027, 1, 14), (4, 9): date(2026, 12, 31)}
-    text = ledger_document(ledger, served, date(2027, 1, 15))
-    assert read_ledger_document(text) == (ledger, served)
+    figures = {1: (0.1 + 0.2, 1e-300), 2: (0.0, 12345.678901234567)}
+    served = {1: date(2027, 1, 14), 9: date(2026, 12, 31)}
+    text = theme_document(figures, served, date(2027, 1, 15))
+    ledger = read_theme_document(4, 1.8e9, text)
+    assert (ledger.version, ledger.computed_at, ledger.day) == (4, 1.8e9, date(2027, 1, 15))
+    assert (ledger.figures, ledger.served) == (figures, served)
 
 
-@pytest.mark.parametrize("text", ["", "[]", '{"format": 99}', '{"format": 1, "themes": 3}'])
+@pytest.mark.parametrize(
+    "text", ["", "[]", '{"format": 99}', '{"format": 2, "members": 3}', '{"format": 2}']
+)
 def test_an_unreadable_ledger_document_is_a_value_error(text: str) -> None:
     with pytest.raises(ValueError):
-        read_ledger_document(text)
+        read_theme_document(1, 0.0, text)

@@ -167,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("member")
     p.add_argument("theme")
     p.add_argument("--at", help="ISO time to replay (local time Europe/Berlin); default now")
+    p.add_argument(
+        "--placement",
+        type=int,
+        help="the placement's id (default: the member's first in the theme)",
+    )
 
     p = add(sub, "simulate", cmd_simulate, "run traffic through the rotation rules and ledger")
     add_simulate_arguments(p)

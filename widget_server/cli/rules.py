@@ -78,6 +78,8 @@ async def cmd_rules_history(args: argparse.Namespace, storage: Storage, settings
 async def cmd_explain(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     keys = await ensure_secret_keys(storage, settings, create=False)
     at = parse_moment(args.at, time.time())
-    report = await explain_selection(storage, rotation_key(keys), args.member, args.theme, at)
+    report = await explain_selection(
+        storage, rotation_key(keys), args.member, args.theme, at, args.placement
+    )
     emit(args, report, explanation_text(report))
     return 0

@@ -1,11 +1,18 @@
 """The fair-exchange ledger: decayed exposure given and received, from daily aggregates.
 
-No visitor data goes in: only the daily ``viewed`` rows (day, theme, host,
-partner, exposure).  The ledger is recomputed from them, so it can be rebuilt
-at any time and replayed as of any day.
+No visitor data goes in: only the daily ``viewed`` sums (day, theme, host,
+partner, exposure).  :func:`compute_ledger` is the definition: as of day D,
+a row of day d weighs 2^-((D - d) / H) and rows older than the window (eight
+of the longest half-life, at least 112 days) are left out.
 
-A running deployment computes it once per interval in one process and stores
-it as a JSON document (``ledger_document``); every process installs that.
+A running deployment keeps the same figures incrementally, so the cost of a
+computation does not grow with the history (docs/rotation.md, "The ledger in
+the database"): a per-theme **base** holds the closed days (D - window up to
+D - 2) as of D; once a day it rolls forward by one day (:func:`roll_base`:
+decay it by a day, add the day that closed, drop the day that left the
+window), and every computation adds yesterday's and today's sums to it
+(:func:`current_figures`).  Each theme's published figures are a small JSON
+document (:func:`theme_document`), kept per version for the replay.
 """
 
 from __future__ import annotations
@@ -14,12 +21,24 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from widget_server.core.models import CounterRow
 from widget_server.rotation.fairness import HALF_LIVES_KEPT, decay
 
-Ledger = Mapping[int, Mapping[int, tuple[float, float]]]  # theme -> member -> (given, received)
+Figures = Mapping[int, tuple[float, float]]  # member -> (given, received)
+Ledger = Mapping[int, Figures]  # theme -> member -> (given, received)
+
+# Sums this small are what is left of rows that decayed and left the window
+# (floating-point remainders of adding and later subtracting them): zero.
+NEGLIGIBLE = 1e-9
+MIN_HALF_LIFE_WINDOW = 14.0  # days: the window is at least 8 x 14 = 112 days
+
+
+def window_days(longest_half_life: float) -> int:
+    """How many days before today the ledger reaches back (for every theme alike)."""
+    return math.ceil(HALF_LIVES_KEPT * max(longest_half_life, MIN_HALF_LIFE_WINDOW))
 
 
 def window_start(today: date, half_life_days: float) -> date:
@@ -32,6 +51,7 @@ def compute_ledger(
     """Decayed (given, received) exposure per theme and member, as of ``today``.
 
     A row of day D weighs 2^-((today - D) / H); today's own counts weigh 1.
+    The caller chooses the rows of the window.
     """
     given: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     received: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
@@ -50,40 +70,114 @@ def compute_ledger(
     return ledger
 
 
-DOCUMENT_FORMAT = 1
+def day_sums(rows: Iterable[CounterRow]) -> dict[int, dict[int, tuple[float, float]]]:
+    """Per theme and member the (given, received) exposure of the ``viewed`` rows, undecayed."""
+    out: dict[int, dict[int, tuple[float, float]]] = defaultdict(dict)
+    for row in rows:
+        if row.kind != "viewed":
+            continue
+        members = out[row.theme_id]
+        g, r = members.get(row.host_id, (0.0, 0.0))
+        members[row.host_id] = (g + row.exposure, r)
+        g, r = members.get(row.partner_id, (0.0, 0.0))
+        members[row.partner_id] = (g, r + row.exposure)
+    return dict(out)
 
 
-def ledger_document(
-    ledger: Ledger, last_served: Mapping[tuple[int, int], date], today: date
-) -> str:
-    """The computed ledger and last-served days as JSON (floats round-trip exactly)."""
+def _add(
+    into: dict[int, tuple[float, float]], figures: Figures | None, weight: float
+) -> dict[int, tuple[float, float]]:
+    for m, (g, r) in (figures or {}).items():
+        og, orr = into.get(m, (0.0, 0.0))
+        into[m] = (og + g * weight, orr + r * weight)
+    return into
+
+
+def _cleaned(figures: Mapping[int, tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    return {
+        m: (g if g > NEGLIGIBLE else 0.0, r if r > NEGLIGIBLE else 0.0)
+        for m, (g, r) in figures.items()
+        if g > NEGLIGIBLE or r > NEGLIGIBLE
+    }
+
+
+@dataclass(frozen=True)
+class Base:
+    """A theme's closed days as of ``day``: the days ``day - window`` .. ``day - 2``."""
+
+    day: date
+    half_life_days: float
+    window: int
+    figures: Figures = field(default_factory=dict)
+
+
+def base_from_rows(
+    rows: Iterable[CounterRow], day: date, half_life_days: float, window: int
+) -> Base:
+    """A theme's base computed from scratch (``rows``: that theme's, any days)."""
+    first, last = day - timedelta(days=window), day - timedelta(days=2)
+    kept = [r for r in rows if first <= r.day <= last]
+    theme = {r.theme_id for r in kept}
+    figures = compute_ledger(kept, day, {t: half_life_days for t in theme})
+    merged: dict[int, tuple[float, float]] = {}
+    for members in figures.values():
+        _add(merged, members, 1.0)
+    return Base(day, half_life_days, window, _cleaned(merged))
+
+
+def roll_base(base: Base, closed: Figures | None, leaving: Figures | None) -> Base:
+    """The base one day later: decayed by a day, with the day that closed (``base.day - 1``)
+    added and the day that left the window (``base.day - window``) taken out."""
+    h, w = base.half_life_days, base.window
+    rolled = _add({}, base.figures, decay(1, h))
+    _add(rolled, closed, decay(2, h))
+    _add(rolled, leaving, -decay(w + 1, h))
+    return Base(base.day + timedelta(days=1), h, w, _cleaned(rolled))
+
+
+def current_figures(base: Base, yesterday: Figures | None, today: Figures | None) -> Figures:
+    """The ledger as of ``base.day``: the closed days plus yesterday's and today's sums."""
+    figures = _add(dict(base.figures), yesterday, decay(1, base.half_life_days))
+    return _cleaned(_add(figures, today, 1.0))
+
+
+# -- the published figures of one theme ------------------------------------------------------
+
+DOCUMENT_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class ThemeLedger:
+    """One published version of a theme's ledger, as every process installs it."""
+
+    version: int
+    computed_at: float  # unix seconds; ages (the newcomer grant) are taken at this moment
+    day: date
+    figures: Figures = field(default_factory=dict)
+    served: Mapping[int, date] = field(default_factory=dict)  # host -> last day served
+
+
+def theme_document(figures: Figures, served: Mapping[int, date], day: date) -> str:
+    """A theme's figures and last-served days as JSON (floats round-trip exactly)."""
     return json.dumps(
         {
             "format": DOCUMENT_FORMAT,
-            "day": today.isoformat(),
-            "themes": {
-                str(theme): {str(m): list(pair) for m, pair in members.items()}
-                for theme, members in ledger.items()
-            },
-            "last_served": [[t, h, d.isoformat()] for (t, h), d in sorted(last_served.items())],
+            "day": day.isoformat(),
+            "members": [[m, *figures[m]] for m in sorted(figures)],
+            "served": [[h, served[h].isoformat()] for h in sorted(served)],
         },
         separators=(",", ":"),
     )
 
 
-def read_ledger_document(
-    text: str,
-) -> tuple[dict[int, dict[int, tuple[float, float]]], dict[tuple[int, int], date]]:
-    """The ledger and last-served days of a ``ledger_document``; ``ValueError`` if unreadable."""
+def read_theme_document(version: int, computed_at: float, text: str) -> ThemeLedger:
+    """The ``ThemeLedger`` of a stored document; ``ValueError`` if unreadable."""
     try:
         data = json.loads(text)
-        if data.get("format") != DOCUMENT_FORMAT:
-            raise ValueError(f"unknown ledger document format {data.get('format')!r}")
-        ledger = {
-            int(theme): {int(m): (float(g), float(r)) for m, (g, r) in members.items()}
-            for theme, members in data["themes"].items()
-        }
-        served = {(int(t), int(h)): date.fromisoformat(d) for t, h, d in data["last_served"]}
-    except (KeyError, TypeError, AttributeError) as exc:
+        if not isinstance(data, dict) or data.get("format") != DOCUMENT_FORMAT:
+            raise ValueError("unknown ledger document format")
+        figures = {int(m): (float(g), float(r)) for m, g, r in data["members"]}
+        served = {int(h): date.fromisoformat(d) for h, d in data["served"]}
+        return ThemeLedger(version, computed_at, date.fromisoformat(data["day"]), figures, served)
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"unreadable ledger document: {exc}") from exc
-    return ledger, served

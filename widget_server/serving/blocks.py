@@ -89,14 +89,26 @@ def with_utm(url: str, utm: dict[str, str], *, theme: str, host: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def host_plan(snapshot: Snapshot, placement: Placement, now: float, key: bytes) -> Plan:
-    """The placement's plan (filters, pins, weights), memoised per snapshot and minute."""
+def plan_moment(rules: Rules, now: float) -> float:
+    """The moment a block's plan is made for: the start of its rotation bucket (or, rotating
+    per request, of the minute), so that a block depends on the bucket, not on which
+    request came first, and ``explain`` can make the same plan again."""
+    if rules.granularity == "request":
+        return float(int(now // MINUTE) * MINUTE)
+    size = rules.bucket_seconds
+    return float(int(now // size) * size)
+
+
+def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: bytes) -> Plan:
+    """The placement's plan (filters, pins, weights), memoised per snapshot and moment."""
     limit = placement.options.max_partners
-    cache_key = ("plan", placement.theme_id, placement.member_id, limit, int(now // MINUTE))
+    cache_key = ("plan", placement.theme_id, placement.member_id, limit, moment)
     found: Plan | None = snapshot.cached(cache_key)
     if found is None:
         pool = snapshot.pools[placement.theme_id]
-        found = snapshot.remember(cache_key, plan(pool, placement.member_id, now, key, limit=limit))
+        found = snapshot.remember(
+            cache_key, plan(pool, placement.member_id, moment, key, limit=limit)
+        )
     return found
 
 
@@ -104,8 +116,9 @@ def select_slots(
     snapshot: Snapshot, placement: Placement, now: float, key: bytes, nonce: int
 ) -> tuple[tuple[Slot, ...], Rules, Rotation]:
     """The partners a placement shows right now, the rules in force and the rotation."""
-    p = host_plan(snapshot, placement, now, key)
-    rotation = rotation_at(p.rules, now, nonce)
+    rules = snapshot.pools[placement.theme_id].rules.at(now)
+    p = host_plan(snapshot, placement, plan_moment(rules, now), key)
+    rotation = rotation_at(rules, now, nonce)
     return draw(p, rotation.bucket, key), p.rules, rotation
 
 

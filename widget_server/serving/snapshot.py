@@ -10,8 +10,9 @@ The :class:`SnapshotHolder` replaces it
   writes made by other processes (the CLI, other workers);
 * when the deployment's fairness ledger changes.  Every ``ledger_interval``
   seconds one process (whichever asks first; the storage makes sure only one
-  does) recomputes it from the daily aggregates and stores it; the others
-  install the stored one at their next poll.
+  does) brings the per-theme ledger in the database up to date
+  (``serving/ledger.py``); every process installs the themes that changed at
+  its next poll, replacing their balances only (``Snapshot.with_ledger``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,13 +32,15 @@ from widget_server.network.rules import theme_rules
 from widget_server.rotation import MemberInfo, Rules, ThemePool
 from widget_server.rotation.fairness import balances
 from widget_server.rotation.ledger import (
-    Ledger,
+    Figures,
+    ThemeLedger,
     compute_ledger,
-    ledger_document,
-    read_ledger_document,
+    read_theme_document,
     window_start,
 )
-from widget_server.storage import NetworkData, Storage, StoredLedger
+from widget_server.serving.ledger import compute_ledger_update
+from widget_server.storage import NetworkData, Storage
+from widget_server.storage.base import LedgerUpdate
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +52,16 @@ DAY = 86_400
 
 @dataclass(frozen=True)
 class LedgerInput:
-    """What the ledger is computed from: daily ``viewed`` rows and last-served days.
+    """What the balances come from: daily ``viewed`` rows and last-served days, or
+    (``themes``) each theme's published ledger, as the serving processes install it.
 
-    ``computed`` is the ledger already computed (by the process that computed it
-    for the deployment); then ``rows`` are not needed.
+    With ``themes`` a theme's newcomer ages are taken when its ledger was computed,
+    so its balances depend on stored data only (``explain --at`` replays them).
     """
 
     rows: tuple[Any, ...] = ()
     last_served: Mapping[tuple[int, int], date] = field(default_factory=dict)
-    computed: Ledger | None = None
+    themes: Mapping[int, ThemeLedger] | None = None
 
 
 def _timestamp(iso: str) -> float:
@@ -86,8 +90,9 @@ def _today(now: float) -> date:
 def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int, ThemePool]:
     members = {m.id: m for m in data.members}
     rules = _theme_rules(data)
-    computed = ledger.computed
-    if computed is None:
+    published = ledger.themes
+    computed: Mapping[int, Figures] = {}
+    if published is None:
         half_lives = {t: r.fairness.half_life_days for t, r in rules.items()}
         computed = compute_ledger(ledger.rows, _today(now), half_lives)
     infos: dict[int, dict[int, MemberInfo]] = {t.id: {} for t in data.themes}
@@ -95,7 +100,6 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
         member = members.get(ms.member_id)
         if member is None or member.status == "removed" or ms.status == "left":
             continue
-        seen = ledger.last_served.get((ms.theme_id, member.id))
         infos.setdefault(ms.theme_id, {})[member.id] = MemberInfo(
             id=member.id,
             slug=member.slug,
@@ -104,7 +108,6 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
             postal_code=member.postal_code,
             eligible=member.status == "active" and ms.status == "active",
             joined=_timestamp(ms.joined),
-            last_seen=_end_of_day(seen) if seen else None,
         )
     # One equal share per member across the network: count its active themes.
     themes_of: dict[int, int] = {}
@@ -114,27 +117,46 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
                 themes_of[info.id] = themes_of.get(info.id, 0) + 1
     pools = {}
     for theme in data.themes:
-        theme_rule = rules[theme.id]
-        fairness = theme_rule.fairness
         theme_members = infos.get(theme.id, {})
         active = [m.id for m in theme_members.values() if m.eligible]
-        ages = {m: (now - theme_members[m].joined) / DAY for m in active}
-        pools[theme.id] = ThemePool(
+        pool = ThemePool(
             theme_id=theme.id,
-            rules=theme_rule,
+            rules=rules[theme.id],
             members=theme_members,
             ids_by_slug={m.slug: m.id for m in theme_members.values()},
-            balances=balances(
-                computed.get(theme.id, {}),
-                active,
-                fairness,
-                ages,
-                {m: themes_of[m] for m in active},
-            ),
-            ledger=computed.get(theme.id, {}),
             themes_of={m: themes_of[m] for m in active},
         )
+        if published is None:
+            served = {h: d for (t, h), d in ledger.last_served.items() if t == theme.id}
+            pools[theme.id] = with_balances(pool, computed.get(theme.id, {}), served, now)
+        else:
+            pools[theme.id] = with_ledger(pool, published.get(theme.id), now)
     return pools
+
+
+def with_balances(
+    pool: ThemePool, figures: Figures, served: Mapping[int, date], at: float
+) -> ThemePool:
+    """``pool`` with the given ledger figures, last-served days and balances as of ``at``."""
+    members = {
+        m: replace(info, last_seen=_end_of_day(served[m]) if m in served else None)
+        for m, info in pool.members.items()
+    }
+    active = [m for m, info in members.items() if info.eligible]
+    ages = {m: max(0.0, (at - members[m].joined) / DAY) for m in active}
+    return replace(
+        pool,
+        members=members,
+        balances=balances(figures, active, pool.rules.fairness, ages, pool.themes_of),
+        ledger=figures,
+    )
+
+
+def with_ledger(pool: ThemePool, ledger: ThemeLedger | None, now: float) -> ThemePool:
+    """``pool`` with a theme's published ledger (none yet: empty, as of ``now``)."""
+    if ledger is None:
+        return with_balances(pool, {}, {}, now)
+    return with_balances(pool, ledger.figures, ledger.served, ledger.computed_at)
 
 
 @dataclass(frozen=True)
@@ -179,6 +201,15 @@ class Snapshot:
             rule_sets={r.theme_id: r for r in data.rule_sets},
         )
 
+    def with_ledger(self, themes: Mapping[int, ThemeLedger]) -> Snapshot:
+        """This snapshot with new ledgers for ``themes``: their balances are replaced,
+        nothing else is rebuilt (the render cache starts empty)."""
+        pools = dict(self.pools)
+        for theme_id, ledger in themes.items():
+            if theme_id in pools:
+                pools[theme_id] = with_ledger(pools[theme_id], ledger, ledger.computed_at)
+        return replace(self, pools=pools, cache={})
+
     def cached(self, key: Any) -> Any:
         return self.cache.get(key)
 
@@ -202,14 +233,6 @@ async def load_ledger(
     return LedgerInput(tuple(rows), await storage.last_served(theme_id))
 
 
-async def compute_ledger_document(storage: Storage, now: float, data: NetworkData) -> str:
-    """The deployment's ledger as of ``now``, read from the daily aggregates, as JSON."""
-    inputs = await load_ledger(storage, now, data)
-    half_lives = {t: r.fairness.half_life_days for t, r in _theme_rules(data).items()}
-    ledger = compute_ledger(inputs.rows, _today(now), half_lives)
-    return ledger_document(ledger, inputs.last_served, _today(now))
-
-
 class SnapshotHolder:
     """Holds the current snapshot and keeps it in step with the storage."""
 
@@ -226,7 +249,7 @@ class SnapshotHolder:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._data = NetworkData(0, (), (), (), (), ())
-        self._ledger = LedgerInput()
+        self._ledger: dict[int, ThemeLedger] = {}  # theme -> its installed ledger
         self._ledger_version = 0
         self._ledger_checked = 0.0  # time.monotonic() of the last turn at computing it
         self.current = Snapshot.empty()
@@ -243,7 +266,7 @@ class SnapshotHolder:
             return True
 
     async def refresh_ledger(self, *, force: bool = True) -> None:
-        """Recompute the deployment's ledger from the daily aggregates, store and install it.
+        """Bring the deployment's ledger up to date in the database, and install it.
 
         Without ``force`` only when the stored ledger is older than the ledger
         interval.  While another process is computing, the stored ledger is
@@ -253,45 +276,48 @@ class SnapshotHolder:
             now = self._clock()
             data = self._data
 
-            async def compute() -> str:
-                return await compute_ledger_document(self._storage, now, data)
+            async def compute() -> LedgerUpdate:
+                return await compute_ledger_update(self._storage, now, data)
 
             stale_before = math.inf if force else now - self._ledger_interval
-            stored = await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
+            await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
             self._ledger_checked = time.monotonic()
-            if stored is None:
-                stored = await self._storage.get_ledger()
-            if stored is not None:
-                self._install_ledger(stored)
+            await self._install_ledger()
 
     async def poll_ledger(self) -> bool:
         """Install the ledger another process stored; True when a new one was installed."""
         if await self._storage.ledger_version() == self._ledger_version:
             return False
         async with self._lock:
-            stored = await self._storage.get_ledger()
-            if stored is None or stored.version == self._ledger_version:
-                return False
-            return self._install_ledger(stored)
+            return await self._install_ledger()
 
-    def _install_ledger(self, stored: StoredLedger) -> bool:
-        if stored.version == self._ledger_version:
+    async def _install_ledger(self) -> bool:
+        """Install the themes whose published ledger changed since the installed version."""
+        stored = await self._storage.get_ledger(since=self._ledger_version)
+        if stored is None or stored.version == self._ledger_version:
             return False
-        try:
-            computed, last_served = read_ledger_document(stored.document)
-        except ValueError as exc:
-            log.error(
-                "stored ledger unreadable", extra={"version": stored.version, "error": str(exc)}
-            )
-            return False
-        self._ledger = LedgerInput(last_served=last_served, computed=computed)
+        changed = {}
+        for theme_id, found in stored.themes.items():
+            try:
+                changed[theme_id] = read_theme_document(
+                    found.version, found.computed_at, found.document
+                )
+            except ValueError as exc:
+                log.error(
+                    "stored ledger unreadable",
+                    extra={"theme_id": theme_id, "version": found.version, "error": str(exc)},
+                )
+        self._ledger = {**self._ledger, **changed}
         self._ledger_version = stored.version
-        self._install()
-        log.info("ledger installed", extra={"ledger_version": stored.version})
+        self.current = self.current.with_ledger(changed)
+        log.info(
+            "ledger installed", extra={"ledger_version": stored.version, "themes": len(changed)}
+        )
         return True
 
     def _install(self) -> None:
-        self.current = Snapshot.build(self._data, self._ledger, self._clock())
+        ledger = LedgerInput(themes=self._ledger)
+        self.current = Snapshot.build(self._data, ledger, self._clock())
 
     async def start(self) -> None:
         await self.refresh()

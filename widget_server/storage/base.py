@@ -20,7 +20,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from typing import Any, Protocol
@@ -42,6 +42,7 @@ from widget_server.core.models import (
     RuleSet,
     Theme,
 )
+from widget_server.rotation.ledger import Base
 
 
 @dataclass(frozen=True)
@@ -70,25 +71,42 @@ class StoredResponse:
 
 
 @dataclass(frozen=True)
-class StoredLedger:
-    """The fairness ledger as one process computed it for the whole deployment."""
+class ThemeVersion:
+    """One published version of a theme's fairness ledger."""
 
-    version: int  # counts up with every computation
+    theme_id: int
+    version: int  # the deployment's ledger version that published it
     computed_at: float  # unix seconds, by the computing process's clock
     document: str  # JSON, written and read by ``widget_server.rotation.ledger``
 
 
-# The meta rows that hold the shared ledger.
-LEDGER_KEYS = ("ledger_version", "ledger_computed_at", "ledger")
+@dataclass(frozen=True)
+class StoredLedger:
+    """The deployment's ledger version and the theme versions a reader asked for."""
+
+    version: int  # counts up with every computation
+    computed_at: float  # unix seconds, by the computing process's clock
+    themes: Mapping[int, ThemeVersion] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LedgerUpdate:
+    """What one computation of the ledger stores, in one transaction."""
+
+    bases: Mapping[int, Base]  # the themes whose base rolled or was rebuilt
+    documents: Mapping[int, str]  # the themes whose published figures changed
+    keep_since: float  # theme versions older than this are pruned (each theme's latest stays)
+
+
+# The meta rows that hold the deployment's ledger version.
+LEDGER_KEYS = ("ledger_version", "ledger_computed_at")
 
 
 def ledger_from_meta(meta: Mapping[str, str]) -> StoredLedger | None:
-    """The stored ledger from its meta rows (key -> value), or None before the first."""
-    if "ledger" not in meta:
+    """The stored ledger version from its meta rows (key -> value), or None before the first."""
+    if "ledger_computed_at" not in meta:
         return None
-    return StoredLedger(
-        int(meta.get("ledger_version", "0")), float(meta["ledger_computed_at"]), meta["ledger"]
-    )
+    return StoredLedger(int(meta.get("ledger_version", "0")), float(meta["ledger_computed_at"]))
 
 
 def identifier(name: str) -> str:
@@ -127,6 +145,8 @@ TableRows = AsyncIterable[Sequence[tuple[Any, ...]]]  # batches of rows
 
 class Storage(Protocol):
     dialect: str  # names the folder of its migrations
+    # the time status changes and rule versions are stamped with (unix seconds)
+    clock: Callable[[], float]
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -246,6 +266,9 @@ class Storage(Protocol):
     ) -> list[CounterRow]: ...
 
     async def last_served(self, theme_id: int | None = None) -> dict[tuple[int, int], date]: ...
+    async def statuses_at(self, theme_id: int, at: float) -> dict[tuple[int, int], str | None]:
+        """(member, theme or 0) -> status at ``at`` for the theme's members (None: not yet)."""
+        ...
 
     # accounts
     async def create_account(self, account: Account) -> Account: ...
@@ -313,11 +336,24 @@ class Storage(Protocol):
 
     # the fairness ledger, computed by one process per interval for the whole deployment
     async def ledger_version(self) -> int: ...  # 0: none stored yet
-    async def get_ledger(self) -> StoredLedger | None: ...
+    async def get_ledger(self, since: int = 0) -> StoredLedger | None:
+        """The version, and each theme's latest published figures newer than ``since``."""
+        ...
+
+    async def ledger_at(self, theme_id: int, at: float) -> ThemeVersion | None:
+        """The theme's figures in force at ``at``: the latest computed at or before it."""
+        ...
+
+    async def ledger_bases(self) -> dict[int, Base]: ...
+    async def ledger_digests(self) -> dict[int, str]: ...  # theme -> sha256 of its latest
+    async def day_exposure(self, day: date) -> dict[int, dict[int, tuple[float, float]]]:
+        """theme -> member -> (given, received): one day's ``viewed`` exposure, summed."""
+        ...
+
     async def publish_ledger(
-        self, compute: Callable[[], Awaitable[str]], *, stale_before: float, now: float
+        self, compute: Callable[[], Awaitable[LedgerUpdate]], *, stale_before: float, now: float
     ) -> StoredLedger | None:
-        """Run ``compute`` and store its document as the next ledger version.
+        """Run ``compute`` and store its update as the next ledger version.
 
         Skipped (returning the stored ledger) when the stored one was computed
         after ``stale_before``; skipped (returning None) while another process

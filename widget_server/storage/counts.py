@@ -7,6 +7,7 @@ from datetime import date
 
 from widget_server.core.models import CounterRow
 from widget_server.storage.dialect import Dialect, Row
+from widget_server.storage.ledger import record_served
 from widget_server.storage.queries import Queries, where
 
 # Name and PostgreSQL type (for the bulk upsert's arrays) of each column.
@@ -63,6 +64,11 @@ class Counts(Queries):
             await self._dialect.insert_rows(
                 conn, "daily_counters", COUNTER_TYPES, values, ADD_ON_CONFLICT
             )
+            await record_served(
+                conn,
+                self._dialect,
+                [(r.day, r.theme_id, r.host_id) for r in rows if r.kind == "served"],
+            )
 
     async def list_counts(
         self, *, since: date | None = None, theme_id: int | None = None
@@ -116,9 +122,5 @@ class Counts(Queries):
     async def last_served(self, theme_id: int | None = None) -> dict[tuple[int, int], date]:
         """(theme id, host id) -> the last day a block of that host was served."""
         clause, params = where(("theme_id = ?", theme_id))
-        rows = await self._fetch(
-            "SELECT theme_id, host_id, MAX(day) FROM daily_counters WHERE kind = 'served'"
-            f"{clause.replace(' WHERE', ' AND')} GROUP BY theme_id, host_id",
-            *params,
-        )
+        rows = await self._fetch(f"SELECT theme_id, host_id, day FROM last_served{clause}", *params)
         return {(r[0], r[1]): self._dialect.from_day(r[2]) for r in rows}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from widget_server.core.models import Member, PlacementOptions
-from widget_server.storage.dialect import iso_now
+from widget_server.storage.history import record_statuses
 from widget_server.storage.queries import Queries
 
 # Rows per chunk: large enough that per-statement costs vanish, small enough for
@@ -75,7 +75,8 @@ class MemberImport(Queries):
         if not members:
             return 0
         dialect = self._dialect
-        now = dialect.time(iso_now())
+        moment = self.clock()
+        now = dialect.time(self._moment_iso())
         default = PlacementOptions()
         async with self._write() as conn:
             for start in range(0, len(members), CHUNK):
@@ -107,12 +108,15 @@ class MemberImport(Queries):
                 ids = {slug: member_id for slug, member_id in rows}
                 domains: list[tuple[object, ...]] = []
                 memberships: list[tuple[object, ...]] = []
+                history: list[tuple[int, int, str, float]] = []
                 placements: list[tuple[object, ...]] = []
                 for member, theme_ids in chunk:
                     member_id = ids[member.slug]
                     domains.extend((member_id, d) for d in member.domains)
+                    history.append((member_id, 0, member.status, moment))
                     for theme_id in theme_ids:
                         memberships.append((member_id, theme_id, "active", now))
+                        history.append((member_id, theme_id, "active", moment))
                         placements.append(
                             (
                                 member_id,
@@ -131,6 +135,7 @@ class MemberImport(Queries):
                 ):
                     if values:
                         await dialect.insert_rows(conn, table, types, values)
+                await record_statuses(conn, dialect, history)
                 if progress is not None:
                     progress(start + len(chunk))
         return len(members)

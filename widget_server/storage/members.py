@@ -17,6 +17,7 @@ from widget_server.core.models import (
 )
 from widget_server.storage.access import revoke_member_access
 from widget_server.storage.dialect import Dialect, Row, iso_now
+from widget_server.storage.history import record_statuses
 from widget_server.storage.queries import Queries, page, where
 
 THEME_COLUMNS = "id, slug, name_de, name_en, description_de, description_en, kind"
@@ -136,7 +137,8 @@ class Members(Queries):
     # -- members ----------------------------------------------------------------------------
 
     async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
-        now = self._dialect.time(iso_now())
+        moment = self.clock()
+        now = self._dialect.time(self._moment_iso())
         async with self._write() as conn:
             member_id = int(
                 await conn.fetchval(
@@ -163,6 +165,12 @@ class Members(Queries):
                 "INSERT INTO memberships (member_id, theme_id, status, created_at)"
                 " VALUES (?, ?, 'active', ?)",
                 [(member_id, t, now) for t in theme_ids],
+            )
+            await record_statuses(
+                conn,
+                self._dialect,
+                [(member_id, 0, member.status, moment)]
+                + [(member_id, t, "active", moment) for t in theme_ids],
             )
         return await self.get_member_by_id(member_id)
 
@@ -234,7 +242,8 @@ class Members(Queries):
 
     async def set_member_status(self, member_id: int, status: MemberStatus) -> Member:
         """Set the status; removing also ends the member's keys, sessions and links at once."""
-        now = iso_now()
+        moment = self.clock()
+        now = self._moment_iso()
         async with self._write() as conn:
             changed = await conn.execute(
                 "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
@@ -244,6 +253,7 @@ class Members(Queries):
             )
             if changed == 0:
                 raise NotFoundError(f"no member with id {member_id}")
+            await record_statuses(conn, self._dialect, [(member_id, 0, status, moment)])
             if status == "removed":
                 await revoke_member_access(conn, self._dialect, member_id, now)
         return await self.get_member_by_id(member_id)
@@ -280,7 +290,8 @@ class Members(Queries):
     async def set_membership(
         self, member_id: int, theme_id: int, status: MembershipStatus
     ) -> Membership:
-        now = iso_now()
+        moment = self.clock()
+        now = self._moment_iso()
         async with self._write() as conn:
             await conn.execute(
                 "INSERT INTO memberships (member_id, theme_id, status, created_at)"
@@ -291,6 +302,7 @@ class Members(Queries):
                 status,
                 self._dialect.time(now),
             )
+            await record_statuses(conn, self._dialect, [(member_id, theme_id, status, moment)])
         return Membership(member_id, theme_id, status, now)
 
     async def list_memberships(

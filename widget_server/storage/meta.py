@@ -1,27 +1,14 @@
-"""The schema's version, the ``meta`` rows and the shared fairness ledger kept in them."""
+"""The schema's version and the ``meta`` rows."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
 from widget_server.core.errors import StorageError
-from widget_server.storage.base import (
-    LEDGER_KEYS,
-    Migration,
-    StoredLedger,
-    identifier,
-    ledger_from_meta,
-    load_migrations,
-)
+from widget_server.storage.base import Migration, identifier, load_migrations
 from widget_server.storage.dialect import Connection, iso_now
 from widget_server.storage.queries import Queries
-
-# Seconds a process may take to compute the ledger before another one takes over
-# (where the dialect has no transaction-scoped lock to claim the computation with).
-LEDGER_LEASE = 300.0
-LEDGER_LOCK = "partnerkreis.ledger:"
-CLAIM_KEY = "ledger_claimed_at"
 
 
 async def read_meta(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
@@ -36,10 +23,6 @@ async def write_meta(conn: Connection, items: Sequence[tuple[str, str]]) -> None
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         items,
     )
-
-
-def ledger_rows(version: int, now: float, document: str) -> list[tuple[str, str]]:
-    return list(zip(LEDGER_KEYS, (str(version), repr(now), document), strict=True))
 
 
 class Meta(Queries):
@@ -115,59 +98,6 @@ class Meta(Queries):
     async def set_meta(self, key: str, value: str) -> None:
         async with self._write(bump=False) as conn:
             await write_meta(conn, [(key, value)])
-
-    # -- the shared fairness ledger ---------------------------------------------------------
-
-    async def ledger_version(self) -> int:
-        row = await self._fetchrow("SELECT value FROM meta WHERE key = 'ledger_version'")
-        return int(row[0]) if row else 0
-
-    async def get_ledger(self) -> StoredLedger | None:
-        async with self._reading() as conn:
-            return ledger_from_meta(await read_meta(conn, LEDGER_KEYS))
-
-    async def publish_ledger(
-        self, compute: Callable[[], Awaitable[str]], *, stale_before: float, now: float
-    ) -> StoredLedger | None:
-        lock = self._dialect.try_xact_lock
-        if lock is None:
-            return await self._publish_leased(compute, stale_before=stale_before, now=now)
-        # The transaction holds the lock while `compute` reads through other connections.
-        async with self._write(bump=False) as conn:
-            if not await conn.fetchval(lock, LEDGER_LOCK):
-                return None  # another process is computing
-            stored = ledger_from_meta(await read_meta(conn, LEDGER_KEYS))
-            if stored is not None and stored.computed_at > stale_before:
-                return stored
-            document = await compute()
-            version = (stored.version if stored else 0) + 1
-            await write_meta(conn, ledger_rows(version, now, document))
-        return StoredLedger(version, now, document)
-
-    async def _publish_leased(
-        self, compute: Callable[[], Awaitable[str]], *, stale_before: float, now: float
-    ) -> StoredLedger | None:
-        # One writer at a time claims the computation with a lease in meta, so the
-        # computation itself does not hold the write lock (counts keep flushing).
-        async with self._write(bump=False) as conn:
-            meta = await read_meta(conn, (*LEDGER_KEYS, CLAIM_KEY))
-            stored = ledger_from_meta(meta)
-            if stored is not None and stored.computed_at > stale_before:
-                return stored
-            if float(meta.get(CLAIM_KEY, "-inf")) > now - LEDGER_LEASE:
-                return None  # another process is computing
-            await write_meta(conn, [(CLAIM_KEY, repr(now))])
-        try:
-            document = await compute()
-        except BaseException:
-            async with self._write(bump=False) as conn:
-                await conn.execute("DELETE FROM meta WHERE key = ?", CLAIM_KEY)
-            raise
-        async with self._write(bump=False) as conn:
-            version = int((await read_meta(conn, LEDGER_KEYS[:1])).get(LEDGER_KEYS[0], "0")) + 1
-            await write_meta(conn, ledger_rows(version, now, document))
-            await conn.execute("DELETE FROM meta WHERE key = ?", CLAIM_KEY)
-        return StoredLedger(version, now, document)
 
     # -- whole tables (migrate-db; the rest is the driver's) --------------------------------
 

@@ -7,8 +7,10 @@ combine the mixins and supply the three connection context managers below.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from widget_server.storage.dialect import Connection, Dialect, Row
@@ -33,6 +35,13 @@ class Queries:
     """What every table module may use; the driver classes implement the abstract parts."""
 
     _dialect: Dialect
+    # When status changes and rule versions happen (unix seconds): the server sets its
+    # own clock here, so the replay compares them with the moments it served at.
+    clock: Callable[[], float] = time.time
+
+    def _moment_iso(self) -> str:
+        """The storage clock's now, to the second, as the models carry times."""
+        return datetime.fromtimestamp(int(self.clock()), UTC).isoformat(timespec="seconds")
 
     def _reading(self) -> AbstractAsyncContextManager[Connection]:
         """A connection for reads outside a transaction."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from widget_server.core.errors import PreconditionFailedError
 from widget_server.core.models import RuleSet
-from widget_server.storage.dialect import Dialect, Row, iso_now
+from widget_server.storage.dialect import Dialect, Row
 from widget_server.storage.queries import Queries
 
 RULE_SET_COLUMNS = "theme_id, version, rules, author, created_at"
@@ -27,7 +27,7 @@ class Rules(Queries):
         *,
         expected_version: int | None = None,
     ) -> RuleSet:
-        created = iso_now()
+        created = self._moment_iso()
         async with self._write() as conn:
             # Writers of one theme's rules take turns, so versions count up without gaps
             # and a stale expected_version is a precondition failure, never a key clash.

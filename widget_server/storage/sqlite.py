@@ -24,6 +24,8 @@ from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
+from widget_server.storage.history import History
+from widget_server.storage.ledger import Ledger
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
@@ -66,7 +68,18 @@ class SQLiteConnection:
 
 
 class SQLiteStorage(
-    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access
+    Meta,
+    Ledger,
+    History,
+    Members,
+    MemberImport,
+    Rules,
+    Snapshot,
+    Counts,
+    Accounts,
+    Audit,
+    Visitors,
+    Access,
 ):
     """``Storage`` on one SQLite file."""
 

@@ -219,6 +219,11 @@ def paths() -> dict[str, dict[str, Any]]:
                     SLUG_THEME,
                     {**query("member", {"type": "string", "minLength": 1}), "required": True},
                     query("at", {"type": "string"}, "ISO date or time; default now."),
+                    query(
+                        "placement",
+                        {"type": "integer", "minimum": 0},
+                        "The placement's id; default the member's first in the theme.",
+                    ),
                 ),
             ),
         },

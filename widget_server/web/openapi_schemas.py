@@ -219,8 +219,12 @@ SCHEMAS: dict[str, Any] = {
         {
             "member": STRING,
             "theme": STRING,
+            "placement": {"type": ["integer", "null"]},
             "at": STRING,
             "rules_version": INTEGER,
+            "ledger_version": INTEGER,
+            "ledger_computed_at": NULLABLE_STRING,
+            "status": obj({"member": STRING, "membership": STRING}),
             "strategy": STRING,
             "granularity": STRING,
             "bucket": {"type": ["integer", "null"]},
@@ -239,11 +243,18 @@ SCHEMAS: dict[str, Any] = {
                             "type": "array",
                             "items": obj({"name": STRING, "passed": BOOLEAN, "detail": STRING}),
                         },
+                        "reason": STRING,
                         "weight": NULLABLE_NUMBER,
                         "multiplier": NULLABLE_NUMBER,
                         "probability": NULLABLE_NUMBER,
                         "position": {"type": ["integer", "null"]},
                         "pinned": BOOLEAN,
+                        "ledger": {
+                            "type": ["object", "null"],
+                            "properties": {
+                                k: NUMBER for k in ("given", "received", "target", "debt", "grant")
+                            },
+                        },
                     }
                 ),
             },

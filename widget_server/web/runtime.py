@@ -64,6 +64,9 @@ class Runtime:
             raise
 
     async def _start(self) -> None:
+        # Status changes and rule versions carry this clock's time: the replay compares
+        # them with the moments blocks were served at.
+        self.storage.clock = self.clock
         keys = await ensure_secret_keys(self.storage, self.settings, create=False)
         self.signer = Signer(keys, clock=self.clock)
         self.key = rotation_key(keys)

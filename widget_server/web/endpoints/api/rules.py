@@ -88,7 +88,15 @@ async def explain_block(request: Request) -> Response:
         raise ValidationError("at", "is out of range") from None
     if not EARLIEST <= at < LATEST:
         raise ValidationError("at", "must lie between the years 2000 and 2099")
+    placement = request.query_params.get("placement")
+    if placement is not None and not (placement.isascii() and placement.isdigit()):
+        raise ValidationError("placement", "must be a placement id (a whole number)")
     report = await explain_selection(
-        runtime.storage, runtime.key, member, request.path_params["slug"], at
+        runtime.storage,
+        runtime.key,
+        member,
+        request.path_params["slug"],
+        at,
+        int(placement) if placement is not None else None,
     )
     return answer(report)

@@ -1,0 +1,222 @@
+"""The fairness ledger in the database: per-theme bases, published versions, last served.
+
+One process per interval computes (PostgreSQL: ``pg_try_advisory_xact_lock``
+held while computing; SQLite: a lease row in ``meta``, so the write lock is not
+held) and stores, in one transaction, the bases that rolled, a new version of
+each theme whose figures changed, and the deployment's version in ``meta``;
+versions past the retention are pruned there too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+
+from widget_server.rotation.ledger import Base
+from widget_server.storage.base import (
+    LEDGER_KEYS,
+    LedgerUpdate,
+    StoredLedger,
+    ThemeVersion,
+    ledger_from_meta,
+)
+from widget_server.storage.dialect import Connection, Dialect
+from widget_server.storage.meta import read_meta, write_meta
+from widget_server.storage.queries import Queries
+
+# Seconds a process may take to compute the ledger before another one takes over
+# (where the dialect has no transaction-scoped lock to claim the computation with).
+LEDGER_LEASE = 300.0
+LEDGER_LOCK = "partnerkreis.ledger:"
+CLAIM_KEY = "ledger_claimed_at"
+
+BASE_TYPES = (
+    ("theme_id", "bigint"),
+    ("member_id", "bigint"),
+    ("given", "float8"),
+    ("received", "float8"),
+)
+VERSION_TYPES = (
+    ("theme_id", "bigint"),
+    ("version", "bigint"),
+    ("computed_at", "float8"),
+    ("digest", "text"),
+    ("document", "text"),
+)
+SERVED_TYPES = (("theme_id", "bigint"), ("host_id", "bigint"), ("day", "date"))
+LATEST = (
+    "SELECT v.theme_id, v.version, v.computed_at, {what} FROM ledger_versions v"
+    " WHERE v.version = (SELECT MAX(x.version) FROM ledger_versions x"
+    " WHERE x.theme_id = v.theme_id){more}"
+)
+
+
+def digest(document: str) -> str:
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+async def record_served(
+    conn: Connection, dialect: Dialect, served: Sequence[tuple[date, int, int]]
+) -> None:
+    """Keep ``last_served`` up to date from a flush's (day, theme, host) of served blocks."""
+    latest: dict[tuple[int, int], date] = {}
+    for day, theme_id, host_id in served:
+        key = (theme_id, host_id)
+        if key not in latest or day > latest[key]:
+            latest[key] = day
+    if not latest:
+        return
+    await dialect.insert_rows(
+        conn,
+        "last_served",
+        SERVED_TYPES,
+        [(t, h, dialect.day(d)) for (t, h), d in sorted(latest.items())],
+        " ON CONFLICT (theme_id, host_id) DO UPDATE SET day = excluded.day"
+        " WHERE excluded.day > last_served.day",
+    )
+
+
+class Ledger(Queries):
+    # -- reads --------------------------------------------------------------------------------
+
+    async def ledger_version(self) -> int:
+        row = await self._fetchrow("SELECT value FROM meta WHERE key = 'ledger_version'")
+        return int(row[0]) if row else 0
+
+    async def get_ledger(self, since: int = 0) -> StoredLedger | None:
+        async with self._snapshot() as conn:
+            stored = ledger_from_meta(await read_meta(conn, LEDGER_KEYS))
+            if stored is None:
+                return None
+            rows = await conn.fetch(
+                LATEST.format(what="v.document", more=" AND v.version > ?"), since
+            )
+        themes = {r[0]: ThemeVersion(r[0], int(r[1]), float(r[2]), r[3]) for r in rows}
+        return StoredLedger(stored.version, stored.computed_at, themes)
+
+    async def ledger_at(self, theme_id: int, at: float) -> ThemeVersion | None:
+        row = await self._fetchrow(
+            "SELECT theme_id, version, computed_at, document FROM ledger_versions"
+            " WHERE theme_id = ? AND computed_at <= ? ORDER BY version DESC LIMIT 1",
+            theme_id,
+            at,
+        )
+        return ThemeVersion(row[0], int(row[1]), float(row[2]), row[3]) if row else None
+
+    async def ledger_digests(self) -> dict[int, str]:
+        rows = await self._fetch(LATEST.format(what="v.digest", more=""))
+        return {r[0]: r[3] for r in rows}
+
+    async def ledger_bases(self) -> dict[int, Base]:
+        dialect = self._dialect
+        async with self._snapshot() as conn:
+            heads = await conn.fetch(
+                "SELECT theme_id, day, half_life_days, window_days FROM ledger_base_themes"
+            )
+            rows = await conn.fetch("SELECT theme_id, member_id, given, received FROM ledger_base")
+        figures: dict[int, dict[int, tuple[float, float]]] = {}
+        for theme_id, member_id, given, received in rows:
+            figures.setdefault(theme_id, {})[member_id] = (float(given), float(received))
+        return {
+            t: Base(dialect.from_day(d), float(h), int(w), figures.get(t, {}))
+            for t, d, h, w in heads
+        }
+
+    async def day_exposure(self, day: date) -> dict[int, dict[int, tuple[float, float]]]:
+        out: dict[int, dict[int, tuple[float, float]]] = {}
+        for column, side in (("host_id", 0), ("partner_id", 1)):
+            rows = await self._fetch(
+                f"SELECT theme_id, {column}, SUM(exposure) FROM daily_counters"
+                f" WHERE day = ? AND kind = 'viewed' GROUP BY theme_id, {column}",
+                self._dialect.day(day),
+            )
+            for theme_id, member_id, total in rows:
+                members = out.setdefault(theme_id, {})
+                pair = list(members.get(member_id, (0.0, 0.0)))
+                pair[side] = float(total)
+                members[member_id] = (pair[0], pair[1])
+        return out
+
+    # -- the computation: one process at a time ---------------------------------------------
+
+    async def publish_ledger(
+        self, compute: Callable[[], Awaitable[LedgerUpdate]], *, stale_before: float, now: float
+    ) -> StoredLedger | None:
+        lock = self._dialect.try_xact_lock
+        if lock is None:
+            return await self._publish_leased(compute, stale_before=stale_before, now=now)
+        # The transaction holds the lock while `compute` reads through other connections.
+        async with self._write(bump=False) as conn:
+            if not await conn.fetchval(lock, LEDGER_LOCK):
+                return None  # another process is computing
+            stored = ledger_from_meta(await read_meta(conn, LEDGER_KEYS))
+            if stored is not None and stored.computed_at > stale_before:
+                return stored
+            update = await compute()
+            version = (stored.version if stored else 0) + 1
+            await self._store(conn, version, now, update)
+        return StoredLedger(version, now)
+
+    async def _publish_leased(
+        self, compute: Callable[[], Awaitable[LedgerUpdate]], *, stale_before: float, now: float
+    ) -> StoredLedger | None:
+        # One writer at a time claims the computation with a lease in meta, so the
+        # computation itself does not hold the write lock (counts keep flushing).
+        async with self._write(bump=False) as conn:
+            meta = await read_meta(conn, (*LEDGER_KEYS, CLAIM_KEY))
+            stored = ledger_from_meta(meta)
+            if stored is not None and stored.computed_at > stale_before:
+                return stored
+            if float(meta.get(CLAIM_KEY, "-inf")) > now - LEDGER_LEASE:
+                return None  # another process is computing
+            await write_meta(conn, [(CLAIM_KEY, repr(now))])
+        try:
+            update = await compute()
+        except BaseException:
+            async with self._write(bump=False) as conn:
+                await conn.execute("DELETE FROM meta WHERE key = ?", CLAIM_KEY)
+            raise
+        async with self._write(bump=False) as conn:
+            version = int((await read_meta(conn, LEDGER_KEYS[:1])).get(LEDGER_KEYS[0], "0")) + 1
+            await self._store(conn, version, now, update)
+            await conn.execute("DELETE FROM meta WHERE key = ?", CLAIM_KEY)
+        return StoredLedger(version, now)
+
+    async def _store(
+        self, conn: Connection, version: int, now: float, update: LedgerUpdate
+    ) -> None:
+        dialect = self._dialect
+        themes = sorted(update.bases)
+        if themes:
+            await conn.executemany(
+                "DELETE FROM ledger_base WHERE theme_id = ?", [(t,) for t in themes]
+            )
+            rows = [
+                (t, m, g, r)
+                for t in themes
+                for m, (g, r) in sorted(update.bases[t].figures.items())
+            ]
+            if rows:
+                await dialect.insert_rows(conn, "ledger_base", BASE_TYPES, rows)
+            await conn.executemany(
+                "INSERT INTO ledger_base_themes (theme_id, day, half_life_days, window_days)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (theme_id) DO UPDATE SET day = excluded.day,"
+                " half_life_days = excluded.half_life_days, window_days = excluded.window_days",
+                [
+                    (t, dialect.day(b.day), b.half_life_days, b.window)
+                    for t, b in ((t, update.bases[t]) for t in themes)
+                ],
+            )
+        documents = [
+            (t, version, now, digest(doc), doc) for t, doc in sorted(update.documents.items())
+        ]
+        if documents:
+            await dialect.insert_rows(conn, "ledger_versions", VERSION_TYPES, documents)
+        await conn.execute(
+            "DELETE FROM ledger_versions WHERE computed_at < ? AND version <"
+            " (SELECT MAX(x.version) FROM ledger_versions x"
+            " WHERE x.theme_id = ledger_versions.theme_id)",
+            update.keep_since,
+        )
+        await write_meta(conn, list(zip(LEDGER_KEYS, (str(version), repr(now)), strict=True)))
