@@ -30,6 +30,7 @@ TABLES = (
     "last_served",
     "ledger_base",
     "ledger_base_themes",
+    "ledger_current",
     "ledger_versions",
     "status_history",
     "accounts",

@@ -138,10 +138,11 @@ def with_balances(
     pool: ThemePool, figures: Figures, served: Mapping[int, date], at: float
 ) -> ThemePool:
     """``pool`` with the given ledger figures, last-served days and balances as of ``at``."""
-    members = {
-        m: replace(info, last_seen=_end_of_day(served[m]) if m in served else None)
-        for m, info in pool.members.items()
-    }
+    members = dict(pool.members)
+    for m, info in pool.members.items():
+        seen = _end_of_day(served[m]) if m in served else None
+        if seen != info.last_seen:
+            members[m] = replace(info, last_seen=seen)
     active = [m for m, info in members.items() if info.eligible]
     ages = {m: max(0.0, (at - members[m].joined) / DAY) for m in active}
     return replace(

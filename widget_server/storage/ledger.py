@@ -45,11 +45,7 @@ VERSION_TYPES = (
     ("document", "text"),
 )
 SERVED_TYPES = (("theme_id", "bigint"), ("host_id", "bigint"), ("day", "date"))
-LATEST = (
-    "SELECT v.theme_id, v.version, v.computed_at, {what} FROM ledger_versions v"
-    " WHERE v.version = (SELECT MAX(x.version) FROM ledger_versions x"
-    " WHERE x.theme_id = v.theme_id){more}"
-)
+CURRENT_TYPES = (("theme_id", "bigint"), ("version", "bigint"), ("digest", "text"))
 
 
 def digest(document: str) -> str:
@@ -90,7 +86,10 @@ class Ledger(Queries):
             if stored is None:
                 return None
             rows = await conn.fetch(
-                LATEST.format(what="v.document", more=" AND v.version > ?"), since
+                "SELECT v.theme_id, v.version, v.computed_at, v.document FROM ledger_current c"
+                " JOIN ledger_versions v ON v.theme_id = c.theme_id AND v.version = c.version"
+                " WHERE c.version > ?",
+                since,
             )
         themes = {r[0]: ThemeVersion(r[0], int(r[1]), float(r[2]), r[3]) for r in rows}
         return StoredLedger(stored.version, stored.computed_at, themes)
@@ -98,15 +97,16 @@ class Ledger(Queries):
     async def ledger_at(self, theme_id: int, at: float) -> ThemeVersion | None:
         row = await self._fetchrow(
             "SELECT theme_id, version, computed_at, document FROM ledger_versions"
-            " WHERE theme_id = ? AND computed_at <= ? ORDER BY version DESC LIMIT 1",
+            " WHERE theme_id = ? AND computed_at <= ? ORDER BY computed_at DESC, version DESC"
+            " LIMIT 1",
             theme_id,
             at,
         )
         return ThemeVersion(row[0], int(row[1]), float(row[2]), row[3]) if row else None
 
     async def ledger_digests(self) -> dict[int, str]:
-        rows = await self._fetch(LATEST.format(what="v.digest", more=""))
-        return {r[0]: r[3] for r in rows}
+        rows = await self._fetch("SELECT theme_id, digest FROM ledger_current")
+        return {r[0]: r[1] for r in rows}
 
     async def ledger_bases(self) -> dict[int, Base]:
         dialect = self._dialect
@@ -213,10 +213,19 @@ class Ledger(Queries):
         ]
         if documents:
             await dialect.insert_rows(conn, "ledger_versions", VERSION_TYPES, documents)
+            await dialect.insert_rows(
+                conn,
+                "ledger_current",
+                CURRENT_TYPES,
+                [(t, v, d) for t, v, _, d, _ in documents],
+                " ON CONFLICT (theme_id) DO UPDATE SET version = excluded.version,"
+                " digest = excluded.digest",
+            )
+        # Past the retention, except each theme's latest (still in force).
         await conn.execute(
-            "DELETE FROM ledger_versions WHERE computed_at < ? AND version <"
-            " (SELECT MAX(x.version) FROM ledger_versions x"
-            " WHERE x.theme_id = ledger_versions.theme_id)",
+            "DELETE FROM ledger_versions WHERE computed_at < ? AND NOT EXISTS"
+            " (SELECT 1 FROM ledger_current c WHERE c.theme_id = ledger_versions.theme_id"
+            " AND c.version = ledger_versions.version)",
             update.keep_since,
         )
         await write_meta(conn, list(zip(LEDGER_KEYS, (str(version), repr(now)), strict=True)))

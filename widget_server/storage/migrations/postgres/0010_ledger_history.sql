@@ -24,6 +24,14 @@ CREATE TABLE ledger_versions (
     PRIMARY KEY (theme_id, version)
 );
 CREATE INDEX ledger_versions_time ON ledger_versions (theme_id, computed_at);
+CREATE INDEX ledger_versions_age ON ledger_versions (computed_at);
+-- Each theme's latest version: what a poll reads and a computation compares with,
+-- without scanning the history.
+CREATE TABLE ledger_current (
+    theme_id BIGINT PRIMARY KEY,
+    version  BIGINT NOT NULL,
+    digest   TEXT NOT NULL
+);
 DELETE FROM meta WHERE key = 'ledger';
 
 CREATE TABLE last_served (

@@ -1,0 +1,245 @@
+"""The fairness ledger job at scale: its time and stored size after 1 and after N days.
+
+Usage: python bench/bench_ledger.py [--members 100000] [--themes 2000] [--days 10]
+                                    [--partners 4] [--database sqlite|postgres] [--json]
+
+The network is made through the storage's bulk path (``import_members``: each
+member in 1-3 themes, about 100 per theme).  Every simulated day adds, per
+membership, one ``served`` row and ``--partners`` ``viewed`` rows (the host's
+partners that day, with the exposure of their positions): about 1,000,000
+counter rows a day at the default size, the traffic of issue 14.
+
+After the first and after the last day it measures, in this process:
+
+* **job, first of the day**: ``compute_ledger_update`` + ``publish_ledger`` at
+  noon, the first computation that day (it rolls every theme's base by one
+  day; on day 1 it builds the bases from the rows, once);
+* **job, again the same day**: the same a minute later, after more counts (the
+  computation every ``WIDGET_LEDGER_INTERVAL``);
+* **install**: a serving process polling the new version (reading the themes
+  that changed, parsing them, ``Snapshot.with_ledger``);
+* **from scratch**: what the job did before (every ``viewed`` row of the
+  window read and decayed, one JSON document of the whole network), for the
+  comparison; and the size of that document;
+* **stored**: the rows and bytes of the bases and of the published versions.
+
+Exit status 0, or 1 when the measurement failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from widget_server.core.models import CounterRow, Member  # noqa: E402
+from widget_server.network.services import add_theme  # noqa: E402
+from widget_server.rotation.fairness import exposure  # noqa: E402
+from widget_server.rotation.ledger import compute_ledger  # noqa: E402
+from widget_server.serving.ledger import compute_ledger_update  # noqa: E402
+from widget_server.serving.snapshot import SnapshotHolder, load_ledger  # noqa: E402
+from widget_server.storage import Storage, storage_from_url  # noqa: E402
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+FIRST_DAY = date(2027, 3, 1)
+CHUNK = 50_000
+
+
+def noon(day: date) -> float:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp()
+
+
+async def build(storage: Storage, members: int, themes: int) -> dict[int, list[int]]:
+    """The network; theme id -> its member ids."""
+    for t in range(themes):
+        await add_theme(storage, slug=f"t{t}", name_de=f"Thema {t}")
+    ids = {t.slug: t.id for t in await storage.list_themes()}
+    rng = random.Random(14)
+    batch = []
+    for i in range(members):
+        chosen = rng.sample(range(themes), min(themes, rng.choice((1, 2, 3))))
+        member = Member(0, f"m{i}", f"Betrieb {i}", f"https://m{i}.example.de/", status="active")
+        batch.append((member, [ids[f"t{t}"] for t in chosen]))
+    await storage.import_members(batch)
+    by_theme: dict[int, list[int]] = {}
+    for ms in await storage.list_memberships():
+        by_theme.setdefault(ms.theme_id, []).append(ms.member_id)
+    return by_theme
+
+
+def day_rows(
+    by_theme: dict[int, list[int]], day: date, partners: int, rng: random.Random, share: float
+) -> list[CounterRow]:
+    """One day's counters (``share`` of a day's views: the morning, or the rest)."""
+    rows = []
+    for theme_id, members in by_theme.items():
+        for host in members:
+            views = max(1, round(rng.randint(1, 40) * share))
+            rows.append(CounterRow(day, theme_id, host, 0, "served", views))
+            others = [m for m in rng.sample(members, min(len(members), partners + 1)) if m != host]
+            for position, partner in enumerate(others[:partners], start=1):
+                rows.append(
+                    CounterRow(
+                        day, theme_id, host, partner, "viewed", views, views * exposure(position)
+                    )
+                )
+    return rows
+
+
+async def add(storage: Storage, rows: list[CounterRow]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        await storage.add_counts(rows[start : start + CHUNK])
+
+
+async def job(storage: Storage, now: float) -> tuple[float, int]:
+    """One computation as the deployment runs it; (seconds, themes published)."""
+    data = await storage.load_network()
+    published = 0
+
+    async def compute() -> Any:
+        nonlocal published
+        update = await compute_ledger_update(storage, now, data)
+        published = len(update.documents)
+        return update
+
+    start = time.perf_counter()
+    await storage.publish_ledger(compute, stale_before=float("inf"), now=now)
+    return time.perf_counter() - start, published
+
+
+async def from_scratch(storage: Storage, now: float) -> tuple[float, int]:
+    """The previous job: every row of the window, one JSON document; (seconds, bytes)."""
+    data = await storage.load_network()
+    start = time.perf_counter()
+    inputs = await load_ledger(storage, now, data)
+    today = datetime.fromtimestamp(now, UTC).date()
+    ledger = compute_ledger(inputs.rows, today, {t.id: 14.0 for t in data.themes})
+    document = json.dumps(
+        {
+            "themes": {
+                str(t): {str(m): list(pair) for m, pair in members.items()}
+                for t, members in ledger.items()
+            },
+            "last_served": [[t, h, d.isoformat()] for (t, h), d in inputs.last_served.items()],
+        },
+        separators=(",", ":"),
+    )
+    return time.perf_counter() - start, len(document)
+
+
+async def stored(storage: Storage) -> dict[str, int]:
+    conn_rows = {}
+    for table in ("ledger_base", "ledger_versions", "daily_counters"):
+        conn_rows[f"{table} rows"] = await storage.count_rows(table)
+    latest = await storage.get_ledger()
+    conn_rows["latest documents bytes"] = (
+        sum(len(v.document) for v in latest.themes.values()) if latest else 0
+    )
+    return conn_rows
+
+
+async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    storage = storage_from_url(url)
+    await storage.open()
+    await storage.migrate()
+    results: dict[str, Any] = {}
+    try:
+        start = time.perf_counter()
+        by_theme = await build(storage, args.members, args.themes)
+        results["build seconds"] = round(time.perf_counter() - start, 1)
+        clock_now = [noon(FIRST_DAY)]
+        holder = SnapshotHolder(storage, 3600, 60, lambda: clock_now[0])
+        await holder.refresh()
+        rng = random.Random(10)
+        for n in range(args.days):
+            day = FIRST_DAY + timedelta(days=n)
+            start = time.perf_counter()
+            await add(storage, day_rows(by_theme, day, args.partners, rng, 0.5))
+            added = time.perf_counter() - start
+            first, published_first = await job(storage, noon(day))
+            await add(storage, day_rows(by_theme, day, args.partners, rng, 0.1))
+            again, published_again = await job(storage, noon(day) + 60)
+            if n in (0, args.days - 1):
+                clock_now[0] = noon(day) + 60
+                start = time.perf_counter()
+                await holder.poll_ledger()
+                install = time.perf_counter() - start
+                scratch, scratch_bytes = await from_scratch(storage, noon(day) + 60)
+                results[f"after {n + 1} day(s)"] = {
+                    "adding a day's first counters (s)": round(added, 1),
+                    "job, first of the day (s)": round(first, 2),
+                    "job, again the same day (s)": round(again, 2),
+                    "themes published (first, again)": [published_first, published_again],
+                    "install in a serving process (s)": round(install, 2),
+                    "from scratch, the previous job (s)": round(scratch, 2),
+                    "from scratch, its JSON document (bytes)": scratch_bytes,
+                    **await stored(storage),
+                }
+            print(f"day {n + 1}: first {first:.2f} s, again {again:.2f} s", file=sys.stderr)
+    finally:
+        await storage.close()
+    return results
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.database == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            return await measure(f"sqlite:///{tmp}/ledger.db", args)
+    import asyncpg
+
+    name = "bench_ledger"
+    conn = await asyncpg.connect(args.postgres)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        await conn.execute(f"CREATE SCHEMA {name}")
+    finally:
+        await conn.close()
+    try:
+        return await measure(f"{args.postgres}?search_path={name}", args)
+    finally:
+        conn = await asyncpg.connect(args.postgres)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        finally:
+            await conn.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--themes", type=int, default=2_000)
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--partners", type=int, default=4)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres", default=DEFAULT_PG)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    try:
+        results = asyncio.run(run(args))
+    except Exception as exc:  # noqa: BLE001  (a failed measurement is exit status 1)
+        print(f"bench_ledger: {exc!r}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for key, value in results.items():
+            if isinstance(value, dict):
+                print(key)
+                for k, v in value.items():
+                    print(f"  {k:<42} {v}")
+            else:
+                print(f"{key:<44} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
