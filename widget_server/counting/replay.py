@@ -106,7 +106,8 @@ async def explain_selection(
     published = {theme.id: ledger} if ledger is not None else {}
     pool = build_pools(data, LedgerInput(themes=published), at)[theme.id]
     if member.id not in pool.members:
-        raise ValidationError("member", f"{member_slug!r} is not in theme {theme_slug!r}")
+        when = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+        raise ValidationError("member", f"{member_slug!r} was not in theme {theme_slug!r} at {when}")
     placement = _placement(data, member.id, theme.id, placement_id)
     rules_now = pool.rules.at(at)
     moment = plan_moment(rules_now, at)
