@@ -107,7 +107,9 @@ async def explain_selection(
     pool = build_pools(data, LedgerInput(themes=published), at)[theme.id]
     if member.id not in pool.members:
         when = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
-        raise ValidationError("member", f"{member_slug!r} was not in theme {theme_slug!r} at {when}")
+        raise ValidationError(
+            "member", f"{member_slug!r} was not in theme {theme_slug!r} at {when}"
+        )
     placement = _placement(data, member.id, theme.id, placement_id)
     rules_now = pool.rules.at(at)
     moment = plan_moment(rules_now, at)

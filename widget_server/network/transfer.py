@@ -27,6 +27,7 @@ TABLES = (
     "rule_sets",
     "profile_changes",
     "daily_counters",
+    "daily_exposure",
     "last_served",
     "ledger_base",
     "ledger_base_themes",

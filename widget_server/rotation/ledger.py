@@ -111,18 +111,27 @@ class Base:
     figures: Figures = field(default_factory=dict)
 
 
+def base_from_days(
+    days: Mapping[date, Figures], day: date, half_life_days: float, window: int
+) -> Base:
+    """A theme's base computed from scratch from its daily sums (day -> member -> sums)."""
+    first, last = day - timedelta(days=window), day - timedelta(days=2)
+    figures: dict[int, tuple[float, float]] = {}
+    for d in sorted(days):
+        if first <= d <= last:
+            _add(figures, days[d], decay((day - d).days, half_life_days))
+    return Base(day, half_life_days, window, _cleaned(figures))
+
+
 def base_from_rows(
     rows: Iterable[CounterRow], day: date, half_life_days: float, window: int
 ) -> Base:
-    """A theme's base computed from scratch (``rows``: that theme's, any days)."""
-    first, last = day - timedelta(days=window), day - timedelta(days=2)
-    kept = [r for r in rows if first <= r.day <= last]
-    theme = {r.theme_id for r in kept}
-    figures = compute_ledger(kept, day, {t: half_life_days for t in theme})
-    merged: dict[int, tuple[float, float]] = {}
-    for members in figures.values():
-        _add(merged, members, 1.0)
-    return Base(day, half_life_days, window, _cleaned(merged))
+    """A theme's base computed from scratch from its counter rows."""
+    by_day: dict[date, list[CounterRow]] = defaultdict(list)
+    for row in rows:
+        by_day[row.day].append(row)
+    days = {d: next(iter(day_sums(r).values()), {}) for d, r in by_day.items()}
+    return base_from_days(days, day, half_life_days, window)
 
 
 def roll_base(base: Base, closed: Figures | None, leaving: Figures | None) -> Base:

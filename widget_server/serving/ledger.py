@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from widget_server.core.models import CounterRow
 from widget_server.network.rules import theme_rules
 from widget_server.rotation.ledger import (
     Base,
     Figures,
-    base_from_rows,
+    base_from_days,
     current_figures,
     roll_base,
     theme_document,
@@ -81,20 +80,14 @@ async def rolled_bases(
             changed[theme_id] = base
         bases[theme_id] = base
     if rebuild:
-        # Only a theme without a base, or whose half-life or window changed, reads its
-        # whole window of rows: once, not at every computation.
-        since = today - timedelta(days=window)
-        rows = (
-            await storage.exposure_since(since)
-            if len(rebuild) > 1
-            else (await storage.exposure_since(since, rebuild[0]))
-        )
-        by_theme: dict[int, list[CounterRow]] = {t: [] for t in rebuild}
-        for row in rows:
-            if row.theme_id in by_theme:
-                by_theme[row.theme_id].append(row)
+        # Only a theme without a base, or whose half-life or window changed, reads the
+        # daily sums of its whole window: once, not at every computation.
+        first = today - timedelta(days=window)
+        only = rebuild[0] if len(rebuild) == 1 else None
+        days = await storage.exposure_days(first, today - timedelta(days=2), only)
         for theme_id in rebuild:
-            base = base_from_rows(by_theme[theme_id], today, half_lives[theme_id], window)
+            theme_days = {d: themes.get(theme_id, {}) for d, themes in days.items()}
+            base = base_from_days(theme_days, today, half_lives[theme_id], window)
             bases[theme_id] = changed[theme_id] = base
     return bases, changed
 

@@ -350,6 +350,10 @@ class Storage(Protocol):
         """theme -> member -> (given, received): one day's ``viewed`` exposure, summed."""
         ...
 
+    async def exposure_days(
+        self, first: date, last: date, theme_id: int | None = None
+    ) -> dict[date, dict[int, dict[int, tuple[float, float]]]]: ...
+
     async def publish_ledger(
         self, compute: Callable[[], Awaitable[LedgerUpdate]], *, stale_before: float, now: float
     ) -> StoredLedger | None:

@@ -7,7 +7,7 @@ from datetime import date
 
 from widget_server.core.models import CounterRow
 from widget_server.storage.dialect import Dialect, Row
-from widget_server.storage.ledger import record_served
+from widget_server.storage.ledger import record_exposure, record_served
 from widget_server.storage.queries import Queries, where
 
 # Name and PostgreSQL type (for the bulk upsert's arrays) of each column.
@@ -64,6 +64,7 @@ class Counts(Queries):
             await self._dialect.insert_rows(
                 conn, "daily_counters", COUNTER_TYPES, values, ADD_ON_CONFLICT
             )
+            await record_exposure(conn, self._dialect, rows)
             await record_served(
                 conn,
                 self._dialect,

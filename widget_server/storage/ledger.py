@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 
+from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import Base
 from widget_server.storage.base import (
     LEDGER_KEYS,
@@ -44,12 +45,43 @@ VERSION_TYPES = (
     ("digest", "text"),
     ("document", "text"),
 )
+EXPOSURE_TYPES = (
+    ("day", "date"),
+    ("theme_id", "bigint"),
+    ("member_id", "bigint"),
+    ("given", "float8"),
+    ("received", "float8"),
+)
 SERVED_TYPES = (("theme_id", "bigint"), ("host_id", "bigint"), ("day", "date"))
 CURRENT_TYPES = (("theme_id", "bigint"), ("version", "bigint"), ("digest", "text"))
 
 
 def digest(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
+
+
+async def record_exposure(conn: Connection, dialect: Dialect, rows: Sequence[CounterRow]) -> None:
+    """Add a flush's ``viewed`` exposure to ``daily_exposure``: given by each host,
+    received by each partner (summed per key, sorted: concurrent flushes lock in order)."""
+    sums: dict[tuple[date, int, int], tuple[float, float]] = {}
+    for r in rows:
+        if r.kind != "viewed" or not r.exposure:
+            continue
+        g, rc = sums.get((r.day, r.theme_id, r.host_id), (0.0, 0.0))
+        sums[(r.day, r.theme_id, r.host_id)] = (g + r.exposure, rc)
+        g, rc = sums.get((r.day, r.theme_id, r.partner_id), (0.0, 0.0))
+        sums[(r.day, r.theme_id, r.partner_id)] = (g, rc + r.exposure)
+    if not sums:
+        return
+    await dialect.insert_rows(
+        conn,
+        "daily_exposure",
+        EXPOSURE_TYPES,
+        [(dialect.day(d), t, m, g, r) for (d, t, m), (g, r) in sorted(sums.items())],
+        " ON CONFLICT (day, theme_id, member_id) DO UPDATE SET"
+        " given = daily_exposure.given + excluded.given,"
+        " received = daily_exposure.received + excluded.received",
+    )
 
 
 async def record_served(
@@ -124,18 +156,25 @@ class Ledger(Queries):
         }
 
     async def day_exposure(self, day: date) -> dict[int, dict[int, tuple[float, float]]]:
-        out: dict[int, dict[int, tuple[float, float]]] = {}
-        for column, side in (("host_id", 0), ("partner_id", 1)):
-            rows = await self._fetch(
-                f"SELECT theme_id, {column}, SUM(exposure) FROM daily_counters"
-                f" WHERE day = ? AND kind = 'viewed' GROUP BY theme_id, {column}",
-                self._dialect.day(day),
-            )
-            for theme_id, member_id, total in rows:
-                members = out.setdefault(theme_id, {})
-                pair = list(members.get(member_id, (0.0, 0.0)))
-                pair[side] = float(total)
-                members[member_id] = (pair[0], pair[1])
+        return (await self.exposure_days(day, day)).get(day, {})
+
+    async def exposure_days(
+        self, first: date, last: date, theme_id: int | None = None
+    ) -> dict[date, dict[int, dict[int, tuple[float, float]]]]:
+        """day -> theme -> member -> (given, received), from ``daily_exposure``."""
+        dialect = self._dialect
+        clause = " AND theme_id = ?" if theme_id is not None else ""
+        rows = await self._fetch(
+            "SELECT day, theme_id, member_id, given, received FROM daily_exposure"
+            f" WHERE day >= ? AND day <= ?{clause}",
+            dialect.day(first),
+            dialect.day(last),
+            *([theme_id] if theme_id is not None else []),
+        )
+        out: dict[date, dict[int, dict[int, tuple[float, float]]]] = {}
+        for day, theme, member, given, received in rows:
+            themes = out.setdefault(dialect.from_day(day), {})
+            themes.setdefault(theme, {})[member] = (float(given), float(received))
         return out
 
     # -- the computation: one process at a time ---------------------------------------------

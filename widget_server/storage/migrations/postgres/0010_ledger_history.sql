@@ -1,6 +1,25 @@
 -- The fairness ledger kept in the database per theme and member, and the history
 -- that `explain --at` replays from. Mirrors sqlite/0010.
 
+-- Each day's viewed exposure summed per theme and member (given on its pages,
+-- received on others'), kept by the counting flush: what the ledger job reads.
+CREATE TABLE daily_exposure (
+    day       DATE NOT NULL,
+    theme_id  BIGINT NOT NULL,
+    member_id BIGINT NOT NULL,
+    given     DOUBLE PRECISION NOT NULL,
+    received  DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (day, theme_id, member_id)
+);
+INSERT INTO daily_exposure (day, theme_id, member_id, given, received)
+    SELECT day, theme_id, member_id, SUM(given), SUM(received) FROM (
+        SELECT day, theme_id, host_id AS member_id, exposure AS given, 0 AS received
+        FROM daily_counters WHERE kind = 'viewed' AND exposure > 0
+        UNION ALL
+        SELECT day, theme_id, partner_id, 0, exposure
+        FROM daily_counters WHERE kind = 'viewed' AND exposure > 0
+    ) sides GROUP BY day, theme_id, member_id;
+
 CREATE TABLE ledger_base (
     theme_id  BIGINT NOT NULL,
     member_id BIGINT NOT NULL,

@@ -1,6 +1,25 @@
 -- The fairness ledger kept in the database per theme and member, and the history
 -- that `explain --at` replays from (docs/rotation.md, "The ledger in the database").
 
+-- Each day's viewed exposure summed per theme and member (given on its pages,
+-- received on others'), kept by the counting flush: what the ledger job reads.
+CREATE TABLE daily_exposure (
+    day       TEXT NOT NULL,
+    theme_id  INTEGER NOT NULL,
+    member_id INTEGER NOT NULL,
+    given     REAL NOT NULL,
+    received  REAL NOT NULL,
+    PRIMARY KEY (day, theme_id, member_id)
+);
+INSERT INTO daily_exposure (day, theme_id, member_id, given, received)
+    SELECT day, theme_id, member_id, SUM(given), SUM(received) FROM (
+        SELECT day, theme_id, host_id AS member_id, exposure AS given, 0 AS received
+        FROM daily_counters WHERE kind = 'viewed' AND exposure > 0
+        UNION ALL
+        SELECT day, theme_id, partner_id, 0, exposure
+        FROM daily_counters WHERE kind = 'viewed' AND exposure > 0
+    ) sides GROUP BY day, theme_id, member_id;
+
 -- Decayed sums of the closed days: as of `day`, the viewed exposure of the days
 -- from day - window_days to day - 2, each weighing 2^-((day - D) / half_life_days).
 CREATE TABLE ledger_base (
