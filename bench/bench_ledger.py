@@ -11,6 +11,10 @@ counter rows a day at the default size, the traffic of issue 14.
 
 After the first and after the last day it measures, in this process:
 
+Each time is given as wall seconds and CPU seconds of this process (its
+SQLite threads included; PostgreSQL's server CPU is not), as the machine
+may be shared.
+
 * **job, first of the day**: ``compute_ledger_update`` + ``publish_ledger`` at
   noon, the first computation that day (it rolls every theme's base by one
   day; on day 1 it builds the bases from the rows, once);
@@ -100,8 +104,8 @@ async def add(storage: Storage, rows: list[CounterRow]) -> None:
         await storage.add_counts(rows[start : start + CHUNK])
 
 
-async def job(storage: Storage, now: float) -> tuple[float, int]:
-    """One computation as the deployment runs it; (seconds, themes published)."""
+async def job(storage: Storage, now: float) -> tuple[float, float, int]:
+    """One computation as the deployment runs it; (wall s, CPU s, themes published)."""
     data = await storage.load_network()
     published = 0
 
@@ -111,15 +115,15 @@ async def job(storage: Storage, now: float) -> tuple[float, int]:
         published = len(update.documents)
         return update
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await storage.publish_ledger(compute, stale_before=float("inf"), now=now)
-    return time.perf_counter() - start, published
+    return time.perf_counter() - start, time.process_time() - cpu, published
 
 
-async def from_scratch(storage: Storage, now: float) -> tuple[float, int]:
-    """The previous job: every row of the window, one JSON document; (seconds, bytes)."""
+async def from_scratch(storage: Storage, now: float) -> tuple[float, float, int]:
+    """The previous job: every row of the window, one JSON document; (wall s, CPU s, bytes)."""
     data = await storage.load_network()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     inputs = await load_ledger(storage, now, data)
     today = datetime.fromtimestamp(now, UTC).date()
     ledger = compute_ledger(inputs.rows, today, {t.id: 14.0 for t in data.themes})
@@ -133,7 +137,7 @@ async def from_scratch(storage: Storage, now: float) -> tuple[float, int]:
         },
         separators=(",", ":"),
     )
-    return time.perf_counter() - start, len(document)
+    return time.perf_counter() - start, time.process_time() - cpu, len(document)
 
 
 async def stored(storage: Storage) -> dict[str, int]:
@@ -165,26 +169,36 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
             start = time.perf_counter()
             await add(storage, day_rows(by_theme, day, args.partners, rng, 0.5))
             added = time.perf_counter() - start
-            first, published_first = await job(storage, noon(day))
+            first, first_cpu, published_first = await job(storage, noon(day))
             await add(storage, day_rows(by_theme, day, args.partners, rng, 0.1))
-            again, published_again = await job(storage, noon(day) + 60)
+            again, again_cpu, published_again = await job(storage, noon(day) + 60)
             if n in (0, args.days - 1):
                 clock_now[0] = noon(day) + 60
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 await holder.poll_ledger()
-                install = time.perf_counter() - start
-                scratch, scratch_bytes = await from_scratch(storage, noon(day) + 60)
+                install = (time.perf_counter() - start, time.process_time() - cpu)
+                scratch, scratch_cpu, scratch_bytes = await from_scratch(storage, noon(day) + 60)
                 results[f"after {n + 1} day(s)"] = {
                     "adding a day's first counters (s)": round(added, 1),
-                    "job, first of the day (s)": round(first, 2),
-                    "job, again the same day (s)": round(again, 2),
+                    "job, first of the day (wall s, CPU s)": [round(first, 2), round(first_cpu, 2)],
+                    "job, again the same day (wall s, CPU s)": [
+                        round(again, 2),
+                        round(again_cpu, 2),
+                    ],
                     "themes published (first, again)": [published_first, published_again],
-                    "install in a serving process (s)": round(install, 2),
-                    "from scratch, the previous job (s)": round(scratch, 2),
+                    "install in a serving process (wall s, CPU s)": [round(x, 2) for x in install],
+                    "from scratch, the previous job (wall s, CPU s)": [
+                        round(scratch, 2),
+                        round(scratch_cpu, 2),
+                    ],
                     "from scratch, its JSON document (bytes)": scratch_bytes,
                     **await stored(storage),
                 }
-            print(f"day {n + 1}: first {first:.2f} s, again {again:.2f} s", file=sys.stderr)
+            print(
+                f"day {n + 1}: first {first:.2f} s ({first_cpu:.2f} CPU),"
+                f" again {again:.2f} s ({again_cpu:.2f} CPU)",
+                file=sys.stderr,
+            )
     finally:
         await storage.close()
     return results
