@@ -92,9 +92,12 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
     rules = _theme_rules(data)
     published = ledger.themes
     computed: Mapping[int, Figures] = {}
+    served: dict[int, dict[int, date]] = {}
     if published is None:
         half_lives = {t: r.fairness.half_life_days for t, r in rules.items()}
         computed = compute_ledger(ledger.rows, _today(now), half_lives)
+        for (theme_id, host_id), day in ledger.last_served.items():
+            served.setdefault(theme_id, {})[host_id] = day
     infos: dict[int, dict[int, MemberInfo]] = {t.id: {} for t in data.themes}
     for ms in data.memberships:
         member = members.get(ms.member_id)
@@ -127,8 +130,8 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
             themes_of={m: themes_of[m] for m in active},
         )
         if published is None:
-            served = {h: d for (t, h), d in ledger.last_served.items() if t == theme.id}
-            pools[theme.id] = with_balances(pool, computed.get(theme.id, {}), served, now)
+            figures = computed.get(theme.id, {})
+            pools[theme.id] = with_balances(pool, figures, served.get(theme.id, {}), now)
         else:
             pools[theme.id] = with_ledger(pool, published.get(theme.id), now)
     return pools
