@@ -40,7 +40,7 @@ from widget_server.rotation.ledger import (
 )
 from widget_server.serving.ledger import compute_ledger_update
 from widget_server.storage import NetworkData, Storage
-from widget_server.storage.base import LedgerUpdate
+from widget_server.storage.base import LedgerUpdate, ThemeVersion
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,21 @@ async def load_ledger(
     return LedgerInput(tuple(rows), await storage.last_served(theme_id))
 
 
+def _read_themes(themes: Mapping[int, ThemeVersion]) -> dict[int, ThemeLedger]:
+    changed = {}
+    for theme_id, found in themes.items():
+        try:
+            changed[theme_id] = read_theme_document(
+                found.version, found.computed_at, found.document
+            )
+        except ValueError as exc:
+            log.error(
+                "stored ledger unreadable",
+                extra={"theme_id": theme_id, "version": found.version, "error": str(exc)},
+            )
+    return changed
+
+
 class SnapshotHolder:
     """Holds the current snapshot and keeps it in step with the storage."""
 
@@ -300,20 +315,13 @@ class SnapshotHolder:
         stored = await self._storage.get_ledger(since=self._ledger_version)
         if stored is None or stored.version == self._ledger_version:
             return False
-        changed = {}
-        for theme_id, found in stored.themes.items():
-            try:
-                changed[theme_id] = read_theme_document(
-                    found.version, found.computed_at, found.document
-                )
-            except ValueError as exc:
-                log.error(
-                    "stored ledger unreadable",
-                    extra={"theme_id": theme_id, "version": found.version, "error": str(exc)},
-                )
+        # Parsing and the new balances run off the event loop (the lock keeps any other
+        # install out meanwhile); the finished snapshot is swapped in at once.
+        changed = await asyncio.to_thread(_read_themes, stored.themes)
+        current = await asyncio.to_thread(self.current.with_ledger, changed)
         self._ledger = {**self._ledger, **changed}
         self._ledger_version = stored.version
-        self.current = self.current.with_ledger(changed)
+        self.current = current
         log.info(
             "ledger installed", extra={"ledger_version": stored.version, "themes": len(changed)}
         )
