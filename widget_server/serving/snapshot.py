@@ -1,17 +1,32 @@
 """The in-memory snapshot that the widget hot path reads instead of the database.
 
-A :class:`Snapshot` is an immutable, indexed copy of the network, with each
-theme compiled into a :class:`~widget_server.rotation.ThemePool` (its parsed
-rules, its members as selection sees them, and their fair-exchange balances).
-The :class:`SnapshotHolder` replaces it
+A :class:`Snapshot` is an immutable, indexed copy of the network (a
+:class:`Network`) with each theme compiled into a
+:class:`~widget_server.rotation.ThemePool` (its parsed rules, its members as
+selection sees them, and their fair-exchange balances).  Pools are built on
+first use and kept: a new snapshot takes over every pool its change did not
+touch.
 
-* when the storage's data version changes: at once after a write made
-  through this process (``refresh()``), and every ``interval`` seconds for
-  writes made by other processes (the CLI, other workers);
-* when the deployment's fairness ledger changes.  Every ``ledger_interval``
-  seconds one process (whichever asks first; the storage makes sure only one
-  does) recomputes it from the daily aggregates and stores it; the others
-  install the stored one at their next poll.
+The :class:`SnapshotHolder` keeps it in step with the storage:
+
+* **Changes.**  Every network write logs what it changed (a member, a theme,
+  a placement) under the new data version (``Storage.changes_since``).  The
+  holder reads what the log names since its version, builds a new
+  :class:`Network` sharing everything else, and drops only the pools of the
+  themes concerned.  At once after a write made through this process
+  (``refresh()``, so the writer sees its own write), and every ``interval``
+  seconds for writes made by other processes (the CLI, other workers).
+* **Full reloads.**  At start, and when the log cannot say what changed (a
+  large import, a process further behind than the log reaches), the whole
+  network is read; the rows become models in a worker thread, and the result is
+  swapped in when complete.  Until then the previous snapshot keeps serving,
+  and changes logged meanwhile are applied on top of the new one before it is
+  installed.
+* **The ledger.**  Every ``ledger_interval`` seconds one process (whichever
+  asks first; the storage makes sure only one does) recomputes the
+  deployment's fairness ledger from the daily aggregates and stores it; the
+  others install the stored one at their next poll.  A new ledger drops the
+  built pools (their balances change); they are built again on first use.
 """
 
 from __future__ import annotations
@@ -19,13 +34,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from widget_server.core.models import Member, Placement, RuleSet, Theme
+from widget_server.core.models import Member, Membership, Placement, RuleSet, Theme
 from widget_server.core.stopping import stopped
 from widget_server.network.rules import theme_rules
 from widget_server.rotation import MemberInfo, Rules, ThemePool
@@ -37,7 +53,7 @@ from widget_server.rotation.ledger import (
     read_ledger_document,
     window_start,
 )
-from widget_server.storage import NetworkData, Storage, StoredLedger
+from widget_server.storage import ChangeLog, NetworkData, Storage, StoredLedger
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +61,8 @@ log = logging.getLogger(__name__)
 # is one plan or one rendered block (a few hundred bytes to a few kB).
 CACHE_LIMIT = 20_000
 DAY = 86_400
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -74,30 +92,189 @@ def _end_of_day(day: date) -> float:
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC).timestamp()
 
 
-def _theme_rules(data: NetworkData) -> dict[int, Rules]:
-    rule_sets = {r.theme_id: r for r in data.rule_sets}
-    return {t.id: theme_rules(rule_sets.get(t.id)) for t in data.themes}
-
-
 def _today(now: float) -> date:
     return datetime.fromtimestamp(now, UTC).date()
 
 
-def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int, ThemePool]:
-    members = {m.id: m for m in data.members}
-    rules = _theme_rules(data)
-    computed = ledger.computed
-    if computed is None:
-        half_lives = {t: r.fairness.half_life_days for t, r in rules.items()}
-        computed = compute_ledger(ledger.rows, _today(now), half_lives)
-    infos: dict[int, dict[int, MemberInfo]] = {t.id: {} for t in data.themes}
-    for ms in data.memberships:
-        member = members.get(ms.member_id)
+def _shared(text: str) -> str:
+    # Statuses, categories and towns repeat across 100,000 members: keep one copy each.
+    return sys.intern(text)
+
+
+def _compact_member(member: Member) -> Member:
+    return Member(
+        id=member.id,
+        slug=member.slug,
+        name=member.name,
+        website=member.website,
+        domains=member.domains,
+        description=member.description,
+        category=_shared(member.category),
+        town=_shared(member.town),
+        postal_code=_shared(member.postal_code),
+        status=_status(member.status),
+        logo=member.logo,
+    )
+
+
+_STATUSES = {s: s for s in ("pending", "active", "paused", "removed", "left")}
+
+
+def _status(text: str) -> Any:
+    return _STATUSES.get(text, text)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The network as serving needs it, indexed; immutable.  A change makes a new one
+    that shares every part it does not change (``changed``)."""
+
+    version: int
+    themes: Mapping[int, Theme]
+    themes_by_slug: Mapping[str, Theme]
+    members: Mapping[int, Member]
+    placements: Mapping[int, Placement]
+    rule_sets: Mapping[int, RuleSet]  # the current version per theme
+    rules: Mapping[int, Rules]  # parsed, per theme (defaults where none is stored)
+    # theme -> member -> membership, in the storage's order
+    memberships: Mapping[int, Mapping[int, Membership]]
+    member_themes: Mapping[int, tuple[int, ...]]  # member -> themes it has a membership in
+
+    @classmethod
+    def of(cls, data: NetworkData) -> Network:
+        """Index a full load (at 100,000 members: a second or two; run it in a thread)."""
+        rule_sets = {r.theme_id: r for r in data.rule_sets}
+        memberships: dict[int, dict[int, Membership]] = {}
+        member_themes: dict[int, list[int]] = {}
+        for ms in data.memberships:
+            memberships.setdefault(ms.theme_id, {})[ms.member_id] = Membership(
+                ms.member_id, ms.theme_id, _status(ms.status), ms.joined
+            )
+            member_themes.setdefault(ms.member_id, []).append(ms.theme_id)
+        themes = {t.id: t for t in data.themes}
+        return cls(
+            version=data.version,
+            themes=themes,
+            themes_by_slug={t.slug: t for t in data.themes},
+            members={m.id: _compact_member(m) for m in data.members},
+            placements={p.id: p for p in data.placements},
+            rule_sets=rule_sets,
+            rules={t: theme_rules(rule_sets.get(t)) for t in themes},
+            memberships=memberships,
+            member_themes={m: tuple(ts) for m, ts in member_themes.items()},
+        )
+
+    @classmethod
+    def empty(cls) -> Network:
+        return cls.of(NetworkData(0, (), (), (), (), ()))
+
+    def changed(self, part: NetworkData, log: ChangeLog) -> tuple[Network, set[int]]:
+        """This network with what ``log`` names replaced by ``part`` (as read now), and
+        the themes whose pools that changes."""
+        affected = set(log.themes)
+        for member_id in log.members:
+            affected.update(self.member_themes.get(member_id, ()))
+        affected.update(ms.theme_id for ms in part.memberships)
+
+        members = dict(self.members)
+        for member_id in log.members:
+            members.pop(member_id, None)
+        members.update((m.id, _compact_member(m)) for m in part.members)
+
+        member_themes = dict(self.member_themes)
+        now_in: dict[int, dict[int, Membership]] = {m: {} for m in log.members}
+        for ms in part.memberships:
+            now_in.setdefault(ms.member_id, {})[ms.theme_id] = Membership(
+                ms.member_id, ms.theme_id, _status(ms.status), ms.joined
+            )
+        memberships = dict(self.memberships)
+        for theme_id in affected:
+            inner = dict(memberships.get(theme_id, {}))
+            for member_id, theirs in now_in.items():
+                if theme_id in theirs:
+                    inner[member_id] = theirs[theme_id]  # in place: the order stays
+                else:
+                    inner.pop(member_id, None)
+            memberships[theme_id] = inner
+        for member_id, theirs in now_in.items():
+            if theirs:
+                member_themes[member_id] = tuple(theirs)
+            else:
+                member_themes.pop(member_id, None)
+
+        themes = dict(self.themes)
+        rule_sets = dict(self.rule_sets)
+        rules = dict(self.rules)
+        for theme_id in log.themes:
+            themes.pop(theme_id, None)
+            rule_sets.pop(theme_id, None)
+            rules.pop(theme_id, None)
+        themes.update((t.id, t) for t in part.themes)
+        rule_sets.update((r.theme_id, r) for r in part.rule_sets)
+        for theme_id in log.themes:
+            if theme_id in themes:
+                rules[theme_id] = theme_rules(rule_sets.get(theme_id))
+
+        placements = self.placements
+        if log.placements or log.members:
+            placements = dict(self.placements)
+            for placement_id in log.placements:
+                placements.pop(placement_id, None)
+            placements.update((p.id, p) for p in part.placements)
+        network = Network(
+            version=log.version,
+            themes=themes,
+            themes_by_slug={t.slug: t for t in themes.values()}
+            if log.themes
+            else self.themes_by_slug,
+            members=members,
+            placements=placements,
+            rule_sets=rule_sets,
+            rules=rules,
+            memberships=memberships,
+            member_themes=member_themes,
+        )
+        return network, affected
+
+    def active_themes(self, member_id: int) -> int:
+        """In how many themes the member is active (one equal share across the network)."""
+        member = self.members.get(member_id)
+        if member is None or member.status != "active":
+            return 0
+        return sum(
+            1
+            for theme_id in self.member_themes.get(member_id, ())
+            if self.memberships[theme_id][member_id].status == "active"
+        )
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """The installed fairness ledger: computed figures and last-served days."""
+
+    computed: Ledger = field(default_factory=dict)
+    last_served: Mapping[tuple[int, int], date] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ledger: LedgerInput, rules: Mapping[int, Rules], now: float) -> LedgerState:
+        computed = ledger.computed
+        if computed is None:
+            half_lives = {t: r.fairness.half_life_days for t, r in rules.items()}
+            computed = compute_ledger(ledger.rows, _today(now), half_lives)
+        return cls(computed, ledger.last_served)
+
+
+def build_pool(network: Network, ledger: LedgerState, theme_id: int, now: float) -> ThemePool:
+    """One theme's pool: its rules, members as selection sees them, and balances."""
+    theme_rule = network.rules.get(theme_id) or theme_rules(None)
+    theme_members: dict[int, MemberInfo] = {}
+    for member_id, ms in network.memberships.get(theme_id, {}).items():
+        member = network.members.get(member_id)
         if member is None or member.status == "removed" or ms.status == "left":
             continue
-        seen = ledger.last_served.get((ms.theme_id, member.id))
-        infos.setdefault(ms.theme_id, {})[member.id] = MemberInfo(
-            id=member.id,
+        seen = ledger.last_served.get((theme_id, member_id))
+        theme_members[member_id] = MemberInfo(
+            id=member_id,
             slug=member.slug,
             category=member.category,
             town=member.town,
@@ -106,35 +283,71 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
             joined=_timestamp(ms.joined),
             last_seen=_end_of_day(seen) if seen else None,
         )
-    # One equal share per member across the network: count its active themes.
-    themes_of: dict[int, int] = {}
-    for theme_infos in infos.values():
-        for info in theme_infos.values():
-            if info.eligible:
-                themes_of[info.id] = themes_of.get(info.id, 0) + 1
-    pools = {}
-    for theme in data.themes:
-        theme_rule = rules[theme.id]
-        fairness = theme_rule.fairness
-        theme_members = infos.get(theme.id, {})
-        active = [m.id for m in theme_members.values() if m.eligible]
-        ages = {m: (now - theme_members[m].joined) / DAY for m in active}
-        pools[theme.id] = ThemePool(
-            theme_id=theme.id,
-            rules=theme_rule,
-            members=theme_members,
-            ids_by_slug={m.slug: m.id for m in theme_members.values()},
-            balances=balances(
-                computed.get(theme.id, {}),
-                active,
-                fairness,
-                ages,
-                {m: themes_of[m] for m in active},
-            ),
-            ledger=computed.get(theme.id, {}),
-            themes_of={m: themes_of[m] for m in active},
-        )
-    return pools
+    active = [m.id for m in theme_members.values() if m.eligible]
+    ages = {m: (now - theme_members[m].joined) / DAY for m in active}
+    themes_of = {m: network.active_themes(m) for m in active}
+    computed = ledger.computed.get(theme_id, {})
+    return ThemePool(
+        theme_id=theme_id,
+        rules=theme_rule,
+        members=theme_members,
+        ids_by_slug={m.slug: m.id for m in theme_members.values()},
+        balances=balances(computed, active, theme_rule.fairness, ages, themes_of),
+        ledger=computed,
+        themes_of=themes_of,
+    )
+
+
+def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int, ThemePool]:
+    """Every theme's pool of ``data`` at once (the commands; serving builds them lazily)."""
+    network = Network.of(data)
+    state = LedgerState.of(ledger, network.rules, now)
+    return {t.id: build_pool(network, state, t.id, now) for t in data.themes}
+
+
+class Lazy(Mapping[int, V], Generic[V]):
+    """Theme id -> a value built on first use and kept (pools, directory lists).
+
+    Only the event loop's thread builds; ``built`` may start with the values of
+    an earlier snapshot that are still right.
+    """
+
+    def __init__(
+        self, keys: Mapping[int, Any], build: Callable[[int], V], built: dict[int, V]
+    ) -> None:
+        self._keys = keys
+        self._build = build
+        self.built = built
+
+    def __getitem__(self, key: int) -> V:
+        value = self.built.get(key)
+        if value is None:
+            if key not in self._keys:
+                raise KeyError(key)
+            value = self.built[key] = self._build(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def kept(self, keys: Mapping[int, Any], dropped: Collection[int]) -> dict[int, V]:
+        """The built values still right after a change that drops ``dropped``."""
+        return {k: v for k, v in self.built.items() if k not in dropped and k in keys}
+
+
+@dataclass
+class SnapshotStats:
+    """What the holder did, for tests and logs: pools built, loads by kind."""
+
+    pools_built: int = 0
+    full_loads: int = 0
+    partial_loads: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,9 +357,11 @@ class Snapshot:
     themes_by_slug: Mapping[str, Theme]
     members: Mapping[int, Member]
     placements: Mapping[int, Placement]
-    pools: Mapping[int, ThemePool]  # theme id -> compiled rules, members, balances
-    active_members: Mapping[int, tuple[Member, ...]]  # theme id -> for the directory page
+    pools: Lazy[ThemePool]  # theme id -> compiled rules, members, balances
+    active_members: Lazy[tuple[Member, ...]]  # theme id -> for the directory page
     rule_sets: Mapping[int, RuleSet]
+    network: Network = field(compare=False, repr=False)
+    ledger: LedgerState = field(compare=False, repr=False)
     # Plans and rendered blocks of this snapshot, keyed by whatever the renderer
     # needs; emptied wholesale when full, and a new snapshot starts empty.
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -157,26 +372,47 @@ class Snapshot:
 
     @classmethod
     def build(cls, data: NetworkData, ledger: LedgerInput, now: float) -> Snapshot:
-        members = {m.id: m for m in data.members}
-        pools = build_pools(data, ledger, now)
-        active = {
-            theme_id: tuple(
-                sorted(
-                    (members[i] for i, info in pool.members.items() if info.eligible),
-                    key=lambda m: m.name.casefold(),
-                )
-            )
-            for theme_id, pool in pools.items()
-        }
+        network = Network.of(data)
+        return cls.of(network, LedgerState.of(ledger, network.rules, now), now)
+
+    @classmethod
+    def of(
+        cls,
+        network: Network,
+        ledger: LedgerState,
+        now: float,
+        *,
+        previous: Snapshot | None = None,
+        dropped: Collection[int] = (),
+        stats: SnapshotStats | None = None,
+    ) -> Snapshot:
+        """A snapshot of ``network``; the pools of ``previous`` not in ``dropped`` carry over."""
+
+        def pool(theme_id: int) -> ThemePool:
+            if stats is not None:
+                stats.pools_built += 1
+            return build_pool(network, ledger, theme_id, now)
+
+        def directory(theme_id: int) -> tuple[Member, ...]:
+            listed = pools[theme_id].members.items()
+            chosen = (network.members[i] for i, info in listed if info.eligible)
+            return tuple(sorted(chosen, key=lambda m: m.name.casefold()))
+
+        themes = network.themes
+        keep_pools = previous.pools.kept(themes, dropped) if previous else {}
+        keep_lists = previous.active_members.kept(themes, dropped) if previous else {}
+        pools = Lazy(themes, pool, keep_pools)
         return cls(
-            version=data.version,
-            themes={t.id: t for t in data.themes},
-            themes_by_slug={t.slug: t for t in data.themes},
-            members=members,
-            placements={p.id: p for p in data.placements},
+            version=network.version,
+            themes=themes,
+            themes_by_slug=network.themes_by_slug,
+            members=network.members,
+            placements=network.placements,
             pools=pools,
-            active_members=active,
-            rule_sets={r.theme_id: r for r in data.rule_sets},
+            active_members=Lazy(themes, directory, keep_lists),
+            rule_sets=network.rule_sets,
+            network=network,
+            ledger=ledger,
         )
 
     def cached(self, key: Any) -> Any:
@@ -205,7 +441,10 @@ async def load_ledger(
 async def compute_ledger_document(storage: Storage, now: float, data: NetworkData) -> str:
     """The deployment's ledger as of ``now``, read from the daily aggregates, as JSON."""
     inputs = await load_ledger(storage, now, data)
-    half_lives = {t: r.fairness.half_life_days for t, r in _theme_rules(data).items()}
+    rule_sets = {r.theme_id: r for r in data.rule_sets}
+    half_lives = {
+        t.id: theme_rules(rule_sets.get(t.id)).fairness.half_life_days for t in data.themes
+    }
     ledger = compute_ledger(inputs.rows, _today(now), half_lives)
     return ledger_document(ledger, inputs.last_served, _today(now))
 
@@ -224,23 +463,88 @@ class SnapshotHolder:
         self._interval = interval
         self._ledger_interval = ledger_interval
         self._clock = clock
-        self._lock = asyncio.Lock()
-        self._data = NetworkData(0, (), (), (), (), ())
+        self._lock = asyncio.Lock()  # one install at a time
         self._ledger = LedgerInput()
         self._ledger_version = 0
         self._ledger_checked = 0.0  # time.monotonic() of the last turn at computing it
+        self._full: asyncio.Task[None] | None = None  # a full reload in the background
+        self.stats = SnapshotStats()
         self.current = Snapshot.empty()
 
     async def refresh(self) -> bool:
-        """Reload if the data version moved; True when a new snapshot was installed."""
+        """Bring the snapshot up to the storage's data version; True when a new one was
+        installed.
+
+        What the change log names is read and swapped in (a few small queries).
+        When the log cannot say what changed, a full reload starts in the
+        background and this returns at once: the current snapshot serves until
+        the new one is complete.
+        """
         async with self._lock:
-            version = await self._storage.data_version()
-            if version == self.current.version:
-                return False
-            self._data = await self._storage.load_network()
-            self._install()
-            log.info("snapshot loaded", extra={"version": self._data.version})
-            return True
+            return await self._catch_up(self.current)
+
+    async def _catch_up(self, base: Snapshot) -> bool:
+        """Install ``base`` plus the changes logged since its version (under the lock)."""
+        changes = await self._storage.changes_since(base.version)
+        if changes.version == base.version:
+            if base is not self.current:
+                self.current = base
+                return True
+            return False
+        if not changes.complete:
+            self.reload_in_background()
+            if base is not self.current:
+                self.current = base
+                return True
+            return False
+        part = await self._storage.load_network_part(
+            changes.members, changes.themes, changes.placements
+        )
+        network, affected = base.network.changed(part, changes)
+        self.current = Snapshot.of(
+            network,
+            base.ledger,
+            self._clock(),
+            previous=base,
+            dropped=affected,
+            stats=self.stats,
+        )
+        self.stats.partial_loads += 1
+        log.debug(
+            "snapshot updated",
+            extra={"version": network.version, "themes": len(affected)},
+        )
+        return True
+
+    def reload_in_background(self) -> None:
+        """Start a full reload unless one is running; the current snapshot serves meanwhile."""
+        if self._full is None or self._full.done():
+            self._full = asyncio.create_task(self._reload(), name="snapshot-reload")
+
+    async def reloaded(self) -> None:
+        """Wait for the full reload in progress, if any (tests, shutdown)."""
+        if self._full is not None:
+            await asyncio.shield(self._full)
+
+    async def _reload(self) -> None:
+        try:
+            await self._load_all()
+        except Exception:
+            # Keep serving the last good snapshot; the next poll tries again.
+            log.exception("snapshot reload failed")
+
+    async def _load_all(self) -> None:
+        # The reads and the indexing run off the event loop (a worker thread and the
+        # database driver); only the swap takes the lock.
+        data = await self._storage.load_network()
+        network = await asyncio.to_thread(Network.of, data)
+        async with self._lock:
+            now = self._clock()
+            ledger = LedgerState.of(self._ledger, network.rules, now)
+            base = Snapshot.of(network, ledger, now, stats=self.stats)
+            self.stats.full_loads += 1
+            await self._catch_up(base)
+            log.info("snapshot loaded", extra={"version": self.current.version})
 
     async def refresh_ledger(self, *, force: bool = True) -> None:
         """Recompute the deployment's ledger from the daily aggregates, store and install it.
@@ -251,7 +555,7 @@ class SnapshotHolder:
         """
         async with self._lock:
             now = self._clock()
-            data = self._data
+            data = self._network_data()
 
             async def compute() -> str:
                 return await compute_ledger_document(self._storage, now, data)
@@ -263,6 +567,18 @@ class SnapshotHolder:
                 stored = await self._storage.get_ledger()
             if stored is not None:
                 self._install_ledger(stored)
+
+    def _network_data(self) -> NetworkData:
+        """What the ledger computation reads of the network: its themes and rule sets."""
+        network = self.current.network
+        return NetworkData(
+            network.version,
+            tuple(network.themes.values()),
+            (),
+            (),
+            (),
+            tuple(network.rule_sets.values()),
+        )
 
     async def poll_ledger(self) -> bool:
         """Install the ledger another process stored; True when a new one was installed."""
@@ -286,15 +602,17 @@ class SnapshotHolder:
             return False
         self._ledger = LedgerInput(last_served=last_served, computed=computed)
         self._ledger_version = stored.version
-        self._install()
+        # The balances change in every theme: the pools are built again on first use.
+        network = self.current.network
+        now = self._clock()
+        self.current = Snapshot.of(
+            network, LedgerState.of(self._ledger, network.rules, now), now, stats=self.stats
+        )
         log.info("ledger installed", extra={"ledger_version": stored.version})
         return True
 
-    def _install(self) -> None:
-        self.current = Snapshot.build(self._data, self._ledger, self._clock())
-
     async def start(self) -> None:
-        await self.refresh()
+        await self._load_all()
         await self.refresh_ledger(force=False)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -312,3 +630,5 @@ class SnapshotHolder:
             except Exception:
                 # Keep serving the last good snapshot; the next poll tries again.
                 log.exception("snapshot refresh failed")
+        if self._full is not None:
+            await self._full

@@ -67,7 +67,7 @@ class Members(Queries):
     # -- themes -----------------------------------------------------------------------------
 
     async def create_theme(self, theme: Theme) -> Theme:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
             new_id = await conn.fetchval(
                 "INSERT INTO themes (slug, name_de, name_en, description_de, description_en,"
                 " kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -79,6 +79,7 @@ class Members(Queries):
                 theme.kind,
                 self._dialect.time(iso_now()),
             )
+            changes.add("theme", new_id)
         return Theme(
             int(new_id),
             theme.slug,
@@ -105,7 +106,8 @@ class Members(Queries):
         return [theme_from(r) for r in rows]
 
     async def update_theme(self, theme: Theme) -> Theme:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("theme", theme.id)
             changed = await conn.execute(
                 "UPDATE themes SET name_de = ?, name_en = ?, description_de = ?,"
                 " description_en = ?, kind = ? WHERE id = ?",
@@ -137,7 +139,7 @@ class Members(Queries):
 
     async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
         now = self._dialect.time(iso_now())
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
             member_id = int(
                 await conn.fetchval(
                     "INSERT INTO members (slug, name, website, description, category, town,"
@@ -164,6 +166,7 @@ class Members(Queries):
                 " VALUES (?, ?, 'active', ?)",
                 [(member_id, t, now) for t in theme_ids],
             )
+            changes.add("member", member_id)
         return await self.get_member_by_id(member_id)
 
     async def _member_where(self, condition: str, value: object) -> Member | None:
@@ -210,7 +213,8 @@ class Members(Queries):
 
     async def update_member(self, member: Member) -> Member:
         """Write a member's profile fields and domains (not its status or logo)."""
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", member.id)
             changed = await conn.execute(
                 "UPDATE members SET name = ?, website = ?, description = ?, category = ?,"
                 " town = ?, postal_code = ?, updated_at = ? WHERE id = ?",
@@ -235,7 +239,8 @@ class Members(Queries):
     async def set_member_status(self, member_id: int, status: MemberStatus) -> Member:
         """Set the status; removing also ends the member's keys, sessions and links at once."""
         now = iso_now()
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", member_id)
             changed = await conn.execute(
                 "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
                 status,
@@ -249,7 +254,8 @@ class Members(Queries):
         return await self.get_member_by_id(member_id)
 
     async def set_logo(self, logo: Logo, data: bytes) -> None:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", logo.member_id)
             await conn.execute(
                 "INSERT INTO logos (member_id, digest, content_type, width, height, data,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
@@ -281,7 +287,8 @@ class Members(Queries):
         self, member_id: int, theme_id: int, status: MembershipStatus
     ) -> Membership:
         now = iso_now()
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", member_id)
             await conn.execute(
                 "INSERT INTO memberships (member_id, theme_id, status, created_at)"
                 " VALUES (?, ?, ?, ?)"
@@ -308,7 +315,7 @@ class Members(Queries):
     async def create_placement(
         self, member_id: int, theme_id: int, options: PlacementOptions
     ) -> Placement:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
             placement_id = await conn.fetchval(
                 "INSERT INTO placements (member_id, theme_id, layout, max_partners, lang, scheme,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -320,6 +327,7 @@ class Members(Queries):
                 options.scheme,
                 self._dialect.time(iso_now()),
             )
+            changes.add("placement", placement_id)
         return Placement(int(placement_id), member_id, theme_id, options)
 
     async def get_placement(self, placement_id: int) -> Placement:
