@@ -96,32 +96,12 @@ def _today(now: float) -> date:
     return datetime.fromtimestamp(now, UTC).date()
 
 
-def _shared(text: str) -> str:
-    # Statuses, categories and towns repeat across 100,000 members: keep one copy each.
-    return sys.intern(text)
+# A membership as the snapshot keeps it: (status, joined as Unix time).
+Joined = tuple[str, float]
 
 
-def _compact_member(member: Member) -> Member:
-    return Member(
-        id=member.id,
-        slug=member.slug,
-        name=member.name,
-        website=member.website,
-        domains=member.domains,
-        description=member.description,
-        category=_shared(member.category),
-        town=_shared(member.town),
-        postal_code=_shared(member.postal_code),
-        status=_status(member.status),
-        logo=member.logo,
-    )
-
-
-_STATUSES = {s: s for s in ("pending", "active", "paused", "removed", "left")}
-
-
-def _status(text: str) -> Any:
-    return _STATUSES.get(text, text)
+def _joined(ms: Membership) -> Joined:
+    return (sys.intern(ms.status), _timestamp(ms.joined))
 
 
 @dataclass(frozen=True)
@@ -136,27 +116,25 @@ class Network:
     placements: Mapping[int, Placement]
     rule_sets: Mapping[int, RuleSet]  # the current version per theme
     rules: Mapping[int, Rules]  # parsed, per theme (defaults where none is stored)
-    # theme -> member -> membership, in the storage's order
-    memberships: Mapping[int, Mapping[int, Membership]]
+    # theme -> member -> its membership there, in the storage's order
+    memberships: Mapping[int, Mapping[int, Joined]]
     member_themes: Mapping[int, tuple[int, ...]]  # member -> themes it has a membership in
 
     @classmethod
     def of(cls, data: NetworkData) -> Network:
         """Index a full load (at 100,000 members: a second or two; run it in a thread)."""
         rule_sets = {r.theme_id: r for r in data.rule_sets}
-        memberships: dict[int, dict[int, Membership]] = {}
+        memberships: dict[int, dict[int, Joined]] = {}
         member_themes: dict[int, list[int]] = {}
         for ms in data.memberships:
-            memberships.setdefault(ms.theme_id, {})[ms.member_id] = Membership(
-                ms.member_id, ms.theme_id, _status(ms.status), ms.joined
-            )
+            memberships.setdefault(ms.theme_id, {})[ms.member_id] = _joined(ms)
             member_themes.setdefault(ms.member_id, []).append(ms.theme_id)
         themes = {t.id: t for t in data.themes}
         return cls(
             version=data.version,
             themes=themes,
             themes_by_slug={t.slug: t for t in data.themes},
-            members={m.id: _compact_member(m) for m in data.members},
+            members={m.id: m for m in data.members},
             placements={p.id: p for p in data.placements},
             rule_sets=rule_sets,
             rules={t: theme_rules(rule_sets.get(t)) for t in themes},
@@ -179,14 +157,12 @@ class Network:
         members = dict(self.members)
         for member_id in log.members:
             members.pop(member_id, None)
-        members.update((m.id, _compact_member(m)) for m in part.members)
+        members.update((m.id, m) for m in part.members)
 
         member_themes = dict(self.member_themes)
-        now_in: dict[int, dict[int, Membership]] = {m: {} for m in log.members}
+        now_in: dict[int, dict[int, Joined]] = {m: {} for m in log.members}
         for ms in part.memberships:
-            now_in.setdefault(ms.member_id, {})[ms.theme_id] = Membership(
-                ms.member_id, ms.theme_id, _status(ms.status), ms.joined
-            )
+            now_in.setdefault(ms.member_id, {})[ms.theme_id] = _joined(ms)
         memberships = dict(self.memberships)
         for theme_id in affected:
             inner = dict(memberships.get(theme_id, {}))
@@ -244,7 +220,7 @@ class Network:
         return sum(
             1
             for theme_id in self.member_themes.get(member_id, ())
-            if self.memberships[theme_id][member_id].status == "active"
+            if self.memberships[theme_id][member_id][0] == "active"
         )
 
 
@@ -268,9 +244,9 @@ def build_pool(network: Network, ledger: LedgerState, theme_id: int, now: float)
     """One theme's pool: its rules, members as selection sees them, and balances."""
     theme_rule = network.rules.get(theme_id) or theme_rules(None)
     theme_members: dict[int, MemberInfo] = {}
-    for member_id, ms in network.memberships.get(theme_id, {}).items():
+    for member_id, (status, joined) in network.memberships.get(theme_id, {}).items():
         member = network.members.get(member_id)
-        if member is None or member.status == "removed" or ms.status == "left":
+        if member is None or member.status == "removed" or status == "left":
             continue
         seen = ledger.last_served.get((theme_id, member_id))
         theme_members[member_id] = MemberInfo(
@@ -279,8 +255,8 @@ def build_pool(network: Network, ledger: LedgerState, theme_id: int, now: float)
             category=member.category,
             town=member.town,
             postal_code=member.postal_code,
-            eligible=member.status == "active" and ms.status == "active",
-            joined=_timestamp(ms.joined),
+            eligible=member.status == "active" and status == "active",
+            joined=joined,
             last_seen=_end_of_day(seen) if seen else None,
         )
     active = [m.id for m in theme_members.values() if m.eligible]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from widget_server.core.errors import NotFoundError
@@ -40,6 +41,8 @@ def theme_from(row: Row) -> Theme:
 def member_from(row: Row) -> Member:
     domains = tuple(sorted(row[9].split())) if row[9] else ()
     logo = Logo(row[0], row[10], row[11], row[12], row[13]) if row[10] else None
+    # Categories, towns and statuses repeat across many members: one copy each
+    # (the snapshot holds every member).
     return Member(
         id=row[0],
         slug=row[1],
@@ -47,10 +50,10 @@ def member_from(row: Row) -> Member:
         website=row[3],
         domains=domains,
         description=row[4],
-        category=row[5],
-        town=row[6],
-        postal_code=row[7],
-        status=row[8],
+        category=sys.intern(row[5]),
+        town=sys.intern(row[6]),
+        postal_code=sys.intern(row[7]),
+        status=sys.intern(row[8]),  # type: ignore[arg-type]  # CHECKed in the schema
         logo=logo,
     )
 
@@ -59,8 +62,14 @@ def membership_from(dialect: Dialect, row: Row) -> Membership:
     return Membership(row[0], row[1], row[2], dialect.iso(row[3]))
 
 
-def placement_from(row: Row) -> Placement:
-    return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
+def placement_from(
+    row: Row, shared: dict[PlacementOptions, PlacementOptions] | None = None
+) -> Placement:
+    """A placement; with ``shared``, equal options are one object (most are the defaults)."""
+    options = PlacementOptions(row[3], row[4], row[5], row[6])
+    if shared is not None:
+        options = shared.setdefault(options, options)
+    return Placement(row[0], row[1], row[2], options)
 
 
 class Members(Queries):

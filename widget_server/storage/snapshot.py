@@ -4,8 +4,10 @@ in one consistent transaction; and the change log that says what changed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import TypeVar
 
+from widget_server.core.models import Placement, PlacementOptions
 from widget_server.storage.base import ChangeLog, NetworkData
 from widget_server.storage.dialect import Connection, Dialect, Row
 from widget_server.storage.members import (
@@ -28,6 +30,7 @@ CURRENT_RULE_SETS = (
 )
 
 
+T = TypeVar("T")
 # Ids per IN (...) list when a part of the network is read.
 IN_CHUNK = 500
 
@@ -46,9 +49,14 @@ def network_from(
         themes=tuple(theme_from(r) for r in themes),
         members=tuple(member_from(r) for r in members),
         memberships=tuple(membership_from(dialect, r) for r in memberships),
-        placements=tuple(placement_from(r) for r in placements),
+        placements=_placements(placements),
         rule_sets=tuple(rule_set_from(dialect, r) for r in rule_sets),
     )
+
+
+def _placements(rows: Sequence[Row]) -> tuple[Placement, ...]:
+    shared: dict[PlacementOptions, PlacementOptions] = {}
+    return tuple(placement_from(r, shared) for r in rows)
 
 
 async def fetch_in(conn: Connection, sql: str, ids: Collection[int]) -> list[Row]:
@@ -63,21 +71,42 @@ async def fetch_in(conn: Connection, sql: str, ids: Collection[int]) -> list[Row
 
 class Snapshot(Queries):
     async def load_network(self) -> NetworkData:
-        # One transaction, so the snapshot is consistent with its version.  The rows
-        # become models in a worker thread: at 100,000 members that takes seconds,
-        # which the event loop spends serving meanwhile.
+        # One transaction, so the snapshot is consistent with its version.  Each table's
+        # rows become models in a worker thread (at 100,000 members that takes seconds,
+        # which the event loop spends serving), one table at a time (less memory).
         dialect = self._dialect
+
+        async def convert(
+            sql: str, make: Callable[[Sequence[Row]], tuple[T, ...]]
+        ) -> tuple[T, ...]:
+            rows = await conn.fetch(sql)
+            return await asyncio.to_thread(make, rows)
+
         async with self._snapshot() as conn:
             version = await conn.fetchval("SELECT value FROM meta WHERE key = 'data_version'")
-            themes = await conn.fetch(f"SELECT {THEME_COLUMNS} FROM themes ORDER BY id")
-            members = await conn.fetch(
-                f"SELECT {member_columns(dialect)} FROM {MEMBER_FROM} ORDER BY m.id"
+            themes = await convert(
+                f"SELECT {THEME_COLUMNS} FROM themes ORDER BY id",
+                lambda rows: tuple(theme_from(r) for r in rows),
             )
-            memberships = await conn.fetch(f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships")
-            placements = await conn.fetch(f"SELECT {PLACEMENT_COLUMNS} FROM placements")
-            rule_sets = await conn.fetch(CURRENT_RULE_SETS)
-        return await asyncio.to_thread(
-            network_from, dialect, version, themes, members, memberships, placements, rule_sets
+            members = await convert(
+                f"SELECT {member_columns(dialect)} FROM {MEMBER_FROM} ORDER BY m.id",
+                lambda rows: tuple(member_from(r) for r in rows),
+            )
+            memberships = await convert(
+                f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships",
+                lambda rows: tuple(membership_from(dialect, r) for r in rows),
+            )
+            placements = await convert(f"SELECT {PLACEMENT_COLUMNS} FROM placements", _placements)
+            rule_sets = await convert(
+                CURRENT_RULE_SETS, lambda rows: tuple(rule_set_from(dialect, r) for r in rows)
+            )
+        return NetworkData(
+            int(str(version)) if version is not None else 0,
+            themes,
+            members,
+            memberships,
+            placements,
+            rule_sets,
         )
 
     async def changes_since(self, version: int) -> ChangeLog:
