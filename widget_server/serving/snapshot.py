@@ -32,6 +32,9 @@ The :class:`SnapshotHolder` keeps it in step with the storage:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import logging
 import math
 import sys
@@ -425,6 +428,13 @@ async def compute_ledger_document(storage: Storage, now: float, data: NetworkDat
     return ledger_document(ledger, inputs.last_served, _today(now))
 
 
+def _give_back_memory() -> None:
+    """Hand the memory a full reload freed back to the system (glibc keeps it otherwise:
+    some 10 MB at 100,000 members); a no-op where there is no ``malloc_trim``."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
 class SnapshotHolder:
     """Holds the current snapshot and keeps it in step with the storage."""
 
@@ -521,6 +531,8 @@ class SnapshotHolder:
             self.stats.full_loads += 1
             await self._catch_up(base)
             log.info("snapshot loaded", extra={"version": self.current.version})
+        del data, network, base
+        await asyncio.to_thread(_give_back_memory)
 
     async def refresh_ledger(self, *, force: bool = True) -> None:
         """Recompute the deployment's ledger from the daily aggregates, store and install it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from widget_server.core.errors import NotFoundError
 from widget_server.core.models import (
@@ -63,12 +64,15 @@ def membership_from(dialect: Dialect, row: Row) -> Membership:
 
 
 def placement_from(
-    row: Row, shared: dict[PlacementOptions, PlacementOptions] | None = None
+    row: Row, shared: dict[tuple[Any, ...], PlacementOptions] | None = None
 ) -> Placement:
     """A placement; with ``shared``, equal options are one object (most are the defaults)."""
-    options = PlacementOptions(row[3], row[4], row[5], row[6])
-    if shared is not None:
-        options = shared.setdefault(options, options)
+    if shared is None:
+        return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
+    key = (row[3], row[4], row[5], row[6])
+    options = shared.get(key)
+    if options is None:
+        options = shared[key] = PlacementOptions(*key)
     return Placement(row[0], row[1], row[2], options)
 
 
