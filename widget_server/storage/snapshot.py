@@ -31,6 +31,8 @@ CURRENT_RULE_SETS = (
 
 
 T = TypeVar("T")
+# Rows per batch when the whole network is read.
+LOAD_BATCH = 5_000
 # Ids per IN (...) list when a part of the network is read.
 IN_CHUNK = 500
 
@@ -79,8 +81,12 @@ class Snapshot(Queries):
         async def convert(
             sql: str, make: Callable[[Sequence[Row]], tuple[T, ...]]
         ) -> tuple[T, ...]:
-            rows = await conn.fetch(sql)
-            return await asyncio.to_thread(make, rows)
+            # In batches: the driver's part on the event loop stays short (PostgreSQL
+            # decodes rows there), and the rows of one batch at a time are in memory.
+            made: list[T] = []
+            async for batch in conn.fetch_batches(sql, LOAD_BATCH):
+                made += await asyncio.to_thread(make, batch)
+            return tuple(made)
 
         # The ids of members and themes, one int object each: the memberships and
         # placements refer to them (at 200,000 rows that saves some 20 MB).
@@ -134,7 +140,9 @@ class Snapshot(Queries):
             if now <= version:
                 return ChangeLog(now, complete=now == version)
             rows = await conn.fetch(
-                "SELECT version, kind, ref FROM changes WHERE version > ?", version
+                "SELECT version, kind, ref FROM changes WHERE version > ? AND version <= ?",
+                version,
+                now,
             )
         found: dict[str, set[int]] = {"member": set(), "theme": set(), "placement": set()}
         versions = set()
