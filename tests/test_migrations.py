@@ -46,6 +46,8 @@ EXPECTED_TABLES = {
 }
 
 NOW = "2027-01-15T10:00:00+00:00"
+# The change log's migration, by name (numbers are given when branches merge).
+CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "changes")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -175,6 +177,10 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("link-1", 1, 4.1e9),
         ),
     ],
+    CHANGE_LOG: [
+        ("UPDATE meta SET value = ? WHERE key = 'data_version'", ("100",)),
+        ("INSERT INTO changes (version, kind, ref) VALUES (?, ?, ?)", (100, "theme", 1)),
+    ],
 }
 
 
@@ -269,6 +275,18 @@ async def check_v9(storage: SQLiteStorage) -> None:
     assert (await storage.get_api_key("pkr_0123abcd")).revoked_at is not None
 
 
+async def check_change_log(storage: SQLiteStorage) -> None:
+    log = await storage.changes_since(99)
+    assert log.complete
+    assert 1 in log.themes
+    # A write logs what it changed after the seeded version.
+    await storage.set_member_status(1, "paused")
+    log = await storage.changes_since(99)
+    assert log.complete
+    assert 1 in log.members
+    assert log.version > 100
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -279,6 +297,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     7: check_v7,
     8: check_v8,
     9: check_v9,
+    CHANGE_LOG: check_change_log,
 }
 
 
