@@ -30,8 +30,6 @@ from widget_server.storage import NetworkData, Storage
 from widget_server.storage import member_import as member_import_module
 from widget_server.web.app import create_app
 
-pytestmark = pytest.mark.asyncio
-
 OTHER_THEMES = ("markt", "hafen", "kultur")
 
 
@@ -58,6 +56,7 @@ def built_all(holder: SnapshotHolder) -> dict[int, Any]:
     return {theme_id: holder.current.pools[theme_id] for theme_id in holder.current.themes}
 
 
+@pytest.mark.asyncio
 async def test_a_write_rebuilds_only_the_pools_of_the_themes_it_touches(
     storage: Storage, themes: dict[str, int], clock: Clock
 ) -> None:
@@ -90,6 +89,7 @@ async def test_a_write_rebuilds_only_the_pools_of_the_themes_it_touches(
     assert not await holder.refresh()  # nothing new: nothing done
 
 
+@pytest.mark.asyncio
 async def test_a_member_that_changes_themes_moves_between_their_pools(
     storage: Storage, themes: dict[str, int], clock: Clock
 ) -> None:
@@ -114,6 +114,7 @@ async def test_a_member_that_changes_themes_moves_between_their_pools(
     assert fresh.current.placements == holder.current.placements
 
 
+@pytest.mark.asyncio
 async def test_hostile_text_in_a_changed_member_stays_text_in_the_block(
     storage: Storage,
     network: dict[str, int],
@@ -133,6 +134,7 @@ async def test_hostile_text_in_a_changed_member_stays_text_in_the_block(
     assert "&lt;script&gt;alert(" in page.text
 
 
+@pytest.mark.asyncio
 async def test_a_slow_full_reload_never_blocks_the_widget(
     storage: Storage,
     network: dict[str, int],
@@ -188,6 +190,7 @@ async def second_app(
         yield application
 
 
+@pytest.mark.asyncio
 async def test_a_change_made_through_one_process_is_served_by_another_without_a_full_reload(
     storage: Storage,
     network: dict[str, int],
@@ -211,3 +214,32 @@ async def test_a_change_made_through_one_process_is_served_by_another_without_a_
     assert {p["name"] for p in after} == {"Brautmoden Carstens", "Fotografie Brandt"}
     assert other.stats.full_loads == 1  # the one at start
     assert other.stats.partial_loads >= 1
+
+
+@pytest.mark.parametrize("limit", [1, 3, 100])
+def test_a_layered_mapping_reads_like_the_dict_it_stands_for(
+    limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot_module, "LAYER_LIMIT", limit)
+    expected = {n: f"v{n}" for n in range(10)}
+    layered = snapshot_module.Layered(dict(expected))
+    steps: list[dict[int, Any]] = [
+        {3: "changed", 11: "new"},
+        {4: snapshot_module.GONE, 11: snapshot_module.GONE},
+        {4: "back", 12: "newer", 99: snapshot_module.GONE},
+    ]
+    for step in steps:
+        layered = layered.updated(step)
+        for key, value in step.items():
+            if value is snapshot_module.GONE:
+                expected.pop(key, None)
+            else:
+                expected[key] = value
+        assert dict(layered) == expected
+        assert len(layered) == len(expected)
+        assert sorted(layered) == sorted(expected)
+        assert all(k in layered for k in expected)
+        assert 11 in layered if 11 in expected else 11 not in layered
+        assert layered.get(99) is None
+        with pytest.raises(KeyError):
+            layered[99]

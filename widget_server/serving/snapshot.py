@@ -107,6 +107,77 @@ def _joined(ms: Membership) -> Joined:
     return (sys.intern(ms.status), _timestamp(ms.joined))
 
 
+class Gone:
+    """Marks an entry a change removed (``Layered``)."""
+
+
+GONE = Gone()
+# Changed entries a layered mapping carries before it is merged into a new base.
+LAYER_LIMIT = 2_000
+
+
+class Layered(Mapping[int, V], Generic[V]):
+    """A large mapping shared between snapshots, with the few entries changed since on top.
+
+    A change costs what it changes, not a copy of 100,000 members; every
+    ``LAYER_LIMIT`` changed entries the two are merged into a new base.
+    """
+
+    __slots__ = ("_base", "_top", "_len")
+
+    def __init__(self, base: Mapping[int, V], top: dict[int, V | Gone] | None = None) -> None:
+        self._base = base
+        self._top: dict[int, V | Gone] = top or {}
+        size = len(base)
+        for key, value in self._top.items():
+            size += (value is not GONE) - (key in base)
+        self._len = size
+
+    def __getitem__(self, key: int) -> V:
+        if self._top:
+            value = self._top.get(key, self)
+            if value is not self:
+                if isinstance(value, Gone):
+                    raise KeyError(key)
+                return value  # type: ignore[return-value]
+        return self._base[key]
+
+    def get(self, key: int, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        if self._top and key in self._top:
+            return self._top[key] is not GONE
+        return key in self._base
+
+    def __iter__(self) -> Iterator[int]:
+        top = self._top
+        yield from (k for k in self._base if k not in top)
+        yield from (k for k, v in top.items() if v is not GONE)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def updated(self, changes: Mapping[int, V | Gone]) -> Layered[V]:
+        top = {**self._top, **changes}
+        if len(top) <= LAYER_LIMIT:
+            return Layered(self._base, top)
+        merged = dict(self._base)
+        for key, value in top.items():
+            if isinstance(value, Gone):
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return Layered(merged)
+
+
+def _layered(mapping: Mapping[int, V]) -> Layered[V]:
+    return mapping if isinstance(mapping, Layered) else Layered(mapping)
+
+
 @dataclass(frozen=True)
 class Network:
     """The network as serving needs it, indexed; immutable.  A change makes a new one
@@ -157,12 +228,9 @@ class Network:
             affected.update(self.member_themes.get(member_id, ()))
         affected.update(ms.theme_id for ms in part.memberships)
 
-        members = dict(self.members)
-        for member_id in log.members:
-            members.pop(member_id, None)
-        members.update((m.id, m) for m in part.members)
+        found = {m.id: m for m in part.members}
+        members = _layered(self.members).updated({m: found.get(m, GONE) for m in log.members})
 
-        member_themes = dict(self.member_themes)
         now_in: dict[int, dict[int, Joined]] = {m: {} for m in log.members}
         for ms in part.memberships:
             now_in.setdefault(ms.member_id, {})[ms.theme_id] = _joined(ms)
@@ -175,11 +243,9 @@ class Network:
                 else:
                     inner.pop(member_id, None)
             memberships[theme_id] = inner
-        for member_id, theirs in now_in.items():
-            if theirs:
-                member_themes[member_id] = tuple(theirs)
-            else:
-                member_themes.pop(member_id, None)
+        member_themes = _layered(self.member_themes).updated(
+            {m: tuple(theirs) if theirs else GONE for m, theirs in now_in.items()}
+        )
 
         themes = dict(self.themes)
         rule_sets = dict(self.rule_sets)
@@ -196,10 +262,9 @@ class Network:
 
         placements = self.placements
         if log.placements or log.members:
-            placements = dict(self.placements)
-            for placement_id in log.placements:
-                placements.pop(placement_id, None)
-            placements.update((p.id, p) for p in part.placements)
+            changed: dict[int, Any] = {p: GONE for p in log.placements}
+            changed.update((p.id, p) for p in part.placements)
+            placements = _layered(self.placements).updated(changed)
         network = Network(
             version=log.version,
             themes=themes,
