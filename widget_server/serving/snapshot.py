@@ -515,6 +515,7 @@ class SnapshotHolder:
         self._ledger_interval = ledger_interval
         self._clock = clock
         self._lock = asyncio.Lock()  # one install at a time
+        self._ledger_lock = asyncio.Lock()  # one ledger computation at a time
         self._ledger = LedgerInput()
         self._ledger_version = 0
         self._ledger_checked = 0.0  # time.monotonic() of the last turn at computing it
@@ -606,7 +607,9 @@ class SnapshotHolder:
         interval.  While another process is computing, the stored ledger is
         installed and the new one follows at a later poll.
         """
-        async with self._lock:
+        # The computation holds only the ledger's own lock: writes keep applying their
+        # changes meanwhile (they wait for no ledger).
+        async with self._ledger_lock:
             now = self._clock()
             data = self._network_data()
 
@@ -619,7 +622,8 @@ class SnapshotHolder:
             if stored is None:
                 stored = await self._storage.get_ledger()
             if stored is not None:
-                self._install_ledger(stored)
+                async with self._lock:
+                    self._install_ledger(stored)
 
     def _network_data(self) -> NetworkData:
         """What the ledger computation reads of the network: its themes and rule sets."""
@@ -644,7 +648,7 @@ class SnapshotHolder:
             return self._install_ledger(stored)
 
     def _install_ledger(self, stored: StoredLedger) -> bool:
-        if stored.version == self._ledger_version:
+        if stored.version <= self._ledger_version:  # this one, or an older one
             return False
         try:
             computed, last_served = read_ledger_document(stored.document)
