@@ -648,7 +648,7 @@ class SnapshotHolder:
             return self._install_ledger(stored)
 
     def _install_ledger(self, stored: StoredLedger) -> bool:
-        if stored.version <= self._ledger_version:  # this one, or an older one
+        if stored.version == self._ledger_version:
             return False
         try:
             computed, last_served = read_ledger_document(stored.document)
