@@ -149,6 +149,8 @@ async def test_a_ledger_install_replaces_balances_only(
     holder = SnapshotHolder(storage, 3600, 60, clock)
     await holder.start()
     before = holder.current
+    # Pools and directory lists are built on first use: build them before the install.
+    built = {t: (before.pools[t], before.active_members[t]) for t in (quiet, theme)}
     clock.advance(90)
     await storage.add_counts(
         [CounterRow(day_of(clock.now), theme, members[0], members[1], "viewed", 1, 1.0)]
@@ -156,9 +158,11 @@ async def test_a_ledger_install_replaces_balances_only(
     await holder.refresh_ledger()
     after = holder.current
     assert after.pools[theme].ledger[members[0]] == (1.0, 0.0)
-    assert after.pools[quiet] is before.pools[quiet]  # unchanged theme: untouched
-    assert after.pools[theme].members.keys() == before.pools[theme].members.keys()
-    for name in ("members", "placements", "themes", "active_members", "rule_sets"):
+    assert after.pools[quiet] is built[quiet][0]  # unchanged theme: untouched
+    assert after.pools[theme].members.keys() == built[theme][0].members.keys()
+    for t in (quiet, theme):  # the directory lists are kept as they are
+        assert after.active_members[t] is built[t][1]
+    for name in ("members", "placements", "themes", "rule_sets"):
         assert getattr(after, name) is getattr(before, name)
     versions = await storage.get_ledger()
     assert versions is not None and set(versions.themes) == {theme, quiet}

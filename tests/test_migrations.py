@@ -48,6 +48,7 @@ EXPECTED_TABLES = {
 NOW = "2027-01-15T10:00:00+00:00"
 # Numbers of migrations added by branches that are renumbered on merge: by name.
 LEDGER_HISTORY = next(m.version for m in load_migrations("sqlite") if m.name == "ledger_history")
+CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "changes")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -189,6 +190,10 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
         ),
         ("INSERT INTO last_served (theme_id, host_id, day) VALUES (?, ?, ?)", (1, 1, "2027-01-16")),
     ],
+    CHANGE_LOG: [
+        ("UPDATE meta SET value = ? WHERE key = 'data_version'", ("100",)),
+        ("INSERT INTO changes (version, kind, ref) VALUES (?, ?, ?)", (100, "theme", 1)),
+    ],
 }
 
 
@@ -291,6 +296,18 @@ async def check_ledger_history(storage: SQLiteStorage) -> None:
     assert (await storage.last_served(1))[(1, 1)] == date(2027, 1, 16)
 
 
+async def check_change_log(storage: SQLiteStorage) -> None:
+    log = await storage.changes_since(99)
+    assert log.complete
+    assert 1 in log.themes
+    # A write logs what it changed after the seeded version.
+    await storage.set_member_status(1, "paused")
+    log = await storage.changes_since(99)
+    assert log.complete
+    assert 1 in log.members
+    assert log.version > 100
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -302,6 +319,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     8: check_v8,
     9: check_v9,
     LEDGER_HISTORY: check_ledger_history,
+    CHANGE_LOG: check_change_log,
 }
 
 

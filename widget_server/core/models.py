@@ -25,7 +25,7 @@ LANGUAGES = ("de", "en")
 SCHEMES = ("auto", "light", "dark")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Theme:
     id: int
     slug: str
@@ -42,7 +42,7 @@ class Theme:
         return self.description_en if lang == "en" and self.description_en else self.description_de
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Logo:
     """A member's logo, stored and served by us (never hot-linked)."""
 
@@ -68,7 +68,7 @@ class Member:
     logo: Logo | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Membership:
     member_id: int
     theme_id: int
@@ -76,7 +76,7 @@ class Membership:
     joined: str = field(default="", compare=False)  # ISO time it joined the theme
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlacementOptions:
     """Display options of a placement; ``None`` leaves the choice to the embed code."""
 
@@ -94,7 +94,7 @@ class PlacementOptions:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     """What an embed token stands for: member x theme x display options."""
 

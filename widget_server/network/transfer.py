@@ -25,6 +25,7 @@ TABLES = (
     "memberships",
     "placements",
     "rule_sets",
+    "changes",  # the change log, with the data version in meta
     "profile_changes",
     "daily_counters",
     "daily_exposure",

@@ -118,7 +118,8 @@ def balances(
     ids = list(members)
     if not ids:
         return {}
-    ages = {m: a for m, a in (ages or {}).items() if m in set(ids)}
+    known = set(ids)
+    ages = {m: a for m, a in (ages or {}).items() if m in known}
     given = {m: ledger.get(m, (0.0, 0.0))[0] for m in ids}
     received = {m: ledger.get(m, (0.0, 0.0))[1] for m in ids}
     total_given = sum(given.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from widget_server.storage.base import (
+    ChangeLog,
     Migration,
     NetworkData,
     Storage,
@@ -16,6 +17,7 @@ from widget_server.storage.sqlite import SQLiteStorage
 
 __all__ = [
     "Migration",
+    "ChangeLog",
     "NetworkData",
     "SQLiteStorage",
     "Storage",

@@ -58,6 +58,21 @@ class NetworkData:
 
 
 @dataclass(frozen=True)
+class ChangeLog:
+    """What the change log says happened after a version (``Storage.changes_since``).
+
+    ``complete`` is False when the log no longer reaches back that far (or a
+    writer did not say what it changed): then only a full reload is right.
+    """
+
+    version: int  # the data version now
+    complete: bool
+    members: frozenset[int] = frozenset()
+    themes: frozenset[int] = frozenset()
+    placements: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class StoredResponse:
     """The first answer to a POST with an ``Idempotency-Key`` (``status`` 0: still running)."""
 
@@ -155,6 +170,10 @@ class Storage(Protocol):
     async def migrate(self, target: int | None = None) -> list[int]: ...
     async def schema_version(self) -> int: ...
     async def data_version(self) -> int: ...
+    async def changes_since(self, version: int) -> ChangeLog:
+        """The data version and what changed after ``version`` (the change log)."""
+        ...
+
     async def get_meta(self, key: str) -> str | None: ...
     async def set_meta(self, key: str, value: str) -> None: ...
 
@@ -310,6 +329,16 @@ class Storage(Protocol):
     async def load_network(self) -> NetworkData: ...
     async def load_theme_network(self, theme_id: int) -> NetworkData:
         """One theme's part of ``load_network`` (its pool builds the same)."""
+        ...
+
+    async def load_network_part(
+        self,
+        member_ids: Collection[int],
+        theme_ids: Collection[int],
+        placement_ids: Collection[int],
+    ) -> NetworkData:
+        """The named members (with all their memberships and placements), themes (with
+        their current rule sets) and placements, as ``load_network`` has them."""
         ...
 
     # the admin's audit log (appended; rule changes are audited by rule_sets)

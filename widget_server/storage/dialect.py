@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -33,6 +33,9 @@ class Connection(Protocol):
     async def fetch(self, sql: str, *params: Any) -> list[Row]: ...
     async def fetchrow(self, sql: str, *params: Any) -> Row | None: ...
     async def fetchval(self, sql: str, *params: Any) -> Any: ...
+    def fetch_batches(self, sql: str, size: int) -> AsyncIterator[list[Row]]:
+        """The rows of ``sql`` in lists of at most ``size`` (inside a transaction)."""
+        ...
 
 
 def iso_now() -> str:

@@ -19,6 +19,9 @@ from widget_server.storage.queries import Queries
 CHUNK = 5_000
 # Placeholders per ``IN (…)``: below SQLite's and asyncpg's limits.
 IN_LIMIT = 500
+# An import of more members is logged as a change of everything: each process
+# reloads the whole network once instead of these members one by one.
+MEMBERS_LOGGED = 1_000
 
 MEMBER_TYPES = (
     ("slug", "text"),
@@ -78,7 +81,7 @@ class MemberImport(Queries):
         moment = self.clock()
         now = dialect.time(self._moment_iso())
         default = PlacementOptions()
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
             for start in range(0, len(members), CHUNK):
                 chunk = members[start : start + CHUNK]
                 before = await conn.fetchval("SELECT COALESCE(MAX(id), 0) FROM members")
@@ -138,4 +141,6 @@ class MemberImport(Queries):
                 await record_statuses(conn, dialect, history)
                 if progress is not None:
                     progress(start + len(chunk))
+                if len(members) <= MEMBERS_LOGGED:  # else: a change of everything
+                    changes.add("member", *(ids[m.slug] for m, _ in chunk))
         return len(members)

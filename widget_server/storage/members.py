@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 from widget_server.core.errors import NotFoundError
 from widget_server.core.models import (
@@ -41,6 +43,8 @@ def theme_from(row: Row) -> Theme:
 def member_from(row: Row) -> Member:
     domains = tuple(sorted(row[9].split())) if row[9] else ()
     logo = Logo(row[0], row[10], row[11], row[12], row[13]) if row[10] else None
+    # Categories, towns and statuses repeat across many members: one copy each
+    # (the snapshot holds every member).
     return Member(
         id=row[0],
         slug=row[1],
@@ -48,10 +52,10 @@ def member_from(row: Row) -> Member:
         website=row[3],
         domains=domains,
         description=row[4],
-        category=row[5],
-        town=row[6],
-        postal_code=row[7],
-        status=row[8],
+        category=sys.intern(row[5]),
+        town=sys.intern(row[6]),
+        postal_code=sys.intern(row[7]),
+        status=sys.intern(row[8]),  # type: ignore[arg-type]  # CHECKed in the schema
         logo=logo,
     )
 
@@ -60,15 +64,24 @@ def membership_from(dialect: Dialect, row: Row) -> Membership:
     return Membership(row[0], row[1], row[2], dialect.iso(row[3]))
 
 
-def placement_from(row: Row) -> Placement:
-    return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
+def placement_from(
+    row: Row, shared: dict[tuple[Any, ...], PlacementOptions] | None = None
+) -> Placement:
+    """A placement; with ``shared``, equal options are one object (most are the defaults)."""
+    if shared is None:
+        return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
+    key = (row[3], row[4], row[5], row[6])
+    options = shared.get(key)
+    if options is None:
+        options = shared[key] = PlacementOptions(*key)
+    return Placement(row[0], row[1], row[2], options)
 
 
 class Members(Queries):
     # -- themes -----------------------------------------------------------------------------
 
     async def create_theme(self, theme: Theme) -> Theme:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
             new_id = await conn.fetchval(
                 "INSERT INTO themes (slug, name_de, name_en, description_de, description_en,"
                 " kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -80,6 +93,7 @@ class Members(Queries):
                 theme.kind,
                 self._dialect.time(iso_now()),
             )
+            changes.add("theme", new_id)
         return Theme(
             int(new_id),
             theme.slug,
@@ -106,7 +120,8 @@ class Members(Queries):
         return [theme_from(r) for r in rows]
 
     async def update_theme(self, theme: Theme) -> Theme:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("theme", theme.id)
             changed = await conn.execute(
                 "UPDATE themes SET name_de = ?, name_en = ?, description_de = ?,"
                 " description_en = ?, kind = ? WHERE id = ?",
@@ -139,7 +154,7 @@ class Members(Queries):
     async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
         moment = self.clock()
         now = self._dialect.time(self._moment_iso())
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
             member_id = int(
                 await conn.fetchval(
                     "INSERT INTO members (slug, name, website, description, category, town,"
@@ -172,6 +187,7 @@ class Members(Queries):
                 [(member_id, 0, member.status, moment)]
                 + [(member_id, t, "active", moment) for t in theme_ids],
             )
+            changes.add("member", member_id)
         return await self.get_member_by_id(member_id)
 
     async def _member_where(self, condition: str, value: object) -> Member | None:
@@ -218,7 +234,8 @@ class Members(Queries):
 
     async def update_member(self, member: Member) -> Member:
         """Write a member's profile fields and domains (not its status or logo)."""
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", member.id)
             changed = await conn.execute(
                 "UPDATE members SET name = ?, website = ?, description = ?, category = ?,"
                 " town = ?, postal_code = ?, updated_at = ? WHERE id = ?",
@@ -244,7 +261,8 @@ class Members(Queries):
         """Set the status; removing also ends the member's keys, sessions and links at once."""
         moment = self.clock()
         now = self._moment_iso()
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", member_id)
             changed = await conn.execute(
                 "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
                 status,
@@ -259,7 +277,8 @@ class Members(Queries):
         return await self.get_member_by_id(member_id)
 
     async def set_logo(self, logo: Logo, data: bytes) -> None:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", logo.member_id)
             await conn.execute(
                 "INSERT INTO logos (member_id, digest, content_type, width, height, data,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
@@ -292,7 +311,8 @@ class Members(Queries):
     ) -> Membership:
         moment = self.clock()
         now = self._moment_iso()
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("member", member_id)
             await conn.execute(
                 "INSERT INTO memberships (member_id, theme_id, status, created_at)"
                 " VALUES (?, ?, ?, ?)"
@@ -320,7 +340,7 @@ class Members(Queries):
     async def create_placement(
         self, member_id: int, theme_id: int, options: PlacementOptions
     ) -> Placement:
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
             placement_id = await conn.fetchval(
                 "INSERT INTO placements (member_id, theme_id, layout, max_partners, lang, scheme,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -332,6 +352,7 @@ class Members(Queries):
                 options.scheme,
                 self._dialect.time(iso_now()),
             )
+            changes.add("placement", placement_id)
         return Placement(int(placement_id), member_id, theme_id, options)
 
     async def get_placement(self, placement_id: int) -> Placement:

@@ -80,6 +80,11 @@ class PostgresConnection:
         row = await self.raw.fetchrow(numbered(sql), *params)
         return None if row is None else tuple(row)
 
+    async def fetch_batches(self, sql: str, size: int) -> AsyncIterator[list[Row]]:
+        cursor = await self.raw.cursor(numbered(sql))
+        while batch := await cursor.fetch(size):
+            yield [tuple(r) for r in batch]
+
     async def fetchval(self, sql: str, *params: Any) -> Any:
         return await self.raw.fetchval(numbered(sql), *params)
 

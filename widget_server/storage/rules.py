@@ -28,7 +28,8 @@ class Rules(Queries):
         expected_version: int | None = None,
     ) -> RuleSet:
         created = self._moment_iso()
-        async with self._write() as conn:
+        async with self._change() as (conn, changes):
+            changes.add("theme", theme_id)
             # Writers of one theme's rules take turns, so versions count up without gaps
             # and a stale expected_version is a precondition failure, never a key clash.
             await conn.execute(

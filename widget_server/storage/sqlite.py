@@ -66,6 +66,11 @@ class SQLiteConnection:
         row = await self.fetchrow(sql, *params)
         return row[0] if row else None
 
+    async def fetch_batches(self, sql: str, size: int) -> AsyncIterator[list[Row]]:
+        async with self.raw.execute(sql) as cur:
+            while batch := await cur.fetchmany(size):
+                yield cast(list[Row], batch)
+
 
 class SQLiteStorage(
     Meta,
