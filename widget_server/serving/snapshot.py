@@ -37,13 +37,11 @@ from widget_server.rotation.ledger import (
     read_ledger_document,
     window_start,
 )
+from widget_server.serving.cache import DEFAULT_SIZE, RenderCache
 from widget_server.storage import NetworkData, Storage, StoredLedger
 
 log = logging.getLogger(__name__)
 
-# Entries kept in a snapshot's render cache before it is emptied; each entry
-# is one plan or one rendered block (a few hundred bytes to a few kB).
-CACHE_LIMIT = 20_000
 DAY = 86_400
 
 
@@ -147,16 +145,20 @@ class Snapshot:
     pools: Mapping[int, ThemePool]  # theme id -> compiled rules, members, balances
     active_members: Mapping[int, tuple[Member, ...]]  # theme id -> for the directory page
     rule_sets: Mapping[int, RuleSet]
-    # Plans and rendered blocks of this snapshot, keyed by whatever the renderer
-    # needs; emptied wholesale when full, and a new snapshot starts empty.
-    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Shared plan parts and rendered blocks of this snapshot, keyed by whatever the
+    # renderer needs, each entry filed under its theme (serving/cache.py).  A
+    # snapshot built anew starts empty; one that replaces only some themes may
+    # take the cache over and ``invalidate_theme`` those themes.
+    cache: RenderCache = field(default_factory=RenderCache, compare=False, repr=False)
 
     @classmethod
     def empty(cls) -> Snapshot:
         return cls.build(NetworkData(0, (), (), (), (), ()), LedgerInput(), time.time())
 
     @classmethod
-    def build(cls, data: NetworkData, ledger: LedgerInput, now: float) -> Snapshot:
+    def build(
+        cls, data: NetworkData, ledger: LedgerInput, now: float, cache_size: int = DEFAULT_SIZE
+    ) -> Snapshot:
         members = {m.id: m for m in data.members}
         pools = build_pools(data, ledger, now)
         active = {
@@ -177,16 +179,18 @@ class Snapshot:
             pools=pools,
             active_members=active,
             rule_sets={r.theme_id: r for r in data.rule_sets},
+            cache=RenderCache(cache_size),
         )
 
     def cached(self, key: Any) -> Any:
         return self.cache.get(key)
 
-    def remember(self, key: Any, value: Any) -> Any:
-        if len(self.cache) >= CACHE_LIMIT:
-            self.cache.clear()
-        self.cache[key] = value
-        return value
+    def remember(self, theme_id: int, key: Any, value: Any) -> Any:
+        return self.cache.put(theme_id, key, value)
+
+    def invalidate_theme(self, theme_id: int) -> None:
+        """Forget what was rendered for ``theme_id``: call when its data changes."""
+        self.cache.invalidate_theme(theme_id)
 
 
 async def load_ledger(
@@ -219,8 +223,10 @@ class SnapshotHolder:
         interval: float,
         ledger_interval: float,
         clock: Callable[[], float] = time.time,
+        cache_size: int = DEFAULT_SIZE,
     ) -> None:
         self._storage = storage
+        self._cache_size = cache_size
         self._interval = interval
         self._ledger_interval = ledger_interval
         self._clock = clock
@@ -291,7 +297,7 @@ class SnapshotHolder:
         return True
 
     def _install(self) -> None:
-        self.current = Snapshot.build(self._data, self._ledger, self._clock())
+        self.current = Snapshot.build(self._data, self._ledger, self._clock(), self._cache_size)
 
     async def start(self) -> None:
         await self.refresh()
