@@ -250,3 +250,34 @@ def test_keyed_hashes_are_keyed_hash_of_prefix_and_member(
 ) -> None:
     got = keyed_hashes(KEY, tuple(prefix), last)
     assert got == {i: keyed_hash(KEY, *prefix, i) for i in last}
+
+
+@given(
+    weights=st.lists(st.sampled_from([0.0, 0.01, 0.5, 1.0, 1.0, 2.0, 54.6, 1e-6]), max_size=40),
+    k=st.integers(0, 6) | st.floats(0, 6),
+    cap=st.sampled_from([0.05, 0.2, 0.5, 1.0, 1.5]),
+)
+def test_inclusion_probabilities_match_the_reference_to_the_bit(
+    weights: list[float], k: float, cap: float
+) -> None:
+    from widget_server.rotation.sampling import inclusion_probabilities
+
+    mapping = dict(enumerate(weights))
+    got = inclusion_probabilities(mapping, k, cap=cap)
+    assert got == reference.inclusion_probabilities(mapping, k, cap=cap)
+    assert list(got) == list(mapping)
+
+
+@given(
+    pi=st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0]), max_size=20),
+    u=st.floats(0, 1, exclude_max=True),
+    limit=st.integers(0, 5),
+)
+def test_a_limited_systematic_sample_is_the_start_of_the_full_one(
+    pi: list[float], u: float, limit: int
+) -> None:
+    from widget_server.rotation.sampling import systematic_sample
+
+    order = list(range(len(pi)))
+    full = reference.systematic_sample(order, dict(enumerate(pi)), u)
+    assert systematic_sample(order, dict(enumerate(pi)), u, limit) == full[:limit]

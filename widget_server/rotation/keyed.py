@@ -7,7 +7,7 @@ same block for the same inputs, and a selection must be replayable.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _SEP = b"\x1f"  # unit separator: ("a", "bc") and ("ab", "c") hash differently
 
@@ -27,19 +27,27 @@ def keyed_unit(key: bytes, *parts: object) -> float:
     return (keyed_hash(key, *parts) >> 11) / 2**53  # 53 bits: exact in a float, never 1.0
 
 
-def keyed_hashes(key: bytes, prefix: tuple[object, ...], last: Iterable[int]) -> dict[int, int]:
+def keyed_hashes(
+    key: bytes,
+    prefix: tuple[object, ...],
+    last: Iterable[int],
+    encoded: Mapping[int, bytes] | None = None,
+) -> dict[int, int]:
     """``{i: keyed_hash(key, *prefix, i)}`` for every ``i`` in ``last``, at a fraction of the cost.
 
     The key and the common prefix are hashed once; each member then costs a copy
     of that state and one short update (BLAKE2b is incremental, so the digests
-    are the same as ``keyed_hash``'s).
+    are the same as ``keyed_hash``'s).  ``encoded`` may give ``str(i).encode()``
+    made beforehand (a theme's members are hashed for every host).
     """
     head = _message(prefix) + _SEP if prefix else b""
-    state = hashlib.blake2b(head, key=key[:64], digest_size=8)
+    copy = hashlib.blake2b(head, key=key[:64], digest_size=8).copy
     out = {}
     from_bytes = int.from_bytes
+    if encoded is None:
+        encoded = {i: str(i).encode() for i in last}
     for i in last:
-        h = state.copy()
-        h.update(str(i).encode())
+        h = copy()
+        h.update(encoded[i])
         out[i] = from_bytes(h.digest(), "big")
     return out

@@ -197,7 +197,12 @@ def _eligible(
         if host.slug in pair and len(pair) <= 2:  # what frozenset((host, c)) can equal
             others = pair - {host.slug}
             slugs.update(others if others else pair)  # a pair of one: the host's own slug
-    ids = [i for i in shared.candidates if i not in drop]
+    if len(drop) == 1:  # only the host itself (the common case): a copy, one removal
+        ids = list(shared.candidates)
+        if host.id in shared.weights:
+            ids.remove(host.id)
+    else:
+        ids = [i for i in shared.candidates if i not in drop]
     if slugs:
         ids = [i for i in ids if members[i].slug not in slugs]
     if rules.region.mode == "only":
@@ -269,6 +274,10 @@ def plan(
             else:
                 w = shared_weights[i]
             weights[i] = w
+    elif len(rest) + (host_id in shared_weights) == len(shared_weights):
+        # Every candidate but the host: the shared weights in the same order, copied.
+        weights = dict(shared_weights)
+        weights.pop(host_id, None)
     else:
         weights = {i: shared_weights[i] for i in rest}
 
@@ -305,9 +314,11 @@ def plan(
             )
             tiers.append(Tier(order, offset))
         else:
-            orders = DailyOrders(group, key, (*seed, index))
+            orders = DailyOrders(group, key, (*seed, index), shared.encoded)
             probabilities = inclusion_probabilities(
-                {i: draw_weights.get(i, weights[i]) for i in group},
+                weights
+                if group is rest and draw_weights is weights  # the same mapping, in order
+                else {i: draw_weights.get(i, weights[i]) for i in group},
                 take,
                 cap=rules.max_share if not caps else 1.0,
                 caps=caps or None,
@@ -345,11 +356,11 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     shift = (mix // count) % len(base)
     order = base[shift:] + base[:shift]
     u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
-    chosen = systematic_sample(order, tier.probabilities, u)[:need]
+    chosen = systematic_sample(order, tier.probabilities, u, need)
     if strategy == "fair-exchange":
         # Those the network owes most get the best places; ties by the permutation.
-        rank = {m: n for n, m in enumerate(tier.order)}
-        chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), rank[i]))
+        first = tier.order
+        chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), first.index(i)))
     return chosen
 
 

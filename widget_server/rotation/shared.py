@@ -45,6 +45,7 @@ class SharedPlan:
     by_category: Mapping[str, frozenset[int]]  # candidates per non-empty category
     fixed_order: tuple[int, ...]  # candidates in the coordinator's order, then by slug
     windows: Mapping[int, tuple[Schedule, ...]]  # availability windows of rechecked members
+    encoded: Mapping[int, bytes]  # str(id).encode(), what the keyed hashes of a member end with
 
     def covers(self, rules: Rules, now: float) -> bool:
         return rules is self.rules and self.start <= now <= self.end
@@ -134,4 +135,5 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
         by_category={k: frozenset(v) for k, v in by_category.items()},
         fixed_order=tuple(fixed),
         windows={i: windows.get(i, ()) for i in recheck},
+        encoded={i: str(i).encode() for i in candidates},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes
 
@@ -56,10 +56,16 @@ class DailyOrders:
 
     __slots__ = ("count", "first", "_h", "_key", "_made", "_seed")
 
-    def __init__(self, group: Sequence[int], key: bytes, seed: tuple[object, ...]) -> None:
+    def __init__(
+        self,
+        group: Sequence[int],
+        key: bytes,
+        seed: tuple[object, ...],
+        encoded: Mapping[int, bytes] | None = None,
+    ) -> None:
         self._key = key
         self._seed = seed
-        self._h = h = keyed_hashes(key, ("perm", *seed), group)
+        self._h = h = keyed_hashes(key, ("perm", *seed), group, encoded)
         self.first: tuple[int, ...] = tuple(sorted(group, key=h.__getitem__))
         self.count = 1 if len(group) < 3 else VARIANTS
         self._made: dict[int, tuple[int, ...]] = {0: self.first}
