@@ -9,13 +9,12 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from itsdangerous import URLSafeTimedSerializer
 from starlette.applications import Starlette
 
 from tests.conftest import Clock
 from tests.counting_helpers import stored
 from widget_server.core.settings import Settings
-from widget_server.core.signing import SALT_CLICK, Signer
+from widget_server.core.signing import Signer
 from widget_server.serving.cache import RenderCache
 from widget_server.serving.snapshot import LedgerInput, Snapshot
 from widget_server.storage import NetworkData, SQLiteStorage
@@ -110,46 +109,6 @@ def test_render_cache_size_at_its_limits_is_accepted(value: str) -> None:
 def test_render_cache_size_out_of_range_names_the_variable(value: str) -> None:
     with pytest.raises(ValueError, match="WIDGET_RENDER_CACHE_SIZE"):
         Settings.from_environ({"WIDGET_RENDER_CACHE_SIZE": value})
-
-
-# -- click tokens, made without the serializer's layers -------------------------------------
-
-
-@given(
-    placement=st.integers(1, 10**9),
-    partner=st.integers(1, 10**9),
-    bucket=st.integers(0, 10**10),
-    now=st.integers(1, 2**40),
-)
-def test_click_tokens_read_back_and_match_the_serializer_when_it_would_not_compress(
-    placement: int, partner: int, bucket: int, now: int
-) -> None:
-    signer = Signer(["old-key", "new-key"], clock=lambda: float(now))
-    token = signer.click_token(placement, partner, bucket)
-    claim = signer.read_click_token(token, max_age=60)
-    assert (claim.placement_id, claim.partner_id, claim.bucket, claim.fresh) == (
-        placement,
-        partner,
-        bucket,
-        True,
-    )
-    serializer = URLSafeTimedSerializer(["old-key", "new-key"], salt=SALT_CLICK)
-    assert serializer.loads(token, max_age=None) == [placement, partner, bucket]
-    made = signer._click.dumps([placement, partner, bucket])
-    if not str(made).startswith("."):  # the serializer compressed nothing
-        assert token == made
-
-
-def test_a_click_token_signed_with_an_older_key_or_tampered_with_is_handled_as_before() -> None:
-    old = Signer(["old-key"], clock=lambda: 1_800_000_000.0)
-    rotated = Signer(["old-key", "new-key"], clock=lambda: 1_800_000_000.0)
-    assert rotated.read_click_token(old.click_token(1, 2, 3), 60).partner_id == 2
-    token = rotated.click_token(1, 2, 3)
-    payload, stamp, mac = token.split(".")
-    with pytest.raises(Exception, match="not valid"):
-        rotated.read_click_token(f"{payload}.{stamp}.{mac[:-2]}AA", 60)
-    later = Signer(["old-key", "new-key"], clock=lambda: 1_800_000_000.0 + 120)
-    assert later.read_click_token(token, 60).fresh is False
 
 
 # -- the widget endpoints -------------------------------------------------------------------
