@@ -10,6 +10,7 @@ the day's orders and the same blocks in every bucket.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -188,11 +189,16 @@ def test_plans_from_a_shared_part_match_the_reference(
     now = NOW + offset
     rules = pool.rules.at(now)
     shared = shared_plan(pool, rules, now - before, now + after)
+    # Rules with nothing that changes with time: one shared part serves for all time.
+    timeless = not rules.availability and rules.inactive_after_days is None
+    forever = shared_plan(pool, rules, -math.inf, math.inf) if timeless else None
     first = int(now // 300)
     buckets = range(first, first + 12)
     for host in [*pool.members, 99]:  # 99: a host that is not in the theme
         old = reference.plan(pool, host, now, KEY, limit=limit)
         same_plan(plan(pool, host, now, KEY, limit=limit, shared=shared), old, buckets)
+        if forever is not None:
+            same_plan(plan(pool, host, now, KEY, limit=limit, shared=forever), old, buckets)
         same_plan(plan(pool, host, now, KEY, limit=limit), old, buckets)
         explained = plan(pool, host, now, KEY, limit=limit, explain=True)
         same_plan(explained, old, buckets)

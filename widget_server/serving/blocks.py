@@ -6,6 +6,7 @@ The same dict is sent as JSON to the loader, rendered into the iframe page and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -91,18 +92,23 @@ def with_utm(url: str, utm: dict[str, str], *, theme: str, host: str) -> str:
 
 
 def shared_part(snapshot: Snapshot, pool: ThemePool, rules: Rules, now: float) -> SharedPlan | None:
-    """The theme's host-independent plan part for the bucket ``now`` falls in, kept once
-    for all its hosts; None when a period's fairness makes it depend on the very moment."""
+    """The theme's host-independent plan part, kept once for all its hosts: for as long as
+    the snapshot lives when nothing in it changes with time, else for the bucket ``now``
+    falls in; None when a period's fairness makes it depend on the very moment."""
     if rules.strategy == "fair-exchange" and rules.fairness != pool.rules.fairness:
         return None
+    timeless = not rules.availability and rules.inactive_after_days is None
     size = rules.bucket_seconds
-    span = int(now // size)
+    span = None if timeless else int(now // size)
     # id(rules): a period's rules differ from the theme's; the pool keeps them alive,
     # and covers() checks identity, so a reused id never passes.
     key = ("shared", pool.theme_id, id(rules), span)
     found: SharedPlan | None = snapshot.cached(key)
     if found is None or not found.covers(rules, now):
-        found = shared_plan(pool, rules, span * size, (span + 1) * size)
+        if span is None:
+            found = shared_plan(pool, rules, -math.inf, math.inf)
+        else:
+            found = shared_plan(pool, rules, span * size, (span + 1) * size)
         snapshot.remember(pool.theme_id, key, found)
     return found
 
