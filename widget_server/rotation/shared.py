@@ -40,10 +40,10 @@ class SharedPlan:
     candidates: tuple[int, ...]  # sorted ids: active, and not excluded by time for the span
     recheck: frozenset[int]  # candidates whose schedule or activity gate is decided per plan
     weights: Mapping[int, float]  # base weight x fairness multiplier, per candidate
-    base_weights: Mapping[int, float]  # the rules' weight alone (a region boost goes between)
+    base_weights: Mapping[int, float]  # the rules' weight alone (region boost: it goes between)
     fair: Mapping[int, Balance]  # the balances under the rules in force (fair exchange)
-    by_category: Mapping[str, frozenset[int]]  # candidates per non-empty category
-    fixed_order: tuple[int, ...]  # candidates in the coordinator's order, then by slug
+    by_category: Mapping[str, frozenset[int]]  # per non-empty category (same-category rule)
+    fixed_order: tuple[int, ...]  # the coordinator's order, then by slug (fixed strategy)
     windows: Mapping[int, tuple[Schedule, ...]]  # availability windows of rechecked members
     encoded: Mapping[int, bytes]  # str(id).encode(), what the keyed hashes of a member end with
 
@@ -90,7 +90,10 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
     candidates: list[int] = []
     recheck: set[int] = set()
     windows: dict[int, tuple[Schedule, ...]] = {}
-    for c in pool.members.values():
+    members = pool.members
+    if not by_slug and gate is None:  # nothing changes with time (the common case)
+        candidates = [c.id for c in members.values() if c.eligible]
+    for c in members.values() if by_slug or gate is not None else ():
         if not c.eligible:
             continue
         own = by_slug.get(c.slug)
@@ -108,20 +111,27 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
                 recheck.add(c.id)
         candidates.append(c.id)
     candidates.sort()
-    base_weights = {i: rules.weights.get(pool.members[i].slug, 1.0) for i in candidates}
-    weights = dict(base_weights)
-    if fair:
-        for i in candidates:
+    # w = base weight, then x multiplier: with no weights set, 1.0 x m is m exactly.
+    if rules.weights:
+        base_weights = {i: rules.weights.get(members[i].slug, 1.0) for i in candidates}
+        weights = dict(base_weights)
+        for i in candidates if fair else ():
             if i in fair:
                 weights[i] *= fair[i].multiplier
+    else:
+        base_weights = dict.fromkeys(candidates, 1.0)
+        weights = {i: fair[i].multiplier if i in fair else 1.0 for i in candidates}
+    # What only some rules need is made only for them.
     by_category: dict[str, set[int]] = {}
-    for i in candidates:
-        category = pool.members[i].category
+    for i in candidates if rules.exclude_same_category else ():
+        category = members[i].category
         if category:
             by_category.setdefault(category, set()).add(i)
-    rank = {slug: n for n, slug in enumerate(rules.order)}
-    slug_of = {i: pool.members[i].slug for i in candidates}
-    fixed = sorted(candidates, key=lambda i: (rank.get(slug_of[i], len(rank)), slug_of[i]))
+    fixed: list[int] = []
+    if rules.strategy == "fixed":
+        rank = {slug: n for n, slug in enumerate(rules.order)}
+        slug_of = {i: members[i].slug for i in candidates}
+        fixed = sorted(candidates, key=lambda i: (rank.get(slug_of[i], len(rank)), slug_of[i]))
     return SharedPlan(
         theme_id=pool.theme_id,
         rules=rules,
@@ -130,7 +140,7 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
         candidates=tuple(candidates),
         recheck=frozenset(recheck),
         weights=weights,
-        base_weights=base_weights,
+        base_weights=base_weights if rules.region.mode == "boost" else {},
         fair=fair,
         by_category={k: frozenset(v) for k, v in by_category.items()},
         fixed_order=tuple(fixed),
