@@ -55,6 +55,7 @@ from bench.bench_widget import (  # noqa: E402  (after the path set-up)
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DEMO = (16, 2)  # members, themes: the demo network's size (15 members in 2 themes)
+KINDS = ("same_token", "distinct_token", "same_token_html", "distinct_token_html")
 CATEGORIES = ("flowers", "catering", "photography", "venue", "music", "bakery", "cafe")
 TOWNS = ("Heide", "Husum", "Meldorf", "Büsum", "Brunsbüttel", "Wesselburen")
 LUA = """local tokens = {}
@@ -62,7 +63,7 @@ for line in io.lines("%s") do tokens[#tokens + 1] = line end
 local i = 0
 request = function()
   i = i %% #tokens + 1
-  return wrk.format("GET", "/w/" .. tokens[i])
+  return wrk.format("GET", "/w/" .. tokens[i] .. "%s")
 end
 """
 
@@ -184,13 +185,15 @@ def network(
     theme = members_file(file, members, themes)
     times = {"member import": cli(env, "member", "import", str(file), "--json")}
     print(f"[{name}] imported in {times['member import']} s; commands ...", file=sys.stderr)
-    times["theme list"] = cli(env, "theme", "list", "--json")
-    times["stats --member"] = cli(env, "stats", "--member", "m0", "--json")
-    times["explain"] = cli(env, "explain", "m0", theme, "--json")
-    times["simulate"] = cli(env, "simulate", theme, "--json")
+    if not args.serve_only:
+        times["theme list"] = cli(env, "theme", "list", "--json")
+        times["stats --member"] = cli(env, "stats", "--member", "m0", "--json")
+        times["explain"] = cli(env, "explain", "m0", theme, "--json")
+        times["simulate"] = cli(env, "simulate", theme, "--json")
     tokens = embed_tokens_shuffled(url)
     (tokens_file := tmp / f"{name}.tokens").write_text("\n".join(tokens) + "\n")
-    (script := tmp / f"{name}.lua").write_text(LUA % tokens_file)
+    (script := tmp / f"{name}.lua").write_text(LUA % (tokens_file, ""))
+    (html_script := tmp / f"{name}-html.lua").write_text(LUA % (tokens_file, ".html"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp / f"{name}.log"
@@ -226,6 +229,9 @@ def network(
     result["distinct_token"] = runs[0]  # the first pass: nearly every token seen first
     result["distinct_requests"] = int(served)
     result["rss_after_mb"] = proc_rss_mb(proc.pid)
+    # The iframe page: same token, then the tokens in the same shuffled order.
+    result["same_token_html"] = load(first + ".html", proc.pid, args.duration)
+    result["distinct_token_html"] = load(base + "/", proc.pid, args.duration, html_script)
     proc.terminate()
     proc.wait(timeout=30)
     return result
@@ -275,8 +281,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 asyncio.run(schema(args.postgres, schema_name, drop=True))
         demo, scale = figures["demo"], figures["scale"]
         figures["ratios"] = {
-            kind: round(scale[kind]["per_cpu_s"] / demo[kind]["per_cpu_s"], 3)
-            for kind in ("same_token", "distinct_token")
+            kind: round(scale[kind]["per_cpu_s"] / demo[kind]["per_cpu_s"], 3) for kind in KINDS
         }
         databases[db] = figures
     return {"date": time.strftime("%Y-%m-%d %H:%M"), **describe_setup(), "databases": databases}
@@ -288,7 +293,7 @@ def print_table(res: dict[str, Any]) -> None:
         demo, scale = f["demo"], f["scale"]
         print(f"\n{db}: {scale['members']} members / {scale['themes']} themes vs the demo size")
         print(f"{'':<34}{'demo':>12}{'scale':>12}{'ratio':>8}")
-        for kind in ("same_token", "distinct_token"):
+        for kind in KINDS:
             d, s = demo[kind], scale[kind]
             print(
                 f"{kind + ' req per CPU-s':<34}{d['per_cpu_s']:>12.0f}{s['per_cpu_s']:>12.0f}"
@@ -318,6 +323,9 @@ def main() -> int:
         "--max-fill", type=int, default=600, help="seconds at most for N distinct requests"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--serve-only", action="store_true", help="skip the command timings (import still runs)"
+    )
     args = parser.parse_args()
     if args.members < 2 * DEMO[0] or not 1 <= args.themes <= args.members:
         parser.error(f"--members must be >= {2 * DEMO[0]}, --themes between 1 and --members")

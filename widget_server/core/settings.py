@@ -41,6 +41,11 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("WIDGET_COUNTING", "true", "Count served, viewed and clicked blocks (false: serve only)."),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "86400", "Seconds a partner link counts clicks."),
     (
+        "WIDGET_RENDER_CACHE_SIZE",
+        "20000",
+        "Rendered blocks and plan parts kept per process (least recently used go first).",
+    ),
+    (
         "WIDGET_NEW_MEMBERS",
         "pending",
         "Status of members registered through the API: pending (approve first) or active.",
@@ -73,6 +78,11 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("WIDGET_FLUSH_INTERVAL", "flush_interval", 0.05, 60),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "click_token_max_age", 60, 30 * 86_400),
 )
+# (variable, field, lowest, highest) for sizes: a cache of 10 million entries
+# would take gigabytes, one of a few entries would make every block a first sight.
+SIZES: tuple[tuple[str, str, int, int], ...] = (
+    ("WIDGET_RENDER_CACHE_SIZE", "render_cache_size", 100, 10_000_000),
+)
 
 
 def locale_language(env: Mapping[str, str]) -> str:
@@ -101,6 +111,7 @@ class Settings:
     snapshot_interval: float = 2.0  # seconds
     ledger_interval: float = 60.0  # seconds
     click_token_max_age: int = 86_400  # seconds (one day)
+    render_cache_size: int = 20_000  # entries: about 2 kB each
     flush_interval: float = 1.0  # seconds between writes of buffered counts
     counting: bool = True
     redis_url: Secret | None = None  # shared visitor state; None: the database
@@ -127,6 +138,7 @@ class Settings:
             snapshot_interval=config("WIDGET_SNAPSHOT_INTERVAL", cast=float, default=2.0),
             ledger_interval=config("WIDGET_LEDGER_INTERVAL", cast=float, default=60.0),
             click_token_max_age=config("WIDGET_CLICK_TOKEN_MAX_AGE", cast=int, default=86_400),
+            render_cache_size=config("WIDGET_RENDER_CACHE_SIZE", cast=int, default=20_000),
             flush_interval=config("WIDGET_FLUSH_INTERVAL", cast=float, default=1.0),
             counting=config("WIDGET_COUNTING", cast=bool, default=True),
             redis_url=Secret(redis) if (redis := config("WIDGET_REDIS_URL", default="")) else None,
@@ -152,6 +164,11 @@ class Settings:
                 raise ValueError(
                     f"{name} must be between {low:g} and {high:g} seconds,"
                     f" got {getattr(self, value)}"
+                )
+        for name, value, low, high in SIZES:
+            if not low <= getattr(self, value) <= high:
+                raise ValueError(
+                    f"{name} must be between {low} and {high} entries, got {getattr(self, value)}"
                 )
         if self.language not in LANGUAGES:
             raise ValueError(

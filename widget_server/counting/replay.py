@@ -19,7 +19,7 @@ from widget_server.core.errors import ValidationError
 from widget_server.core.models import Placement
 from widget_server.rotation import explain
 from widget_server.rotation.ledger import read_theme_document
-from widget_server.rotation.pipeline import balances_under
+from widget_server.rotation.shared import balances_under
 from widget_server.serving.blocks import plan_moment, rotation_at
 from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.storage import NetworkData, Storage

@@ -33,6 +33,7 @@ from widget_server.core.models import CounterRow
 from widget_server.rotation import Plan, ThemePool, draw, plan
 from widget_server.rotation.fairness import balances, exposure
 from widget_server.rotation.ledger import compute_ledger, window_start
+from widget_server.rotation.shared import shared_plan
 
 DAY = 86_400
 # Buckets of different days never meet: day d draws from d * BUCKETS_PER_DAY on.
@@ -244,12 +245,17 @@ def run_scenario(
                     pool, status, joined_at, serving, themes_of, ledger.get(theme_id, {}), now
                 )
                 plans: dict[int, tuple[Plan, int]] = {}
+                # The part of the plans every host shares, made once for this moment.
+                shared = shared_plan(day_pool, day_pool.rules.at(now), now, now)
                 for host in sorted(m for m, i in day_pool.members.items() if i.eligible):
                     carry[(theme_id, host)] += serving.get(host, 0.0) / themes_of[host] / n_ticks
                     n = int(carry[(theme_id, host)] + 1e-9)
                     carry[(theme_id, host)] -= n
                     if n > 0:
-                        plans[host] = (plan(day_pool, host, now, key, limit=limit), n)
+                        plans[host] = (
+                            plan(day_pool, host, now, key, limit=limit, shared=shared),
+                            n,
+                        )
                 for host, (hp, n) in plans.items():
                     for m, (r, free) in _reach(hp, pool, strategy).items():
                         day.reach[m] += n * r

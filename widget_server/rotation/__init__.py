@@ -2,9 +2,11 @@
 
     rules.py      the coordinator's rules: model, parsing, validation
     schedule.py   windows of dates, weekdays and hours in a time zone
+    pool.py       a theme as selection sees it: ThemePool, MemberInfo
+    shared.py     the part of a theme's plans every host shares (SharedPlan)
     pipeline.py   plan (filters, pins, weights) and draw (one block), explain
     sampling.py   exact weighted sampling without replacement
-    strategies.py round-robin cycles
+    strategies.py round-robin cycles, the day's keyed orders of the weighted draw
     fairness.py   exposure, the fair-exchange ledger and multipliers
     keyed.py      the keyed hash all "randomness" comes from
 

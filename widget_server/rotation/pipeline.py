@@ -3,8 +3,10 @@
 Split in two so the hot path stays cheap:
 
 * ``plan(pool, host, now, key)`` does everything that depends only on the host
-  and the time of day: filters, pins, weights, inclusion probabilities.  It is
-  memoised by the caller (per snapshot, host and minute).
+  and the time of day: filters, pins, weights, inclusion probabilities.  What
+  of it is the same for every host comes from a ``SharedPlan``
+  (``rotation/shared.py``), which the caller keeps per theme and bucket; the
+  host's own part is a pass over the theme's candidates and its keyed orders.
 * ``draw(plan, bucket, key)`` picks the partners for one rotation bucket (or
   one request): one keyed hash and a walk over the plan.
 
@@ -18,38 +20,28 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from widget_server.rotation.fairness import Balance, balances
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
+from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
-from widget_server.rotation.strategies import daily_orders, rotate, round_robin_order
+from widget_server.rotation.shared import SharedPlan, balances_under, shared_plan, timely
+from widget_server.rotation.strategies import DailyOrders, rotate, round_robin_order
+
+__all__ = [
+    "Check",
+    "MemberInfo",
+    "Plan",
+    "SharedPlan",
+    "Slot",
+    "ThemePool",
+    "Tier",
+    "draw",
+    "explain",
+    "plan",
+    "shared_plan",
+]
 
 DAY = 86_400
-
-
-@dataclass(frozen=True)
-class MemberInfo:
-    """A member of the theme as selection sees it."""
-
-    id: int
-    slug: str
-    category: str = ""
-    town: str = ""
-    postal_code: str = ""
-    eligible: bool = True  # active member with an active membership
-    joined: float = 0.0  # when it joined the theme (Unix time)
-    last_seen: float | None = None  # when its widget was last served (Unix time)
-
-
-@dataclass(frozen=True)
-class ThemePool:
-    theme_id: int
-    rules: Rules
-    members: Mapping[int, MemberInfo]
-    ids_by_slug: Mapping[str, int]
-    balances: Mapping[int, Balance] = field(default_factory=dict)  # under the base rules
-    ledger: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # (given, received)
-    themes_of: Mapping[int, int] = field(default_factory=dict)  # active themes per member
 
 
 @dataclass(frozen=True)
@@ -78,8 +70,8 @@ class Tier:
     order: tuple[int, ...]
     offset: int = 0  # round-robin: where the cycle starts
     probabilities: Mapping[int, float] = field(default_factory=dict)  # weighted only
-    # Weighted only: more keyed permutations of the day; each bucket walks one of them.
-    variants: tuple[tuple[int, ...], ...] = ()
+    # Weighted only: the day's keyed permutations; each bucket walks one of them.
+    orders: DailyOrders | None = None
 
 
 @dataclass(frozen=True)
@@ -142,15 +134,6 @@ def _checks(
     return passed, tuple(out)
 
 
-def balances_under(pool: ThemePool, rules: Rules, now: float) -> Mapping[int, Balance]:
-    """The balances under the fairness parameters in force (a period may change them)."""
-    if rules.fairness == pool.rules.fairness:
-        return pool.balances
-    active = [m.id for m in pool.members.values() if m.eligible]
-    ages = {m: (now - pool.members[m].joined) / DAY for m in active}
-    return balances(pool.ledger, active, rules.fairness, ages, pool.themes_of)
-
-
 def _one_per_category(
     ids: list[int],
     pool: ThemePool,
@@ -196,31 +179,76 @@ def _one_per_category(
     return sorted(i for _, i in best.values()), draw_weights, caps
 
 
+def _eligible(
+    pool: ThemePool, shared: SharedPlan, rules: Rules, host: MemberInfo, now: float
+) -> list[int]:
+    """The shared candidates minus what this host excludes: the filters of ``_checks``."""
+    members = pool.members
+    drop = {host.id}
+    if shared.recheck:
+        drop.update(
+            i for i in shared.recheck if not timely(rules, members[i], shared.windows[i], now)
+        )
+    if rules.exclude_same_category and host.category:
+        drop.update(shared.by_category.get(host.category, ()))
+    # Slugs this host never shows: its pair exclusions and its blocklist.
+    slugs = set(rules.blocklists.get(host.slug, ()))
+    for pair in rules.exclude_pairs:
+        if host.slug in pair and len(pair) <= 2:  # what frozenset((host, c)) can equal
+            others = pair - {host.slug}
+            slugs.update(others if others else pair)  # a pair of one: the host's own slug
+    if len(drop) == 1:  # only the host itself (the common case): a copy, one removal
+        ids = list(shared.candidates)
+        if host.id in shared.weights:
+            ids.remove(host.id)
+    else:
+        ids = [i for i in shared.candidates if i not in drop]
+    if slugs:
+        ids = [i for i in ids if members[i].slug not in slugs]
+    if rules.region.mode == "only":
+        ids = [i for i in ids if _same_region(rules, host, members[i])]
+    return ids
+
+
 def plan(
-    pool: ThemePool, host_id: int, now: float, key: bytes, *, limit: int, explain: bool = False
+    pool: ThemePool,
+    host_id: int,
+    now: float,
+    key: bytes,
+    *,
+    limit: int,
+    explain: bool = False,
+    shared: SharedPlan | None = None,
 ) -> Plan:
+    """The host's plan at ``now``; ``shared`` is the theme's host-independent part, if
+    the caller keeps one (made anew when it does not cover ``now`` and its rules)."""
     rules = pool.rules.at(now)
+    if shared is None or not shared.covers(rules, now):
+        shared = shared_plan(pool, rules, now, now)
     limit = min(limit, rules.max_partners)
     host = pool.members.get(host_id) or MemberInfo(host_id, f"#{host_id}")
     checks: dict[int, tuple[Check, ...]] = {}
-    eligible: list[int] = []
-    for member in pool.members.values():
-        if member.id == host_id:
-            continue
-        passed, ran = _checks(rules, host, member, now, all_checks=explain)
-        if explain:
+    if explain:
+        eligible: list[int] = []
+        for member in pool.members.values():
+            if member.id == host_id:
+                continue
+            passed, ran = _checks(rules, host, member, now, all_checks=True)
             checks[member.id] = ran
-        if passed:
-            eligible.append(member.id)
-    eligible.sort()
+            if passed:
+                eligible.append(member.id)
+        eligible.sort()
+    else:
+        eligible = _eligible(pool, shared, rules, host, now)
 
     pinned: list[Slot] = []
     taken: set[int] = set()
+    eligible_ids = set(eligible) if rules.pins else set()
     for pin in rules.pins:
         member_id = pool.ids_by_slug.get(pin.member)
         if (
             member_id is None
-            or member_id not in eligible
+            or member_id not in eligible_ids
             or member_id in taken
             or pin.position > limit
             or any(s.position == pin.position for s in pinned)
@@ -230,19 +258,28 @@ def plan(
             continue
         pinned.append(Slot(member_id, pin.position, pinned=True, counts=pin.counts_in_ledger))
         taken.add(member_id)
-    rest = [i for i in eligible if i not in taken]
+    rest = [i for i in eligible if i not in taken] if taken else eligible
     pinned_positions = {s.position for s in pinned}
     free = tuple(n for n in range(1, limit + 1) if n not in pinned_positions)
 
-    fair = balances_under(pool, rules, now) if rules.strategy == "fair-exchange" else {}
-    weights = {}
-    for i in rest:
-        w = rules.weights.get(pool.members[i].slug, 1.0)
-        if rules.region.mode == "boost" and _same_region(rules, host, pool.members[i]):
-            w *= rules.region.boost
-        if rules.strategy == "fair-exchange" and i in fair:
-            w *= fair[i].multiplier
-        weights[i] = w
+    shared_weights = shared.weights
+    if rules.region.mode == "boost":
+        fair = shared.fair
+        weights = {}
+        for i in rest:
+            if _same_region(rules, host, pool.members[i]):
+                w = shared.base_weights[i] * rules.region.boost
+                if i in fair:
+                    w *= fair[i].multiplier
+            else:
+                w = shared_weights[i]
+            weights[i] = w
+    elif len(rest) + (host_id in shared_weights) == len(shared_weights):
+        # Every candidate but the host: the shared weights in the same order, copied.
+        weights = dict(shared_weights)
+        weights.pop(host_id, None)
+    else:
+        weights = {i: shared_weights[i] for i in rest}
 
     day = int(now // DAY)
     seed = (pool.theme_id, host_id, day)
@@ -269,24 +306,24 @@ def plan(
         take = min(remaining, len(group))
         remaining -= take
         if rules.strategy == "fixed":
-            rank = {slug: n for n, slug in enumerate(rules.order)}
-            slug_of = {i: pool.members[i].slug for i in group}
-            ordered = sorted(group, key=lambda i: (rank.get(slug_of[i], len(rank)), slug_of[i]))
-            tiers.append(Tier(tuple(ordered)))
+            members = set(group)
+            tiers.append(Tier(tuple(i for i in shared.fixed_order if i in members)))
         elif rules.strategy == "round-robin":
             order, offset = round_robin_order(
                 group, key=key, host_id=host_id, theme_id=pool.theme_id
             )
             tiers.append(Tier(order, offset))
         else:
-            permuted, variants = daily_orders(group, key, (*seed, index))
+            orders = DailyOrders(group, key, (*seed, index), shared.encoded)
             probabilities = inclusion_probabilities(
-                {i: draw_weights.get(i, weights[i]) for i in group},
+                weights
+                if group is rest and draw_weights is weights  # the same mapping, in order
+                else {i: draw_weights.get(i, weights[i]) for i in group},
                 take,
                 cap=rules.max_share if not caps else 1.0,
                 caps=caps or None,
             )
-            tiers.append(Tier(permuted, probabilities=probabilities, variants=variants))
+            tiers.append(Tier(orders.first, probabilities=probabilities, orders=orders))
             # Caps can leave a tier short of its share; the next tier makes up for it.
             remaining += take - sum(probabilities.values())
     return Plan(
@@ -314,16 +351,16 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     # Any order keeps the inclusion probabilities exact; one of the day's
     # variants, shifted per bucket, varies which partners appear together.
     mix = keyed_hash(key, "shift", p.theme_id, p.host_id, bucket, index)
-    variants = tier.variants or (tier.order,)
-    base = variants[mix % len(variants)]
-    shift = (mix // len(variants)) % len(base)
+    count = tier.orders.count if tier.orders else 1
+    base = tier.orders.variant(mix % count) if tier.orders else tier.order
+    shift = (mix // count) % len(base)
     order = base[shift:] + base[:shift]
     u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
-    chosen = systematic_sample(order, tier.probabilities, u)[:need]
+    chosen = systematic_sample(order, tier.probabilities, u, need)
     if strategy == "fair-exchange":
         # Those the network owes most get the best places; ties by the permutation.
-        rank = {m: n for n, m in enumerate(tier.order)}
-        chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), rank[i]))
+        first = tier.order
+        chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), first.index(i)))
     return chosen
 
 

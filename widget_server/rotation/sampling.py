@@ -27,6 +27,15 @@ def inclusion_probabilities(
     ``caps`` gives members their own cap (never above ``cap``); the others have ``cap``.
     """
     cap = min(cap, 1.0)
+    if not caps and k > 0 and weights:
+        # The common case in one pass: all weights positive and nobody reaches the
+        # cap, so the loop below would stop at its first round.  The same sums and
+        # products in the same order, so the same floats.
+        values = list(weights.values())
+        if min(values) > 0:
+            scale = float(k) / sum(values)
+            if max(values) * scale < cap - EPSILON:
+                return dict(zip(weights, [w * scale for w in values], strict=True))
     limit = {i: min(cap, (caps or {}).get(i, cap)) for i in weights}
     positive = {i: w for i, w in weights.items() if w > 0}
     result = {i: 0.0 for i in weights}
@@ -51,9 +60,14 @@ def inclusion_probabilities(
     return result
 
 
-def systematic_sample(order: Sequence[int], pi: Mapping[int, float], u: float) -> list[int]:
-    """The members of ``order`` under the points u, u+1, ... (u in [0, 1)), in order."""
-    chosen = []
+def systematic_sample(
+    order: Sequence[int], pi: Mapping[int, float], u: float, limit: int | None = None
+) -> list[int]:
+    """The members of ``order`` under the points u, u+1, ... (u in [0, 1)), in order;
+    with ``limit``, only the first ``limit`` of them."""
+    chosen: list[int] = []
+    if limit is not None and limit <= 0:
+        return chosen
     point = u
     cumulative = 0.0
     for i in order:
@@ -65,5 +79,7 @@ def systematic_sample(order: Sequence[int], pi: Mapping[int, float], u: float) -
         # running sum from adding a member whose share is a rounding error.
         if p >= 1.0 - EPSILON or point < cumulative - EPSILON:
             chosen.append(i)
+            if len(chosen) == limit:
+                break
             point += 1.0
     return chosen

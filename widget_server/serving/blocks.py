@@ -6,6 +6,7 @@ The same dict is sent as JSON to the loader, rendered into the iframe page and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -14,7 +15,8 @@ from widget_server.core.i18n import N_, translator
 from widget_server.core.models import LANGUAGES, LAYOUTS, SCHEMES, Member, Placement
 from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
-from widget_server.rotation import Plan, Rules, Slot, draw, plan
+from widget_server.rotation import Plan, Rules, Slot, ThemePool, draw, plan
+from widget_server.rotation.shared import SharedPlan, shared_plan
 from widget_server.serving.snapshot import Snapshot
 
 BLOCK_FORMAT = 1
@@ -99,17 +101,49 @@ def plan_moment(rules: Rules, now: float) -> float:
     return float(int(now // size) * size)
 
 
-def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: bytes) -> Plan:
-    """The placement's plan (filters, pins, weights), memoised per snapshot and moment."""
-    limit = placement.options.max_partners
-    cache_key = ("plan", placement.theme_id, placement.member_id, limit, moment)
-    found: Plan | None = snapshot.cached(cache_key)
-    if found is None:
-        pool = snapshot.pools[placement.theme_id]
-        found = snapshot.remember(
-            cache_key, plan(pool, placement.member_id, moment, key, limit=limit)
-        )
+def shared_part(snapshot: Snapshot, pool: ThemePool, rules: Rules, now: float) -> SharedPlan | None:
+    """The theme's host-independent plan part, kept once for all its hosts: for as long as
+    the snapshot lives when nothing in it changes with time, else for the bucket ``now``
+    falls in; None when a period's fairness makes it depend on the very moment."""
+    if rules.strategy == "fair-exchange" and rules.fairness != pool.rules.fairness:
+        return None
+    timeless = not rules.availability and rules.inactive_after_days is None
+    size = rules.bucket_seconds
+    span = None if timeless else int(now // size)
+    # id(rules): a period's rules differ from the theme's; the pool keeps them alive,
+    # and covers() checks identity, so a reused id never passes.
+    key = ("shared", pool.theme_id, id(rules), span)
+    found: SharedPlan | None = snapshot.cached(key)
+    if found is None or not found.covers(rules, now):
+        if span is None:
+            found = shared_plan(pool, rules, -math.inf, math.inf)
+        else:
+            found = shared_plan(pool, rules, span * size, (span + 1) * size)
+        snapshot.remember(pool.theme_id, key, found)
     return found
+
+
+def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: bytes) -> Plan:
+    """The placement's plan (filters, pins, weights) made for ``moment`` (``plan_moment``),
+    from the theme's shared part.
+
+    Kept a minute only when the rules draw on every request; with buckets the
+    block built from it is kept instead, so a plan is made once per block.
+    """
+    pool = snapshot.pools[placement.theme_id]
+    rules = pool.rules.at(moment)
+    limit = placement.options.max_partners
+    per_request = rules.granularity == "request"
+    cache_key = ("plan", placement.theme_id, placement.member_id, limit, moment)
+    if per_request:
+        found: Plan | None = snapshot.cached(cache_key)
+        if found is not None:
+            return found
+    shared = shared_part(snapshot, pool, rules, moment)
+    made = plan(pool, placement.member_id, moment, key, limit=limit, shared=shared)
+    if per_request:
+        snapshot.remember(placement.theme_id, cache_key, made)
+    return made
 
 
 def select_slots(

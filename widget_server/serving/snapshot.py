@@ -56,15 +56,13 @@ from widget_server.rotation.ledger import (
     read_theme_document,
     window_start,
 )
+from widget_server.serving.cache import DEFAULT_SIZE, RenderCache
 from widget_server.serving.ledger import compute_ledger_update
 from widget_server.storage import ChangeLog, NetworkData, Storage
 from widget_server.storage.base import LedgerUpdate, ThemeVersion
 
 log = logging.getLogger(__name__)
 
-# Entries kept in a snapshot's render cache before it is emptied; each entry
-# is one plan or one rendered block (a few hundred bytes to a few kB).
-CACHE_LIMIT = 20_000
 DAY = 86_400
 
 V = TypeVar("V")
@@ -442,18 +440,22 @@ class Snapshot:
     rule_sets: Mapping[int, RuleSet]
     network: Network = field(compare=False, repr=False)
     ledger: LedgerState = field(compare=False, repr=False)
-    # Plans and rendered blocks of this snapshot, keyed by whatever the renderer
-    # needs; emptied wholesale when full, and a new snapshot starts empty.
-    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Shared plan parts and rendered blocks, keyed by whatever the renderer needs,
+    # each entry filed under its theme (serving/cache.py).  A snapshot made from an
+    # earlier one takes over a copy of its cache without the themes it changed.
+    cache: RenderCache = field(default_factory=RenderCache, compare=False, repr=False)
 
     @classmethod
     def empty(cls) -> Snapshot:
         return cls.build(NetworkData(0, (), (), (), (), ()), LedgerInput(), time.time())
 
     @classmethod
-    def build(cls, data: NetworkData, ledger: LedgerInput, now: float) -> Snapshot:
+    def build(
+        cls, data: NetworkData, ledger: LedgerInput, now: float, cache_size: int = DEFAULT_SIZE
+    ) -> Snapshot:
         network = Network.of(data)
-        return cls.of(network, LedgerState.of(ledger, network.rules, now), now)
+        ledger_state = LedgerState.of(ledger, network.rules, now)
+        return cls.of(network, ledger_state, now, cache=RenderCache(cache_size))
 
     @classmethod
     def of(
@@ -465,8 +467,10 @@ class Snapshot:
         previous: Snapshot | None = None,
         dropped: Collection[int] = (),
         stats: SnapshotStats | None = None,
+        cache: RenderCache | None = None,
     ) -> Snapshot:
-        """A snapshot of ``network``; the pools of ``previous`` not in ``dropped`` carry over."""
+        """A snapshot of ``network``; the pools of ``previous`` not in ``dropped`` carry over,
+        and so does its render cache (a copy, without the entries of ``dropped``)."""
 
         def pool(theme_id: int) -> ThemePool:
             if stats is not None:
@@ -493,23 +497,29 @@ class Snapshot:
             rule_sets=network.rule_sets,
             network=network,
             ledger=ledger,
+            cache=cache
+            if cache is not None
+            else previous.cache.without(dropped)
+            if previous is not None
+            else RenderCache(),
         )
 
     def with_ledger(
         self,
         themes: Mapping[int, ThemeLedger],
         now: float,
-        built: tuple[dict[int, ThemePool], dict[int, tuple[Member, ...]]] | None = None,
+        built: tuple[dict[int, ThemePool], dict[int, tuple[Member, ...]], RenderCache]
+        | None = None,
     ) -> Snapshot:
         """This snapshot with new ledgers for ``themes``: the balances of their built pools
-        are replaced, nothing else is rebuilt (the render cache starts empty).
+        are replaced, nothing else is rebuilt; the render cache drops those themes.
 
-        ``built`` is a copy of the pools and directory lists built so far, taken on the
-        event loop's thread when this runs in another.
+        ``built`` is a copy of the pools, directory lists and render cache so far, taken
+        on the event loop's thread when this runs in another.
         """
-        pools, lists = built or (dict(self.pools.built), dict(self.active_members.built))
+        pools, lists, cache = built or self.parts(themes)
         ledger = LedgerState(themes={**(self.ledger.themes or {}), **themes})
-        new = Snapshot.of(self.network, ledger, now)
+        new = Snapshot.of(self.network, ledger, now, cache=cache)
         for theme_id, pool in pools.items():
             found = themes.get(theme_id)
             if found is not None:
@@ -519,14 +529,22 @@ class Snapshot:
         new.active_members.built.update(lists)
         return new
 
+    def parts(
+        self, dropped: Collection[int]
+    ) -> tuple[dict[int, ThemePool], dict[int, tuple[Member, ...]], RenderCache]:
+        """Copies of the built pools and directory lists, and of the render cache without
+        ``dropped``: what a new snapshot takes over (made on the event loop's thread)."""
+        return dict(self.pools.built), dict(self.active_members.built), self.cache.without(dropped)
+
     def cached(self, key: Any) -> Any:
         return self.cache.get(key)
 
-    def remember(self, key: Any, value: Any) -> Any:
-        if len(self.cache) >= CACHE_LIMIT:
-            self.cache.clear()
-        self.cache[key] = value
-        return value
+    def remember(self, theme_id: int, key: Any, value: Any) -> Any:
+        return self.cache.put(theme_id, key, value)
+
+    def invalidate_theme(self, theme_id: int) -> None:
+        """Forget what was rendered for ``theme_id``: call when its data changes."""
+        self.cache.invalidate_theme(theme_id)
 
 
 async def load_ledger(
@@ -573,8 +591,10 @@ class SnapshotHolder:
         interval: float,
         ledger_interval: float,
         clock: Callable[[], float] = time.time,
+        cache_size: int = DEFAULT_SIZE,
     ) -> None:
         self._storage = storage
+        self._cache_size = cache_size
         self._interval = interval
         self._ledger_interval = ledger_interval
         self._clock = clock
@@ -657,7 +677,9 @@ class SnapshotHolder:
         async with self._lock:
             now = self._clock()
             ledger = LedgerState(themes=self._ledger)
-            base = Snapshot.of(network, ledger, now, stats=self.stats)
+            base = Snapshot.of(
+                network, ledger, now, stats=self.stats, cache=RenderCache(self._cache_size)
+            )
             self.stats.full_loads += 1
             await self._catch_up(base)
             log.info("snapshot loaded", extra={"version": self.current.version})
@@ -715,7 +737,7 @@ class SnapshotHolder:
         # install out meanwhile); the finished snapshot is swapped in at once.
         changed = await asyncio.to_thread(_read_themes, stored.themes)
         base = self.current
-        built = (dict(base.pools.built), dict(base.active_members.built))
+        built = base.parts(changed)
         current = await asyncio.to_thread(base.with_ledger, changed, self._clock(), built)
         self._ledger = {**self._ledger, **changed}
         self._ledger_version = stored.version

@@ -76,6 +76,7 @@ class Runtime:
             self.settings.snapshot_interval,
             self.settings.ledger_interval,
             self.clock,
+            self.settings.render_cache_size,
         )
         await self.snapshots.start()
         self._poller = asyncio.create_task(

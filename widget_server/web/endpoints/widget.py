@@ -168,7 +168,7 @@ async def block_json(request: Request) -> Response:
     if rendered is None:
         rendered = render_block(request, runtime, snapshot, placement, display)
         if rendered.rotation.cacheable:
-            snapshot.remember(key, rendered)
+            snapshot.remember(placement.theme_id, key, rendered)
     counting = runtime.counting
     view_url = None
     if rendered.slots and counting.enabled:
@@ -221,36 +221,73 @@ def frame_csp(base_url: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class RenderedPage:
+    """The iframe page of one block, rendered once per bucket (it has no one-time part)."""
+
+    body: bytes
+    served_key: tuple[int, int, tuple[int, ...]]  # what a served count of it adds up
+
+
+def render_page(
+    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
+) -> tuple[RenderedPage, Rotation]:
+    block, slots, rotation = _block(request, runtime, snapshot, placement, display)
+    assert runtime.counting is not None
+    theme = snapshot.themes[placement.theme_id]
+    context = {
+        "request": request,
+        "block": block,
+        "lang": display.lang,
+        "title": translator(display.lang).gettext(
+            "Partners in the %(theme)s network", theme=theme.name(display.lang)
+        ),
+        "css_url": f"{runtime.base_url(request)}/static/widget.css",
+    }
+    body = runtime.templates.get_template("widget/frame.html").render(context).encode()
+    served = runtime.counting.served_key(placement.theme_id, placement.member_id, slots)
+    return RenderedPage(body, served), rotation
+
+
 async def block_html(request: Request) -> Response:
-    """The same block as a page for an ``<iframe>`` (no JavaScript needed)."""
+    """The same block as a page for an ``<iframe>`` (no JavaScript needed).
+
+    Kept per bucket like the JSON; the headers are made per request, so the
+    Cache-Control still counts down to the end of the bucket.
+    """
     asked = _block_request(request)
     if asked is None:
         return _unknown_embed()
     runtime, snapshot, placement, display = asked
-    block, slots, rotation = _block(request, runtime, snapshot, placement, display)
     assert runtime.counting is not None
-    user_agent = request.headers.get("user-agent", "")
-    runtime.counting.served(placement.theme_id, placement.member_id, slots, user_agent)
-    theme = snapshot.themes[placement.theme_id]
+    now = runtime.clock()
+    rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
     base_url = runtime.base_url(request)
-    return runtime.templates.TemplateResponse(
-        request,
-        "widget/frame.html",
-        {
-            "block": block,
-            "lang": display.lang,
-            "title": translator(display.lang).gettext(
-                "Partners in the %(theme)s network", theme=theme.name(display.lang)
-            ),
-            "css_url": f"{base_url}/static/widget.css",
-        },
-        headers={
-            **NOSNIFF,
-            **_cache_headers(rotation),
-            "Content-Security-Policy": frame_csp(base_url),
-            "Referrer-Policy": "strict-origin-when-cross-origin",
-        },
-    )
+    key = ("html", placement.id, rotation.bucket, display, base_url)
+    page: RenderedPage | None = snapshot.cached(key) if rotation.cacheable else None
+    if page is None:
+        page, rotation = render_page(request, runtime, snapshot, placement, display)
+        if rotation.cacheable:
+            snapshot.remember(placement.theme_id, key, page)
+    runtime.counting.count_served(page.served_key, request.headers.get("user-agent", ""))
+    return PageResponse(page.body, rotation, base_url)
+
+
+class PageResponse(Response):
+    """The iframe page with the headers a template response gave it, in the same order."""
+
+    def __init__(self, body: bytes, rotation: Rotation, base_url: str) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"cache-control", _cache_headers(rotation)["Cache-Control"].encode()),
+            (b"content-security-policy", frame_csp(base_url).encode("latin-1")),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"text/html; charset=utf-8"),
+        ]
 
 
 async def click(request: Request) -> Response:

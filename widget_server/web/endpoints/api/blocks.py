@@ -119,7 +119,7 @@ def _build(
     )
     if not rotation.cacheable:
         return Built(block, slots, rotation, now)
-    snapshot.remember(key, (block, slots))
+    snapshot.remember(placement.theme_id, key, (block, slots))
     return Built(block, slots, rotation, (rotation.bucket + 1) * rules.bucket_seconds)
 
 

@@ -1,0 +1,182 @@
+"""The render cache: least recently used out first, entries dropped per theme, and what
+the widget endpoints keep in it (the JSON block and the iframe page, once per bucket)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.applications import Starlette
+
+from tests.conftest import Clock
+from tests.counting_helpers import stored
+from widget_server.core.settings import Settings
+from widget_server.core.signing import Signer
+from widget_server.serving.cache import RenderCache
+from widget_server.serving.snapshot import LedgerInput, Snapshot
+from widget_server.storage import NetworkData, SQLiteStorage
+
+# -- the cache itself -----------------------------------------------------------------------
+
+
+def test_a_full_cache_drops_the_entry_used_longest_ago() -> None:
+    cache = RenderCache(3)
+    for n in range(3):
+        cache.put(1, ("block", n), n)
+    assert cache.get(("block", 0)) == 0  # used again: now the most recent
+    cache.put(1, ("block", 3), 3)
+    assert cache.get(("block", 1)) is None  # the least recently used went
+    assert [cache.get(("block", n)) for n in (0, 2, 3)] == [0, 2, 3]
+    assert len(cache) == 3
+
+
+def test_invalidating_a_theme_drops_its_entries_and_keeps_the_others() -> None:
+    cache = RenderCache(100)
+    for n in range(5):
+        cache.put(1, ("a", n), n)
+        cache.put(2, ("b", n), n)
+    assert cache.invalidate_theme(1) == 5
+    assert all(cache.get(("a", n)) is None for n in range(5))
+    assert [cache.get(("b", n)) for n in range(5)] == list(range(5))
+    assert cache.invalidate_theme(1) == 0
+    assert cache.invalidate_theme(99) == 0
+    cache.put(1, ("a", 0), "again")  # a theme's new entries are filed again
+    assert cache.get(("a", 0)) == "again"
+
+
+def test_an_entry_put_again_under_another_theme_belongs_to_that_theme() -> None:
+    cache = RenderCache(10)
+    cache.put(1, "key", "old")
+    cache.put(2, "key", "new")
+    assert cache.invalidate_theme(1) == 0
+    assert cache.get("key") == "new"
+    assert cache.invalidate_theme(2) == 1
+    assert len(cache) == 0
+
+
+def test_evicted_entries_leave_no_trace_in_their_theme() -> None:
+    cache = RenderCache(2)
+    cache.put(1, "a", 1)
+    cache.put(1, "b", 2)
+    cache.put(2, "c", 3)  # evicts "a"
+    assert cache.invalidate_theme(1) == 1  # only "b" was still there
+    assert cache.get("c") == 3
+
+
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 12)), max_size=80))
+def test_the_cache_never_holds_more_than_its_size(puts: list[tuple[int, int]]) -> None:
+    cache = RenderCache(5)
+    for theme, key in puts:
+        cache.put(theme, key, (theme, key))
+        assert len(cache) <= 5
+        assert cache.get(key) == (theme, key)
+    dropped = sum(cache.invalidate_theme(t) for t in range(1, 5))
+    assert dropped == min(5, len({k for _, k in puts}))
+    assert len(cache) == 0
+
+
+def test_a_cache_of_no_entries_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        RenderCache(0)
+
+
+def test_a_snapshot_gets_a_cache_of_the_configured_size_and_invalidates_by_theme() -> None:
+    snapshot = Snapshot.build(NetworkData(1, (), (), (), (), ()), LedgerInput(), 0.0, 123)
+    assert snapshot.cache.size == 123
+    snapshot.remember(7, "x", 1)
+    snapshot.remember(8, "y", 2)
+    snapshot.invalidate_theme(7)
+    assert (snapshot.cached("x"), snapshot.cached("y")) == (None, 2)
+
+
+# -- the setting ----------------------------------------------------------------------------
+
+
+def test_render_cache_size_defaults_to_twenty_thousand_entries() -> None:
+    assert Settings.from_environ({}).render_cache_size == 20_000
+
+
+@pytest.mark.parametrize("value", ["100", "10000000"])
+def test_render_cache_size_at_its_limits_is_accepted(value: str) -> None:
+    settings = Settings.from_environ({"WIDGET_RENDER_CACHE_SIZE": value})
+    assert settings.render_cache_size == int(value)
+
+
+@pytest.mark.parametrize("value", ["99", "0", "-5", "10000001", "lots", "1e5"])
+def test_render_cache_size_out_of_range_names_the_variable(value: str) -> None:
+    with pytest.raises(ValueError, match="WIDGET_RENDER_CACHE_SIZE"):
+        Settings.from_environ({"WIDGET_RENDER_CACHE_SIZE": value})
+
+
+# -- the widget endpoints -------------------------------------------------------------------
+
+
+def _entries(app: Starlette, kind: str) -> int:
+    cache = app.state.runtime.snapshots.current.cache
+    return sum(1 for key in cache._entries if key[0] == kind)
+
+
+@pytest.mark.asyncio
+async def test_the_iframe_page_is_rendered_once_per_bucket_and_counted_per_request(
+    network: dict[str, int],
+    app: Starlette,
+    visitor: httpx.AsyncClient,
+    signer: Signer,
+    storage: SQLiteStorage,
+    clock: Clock,
+) -> None:
+    clock.now -= clock.now % 300  # the start of a bucket
+    token = signer.embed_token(network["blumen"])
+    first = await visitor.get(f"/w/{token}.html")
+    assert _entries(app, "html") == 1
+    clock.advance(100)
+    again = await visitor.get(f"/w/{token}.html")
+    assert again.content == first.content
+    assert _entries(app, "html") == 1
+    # The headers are the request's: max-age counts down to the end of the bucket.
+    assert first.headers["cache-control"] == "public, max-age=300"
+    assert again.headers["cache-control"] == "public, max-age=200"
+    assert again.headers["content-type"] == "text/html; charset=utf-8"
+    assert again.headers["x-content-type-options"] == "nosniff"
+    assert again.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert "default-src 'none'" in again.headers["content-security-policy"]
+    assert int(again.headers["content-length"]) == len(again.content)
+    served = await stored(app, storage, "served")
+    assert {r.count for r in served} == {2}  # both requests counted, the block and partners
+    # The next bucket renders anew.
+    clock.advance(200)
+    await visitor.get(f"/w/{token}.html")
+    assert _entries(app, "html") == 2
+
+
+@pytest.mark.asyncio
+async def test_the_json_keeps_its_one_time_view_url_while_the_block_is_cached(
+    network: dict[str, int], app: Starlette, client: httpx.AsyncClient, signer: Signer
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    first = (await client.get(f"/w/{token}")).json()
+    second = (await client.get(f"/w/{token}")).json()
+    assert _entries(app, "json") == 1
+    assert first["partners"] == second["partners"]
+    assert first["view"] != second["view"]  # fresh per response
+    assert re.fullmatch(r"http://testserver/v/\S+", second["view"])
+
+
+@pytest.mark.asyncio
+async def test_invalidating_a_theme_renders_its_blocks_anew(
+    network: dict[str, int], app: Starlette, client: httpx.AsyncClient, signer: Signer
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    await client.get(f"/w/{token}")
+    await client.get(f"/w/{token}.html")
+    snapshot = app.state.runtime.snapshots.current
+    theme_id = snapshot.placements[network["blumen"]].theme_id
+    assert _entries(app, "json") == _entries(app, "html") == 1
+    assert _entries(app, "shared") >= 1
+    snapshot.invalidate_theme(theme_id)
+    assert len(snapshot.cache) == 0
+    page = await client.get(f"/w/{token}.html")
+    assert page.status_code == 200 and _entries(app, "html") == 1

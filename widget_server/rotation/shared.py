@@ -1,0 +1,149 @@
+"""The part of a theme's plans that is the same for every host: made once, shared by all.
+
+A plan (``pipeline.plan``) is the theme's candidates minus what one host
+excludes, with weights and inclusion probabilities.  Most of that does not
+depend on the host: who is active, who is in its schedule and widget-active,
+the base weights and fairness multipliers, the coordinator's order.  A
+:class:`SharedPlan` holds it for the rules in force and for a span of time
+(the serving layer uses the rotation bucket), so the first sight of a host
+only adds its own part: dropping the host itself, its pair exclusions and
+blocklist, its category, its region, and the keyed orders of the day (keyed
+per host, so each host walks its own permutation).
+
+A SharedPlan is valid for every moment in ``[start, end]``: the checks that
+change with time are decided for the whole span where they cannot change
+within it (a member's activity gate is monotonic in time), and left as
+``recheck`` for the plan to decide at its own moment where they can (members
+with availability windows, and those whose activity gate runs out inside the
+span).  So a plan made with a SharedPlan is exactly the plan made without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from widget_server.rotation.fairness import Balance, balances
+from widget_server.rotation.pool import MemberInfo, ThemePool
+from widget_server.rotation.rules import Rules
+from widget_server.rotation.schedule import Schedule
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class SharedPlan:
+    theme_id: int
+    rules: Rules  # the rules in force over the span (a period's, if one is active)
+    start: float  # valid for moments in [start, end]
+    end: float
+    candidates: tuple[int, ...]  # sorted ids: active, and not excluded by time for the span
+    recheck: frozenset[int]  # candidates whose schedule or activity gate is decided per plan
+    weights: Mapping[int, float]  # base weight x fairness multiplier, per candidate
+    base_weights: Mapping[int, float]  # the rules' weight alone (region boost: it goes between)
+    fair: Mapping[int, Balance]  # the balances under the rules in force (fair exchange)
+    by_category: Mapping[str, frozenset[int]]  # per non-empty category (same-category rule)
+    fixed_order: tuple[int, ...]  # the coordinator's order, then by slug (fixed strategy)
+    windows: Mapping[int, tuple[Schedule, ...]]  # availability windows of rechecked members
+    encoded: Mapping[int, bytes]  # str(id).encode(), what the keyed hashes of a member end with
+
+    def covers(self, rules: Rules, now: float) -> bool:
+        return rules is self.rules and self.start <= now <= self.end
+
+
+def balances_under(pool: ThemePool, rules: Rules, now: float) -> Mapping[int, Balance]:
+    """The balances under the fairness parameters in force (a period may change them)."""
+    if rules.fairness == pool.rules.fairness:
+        return pool.balances
+    active = [m.id for m in pool.members.values() if m.eligible]
+    ages = {m: (now - pool.members[m].joined) / DAY for m in active}
+    return balances(pool.ledger, active, rules.fairness, ages, pool.themes_of)
+
+
+def timely(rules: Rules, member: MemberInfo, windows: tuple[Schedule, ...], now: float) -> bool:
+    """The checks that change with time, at ``now``: availability windows and activity."""
+    if windows and not any(s.active(now) for s in windows):
+        return False
+    if rules.inactive_after_days is not None and member.slug not in rules.activity_exempt:
+        seen = max(member.last_seen or 0.0, member.joined)
+        return now - seen <= rules.inactive_after_days * DAY
+    return True
+
+
+def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> SharedPlan:
+    """The host-independent part of ``pool``'s plans under ``rules`` for moments in [start, end].
+
+    ``rules`` must be ``pool.rules.at(now)`` for those moments.  When a period
+    changes the fairness parameters, the balances depend on the exact moment
+    (members' ages), so the span shrinks to ``start`` alone.
+    """
+    fair: Mapping[int, Balance] = {}
+    if rules.strategy == "fair-exchange":
+        if rules.fairness != pool.rules.fairness:
+            end = start
+        fair = balances_under(pool, rules, start)
+    by_slug: dict[str, list[Schedule]] = {}
+    for a in rules.availability:
+        by_slug.setdefault(a.member, []).append(a.schedule)
+    gate = rules.inactive_after_days
+    limit = gate * DAY if gate is not None else 0.0
+    candidates: list[int] = []
+    recheck: set[int] = set()
+    windows: dict[int, tuple[Schedule, ...]] = {}
+    members = pool.members
+    if not by_slug and gate is None:  # nothing changes with time (the common case)
+        candidates = [c.id for c in members.values() if c.eligible]
+    for c in members.values() if by_slug or gate is not None else ():
+        if not c.eligible:
+            continue
+        own = by_slug.get(c.slug)
+        if own:
+            windows[c.id] = tuple(own)
+            recheck.add(c.id)
+        if gate is not None and c.slug not in rules.activity_exempt:
+            seen = max(c.last_seen or 0.0, c.joined)
+            # now - seen only grows with now (floats round monotonically).
+            if end - seen <= limit:
+                pass  # active over the whole span
+            elif not start - seen <= limit:
+                continue  # inactive over the whole span
+            else:
+                recheck.add(c.id)
+        candidates.append(c.id)
+    candidates.sort()
+    # w = base weight, then x multiplier: with no weights set, 1.0 x m is m exactly.
+    if rules.weights:
+        base_weights = {i: rules.weights.get(members[i].slug, 1.0) for i in candidates}
+        weights = dict(base_weights)
+        for i in candidates if fair else ():
+            if i in fair:
+                weights[i] *= fair[i].multiplier
+    else:
+        base_weights = dict.fromkeys(candidates, 1.0)
+        weights = {i: fair[i].multiplier if i in fair else 1.0 for i in candidates}
+    # What only some rules need is made only for them.
+    by_category: dict[str, set[int]] = {}
+    for i in candidates if rules.exclude_same_category else ():
+        category = members[i].category
+        if category:
+            by_category.setdefault(category, set()).add(i)
+    fixed: list[int] = []
+    if rules.strategy == "fixed":
+        rank = {slug: n for n, slug in enumerate(rules.order)}
+        slug_of = {i: members[i].slug for i in candidates}
+        fixed = sorted(candidates, key=lambda i: (rank.get(slug_of[i], len(rank)), slug_of[i]))
+    return SharedPlan(
+        theme_id=pool.theme_id,
+        rules=rules,
+        start=start,
+        end=end,
+        candidates=tuple(candidates),
+        recheck=frozenset(recheck),
+        weights=weights,
+        base_weights=base_weights if rules.region.mode == "boost" else {},
+        fair=fair,
+        by_category={k: frozenset(v) for k, v in by_category.items()},
+        fixed_order=tuple(fixed),
+        windows={i: windows.get(i, ()) for i in recheck},
+        encoded={i: str(i).encode() for i in candidates},
+    )
