@@ -23,6 +23,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Message
 
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import MemberStatus
@@ -66,13 +67,12 @@ def bounded(handler: Handler) -> Handler:
         body = b"".join(chunks)
         delivered = False
 
-        async def receive() -> dict[str, Any]:
+        async def receive() -> Message:
             nonlocal delivered
             if not delivered:
                 delivered = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            message: dict[str, Any] = await request.receive()
-            return message
+            return await request.receive()
 
         return await handler(Request(request.scope, receive))
 
