@@ -34,8 +34,8 @@ from widget_server.web.endpoints.api.members import MEMBER_CREATE
 from widget_server.web.problems import problem
 from widget_server.web.runtime import runtime_of
 
-MAX_ROWS = 10_000
-MAX_BYTES = 16 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_BYTES = 32 * 1024 * 1024
 NDJSON = "application/x-ndjson"
 FLAGS = {"true": True, "false": False}
 
