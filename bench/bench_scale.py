@@ -280,13 +280,13 @@ def changes(
         api.post("/api/v1/members", json={**new, "themes": [theme]}).raise_for_status()
         found["member create (API) s"] = round(time.monotonic() - start, 2)
         # Another process pauses a partner that m0's block shows: until it is gone from it.
-        _, names = block_of(base, tokens[0])
-        partner = "m" + names[0].rsplit(" ", 1)[1]  # "Betrieb 17" is m17
+        shown = [n for n in block_of(base, tokens[0])[1] if n.startswith("Betrieb ")]
+        partner = "m" + shown[0].removeprefix("Betrieb ")  # "Betrieb 17" is m17
         cli(env, "member", "pause", partner)
         start = time.monotonic()
         served = None
         while time.monotonic() - start < 60:
-            if names[0] not in block_of(base, tokens[0])[1]:
+            if shown[0] not in block_of(base, tokens[0])[1]:
                 served = round(time.monotonic() - start, 2)
                 break
             time.sleep(0.05)
