@@ -169,6 +169,12 @@ async def test_ndjson_takes_one_member_per_line(
     )
     assert (broken.status_code, broken.json()["field"]) == (422, "body")
     assert "line 2" in broken.json()["detail"]
+    nan = await client.post(
+        URL,
+        headers={**keys.coordinator, "Content-Type": "application/x-ndjson"},
+        content=b'{"slug": "vier", "name": NaN}\n',
+    )
+    assert (nan.status_code, nan.json()["detail"]) == (422, "body: line 1 is not valid JSON")
 
 
 @pytest.mark.parametrize(

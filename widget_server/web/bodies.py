@@ -33,6 +33,11 @@ def _finite(text: str) -> float:
     return value
 
 
+def strict_loads(text: str) -> Any:
+    """``json.loads`` without NaN or Infinity (no JSON has them), floats finite."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
 def decode_json(raw: bytes, limit: int = MAX_BODY, expected: str = "a JSON object") -> Any:
     """Any JSON document (strict: no NaN or Infinity, at most ``limit`` bytes)."""
     if len(raw) > limit:
@@ -40,7 +45,7 @@ def decode_json(raw: bytes, limit: int = MAX_BODY, expected: str = "a JSON objec
     if not raw.strip():
         raise ValidationError("body", f"is empty; {expected} is expected")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+        return strict_loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         # ValueError covers JSONDecodeError and integers too long to convert
         raise ValidationError("body", "is not valid JSON") from None

@@ -18,7 +18,6 @@ before anything is checked; the body is read only after the key is checked.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -28,7 +27,7 @@ from starlette.types import Message
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import MemberStatus
 from widget_server.network.member_import import ImportReport, Record, import_members
-from widget_server.web.bodies import decode_json
+from widget_server.web.bodies import decode_json, strict_loads
 from widget_server.web.endpoints.api.base import Handler, answer, refresh, require
 from widget_server.web.endpoints.api.members import MEMBER_CREATE
 from widget_server.web.problems import problem
@@ -93,7 +92,7 @@ def decode_rows(raw: bytes, content_type: str) -> list[Any]:
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                rows.append(strict_loads(line))
             except (ValueError, RecursionError):
                 raise ValidationError("body", f"line {number} is not valid JSON") from None
         if not rows:
