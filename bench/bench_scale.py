@@ -1,7 +1,7 @@
 """A network of N members in M themes beside a demo-sized one: serving, memory, start, commands.
 
 Usage: python bench/bench_scale.py [--members 100000] [--themes 2000] [--database sqlite]
-                                   [--duration 8] [--json]
+                                   [--duration 8] [--quick] [--json]
 
 Method (the widget benchmark's, bench/README.md): the server runs through its
 real entry point with uvicorn's settings, the load comes from a separate wrk
@@ -9,9 +9,11 @@ process (one thread, 64 connections), and each figure is taken in the same run
 for the large network and for one of the demo's size (16 members in 2 themes,
 made by the same generator), so the ratios hold on a shared machine.
 
-* The network is made through the bulk path: ``init``, the themes in-process
-  (``add_theme``), then every member with its themes, domains and default
-  placements by one ``widget-server member import FILE`` (timed).
+* The network is made through the bulk path of the REST API: ``init``, the
+  themes and a coordinator key in-process, then every member with its themes
+  by the SDK's ``members.bulk_create`` against the running server (timed,
+  ``--chunk`` rows per request; each request is one transaction and one
+  snapshot update).  The server is then restarted to time its start.
 * Throughput is per CPU-second of the server process (its utime + stime over
   the wrk run, from /proc), so wrk's and other processes' CPU do not count:
   same-token (one embed token) and distinct-token (a wrk Lua script walking all
@@ -20,6 +22,12 @@ made by the same generator), so the ratios hold on a shared machine.
   at that moment and after the distinct-token runs have served at least N
   requests.
 * Command times: wall time of the CLI process (its start included).
+* Stalls: a probe thread asks for one block every 20 ms and records the longest
+  gap between two answers, while a rule change and a member are made through
+  the API and a member is paused by the CLI (another process: the time until
+  the server serves the change is measured), and then for one ledger interval
+  (``--ledger-interval``, the server's ``WIDGET_LEDGER_INTERVAL``) with no
+  writes, so a ledger run falls into it.
 
 Exit status 0 even when a target is missed; 1 when the measurement failed.
 """
@@ -28,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import random
@@ -54,8 +61,8 @@ from bench.bench_widget import (  # noqa: E402  (after the path set-up)
 )
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+KINDS = ("same_token", "same_token_html", "distinct_token", "distinct_token_html")
 DEMO = (16, 2)  # members, themes: the demo network's size (15 members in 2 themes)
-KINDS = ("same_token", "distinct_token", "same_token_html", "distinct_token_html")
 CATEGORIES = ("flowers", "catering", "photography", "venue", "music", "bakery", "cafe")
 TOWNS = ("Heide", "Husum", "Meldorf", "Büsum", "Brunsbüttel", "Wesselburen")
 LUA = """local tokens = {}
@@ -66,32 +73,28 @@ request = function()
   return wrk.format("GET", "/w/" .. tokens[i] .. "%s")
 end
 """
+PROBE_INTERVAL = 0.02  # seconds between the stall probe's requests
 
 
-def members_file(path: Path, members: int, themes: int, seed: int = 14) -> str:
-    """A CSV of ``members`` members, each in 1-3 of ``themes`` themes (about even);
-    returns the first theme of member m0."""
+def member_rows(members: int, themes: int, seed: int = 14) -> list[dict[str, Any]]:
+    """``members`` members as the API takes them, each in 1-3 of ``themes`` themes
+    (about even); member m0's first theme comes first in its list."""
     rng = random.Random(seed)
-    first = ""
-    with path.open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["slug", "name", "website", "description", "category", "town", "themes"])
-        for i in range(members):
-            count = min(themes, rng.choice((1, 2, 3)))
-            chosen = sorted(rng.sample(range(themes), count))
-            first = first if i else f"t{chosen[0]}"
-            out.writerow(
-                [
-                    f"m{i}",
-                    f"Betrieb {i}",
-                    f"https://m{i}.example.de/",
-                    "Ein Betrieb aus dem Netzwerk, mit einer kurzen Beschreibung.",
-                    CATEGORIES[i % len(CATEGORIES)],
-                    TOWNS[i % len(TOWNS)],
-                    " ".join(f"t{t}" for t in chosen),
-                ]
-            )
-    return first
+    rows = []
+    for i in range(members):
+        count = min(themes, rng.choice((1, 2, 3)))
+        rows.append(
+            {
+                "slug": f"m{i}",
+                "name": f"Betrieb {i}",
+                "website": f"https://m{i}.example.de/",
+                "description": "Ein Betrieb aus dem Netzwerk, mit einer kurzen Beschreibung.",
+                "category": CATEGORIES[i % len(CATEGORIES)],
+                "town": TOWNS[i % len(TOWNS)],
+                "themes": [f"t{t}" for t in sorted(rng.sample(range(themes), count))],
+            }
+        )
+    return rows
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
@@ -110,7 +113,9 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
     return round(time.monotonic() - start, 2)
 
 
-async def add_themes(url: str, themes: int) -> None:
+async def add_themes(url: str, themes: int) -> str:
+    """The themes, and a coordinator key for the API (returned)."""
+    from widget_server.network.keys import create_key
     from widget_server.network.services import add_theme
     from widget_server.storage import storage_from_url
 
@@ -119,6 +124,8 @@ async def add_themes(url: str, themes: int) -> None:
     try:
         for t in range(themes):
             await add_theme(storage, slug=f"t{t}", name_de=f"Thema {t}")
+        _, key = await create_key(storage, "coordinator", "bench_scale")
+        return key
     finally:
         await storage.close()
 
@@ -134,7 +141,11 @@ async def embed_tokens(url: str) -> list[str]:
     await storage.open()
     try:
         signer = Signer(await ensure_secret_keys(storage, Settings(), create=False))
-        return [signer.embed_token(p.id) for p in await storage.list_placements()]
+        m0 = (await storage.get_member("m0")).id
+        placements = await storage.list_placements()
+        # m0's first placement first; the stall and change measurements use it.
+        placements.sort(key=lambda p: p.member_id != m0)
+        return [signer.embed_token(p.id) for p in placements]
     finally:
         await storage.close()
 
@@ -172,33 +183,9 @@ def load(url: str, pid: int, seconds: int, script: Path | None = None) -> dict[s
     return {**m, "server_cpu_s": round(used, 2), "per_cpu_s": round(m["requests"] / used, 1)}
 
 
-def network(
-    name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: Path, args: Any
-) -> dict[str, Any]:
-    """Make one network through the bulk path, time its commands, serve and load it."""
-    members, themes = size
-    env = env | {"WIDGET_DATABASE_URL": url}
-    print(f"[{name}] {members} members in {themes} themes ...", file=sys.stderr)
-    cli(env, "init", "--password-stdin", stdin="bench-password-42\n")
-    asyncio.run(add_themes(url, themes))
-    file = tmp / f"{name}.csv"
-    theme = members_file(file, members, themes)
-    times = {"member import": cli(env, "member", "import", str(file), "--json")}
-    print(f"[{name}] imported in {times['member import']} s; commands ...", file=sys.stderr)
-    if not args.serve_only:
-        times["theme list"] = cli(env, "theme", "list", "--json")
-        times["stats --member"] = cli(env, "stats", "--member", "m0", "--json")
-        times["explain"] = cli(env, "explain", "m0", theme, "--json")
-        times["simulate"] = cli(env, "simulate", theme, "--json")
-    tokens = embed_tokens_shuffled(url)
-    (tokens_file := tmp / f"{name}.tokens").write_text("\n".join(tokens) + "\n")
-    (script := tmp / f"{name}.lua").write_text(LUA % (tokens_file, ""))
-    (html_script := tmp / f"{name}-html.lua").write_text(LUA % (tokens_file, ".html"))
+def start_server(env: dict[str, str], log: Path, args: Any) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp / f"{name}.log"
-    started = time.monotonic()
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [PY, "-m", "widget_server", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
@@ -208,6 +195,144 @@ def network(
             start_new_session=True,
         )
     args.procs.append(proc)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def bulk_create(base: str, key: str, rows: list[dict[str, Any]], chunk: int) -> float:
+    """All members through ``POST /api/v1/members/bulk`` (the SDK); its wall time."""
+    from partnerkreis import Client
+
+    start = time.monotonic()
+    with Client(key, base_url=base) as client:
+        result = client.members.bulk_create(rows, chunk_size=chunk)
+    if result.errors or len(result.created) != len(rows):
+        raise BenchError(f"bulk create: {len(result.created)} created, {result.errors[:3]}")
+    return round(time.monotonic() - start, 2)
+
+
+class Probe:
+    """Asks for one block every 20 ms in a thread; the longest gap between two answers."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.longest = 0.0
+        self.requests = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=120) as client:
+            last = time.monotonic()
+            while not self._stop.is_set():
+                client.get(self.url).raise_for_status()
+                now = time.monotonic()
+                self.longest = max(self.longest, now - last)
+                self.requests += 1
+                last = now
+                self._stop.wait(PROBE_INTERVAL)
+                last = max(last, time.monotonic() - PROBE_INTERVAL)
+
+    def __enter__(self) -> Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=180)
+
+    @property
+    def longest_ms(self) -> float:
+        return round(self.longest * 1000, 1)
+
+
+def block_of(base: str, token: str) -> tuple[int, tuple[str, ...]]:
+    import httpx
+
+    answer = httpx.get(f"{base}/w/{token}", timeout=120)
+    names = tuple(p["name"] for p in answer.json()["partners"]) if answer.status_code == 200 else ()
+    return answer.status_code, names
+
+
+def changes(
+    base: str, key: str, env: dict[str, str], theme: str, tokens: list[str], probe_token: str
+) -> dict[str, Any]:
+    """Writes while a probe polls: a rule change and a new member (API), a pause (CLI)."""
+    import httpx
+
+    auth = {"Authorization": f"Bearer {key}"}
+    found: dict[str, Any] = {}
+    with (
+        Probe(f"{base}/w/{probe_token}") as probe,
+        httpx.Client(base_url=base, headers=auth, timeout=300) as api,
+    ):
+        time.sleep(1)
+        start = time.monotonic()
+        api.put(
+            f"/api/v1/themes/{theme}/rules", json={"strategy": "round-robin"}
+        ).raise_for_status()
+        found["rule change (API) s"] = round(time.monotonic() - start, 2)
+        start = time.monotonic()
+        new = {"slug": "neu-im-bench", "name": "Neu", "website": "https://neu.example/"}
+        api.post("/api/v1/members", json={**new, "themes": [theme]}).raise_for_status()
+        found["member create (API) s"] = round(time.monotonic() - start, 2)
+        # Another process pauses a partner that m0's block shows: until it is gone from it.
+        shown = [n for n in block_of(base, tokens[0])[1] if n.startswith("Betrieb ")]
+        partner = "m" + shown[0].removeprefix("Betrieb ")  # "Betrieb 17" is m17
+        cli(env, "member", "pause", partner)
+        start = time.monotonic()
+        served = None
+        while time.monotonic() - start < 60:
+            if shown[0] not in block_of(base, tokens[0])[1]:
+                served = round(time.monotonic() - start, 2)
+                break
+            time.sleep(0.05)
+        found["change served after s"] = served
+        cli(env, "member", "activate", partner)
+        time.sleep(1)
+    found["longest stall while writing ms"] = probe.longest_ms
+    return found
+
+
+def network(
+    name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: Path, args: Any
+) -> dict[str, Any]:
+    """Make one network through the API's bulk path, time its commands, serve and load it."""
+    members, themes = size
+    env = env | {
+        "WIDGET_DATABASE_URL": url,
+        "WIDGET_NEW_MEMBERS": "active",
+        "WIDGET_LEDGER_INTERVAL": str(args.ledger_interval),
+    }
+    print(f"[{name}] {members} members in {themes} themes ...", file=sys.stderr)
+    cli(env, "init", "--password-stdin", stdin="bench-password-42\n")
+    key = asyncio.run(add_themes(url, themes))
+    rows = member_rows(members, themes)
+    theme = rows[0]["themes"][0]
+    log = tmp / f"{name}.log"
+    proc, base = start_server(env, log, args)
+    wait_for(f"{base}/healthz", proc, log)
+    times = {"bulk create (API)": bulk_create(base, key, rows, args.chunk)}
+    del rows
+    stop([proc])
+    print(f"[{name}] created in {times['bulk create (API)']} s; commands ...", file=sys.stderr)
+    if not args.serve_only:
+        times["theme list"] = cli(env, "theme", "list", "--json")
+        times["stats --member"] = cli(env, "stats", "--member", "m0", "--json")
+        times["stats --theme"] = cli(env, "stats", "--theme", theme, "--json")
+        times["explain"] = cli(env, "explain", "m0", theme, "--json")
+        times["simulate (1 day)"] = cli(
+            env, "simulate", theme, "--days", "1", "--warmup", "0", "--json"
+        )
+    tokens = embed_tokens_shuffled(url)
+    (tokens_file := tmp / f"{name}.tokens").write_text("\n".join(tokens) + "\n")
+    (script := tmp / f"{name}.lua").write_text(LUA % (tokens_file, ""))
+    (html_script := tmp / f"{name}.html.lua").write_text(LUA % (tokens_file, ".html"))
+    started = time.monotonic()
+    proc, base = start_server(env, log, args)
     first = f"{base}/w/{tokens[0]}"
     wait_block(first, proc, log)
     result: dict[str, Any] = {
@@ -221,26 +346,48 @@ def network(
     print(f"[{name}] started in {result['start_s']} s; load ...", file=sys.stderr)
     load(first, proc.pid, 2)  # warm-up
     result["same_token"] = load(first, proc.pid, args.duration)
+    result["same_token_html"] = load(first + ".html", proc.pid, args.duration)
     runs = [load(base + "/", proc.pid, args.duration, script)]
-    served = runs[0]["requests"]
-    while served < args.members and time.monotonic() - started < args.max_fill:
+    result["distinct_token"] = runs[0]  # the first pass: nearly every token seen first
+    result["distinct_token_html"] = load(base + "/", proc.pid, args.duration, html_script)
+    served = runs[0]["requests"] + result["distinct_token_html"]["requests"]
+    print(f"[{name}] writes and the ledger under a probe ...", file=sys.stderr)
+    result["writes"] = changes(base, key, env, theme, tokens, tokens[-1])
+    with Probe(f"{base}/w/{tokens[-1]}") as probe:
+        time.sleep(args.ledger_interval + 5)
+    result["writes"]["longest stall over a ledger interval ms"] = probe.longest_ms
+    while served < members and time.monotonic() - started < args.max_fill:
         runs.append(load(base + "/", proc.pid, args.duration, script))
         served += runs[-1]["requests"]
-    result["distinct_token"] = runs[0]  # the first pass: nearly every token seen first
     result["distinct_requests"] = int(served)
     result["rss_after_mb"] = proc_rss_mb(proc.pid)
-    # The iframe page: same token, then the tokens in the same shuffled order.
-    result["same_token_html"] = load(first + ".html", proc.pid, args.duration)
-    result["distinct_token_html"] = load(base + "/", proc.pid, args.duration, html_script)
     proc.terminate()
     proc.wait(timeout=30)
     return result
 
 
+def wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise BenchError(f"{url} did not answer within 300 s")
+
+
 def embed_tokens_shuffled(url: str) -> list[str]:
-    tokens = asyncio.run(embed_tokens(url))
+    """Every embed token in a shuffled order, m0's first."""
+    first, *tokens = asyncio.run(embed_tokens(url))
     random.Random(6).shuffle(tokens)
-    return tokens
+    return [first, *tokens]
 
 
 def wait_block(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -310,6 +457,8 @@ def print_table(res: dict[str, Any]) -> None:
             print(f"{label:<34}{demo[key]:>12}{scale[key]:>12}")
         for cmd in scale["commands_s"]:
             print(f"{cmd + ' s':<34}{demo['commands_s'][cmd]:>12}{scale['commands_s'][cmd]:>12}")
+        for what in scale["writes"]:
+            print(f"{what:<34}{demo['writes'][what]!s:>12}{scale['writes'][what]!s:>12}")
 
 
 def main() -> int:
@@ -322,11 +471,25 @@ def main() -> int:
     parser.add_argument(
         "--max-fill", type=int, default=600, help="seconds at most for N distinct requests"
     )
+    parser.add_argument(
+        "--chunk", type=int, default=50_000, help="rows per bulk request (the server's maximum)"
+    )
+    parser.add_argument(
+        "--ledger-interval", type=int, default=60, help="the server's WIDGET_LEDGER_INTERVAL"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 2,000 members in 40 themes, 3 s runs, a 10 s ledger interval",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--serve-only", action="store_true", help="skip the command timings (import still runs)"
+        "--serve-only", action="store_true", help="skip the command timings (creation still runs)"
     )
     args = parser.parse_args()
+    if args.quick:
+        args.members, args.themes, args.duration = 2_000, 40, 3
+        args.ledger_interval, args.max_fill = 10, 60
     if args.members < 2 * DEMO[0] or not 1 <= args.themes <= args.members:
         parser.error(f"--members must be >= {2 * DEMO[0]}, --themes between 1 and --members")
     if shutil.which("wrk") is None:

@@ -41,6 +41,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/themes/{slug}/explain"): Row("coordinator", query={"member": "blumen"}),
     ("GET", "/api/v1/members"): Row("any"),  # a member key lists only itself
     ("POST", "/api/v1/members"): Row("coordinator", NEW_MEMBER),
+    ("POST", "/api/v1/members/bulk"): Row("coordinator", [NEW_MEMBER]),
     ("GET", "/api/v1/members/{slug}"): Row("self"),
     ("PATCH", "/api/v1/members/{slug}"): Row("self", {"town": "Meldorf"}),
     ("DELETE", "/api/v1/members/{slug}"): Row("coordinator"),

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from widget_server.cli.simulate import theme_pools as simulate_pools
 from widget_server.core.models import CounterRow
 from widget_server.counting import stats
 from widget_server.counting.replay import explain_selection
 from widget_server.network.rules import set_rules
+from widget_server.network.scope import load_themes_network
 from widget_server.network.services import (
     MemberInput,
     add_member,
@@ -19,7 +21,7 @@ from widget_server.network.services import (
     set_member_status,
     set_membership_status,
 )
-from widget_server.serving.snapshot import build_pools, load_ledger
+from widget_server.serving.snapshot import LedgerInput, build_pools, load_ledger
 from widget_server.storage import NetworkData, Storage
 
 pytestmark = pytest.mark.asyncio
@@ -145,3 +147,24 @@ async def test_explain_scoped_to_its_theme_explains_the_same(storage: Storage) -
             scoped = await explain_selection(storage, key, member, theme, AT)
             full = await explain_selection(Unscoped(storage), key, member, theme, AT)  # type: ignore[arg-type]
             assert scoped == full
+
+
+@pytest.mark.parametrize(
+    "slugs", [["garten"], ["hochzeit", "stadt"], ["stadt", "garten", "hochzeit"]]
+)
+async def test_simulate_builds_its_themes_pools_as_from_the_whole_network(
+    storage: Storage, slugs: list[str]
+) -> None:
+    await network(storage)
+    themes, pools, names = await simulate_pools(storage, slugs, AT)
+    assert [t.slug for t in themes] == slugs
+    whole = build_pools(
+        await storage.load_network(), LedgerInput((), await storage.last_served()), AT
+    )
+    assert pools == {t.id: whole[t.id] for t in themes}
+    assert names == {m: s for t in themes for s, m in whole[t.id].ids_by_slug.items()}
+    assert all(pool.members for pool in pools.values())  # not trivially equal
+    # The parts of several themes, merged, hold each member and membership once.
+    data = await load_themes_network(storage, [t.id for t in themes])
+    assert len({m.id for m in data.members}) == len(data.members)
+    assert len({(ms.member_id, ms.theme_id) for ms in data.memberships}) == len(data.memberships)

@@ -34,6 +34,7 @@ from widget_server.counting.traffic import (
     load_traffic_plan,
     parse_event,
 )
+from widget_server.network.scope import last_served_in, load_themes_network
 from widget_server.rotation import ThemePool, referenced_members
 from widget_server.storage import Storage
 
@@ -211,15 +212,17 @@ def _fmt_days(days: int | None) -> str:
     return "never" if days is None else str(days)
 
 
-async def _pools(
+async def theme_pools(
     storage: Storage, slugs: list[str], start: float
 ) -> tuple[list[Theme], dict[int, ThemePool], dict[int, str]]:
     from widget_server.serving.snapshot import LedgerInput, build_pools
 
     themes = [await storage.get_theme(slug) for slug in slugs]
-    data = await storage.load_network()
+    ids = [t.id for t in themes]
+    # Only these themes' part of the network: their pools build as in the snapshot.
+    data = await load_themes_network(storage, ids)
     # A fresh ledger; when widgets were last served still matters for the activity gate.
-    built = build_pools(data, LedgerInput((), await storage.last_served()), start)
+    built = build_pools(data, LedgerInput((), await last_served_in(storage, ids)), start)
     pools = {t.id: built[t.id] for t in themes}
     names = {m: s for p in pools.values() for s, m in p.ids_by_slug.items()}
     return themes, pools, names
@@ -229,7 +232,7 @@ async def cmd_simulate(args: argparse.Namespace, storage: Storage, settings: Set
     """``widget-server simulate THEME ...``: the engine beside both baselines on given traffic."""
     start_day: date = args.start or datetime.now(UTC).date()
     start = datetime.combine(start_day, datetime.min.time(), UTC).timestamp()
-    themes, pools, slugs = await _pools(storage, list(args.theme), start)
+    themes, pools, slugs = await theme_pools(storage, list(args.theme), start)
     ids = {s: m for m, s in slugs.items()}
     rules = load_rules_file(args.rules) if args.rules else None
     for theme_id, pool in pools.items():

@@ -26,6 +26,7 @@ from widget_server.web.endpoints.admin.base import AdminGuard
 from widget_server.web.endpoints.api import base as api
 from widget_server.web.endpoints.api import blocks as api_blocks
 from widget_server.web.endpoints.api import keys as api_keys
+from widget_server.web.endpoints.api import member_bulk as api_member_bulk
 from widget_server.web.endpoints.api import members as api_members
 from widget_server.web.endpoints.api import openapi as api_openapi
 from widget_server.web.endpoints.api import placements as api_placements
@@ -148,6 +149,12 @@ api_routes = [
     Route("/members", api_members.list_members, name="members"),
     Route(
         "/members", idempotent(api_members.create_member), methods=["POST"], name="member_create"
+    ),
+    Route(
+        "/members/bulk",
+        api_member_bulk.bounded(idempotent(api_member_bulk.bulk_create_members)),
+        methods=["POST"],
+        name="member_bulk",
     ),
     Route("/members/{slug}", api_members.get_member, name="member"),
     Route("/members/{slug}", api_members.patch_member, methods=["PATCH"], name="member_patch"),

@@ -33,14 +33,19 @@ def _finite(text: str) -> float:
     return value
 
 
-def decode_json(raw: bytes) -> Any:
-    """Any JSON document (strict: no NaN or Infinity, at most ``MAX_BODY`` bytes)."""
-    if len(raw) > MAX_BODY:
-        raise ValidationError("body", f"is {len(raw)} bytes long, at most {MAX_BODY} allowed")
+def strict_loads(text: str) -> Any:
+    """``json.loads`` without NaN or Infinity (no JSON has them), floats finite."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
+def decode_json(raw: bytes, limit: int = MAX_BODY, expected: str = "a JSON object") -> Any:
+    """Any JSON document (strict: no NaN or Infinity, at most ``limit`` bytes)."""
+    if len(raw) > limit:
+        raise ValidationError("body", f"is {len(raw)} bytes long, at most {limit} allowed")
     if not raw.strip():
-        raise ValidationError("body", "is empty; a JSON object is expected")
+        raise ValidationError("body", f"is empty; {expected} is expected")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+        return strict_loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         # ValueError covers JSONDecodeError and integers too long to convert
         raise ValidationError("body", "is not valid JSON") from None
@@ -136,9 +141,12 @@ class Body:
 
     def parse(self, raw: bytes) -> dict[str, Any]:
         """The fields the client sent, checked; absent optional fields are left out."""
-        document = decode_json(raw)
+        return self.check(decode_json(raw))
+
+    def check(self, document: Any, where: str = "body") -> dict[str, Any]:
+        """A decoded JSON value checked as this body (``where`` names it in errors)."""
         if not isinstance(document, dict):
-            raise ValidationError("body", "must be a JSON object")
+            raise ValidationError(where, "must be a JSON object")
         known = {f.name: f for f in self.fields}
         for name in document:
             if name not in known:

@@ -14,6 +14,7 @@ from typing import Any
 from widget_server.core.models import LANGUAGES, LAYOUTS, MEMBER_STATUSES
 from widget_server.web import openapi_schemas as schemas
 from widget_server.web.bodies import Body
+from widget_server.web.endpoints.api import member_bulk
 from widget_server.web.endpoints.api.keys import KEY_CREATE
 from widget_server.web.endpoints.api.members import MEMBER_CREATE, MEMBER_PATCH, MEMBERSHIP_PUT
 from widget_server.web.endpoints.api.placements import PLACEMENT_CREATE
@@ -38,6 +39,7 @@ PROBLEMS = {
     404: ("NotFound", "No such resource."),
     409: ("Conflict", "The resource exists already, or its state does not allow this."),
     412: ("PreconditionFailed", "If-Match names a version that is no longer current."),
+    413: ("TooLarge", "More rows or bytes than one request may carry."),
     422: ("Invalid", "Invalid input; `field` names it."),
     503: ("Unavailable", "The database is not reachable."),
 }
@@ -135,6 +137,47 @@ def _stats_answer(schema: str) -> dict[str, Any]:
     answer = ok("The figures.", ref(schema))
     answer["content"].update(CSV)
     return answer
+
+
+def bulk_create() -> dict[str, Any]:
+    operation = op(
+        "bulkCreateMembers",
+        "Register many members at once",
+        "members",
+        {
+            200: ok(
+                "The rows created and, with skip_invalid, the rows left out.",
+                ref("MemberBulkResult"),
+            )
+        },
+        (403, 409, 413, 422),
+        params=(
+            query(
+                "skip_invalid",
+                {"type": "string", "enum": ["true", "false"]},
+                "true: create the good rows and list the bad ones (default: all or nothing).",
+            ),
+            IDEMPOTENT,
+        ),
+        description=(
+            f"Up to {member_bulk.MAX_ROWS} members with the fields of createMember, as a JSON"
+            " array or as NDJSON (application/x-ndjson, one object per line), at most"
+            f" {member_bulk.MAX_BYTES // 2**20} MiB."
+            " Every row is checked as createMember checks one; the good rows are written"
+            " in one transaction. Without skip_invalid one bad row is a 422 invalid-rows"
+            " problem whose errors list every bad row, and nothing is written."
+        ),
+    )
+    operation["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": ref("MemberBulk")},
+            member_bulk.NDJSON: {
+                "schema": {"type": "string", "description": "One MemberCreate object per line."}
+            },
+        },
+    }
+    return operation
 
 
 def paths() -> dict[str, dict[str, Any]]:
@@ -250,6 +293,7 @@ def paths() -> dict[str, dict[str, Any]]:
                 body="MemberCreate",
             ),
         },
+        f"{API}/members/bulk": {"post": bulk_create()},
         f"{API}/members/{{slug}}": {
             "get": op(
                 "getMember",
@@ -429,6 +473,12 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI document (plain data, JSON-serialisable)."""
     components_schemas = dict(schemas.SCHEMAS)
     components_schemas.update({body.name: body.schema() for body in BODIES})
+    components_schemas["MemberBulk"] = {
+        "type": "array",
+        "items": ref("MemberCreate"),
+        "minItems": 1,
+        "maxItems": member_bulk.MAX_ROWS,
+    }
     return {
         "openapi": "3.1.0",
         "info": {

@@ -36,6 +36,8 @@ CODES = (
     "method-not-allowed",
     "bad-request",
     "internal",
+    "invalid-rows",
+    "too-large",
 )
 
 
@@ -114,8 +116,36 @@ SCHEMAS: dict[str, Any] = {
             "code": {"type": "string", "description": "Stable, for programs: " + ", ".join(CODES)},
             "detail": STRING,
             "field": STRING,
+            "errors": {
+                "type": "array",
+                "items": ref("RowError"),
+                "description": "invalid-rows: every bad row of a bulk request.",
+            },
         },
-        optional=("detail", "field"),
+        optional=("detail", "field", "errors"),
+    ),
+    "RowError": obj(
+        {
+            "row": {"type": "integer", "description": "1 is the first member sent."},
+            "slug": NULLABLE_STRING,
+            "field": STRING,
+            "message": STRING,
+        }
+    ),
+    "MemberBulkResult": obj(
+        {
+            "rows": {"type": "integer", "description": "Rows sent."},
+            "created": {
+                "type": "array",
+                "items": obj({"row": INTEGER, "slug": STRING}),
+                "description": "The rows created, in the order sent.",
+            },
+            "errors": {
+                "type": "array",
+                "items": ref("RowError"),
+                "description": "The rows left out (only with skip_invalid=true).",
+            },
+        }
     ),
     "Theme": obj(
         {

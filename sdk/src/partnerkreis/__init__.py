@@ -10,6 +10,7 @@ for member in client.members.list(theme="hochzeit-heide"):
 
 from ._async_client import AsyncClient
 from ._block import Block, Partner, Source
+from ._bulk import BulkCreated, BulkCreateError, BulkResult, BulkRowError
 from ._client import Client
 from ._endpoints import Endpoint
 from ._exceptions import (
@@ -43,6 +44,10 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Block",
+    "BulkCreateError",
+    "BulkCreated",
+    "BulkResult",
+    "BulkRowError",
     "Client",
     "ConfigurationError",
     "ConflictError",

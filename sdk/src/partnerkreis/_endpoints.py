@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ._bulk import BULK_TIMEOUT
 from ._exceptions import APIError
 from ._fields import JSON, objects, optional_text
 from ._models import ApiKey, Explanation, Member, Membership, Placement, Rules, Theme
@@ -37,9 +38,10 @@ class Endpoint(Generic[T]):
     path: str  # relative to /api/v1, segments quoted
     parse: Callable[[httpx.Response], T]
     params: Mapping[str, str] = field(default_factory=dict)
-    body: Mapping[str, Any] | None = None
+    body: Any = None  # a JSON value
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None  # POST only; the client makes one if None
+    timeout: float | None = None  # seconds, instead of the client's timeout
 
 
 def path(*segments: str) -> str:
@@ -141,6 +143,21 @@ def create_member(fields: Mapping[str, Any], key: str | None = None) -> Endpoint
         if name in body:
             body[name] = list(body[name])
     return Endpoint("POST", "members", one(Member), body=body, idempotency_key=key)
+
+
+def bulk_create_members(
+    rows: Sequence[Mapping[str, Any]], skip_invalid: bool = False, key: str | None = None
+) -> Endpoint[JSON]:
+    """One chunk of ``members.bulk_create``: the answer as JSON (``_bulk.Collector`` reads it)."""
+    return Endpoint(
+        "POST",
+        path("members", "bulk"),
+        json_object,
+        params=query(skip_invalid="true" if skip_invalid else None),
+        body=list(rows),
+        idempotency_key=key,
+        timeout=BULK_TIMEOUT,
+    )
 
 
 def update_member(slug: str, fields: Mapping[str, Any]) -> Endpoint[Member]:

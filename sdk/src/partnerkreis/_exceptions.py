@@ -10,6 +10,8 @@
     │   ├── ConflictError             409  conflict: the slug or record exists
     │   ├── PreconditionFailedError   412  precondition-failed: If-Match names an old version
     │   ├── ValidationError           422  invalid (``field`` names it), idempotency-key-reused
+    │   │   └── BulkCreateError       422  invalid-rows: a chunk of ``members.bulk_create``
+    │   │                                  (its bad rows in ``errors``; in ``_bulk``)
     │   ├── RateLimitError            429  rate-limited (``retry_after`` in seconds, if sent)
     │   └── InternalServerError       5xx  unavailable, or a proxy in front of the server
     └── APIConnectionError            no answer: connection refused, reset, DNS ...

@@ -34,12 +34,16 @@ def build_request(http: httpx.Client | httpx.AsyncClient, endpoint: Endpoint[Any
     headers = dict(endpoint.headers)
     if endpoint.method == "POST":
         headers["Idempotency-Key"] = endpoint.idempotency_key or new_idempotency_key()
+    extra: dict[str, Any] = {}
+    if endpoint.timeout is not None:
+        extra["timeout"] = endpoint.timeout
     return http.build_request(
         endpoint.method,
         endpoint.path,
         params=endpoint.params or None,
         json=endpoint.body,
         headers=headers,
+        **extra,
     )
 
 

@@ -6,12 +6,14 @@ Each method builds its endpoint (``_endpoints``) and has the client send it;
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from . import _endpoints as api
+from ._bulk import DEFAULT_CHUNK, BulkResult, Collector, chunks
 from ._endpoints import Day, Endpoint, HasETag
+from ._exceptions import ValidationError
 from ._models import ApiKey, Explanation, Member, Membership, Placement, Rules, Theme
 from ._pagination import Listing
 from ._reports import MemberStats, ThemeStats
@@ -104,6 +106,38 @@ class Members(Resource):
         fields.update(description=description, category=category, town=town)
         fields.update(postal_code=postal_code, domains=domains)
         return self._client.request(api.create_member(fields, idempotency_key))
+
+    def bulk_create(
+        self,
+        members: Iterable[Mapping[str, Any]],
+        *,
+        skip_invalid: bool = False,
+        chunk_size: int = DEFAULT_CHUNK,
+        idempotency_key: str | None = None,
+    ) -> BulkResult:
+        """Register many businesses (coordinator), ``chunk_size`` rows per request.
+
+        Each member is a mapping of ``create``'s fields (slug, name, website,
+        description, category, town, postal_code, domains, themes).  Each chunk is
+        one transaction on the server.  Without ``skip_invalid`` a chunk with a bad
+        row writes nothing and raises ``BulkCreateError`` (its ``errors``, and in
+        ``result`` what earlier chunks created); with it, the good rows are created
+        and the bad ones returned in ``errors``.  ``idempotency_key`` makes a key
+        per chunk (KEY-0, KEY-1, ...), so running the same list again replays
+        instead of creating twice.
+        """
+        collector = Collector()
+        for number, (offset, rows) in enumerate(chunks(members, chunk_size)):
+            key = f"{idempotency_key}-{number}" if idempotency_key else None
+            try:
+                answer = self._client.request(api.bulk_create_members(rows, skip_invalid, key))
+            except ValidationError as exc:
+                refused = collector.failed(exc, offset)
+                if refused is exc:
+                    raise
+                raise refused from exc
+            collector.add(answer, offset)
+        return collector.result()
 
     def update(
         self,

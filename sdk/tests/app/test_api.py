@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from partnerkreis import (
     AsyncClient,
     AuthenticationError,
+    BulkCreateError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
@@ -212,3 +213,26 @@ async def test_blocks_from_the_real_app(app: Starlette, keys: Keys) -> None:
         assert isinstance(denied.error, PermissionDeniedError)
         unknown = await client.blocks.get("no-such-theme", member="blumenhaus")
         assert isinstance(unknown.error, NotFoundError)
+
+
+async def test_bulk_create_in_chunks(coordinator: AsyncClient) -> None:
+    members = [
+        {"slug": f"laden-{i}", "name": f"Laden {i}", "website": f"https://laden-{i}.example/"}
+        for i in range(5)
+    ]
+    members[3] = {**members[3], "themes": ["nirgends"]}
+    result = await coordinator.members.bulk_create(members, chunk_size=2, skip_invalid=True)
+    assert result.requests == 3
+    assert result.slugs == ("laden-0", "laden-1", "laden-2", "laden-4")
+    assert [(e.index, e.slug, e.field) for e in result.errors] == [(3, "laden-3", "themes")]
+    assert "no theme" in result.errors[0].message
+    member = await coordinator.members.get("laden-4")
+    assert member.status == "active"  # WIDGET_NEW_MEMBERS=active in this network
+    with pytest.raises(BulkCreateError) as info:
+        await coordinator.members.bulk_create(
+            [{"slug": "neu", "name": "Neu", "website": "https://neu.example/"}, members[0]]
+        )
+    assert [(e.index, e.field) for e in info.value.errors] == [(1, "slug")]
+    assert info.value.result.created == ()
+    with pytest.raises(NotFoundError):
+        await coordinator.members.get("neu")  # its chunk wrote nothing

@@ -27,7 +27,7 @@ import httpx
 import pytest
 from widget_server.cli import main as widget_server
 
-from partnerkreis import APIConnectionError, APITimeoutError, Client
+from partnerkreis import APIConnectionError, APITimeoutError, BulkCreateError, Client
 
 from ..conftest import Clock
 
@@ -254,3 +254,65 @@ def test_management_calls_and_the_snippet_command(server: LiveServer) -> None:
     assert placement["token"] in placement["snippet_html"]
     widget = httpx.get(f"{server.base_url}/w/{placement['token']}", timeout=5)
     assert widget.status_code == 200 and widget.json()["partners"]
+
+
+def test_bulk_create_sends_chunks_and_the_server_serves_them(server: LiveServer) -> None:
+    members: list[dict[str, Any]] = [
+        {
+            "slug": f"laden-{i}",
+            "name": f"Laden {i} <am Markt>",
+            "website": f"https://laden-{i}.example/",
+            "town": "Heide",
+            "themes": ("markt-heide",),
+        }
+        for i in range(250)
+    ]
+    members[120] = {**members[120], "website": "kein-link"}
+    with Client(server.key, base_url=server.base_url) as client:
+        client.themes.create("markt-heide", "Markt Heide", kind="local")
+        result = client.members.bulk_create(
+            members, chunk_size=100, skip_invalid=True, idempotency_key="import-1"
+        )
+        assert result.requests == 3
+        assert len(result.created) == 249
+        assert [(e.index, e.slug, e.field) for e in result.errors] == [
+            (120, "laden-120", "website")
+        ]
+        assert [c.index for c in result.created][119:121] == [119, 121]
+        listed = [m.slug for m in client.members.list(theme="markt-heide", limit=100)]
+        assert sorted(listed) == sorted(result.slugs)
+        # The same list with the same key: the first answers again, nothing created twice.
+        assert (
+            client.members.bulk_create(
+                members, chunk_size=100, skip_invalid=True, idempotency_key="import-1"
+            )
+            == result
+        )
+        # Pending, as a single create makes them in this network; once approved, a new
+        # member's block shows other new members, their names as text.
+        assert client.members.get("laden-0").status == "pending"
+        for slug in ("laden-0", "laden-1", "laden-2"):
+            client.members.activate(slug)
+        token = client.placements.create("laden-0", "markt-heide").token
+        block = httpx.get(f"{server.base_url}/w/{token}", timeout=5).json()
+        assert block["partners"] and all(
+            p["name"].endswith(" <am Markt>") for p in block["partners"]
+        )
+        more = [
+            {"slug": f"neu-{i}", "name": f"Neu {i}", "website": f"https://neu-{i}.example/"}
+            for i in range(4)
+        ]
+        more[2]["website"] = "ftp://neu-2.example/"
+        with pytest.raises(BulkCreateError) as info:
+            client.members.bulk_create(more, chunk_size=2)
+        refused = info.value
+        assert refused.status == 422 and refused.code == "invalid-rows"
+        assert [(e.index, e.field) for e in refused.errors] == [(2, "website")]
+        assert refused.result.slugs == ("neu-0", "neu-1")  # the chunk before was written
+        assert {m.slug for m in client.members.list(limit=100)} >= {"neu-0", "neu-1"}
+        try:
+            client.members.get("neu-3")
+        except Exception as exc:  # the failed chunk wrote nothing
+            assert getattr(exc, "status", None) == 404
+        else:
+            raise AssertionError("neu-3 of the refused chunk was created")
