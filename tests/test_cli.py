@@ -492,7 +492,7 @@ def test_bad_setting_exits_2_naming_the_variable(cli: CLI) -> None:
 
 def test_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(ready: CLI) -> None:
     before = ready.dump()
-    result = ready("demo", "--port", "0")
+    result = ready("demo", "--port", "8")
     assert result.code == 2
     assert "not a demo" in result.err
     assert str(ready.path) in result.err
@@ -502,7 +502,7 @@ def test_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(ready: CLI) -> 
 
 def test_demo_refuses_a_database_url_that_is_not_sqlite(cli: CLI) -> None:
     cli.environ["WIDGET_DATABASE_URL"] = "postgres://db/partnerkreis"
-    result = cli("demo", "--port", "0")
+    result = cli("demo", "--port", "8")
     assert result.code == 2
     assert "sqlite" in result.err
 

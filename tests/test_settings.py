@@ -36,7 +36,7 @@ def test_help_table_names_every_variable_read() -> None:
     import widget_server.core.settings as module
 
     source = Path(module.__file__).read_text()
-    read = set(re.findall(r'config\(\s*"(WIDGET_[A-Z_]+)"', source))
+    read = set(re.findall(r'text(?:\(|, )\s*"(WIDGET_[A-Z_]+)"', source))
     assert "WIDGET_DATABASE_URL" in read  # the pattern finds what it should
     assert {name for name, _, _ in SETTINGS_HELP} == read
 

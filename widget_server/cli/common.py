@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TextIO
 
 from widget_server.core.i18n import Translator, translator
 from widget_server.core.models import Member
@@ -41,3 +43,45 @@ def member_dict(member: Member) -> dict[str, Any]:
     data["domains"] = list(member.domains)
     data["category_label"] = category_label(member.category)
     return data
+
+
+def port_number(text: str) -> int:
+    """argparse type of --port: a TCP port, 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 1 to 65535, got {text!r}"
+        ) from None
+    if not 1 <= port <= 65_535:
+        raise argparse.ArgumentTypeError(f"must be a number from 1 to 65535, got {port}")
+    return port
+
+
+class Progress:
+    """What a command that takes more than a second is doing, on stderr.
+
+    On a terminal one line that counts up; otherwise (a log, a pipe) a line
+    when it starts and one when it is done, so logs stay readable.
+    """
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self._shown = ""
+        if not self.tty:
+            print(f"{label} ...", file=self.stream, flush=True)
+
+    def update(self, done: int, total: int) -> None:
+        if self.tty:
+            shown = f"\r{self.label} ... {done}/{total}"
+            if shown != self._shown:
+                self._shown = shown
+                print(shown, end="", file=self.stream, flush=True)
+
+    def done(self) -> None:
+        seconds = time.monotonic() - self.started
+        end = "\r" if self.tty else ""
+        print(f"{end}{self.label} ... done ({seconds:.1f} s)", file=self.stream, flush=True)

@@ -40,6 +40,7 @@ from widget_server.counting.events import (
     credit_view,
     day_of,
     is_bot,
+    is_bot_in_demo,
 )
 from widget_server.counting.visitors import MemoryStore, VisitorStore, expiry_of
 from widget_server.rotation import Slot
@@ -136,6 +137,7 @@ class Counting:
     clock: Callable[[], float] = time.time
     own_hosts: frozenset[str] = frozenset()  # our own host names (the demo's sites live here)
     enabled: bool = True  # False: blocks are served without view tokens, nothing is counted
+    demo: bool = False  # the demo network: a headless Chromium counts as a visitor there
     store: VisitorStore = field(default_factory=MemoryStore)
     buffer: CounterBuffer = field(default_factory=CounterBuffer)
     view_limit: RateLimiter = field(default_factory=lambda: RateLimiter(VIEWS_PER_MINUTE, 60))
@@ -166,7 +168,7 @@ class Counting:
         counted.  None: a block rendered on a member's server (the API), where the
         visitor's browser is not ours to see.
         """
-        if self.enabled and (user_agent is None or not is_bot(user_agent)):
+        if self.enabled and (user_agent is None or not self.is_bot(user_agent)):
             day = int(self.clock() // DAY_SECONDS)
             self._served[(day, key)] = self._served.get((day, key), 0) + 1
 
@@ -187,6 +189,9 @@ class Counting:
     def view_token(self, prefix: str) -> str:
         # Unique per process (random start) and per request (counter): one-time.
         return self.signer.view_token(prefix, f"{self._nonce_base}{next(self._nonces):x}")
+
+    def is_bot(self, user_agent: str) -> bool:
+        return is_bot_in_demo(user_agent) if self.demo else is_bot(user_agent)
 
     def _reject(self, reason: str) -> Outcome:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
@@ -219,7 +224,7 @@ class Counting:
     ) -> Outcome:
         if not self.enabled:
             return self._reject("disabled")
-        if is_bot(user_agent):
+        if self.is_bot(user_agent):
             return self._reject("bot")
         admitted = await self._admit(address, self.view_limit)
         if isinstance(admitted, Outcome):
@@ -269,7 +274,7 @@ class Counting:
     ) -> Outcome:
         if not self.enabled:
             return self._reject("disabled")
-        if is_bot(user_agent):
+        if self.is_bot(user_agent):
             return self._reject("bot")
         if not claim.fresh:
             return self._reject("expired")

@@ -135,8 +135,10 @@ class Members(Queries):
 
     # -- members ----------------------------------------------------------------------------
 
-    async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
-        now = self._dialect.time(iso_now())
+    async def create_member(
+        self, member: Member, theme_ids: Sequence[int] = (), *, joined: str | None = None
+    ) -> Member:
+        now = self._dialect.time(joined or iso_now())
         async with self._write() as conn:
             member_id = int(
                 await conn.fetchval(

@@ -204,6 +204,7 @@ routes = [
     Route("/t/{slug}", public.directory, name="directory"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
+    Route("/demo/portal/{slug}", demo.demo_portal, name="demo_portal"),
     # machines: the REST API v1 (Authorization: Bearer pkr_...)
     Mount("/api/v1", routes=api_routes, name="api"),
     # humans: the coordinators' admin (a session cookie on /admin only)
@@ -233,7 +234,7 @@ def create_app(
     """
     if settings is None:
         settings = Settings.from_environ()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, "auto")  # workers: readable on a terminal
     runtime = Runtime(
         settings=settings,
         storage=storage or storage_from_url(settings.database_url),
