@@ -60,7 +60,9 @@ def network(tmp_path: Path) -> Network:
             "--theme",
             "hochzeit",
         )
-    token = json.loads(cli(env, "snippet", "heide-blumen", "hochzeit", "--json"))["token"]
+    token = json.loads(
+        cli(env, "snippet", "heide-blumen", "hochzeit", "--base-url", "http://127.0.0.1", "--json")
+    )["token"]
     return Network(db, env, token)
 
 

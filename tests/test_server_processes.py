@@ -47,7 +47,17 @@ def deployment(backend: str, tmp_path: Path) -> Iterator[Network]:
         for slug in MEMBERS:
             site = f"https://{slug}.example"
             cli(env, "member", "add", slug, "--name", slug, "--website", site, "--theme=hochzeit")
-        token = json.loads(cli(env, "snippet", "heide-blumen", "hochzeit", "--json"))["token"]
+        token = json.loads(
+            cli(
+                env,
+                "snippet",
+                "heide-blumen",
+                "hochzeit",
+                "--base-url",
+                "http://127.0.0.1",
+                "--json",
+            )
+        )["token"]
         yield Network(tmp_path / "live.db", env, token)
 
 

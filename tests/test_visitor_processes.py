@@ -112,7 +112,15 @@ def test_three_processes_without_sticky_routing_count_each_visitor_once(
                 beacons.extend(await visit(proxy, token, n, client))
 
     # Embed codes are signed: the one for the keys these servers run with.
-    snippet = cli({**deployment.env, **settings}, "snippet", "heide-blumen", "hochzeit", "--json")
+    snippet = cli(
+        {**deployment.env, **settings},
+        "snippet",
+        "heide-blumen",
+        "hochzeit",
+        "--base-url",
+        "http://127.0.0.1",
+        "--json",
+    )
     token = json.loads(snippet)["token"]
     with servers(deployment, tmp_path, 3, settings) as bases:
         asyncio.run(traffic(RoundRobin(bases), token))

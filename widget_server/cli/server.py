@@ -261,7 +261,9 @@ def add_migrate_db_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def _migrate_db(source_url: str, target_url: str) -> list[TableCount]:
+async def _migrate_db(
+    source_url: str, target_url: str, progress: Progress | None = None
+) -> list[TableCount]:
     if source_url == target_url:
         raise ValueError("--from and --to name the same database")
     source, target = storage_from_url(source_url), storage_from_url(target_url)
@@ -269,7 +271,7 @@ async def _migrate_db(source_url: str, target_url: str) -> list[TableCount]:
     try:
         await open_storage(target, create=True)
         try:
-            return await transfer(source, target)
+            return await transfer(source, target, progress.update if progress else None)
         finally:
             await target.close()
     finally:
@@ -278,7 +280,9 @@ async def _migrate_db(source_url: str, target_url: str) -> list[TableCount]:
 
 def cmd_migrate_db(args: argparse.Namespace, settings: Settings) -> int:
     """Copy, print the rows of every table on both sides; exit status 1 on any difference."""
-    counts = asyncio.run(_migrate_db(args.source, args.target))
+    progress = Progress(texts(settings).gettext("Copying rows"))
+    counts = asyncio.run(_migrate_db(args.source, args.target, progress))
+    progress.done()
     ok = all(c.matches for c in counts)
     if args.json:
         rows = [{"table": c.table, "source": c.source, "target": c.target} for c in counts]

@@ -140,7 +140,10 @@ def check_database_file(path: Path, *, create: bool) -> None:
     except FileNotFoundError:
         if create:
             return
-        raise StorageError(f"no database at {path}: run `widget-server init`") from None
+        raise StorageError(
+            f"no database at {path}: run `widget-server init`, or set WIDGET_DATABASE_URL"
+            " to the network's database (`widget-server demo` prints its own)"
+        ) from None
     except OSError as exc:
         raise StorageError(f"cannot read the database {path}: {exc.strerror}") from exc
     if not header:

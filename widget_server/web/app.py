@@ -213,6 +213,7 @@ routes = [
     Mount("/portal", routes=portal_routes, middleware=[Middleware(PortalGuard)]),
     # operations
     Route("/healthz", public.healthz, name="healthz"),
+    Route("/favicon.ico", public.favicon, name="favicon"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 

@@ -125,7 +125,7 @@ async def demo_site(request: Request) -> Response:
             seen.add(placement.theme_id)
             theme = snapshot.themes[placement.theme_id]
             token = runtime.signer.embed_token(placement.id)
-            snippets.append(placement_snippet(base_url, token, theme))
+            snippets.append(placement_snippet(base_url, token, theme, placement.options.lang))
     return runtime.templates.TemplateResponse(
         request,
         "demo/site.html",

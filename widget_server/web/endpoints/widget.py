@@ -217,6 +217,7 @@ async def view(request: Request) -> Response:
 def frame_csp(base_url: str) -> str:
     return (
         f"default-src 'none'; style-src {base_url}/static/; img-src {base_url}/logos/;"
+        f" script-src {base_url}/static/frame.js;"
         " base-uri 'none'; form-action 'none'"
     )
 
@@ -243,6 +244,7 @@ async def block_html(request: Request) -> Response:
                 "Partners in the %(theme)s network", theme=theme.name(display.lang)
             ),
             "css_url": f"{base_url}/static/widget.css",
+            "script_url": f"{base_url}/static/frame.js",
         },
         headers={
             **NOSNIFF,
