@@ -109,7 +109,8 @@ async def cmd_member_show(args: argparse.Namespace, storage: Storage, settings: 
         ("description", member.description),
         ("themes", ", ".join(f"{m['theme']} ({m['status']})" for m in memberships) or "none"),
     ]
-    text = "\n".join([f"{member.name} ({member.slug}), {member.status}", *aligned(fields)])
+    shown = [(label, value or "-") for label, value in fields]
+    text = "\n".join([f"{member.name} ({member.slug}), {member.status}", *aligned(shown)])
     emit(args, data, text)
     return 0
 
