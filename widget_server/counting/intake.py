@@ -143,6 +143,9 @@ class Counting:
     view_limit: RateLimiter = field(default_factory=lambda: RateLimiter(VIEWS_PER_MINUTE, 60))
     click_limit: RateLimiter = field(default_factory=lambda: RateLimiter(CLICKS_PER_MINUTE, 60))
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count, for /healthz
+    # Views and clicks that passed every check since the start: what this process owes
+    # the database (logged when it stops, so a deployment can compare with what is stored).
+    credited: dict[str, int] = field(default_factory=lambda: {"viewed": 0, "clicked": 0})
     # (day, theme, host) -> beacons refused by a daily cap: bursts the coordinator sees
     capped: dict[tuple[date, int, int], int] = field(default_factory=dict)
     _pending: list[Pending] = field(default_factory=list)
@@ -388,6 +391,7 @@ class Counting:
                     self._reject("already-counted")
                 else:
                     credit_view(self.buffer, event.day, event.theme_id, event.host_id, event.slots)
+                    self.credited["viewed"] += 1
             elif (
                 settled.totals[event.seen] - adds[event.seen] > 0
                 or first_view.get(event.seen, i) < i
@@ -419,6 +423,7 @@ class Counting:
             if click.credit in settled.new and order[click.credit] == i:
                 key = (click.day, click.theme_id, click.host_id, click.partner_id, "clicked")
                 self.buffer.add(key)  # type: ignore[arg-type]
+                self.credited["clicked"] += 1
             else:
                 self._reject("already-counted")
 
@@ -465,6 +470,18 @@ class Counting:
             except Exception as exc:  # whatever it was, the rows wait for the next try
                 log.warning("flush failed, counts kept for the next try", extra={"error": str(exc)})
         await self.flush_remaining(storage)
+        # What this process credited over its life, and what it could not write (0 unless
+        # the database refused every last try, logged above): stored counts of a deployment
+        # add up to the sum of these lines (tests/test_server_processes.py compares them).
+        log.info(
+            "counting stopped",
+            extra={
+                "views_credited": self.credited["viewed"],
+                "clicks_credited": self.credited["clicked"],
+                "rows_unwritten": len(self.buffer),
+                "rejected": dict(self.rejected),
+            },
+        )
 
     async def flush_remaining(self, storage: Storage, attempts: int = FINAL_ATTEMPTS) -> None:
         """The last flush of a stopping server: tried again while the database is busy.
