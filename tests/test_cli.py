@@ -424,8 +424,8 @@ def test_snippet_iframe_has_no_border_a_layout_height_and_a_listener_for_our_ori
     cards = ready.ok("snippet", "blumen", "hochzeit", *base).json()["iframe"]
     compact = ready.ok("snippet", "blumen", "hochzeit", "--layout", "compact", *base).json()
     assert 'frameborder="0"' in cards
-    assert 'height="380"' in cards
-    assert 'height="170"' in compact["iframe"]
+    assert 'height="580"' in cards
+    assert 'height="300"' in compact["iframe"]
     assert "e.origin!=='https://p.example:8443'" in cards
     assert "partnerkreisHeight" in cards
 

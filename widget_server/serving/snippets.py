@@ -27,8 +27,10 @@ def embed_snippet(base_url: str, token: str, *, directory_url: str, fallback_tex
 
 
 # The iframe's height when no script may run on the host page, per layout: what the
-# block needs with three partners at a width of 360 px or more (docs/api.md).
-FRAME_HEIGHTS = {"cards": 380, "list": 300, "compact": 170}
+# block needs with three partners at a width of 360 px or more (measured in Chromium:
+# cards 544, list 504, compact 271 px at 360 px; less on wider pages), with a margin
+# for longer descriptions.  Where scripts run, the listener fits the height exactly.
+FRAME_HEIGHTS = {"cards": 580, "list": 540, "compact": 300}
 # One listener for every partner iframe of the page: the frame page reports its
 # height (static/frame.js); only messages from our origin and from one of our
 # iframes change a height.
