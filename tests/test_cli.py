@@ -359,11 +359,12 @@ def stored_signer(cli: CLI) -> Signer:
 
 
 def test_snippet_prints_the_token_and_the_script_tag(ready: CLI) -> None:
+    ready.environ["WIDGET_PUBLIC_URL"] = "https://partner.example.org"
     data = ready.ok("snippet", "blumen", "hochzeit", "--json").json()
     assert (data["member"], data["theme"]) == ("blumen", "hochzeit")
     token = data["token"]
     assert f'data-partnerkreis="{token}"' in data["html"]
-    assert '<script async src="http://127.0.0.1:8000/embed.js"></script>' in data["html"]
+    assert '<script async src="https://partner.example.org/embed.js"></script>' in data["html"]
     assert f"/w/{token}.html" in data["iframe"]
 
     placement_id = stored_signer(ready).read_embed_token(token)
@@ -385,7 +386,52 @@ def test_snippet_uses_the_base_url(ready: CLI) -> None:
     assert "127.0.0.1" not in data["html"] + data["iframe"]
 
 
+def test_snippet_without_a_public_url_refuses_and_names_both_ways_to_give_one(
+    ready: CLI,
+) -> None:
+    # Code naming 127.0.0.1 would work here and break on the member's real website.
+    before = ready.dump()
+    result = ready("snippet", "blumen", "hochzeit")
+    assert result.code == 2
+    assert result.out == ""
+    assert "WIDGET_PUBLIC_URL" in result.err
+    assert "--base-url" in result.err
+    assert ready.dump() == before
+
+
+@pytest.mark.parametrize("value", ["partner.example.org", "ftp://p.example", "https://"])
+def test_snippet_with_a_base_url_that_is_not_absolute_exits_2(ready: CLI, value: str) -> None:
+    result = ready("snippet", "blumen", "hochzeit", "--base-url", value)
+    assert result.code == 2
+    assert "absolute URL" in result.err
+    assert repr(value) in result.err
+
+
+def test_snippet_in_english_has_every_text_in_english(ready: CLI) -> None:
+    data = ready.ok(
+        "snippet", "blumen", "hochzeit", "--lang", "en", "--base-url", "https://p.example", "--json"
+    ).json()
+    assert "Our partners for Wedding" in data["html"]
+    assert 'href="https://p.example/t/hochzeit?lang=en"' in data["html"]
+    assert "Unsere" not in data["html"]
+    assert 'title="Wedding"' in data["iframe"]
+
+
+def test_snippet_iframe_has_no_border_a_layout_height_and_a_listener_for_our_origin(
+    ready: CLI,
+) -> None:
+    base = ["--base-url", "https://p.example:8443/pk", "--json"]
+    cards = ready.ok("snippet", "blumen", "hochzeit", *base).json()["iframe"]
+    compact = ready.ok("snippet", "blumen", "hochzeit", "--layout", "compact", *base).json()
+    assert 'frameborder="0"' in cards
+    assert 'height="580"' in cards
+    assert 'height="300"' in compact["iframe"]
+    assert "e.origin!=='https://p.example:8443'" in cards
+    assert "partnerkreisHeight" in cards
+
+
 def test_snippet_is_stable_and_other_options_make_another_placement(ready: CLI) -> None:
+    ready.environ["WIDGET_PUBLIC_URL"] = "https://partner.example.org"
     first = ready.ok("snippet", "blumen", "hochzeit", "--json").json()["token"]
     assert ready.ok("snippet", "blumen", "hochzeit", "--json").json()["token"] == first
     other = ready.ok(
@@ -401,12 +447,14 @@ def test_snippet_is_stable_and_other_options_make_another_placement(ready: CLI) 
 
 
 def test_snippet_text_mode_prints_html_or_iframe(ready: CLI) -> None:
+    ready.environ["WIDGET_PUBLIC_URL"] = "https://partner.example.org"
     assert ready.ok("snippet", "blumen", "hochzeit").out.startswith("<script async src=")
     assert ready.ok("snippet", "blumen", "hochzeit", "--iframe").out.startswith("<iframe src=")
 
 
 def test_snippet_for_a_member_not_in_the_theme_exits_2(ready: CLI) -> None:
     ready.ok("theme", "add", "heide", "--name-de", "Heide")
+    ready.environ["WIDGET_PUBLIC_URL"] = "https://partner.example.org"
     before = ready.dump()
     result = ready("snippet", "blumen", "heide")
     assert result.code == 2
@@ -492,7 +540,7 @@ def test_bad_setting_exits_2_naming_the_variable(cli: CLI) -> None:
 
 def test_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(ready: CLI) -> None:
     before = ready.dump()
-    result = ready("demo", "--port", "0")
+    result = ready("demo", "--port", "8")
     assert result.code == 2
     assert "not a demo" in result.err
     assert str(ready.path) in result.err
@@ -502,7 +550,7 @@ def test_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(ready: CLI) -> 
 
 def test_demo_refuses_a_database_url_that_is_not_sqlite(cli: CLI) -> None:
     cli.environ["WIDGET_DATABASE_URL"] = "postgres://db/partnerkreis"
-    result = cli("demo", "--port", "0")
+    result = cli("demo", "--port", "8")
     assert result.code == 2
     assert "sqlite" in result.err
 

@@ -36,7 +36,7 @@ def test_help_table_names_every_variable_read() -> None:
     import widget_server.core.settings as module
 
     source = Path(module.__file__).read_text()
-    read = set(re.findall(r'config\(\s*"(WIDGET_[A-Z_]+)"', source))
+    read = set(re.findall(r'text(?:\(|, )\s*"(WIDGET_[A-Z_]+)"', source))
     assert "WIDGET_DATABASE_URL" in read  # the pattern finds what it should
     assert {name for name, _, _ in SETTINGS_HELP} == read
 
@@ -139,37 +139,61 @@ def test_with_changes_returns_a_changed_copy() -> None:
 # -- refusals -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("WIDGET_LEDGER_INTERVAL", "0"),
-        ("WIDGET_LEDGER_INTERVAL", "-300"),
-        ("WIDGET_LEDGER_INTERVAL", "five"),
-        ("WIDGET_LEDGER_INTERVAL", "0.5"),
-        ("WIDGET_SNAPSHOT_INTERVAL", "0"),
-        ("WIDGET_SNAPSHOT_INTERVAL", "-1"),
-        ("WIDGET_SNAPSHOT_INTERVAL", "soon"),
-        ("WIDGET_SNAPSHOT_INTERVAL", "nan"),  # would make the poller sleep forever
-        ("WIDGET_SNAPSHOT_INTERVAL", "1e-9"),  # would make the poller burn a CPU
-        ("WIDGET_SNAPSHOT_INTERVAL", "0.01"),
-        ("WIDGET_SNAPSHOT_INTERVAL", "inf"),
-        ("WIDGET_LEDGER_INTERVAL", "1e12"),
-        ("WIDGET_FLUSH_INTERVAL", "1e-9"),
-        ("WIDGET_FLUSH_INTERVAL", "3600"),
-        ("WIDGET_CLICK_TOKEN_MAX_AGE", "99999999999"),
-        ("WIDGET_CLICK_TOKEN_MAX_AGE", "59"),
-        ("WIDGET_CLICK_TOKEN_MAX_AGE", "a day"),
-        ("WIDGET_PUBLIC_URL", "ftp://x"),
-        ("WIDGET_PUBLIC_URL", "widgets.example"),
-        ("WIDGET_PUBLIC_URL", "javascript:alert(1)"),
-        ("WIDGET_LOG_LEVEL", "loud"),
-        ("WIDGET_LOG_LEVEL", "trace"),
-        ("WIDGET_DEBUG", "maybe"),
-    ],
-)
+BAD_VALUES = [
+    ("WIDGET_LEDGER_INTERVAL", "0"),
+    ("WIDGET_LEDGER_INTERVAL", "-300"),
+    ("WIDGET_LEDGER_INTERVAL", "five"),
+    ("WIDGET_LEDGER_INTERVAL", "0.5"),
+    ("WIDGET_SNAPSHOT_INTERVAL", "0"),
+    ("WIDGET_SNAPSHOT_INTERVAL", "-1"),
+    ("WIDGET_SNAPSHOT_INTERVAL", "soon"),
+    ("WIDGET_SNAPSHOT_INTERVAL", "nan"),  # would make the poller sleep forever
+    ("WIDGET_SNAPSHOT_INTERVAL", "1e-9"),  # would make the poller burn a CPU
+    ("WIDGET_SNAPSHOT_INTERVAL", "0.01"),
+    ("WIDGET_SNAPSHOT_INTERVAL", "inf"),
+    ("WIDGET_LEDGER_INTERVAL", "1e12"),
+    ("WIDGET_FLUSH_INTERVAL", "1e-9"),
+    ("WIDGET_FLUSH_INTERVAL", "3600"),
+    ("WIDGET_CLICK_TOKEN_MAX_AGE", "99999999999"),
+    ("WIDGET_CLICK_TOKEN_MAX_AGE", "59"),
+    ("WIDGET_CLICK_TOKEN_MAX_AGE", "a day"),
+    ("WIDGET_PUBLIC_URL", "ftp://x"),
+    ("WIDGET_PUBLIC_URL", "widgets.example"),
+    ("WIDGET_PUBLIC_URL", "javascript:alert(1)"),
+    ("WIDGET_LOG_LEVEL", "loud"),
+    ("WIDGET_LOG_LEVEL", "trace"),
+    ("WIDGET_DEBUG", "maybe"),
+    ("WIDGET_COUNTING", "sometimes"),
+    ("WIDGET_PUBLIC_URL", "https://"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
 def test_bad_value_raises_value_error_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         Settings.from_environ({name: value})
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+def test_every_bad_value_is_one_plain_sentence_of_the_same_shape(name: str, value: str) -> None:
+    # "NAME must be ..., got 'value'": never Starlette's "Config '...' has value ...".
+    with pytest.raises(ValueError) as caught:
+        Settings.from_environ({name: value})
+    message = str(caught.value)
+    assert message.startswith(f"{name} must ")
+    assert "got " in message
+    assert "Config '" not in message
+    assert "Not a valid" not in message
+    assert "\n" not in message
+
+
+def test_a_missing_env_file_is_refused_by_name(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.env"
+    with pytest.raises(ValueError) as caught:
+        Settings.from_environ({"WIDGET_ENV_FILE": str(missing)})
+    assert str(caught.value) == f"WIDGET_ENV_FILE must name an existing file, got {str(missing)!r}"
+    with pytest.raises(ValueError, match="WIDGET_ENV_FILE"):
+        Settings.from_environ({"WIDGET_ENV_FILE": str(tmp_path)})  # a directory is no file
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,12 @@ from html.parser import HTMLParser
 import pytest
 
 from widget_server.core.models import Theme
-from widget_server.serving.snippets import embed_snippet, iframe_snippet, placement_snippet
+from widget_server.serving.snippets import (
+    FRAME_HEIGHTS,
+    embed_snippet,
+    iframe_snippet,
+    placement_snippet,
+)
 
 BASE = "https://widgets.example"
 TOKEN = "MQ.abcDEF-_123"
@@ -132,15 +137,31 @@ def test_iframe_snippet_points_at_the_frame_page_of_the_token(base: str) -> None
     attrs = Parsed(html).attrs("iframe")
     assert attrs["src"] == f"{BASE}/w/{TOKEN}.html"
     assert attrs["title"] == "Partner im Netzwerk Hochzeit"
-    assert attrs["height"] == "360"
+    assert attrs["height"] == str(FRAME_HEIGHTS["cards"])
     assert attrs["loading"] == "lazy"
+    assert attrs["frameborder"] == "0"  # no border of the browser's
+
+
+@pytest.mark.parametrize("layout", ["cards", "list", "compact"])
+def test_iframe_snippet_height_is_the_layouts_and_a_listener_resizes_it(layout: str) -> None:
+    html = iframe_snippet(BASE + "/pk/", TOKEN, title="Partner", layout=layout)
+    parsed = Parsed(html)
+    assert parsed.tags() == ["iframe", "script"]
+    assert parsed.attrs("iframe")["height"] == str(FRAME_HEIGHTS[layout])
+    assert f"e.origin!=='{BASE}'" in html  # only our frame page may change a height
+
+
+def test_iframe_snippet_without_a_plain_origin_has_no_script() -> None:
+    html = iframe_snippet("https://x.example'-alert(1)-'/", TOKEN, title="Partner")
+    assert Parsed(html).tags() == ["iframe"]
+    assert "<script" not in html
 
 
 def test_iframe_snippet_escapes_token_base_and_title() -> None:
     base = f"https://x.example/{NASTY}"
     html = iframe_snippet(base, NASTY, title=NASTY, height=500)
     parsed = Parsed(html)
-    assert parsed.tags() == ["iframe"]
+    assert parsed.tags() == ["iframe", "script"]
     attrs = parsed.attrs("iframe")
     assert attrs["src"] == f"{base}/w/{NASTY}.html"
     assert attrs["title"] == NASTY

@@ -24,7 +24,7 @@ from widget_server.cli import main
 from widget_server.storage import load_migrations
 
 COMMANDS = (
-    ("serve", "--port", "0"),
+    ("serve", "--port", "1"),
     ("theme", "list"),
     ("member", "list"),
     ("rules", "show", "hochzeit"),
@@ -105,7 +105,7 @@ def test_no_directory_is_created_implicitly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "not" / "there" / "network.db"
-    for argv in (("init",), ("theme", "list"), ("serve", "--port", "0")):
+    for argv in (("init",), ("theme", "list"), ("serve", "--port", "1")):
         code, err = run(argv, path, capsys)
         assert code == 1
         assert f"the directory {path.parent} does not exist" in err
@@ -128,7 +128,7 @@ def test_serve_exits_with_one_sentence_instead_of_hanging(case: str, tmp_path: P
     make, message = CASES[case]
     make(path)
     done = subprocess.run(
-        [sys.executable, "-m", "widget_server", "serve", "--port", "0"],
+        [sys.executable, "-m", "widget_server", "serve", "--port", "1"],
         env={**os.environ, "WIDGET_DATABASE_URL": f"sqlite:///{path}"},
         capture_output=True,
         text=True,

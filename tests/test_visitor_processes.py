@@ -107,12 +107,20 @@ def test_three_processes_without_sticky_routing_count_each_visitor_once(
     beacons: list[str] = []
 
     async def traffic(proxy: RoundRobin, token: str) -> None:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=60) as client:
             for n in range(VISITORS):
                 beacons.extend(await visit(proxy, token, n, client))
 
     # Embed codes are signed: the one for the keys these servers run with.
-    snippet = cli({**deployment.env, **settings}, "snippet", "heide-blumen", "hochzeit", "--json")
+    snippet = cli(
+        {**deployment.env, **settings},
+        "snippet",
+        "heide-blumen",
+        "hochzeit",
+        "--base-url",
+        "http://127.0.0.1",
+        "--json",
+    )
     token = json.loads(snippet)["token"]
     with servers(deployment, tmp_path, 3, settings) as bases:
         asyncio.run(traffic(RoundRobin(bases), token))
@@ -122,7 +130,7 @@ def test_three_processes_without_sticky_routing_count_each_visitor_once(
     with servers(deployment, tmp_path, 2, settings) as bases:
 
         async def again() -> None:
-            async with httpx.AsyncClient(timeout=10) as client:
+            async with httpx.AsyncClient(timeout=60) as client:
                 await replay(RoundRobin(bases), beacons, client)
 
         asyncio.run(again())

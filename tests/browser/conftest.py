@@ -20,11 +20,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from starlette.applications import Starlette
 
 from tests.browser.hostsite import make_host_app
@@ -40,6 +41,10 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# Playwright's waits end hangs only: a busy machine may take many seconds for a page,
+# and no browser test may fail for that (its defaults are 5 s for expect, 30 s else).
+HANG_GUARD_MS = 120_000
+expect.set_options(timeout=HANG_GUARD_MS)
 
 
 def free_port() -> int:
@@ -168,8 +173,19 @@ def browser() -> Iterator[Browser]:
         )
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium.new_context = _with_hang_guard(chromium.new_context)  # type: ignore[method-assign]
         yield chromium
         chromium.close()
+
+
+def _with_hang_guard(new_context: Callable[..., Any]) -> Callable[..., Any]:
+    def make(*args: Any, **kwargs: Any) -> Any:
+        context = new_context(*args, **kwargs)
+        context.set_default_timeout(HANG_GUARD_MS)
+        context.set_default_navigation_timeout(HANG_GUARD_MS)
+        return context
+
+    return make
 
 
 @dataclass

@@ -38,7 +38,8 @@ def make_host_app(pages: dict[str, str], headers: dict[str, dict[str, str]]) -> 
         kind = request.path_params["kind"]
         cors = {"Access-Control-Allow-Origin": "*"}
         if kind == "slow":
-            await asyncio.sleep(4.5)
+            # Never answers while a test looks: a block that gives up did so by itself.
+            await asyncio.sleep(600)
         if kind == "error":
             return PlainTextResponse("boom", status_code=500, headers=cors)
         if kind == "html":

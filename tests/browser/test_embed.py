@@ -40,7 +40,8 @@ READ_BLOCKS = """() => [...document.querySelectorAll('[data-partnerkreis]')].map
 })"""
 
 
-def wait_ready(page: Page, timeout: float = 10_000) -> list[dict[str, Any]]:
+def wait_ready(page: Page, timeout: float = 120_000) -> list[dict[str, Any]]:
+    """The blocks once the loader is done; ``timeout`` (ms) only ends a hang."""
     ready = "() => window.Partnerkreis && window.Partnerkreis.ready"
     page.wait_for_function(ready, timeout=timeout)
     page.evaluate("() => window.Partnerkreis.ready")
@@ -80,7 +81,8 @@ def test_demo_site_shows_partners_in_a_shadow_root_without_the_host(
 
     # Following a partner link lands on that partner's website.
     first = blocks[0]["links"][0]
-    expected = next(m["website"] for m in demo_data.MEMBERS if m["name"] == first["name"])
+    slug = next(m["slug"] for m in demo_data.MEMBERS if m["name"] == first["name"])
+    expected = f"{demo_server.base}/demo/site/{slug}"  # the partner's demo site
     with page.expect_request(lambda r: r.url.rstrip("/") == expected.rstrip("/")) as request:
         page.locator("[data-partnerkreis]").first.locator("a.pk-link").first.click()
     redirected_from = request.value.redirected_from
@@ -183,17 +185,18 @@ def test_broken_or_slow_server_leaves_the_container_empty(
         f'<script async src="{base}/embed.js"></script><div data-partnerkreis="abc"></div>',
     )
     page = watched.page
-    started = time.monotonic()
+    finished: list[str] = []
+    page.on("requestfinished", lambda r: finished.append(r.url))
     page.goto(f"{host_site.base}/broken-{kind}")
-    blocks = wait_ready(page, timeout=10_000)
-    elapsed = time.monotonic() - started
+    blocks = wait_ready(page, timeout=120_000)  # a hang guard, not a verdict on speed
     assert blocks[0]["state"] == "error"
     assert blocks[0]["links"] == []
     assert page.locator("#after").is_visible()
     assert watched.errors == []
     assert any(c.startswith("warning: Partnerkreis:") for c in watched.console)
     if kind == "slow":
-        assert elapsed < 4.5  # gave up at 3 s instead of waiting for the answer
+        # Gave up on its own (the loader's 3 s), while the server still had not answered.
+        assert not any("/w/abc" in url for url in finished)
 
 
 def test_hostile_member_text_is_shown_as_plain_text(
@@ -222,9 +225,9 @@ def test_hostile_member_text_is_shown_as_plain_text(
     host_site.pages["/hostile"] = host_page("Feindliche Daten", snippet)
     page = watched.page
     page.on("dialog", lambda d: (_ for _ in ()).throw(AssertionError("dialog opened")))
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # a hang guard: the server picks the member up at a poll
     names: list[str] = []
-    while time.monotonic() < deadline:  # the server picks the member up within its poll
+    while time.monotonic() < deadline:
         page.goto(f"{host_site.base}/hostile")
         blocks = wait_ready(page)
         names = [link["name"] for link in blocks[0]["links"]]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from widget_server import __version__
-from widget_server.cli.common import DEFAULT_PORT, UsageError
+from widget_server.cli.common import DEFAULT_PORT, UsageError, port_number
 from widget_server.cli.member_import import add_arguments as add_import_arguments
 from widget_server.cli.member_import import cmd_member_import
 from widget_server.cli.members import (
@@ -32,6 +32,7 @@ from widget_server.cli.members import (
 )
 from widget_server.cli.reports import cmd_key_create, cmd_key_list, cmd_key_revoke, cmd_stats
 from widget_server.cli.rules import cmd_explain, cmd_rules_history, cmd_rules_set, cmd_rules_show
+from widget_server.cli.secret import add_rotate_arguments, cmd_secret_rotate, cmd_secret_show
 from widget_server.cli.server import (
     add_migrate_db_arguments,
     cmd_demo,
@@ -48,7 +49,9 @@ from widget_server.core.errors import (
     PartnerkreisError,
     ValidationError,
 )
+from widget_server.core.logs import LOG_FORMATS
 from widget_server.core.settings import SETTINGS_HELP, Settings
+from widget_server.demo.history import DAYS as DEMO_DAYS
 from widget_server.network.database import open_storage
 from widget_server.storage import storage_from_url
 
@@ -59,6 +62,19 @@ from widget_server.storage import storage_from_url
 
 
 # -- parser ---------------------------------------------------------------------------------
+
+MAX_DEMO_DAYS = 365
+
+
+def day_count(text: str) -> int:
+    """argparse type of demo --days."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of days, got {text!r}") from None
+    if not 0 <= days <= MAX_DEMO_DAYS:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_DEMO_DAYS}, got {days}")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,8 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     for name, run, help in direct:
         p = add(sub, name, run, help, json_out=False)
         p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=DEFAULT_PORT)
+        p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="1 to 65535")
+        p.add_argument(
+            "--log-format",
+            choices=LOG_FORMATS,
+            default="auto",
+            help="auto: readable lines (with each request) on a terminal, JSON otherwise",
+        )
         p.set_defaults(direct=True)
+        if name == "demo":
+            p.add_argument(
+                "--days",
+                type=day_count,
+                default=DEMO_DAYS,
+                help=f"days of simulated visitors before today (0 to {MAX_DEMO_DAYS})",
+            )
         if name == "serve":
             p.add_argument(
                 "--workers",
@@ -105,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
                 default=1,
                 help="server processes (each reads the settings from the environment)",
             )
+
+    secret = sub.add_parser("secret", help="show or rotate the keys that sign embed codes")
+    ssub = secret.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add(ssub, "show", cmd_secret_show, "list the signing keys (their fingerprints)")
+    p = add(ssub, "rotate", cmd_secret_rotate, "a new signing key; old codes valid for a while")
+    add_rotate_arguments(p)
 
     p = add(sub, "migrate-db", cmd_migrate_db, "copy the network into another, empty database")
     add_migrate_db_arguments(p)

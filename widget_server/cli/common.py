@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from widget_server.core.i18n import Translator, translator
 from widget_server.core.models import Member
@@ -41,3 +44,69 @@ def member_dict(member: Member) -> dict[str, Any]:
     data["domains"] = list(member.domains)
     data["category_label"] = category_label(member.category)
     return data
+
+
+def port_number(text: str) -> int:
+    """argparse type of --port: a TCP port, 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 1 to 65535, got {text!r}"
+        ) from None
+    if not 1 <= port <= 65_535:
+        raise argparse.ArgumentTypeError(f"must be a number from 1 to 65535, got {port}")
+    return port
+
+
+class Progress:
+    """What a command that takes more than a second is doing, on stderr.
+
+    On a terminal one line that counts up (from half a second on); otherwise
+    (a log, a pipe) one line at the end, if it took longer than a second, so
+    quick runs and scripts reading stdout see nothing extra.
+    """
+
+    QUIET_SECONDS = 0.5
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self._shown = ""
+
+    def update(self, done: int, total: int) -> None:
+        if self.tty and time.monotonic() - self.started >= self.QUIET_SECONDS:
+            shown = f"\r{self.label} ... {done}/{total}"
+            if shown != self._shown:
+                self._shown = shown
+                print(shown, end="", file=self.stream, flush=True)
+
+    def done(self) -> None:
+        seconds = time.monotonic() - self.started
+        if self._shown or seconds > 1.0:
+            start = "\r" if self._shown else ""
+            print(f"{start}{self.label} ... done ({seconds:.1f} s)", file=self.stream, flush=True)
+
+
+def check_base_url(value: str) -> str:
+    """--base-url: an absolute http(s) URL with a host, without a trailing slash."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"--base-url must be an absolute URL such as https://partner.example.org, got {value!r}"
+        )
+    return value.strip().rstrip("/")
+
+
+def aligned(fields: list[tuple[str, str]], indent: str = "  ") -> list[str]:
+    """``label: value`` lines with the values in one column; a value's line breaks
+    continue in the same column."""
+    width = max((len(label) for label, _ in fields), default=0) + 2
+    lines = []
+    for label, value in fields:
+        first, *rest = str(value).splitlines() or [""]
+        lines.append(f"{indent}{label + ':':<{width}}{first}".rstrip())
+        lines += [f"{indent}{'':<{width}}{more}".rstrip() for more in rest]
+    return lines

@@ -5,9 +5,19 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
-from widget_server.cli.common import DEFAULT_PORT, Command, UsageError, emit, member_dict
+from widget_server.cli.common import (
+    DEFAULT_PORT,
+    Command,
+    UsageError,
+    aligned,
+    check_base_url,
+    emit,
+    member_dict,
+    texts,
+)
 from widget_server.core.errors import (
     ValidationError,
 )
@@ -91,18 +101,16 @@ async def cmd_member_show(args: argparse.Namespace, storage: Storage, settings: 
         for ms in await storage.list_memberships(member_id=member.id)
     ]
     data = {**member_dict(member), "memberships": memberships}
-    text = "\n".join(
-        [
-            f"{member.name} ({member.slug}), {member.status}",
-            f"  website:     {member.website}",
-            f"  domains:     {', '.join(member.domains)}",
-            f"  category:    {data['category_label']}",
-            f"  town:        {member.postal_code} {member.town}".rstrip(),
-            f"  description: {member.description}",
-            "  themes:      "
-            + (", ".join(f"{m['theme']} ({m['status']})" for m in memberships) or "none"),
-        ]
-    )
+    fields = [
+        ("website", member.website),
+        ("domains", ", ".join(member.domains)),
+        ("category", data["category_label"]),
+        ("town", " ".join(p for p in (member.postal_code, member.town) if p)),
+        ("description", member.description),
+        ("themes", ", ".join(f"{m['theme']} ({m['status']})" for m in memberships) or "none"),
+    ]
+    shown = [(label, value or "-") for label, value in fields]
+    text = "\n".join([f"{member.name} ({member.slug}), {member.status}", *aligned(shown)])
     emit(args, data, text)
     return 0
 
@@ -136,16 +144,21 @@ async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Sett
     options = check_placement_options(
         layout=args.layout, max_partners=args.max_partners, lang=args.lang, scheme=args.scheme
     )
-    base_url = (args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}").rstrip(
-        "/"
-    )
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    if not (args.base_url or settings.public_url):
+        # Code naming 127.0.0.1 would look fine here and break on the member's website.
+        raise UsageError(
+            "the code needs the server's public URL, as members' visitors reach it:"
+            " set WIDGET_PUBLIC_URL (e.g. https://partner.example.org) or pass --base-url"
+        )
+    base_url = check_base_url(args.base_url or settings.public_url or "")
     signer = Signer(await ensure_secret_keys(storage, settings, create=False))
     member, theme, placement = await placement_for(storage, args.member, args.theme, options)
     token = signer.embed_token(placement.id)
-    html = placement_snippet(base_url, token, theme)
-    iframe = iframe_snippet(base_url, token, title=theme.name("de"))
+    lang = placement.options.lang
+    html = placement_snippet(base_url, token, theme, lang)
+    iframe = iframe_snippet(
+        base_url, token, title=theme.name(lang or "de"), layout=placement.options.layout
+    )
     data = {
         "member": member.slug,
         "theme": theme.slug,
@@ -175,18 +188,22 @@ async def cmd_portal_link(args: argparse.Namespace, storage: Storage, settings: 
 
     from widget_server.network.database import ensure_secret_keys
 
-    base_url = args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}"
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    base_url = check_base_url(
+        args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}"
+    )
     member = await storage.get_member(args.member)
     if args.revoke:
         ended = await revoke(storage, member.id)
-        emit(args, {"member": member.slug, "revoked": ended}, f"{ended} portal link(s) revoked")
+        text = texts(settings).ngettext(
+            "%(num)d portal link revoked", "%(num)d portal links revoked", ended
+        )
+        emit(args, {"member": member.slug, "revoked": ended}, text)
         return 0
     if member.status == "removed":
         raise ValidationError("member", f"{member.slug!r} has been removed")
     signer = Signer(await ensure_secret_keys(storage, settings, create=False))
     link = await issue_link(storage, signer, member.id, args.days, time.time(), base_url)
     data = {"member": member.slug, "url": link.url, "expires": link.expires_iso}
-    emit(args, data, f"{link.url}\n(valid until {link.expires_iso} UTC)")
+    until = datetime.fromtimestamp(link.expires, UTC).strftime("%Y-%m-%d %H:%M")
+    emit(args, data, f"{link.url}\n(valid until {until} UTC)")
     return 0

@@ -50,11 +50,17 @@ async def cmd_stats(args: argparse.Namespace, storage: Storage, settings: Settin
         print("".join(stats.theme_csv(r) for r in reports), end="")
         return 0
     lines = []
+    t = texts(settings)
     for r in reports:
         totals, bal = r["totals"], r["balances"]
+        counts = [
+            t.ngettext("%(num)d block served", "%(num)d blocks served", totals["blocks_served"]),
+            t.ngettext("%(num)d viewed", "%(num)d viewed", totals["blocks_viewed"]),
+            t.ngettext("%(num)d partner view", "%(num)d partner views", totals["views"]),
+            t.ngettext("%(num)d click", "%(num)d clicks", totals["clicks"]),
+        ]
         lines.append(
-            f"{r['theme']}: {totals['blocks_served']} blocks served, {totals['blocks_viewed']}"
-            f" viewed, {totals['views']} partner views, {totals['clicks']} clicks;"
+            f"{r['theme']}: {', '.join(counts)};"
             f" balance min {_fmt(bal['min'])}, median {_fmt(bal['median'])},"
             f" max {_fmt(bal['max'])}"
         )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from widget_server.cli.common import emit
+from widget_server.cli.common import Progress, emit, texts
 from widget_server.core.errors import (
     ValidationError,
 )
@@ -262,6 +262,13 @@ async def cmd_simulate(args: argparse.Namespace, storage: Storage, settings: Set
     events = tuple(Event(e.day, e.kind, ids[e.member], e.factor) for e in specs)
     scenario = Scenario(pools, views, args.days, schedule=schedule, events=events)
     warmup = default_warmup(args.days) if args.warmup is None else args.warmup
+    progress = Progress(
+        texts(settings).ngettext(
+            "Simulating %(num)d day with three strategies",
+            "Simulating %(num)d days with three strategies",
+            args.days,
+        )
+    )
     result = compare(
         scenario,
         key=hashlib.sha256(args.seed.encode("utf-8")).digest(),
@@ -269,7 +276,9 @@ async def cmd_simulate(args: argparse.Namespace, storage: Storage, settings: Set
         warmup=warmup,
         slugs=slugs,
         limit=args.partners,
+        progress=progress.update,
     )
+    progress.done()
     f = result.rules.fairness
     data_out = {
         "theme": themes[0].slug,

@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+access_log = logging.getLogger("widget_server.access")
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 
@@ -35,20 +36,49 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: str) -> None:
+class TextFormatter(logging.Formatter):
+    """One readable line per record, for a person at a terminal.
+
+    ``12:04:05 GET /w/{token} 200 0.8 ms`` for a request; otherwise time,
+    level, message and the extra fields as ``key=value``.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = self.formatTime(record, "%H:%M:%S")
+        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        if record.name == access_log.name and {"method", "path", "status"} <= extra.keys():
+            request = f"{extra['method']} {extra['path']} {extra['status']}"
+            return f"{when} {request} {extra.get('ms')} ms"
+        fields = " ".join(f"{k}={v}" for k, v in extra.items())
+        line = f"{when} {record.levelname.lower():<7} {record.getMessage()}"
+        line += f"  {fields}" if fields else ""
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+LOG_FORMATS = ("auto", "text", "json")
+
+
+def configure_logging(level: str, log_format: str = "json") -> None:
+    """Logs to stderr: JSON lines, or (``text``; ``auto`` on a terminal) readable lines.
+
+    Readable output also shows one line per request (the request log is at
+    debug level otherwise, as it costs more than a widget request).
+    """
+    text = log_format == "text" or (log_format == "auto" and sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter())
+    handler.setFormatter(TextFormatter() if text else JSONFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    access_log.setLevel(logging.DEBUG if text else logging.NOTSET)
     # uvicorn's access log prints the client address: never enabled.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
 
-
-access_log = logging.getLogger("widget_server.access")
 
 _WIDGET_TOKEN = re.compile(r"^/(w|c|v)/[^/]*?(\.html)?$")
 _PORTAL_TOKEN = re.compile(r"^/portal/[^/]*\.[^/]*$")  # a link's token has dots; pages do not

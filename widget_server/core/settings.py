@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -98,6 +98,39 @@ def locale_language(env: Mapping[str, str]) -> str:
     return "en"
 
 
+def _seconds(text: Callable[[str], str], name: str, default: float) -> float:
+    value = text(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}") from None
+
+
+def _whole(text: Callable[[str], str], name: str, default: int) -> int:
+    value = text(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _flag(text: Callable[[str], str], name: str, default: bool) -> bool:
+    value = text(name).lower()
+    if not value:
+        return default
+    if value not in _TRUE + _FALSE:
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value in _TRUE
+
+
 # What the demo and a local server are reached by when no public URL is set.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -125,33 +158,45 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings from the environment (and ``WIDGET_ENV_FILE``), every value checked.
+
+        A bad value raises ``ValueError`` with one plain sentence naming the
+        setting, what it must be and what it was.
+        """
         env = os.environ if environ is None else environ
         env_file = env.get("WIDGET_ENV_FILE")
+        if env_file is not None and not os.path.isfile(env_file):
+            raise ValueError(f"WIDGET_ENV_FILE must name an existing file, got {env_file!r}")
         config = Config(env_file=env_file, environ=env)
-        keys = config("WIDGET_SECRET_KEYS", cast=CommaSeparatedStrings, default="")
-        public_url = config("WIDGET_PUBLIC_URL", default="") or None
+
+        def text(name: str, default: str = "") -> str:
+            return str(config(name, default=default)).strip()
+
+        keys = CommaSeparatedStrings(text("WIDGET_SECRET_KEYS"))
+        public_url = text("WIDGET_PUBLIC_URL") or None
+        redis = text("WIDGET_REDIS_URL")
         settings = cls(
-            database_url=config("WIDGET_DATABASE_URL", default=DEFAULT_DATABASE_URL),
-            database_url_given=bool(env.get("WIDGET_DATABASE_URL")),
+            database_url=text("WIDGET_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url_given=bool(text("WIDGET_DATABASE_URL")),
             secret_keys=tuple(Secret(k) for k in keys if k),
             public_url=public_url.rstrip("/") if public_url else None,
-            snapshot_interval=config("WIDGET_SNAPSHOT_INTERVAL", cast=float, default=2.0),
-            ledger_interval=config("WIDGET_LEDGER_INTERVAL", cast=float, default=60.0),
-            click_token_max_age=config("WIDGET_CLICK_TOKEN_MAX_AGE", cast=int, default=86_400),
-            render_cache_size=config("WIDGET_RENDER_CACHE_SIZE", cast=int, default=20_000),
-            flush_interval=config("WIDGET_FLUSH_INTERVAL", cast=float, default=1.0),
-            counting=config("WIDGET_COUNTING", cast=bool, default=True),
-            redis_url=Secret(redis) if (redis := config("WIDGET_REDIS_URL", default="")) else None,
-            new_members=config("WIDGET_NEW_MEMBERS", default="pending").strip().lower(),
-            trusted_proxies=config("WIDGET_TRUSTED_PROXIES", default="127.0.0.1"),
-            language=config("WIDGET_LANGUAGE", default="").strip().lower() or locale_language(env),
+            snapshot_interval=_seconds(text, "WIDGET_SNAPSHOT_INTERVAL", 2.0),
+            ledger_interval=_seconds(text, "WIDGET_LEDGER_INTERVAL", 60.0),
+            click_token_max_age=int(_seconds(text, "WIDGET_CLICK_TOKEN_MAX_AGE", 86_400)),
+            render_cache_size=_whole(text, "WIDGET_RENDER_CACHE_SIZE", 20_000),
+            flush_interval=_seconds(text, "WIDGET_FLUSH_INTERVAL", 1.0),
+            counting=_flag(text, "WIDGET_COUNTING", True),
+            redis_url=Secret(redis) if redis else None,
+            new_members=text("WIDGET_NEW_MEMBERS", "pending").lower(),
+            trusted_proxies=text("WIDGET_TRUSTED_PROXIES", "127.0.0.1"),
+            language=text("WIDGET_LANGUAGE").lower() or locale_language(env),
             allowed_hosts=tuple(
                 h.strip().lower()
-                for h in config("WIDGET_ALLOWED_HOSTS", cast=CommaSeparatedStrings, default="")
+                for h in CommaSeparatedStrings(text("WIDGET_ALLOWED_HOSTS"))
                 if h.strip()
             ),
-            debug=config("WIDGET_DEBUG", cast=bool, default=False),
-            log_level=config("WIDGET_LOG_LEVEL", default="info").lower(),
+            debug=_flag(text, "WIDGET_DEBUG", False),
+            log_level=text("WIDGET_LOG_LEVEL", "info").lower(),
         )
         settings.validate()
         return settings
@@ -192,10 +237,13 @@ class Settings:
         for host in self.allowed_hosts:
             if not re.fullmatch(r"[a-z0-9.:\[\]-]{1,253}", host):
                 raise ValueError(f"WIDGET_ALLOWED_HOSTS names an invalid host: {host!r}")
-        if self.public_url and not self.public_url.startswith(("http://", "https://")):
-            raise ValueError(
-                f"WIDGET_PUBLIC_URL must start with http:// or https://, got {self.public_url!r}"
-            )
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(
+                    "WIDGET_PUBLIC_URL must be an absolute URL such as"
+                    f" https://partner.example.org, got {self.public_url!r}"
+                )
 
     def hosts(self) -> tuple[str, ...]:
         """The host names a request's ``Host`` header may name (web/hosts.py)."""

@@ -9,7 +9,7 @@ bound under the engine, with the baselines' ratios beside it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,8 +84,12 @@ def compare(
     slugs: Mapping[int, str],
     limit: int = 3,
     strategies: Sequence[str] = STRATEGIES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Play ``scenario`` with every strategy on the same traffic and compare them."""
+    """Play ``scenario`` with every strategy on the same traffic and compare them.
+
+    ``progress`` is told (days played, days to play) over all strategies.
+    """
     if not 0 <= warmup < scenario.days:
         raise ValueError(f"warmup must be between 0 and {scenario.days - 1} days, got {warmup}")
     themes_of = {
@@ -95,8 +99,11 @@ def compare(
     }
     reports = []
     totals = {}
-    for strategy in strategies:
-        days = run_scenario(scenario, strategy, key=key, start=start, limit=limit)
+    total = scenario.days * len(strategies)
+    for n, strategy in enumerate(strategies):
+        done = n * scenario.days
+        tell = None if progress is None else lambda d, done=done: progress(done + d, total)
+        days = run_scenario(scenario, strategy, key=key, start=start, limit=limit, progress=tell)
         totals[strategy] = member_totals(days, warmup, scenario.days)
         reports.append(strategy_report(strategy, days, warmup, slugs, themes_of, scenario.events))
     engine = totals[strategies[0]]

@@ -56,6 +56,19 @@ def is_bot(user_agent: str) -> bool:
     return not ua.strip() or _BOTS.search(ua) is not None
 
 
+HEADLESS = re.compile(r"headlesschrome/", re.IGNORECASE)
+
+
+def is_bot_in_demo(user_agent: str) -> bool:
+    """``is_bot`` for the demo network only: a headless Chromium is a visitor there.
+
+    Someone trying the demo through a headless browser (or our browser tests)
+    should see the network at work; every other automation stays a bot, and a
+    real deployment never uses this.
+    """
+    return is_bot(HEADLESS.sub("Chrome/", user_agent))
+
+
 class RateLimiter:
     """At most ``limit`` events per ``window`` seconds per key (fixed windows, in memory)."""
 

@@ -40,6 +40,7 @@ from widget_server.counting.events import (
     credit_view,
     day_of,
     is_bot,
+    is_bot_in_demo,
 )
 from widget_server.counting.visitors import MemoryStore, VisitorStore, expiry_of
 from widget_server.rotation import Slot
@@ -136,11 +137,15 @@ class Counting:
     clock: Callable[[], float] = time.time
     own_hosts: frozenset[str] = frozenset()  # our own host names (the demo's sites live here)
     enabled: bool = True  # False: blocks are served without view tokens, nothing is counted
+    demo: bool = False  # the demo network: a headless Chromium counts as a visitor there
     store: VisitorStore = field(default_factory=MemoryStore)
     buffer: CounterBuffer = field(default_factory=CounterBuffer)
     view_limit: RateLimiter = field(default_factory=lambda: RateLimiter(VIEWS_PER_MINUTE, 60))
     click_limit: RateLimiter = field(default_factory=lambda: RateLimiter(CLICKS_PER_MINUTE, 60))
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count, for /healthz
+    # Views and clicks that passed every check since the start: what this process owes
+    # the database (logged when it stops, so a deployment can compare with what is stored).
+    credited: dict[str, int] = field(default_factory=lambda: {"viewed": 0, "clicked": 0})
     # (day, theme, host) -> beacons refused by a daily cap: bursts the coordinator sees
     capped: dict[tuple[date, int, int], int] = field(default_factory=dict)
     _pending: list[Pending] = field(default_factory=list)
@@ -166,7 +171,7 @@ class Counting:
         counted.  None: a block rendered on a member's server (the API), where the
         visitor's browser is not ours to see.
         """
-        if self.enabled and (user_agent is None or not is_bot(user_agent)):
+        if self.enabled and (user_agent is None or not self.is_bot(user_agent)):
             day = int(self.clock() // DAY_SECONDS)
             self._served[(day, key)] = self._served.get((day, key), 0) + 1
 
@@ -187,6 +192,9 @@ class Counting:
     def view_token(self, prefix: str) -> str:
         # Unique per process (random start) and per request (counter): one-time.
         return self.signer.view_token(prefix, f"{self._nonce_base}{next(self._nonces):x}")
+
+    def is_bot(self, user_agent: str) -> bool:
+        return is_bot_in_demo(user_agent) if self.demo else is_bot(user_agent)
 
     def _reject(self, reason: str) -> Outcome:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
@@ -219,7 +227,7 @@ class Counting:
     ) -> Outcome:
         if not self.enabled:
             return self._reject("disabled")
-        if is_bot(user_agent):
+        if self.is_bot(user_agent):
             return self._reject("bot")
         admitted = await self._admit(address, self.view_limit)
         if isinstance(admitted, Outcome):
@@ -269,7 +277,7 @@ class Counting:
     ) -> Outcome:
         if not self.enabled:
             return self._reject("disabled")
-        if is_bot(user_agent):
+        if self.is_bot(user_agent):
             return self._reject("bot")
         if not claim.fresh:
             return self._reject("expired")
@@ -383,6 +391,7 @@ class Counting:
                     self._reject("already-counted")
                 else:
                     credit_view(self.buffer, event.day, event.theme_id, event.host_id, event.slots)
+                    self.credited["viewed"] += 1
             elif (
                 settled.totals[event.seen] - adds[event.seen] > 0
                 or first_view.get(event.seen, i) < i
@@ -414,6 +423,7 @@ class Counting:
             if click.credit in settled.new and order[click.credit] == i:
                 key = (click.day, click.theme_id, click.host_id, click.partner_id, "clicked")
                 self.buffer.add(key)  # type: ignore[arg-type]
+                self.credited["clicked"] += 1
             else:
                 self._reject("already-counted")
 
@@ -460,6 +470,18 @@ class Counting:
             except Exception as exc:  # whatever it was, the rows wait for the next try
                 log.warning("flush failed, counts kept for the next try", extra={"error": str(exc)})
         await self.flush_remaining(storage)
+        # What this process credited over its life, and what it could not write (0 unless
+        # the database refused every last try, logged above): stored counts of a deployment
+        # add up to the sum of these lines (tests/test_server_processes.py compares them).
+        log.info(
+            "counting stopped",
+            extra={
+                "views_credited": self.credited["viewed"],
+                "clicks_credited": self.credited["clicked"],
+                "rows_unwritten": len(self.buffer),
+                "rejected": dict(self.rejected),
+            },
+        )
 
     async def flush_remaining(self, storage: Storage, attempts: int = FINAL_ATTEMPTS) -> None:
         """The last flush of a stopping server: tried again while the database is busy.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -191,12 +191,14 @@ def run_scenario(
     start: float,
     limit: int = 3,
     ticks: int = TICKS_PER_DAY,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Day]:
     """Play every day of ``scenario`` with ``strategy``; one :class:`Day` per simulated day.
 
     The ledger and the plans are recomputed ``ticks`` times a day (the server
     recomputes the ledger every minute; once a day would let the credit
     integral overshoot for a whole day and is not what members would see).
+    ``progress`` is told the number of days played after each day.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}")
@@ -290,6 +292,8 @@ def run_scenario(
             day.received[partner] += exp
             day.flows[(host, partner)] += exp
         out.append(day)
+        if progress is not None:
+            progress(d + 1)
     return out
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from widget_server.core.errors import PartnerkreisError, StorageError
 from widget_server.core.settings import Settings
@@ -23,22 +26,75 @@ SECRET_KEYS_META = "secret_keys"  # noqa: S105  (a meta key name, not a secret)
 DEMO_META = "demo"
 
 
+SIGNED_WITH_META = "signed_with"  # JSON: fingerprints of the keys that have signed codes
+RETIRING_META = "secret_keys_until"  # JSON: fingerprint -> last day its codes stay valid
+
+
+def fingerprint(key: str) -> str:
+    """A key's public name: the first 8 hex digits of its SHA-256 (never the key)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+async def _json_meta(storage: Storage, name: str, default: Any) -> Any:
+    text = await storage.get_meta(name)
+    return json.loads(text) if text else default
+
+
+async def retiring_keys(storage: Storage) -> dict[str, str]:
+    """Fingerprint -> the last day (ISO) codes signed with that key stay valid."""
+    found: dict[str, str] = await _json_meta(storage, RETIRING_META, {})
+    return found
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
 async def ensure_secret_keys(storage: Storage, settings: Settings, *, create: bool) -> list[str]:
     """The signing keys: from ``WIDGET_SECRET_KEYS``, else those stored by ``init``.
 
     With ``create`` (``init``), a random key is generated and stored when none
-    exists; there is never a built-in default key.
+    exists; there is never a built-in default key.  Stored keys past the day
+    ``secret rotate`` announced are dropped.  Refuses keys that lack one which
+    signed this network's embed codes (they would all answer 404).
     """
+    retiring = await retiring_keys(storage)
     if settings.secret_keys:
-        return [str(k) for k in settings.secret_keys]
-    stored = await storage.get_meta(SECRET_KEYS_META)
-    if stored:
-        return stored.split(",")
-    if not create:
+        keys = [str(k) for k in settings.secret_keys]
+    elif stored := await storage.get_meta(SECRET_KEYS_META):
+        keys = [k for k in stored.split(",") if retiring.get(fingerprint(k), "9999") >= _today()]
+    elif create:
+        keys = [secrets.token_urlsafe(32)]
+        await storage.set_meta(SECRET_KEYS_META, keys[0])
+    else:
         raise StorageError("no secret keys: run `widget-server init` or set WIDGET_SECRET_KEYS")
-    key = secrets.token_urlsafe(32)
-    await storage.set_meta(SECRET_KEYS_META, key)
-    return [key]
+    if not keys:
+        raise StorageError("no secret key left: run `widget-server secret rotate`")
+    await check_signing_keys(storage, keys, retiring)
+    return keys
+
+
+async def check_signing_keys(
+    storage: Storage, keys: list[str], retiring: dict[str, str] | None = None
+) -> None:
+    """Every key that signed codes still valid must be in ``keys``; the newest is recorded."""
+    if retiring is None:
+        retiring = await retiring_keys(storage)
+    signed: list[str] = await _json_meta(storage, SIGNED_WITH_META, [])
+    present = {fingerprint(k) for k in keys}
+    today = _today()
+    for name in signed:
+        if name not in present and retiring.get(name, "9999") >= today:
+            raise StorageError(
+                f"the signing keys lack key {name}, which signed this network's embed codes"
+                " (every one of them would answer 404): put that key back into"
+                " WIDGET_SECRET_KEYS (comma separated, newest last), or unset"
+                " WIDGET_SECRET_KEYS to use the keys `init` stored;"
+                " `widget-server secret show` lists the keys the database expects"
+            )
+    newest = fingerprint(keys[-1])
+    if newest not in signed:
+        await storage.set_meta(SIGNED_WITH_META, json.dumps([*signed, newest]))
 
 
 def rotation_key(keys: list[str]) -> bytes:
@@ -84,7 +140,10 @@ def check_database_file(path: Path, *, create: bool) -> None:
     except FileNotFoundError:
         if create:
             return
-        raise StorageError(f"no database at {path}: run `widget-server init`") from None
+        raise StorageError(
+            f"no database at {path}: run `widget-server init`, or set WIDGET_DATABASE_URL"
+            " to the network's database (`widget-server demo` prints its own)"
+        ) from None
     except OSError as exc:
         raise StorageError(f"cannot read the database {path}: {exc.strerror}") from exc
     if not header:
@@ -119,8 +178,13 @@ async def open_storage(storage: Storage, *, create: bool = False) -> None:
         raise
 
 
-async def check_database(url: str) -> None:
-    """Open the database at ``url``, check it as a server would, and close it again."""
+async def check_database(url: str, settings: Settings | None = None) -> None:
+    """Open the database at ``url``, check it (and with ``settings`` the signing keys)
+    as a server would, and close it again."""
     storage = storage_from_url(url)
     await open_storage(storage)
-    await storage.close()
+    try:
+        if settings is not None:
+            await ensure_secret_keys(storage, settings, create=False)
+    finally:
+        await storage.close()

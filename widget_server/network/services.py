@@ -153,8 +153,8 @@ class MemberInput:
     status: MemberStatus = "active"
 
 
-async def add_member(storage: Storage, data: MemberInput) -> Member:
-    """Register a member in the given themes (all or nothing)."""
+async def add_member(storage: Storage, data: MemberInput, *, joined: str | None = None) -> Member:
+    """Register a member in the given themes (all or nothing); ``joined``: ISO time, default now."""
     member = check_member_input(data)
     theme_ids = []
     for slug in dict.fromkeys(data.themes):
@@ -163,7 +163,7 @@ async def add_member(storage: Storage, data: MemberInput) -> Member:
         except NotFoundError:
             raise ValidationError("themes", f"there is no theme {slug!r}") from None
     try:
-        return await storage.create_member(member, theme_ids)
+        return await storage.create_member(member, theme_ids, joined=joined)
     except ConflictError:
         raise ConflictError(f"a member {data.slug!r} exists already") from None
 

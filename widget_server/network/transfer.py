@@ -9,7 +9,9 @@ database, or one on which only the schema was created.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from widget_server.core.errors import ConflictError, StorageError
 from widget_server.network.database import check_schema
@@ -78,11 +80,28 @@ async def check_empty(target: Storage) -> None:
             )
 
 
-async def transfer(source: Storage, target: Storage) -> list[TableCount]:
+async def _counted(
+    rows: AsyncIterator[list[tuple[Any, ...]]], tell: Callable[[int], None]
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    done = 0
+    async for batch in rows:
+        yield batch
+        done += len(batch)
+        tell(done)
+
+
+def _offset(progress: Callable[[int, int], None], before: int, total: int) -> Callable[[int], None]:
+    return lambda n: progress(before + n, total)
+
+
+async def transfer(
+    source: Storage, target: Storage, progress: Callable[[int, int], None] | None = None
+) -> list[TableCount]:
     """Copy every table of ``source`` into the empty ``target``; the counts of both sides.
 
     Both storages must be open.  The source must be at the latest schema
-    version; the target is migrated to it first.
+    version; the target is migrated to it first.  ``progress`` is told
+    (rows copied, rows in all) as the copy goes.
     """
     await check_schema(source)
     tables = await source.table_names()
@@ -94,9 +113,15 @@ async def transfer(source: Storage, target: Storage) -> list[TableCount]:
     await check_empty(target)  # another process may have been quicker
     copied = [t for t in TABLES if t in tables]
     plan = []
+    total = sum([await source.count_rows(t) for t in copied]) if progress else 0
+    before = 0
     for table in copied:
         columns = await source.table_columns(table)
-        plan.append((table, columns, source.export_rows(table, columns)))
+        rows = source.export_rows(table, columns)
+        if progress is not None:
+            rows = _counted(rows, _offset(progress, before, total))
+            before += await source.count_rows(table)
+        plan.append((table, columns, rows))
     await target.import_rows(plan)
     return [
         TableCount(table, await source.count_rows(table), await target.count_rows(table))

@@ -28,6 +28,24 @@ HEADINGS = {
 }
 
 
+# The usual disclosure labels a coordinator writes, shown in the block's language;
+# any other label is shown as written.
+BADGES = {
+    "anzeige": N_("Advertisement"),
+    "werbung": N_("Advertisement"),
+    "advertisement": N_("Advertisement"),
+    "ad": N_("Advertisement"),
+    "gesponsert": N_("Sponsored"),
+    "sponsored": N_("Sponsored"),
+}
+
+
+def badge(label: str, lang: str) -> str | None:
+    """The rules' label next to the heading, translated when it is a usual one."""
+    known = BADGES.get(label.strip().casefold())
+    return translator(lang).gettext(known) if known else (label or None)
+
+
 @dataclass(frozen=True)
 class Display:
     lang: str
@@ -197,7 +215,7 @@ def build_block(
         "scheme": display.scheme,
         "heading": t.gettext(HEADINGS[theme.kind], theme=theme_name),
         "label": t.gettext("Partners in the %(theme)s network", theme=theme_name),
-        "badge": rules.links.label or None,
+        "badge": badge(rules.links.label, lang),
         "partners": partners,
         "fallback": fallback and not hide,
         "more": None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from widget_server.core.errors import NotFoundError
@@ -151,9 +152,12 @@ class Members(Queries):
 
     # -- members ----------------------------------------------------------------------------
 
-    async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
-        moment = self.clock()
-        now = self._dialect.time(self._moment_iso())
+    async def create_member(
+        self, member: Member, theme_ids: Sequence[int] = (), *, joined: str | None = None
+    ) -> Member:
+        """A new member; ``joined`` (ISO time) back-dates it, as the demo's history does."""
+        moment = datetime.fromisoformat(joined).timestamp() if joined else self.clock()
+        now = self._dialect.time(joined or self._moment_iso())
         async with self._change() as (conn, changes):
             member_id = int(
                 await conn.fetchval(

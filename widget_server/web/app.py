@@ -211,6 +211,7 @@ routes = [
     Route("/t/{slug}", public.directory, name="directory"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
+    Route("/demo/portal/{slug}", demo.demo_portal, name="demo_portal"),
     # machines: the REST API v1 (Authorization: Bearer pkr_...)
     Mount("/api/v1", routes=api_routes, name="api"),
     # humans: the coordinators' admin (a session cookie on /admin only)
@@ -219,6 +220,7 @@ routes = [
     Mount("/portal", routes=portal_routes, middleware=[Middleware(PortalGuard)]),
     # operations
     Route("/healthz", public.healthz, name="healthz"),
+    Route("/favicon.ico", public.favicon, name="favicon"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 
@@ -240,7 +242,7 @@ def create_app(
     """
     if settings is None:
         settings = Settings.from_environ()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, "auto")  # workers: readable on a terminal
     runtime = Runtime(
         settings=settings,
         storage=storage or storage_from_url(settings.database_url),

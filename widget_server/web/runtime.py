@@ -88,6 +88,7 @@ class Runtime:
             self.clock,
             own_hosts=self._own_hosts(),
             enabled=self.settings.counting,
+            demo=self.demo,
             store=visitor_store(redis_url, self.storage, self.key)
             if self.settings.counting
             else MemoryStore(),

@@ -6,15 +6,19 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from widget_server.demo import data as demo_data
+from widget_server.demo.data import TOWN_CENTRE
+from widget_server.demo.seed import PORTAL_MEMBER
 from widget_server.network.categories import category_label
+from widget_server.network.portal_links import issue_link
 from widget_server.serving.snippets import placement_snippet
 from widget_server.web.endpoints.public import PAGE_HEADERS
 from widget_server.web.runtime import Runtime, runtime_of
 
 _SITES = {m["slug"]: m for m in demo_data.MEMBERS}
+TOUR_START = "blumenhaus-am-markt"  # in both themes: its block shows the most variety
 _DEFAULT_SITE = {
     "look": "modern",
     "accent": "teal",
@@ -56,12 +60,42 @@ async def demo_index(request: Request) -> Response:
                 "members": members,
             }
         )
+    giver = next((m for m in snapshot.members.values() if m.slug == PORTAL_MEMBER), None)
+    start = next((m for m in snapshot.members.values() if m.slug == TOUR_START), None)
+    tour = {
+        "start_url": request.url_for("demo_site", slug=TOUR_START),
+        "start_name": start.name if start else TOUR_START,
+        "admin_url": request.url_for("admin_home"),
+        "stats_url": str(request.url_for("admin_stats")) + f"?theme={TOWN_CENTRE}",
+        "rules_url": request.url_for("admin_rules", slug=TOWN_CENTRE),
+        "portal_url": request.url_for("demo_portal", slug=PORTAL_MEMBER),
+        "portal_name": giver.name if giver else PORTAL_MEMBER,
+        "giver_name": giver.name if giver else PORTAL_MEMBER,
+    }
     return runtime.templates.TemplateResponse(
         request,
         "demo/index.html",
-        {"themes": themes, "admin_hint": None},
+        {"themes": themes, "tour": tour},
         headers=PAGE_HEADERS,
     )
+
+
+async def demo_portal(request: Request) -> Response:
+    """The tour's last step: a fresh portal link of a demo member, followed at once.
+
+    Only on a demo database (fictional members); a real network hands out
+    portal links through the admin or ``widget-server portal-link``.
+    """
+    runtime = _demo_runtime(request)
+    assert runtime.snapshots is not None and runtime.signer is not None
+    slug = request.path_params["slug"]
+    member = next((m for m in runtime.snapshots.current.members.values() if m.slug == slug), None)
+    if member is None or member.status == "removed":
+        raise HTTPException(404, "No such demo member")
+    link = await issue_link(
+        runtime.storage, runtime.signer, member.id, 1, runtime.clock(), runtime.base_url(request)
+    )
+    return RedirectResponse(link.url, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 async def demo_site(request: Request) -> Response:
@@ -91,7 +125,7 @@ async def demo_site(request: Request) -> Response:
             seen.add(placement.theme_id)
             theme = snapshot.themes[placement.theme_id]
             token = runtime.signer.embed_token(placement.id)
-            snippets.append(placement_snippet(base_url, token, theme))
+            snippets.append(placement_snippet(base_url, token, theme, placement.options.lang))
     return runtime.templates.TemplateResponse(
         request,
         "demo/site.html",

@@ -217,6 +217,7 @@ async def view(request: Request) -> Response:
 def frame_csp(base_url: str) -> str:
     return (
         f"default-src 'none'; style-src {base_url}/static/; img-src {base_url}/logos/;"
+        f" script-src {base_url}/static/frame.js;"
         " base-uri 'none'; form-action 'none'"
     )
 
@@ -243,6 +244,7 @@ def render_page(
             "Partners in the %(theme)s network", theme=theme.name(display.lang)
         ),
         "css_url": f"{runtime.base_url(request)}/static/widget.css",
+        "script_url": f"{runtime.base_url(request)}/static/frame.js",
     }
     body = runtime.templates.get_template("widget/frame.html").render(context).encode()
     served = runtime.counting.served_key(placement.theme_id, placement.member_id, slots)

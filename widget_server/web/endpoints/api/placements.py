@@ -46,8 +46,13 @@ def placement_view(
         "theme": theme.slug,
         **placement.options.as_dict(),
         "token": token,
-        "snippet_html": placement_snippet(base_url, token, theme),
-        "snippet_iframe": iframe_snippet(base_url, token, title=theme.name("de")),
+        "snippet_html": placement_snippet(base_url, token, theme, placement.options.lang),
+        "snippet_iframe": iframe_snippet(
+            base_url,
+            token,
+            title=theme.name(placement.options.lang or "de"),
+            layout=placement.options.layout,
+        ),
     }
 
 

@@ -61,8 +61,13 @@ async def code_page(request: Request) -> Response:
             {
                 "theme": theme,
                 "status": status,
-                "snippet": placement_snippet(base_url, token, theme),
-                "iframe": iframe_snippet(base_url, token, title=theme.name("de")),
+                "snippet": placement_snippet(base_url, token, theme, placement.options.lang),
+                "iframe": iframe_snippet(
+                    base_url,
+                    token,
+                    title=theme.name(placement.options.lang or "de"),
+                    layout=placement.options.layout,
+                ),
                 "address": f"{base_url}/w/{token}.html",
                 "preview": request.url_for("portal_preview", theme=theme.slug).path,
                 "refresh": rotation.seconds_left if rotation.cacheable else REQUEST_REFRESH,
