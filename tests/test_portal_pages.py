@@ -99,6 +99,8 @@ async def test_the_code_page_gives_the_clis_code_for_every_theme_the_member_is_i
     for guide in ("WordPress", "Jimdo", "Wix", "IONOS MyWebsite", "Eigene HTML-Seite"):
         assert f'<span class="guide-name">{guide}</span>' in page.text
     assert "Individuelles HTML" in page.text and "Widget/HTML" in page.text
+    # The WordPress guide starts with the plugin the server offers.
+    assert re.search(r'<a href="[^"]*/downloads/partnerkreis-wordpress\.zip" download>', page.text)
 
 
 async def test_a_theme_the_member_left_has_no_code_and_the_guides_come_in_english(

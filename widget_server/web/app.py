@@ -202,6 +202,12 @@ routes = [
     # our own public pages
     Route("/", public.index, name="index"),
     Route("/t/{slug}", public.directory, name="directory"),
+    Route(
+        "/downloads/partnerkreis-wordpress.zip",
+        public.wordpress_plugin_latest,
+        name="wordpress_plugin_latest",
+    ),
+    Route("/downloads/{filename}", public.wordpress_plugin, name="wordpress_plugin"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
     # machines: the REST API v1 (Authorization: Bearer pkr_...)
