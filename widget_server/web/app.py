@@ -218,6 +218,7 @@ routes = [
     Mount("/portal", routes=portal_routes, middleware=[Middleware(PortalGuard)]),
     # operations
     Route("/healthz", public.healthz, name="healthz"),
+    Route("/static/blocks-{digest:str}.css", widget.block_stylesheet, name="block_stylesheet"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 

@@ -242,7 +242,7 @@ async def block_html(request: Request) -> Response:
             "title": translator(display.lang).gettext(
                 "Partners in the %(theme)s network", theme=theme.name(display.lang)
             ),
-            "css_url": f"{base_url}/static/widget.css",
+            "css_url": base_url + runtime.block_css.path,
         },
         headers={
             **NOSNIFF,
@@ -290,3 +290,19 @@ async def click(request: Request) -> Response:
     else:
         target = base_url + (directory_path(theme.slug, "de") if theme else "/")
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+async def block_stylesheet(request: Request) -> Response:
+    """The stylesheet of server-side blocks; its URL names its content, so it is cached
+    for a year.  An older digest (a page rendered before an update) gets the current
+    styles, cached briefly."""
+    sheet = runtime_of(request).block_css
+    current = request.path_params["digest"] == sheet.digest
+    headers = {
+        **CORS,
+        **NOSNIFF,
+        "Cache-Control": "public, max-age=31536000, immutable"
+        if current
+        else "public, max-age=300",
+    }
+    return Response(sheet.css, media_type="text/css; charset=utf-8", headers=headers)
