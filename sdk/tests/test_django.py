@@ -113,3 +113,27 @@ def test_a_block_passed_in_from_a_view_renders_unescaped_too() -> None:
     assert shown == NAV
     assert raw_text.startswith("&lt;nav")  # block.html is a plain string: escaped, so use block
     assert comment.startswith("&lt;script&gt;")
+
+
+CSS_URL = "https://partner.example.org/static/blocks-0123456789abcdef.css"
+
+
+def test_the_stylesheet_is_linked_once_per_page_includes_too(clock: Clock) -> None:
+    fake = FakeAPI(block_answer(stylesheet=CSS_URL))
+    integration.set_client(make_client(fake, clock=clock))
+    try:
+        link = f'<link rel="stylesheet" href="{CSS_URL}">'
+        page = render(
+            '{% load partnerkreis %}{% partnerkreis_block "a" member="m" %}'
+            '|{% partnerkreis_block "b" member="m" %}'
+            '|{% include inner %}',
+            inner=engines["django"].from_string(
+                '{% load partnerkreis %}{% partnerkreis_block "c" member="m" %}'
+            ),
+        )
+        assert page == f"{link}{NAV}|{NAV}|{NAV}"
+        # Every page links it again.
+        second = render('{% load partnerkreis %}{% partnerkreis_block "a" member="m" %}')
+        assert second == link + NAV
+    finally:
+        integration.set_client(None)

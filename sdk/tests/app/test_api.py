@@ -189,7 +189,10 @@ async def test_blocks_from_the_real_app(app: Starlette, keys: Keys) -> None:
     async with client_for(app, keys.member, transport, **options) as client:
         block = await client.blocks.get(THEME, member="blumenhaus", lang="en")
         assert block.source == "network"
-        assert block.html.startswith("<nav")
+        assert block.html.startswith('<div class="pk-root"><nav')
+        # Rendered, the block links the server's block stylesheet first.
+        assert block.stylesheet and "/static/blocks-" in block.stylesheet
+        assert str(block) == f'<link rel="stylesheet" href="{block.stylesheet}">{block.html}'
         assert block.etag and block.lang == "en"
         assert 1 <= len(block.partners) <= 3
         assert "blumenhaus" not in {p.url for p in block.partners}
