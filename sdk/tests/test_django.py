@@ -126,7 +126,7 @@ def test_the_stylesheet_is_linked_once_per_page_includes_too(clock: Clock) -> No
         page = render(
             '{% load partnerkreis %}{% partnerkreis_block "a" member="m" %}'
             '|{% partnerkreis_block "b" member="m" %}'
-            '|{% include inner %}',
+            "|{% include inner %}",
             inner=engines["django"].from_string(
                 '{% load partnerkreis %}{% partnerkreis_block "c" member="m" %}'
             ),
@@ -137,3 +137,24 @@ def test_the_stylesheet_is_linked_once_per_page_includes_too(clock: Clock) -> No
         assert second == link + NAV
     finally:
         integration.set_client(None)
+
+
+def test_verify_on_startup_stops_a_wrong_configuration(clock: Clock) -> None:
+    from django.apps import apps
+
+    from partnerkreis import AuthenticationError
+
+    config = apps.get_app_config("partnerkreis")
+    refused = FakeAPI(problem(401, "unauthorized", "Unknown API key"))
+    conf = {"BASE_URL": "https://partner.example.org", "API_KEY": API_KEY}
+    with override_settings(PARTNERKREIS={**conf, "VERIFY_ON_STARTUP": True}):
+        integration.set_client(make_client(refused, clock=clock))
+        with pytest.raises(AuthenticationError):
+            config.ready()
+        assert refused.last.url.path == "/api/v1/themes"
+    with override_settings(PARTNERKREIS=conf):  # off by default: no request at start-up
+        quiet = FakeAPI(problem(401, "unauthorized", "Unknown API key"))
+        integration.set_client(make_client(quiet, clock=clock))
+        config.ready()
+        assert quiet.requests == []
+    integration.set_client(None)

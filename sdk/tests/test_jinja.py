@@ -105,9 +105,7 @@ def test_the_stylesheet_is_linked_once_per_page_render(clock: Clock) -> None:
     env = environment()
     with make_client(FakeAPI(block_answer(stylesheet=css)), clock=clock) as client:
         install(env, client, member="blumenhaus")
-        template = env.from_string(
-            '{{ partnerkreis_block("a") }}|{{ partnerkreis_block("b") }}'
-        )
+        template = env.from_string('{{ partnerkreis_block("a") }}|{{ partnerkreis_block("b") }}')
         first, second = template.render(), template.render()
     link = f'<link rel="stylesheet" href="{css}">'
     assert first == second == f"{link}{NAV}|{NAV}"

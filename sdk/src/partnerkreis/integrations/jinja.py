@@ -49,6 +49,7 @@ def once_per_page(context: Any, block: Block) -> Block:
     linked.add(block.stylesheet)
     return block
 
+
 SyncBlockFunction = Callable[..., Block]
 AsyncBlockFunction = Callable[..., Awaitable[Block]]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from ...._block import Block
@@ -18,7 +20,8 @@ def once_per_page(context: template.Context, block: Block) -> Block:
     """The block with its stylesheet ``<link>`` if this page has not linked it yet."""
     if not block.html or not block.stylesheet:
         return block
-    linked: set[str] = context.render_context.dicts[0].setdefault(LINKED, set())
+    top: Any = context.render_context.dicts[0]  # one dict for the whole render
+    linked: set[str] = top.setdefault(LINKED, set())
     if block.stylesheet in linked:
         return block.without_stylesheet()
     linked.add(block.stylesheet)
