@@ -295,6 +295,35 @@ def test_wordpress_shortcode_escapes_and_validates_its_input() -> None:
     )
 
 
+def test_wordpress_shortcode_reads_pasted_code_and_distrusts_it() -> None:
+    """The whole embed code where the token belongs: token, server and theme come from it;
+    markup smuggled into it never reaches the page."""
+    pasted = (
+        '<script async src="https://p.example/embed.js"></script>'
+        ' <div data-partnerkreis="MQ.abc-_9" data-layout="list"></div>'
+        ' <noscript><a href="https://p.example/t/hochzeit-heide">Unsere Partner</a></noscript>'
+    )
+    out = wordpress(f"[partnerkreis code='{pasted}']")
+    assert out["html"].startswith(
+        '<div data-partnerkreis="MQ.abc-_9" data-layout="list"></div>'
+        '<noscript><a href="https://p.example/t/hochzeit-heide">Unsere Partner</a></noscript>'
+    )
+    assert out["scripts"]["partnerkreis"][0] == "https://p.example/embed.js"
+    hostile = (
+        '<script src="javascript:alert(1)//embed.js"></script>'
+        '<div data-partnerkreis="x onmouseover=alert(1)"></div>'
+        '<noscript><a href="https://p.example/t/../../x">x</a></noscript>'
+    )
+    out = wordpress(
+        f"[partnerkreis code='{hostile}']", {"partnerkreis_server": "https://p.example"}
+    )
+    # No usable token: the plain link to the server's start page, nothing of the input.
+    assert out["html"].strip() == (
+        '<p class="partnerkreis-fallback"><a href="https://p.example/">Unsere Partner</a></p>'
+    )
+    assert out["scripts"] == []
+
+
 def test_wordpress_plugin_is_a_well_formed_plugin() -> None:
     source = (WP_PLUGIN / "partnerkreis.php").read_text()
     header = dict(re.findall(r"^ \* ([A-Z][\w ]+?):\s+(.+)$", source, re.M))
