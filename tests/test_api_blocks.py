@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -47,9 +48,36 @@ async def test_json_block_is_the_widget_block_with_its_html(
     assert len(block["partners"]) == 3
     assert "Blumenhaus am Markt" not in [p["name"] for p in block["partners"]]
     assert all(p["url"].startswith("http://testserver/c/") for p in block["partners"])
-    assert data["html"].startswith('<nav class="pk pk-cards pk-scheme-auto" lang="de"')
+    assert data["html"].startswith('<div class="pk-root"><nav class="pk pk-cards pk-scheme-auto"')
     for partner in block["partners"]:
         assert f'href="{partner["url"]}" rel="sponsored nofollow noopener"' in data["html"]
+    # The stylesheet that makes it look like the loader's block: its URL names its content.
+    assert re.fullmatch(r"http://testserver/static/blocks-[0-9a-f]{16}\.css", data["stylesheet"])
+    css = await client.get(data["stylesheet"])
+    assert css.headers["content-type"] == "text/css; charset=utf-8"
+    assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert ".pk-mono[data-initial]::before{content:attr(data-initial)}" in css.text
+    assert ".pk-link{display:flex" in css.text  # all of widget.css
+    old = await client.get("/static/blocks-0123456789abcdef.css")
+    assert old.text == css.text and old.headers["cache-control"] == "public, max-age=300"
+
+
+async def test_html_block_reads_right_as_plain_text(
+    network: dict[str, int], storage: SQLiteStorage, client: httpx.AsyncClient
+) -> None:
+    """Without CSS (reader modes, search engines) a card reads "Name Category · Town ...":
+    the monogram's letter comes from CSS, and the parts are separated by spaces."""
+    keys = await make_keys(storage)
+    data = (await client.get(URL, headers=keys.blumen)).json()
+    text = html.unescape(re.sub(r"<[^>]+>", "", data["html"]))
+    for partner in data["block"]["partners"]:
+        meta = " · ".join(filter(None, [partner["category"], partner["town"]]))
+        card = " ".join(filter(None, [partner["name"], meta, partner["description"]]))
+        assert card in text
+        initial = partner["name"][0].upper()
+        if not partner["logo"]:
+            assert f'data-initial="{initial}"></span>' in data["html"]
+            assert initial + partner["name"] not in text
 
 
 async def test_html_fragment_by_query_or_accept_header(
@@ -58,11 +86,11 @@ async def test_html_fragment_by_query_or_accept_header(
     keys = await make_keys(storage)
     by_query = await client.get(URL, params={"format": "html", "lang": "en"}, headers=keys.blumen)
     assert by_query.headers["content-type"] == "text/html; charset=utf-8"
-    assert by_query.text.startswith('<nav class="pk pk-cards pk-scheme-auto" lang="en"')
-    assert by_query.text.endswith("</nav>")
+    assert by_query.text.startswith('<div class="pk-root"><nav class="pk pk-cards pk-scheme-auto"')
+    assert by_query.text.endswith("</nav></div>")
     assert "Our partners for Wedding" in by_query.text
     by_accept = await client.get(URL, headers={**keys.blumen, "Accept": "text/html"})
-    assert by_accept.text.startswith("<nav")
+    assert by_accept.text.startswith('<div class="pk-root"><nav')
     json_first = await client.get(
         URL, headers={**keys.blumen, "Accept": "application/json, text/html"}
     )
@@ -92,7 +120,10 @@ async def test_html_block_equals_the_iframe_pages_nav(
     assert nav is not None
     # Same markup; only the signed click links differ (they carry a timestamp).
     tokens = re.compile(r"/c/[^\"]+")
-    assert tokens.sub("/c/T", nav.group(0)) == tokens.sub("/c/T", fragment)
+    assert (
+        fragment == f'<div class="pk-root">{re.search(r"<nav .*</nav>", fragment, re.S)[0]}</div>'
+    )
+    assert tokens.sub("/c/T", nav.group(0)) == tokens.sub("/c/T", fragment[21:-6])
 
 
 async def test_etag_304_and_max_age_to_the_end_of_the_bucket(

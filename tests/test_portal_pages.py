@@ -99,6 +99,8 @@ async def test_the_code_page_gives_the_clis_code_for_every_theme_the_member_is_i
     for guide in ("WordPress", "Jimdo", "Wix", "IONOS MyWebsite", "Eigene HTML-Seite"):
         assert f'<span class="guide-name">{guide}</span>' in page.text
     assert "Individuelles HTML" in page.text and "Widget/HTML" in page.text
+    # The WordPress guide starts with the plugin the server offers.
+    assert re.search(r'<a href="[^"]*/downloads/partnerkreis-wordpress\.zip" download>', page.text)
 
 
 async def test_a_theme_the_member_left_has_no_code_and_the_guides_come_in_english(
@@ -130,7 +132,10 @@ async def test_the_preview_is_the_block_visitors_see_now_and_counts_nothing(
     assert len(counting.buffer) == 0  # the preview is not a visitor
     assert partner_names(preview.text) == [p["name"] for p in seen["partners"]]
     assert len(seen["partners"]) == 3
-    assert '<link rel="stylesheet" href="http://testserver/static/widget.css">' in preview.text
+    assert re.search(
+        r'<link rel="stylesheet" href="http://testserver/static/blocks-[0-9a-f]{16}\.css">',
+        preview.text,
+    )
     assert "<script" not in preview.text
 
 

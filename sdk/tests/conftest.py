@@ -69,6 +69,7 @@ def block_answer(
     max_age: int = 60,
     theme: str = "hochzeit-heide",
     member: str = "blumenhaus",
+    stylesheet: str | None = None,
 ) -> httpx.Response:
     body = {
         "theme": theme,
@@ -85,6 +86,8 @@ def block_answer(
         },
         "html": html,
     }
+    if stylesheet is not None:
+        body["stylesheet"] = stylesheet
     headers = {"ETag": etag, "Cache-Control": f"private, max-age={max_age}"}
     return httpx.Response(200, json=body, headers=headers)
 

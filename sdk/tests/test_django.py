@@ -113,3 +113,48 @@ def test_a_block_passed_in_from_a_view_renders_unescaped_too() -> None:
     assert shown == NAV
     assert raw_text.startswith("&lt;nav")  # block.html is a plain string: escaped, so use block
     assert comment.startswith("&lt;script&gt;")
+
+
+CSS_URL = "https://partner.example.org/static/blocks-0123456789abcdef.css"
+
+
+def test_the_stylesheet_is_linked_once_per_page_includes_too(clock: Clock) -> None:
+    fake = FakeAPI(block_answer(stylesheet=CSS_URL))
+    integration.set_client(make_client(fake, clock=clock))
+    try:
+        link = f'<link rel="stylesheet" href="{CSS_URL}">'
+        page = render(
+            '{% load partnerkreis %}{% partnerkreis_block "a" member="m" %}'
+            '|{% partnerkreis_block "b" member="m" %}'
+            "|{% include inner %}",
+            inner=engines["django"].from_string(
+                '{% load partnerkreis %}{% partnerkreis_block "c" member="m" %}'
+            ),
+        )
+        assert page == f"{link}{NAV}|{NAV}|{NAV}"
+        # Every page links it again.
+        second = render('{% load partnerkreis %}{% partnerkreis_block "a" member="m" %}')
+        assert second == link + NAV
+    finally:
+        integration.set_client(None)
+
+
+def test_verify_on_startup_stops_a_wrong_configuration(clock: Clock) -> None:
+    from django.apps import apps
+
+    from partnerkreis import AuthenticationError
+
+    config = apps.get_app_config("partnerkreis")
+    refused = FakeAPI(problem(401, "unauthorized", "Unknown API key"))
+    conf = {"BASE_URL": "https://partner.example.org", "API_KEY": API_KEY}
+    with override_settings(PARTNERKREIS={**conf, "VERIFY_ON_STARTUP": True}):
+        integration.set_client(make_client(refused, clock=clock))
+        with pytest.raises(AuthenticationError):
+            config.ready()
+        assert refused.last.url.path == "/api/v1/themes"
+    with override_settings(PARTNERKREIS=conf):  # off by default: no request at start-up
+        quiet = FakeAPI(problem(401, "unauthorized", "Unknown API key"))
+        integration.set_client(make_client(quiet, clock=clock))
+        config.ready()
+        assert quiet.requests == []
+    integration.set_client(None)

@@ -22,7 +22,7 @@ OK: dict[str, Any] = {"data": [], "next_cursor": None}
     [
         (lambda c: c.themes.get("hochzeit"), "GET", "/api/v1/themes/hochzeit", {}, None),
         (
-            lambda c: c.themes.create("hochzeit", "Hochzeit", kind="local"),
+            lambda c: c.themes.create("hochzeit", name_de="Hochzeit", kind="local"),
             "POST",
             "/api/v1/themes",
             {},
@@ -37,7 +37,11 @@ OK: dict[str, Any] = {"data": [], "next_cursor": None}
         ),
         (
             lambda c: c.members.create(
-                "blumen", "Blumen", "https://b.example", themes=("hochzeit",), town="Heide"
+                "blumen",
+                name="Blumen",
+                website="https://b.example",
+                themes=("hochzeit",),
+                town="Heide",
             ),
             "POST",
             "/api/v1/members",
@@ -67,14 +71,16 @@ OK: dict[str, Any] = {"data": [], "next_cursor": None}
         ),
         (lambda c: c.members.remove("blumen"), "DELETE", "/api/v1/members/blumen", {}, None),
         (
-            lambda c: c.members.set_membership("blumen", "hochzeit", "paused"),
+            lambda c: c.members.set_membership("blumen", "hochzeit", status="paused"),
             "PUT",
             "/api/v1/members/blumen/memberships/hochzeit",
             {},
             {"status": "paused"},
         ),
         (
-            lambda c: c.placements.create("blumen", "hochzeit", layout="list", max_partners=4),
+            lambda c: c.placements.create(
+                "blumen", theme="hochzeit", layout="list", max_partners=4
+            ),
             "POST",
             "/api/v1/members/blumen/placements",
             {},
@@ -111,7 +117,7 @@ OK: dict[str, Any] = {"data": [], "next_cursor": None}
             None,
         ),
         (
-            lambda c: c.keys.create("member:blumen", name="cms"),
+            lambda c: c.keys.create(scope="member:blumen", name="cms"),
             "POST",
             "/api/v1/keys",
             {},
@@ -154,9 +160,9 @@ def test_rules_update_sends_if_match_from_an_etag_or_the_rules_read() -> None:
     api = FakeAPI(answer)
     with make_client(api) as client:
         current = Rules(theme="hochzeit", version=1, rules={}, etag='"rules-1"')
-        changed = client.rules.update("hochzeit", {"strategy": "fixed"}, if_match=current)
-        client.rules.update("hochzeit", {"strategy": "fixed"}, if_match='"rules-7"')
-        client.rules.update("hochzeit", {"strategy": "fixed"})
+        changed = client.rules.update("hochzeit", rules={"strategy": "fixed"}, if_match=current)
+        client.rules.update("hochzeit", rules={"strategy": "fixed"}, if_match='"rules-7"')
+        client.rules.update("hochzeit", rules={"strategy": "fixed"})
     assert [r.headers.get("if-match") for r in api.requests] == ['"rules-1"', '"rules-7"', None]
     assert api.body(0) == {"strategy": "fixed"}
     assert (changed.etag, changed.version, changed.previous_version) == ('"rules-2"', 2, 1)

@@ -61,7 +61,7 @@ def test_a_validation_error_names_the_field() -> None:
     answer = problem(422, "invalid", "website: is not an http(s) URL", field="website")
     api = FakeAPI(answer)
     with make_client(api) as client, pytest.raises(ValidationError) as raised:
-        client.members.create("blumenhaus", "Blumenhaus", "ftp://nope")
+        client.members.create("blumenhaus", name="Blumenhaus", website="ftp://nope")
     assert raised.value.field == "website"
     assert str(raised.value) == "422 invalid: website: is not an http(s) URL [request req-42]"
 

@@ -98,3 +98,14 @@ def test_raise_errors_for_a_static_build(clock: Clock) -> None:
         install(env, client, member="blumenhaus", raise_errors=True)
         with pytest.raises(InternalServerError):
             env.from_string('{{ partnerkreis_block("hochzeit-heide") }}').render()
+
+
+def test_the_stylesheet_is_linked_once_per_page_render(clock: Clock) -> None:
+    css = "https://partner.example.org/static/blocks-0123456789abcdef.css"
+    env = environment()
+    with make_client(FakeAPI(block_answer(stylesheet=css)), clock=clock) as client:
+        install(env, client, member="blumenhaus")
+        template = env.from_string('{{ partnerkreis_block("a") }}|{{ partnerkreis_block("b") }}')
+        first, second = template.render(), template.render()
+    link = f'<link rel="stylesheet" href="{css}">'
+    assert first == second == f"{link}{NAV}|{NAV}"

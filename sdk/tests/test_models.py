@@ -149,3 +149,29 @@ def test_block_renders_its_html_and_says_where_it_came_from() -> None:
     assert str(empty) == empty.__html__() == ""
     assert not empty
     assert empty.source == "fallback"
+
+
+def test_every_argument_but_the_identifier_is_keyword_only() -> None:
+    """members.create(slug, *, name=..., website=...): calls read the same in a year."""
+    import inspect
+
+    from partnerkreis import _async_resources, _resources
+
+    identifiers = {"slug", "member", "theme", "key_id"}
+    second = {("Members", "set_membership"): "theme"}  # a membership is (member, theme)
+    checked = 0
+    for module in (_resources, _async_resources):
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__ or cls_name.endswith(("Resource", "Requester")):
+                continue
+            for name, method in inspect.getmembers(cls, inspect.isfunction):
+                if name.startswith("_"):
+                    continue
+                params = list(inspect.signature(method).parameters.values())[1:]
+                positional = [p.name for p in params if p.kind is not p.KEYWORD_ONLY]
+                allowed = [p for p in positional if p in identifiers][:1]
+                if (cls_name.removeprefix("Async"), name) in second:
+                    allowed.append(second[(cls_name.removeprefix("Async"), name)])
+                assert positional == allowed, f"{cls_name}.{name}({', '.join(positional)}, ...)"
+                checked += 1
+    assert checked > 40

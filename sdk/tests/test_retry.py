@@ -96,7 +96,9 @@ def test_a_post_keeps_its_idempotency_key_on_every_retry(sleeps: list[float]) ->
         httpx.Response(201, json={**MEMBER, "status": "pending"}),
     )
     with make_client(api, sleeps) as client:
-        member = client.members.create("blumenhaus", "Blumenhaus", "https://b.example/")
+        member = client.members.create(
+            "blumenhaus", name="Blumenhaus", website="https://b.example/"
+        )
     keys = {request.headers["idempotency-key"] for request in api.requests}
     assert len(api.requests) == 3
     assert len(keys) == 1
@@ -107,9 +109,9 @@ def test_a_post_keeps_its_idempotency_key_on_every_retry(sleeps: list[float]) ->
 def test_each_call_gets_its_own_idempotency_key_or_the_one_given() -> None:
     api = FakeAPI(httpx.Response(201, json=THEME))
     with make_client(api) as client:
-        client.themes.create("a", "A")
-        client.themes.create("b", "B")
-        client.themes.create("c", "C", idempotency_key="form-submission-17")
+        client.themes.create("a", name_de="A")
+        client.themes.create("b", name_de="B")
+        client.themes.create("c", name_de="C", idempotency_key="form-submission-17")
     first, second, given = (r.headers["idempotency-key"] for r in api.requests)
     assert first != second
     assert given == "form-submission-17"
@@ -131,7 +133,9 @@ async def test_async_client_retries_the_same_way(sleeps: list[float]) -> None:
         httpx.Response(201, json=MEMBER),
     )
     async with make_async_client(api, sleeps) as client:
-        member = await client.members.create("blumenhaus", "Blumenhaus", "https://b.example/")
+        member = await client.members.create(
+            "blumenhaus", name="Blumenhaus", website="https://b.example/"
+        )
     assert member.slug == "blumenhaus"
     assert len({r.headers["idempotency-key"] for r in api.requests}) == 1
     assert sleeps[1] == 1.5

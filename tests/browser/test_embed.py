@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DemoServer, HostSite, Watched, free_port
 from tests.browser.hostsite import page as host_page
@@ -303,4 +303,35 @@ def test_shipped_snippets_work_when_filled_in(
         assert links.count() == 3
         rels = links.evaluate_all("as => as.map(a => a.rel)")
         assert set(rels) == {"sponsored nofollow noopener"}
+    assert watched.errors == []
+
+
+def test_broken_pasted_code_shows_the_noscript_link_instead_of_nothing(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched
+) -> None:
+    """A token cut off while copying (or empty) makes the server say 404: the block shows
+    the snippet's own <noscript> link; a server error or a bare container stays empty."""
+    snippet = demo_server.snippet("blumenhaus-am-markt", WEDDING)
+    token = snippet["token"]
+    cut = snippet["html"].replace(token, token[:-6])
+    empty = snippet["html"].replace(token, "")
+    bare = f'<div data-partnerkreis="{token[:-6]}"></div>'
+    host_site.pages["/cut"] = host_page("Abgeschnitten", cut + empty + bare)
+    page = watched.page
+    page.goto(f"{host_site.base}/cut")
+    wait_ready(page)
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('[data-partnerkreis]')].map(box => [
+             box.getAttribute('data-partnerkreis-state'),
+             box.shadowRoot ? [...box.shadowRoot.querySelectorAll('a')]
+               .map(a => [a.href, a.textContent]) : null])"""
+    )
+    link = [f"{demo_server.base}/t/{WEDDING}", "Unsere Partner zum Thema Hochzeit"]
+    assert shown == [["error", [link]], ["error", [link]], ["error", None]]
+    # A visitor sees the link and can follow it.
+    fallback = page.locator("[data-partnerkreis]").first.get_by_role("link")
+    expect(fallback).to_be_visible()
+    with page.expect_navigation():
+        fallback.click()
+    assert page.url == link[0]
     assert watched.errors == []

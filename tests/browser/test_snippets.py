@@ -246,15 +246,18 @@ def test_wordpress_shortcode_shows_the_blocks(
 
 def test_wordpress_shortcode_escapes_and_validates_its_input() -> None:
     nothing = "<!-- Partnerkreis: token or server missing or invalid -->"
-    hostile = [
-        '[partnerkreis token="abc" server="javascript:alert(1)"]',
-        '[partnerkreis token=\'x" onmouseover="alert(1)\' server="https://p.example"]',
-        '[partnerkreis token="" server="https://p.example"]',
-        '[partnerkreis token="abc"]',  # no server attribute and no setting
-    ]
-    for shortcode in hostile:
+    # Without a usable token but with a server, the link visitors without JavaScript get.
+    link = '<p class="partnerkreis-fallback"><a href="https://p.example/">Unsere Partner</a></p>'
+    hostile = {
+        '[partnerkreis token="abc" server="javascript:alert(1)"]': nothing,
+        '[partnerkreis token=\'x" onmouseover="alert(1)\' server="https://p.example"]': link,
+        '[partnerkreis token="" server="https://p.example"]': link,
+        '[partnerkreis token="ab c" server="https://p.example"]': link,
+        '[partnerkreis token="abc"]': nothing,  # no server attribute and no setting
+    }
+    for shortcode, shown in hostile.items():
         out = wordpress(shortcode)
-        assert out["html"].strip() == nothing, shortcode
+        assert out["html"].strip() == shown, shortcode
         assert out["scripts"] == []  # nothing enqueued for a block that is not shown
 
     out = wordpress(
@@ -274,7 +277,7 @@ def test_wordpress_shortcode_escapes_and_validates_its_input() -> None:
     assert 'value="https://p.example/&quot;&gt;&lt;script&gt;' in out["field"]
     assert out["settings"] == [
         {
-            "group": "general",
+            "group": "partnerkreis",
             "name": "partnerkreis_server",
             "type": "string",
             "sanitize": "partnerkreis_sanitize_server",
@@ -292,23 +295,57 @@ def test_wordpress_shortcode_escapes_and_validates_its_input() -> None:
     )
 
 
+def test_wordpress_shortcode_reads_pasted_code_and_distrusts_it() -> None:
+    """The whole embed code where the token belongs: token, server and theme come from it;
+    markup smuggled into it never reaches the page."""
+    pasted = (
+        '<script async src="https://p.example/embed.js"></script>'
+        ' <div data-partnerkreis="MQ.abc-_9" data-layout="list"></div>'
+        ' <noscript><a href="https://p.example/t/hochzeit-heide">Unsere Partner</a></noscript>'
+    )
+    out = wordpress(f"[partnerkreis code='{pasted}']")
+    assert out["html"].startswith(
+        '<div data-partnerkreis="MQ.abc-_9" data-layout="list"></div>'
+        '<noscript><a href="https://p.example/t/hochzeit-heide">Unsere Partner</a></noscript>'
+    )
+    assert out["scripts"]["partnerkreis"][0] == "https://p.example/embed.js"
+    hostile = (
+        '<script src="javascript:alert(1)//embed.js"></script>'
+        '<div data-partnerkreis="x onmouseover=alert(1)"></div>'
+        '<noscript><a href="https://p.example/t/../../x">x</a></noscript>'
+    )
+    out = wordpress(
+        f"[partnerkreis code='{hostile}']", {"partnerkreis_server": "https://p.example"}
+    )
+    # No usable token: the plain link to the server's start page, nothing of the input.
+    assert out["html"].strip() == (
+        '<p class="partnerkreis-fallback"><a href="https://p.example/">Unsere Partner</a></p>'
+    )
+    assert out["scripts"] == []
+
+
 def test_wordpress_plugin_is_a_well_formed_plugin() -> None:
     source = (WP_PLUGIN / "partnerkreis.php").read_text()
     header = dict(re.findall(r"^ \* ([A-Z][\w ]+?):\s+(.+)$", source, re.M))
     assert header["Plugin Name"] == "Partnerkreis"
     assert header["License"] == "GPL-2.0-or-later"
-    assert header["Requires at least"] == "6.3"  # 'strategy' => 'async' needs WordPress 6.3
+    # Debian's wordpress package, which test_wordpress.py installs the plugin into.
+    assert header["Requires at least"] == "6.1"
+    readme = (WP_PLUGIN / "readme.txt").read_text()
+    assert f"Requires at least: {header['Requires at least']}\n" in readme
     assert "defined( 'ABSPATH' ) || exit;" in source
     assert "defined( 'WP_UNINSTALL_PLUGIN' ) || exit;" in (WP_PLUGIN / "uninstall.php").read_text()
-    readme = (WP_PLUGIN / "readme.txt").read_text()
     assert readme.startswith("=== Partnerkreis ===\n")
     assert f"Stable tag: {header['Version']}\n" in readme
     assert "License: GPLv2 or later" in readme
     for section in ("Description", "Installation", "Frequently Asked Questions", "Changelog"):
         assert f"== {section} ==" in readme
+    block = json.loads((WP_PLUGIN / "block.json").read_text())
+    assert block["name"] == "partnerkreis/partners" and block["version"] == header["Version"]
+    assert block["editorScript"] == "file:./editor.js" and (WP_PLUGIN / "editor.asset.php").exists()
     if PHP is not None:
-        for name in ("partnerkreis.php", "uninstall.php"):
-            run(PHP, "-l", str(WP_PLUGIN / name))
+        for path in sorted(WP_PLUGIN.rglob("*.php")):
+            run(PHP, "-l", str(path))
 
 
 # -- substitute renderers for Hugo and Jekyll, used where the engine is not installed ------

@@ -85,6 +85,13 @@ function add_action( $hook, $callback ) {
 	$wp_actions[ $hook ][] = $callback;
 }
 
+function add_filter( $hook, $callback ) {
+	add_action( $hook, $callback ); // registered only: no filter runs in this harness
+}
+
+function add_settings_section( $id, $title, $callback, $page ) {
+}
+
 function do_action( $hook ) {
 	global $wp_actions;
 	foreach ( $wp_actions[ $hook ] ?? array() as $callback ) {
@@ -102,7 +109,7 @@ function register_setting( $group, $name, $args = array() ) {
 	);
 }
 
-function add_settings_field( $id, $title, $callback, $page ) {
+function add_settings_field( $id, $title, $callback, $page, $section = 'default' ) {
 	global $wp_fields;
 	$wp_fields[] = array( $id, $title, $callback, $page );
 }

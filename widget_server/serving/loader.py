@@ -74,3 +74,24 @@ def build_loader(static_dir: Path) -> LoaderAsset:
     body = js.replace(CSS_PLACEHOLDER, json.dumps(css)).encode("utf-8")
     etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     return LoaderAsset(body=body, etag=etag, gzip_size=len(gzip.compress(body, 9)))
+
+
+@dataclass(frozen=True)
+class BlockStylesheet:
+    """widget.css plus block.css, for blocks rendered on the server."""
+
+    css: str
+    digest: str  # of the content: the URL changes when the styles do
+
+    @property
+    def path(self) -> str:
+        return f"/static/blocks-{self.digest}.css"
+
+
+def build_block_stylesheet(static_dir: Path) -> BlockStylesheet:
+    css = minify_css(
+        (static_dir / "widget.css").read_text(encoding="utf-8")
+        + "\n"
+        + (static_dir / "block.css").read_text(encoding="utf-8")
+    )
+    return BlockStylesheet(css, hashlib.sha256(css.encode()).hexdigest()[:16])

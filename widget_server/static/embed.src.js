@@ -17,12 +17,13 @@
   // One constructable stylesheet shared by all shadow roots.
   let sheet;
 
-  const str = (x) => (typeof x == "string" ? x.trim() : "");
+  // Trimmed string, else "" (of JSON's types only strings have trim).
+  const str = (x) => (x?.trim ? x.trim() : "");
   // Absolute http(s) URL or "" (drops javascript:, data:, relative, junk).
   const web = (x) => {
     try {
       x = new URL(str(x));
-      return /^https?:$/.test(x.protocol) ? x.href : "";
+      return /^https?:/.test(x.protocol) ? x.href : "";
     } catch (e) {
       return "";
     }
@@ -33,6 +34,7 @@
     e.append(...kids);
     return e;
   };
+  const shadow = (box) => box.shadowRoot || box.attachShadow({ mode: "open" });
   const span = (cls, text, ...kids) => el("span", { className: cls, textContent: text }, ...kids);
   const mono = (name) => el("span", { className: "pk-mono", ariaHidden: "true" }, [...name][0].toUpperCase());
 
@@ -49,7 +51,7 @@
     if (!compact) {
       const img = el("img", { className: "pk-logo", alt: "", loading: "lazy", width: 48, height: 48 });
       // A logo that fails to load falls back to the monogram.
-      img.addEventListener("error", () => img.replaceWith(mono(name)));
+      img.onerror = () => img.replaceWith(mono(name));
       a.prepend(logo ? Object.assign(img, { src: logo }) : mono(name));
     }
     return el("li", { className: "pk-item" }, a);
@@ -66,11 +68,10 @@
     const badge = str(d.badge);
     const nav = el(
       "nav",
-      { className: `pk pk-${layout} pk-scheme-${str(d.scheme)}`, lang: str(d.lang) || "de" },
+      { className: `pk pk-${layout} pk-scheme-${str(d.scheme)}`, lang: str(d.lang) || "de", ariaLabel: str(d.label) || heading },
       el("h2", { className: "pk-heading", textContent: heading }, badge ? span("pk-badge", badge) : ""),
       items.length ? el("ul", { className: "pk-list" }, ...items) : "",
     );
-    nav.setAttribute("aria-label", str(d.label) || heading);
     const more = web(d.more?.url), text = str(d.more?.text);
     if (more && text) nav.append(el("a", { className: "pk-more", href: more, textContent: text }));
     return nav;
@@ -82,13 +83,13 @@
     const io = new IntersectionObserver(
       (es) => {
         clearTimeout(t);
-        if (es.pop().intersectionRatio < 0.5) return;
+        if (es.pop().intersectionRatio < .5) return;
         t = setTimeout(() => {
           io.disconnect();
           fetch(view, { method: "POST", mode: "cors", credentials: "omit", keepalive: true }).catch(() => {});
         }, 1e3);
       },
-      { threshold: 0.5 },
+      { threshold: .5 },
     );
     io.observe(box);
     run.stop = () => (clearTimeout(t), io.disconnect());
@@ -97,34 +98,34 @@
   // Fetches and renders one container. Never rejects.
   const load = async (box) => {
     const old = runs.get(box), ctl = new AbortController(), run = { ctl };
-    old?.ctl.abort();
-    old?.stop?.();
+    old?.ctl.abort(), old?.stop?.();
     runs.set(box, run);
     const timer = setTimeout(() => ctl.abort(), 3e3);
-    let state = "error", why;
+    // bad: the pasted code is broken (no token, or one the server does not know).
+    let state = "error", why, bad;
     try {
       const ds = box.dataset, token = str(ds.partnerkreis);
-      if (!token) throw "embed token missing (empty data-partnerkreis)";
-      if (!BASE) throw "embed.js URL unknown";
+      if (!token) throw (bad = "no token");
+      if (!BASE) throw "no embed.js URL";
       const url = new URL("w/" + encodeURIComponent(token), BASE);
       const q = { lang: ds.lang, layout: ds.layout, scheme: ds.colorScheme };
       for (const k in q) if (str(q[k])) url.searchParams.set(k, str(q[k]));
       const r = await fetch(url, { mode: "cors", credentials: "omit", signal: ctl.signal });
-      if (!r.ok) throw "HTTP " + r.status + " for token " + token;
+      if (!r.ok) throw (bad = r.status == 404, "HTTP " + r.status);
       const d = await r.json();
-      if (!Array.isArray(d?.partners)) throw "unexpected answer format";
+      if (!Array.isArray(d?.partners)) throw "bad answer";
       const nav = build(d);
       state = "empty";
       if (nav && runs.get(box) == run) {
         if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
-        const root = box.shadowRoot || box.attachShadow({ mode: "open" });
+        const root = shadow(box);
         root.adoptedStyleSheets = [sheet];
         root.replaceChildren(nav);
         state = "ready";
         if (web(d.view)) watch(run, box, web(d.view));
       }
     } catch (e) {
-      why = ctl.signal.aborted ? "no answer within 3 s" : "" + e;
+      why = ctl.signal.aborted ? "timeout" : e;
     }
     clearTimeout(timer);
     // Superseded by a newer load of the same container: leave it alone.
@@ -132,6 +133,10 @@
     if (state != "ready") box.shadowRoot?.replaceChildren();
     if (why) console.warn("Partnerkreis: " + why, box);
     box.setAttribute("data-partnerkreis-state", state);
+    // Broken code: show the <noscript> link that follows the container (text
+    // until now), so the page offers a way to the partners, never nothing.
+    const a = bad && new DOMParser().parseFromString(box.nextElementSibling?.textContent, "text/html").links[0];
+    if (web(a?.href)) shadow(box).replaceChildren(a);
   };
 
   // Loads every container in the document; onlyNew skips those seen before.

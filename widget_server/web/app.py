@@ -209,6 +209,12 @@ routes = [
     # our own public pages
     Route("/", public.index, name="index"),
     Route("/t/{slug}", public.directory, name="directory"),
+    Route(
+        "/downloads/partnerkreis-wordpress.zip",
+        public.wordpress_plugin_latest,
+        name="wordpress_plugin_latest",
+    ),
+    Route("/downloads/{filename}", public.wordpress_plugin, name="wordpress_plugin"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
     Route("/demo/portal/{slug}", demo.demo_portal, name="demo_portal"),
@@ -221,6 +227,7 @@ routes = [
     # operations
     Route("/healthz", public.healthz, name="healthz"),
     Route("/favicon.ico", public.favicon, name="favicon"),
+    Route("/static/blocks-{digest:str}.css", widget.block_stylesheet, name="block_stylesheet"),
     Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
 ]
 

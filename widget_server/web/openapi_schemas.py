@@ -218,7 +218,15 @@ SCHEMAS: dict[str, Any] = {
             "bucket": INTEGER,
             "expires_at": {"type": "string", "format": "date-time"},
             "block": ref("Block"),
-            "html": {"type": "string", "description": "The <nav> fragment (empty: hidden)."},
+            "html": {
+                "type": "string",
+                "description": "The block's HTML: its <nav> in a div.pk-root (empty: hidden).",
+            },
+            "stylesheet": {
+                "type": "string",
+                "format": "uri",
+                "description": "The stylesheet of server-side blocks (its URL names its content).",
+            },
         }
     ),
     "RulesDocument": {

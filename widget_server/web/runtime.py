@@ -27,7 +27,12 @@ from widget_server.network.database import (
     open_storage,
     rotation_key,
 )
-from widget_server.serving.loader import LoaderAsset, build_loader
+from widget_server.serving.loader import (
+    BlockStylesheet,
+    LoaderAsset,
+    build_block_stylesheet,
+    build_loader,
+)
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
 from widget_server.web.templating import make_templates
@@ -44,6 +49,7 @@ class Runtime:
     clock: Callable[[], float] = time.time
     templates: Jinja2Templates = field(default_factory=lambda: make_templates(TEMPLATES_DIR))
     loader: LoaderAsset = field(default_factory=lambda: build_loader(STATIC_DIR))
+    block_css: BlockStylesheet = field(default_factory=lambda: build_block_stylesheet(STATIC_DIR))
     signer: Signer | None = None
     key: bytes = b""
     snapshots: SnapshotHolder | None = None

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import httpx
 
 from ._block import Block
-from ._blocks import checked
+from ._blocks import checked, stylesheet_answer
 from ._cache import BlockCache, Key, request_parts
 from ._exceptions import APITimeoutError, PartnerkreisError
 from ._http import transport_error
@@ -42,6 +42,19 @@ class AsyncBlocks:
         self._cache = BlockCache(max_stale=max_stale)
         self._inflight: dict[Key, asyncio.Task[Block]] = {}
         self._closed = False
+        self._css: dict[str, str] = {}
+
+    async def stylesheet_css(self, url: str) -> str:
+        """The CSS of the block stylesheet at ``url`` (as ``Blocks.stylesheet_css``)."""
+        known = self._css.get(url)
+        if known is not None:
+            return known
+        try:
+            response = await self._http.get(url)
+        except httpx.TransportError as exc:
+            raise transport_error(exc, exc.request) from exc
+        css = self._css[url] = stylesheet_answer(url, response)
+        return css
 
     async def get(
         self,

@@ -25,6 +25,7 @@ from ._endpoints import Endpoint
 from ._exceptions import PartnerkreisError, error_from_response, parse_retry_after
 from ._http import build_request, default_headers, transport_error
 from ._retry import Backoff, retryable
+from ._verify import probe, translate
 
 T = TypeVar("T")
 log = logging.getLogger("partnerkreis")
@@ -103,6 +104,14 @@ class AsyncClient:
             log.info("partnerkreis: %s; retry %d in %.2f s", error, attempt + 1, delay)
             await self._sleep(delay)
             attempt += 1
+
+    async def verify(self) -> None:
+        """Check the base URL and the API key now, and raise if either is wrong
+        (as ``Client.verify``); blocks in pages keep failing softly."""
+        try:
+            await self.request(probe())
+        except Exception as exc:
+            raise translate(self.api_url, exc) from exc
 
     async def aclose(self) -> None:
         """Let block refreshes under way finish, then close the connections."""

@@ -37,8 +37,8 @@ class AsyncThemes(AsyncResource):
     async def create(
         self,
         slug: str,
-        name_de: str,
         *,
+        name_de: str,
         name_en: str | None = None,
         description_de: str | None = None,
         description_en: str | None = None,
@@ -86,9 +86,9 @@ class AsyncMembers(AsyncResource):
     async def create(
         self,
         slug: str,
+        *,
         name: str,
         website: str,
-        *,
         description: str | None = None,
         category: str | None = None,
         town: str | None = None,
@@ -169,7 +169,7 @@ class AsyncMembers(AsyncResource):
     async def memberships(self, slug: str) -> tuple[Membership, ...]:
         return (await self._client.request(api.list_memberships(slug))).data
 
-    async def set_membership(self, slug: str, theme: str, status: str) -> Membership:
+    async def set_membership(self, slug: str, theme: str, *, status: str) -> Membership:
         """Join (``active``), pause or leave a theme; a member key may only pause or leave."""
         return await self._client.request(api.set_membership(slug, theme, status))
 
@@ -185,8 +185,8 @@ class AsyncPlacements(AsyncResource):
     async def create(
         self,
         member: str,
-        theme: str,
         *,
+        theme: str,
         layout: str | None = None,
         lang: str | None = None,
         scheme: str | None = None,
@@ -205,7 +205,7 @@ class AsyncRuleSets(AsyncResource):
         return await self._client.request(api.get_rules(theme))
 
     async def update(
-        self, theme: str, rules: Mapping[str, Any], *, if_match: str | HasETag | None = None
+        self, theme: str, *, rules: Mapping[str, Any], if_match: str | HasETag | None = None
     ) -> Rules:
         """Replace the rules; with ``if_match`` (an ETag or the ``Rules`` read) only if unchanged.
 
@@ -248,7 +248,7 @@ class AsyncKeys(AsyncResource):
         return AsyncListing(lambda c: self._client.request(api.list_keys(c, limit)), cursor)
 
     async def create(
-        self, scope: str, *, name: str | None = None, idempotency_key: str | None = None
+        self, *, scope: str, name: str | None = None, idempotency_key: str | None = None
     ) -> ApiKey:
         """A new key, ``coordinator`` or ``member:SLUG``; ``key`` holds it, shown this once."""
         return await self._client.request(api.create_key(scope, name, idempotency_key))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from html import escape
 from typing import Literal, Self
 
 from ._fields import JSON, frozen, obj, objects, optional_integer, optional_text, text
@@ -72,7 +73,12 @@ class Block:
     Render it as it is: ``__html__`` (Jinja2, MarkupSafe, Django) and ``str()``
     (an ``HTML`` string, which has ``__html__`` too) give the server's HTML
     fragment, whose member text the server has already escaped, so templates
-    with autoescape on do not escape it again.  An empty
+    with autoescape on do not escape it again.  The fragment is preceded by
+    ``<link rel="stylesheet">`` to the block stylesheet (``stylesheet``, a URL
+    naming its content), so the block looks like the script-tag block; for the
+    second and later blocks of a page use ``without_stylesheet()`` (the Django
+    tag and the Jinja2 global do so by themselves).  ``html`` is the fragment
+    alone.  An empty
     fallback renders as an empty string and is false (``{% if block %}``): no
     link to the theme directory either, because that page lives on the same
     server that just failed.
@@ -89,6 +95,8 @@ class Block:
     bucket: int | None = None
     expires_at: str | None = None
     etag: str | None = None
+    stylesheet: str | None = None
+    link_stylesheet: bool = True
     error: Exception | None = field(default=None, compare=False)
     data: JSON = field(default_factory=lambda: frozen({}), repr=False, compare=False)
     raw: JSON = field(default_factory=lambda: frozen({}), repr=False, compare=False)
@@ -108,6 +116,7 @@ class Block:
             bucket=optional_integer(data, "bucket"),
             expires_at=optional_text(data, "expires_at"),
             etag=etag,
+            stylesheet=optional_text(data, "stylesheet"),
             data=block,
             raw=frozen(data),
         )
@@ -117,11 +126,19 @@ class Block:
         """What is served when there is nothing better: renders as ``""``."""
         return cls(theme=theme, member=member, source="fallback", error=error)
 
+    def without_stylesheet(self) -> Self:
+        """The same block rendering without the ``<link>`` (a page's later blocks)."""
+        return replace(self, link_stylesheet=False)
+
     def __html__(self) -> str:
+        url = self.stylesheet or ""
+        if self.html and self.link_stylesheet and url.startswith(("https://", "http://")):
+            link = f'<link rel="stylesheet" href="{escape(url, quote=True)}">'
+            return link + self.html
         return self.html
 
     def __str__(self) -> str:
-        return HTML(self.html)
+        return HTML(self.__html__())
 
     def __bool__(self) -> bool:
         return bool(self.html)

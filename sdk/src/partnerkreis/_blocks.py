@@ -36,11 +36,22 @@ import httpx
 
 from ._block import Block
 from ._cache import BlockCache, Key, request_parts
-from ._exceptions import APITimeoutError, PartnerkreisError
+from ._exceptions import APITimeoutError, PartnerkreisError, error_from_response
 from ._http import transport_error
 
 log = logging.getLogger("partnerkreis")
 WORKERS = 4
+
+
+def stylesheet_answer(url: str, response: httpx.Response) -> str:
+    """The CSS of a block stylesheet answer, or the error it is."""
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    if not response.headers.get("content-type", "").startswith("text/css"):
+        raise PartnerkreisError(
+            f"{url} is not a stylesheet ({response.headers.get('content-type')})"
+        )
+    return response.text
 
 
 def checked(block: Block, raise_errors: bool) -> Block:
@@ -69,6 +80,7 @@ class Blocks:
         self._executor: ThreadPoolExecutor | None = None
         self._pid = os.getpid()
         self._closed = False
+        self._css: dict[str, str] = {}
 
     def get(
         self,
@@ -147,6 +159,24 @@ class Blocks:
         finally:
             with self._lock:  # still ours: another starts only once this one is done
                 self._inflight.pop(key, None)
+
+    def stylesheet_css(self, url: str) -> str:
+        """The CSS of the block stylesheet at ``url`` (``Block.stylesheet``), to inline it.
+
+        Fetched once per URL (the URL names the content); raises on failure, so
+        call it where a failure may show, e.g. when a site is built."""
+        with self._lock:
+            known = self._css.get(url)
+        if known is not None:
+            return known
+        try:
+            response = self._http.get(url)
+        except httpx.TransportError as exc:
+            raise transport_error(exc, exc.request) from exc
+        css = stylesheet_answer(url, response)
+        with self._lock:
+            self._css[url] = css
+        return css
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait until the fetches under way are done (for tests and warm-ups)."""

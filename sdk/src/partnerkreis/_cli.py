@@ -63,7 +63,7 @@ def main(
         with Client(base_url=args.base_url, transport=transport) as client:
             placement = client.placements.create(
                 args.member,
-                args.theme,
+                theme=args.theme,
                 lang=args.lang,
                 layout=args.layout,
                 scheme=args.scheme,

@@ -17,6 +17,7 @@ from ._exceptions import PartnerkreisError, error_from_response, parse_retry_aft
 from ._http import build_request, default_headers, transport_error
 from ._resources import Keys, Members, Placements, RuleSets, Stats, Themes
 from ._retry import Backoff, retryable
+from ._verify import probe, translate
 
 T = TypeVar("T")
 log = logging.getLogger("partnerkreis")
@@ -107,6 +108,19 @@ class Client:
             log.info("partnerkreis: %s; retry %d in %.2f s", error, attempt + 1, delay)
             self._sleep(delay)
             attempt += 1
+
+    def verify(self) -> None:
+        """Check the base URL and the API key now, and raise if either is wrong.
+
+        ``AuthenticationError`` for a key the server refuses, ``ConfigurationError``
+        for a base URL that is not a Partnerkreis API, ``APIConnectionError`` for a
+        server that cannot be reached.  Call it at start-up or in a deploy check:
+        blocks in pages (``client.blocks.get``) keep failing softly.
+        """
+        try:
+            self.request(probe())
+        except Exception as exc:
+            raise translate(self.api_url, exc) from exc
 
     def close(self) -> None:
         """Wait for background block refreshes, then close the connections."""

@@ -41,8 +41,8 @@ class Themes(Resource):
     def create(
         self,
         slug: str,
-        name_de: str,
         *,
+        name_de: str,
         name_en: str | None = None,
         description_de: str | None = None,
         description_en: str | None = None,
@@ -90,9 +90,9 @@ class Members(Resource):
     def create(
         self,
         slug: str,
+        *,
         name: str,
         website: str,
-        *,
         description: str | None = None,
         category: str | None = None,
         town: str | None = None,
@@ -171,7 +171,7 @@ class Members(Resource):
     def memberships(self, slug: str) -> tuple[Membership, ...]:
         return self._client.request(api.list_memberships(slug)).data
 
-    def set_membership(self, slug: str, theme: str, status: str) -> Membership:
+    def set_membership(self, slug: str, theme: str, *, status: str) -> Membership:
         """Join (``active``), pause or leave a theme; a member key may only pause or leave."""
         return self._client.request(api.set_membership(slug, theme, status))
 
@@ -187,8 +187,8 @@ class Placements(Resource):
     def create(
         self,
         member: str,
-        theme: str,
         *,
+        theme: str,
         layout: str | None = None,
         lang: str | None = None,
         scheme: str | None = None,
@@ -207,7 +207,7 @@ class RuleSets(Resource):
         return self._client.request(api.get_rules(theme))
 
     def update(
-        self, theme: str, rules: Mapping[str, Any], *, if_match: str | HasETag | None = None
+        self, theme: str, *, rules: Mapping[str, Any], if_match: str | HasETag | None = None
     ) -> Rules:
         """Replace the rules; with ``if_match`` (an ETag or the ``Rules`` read) only if unchanged.
 
@@ -248,7 +248,7 @@ class Keys(Resource):
         return Listing(lambda c: self._client.request(api.list_keys(c, limit)), cursor)
 
     def create(
-        self, scope: str, *, name: str | None = None, idempotency_key: str | None = None
+        self, *, scope: str, name: str | None = None, idempotency_key: str | None = None
     ) -> ApiKey:
         """A new key, ``coordinator`` or ``member:SLUG``; ``key`` holds it, shown this once."""
         return self._client.request(api.create_key(scope, name, idempotency_key))

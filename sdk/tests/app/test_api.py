@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 
@@ -12,6 +13,7 @@ from partnerkreis import (
     AsyncClient,
     AuthenticationError,
     BulkCreateError,
+    ConfigurationError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
@@ -27,7 +29,10 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.app]
 
 async def test_themes(coordinator: AsyncClient) -> None:
     created = await coordinator.themes.create(
-        "innenstadt-heide", "Innenstadt Heide", kind="local", description_de="Die Läden am Markt"
+        "innenstadt-heide",
+        name_de="Innenstadt Heide",
+        kind="local",
+        description_de="Die Läden am Markt",
     )
     assert (created.slug, created.kind, created.members) == ("innenstadt-heide", "local", 0)
     changed = await coordinator.themes.update("innenstadt-heide", name_en="Heide town centre")
@@ -41,8 +46,8 @@ async def test_themes(coordinator: AsyncClient) -> None:
 async def test_registration_and_the_member_lifecycle(coordinator: AsyncClient) -> None:
     member = await coordinator.members.create(
         "torten",
-        "Tortenatelier Heide",
-        "https://torten.example/",
+        name="Tortenatelier Heide",
+        website="https://torten.example/",
         category="confectionery",
         town="Heide",
         themes=[THEME],
@@ -54,7 +59,7 @@ async def test_registration_and_the_member_lifecycle(coordinator: AsyncClient) -
     assert (updated.postal_code, updated.town) == ("25746", "Heide")
     assert (await coordinator.members.pause("torten")).status == "paused"
     assert (await coordinator.members.activate("torten")).status == "active"
-    left = await coordinator.members.set_membership("torten", THEME, "left")
+    left = await coordinator.members.set_membership("torten", THEME, status="left")
     assert (left.theme, left.status) == (THEME, "left")
     assert [m.status for m in await coordinator.members.memberships("torten")] == ["left"]
     assert (await coordinator.members.remove("torten")).status == "removed"
@@ -75,18 +80,24 @@ async def test_a_repeated_create_with_one_idempotency_key_creates_once(
 ) -> None:
     key = f"signup-{uuid.uuid4()}"
     first = await coordinator.members.create(
-        "brautmoden", "Brautmoden Carstens", "https://brautmoden.example/", idempotency_key=key
+        "brautmoden",
+        name="Brautmoden Carstens",
+        website="https://brautmoden.example/",
+        idempotency_key=key,
     )
     again = await coordinator.members.create(
-        "brautmoden", "Brautmoden Carstens", "https://brautmoden.example/", idempotency_key=key
+        "brautmoden",
+        name="Brautmoden Carstens",
+        website="https://brautmoden.example/",
+        idempotency_key=key,
     )
     assert again == first
     with pytest.raises(ConflictError) as conflict:  # a new key: the slug exists
-        await coordinator.members.create("brautmoden", "B", "https://b.example/")
+        await coordinator.members.create("brautmoden", name="B", website="https://b.example/")
     assert conflict.value.code == "conflict"
     with pytest.raises(ValidationError) as reused:
         await coordinator.members.create(
-            "brautmoden", "Other", "https://other.example/", idempotency_key=key
+            "brautmoden", name="Other", website="https://other.example/", idempotency_key=key
         )
     assert reused.value.code == "idempotency-key-reused"
 
@@ -99,7 +110,7 @@ async def test_errors_carry_status_code_field_and_request_id(
     assert (missing.value.status, missing.value.code) == (404, "not-found")
     assert missing.value.request_id
     with pytest.raises(ValidationError) as invalid:
-        await coordinator.members.create("x-shop", "X", "not a url")
+        await coordinator.members.create("x-shop", name="X", website="not a url")
     assert (invalid.value.code, invalid.value.field) == ("invalid", "website")
     with pytest.raises(PermissionDeniedError):
         await member.rules.get(THEME)
@@ -121,12 +132,12 @@ async def test_a_member_key_sees_only_its_own_member(member: AsyncClient) -> Non
 
 
 async def test_placements_and_their_paste_code(coordinator: AsyncClient) -> None:
-    placement = await coordinator.placements.create("blumenhaus", THEME, layout="list")
+    placement = await coordinator.placements.create("blumenhaus", theme=THEME, layout="list")
     assert placement.layout == "list"
     assert placement.token in placement.snippet_html
     assert "<script" in placement.snippet_html
     assert placement.token in placement.snippet_iframe
-    same = await coordinator.placements.create("blumenhaus", THEME, layout="list")
+    same = await coordinator.placements.create("blumenhaus", theme=THEME, layout="list")
     assert same.id == placement.id  # equal options: the existing placement
     ids = [p.id async for p in coordinator.placements.list("blumenhaus")]
     assert placement.id in ids
@@ -135,14 +146,16 @@ async def test_placements_and_their_paste_code(coordinator: AsyncClient) -> None
 async def test_rules_update_with_if_match(coordinator: AsyncClient) -> None:
     current = await coordinator.rules.get(THEME)
     assert (current.version, current.etag) == (0, '"rules-0"')
-    changed = await coordinator.rules.update(THEME, {"strategy": "round-robin"}, if_match=current)
+    changed = await coordinator.rules.update(
+        THEME, rules={"strategy": "round-robin"}, if_match=current
+    )
     assert (changed.version, changed.previous_version, changed.etag) == (1, 0, '"rules-1"')
     assert changed.diff and '"strategy": "round-robin"' in changed.diff
     with pytest.raises(PreconditionFailedError) as stale:
-        await coordinator.rules.update(THEME, {"strategy": "fixed"}, if_match=current)
+        await coordinator.rules.update(THEME, rules={"strategy": "fixed"}, if_match=current)
     assert stale.value.code == "precondition-failed"
     with pytest.raises(ValidationError) as invalid:
-        await coordinator.rules.update(THEME, {"partners": {"max": 0}}, if_match=changed)
+        await coordinator.rules.update(THEME, rules={"partners": {"max": 0}}, if_match=changed)
     assert invalid.value.field == "partners.max"
     assert (await coordinator.rules.get(THEME)).rules == {"strategy": "round-robin"}
 
@@ -168,7 +181,7 @@ async def test_stats_as_json_and_csv(coordinator: AsyncClient) -> None:
 
 
 async def test_api_keys(app: Starlette, coordinator: AsyncClient, keys: Keys) -> None:
-    created = await coordinator.keys.create("member:catering", name="catering cms")
+    created = await coordinator.keys.create(scope="member:catering", name="catering cms")
     assert created.key and created.key.startswith(created.key_id + ".")
     assert created.scope.startswith("member:")
     listed = [k async for k in coordinator.keys.list()]
@@ -190,7 +203,10 @@ async def test_blocks_from_the_real_app(app: Starlette, keys: Keys) -> None:
     async with client_for(app, keys.member, transport, **options) as client:
         block = await client.blocks.get(THEME, member="blumenhaus", lang="en")
         assert block.source == "network"
-        assert block.html.startswith("<nav")
+        assert block.html.startswith('<div class="pk-root"><nav')
+        # Rendered, the block links the server's block stylesheet first.
+        assert block.stylesheet and "/static/blocks-" in block.stylesheet
+        assert str(block) == f'<link rel="stylesheet" href="{block.stylesheet}">{block.html}'
         assert block.etag and block.lang == "en"
         assert 1 <= len(block.partners) <= 3
         assert "blumenhaus" not in {p.url for p in block.partners}
@@ -236,3 +252,29 @@ async def test_bulk_create_in_chunks(coordinator: AsyncClient) -> None:
     assert info.value.result.created == ()
     with pytest.raises(NotFoundError):
         await coordinator.members.get("neu")  # its chunk wrote nothing
+
+
+async def test_verify_fails_loudly_while_blocks_fail_softly(app: Starlette, keys: Keys) -> None:
+    async with client_for(app, keys.member) as client:
+        await client.verify()  # right URL, right key: nothing to say
+        # (and the block stylesheet's CSS, for a page that inlines it)
+        block = await client.blocks.get(THEME, member="blumenhaus")
+        assert block.stylesheet
+        css = await client.blocks.stylesheet_css(block.stylesheet)
+        assert ".pk-mono[data-initial]::before" in css and ".pk-link{" in css
+        assert await client.blocks.stylesheet_css(block.stylesheet) is css  # fetched once
+    async with client_for(app, keys.member[:-4] + "xxxx") as wrong_key:
+        with pytest.raises(AuthenticationError):
+            await wrong_key.verify()
+        # In a page the same mistake renders nothing, and says why.
+        block = await wrong_key.blocks.get(THEME, member="blumenhaus")
+        assert (block.source, str(block)) == ("fallback", "")
+        assert isinstance(block.error, AuthenticationError)
+    wrong_url = AsyncClient(
+        keys.member,
+        base_url="http://testserver/wrong-path",
+        transport=httpx.ASGITransport(app=app),
+    )
+    async with wrong_url:
+        with pytest.raises(ConfigurationError, match="not a Partnerkreis API"):
+            await wrong_url.verify()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from widget_server.core.errors import NotFoundError, StorageError
 from widget_server.core.i18n import pick_language
 from widget_server.network.categories import category_label
 from widget_server.serving.blocks import logo_path
+from widget_server.serving.plugin import plugin_zip
 from widget_server.web.runtime import STATIC_DIR, runtime_of
 
 PAGE_CSP = (
@@ -144,3 +145,29 @@ async def healthz(request: Request) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def wordpress_plugin_latest(request: Request) -> Response:
+    """The current WordPress plugin: a redirect to its versioned file."""
+    target = request.url_for("wordpress_plugin", filename=plugin_zip().filename)
+    return RedirectResponse(
+        str(target.path), status_code=307, headers={"Cache-Control": "no-cache"}
+    )
+
+
+async def wordpress_plugin(request: Request) -> Response:
+    """The WordPress plugin as a ZIP to upload under Plugins → Add New → Upload Plugin."""
+    plugin = plugin_zip()
+    if request.path_params["filename"] != plugin.filename:
+        raise NotFoundError(
+            f"no file {request.path_params['filename']!r}; the plugin is {plugin.filename!r}"
+        )
+    headers = {
+        "ETag": plugin.etag,
+        "Cache-Control": "public, max-age=86400",
+        "Content-Disposition": f'attachment; filename="{plugin.filename}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == plugin.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(plugin.body, media_type="application/zip", headers=headers)

@@ -243,7 +243,7 @@ def render_page(
         "title": translator(display.lang).gettext(
             "Partners in the %(theme)s network", theme=theme.name(display.lang)
         ),
-        "css_url": f"{runtime.base_url(request)}/static/widget.css",
+        "css_url": runtime.base_url(request) + runtime.block_css.path,
         "script_url": f"{runtime.base_url(request)}/static/frame.js",
     }
     body = runtime.templates.get_template("widget/frame.html").render(context).encode()
@@ -329,3 +329,19 @@ async def click(request: Request) -> Response:
     else:
         target = base_url + (directory_path(theme.slug, "de") if theme else "/")
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+async def block_stylesheet(request: Request) -> Response:
+    """The stylesheet of server-side blocks; its URL names its content, so it is cached
+    for a year.  An older digest (a page rendered before an update) gets the current
+    styles, cached briefly."""
+    sheet = runtime_of(request).block_css
+    current = request.path_params["digest"] == sheet.digest
+    headers = {
+        **CORS,
+        **NOSNIFF,
+        "Cache-Control": "public, max-age=31536000, immutable"
+        if current
+        else "public, max-age=300",
+    }
+    return Response(sheet.css, media_type="text/css; charset=utf-8", headers=headers)

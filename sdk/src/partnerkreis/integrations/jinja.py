@@ -8,7 +8,8 @@
     {{ partnerkreis_block("hochzeit-heide") }}
     {{ partnerkreis_block("hochzeit-heide", member="catering", lang="en", layout="list") }}
 
-The global returns a ``Block``, which Jinja2's autoescape leaves alone (it has
+The global returns a ``Block`` (with the block stylesheet's ``<link>`` before
+the first block of a page render), which Jinja2's autoescape leaves alone (it has
 ``__html__``: the server escaped the member text already) and which is false
 when empty, so ``{% set block = partnerkreis_block(...) %}{% if block %}...``
 can wrap it.  With an ``AsyncClient`` the environment must be async
@@ -18,7 +19,7 @@ can wrap it.  With an ``AsyncClient`` the environment must be async
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from .._async_client import AsyncClient
 from .._block import Block
@@ -27,7 +28,27 @@ from .._client import Client
 if TYPE_CHECKING:
     import jinja2
 
+from jinja2 import pass_context
+
 NAME = "partnerkreis_block"
+LINKED = "_partnerkreis_stylesheets"  # in the render's variables: stylesheets linked already
+
+
+def once_per_page(context: Any, block: Block) -> Block:
+    """The block with its stylesheet ``<link>`` if this render has not linked it yet.
+
+    The set lives in the render's top-level variables, which included templates
+    share; a first block inside an include links it for that include only."""
+    if not block.html or not block.stylesheet:
+        return block
+    linked = context.parent.get(LINKED)
+    if not isinstance(linked, set):
+        linked = context.parent[LINKED] = set()
+    if block.stylesheet in linked:
+        return block.without_stylesheet()
+    linked.add(block.stylesheet)
+    return block
+
 
 SyncBlockFunction = Callable[..., Block]
 AsyncBlockFunction = Callable[..., Awaitable[Block]]
@@ -68,30 +89,34 @@ def block_function(
         async_client = client
 
         async def partnerkreis_block_async(
+            context: Any,
             theme: str,
             member: str | None = None,
             lang: str | None = None,
             layout: str | None = None,
         ) -> Block:
             slug = _member(member, default)
-            return await async_client.blocks.get(
+            block = await async_client.blocks.get(
                 theme, member=slug, lang=lang, layout=layout, raise_errors=raise_errors
             )
+            return once_per_page(context, block)
 
-        return partnerkreis_block_async
+        return pass_context(partnerkreis_block_async)
 
     def partnerkreis_block(
+        context: Any,
         theme: str,
         member: str | None = None,
         lang: str | None = None,
         layout: str | None = None,
     ) -> Block:
         slug = _member(member, default)
-        return client.blocks.get(
+        block = client.blocks.get(
             theme, member=slug, lang=lang, layout=layout, raise_errors=raise_errors
         )
+        return once_per_page(context, block)
 
-    return partnerkreis_block
+    return pass_context(partnerkreis_block)
 
 
 def install(

@@ -124,9 +124,11 @@ def _build(
 
 
 def render_nav(runtime: Runtime, block: dict[str, Any], lang: str) -> str:
-    """The ``<nav>`` fragment, from the macro the iframe page uses too."""
+    """The ``<nav>`` fragment, from the macro the iframe page uses too, in the
+    ``pk-root`` element the block stylesheet (``stylesheet`` of the answer) styles."""
     macros = runtime.templates.get_template("widget/_nav.html").module
-    return str(macros.nav(block, lang))  # type: ignore[attr-defined]
+    nav = str(macros.nav(block, lang))  # type: ignore[attr-defined]
+    return f'<div class="pk-root">{nav}</div>' if nav else ""
 
 
 async def get_block(request: Request) -> Response:
@@ -155,6 +157,7 @@ async def get_block(request: Request) -> Response:
             "expires_at": datetime.fromtimestamp(built.expires, UTC).isoformat(timespec="seconds"),
             "block": built.block,
             "html": fragment,
+            "stylesheet": runtime.base_url(request) + runtime.block_css.path,
         }
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         media_type = "application/json"

@@ -119,7 +119,7 @@ async def preview(request: Request) -> Response:
             "title": translator(display.lang).gettext(
                 "Partners in the %(theme)s network", theme=theme.name(display.lang)
             ),
-            "css_url": f"{base_url}/static/widget.css",
+            "css_url": base_url + runtime.block_css.path,
         },
         headers={
             **NOSNIFF,
