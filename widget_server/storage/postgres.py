@@ -31,6 +31,7 @@ from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, PostgresDialect, Row, numbered, to_moment
+from widget_server.storage.mail import Mail
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
@@ -106,7 +107,7 @@ def _from_column(value: Any) -> Any:
 
 
 class PostgresStorage(
-    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access
+    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access, Mail
 ):
     """``Storage`` on a PostgreSQL database (``postgresql://`` URL, asyncpg's syntax).
 

@@ -24,6 +24,7 @@ from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
+from widget_server.storage.mail import Mail
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
@@ -66,7 +67,7 @@ class SQLiteConnection:
 
 
 class SQLiteStorage(
-    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access
+    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access, Mail
 ):
     """``Storage`` on one SQLite file."""
 
