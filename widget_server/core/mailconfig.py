@@ -44,8 +44,8 @@ def normalise_address(value: str) -> str:
 
 def sender_address(value: str) -> Address:
     """``WIDGET_MAIL_FROM`` (``Name <addr>`` or a bare address) as a header address."""
-    name, address = parseaddr(value, strict=True)
-    if not address or not valid_address(address) or any(c in name for c in "\r\n<>\""):
+    name, address = parseaddr(value)
+    if not address or not valid_address(address) or any(c in name for c in '\r\n<>"'):
         raise ValueError(
             f"WIDGET_MAIL_FROM is not an address such as 'Partnerkreis <info@example.org>':"
             f" {value!r}"

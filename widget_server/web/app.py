@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, public, widget
+from widget_server.web.endpoints import demo, public, unsubscribe, widget
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
 from widget_server.web.endpoints.admin import changes as admin_changes
@@ -204,6 +204,14 @@ routes = [
     Route("/t/{slug}", public.directory, name="directory"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
+    # mail: one-click unsubscribe (RFC 8058), no login; GET asks, POST records
+    Route("/mail/unsubscribe/{token}", unsubscribe.confirm, name="unsubscribe"),
+    Route(
+        "/mail/unsubscribe/{token}",
+        unsubscribe.unsubscribe,
+        methods=["POST"],
+        name="unsubscribe_post",
+    ),
     # machines: the REST API v1 (Authorization: Bearer pkr_...)
     Mount("/api/v1", routes=api_routes, name="api"),
     # humans: the coordinators' admin (a session cookie on /admin only)

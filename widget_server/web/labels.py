@@ -336,3 +336,11 @@ SCRIPT = {
     "CYRILLIC": N_("Cyrillic"),
     "GREEK": N_("Greek"),
 }
+
+# Kinds of mail (core/models.MAIL_KINDS): the opt-out choices and the unsubscribe page.
+MAIL_KINDS: dict[str, str] = {
+    "report": N_("the monthly report"),
+    "decisions": N_("decisions on applications and profile changes"),
+    "activity": N_("notices when the widget is not seen"),
+    "digest": N_("the coordinators' daily digest"),
+}
