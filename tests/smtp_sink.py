@@ -37,7 +37,9 @@ class Sink:
         name = f"{self.count:05d}-{id(envelope)}.eml"
         target = self.directory / name
         part = target.with_suffix(".part")
-        part.write_bytes(("X-Envelope-To: " + ",".join(envelope.rcpt_tos) + "\r\n").encode() + content)
+        part.write_bytes(
+            ("X-Envelope-To: " + ",".join(envelope.rcpt_tos) + "\r\n").encode() + content
+        )
         part.rename(target)  # whole files only: the test reads what has arrived
         return "250 Message accepted"
 

@@ -43,6 +43,9 @@ EXPECTED_TABLES = {
     "idempotency_keys",
     "audit_log",
     "profile_changes",
+    "mail_contacts",
+    "mail_opt_outs",
+    "mail_outbox",
 }
 
 NOW = "2027-01-15T10:00:00+00:00"
@@ -175,6 +178,30 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("link-1", 1, 4.1e9),
         ),
     ],
+    10: [
+        (
+            "INSERT INTO mail_contacts (member_id, email, language, opt_outs, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (1, "info@brautmoden.example", "en", "report", NOW),
+        ),
+        (
+            "INSERT INTO mail_opt_outs (email, kind) VALUES (?, ?)",
+            ("koordination@example.org", "digest"),
+        ),
+        (
+            "INSERT INTO mail_outbox (key, kind, member_id, recipient, message, next_attempt,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                "digest:2027-01-15:k",
+                "digest",
+                None,
+                "koordination@example.org",
+                "Subject: x",
+                0.0,
+                NOW,
+            ),
+        ),
+    ],
 }
 
 
@@ -269,6 +296,21 @@ async def check_v9(storage: SQLiteStorage) -> None:
     assert (await storage.get_api_key("pkr_0123abcd")).revoked_at is not None
 
 
+async def check_v10(storage: SQLiteStorage) -> None:
+    assert await storage.mail_opted_out("koordination@example.org", "digest")
+    (mail,) = await storage.claim_mails(1.8e9, 60, 10)
+    assert (mail.key, mail.member_id, mail.status) == ("digest:2027-01-15:k", None, "queued")
+    if (await storage.get_member_by_id(1)).status != "removed":  # check_v9 removes it
+        contact = await storage.get_mail_contact(1)
+        assert (contact.email, contact.language, contact.opt_outs) == (
+            "info@brautmoden.example",
+            "en",
+            {"report"},
+        )
+        await storage.set_member_status(1, "removed")
+    assert await storage.list_mail_contacts() == []  # a removed member's address is gone
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -279,6 +321,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     7: check_v7,
     8: check_v8,
     9: check_v9,
+    10: check_v10,
 }
 
 
