@@ -85,7 +85,9 @@ async def application_decided(mailer: Mailer, member: Member, approved: bool, no
         return Notice(subject, (text,), note=note, link=link).draft(lang, unsubscribe)
 
     outcome = "approved" if approved else "declined"
-    return await mailer.to_member(member, DECISIONS, f"application:{member.id}:{outcome}", write)
+    key = f"application:{member.id}:{outcome}"
+    # A declined applicant is removed next, which deletes its unsent mails: not this one.
+    return await mailer.to_member(member, DECISIONS, key, write, detached=not approved)
 
 
 async def profile_decided(

@@ -76,11 +76,19 @@ class Mailer:
             return None
 
     async def to_member(
-        self, member: Member, kind: str, key: str, write: Callable[[str, str], Draft]
+        self,
+        member: Member,
+        kind: str,
+        key: str,
+        write: Callable[[str, str], Draft],
+        *,
+        detached: bool = False,
     ) -> bool:
         """Queue ``write(language, unsubscribe URL)`` for the member.
 
-        False when it has no address, opted out, or mail is off.
+        False when it has no address, opted out, or mail is off.  A ``detached``
+        mail survives the member's removal (the notice of a declined application),
+        where the member's other unsent mails are deleted with its address.
         """
         if self.problem is not None or member.status == "removed":
             return False
@@ -88,7 +96,8 @@ class Mailer:
         if contact is None or kind in contact.opt_outs:
             return False
         url = self.unsubscribe_url(contact.email, kind)
-        return await self._queue(contact.email, kind, key, write(contact.language, url), member.id)
+        draft = write(contact.language, url)
+        return await self._queue(contact.email, kind, key, draft, None if detached else member.id)
 
     async def to_coordinators(self, kind: str, key: str, write: Callable[[str, str], Draft]) -> int:
         """Queue the mail for every coordinator address that did not opt out of ``kind``."""
