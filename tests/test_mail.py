@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from widget_server.mail.report import parse_month
 from widget_server.storage import Storage
 from widget_server.web.app import create_app
 
-from .conftest import SECRET, Clock, reopened
+from .conftest import SECRET, WEDDING_MEMBERS, Clock, reopened
 from .mail_helpers import PUBLIC_URL, ROOT, SENDER, SmtpSink
 
 MARCH = date(2026, 3, 1)
@@ -198,7 +199,6 @@ async def test_two_processes_send_each_mail_once(
         "WIDGET_SECRET_KEYS": SECRET,
         "WIDGET_SMTP_URL": str(mailer.settings.smtp_url),
         "WIDGET_MAIL_FROM": SENDER,
-        "PATH": "/usr/bin:/bin",
     }
     command = [sys.executable, "-m", "widget_server", "mail", "send", "--json"]
     procs = [
@@ -283,6 +283,8 @@ async def test_scheduled_jobs_run_once_per_period_across_processes(
     mailer: Mailer, storage: Storage, counted: dict[str, int], clock: Clock
 ) -> None:
     clock.now = 1_806_573_600.0  # 2027-04-01 12:00 in Berlin
+    fotos = await storage.get_member("fotos")
+    await storage.set_member_status(fotos.id, "pending")  # something for the digest
     await asyncio.gather(jobs.run_due(mailer), jobs.run_due(mailer))
     keys = sorted(m.key for m in await storage.list_mails(limit=1000))
     assert {k for k in keys if k.startswith("report:")} == {
@@ -295,6 +297,27 @@ async def test_scheduled_jobs_run_once_per_period_across_processes(
         "digest:2027-04-01:koordination@partnerkreis.example"
     ]
     assert not await storage.claim_mail_job("daily", "2027-04-01")
+
+
+@pytest.mark.asyncio
+async def test_digest_names_members_going_inactive_once_and_no_digest_when_nothing_waits(
+    mailer: Mailer, storage: Storage, network: dict[str, int], clock: Clock, sink: SmtpSink
+) -> None:
+    (membership, *_) = await storage.list_memberships()
+    joined = datetime.fromisoformat(membership.joined).date()
+    noon = datetime.combine(joined + timedelta(days=15), time(12), ZoneInfo("Europe/Berlin"))
+    clock.now = noon.timestamp()
+    await jobs.run_due(mailer)
+    await send(mailer)
+    ((rcpt, digest),) = sink.messages()
+    assert rcpt == "koordination@partnerkreis.example"
+    text = digest.get_body(("plain",)).get_content()
+    for _, name, _ in WEDDING_MEMBERS:
+        assert f"since {joined.isoformat()}: {name}" in text  # WIDGET_LANGUAGE: en
+    clock.advance(5 * 86_400)  # still unseen, but no longer news; nothing else waits
+    await jobs.run_due(mailer)
+    assert await send(mailer) == worker.Outcome()
+    assert len(sink.messages()) == 1
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,6 @@ def arrived_report(tmp_path: Path) -> Iterator[str]:
         "WIDGET_MAIL_FROM": SENDER,
         "WIDGET_PUBLIC_URL": PUBLIC_URL,
         "LANG": "C",
-        "PATH": "/usr/bin:/bin",
     }
 
     def cli(*args: str) -> None:

@@ -55,7 +55,7 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     (
         "WIDGET_LANGUAGE",
         "(from LANG, else en)",
-        "Language of the command-line output for people: de or en.",
+        "Language of the command-line output for people and of the coordinators' digest: de or en.",
     ),
     (
         "WIDGET_ALLOWED_HOSTS",

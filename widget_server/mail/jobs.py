@@ -17,7 +17,7 @@ Periods are days and months of the network's time zone (``WIDGET_TIME_ZONE``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from widget_server.core.errors import NotFoundError
@@ -33,6 +33,9 @@ from widget_server.serving.snippets import placement_snippet
 
 KEEP_DAYS = 90  # sent and failed mails are kept this long (docs/privacy.md)
 FAILURES_WORTH_TELLING = 3  # failed or retrying mails before the digest mentions them
+# A member counts as "going inactive" in the digest for this many days after it crossed
+# a threshold (so a day the job did not run loses nothing, and no name repeats for long).
+NEWLY_DAYS = 3
 
 
 def local_day(mailer: Mailer, now: float) -> date:
@@ -51,7 +54,7 @@ async def run_due(mailer: Mailer) -> None:
             await send_reports(mailer, month)
     if await storage.claim_mail_job("daily", today.isoformat()):
         await daily(mailer, today)
-        cutoff = datetime.fromtimestamp(now - KEEP_DAYS * 86_400).astimezone()
+        cutoff = datetime.fromtimestamp(now - KEEP_DAYS * 86_400, UTC)
         await storage.purge_mails(cutoff.isoformat(timespec="seconds"))
 
 
@@ -104,11 +107,12 @@ class Inactive:
     theme: str
     since: date
     gated: bool
+    new: bool  # crossed the threshold in the last NEWLY_DAYS days
 
 
 async def daily(mailer: Mailer, today: date) -> None:
     inactive = await activity_notices(mailer, today)
-    await digest(mailer, today, inactive)
+    await digest(mailer, today, [i for i in inactive if i.new])
 
 
 async def activity_notices(mailer: Mailer, today: date) -> list[Inactive]:
@@ -130,7 +134,9 @@ async def activity_notices(mailer: Mailer, today: date) -> list[Inactive]:
         rules = theme_rules(await storage.get_rule_set(theme.id))
         gate = rules.inactive_after_days
         gated = gate is not None and member.slug not in rules.activity_exempt and days > gate
-        found.append(Inactive(member, theme.name(mailer.settings.language), since, gated))
+        crossed = days - (gate + 1 if gated and gate is not None else notices.UNSEEN_DAYS)
+        name = theme.name(mailer.settings.language)
+        found.append(Inactive(member, name, since, gated, crossed < NEWLY_DAYS))
         if gated:
             assert gate is not None
             await notices.out_of_rotation(mailer, member, theme, since, gate)
@@ -143,7 +149,8 @@ async def activity_notices(mailer: Mailer, today: date) -> list[Inactive]:
 
 
 async def digest(mailer: Mailer, today: date, inactive: list[Inactive]) -> int:
-    """The coordinators' daily digest, when anything waits for them."""
+    """The coordinators' daily digest, when anything waits for them: applications and
+    profile changes waiting, members going inactive, mails that are not delivered."""
     storage = mailer.storage
     pending = await storage.list_members(status="pending")
     changes = []
@@ -153,7 +160,12 @@ async def digest(mailer: Mailer, today: date, inactive: list[Inactive]) -> int:
         except NotFoundError:
             continue
     counts = await storage.mail_counts()
-    troubled = counts["failed"] + counts["retrying"]
+    # Given up recently (mails written in the last two days), or still being retried.
+    recent = (today - timedelta(days=2)).isoformat()
+    failed = sum(
+        m.created_at[:10] >= recent for m in await storage.list_mails(status="failed", limit=500)
+    )
+    troubled = failed + counts["retrying"]
     if not (pending or changes or inactive or troubled >= FAILURES_WORTH_TELLING):
         return 0
 
@@ -179,7 +191,7 @@ async def digest(mailer: Mailer, today: date, inactive: list[Inactive]) -> int:
                 t.gettext(
                     "Mails not delivered: %(failed)d given up, %(retrying)d being retried."
                     " Check WIDGET_SMTP_URL and the server's log.",
-                    failed=counts["failed"],
+                    failed=failed,
                     retrying=counts["retrying"],
                 )
             )
