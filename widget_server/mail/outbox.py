@@ -97,7 +97,8 @@ class Mailer:
             return False
         url = self.unsubscribe_url(contact.email, kind)
         draft = write(contact.language, url)
-        return await self._queue(contact.email, kind, key, draft, None if detached else member.id)
+        member_id = None if detached else member.id
+        return await self._queue(contact.email, kind, key, draft, member_id, url)
 
     async def to_coordinators(self, kind: str, key: str, write: Callable[[str, str], Draft]) -> int:
         """Queue the mail for every coordinator address that did not opt out of ``kind``."""
@@ -109,18 +110,24 @@ class Mailer:
                 continue
             url = self.unsubscribe_url(address, kind)
             draft = write(self.settings.language, url)
-            queued += await self._queue(address, kind, f"{key}:{address}", draft, None)
+            queued += await self._queue(address, kind, f"{key}:{address}", draft, None, url)
         return queued
 
     async def _queue(
-        self, recipient: str, kind: str, key: str, draft: Draft, member_id: int | None
+        self,
+        recipient: str,
+        kind: str,
+        key: str,
+        draft: Draft,
+        member_id: int | None,
+        unsubscribe_url: str,
     ) -> bool:
         now = self.clock()
         message = build_message(
             draft,
             sender=sender_address(self.settings.mail_from),
             recipient=recipient,
-            unsubscribe_url=self.unsubscribe_url(recipient, kind),
+            unsubscribe_url=unsubscribe_url,  # the same link as in the mail's footer
             now=now,
         )
         queued = await self.storage.enqueue_mail(
