@@ -49,6 +49,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/members/{slug}/activate"): Row("coordinator"),
     ("GET", "/api/v1/members/{slug}/memberships"): Row("self"),
     ("PUT", "/api/v1/members/{slug}/memberships/{theme}"): Row("self", {"status": "paused"}),
+    ("GET", "/api/v1/members/{slug}/mail"): Row("self"),
+    ("PUT", "/api/v1/members/{slug}/mail"): Row("self", {"email": "info@blumenhaus.example"}),
     ("GET", "/api/v1/members/{slug}/placements"): Row("self"),
     ("POST", "/api/v1/members/{slug}/placements"): Row("self", {"theme": "hochzeit"}),
     ("GET", "/api/v1/blocks/{theme}/{member}"): Row("self"),

@@ -43,12 +43,16 @@ EXPECTED_TABLES = {
     "idempotency_keys",
     "audit_log",
     "profile_changes",
+    "mail_contacts",
+    "mail_opt_outs",
+    "mail_outbox",
 }
 
 NOW = "2027-01-15T10:00:00+00:00"
 # Numbers of migrations added by branches that are renumbered on merge: by name.
 LEDGER_HISTORY = next(m.version for m in load_migrations("sqlite") if m.name == "ledger_history")
 CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "changes")
+MAIL = next(m.version for m in load_migrations("sqlite") if m.name == "mail")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -194,6 +198,30 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
         ("UPDATE meta SET value = ? WHERE key = 'data_version'", ("100",)),
         ("INSERT INTO changes (version, kind, ref) VALUES (?, ?, ?)", (100, "theme", 1)),
     ],
+    MAIL: [
+        (
+            "INSERT INTO mail_contacts (member_id, email, language, opt_outs, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (1, "info@brautmoden.example", "en", "report", NOW),
+        ),
+        (
+            "INSERT INTO mail_opt_outs (email, kind) VALUES (?, ?)",
+            ("koordination@example.org", "digest"),
+        ),
+        (
+            "INSERT INTO mail_outbox (key, kind, member_id, recipient, message, next_attempt,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                "digest:2027-01-15:k",
+                "digest",
+                None,
+                "koordination@example.org",
+                "Subject: x",
+                0.0,
+                NOW,
+            ),
+        ),
+    ],
 }
 
 
@@ -308,6 +336,21 @@ async def check_change_log(storage: SQLiteStorage) -> None:
     assert log.version > 100
 
 
+async def check_mail(storage: SQLiteStorage) -> None:
+    assert await storage.mail_opted_out("koordination@example.org", "digest")
+    (mail,) = await storage.claim_mails(1.8e9, 60, 10)
+    assert (mail.key, mail.member_id, mail.status) == ("digest:2027-01-15:k", None, "queued")
+    if (await storage.get_member_by_id(1)).status != "removed":  # check_v9 removes it
+        contact = await storage.get_mail_contact(1)
+        assert (contact.email, contact.language, contact.opt_outs) == (
+            "info@brautmoden.example",
+            "en",
+            {"report"},
+        )
+        await storage.set_member_status(1, "removed")
+    assert await storage.list_mail_contacts() == []  # a removed member's address is gone
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -320,6 +363,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     9: check_v9,
     LEDGER_HISTORY: check_ledger_history,
     CHANGE_LOG: check_change_log,
+    MAIL: check_mail,
 }
 
 

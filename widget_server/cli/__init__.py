@@ -16,6 +16,12 @@ from typing import Any
 
 from widget_server import __version__
 from widget_server.cli.common import DEFAULT_PORT, UsageError, port_number
+from widget_server.cli.mail import (
+    cmd_mail_send,
+    cmd_mail_status,
+    cmd_member_mail,
+    cmd_report_send,
+)
 from widget_server.cli.member_import import add_arguments as add_import_arguments
 from widget_server.cli.member_import import cmd_member_import
 from widget_server.cli.members import (
@@ -171,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("activate", status_command("active"), "approve or resume a member"),
     ):
         add(msub, name, func, help).add_argument("slug")
+    p = add(msub, "mail", cmd_member_mail, "show or set a member's e-mail address and opt-outs")
+    p.add_argument("slug")
+    p.add_argument("--email", help="the address mails go to")
+    p.add_argument("--language", choices=("de", "en"), help="language of the mails")
+    kinds = ("report", "decisions", "activity")
+    p.add_argument("--opt-out", action="append", choices=kinds, help="no more mails of a kind")
+    p.add_argument("--opt-in", action="append", choices=kinds, help="mails of a kind again")
+    p.add_argument("--forget", action="store_true", help="delete the address and opt-outs")
     p = add(msub, "logo", cmd_member_logo, "store a member's logo (PNG, JPEG, WebP or GIF)")
     p.add_argument("slug")
     p.add_argument("file")
@@ -228,6 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="what the key is for")
     add(ksub, "list", cmd_key_list, "list API keys (never the secrets)")
     add(ksub, "revoke", cmd_key_revoke, "revoke an API key").add_argument("key_id")
+
+    report = sub.add_parser("report", help="the monthly report mail")
+    repsub = report.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = add(repsub, "send", cmd_report_send, "queue a month's report for the members")
+    p.add_argument("--month", required=True, help="the month, YYYY-MM")
+    p.add_argument("--member", help="only this member (slug)")
+    p.add_argument("--dry-run", action="store_true", help="show who would get it; queue none")
+
+    mail = sub.add_parser("mail", help="the outbox: send what is due, show its state")
+    mailsub = mail.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add(mailsub, "send", cmd_mail_send, "send the due mails once (the worker's pass)")
+    add(mailsub, "status", cmd_mail_status, "mails queued, sent and failed")
 
     p = add(sub, "snippet", cmd_snippet, "print a member's paste-ready embed code")
     p.add_argument("member")

@@ -20,6 +20,9 @@ import io
 from functools import cache
 from pathlib import Path
 
+import jinja2
+from markupsafe import escape
+
 from widget_server.core.models import LANGUAGES
 
 DEFAULT_LANG = "de"
@@ -85,3 +88,45 @@ class Translator:
 @cache
 def translator(lang: str | None) -> Translator:
     return Translator(lang)
+
+
+# -- templates (web/templating.py, mail/render.py): the page's `lang` picks the catalog -------
+
+
+def _text(context: jinja2.runtime.Context, text: str) -> str:
+    return escape(text) if context.eval_ctx.autoescape else text
+
+
+@jinja2.pass_context
+def _gettext(context: jinja2.runtime.Context, message: str) -> str:
+    return _text(context, translations(context.get("lang")).gettext(message))
+
+
+@jinja2.pass_context
+def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, n: int) -> str:
+    return _text(context, translations(context.get("lang")).ngettext(singular, plural, n))
+
+
+@jinja2.pass_context
+def _pgettext(context: jinja2.runtime.Context, msgctxt: str, message: str) -> str:
+    return _text(context, translations(context.get("lang")).pgettext(msgctxt, message))
+
+
+@jinja2.pass_context
+def _npgettext(
+    context: jinja2.runtime.Context, msgctxt: str, singular: str, plural: str, n: int
+) -> str:
+    catalog = translations(context.get("lang"))
+    return _text(context, catalog.npgettext(msgctxt, singular, plural, n))
+
+
+def install_catalogs(env: jinja2.Environment) -> None:
+    """Install the gettext functions in an environment with Jinja2's i18n extension."""
+    # install_gettext_callables is added by the i18n extension
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext,
+        ngettext=_ngettext,
+        pgettext=_pgettext,
+        npgettext=_npgettext,
+        newstyle=True,
+    )

@@ -172,3 +172,36 @@ class ProfileChange:
     logo: Logo | None = None  # a proposed logo (its bytes are stored alongside)
     revision: int = 0
     submitted_at: str = ""  # ISO time, UTC
+
+
+# Kinds of mail a member can opt out of, one by one (docs/privacy.md); the
+# coordinators' digest is "digest".
+MAIL_KINDS = ("report", "decisions", "activity", "digest")
+MEMBER_MAIL_KINDS = ("report", "decisions", "activity")
+
+
+@dataclass(frozen=True)
+class MailContact:
+    """A member's e-mail address, the language of its mails and what it opted out of."""
+
+    member_id: int
+    email: str
+    language: str = "de"
+    opt_outs: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class OutboxMail:
+    """A mail waiting in the outbox (or sent, or given up), as the worker sees it."""
+
+    id: int
+    key: str  # unique: what the mail is for ("report:2026-11:12"), so it is queued once
+    kind: str
+    recipient: str
+    message: str  # the whole RFC 5322 message (ASCII: every part is encoded)
+    status: str = "queued"  # queued | sent | failed
+    attempts: int = 0
+    next_attempt: float = 0.0  # unix seconds
+    last_error: str = ""
+    member_id: int | None = None
+    created_at: str = ""

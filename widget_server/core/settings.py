@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.config import Config
 from starlette.datastructures import CommaSeparatedStrings, Secret
 
+from widget_server.core.mailconfig import sender_address, smtp_target, valid_address
 from widget_server.core.models import LANGUAGES
 
 DEFAULT_DATABASE_URL = "sqlite:///partnerkreis.db"
@@ -58,12 +60,29 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     (
         "WIDGET_LANGUAGE",
         "(from LANG, else en)",
-        "Language of the command-line output for people: de or en.",
+        "Language of the command-line output for people and of the coordinators' digest: de or en.",
     ),
     (
         "WIDGET_ALLOWED_HOSTS",
         "(the public URL's host, else localhost)",
         "Host names requests may name (comma separated); others are refused with 400.",
+    ),
+    (
+        "WIDGET_SMTP_URL",
+        "(none: no mail is sent)",
+        "Mail server: smtp://USER:PASS@HOST:587 (STARTTLS), smtps://USER:PASS@HOST:465"
+        " (TLS), smtp://HOST:25?tls=off (a local relay, no credentials).",
+    ),
+    ("WIDGET_MAIL_FROM", "(none)", "Sender of the network's mails: Name <address@example.org>."),
+    (
+        "WIDGET_COORDINATOR_MAIL",
+        "(none)",
+        "Coordinators' addresses for the daily digest (comma separated).",
+    ),
+    (
+        "WIDGET_TIME_ZONE",
+        "Europe/Berlin",
+        "The network's time zone: when a month and a day begin for reports and digests.",
     ),
     ("WIDGET_DEBUG", "false", "Show tracebacks (never in production)."),
     ("WIDGET_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
@@ -153,6 +172,10 @@ class Settings:
     language: str = "en"  # of the CLI's output for people (the web pages choose their own)
     # Host header values we answer to; () means the public URL's host, else LOOPBACK_HOSTS.
     allowed_hosts: tuple[str, ...] = ()
+    smtp_url: Secret | None = None  # None: no mail is sent (core/mailconfig.py parses it)
+    mail_from: str = ""
+    coordinator_mail: tuple[str, ...] = ()
+    time_zone: str = "Europe/Berlin"
     debug: bool = False
     log_level: str = "info"
 
@@ -195,6 +218,14 @@ class Settings:
                 for h in CommaSeparatedStrings(text("WIDGET_ALLOWED_HOSTS"))
                 if h.strip()
             ),
+            smtp_url=Secret(smtp) if (smtp := text("WIDGET_SMTP_URL")) else None,
+            mail_from=text("WIDGET_MAIL_FROM"),
+            coordinator_mail=tuple(
+                a.strip()
+                for a in CommaSeparatedStrings(text("WIDGET_COORDINATOR_MAIL"))
+                if a.strip()
+            ),
+            time_zone=text("WIDGET_TIME_ZONE", "Europe/Berlin"),
             debug=_flag(text, "WIDGET_DEBUG", False),
             log_level=text("WIDGET_LOG_LEVEL", "info").lower(),
         )
@@ -244,6 +275,31 @@ class Settings:
                     "WIDGET_PUBLIC_URL must be an absolute URL such as"
                     f" https://partner.example.org, got {self.public_url!r}"
                 )
+
+        self._validate_mail()
+
+    def _validate_mail(self) -> None:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"WIDGET_TIME_ZONE is not a time zone: {self.time_zone!r} (e.g. Europe/Berlin)"
+            ) from None
+        if self.smtp_url is not None:
+            smtp_target(str(self.smtp_url))  # raises ValueError naming what is wrong
+        if self.mail_from:
+            sender_address(self.mail_from)
+        for address in self.coordinator_mail:
+            if not valid_address(address):
+                raise ValueError(f"WIDGET_COORDINATOR_MAIL names an invalid address: {address!r}")
+        if self.smtp_url is not None and not self.mail_from:
+            raise ValueError("WIDGET_SMTP_URL is set but WIDGET_MAIL_FROM is not: set both")
+        if self.mail_from and self.smtp_url is None:
+            raise ValueError("WIDGET_MAIL_FROM is set but WIDGET_SMTP_URL is not: set both")
+
+    def mail_enabled(self) -> bool:
+        """Mail is sent when a server and a sender are set (both or neither)."""
+        return self.smtp_url is not None and bool(self.mail_from)
 
     def hosts(self) -> tuple[str, ...]:
         """The host names a request's ``Host`` header may name (web/hosts.py)."""

@@ -45,6 +45,7 @@ SALT_PORTAL = "partnerkreis.portal.v1"
 SALT_SESSION = "partnerkreis.session.v1"
 SALT_PORTAL_SESSION = "partnerkreis.portal-session.v1"  # never accepted as an admin session
 SALT_KNOWN_BROWSER = "partnerkreis.known-browser.v1"  # a browser that signed in before
+SALT_UNSUBSCRIBE = "partnerkreis.unsubscribe.v1"  # a mail's one-click unsubscribe link
 
 Clock = Callable[[], float]
 EMBED_CACHE_SIZE = 100_000  # verified embed tokens remembered (a few MB at most)
@@ -152,7 +153,13 @@ class Signer:
         self._click_stamp = (-1, "")  # (second, its base64 part), made once a second
         self._timed: dict[str, URLSafeTimedSerializer] = {
             salt: URLSafeTimedSerializer(secret, salt=salt, signer=timed)
-            for salt in (SALT_PORTAL, SALT_SESSION, SALT_PORTAL_SESSION, SALT_KNOWN_BROWSER)
+            for salt in (
+                SALT_PORTAL,
+                SALT_SESSION,
+                SALT_PORTAL_SESSION,
+                SALT_KNOWN_BROWSER,
+                SALT_UNSUBSCRIBE,
+            )
         }
 
     # -- embed tokens: a placement id, valid until the placement is deleted ---------------

@@ -48,6 +48,9 @@ TABLES = (
     "visitor_claims",
     "visitor_tallies",
     "daily_capped",
+    "mail_contacts",
+    "mail_opt_outs",
+    "mail_outbox",
 )
 # What a freshly migrated database holds: the data version in meta, nothing else.
 EMPTY_ROWS = {"meta": 1}

@@ -67,6 +67,9 @@ class Dialect:
     # A statement taking a transaction-scoped lock named by its one parameter, true when
     # taken; None where the dialect claims work with a lease row instead.
     try_xact_lock: str | None = None
+    # Appended to the subquery that picks mails to claim: rows another worker is
+    # claiming are passed over rather than waited for (SQLite: one writer anyway).
+    skip_locked = ""
 
     def __init__(
         self,
@@ -145,6 +148,7 @@ class PostgresDialect(Dialect):
     concurrent_writers = True
     # Holds off writers of the row, not readers or foreign-key checks.
     for_update = " FOR NO KEY UPDATE"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
     # Keyed by the schema too, so networks in other schemas don't wait for each other.
     try_xact_lock = (
         "SELECT pg_try_advisory_xact_lock(hashtext(? || COALESCE(current_schema(), '')))"

@@ -21,6 +21,7 @@ from widget_server.core.models import (
 from widget_server.storage.access import revoke_member_access
 from widget_server.storage.dialect import Dialect, Row, iso_now
 from widget_server.storage.history import record_statuses
+from widget_server.storage.mail import forget_member_mail
 from widget_server.storage.queries import Queries, page, where
 
 THEME_COLUMNS = "id, slug, name_de, name_en, description_de, description_en, kind"
@@ -278,6 +279,7 @@ class Members(Queries):
             await record_statuses(conn, self._dialect, [(member_id, 0, status, moment)])
             if status == "removed":
                 await revoke_member_access(conn, self._dialect, member_id, now)
+                await forget_member_mail(conn, member_id)
         return await self.get_member_by_id(member_id)
 
     async def set_logo(self, logo: Logo, data: bytes) -> None:

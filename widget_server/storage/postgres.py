@@ -33,6 +33,7 @@ from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, PostgresDialect, Row, numbered, to_moment
 from widget_server.storage.history import History
 from widget_server.storage.ledger import Ledger
+from widget_server.storage.mail import Mail
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
@@ -125,6 +126,7 @@ class PostgresStorage(
     Audit,
     Visitors,
     Access,
+    Mail,
 ):
     """``Storage`` on a PostgreSQL database (``postgresql://`` URL, asyncpg's syntax).
 

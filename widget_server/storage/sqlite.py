@@ -26,6 +26,7 @@ from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
 from widget_server.storage.history import History
 from widget_server.storage.ledger import Ledger
+from widget_server.storage.mail import Mail
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
@@ -85,6 +86,7 @@ class SQLiteStorage(
     Audit,
     Visitors,
     Access,
+    Mail,
 ):
     """``Storage`` on one SQLite file."""
 

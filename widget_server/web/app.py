@@ -14,10 +14,11 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, public, widget
+from widget_server.web.endpoints import demo, public, unsubscribe, widget
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
 from widget_server.web.endpoints.admin import changes as admin_changes
+from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import members as admin_members
 from widget_server.web.endpoints.admin import rules as admin_rules
 from widget_server.web.endpoints.admin import stats as admin_stats
@@ -26,6 +27,7 @@ from widget_server.web.endpoints.admin.base import AdminGuard
 from widget_server.web.endpoints.api import base as api
 from widget_server.web.endpoints.api import blocks as api_blocks
 from widget_server.web.endpoints.api import keys as api_keys
+from widget_server.web.endpoints.api import mail as api_mail
 from widget_server.web.endpoints.api import member_bulk as api_member_bulk
 from widget_server.web.endpoints.api import members as api_members
 from widget_server.web.endpoints.api import openapi as api_openapi
@@ -86,6 +88,9 @@ admin_routes = [
         methods=["POST"],
         name="admin_member_portal",
     ),
+    Route("/members/{slug}/mail", admin_mail.mail_save, methods=["POST"], name="admin_member_mail"),
+    Route("/mail/report", admin_mail.report_preview, name="admin_mail_report"),
+    Route("/mail/report.html", admin_mail.report_html, name="admin_mail_report_html"),
     Route(
         "/members/{slug}/profile-change",
         admin_changes.decide,
@@ -129,6 +134,7 @@ portal_routes = [
     Route("/profile/logo", portal_profile.logo_upload, methods=["POST"], name="portal_logo"),
     Route("/profile/logo", portal_profile.pending_logo, methods=["GET"], name="portal_new_logo"),
     Route("/profile/withdraw", portal_profile.withdraw, methods=["POST"], name="portal_withdraw"),
+    Route("/profile/mail", portal_profile.mail_save, methods=["POST"], name="portal_mail"),
     Route("/themes", portal_pages.themes_page, methods=["GET"], name="portal_themes"),
     Route("/themes", portal_pages.membership_change, methods=["POST"], name="portal_theme_change"),
     Route("/logout", portal.logout, methods=["POST"], name="portal_logout"),
@@ -178,6 +184,8 @@ api_routes = [
         methods=["PUT"],
         name="membership_put",
     ),
+    Route("/members/{slug}/mail", api_mail.get_mail, name="member_mail"),
+    Route("/members/{slug}/mail", api_mail.put_mail, methods=["PUT"], name="member_mail_put"),
     Route("/members/{slug}/placements", api_placements.list_placements, name="placements"),
     Route(
         "/members/{slug}/placements",
@@ -218,6 +226,14 @@ routes = [
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
     Route("/demo/portal/{slug}", demo.demo_portal, name="demo_portal"),
+    # mail: one-click unsubscribe (RFC 8058), no login; GET asks, POST records
+    Route("/mail/unsubscribe/{token}", unsubscribe.confirm, name="unsubscribe"),
+    Route(
+        "/mail/unsubscribe/{token}",
+        unsubscribe.unsubscribe,
+        methods=["POST"],
+        name="unsubscribe_post",
+    ),
     # machines: the REST API v1 (Authorization: Bearer pkr_...)
     Mount("/api/v1", routes=api_routes, name="api"),
     # humans: the coordinators' admin (a session cookie on /admin only)

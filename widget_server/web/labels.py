@@ -66,6 +66,7 @@ DONE: dict[str, str] = {
     "theme_left": N_("You have left. Please remove this theme's code from your website."),
     "change_approved": N_("The changed details have been approved."),
     "change_rejected": N_("The changed details have been rejected."),
+    "mail_saved": N_("The e-mail settings have been saved."),
 }
 
 # The audit log's actions.
@@ -79,6 +80,7 @@ AUDIT_ACTION: dict[str, str] = {
     "member.domains": N_("Domains changed"),
     "member.logo": N_("Logo uploaded"),
     "member.theme": N_("Theme membership changed"),
+    "member.mail": N_("E-mail settings changed"),
     "portal.link": N_("Portal link created"),
     "portal.revoke": N_("Portal links and sessions ended"),
     "theme.create": N_("Theme created"),
@@ -335,4 +337,12 @@ SCRIPT = {
     "LATIN": N_("Latin"),
     "CYRILLIC": N_("Cyrillic"),
     "GREEK": N_("Greek"),
+}
+
+# Kinds of mail (core/models.MAIL_KINDS): the opt-out choices and the unsubscribe page.
+MAIL_KINDS: dict[str, str] = {
+    "report": N_("the monthly report"),
+    "decisions": N_("decisions on applications and profile changes"),
+    "activity": N_("notices when the widget is not seen"),
+    "digest": N_("the coordinators' daily digest"),
 }

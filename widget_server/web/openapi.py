@@ -16,6 +16,7 @@ from widget_server.web import openapi_schemas as schemas
 from widget_server.web.bodies import Body
 from widget_server.web.endpoints.api import member_bulk
 from widget_server.web.endpoints.api.keys import KEY_CREATE
+from widget_server.web.endpoints.api.mail import MEMBER_MAIL_PUT
 from widget_server.web.endpoints.api.members import MEMBER_CREATE, MEMBER_PATCH, MEMBERSHIP_PUT
 from widget_server.web.endpoints.api.placements import PLACEMENT_CREATE
 from widget_server.web.endpoints.api.themes import THEME_CREATE, THEME_PATCH
@@ -28,6 +29,7 @@ BODIES: tuple[Body, ...] = (
     MEMBER_CREATE,
     MEMBER_PATCH,
     MEMBERSHIP_PUT,
+    MEMBER_MAIL_PUT,
     PLACEMENT_CREATE,
     KEY_CREATE,
 )
@@ -372,6 +374,29 @@ def paths() -> dict[str, dict[str, Any]]:
                 (403, 404, 409, 422),
                 params=(SLUG_MEMBER, path("theme", "A theme's slug.")),
                 body="MembershipUpdate",
+            ),
+        },
+        f"{API}/members/{{slug}}/mail": {
+            "get": op(
+                "getMemberMail",
+                "A member's mail settings",
+                "members",
+                {200: ok("Its address, mail language and opt-outs.", ref("MemberMail"))},
+                (403, 404),
+                params=member,
+            ),
+            "put": op(
+                "putMemberMail",
+                "Set a member's mail settings",
+                "members",
+                {200: ok("The settings now.", ref("MemberMail"))},
+                (403, 404, 422),
+                params=member,
+                body="MemberMailUpdate",
+                description=(
+                    "The address mails go to, their language and the kinds of mail the"
+                    " member does not want; an empty email deletes all three."
+                ),
             ),
         },
         f"{API}/members/{{slug}}/placements": {

@@ -11,6 +11,7 @@ from typing import Any
 from widget_server.core.models import (
     LANGUAGES,
     LAYOUTS,
+    MEMBER_MAIL_KINDS,
     MEMBER_STATUSES,
     MEMBERSHIP_STATUSES,
     SCHEMES,
@@ -189,6 +190,13 @@ SCHEMAS: dict[str, Any] = {
                     },
                 }
             ),
+        }
+    ),
+    "MemberMail": obj(
+        {
+            "email": NULLABLE_STRING,
+            "language": enum(LANGUAGES),
+            "opt_outs": {"type": "array", "items": enum(MEMBER_MAIL_KINDS)},
         }
     ),
     "Membership": MEMBER_THEME,

@@ -21,6 +21,9 @@ from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.counting.intake import Counting
 from widget_server.counting.visitors import MemoryStore, visitor_store
+from widget_server.mail import jobs as mail_jobs
+from widget_server.mail import worker as mail_worker
+from widget_server.mail.outbox import Mailer
 from widget_server.network.database import (
     DEMO_META,
     ensure_secret_keys,
@@ -55,6 +58,8 @@ class Runtime:
     snapshots: SnapshotHolder | None = None
     demo: bool = False  # the database was made by `widget-server demo`: /demo/ is served
     counting: Counting | None = None
+    mailer: Mailer | None = None
+    _mail_worker: asyncio.Task[None] | None = None
     _flusher: asyncio.Task[None] | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _poller: asyncio.Task[None] | None = None
@@ -103,6 +108,19 @@ class Runtime:
             self.counting.run(self.storage, self.settings.flush_interval, self._stopping),
             name="count-flusher",
         )
+        self.mailer = Mailer(self.settings, self.storage, self.signer, self.clock)
+        if self.mailer.problem is None:
+            mailer = self.mailer
+            self._mail_worker = asyncio.create_task(
+                mail_worker.run(
+                    self.storage,
+                    self.settings,
+                    self.clock,
+                    self._stopping,
+                    lambda: mail_jobs.run_due(mailer),
+                ),
+                name="mail-worker",
+            )
 
     def _own_hosts(self) -> frozenset[str]:
         hosts = set()
@@ -120,7 +138,7 @@ class Runtime:
         then the flusher writes what remains, and only then the storage closes.
         """
         self._stopping.set()
-        for task in (self._poller, self._flusher):
+        for task in (self._poller, self._flusher, self._mail_worker):
             if task is not None:
                 await task
         if self.counting is not None:
@@ -142,6 +160,12 @@ class Runtime:
     def request_nonce(self) -> int:
         """A unique number per request, for rules that rotate on every request."""
         return (int(self.clock()) << 20) | (next(self._requests) & 0xFFFFF)
+
+
+def mailer_of(request: Request) -> Mailer:
+    mailer = runtime_of(request).mailer
+    assert mailer is not None
+    return mailer
 
 
 def runtime_of(request: Request) -> Runtime:

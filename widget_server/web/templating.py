@@ -17,39 +17,11 @@ from pathlib import Path
 
 import jinja2
 from babel import Locale
-from markupsafe import escape
 from starlette.templating import Jinja2Templates
 
-from widget_server.core.i18n import translations
+from widget_server.core.i18n import install_catalogs, translations
 from widget_server.core.models import LANGUAGES
 from widget_server.web import labels
-
-
-def _text(context: jinja2.runtime.Context, text: str) -> str:
-    return escape(text) if context.eval_ctx.autoescape else text
-
-
-@jinja2.pass_context
-def _gettext(context: jinja2.runtime.Context, message: str) -> str:
-    return _text(context, translations(context.get("lang")).gettext(message))
-
-
-@jinja2.pass_context
-def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, n: int) -> str:
-    return _text(context, translations(context.get("lang")).ngettext(singular, plural, n))
-
-
-@jinja2.pass_context
-def _pgettext(context: jinja2.runtime.Context, msgctxt: str, message: str) -> str:
-    return _text(context, translations(context.get("lang")).pgettext(msgctxt, message))
-
-
-@jinja2.pass_context
-def _npgettext(
-    context: jinja2.runtime.Context, msgctxt: str, singular: str, plural: str, n: int
-) -> str:
-    catalog = translations(context.get("lang"))
-    return _text(context, catalog.npgettext(msgctxt, singular, plural, n))
 
 
 def language_names() -> tuple[tuple[str, str], ...]:
@@ -67,14 +39,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
         autoescape=jinja2.select_autoescape(),
         extensions=["jinja2.ext.i18n"],
     )
-    # install_gettext_callables is added by the i18n extension
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_gettext,
-        ngettext=_ngettext,
-        pgettext=_pgettext,
-        npgettext=_npgettext,
-        newstyle=True,
-    )
+    install_catalogs(env)
     env.globals["labels"] = labels
     for lang in LANGUAGES:  # read the catalogs now rather than in the first request
         translations(lang)

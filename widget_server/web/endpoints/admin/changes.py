@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.mail import notices
 from widget_server.network import audit, profile_changes
 from widget_server.web.endpoints.admin import members as admin_members
 from widget_server.web.endpoints.admin.base import actor
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
-from widget_server.web.runtime import runtime_of
+from widget_server.web.runtime import mailer_of, runtime_of
 
 
 async def decide(request: Request) -> Response:
@@ -38,6 +39,10 @@ async def decide(request: Request) -> Response:
         return await admin_members.member_page(request, errors={"change": reason}, status=409)
     except ValidationError as exc:
         return await admin_members.member_page(request, errors={"change": exc.reason}, status=422)
+    note = form_text(form, "note").strip()[: admin_members.MAX_NOTE]
+    await notices.profile_decided(
+        mailer_of(request), before, action == "approve", change.revision, note
+    )
     detail = profile_changes.describe(before, change)
     await audit.record(storage, actor(request), f"profile.{action}", f"member:{slug}", detail)
     if action == "approve":

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.core.models import MEMBER_STATUSES, Member, MemberStatus
 from widget_server.counting.events import day_of
+from widget_server.mail import contacts, notices
 from widget_server.network import audit, portal_links
 from widget_server.network import services as network
 from widget_server.network.categories import CATEGORY_LABELS, category_label
@@ -29,8 +30,9 @@ from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
-from widget_server.web.runtime import runtime_of
+from widget_server.web.runtime import mailer_of, runtime_of
 
+MAX_NOTE = 1000  # characters of a coordinator's note in a decision mail
 PROFILE_FIELDS = ("name", "website", "description", "category", "town", "postal_code")
 # status action -> (from statuses, to status, audit action)
 ACTIONS: dict[str, tuple[tuple[MemberStatus, ...], MemberStatus]] = {
@@ -135,6 +137,7 @@ async def member_page(
             "chart": chart,
             "history": await audit.entries(storage, subject=f"member:{member.slug}", limit=20),
             "changes": await review.member_entries(request, storage, member),
+            "mail": await contacts.get_contact(storage, member),
         },
         status=status,
     )
@@ -193,10 +196,16 @@ async def status_change(request: Request) -> Response:
         return await member_page(
             request, errors={"status": f"is {before.status}, cannot {action}"}, status=409
         )
+    note = form_text(form, "note").strip()[:MAX_NOTE]
+    decided = before.status == "pending" and target in ("active", "removed")
+    if decided and target == "removed":  # queued before the removal forgets the address
+        await notices.application_decided(mailer_of(request), before, False, note)
     try:
         after = await network.change_member_status(storage, slug, target)
     except ConflictError as exc:
         return await member_page(request, errors={"status": str(exc)}, status=409)
+    if decided and target == "active":
+        await notices.application_decided(mailer_of(request), after, True, note)
     await audit.record(
         storage,
         actor(request),

@@ -30,10 +30,11 @@ from widget_server.counting.simulation import (
 )
 from widget_server.network import audit
 from widget_server.serving.snapshot import LedgerInput, build_pools
+from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import lang_of, render
 from widget_server.web.endpoints.admin.figures import simulation_figures, theme_figures
-from widget_server.web.runtime import runtime_of
+from widget_server.web.runtime import mailer_of, runtime_of
 
 DEFAULT_PERIOD = 30  # days shown by the stats page unless asked otherwise
 MAX_PERIOD = 366
@@ -62,6 +63,7 @@ async def dashboard(request: Request) -> Response:
             "themes": [(t, per_theme.get(t.id, 0), t.name(lang)) for t in themes],
             "recent": await audit.entries(storage, limit=8),
             "changes": await review.pending_entries(request, storage),
+            "mail": await admin_mail.status(mailer_of(request)),
         },
     )
 

@@ -15,13 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import NotFoundError, ValidationError
+from widget_server.core.mailconfig import MAX_ADDRESS
 from widget_server.core.models import (
+    LANGUAGES,
     MEMBER_STATUSES,
     Member,
     Membership,
     MemberStatus,
     ProfileChange,
 )
+from widget_server.mail import contacts, notices
 from widget_server.network import audit, profile_changes
 from widget_server.network.categories import category_label
 from widget_server.network.services import (
@@ -30,6 +33,7 @@ from widget_server.network.services import (
     MemberInput,
     add_member,
     change_member_status,
+    check_member_input,
     set_membership_status,
     update_member,
 )
@@ -47,7 +51,7 @@ from widget_server.web.endpoints.api.base import (
 )
 from widget_server.web.endpoints.api.themes import SLUG_PATTERN
 from widget_server.web.pagination import page_of, parse_page
-from widget_server.web.runtime import runtime_of
+from widget_server.web.runtime import mailer_of, runtime_of
 
 _PROFILE = (
     Field("website", max_length=300, pattern="^https?://", description="http(s) URL."),
@@ -70,6 +74,12 @@ MEMBER_CREATE = Body(
         Field("name", required=True, max_length=MAX_NAME),
         *(replace(f, required=f.name == "website") for f in _PROFILE),
         Field("themes", "array", max_length=50, item_max_length=60, description="Theme slugs."),
+        Field(
+            "email",
+            max_length=MAX_ADDRESS,
+            description="Where the member's mails go (GET/PUT .../mail changes it later).",
+        ),
+        Field("language", enum=LANGUAGES, description="The language of its mails."),
     ),
 )
 MEMBER_PATCH = Body(
@@ -178,7 +188,14 @@ async def create_member(request: Request) -> Response:
     for name in ("domains", "themes"):
         if name in data:
             data[name] = tuple(data[name])
+    email, language = data.pop("email", ""), data.pop("language", "de")
+    if email:  # checked before anything is written
+        contacts.check_contact(check_member_input(MemberInput(**data)), email, language, ())
     member = await add_member(runtime.storage, MemberInput(**data, status=status))
+    if email:
+        await contacts.set_contact(runtime.storage, member, email=email, language=language)
+        if member.status == "pending":
+            await notices.application_received(mailer_of(request), member)
     await refresh(request)
     return answer(
         await member_view(request, member),
@@ -238,9 +255,14 @@ def pending_view(change: ProfileChange) -> dict[str, Any]:
 
 
 async def _set_status(request: Request, status: MemberStatus) -> Response:
-    member = await change_member_status(
-        runtime_of(request).storage, request.path_params["slug"], status
-    )
+    storage = runtime_of(request).storage
+    before = await storage.get_member(request.path_params["slug"])
+    declined = before.status == "pending" and status == "removed"
+    if declined:  # queued before the removal forgets the member's address
+        await notices.application_decided(mailer_of(request), before, False, "")
+    member = await change_member_status(storage, before.slug, status)
+    if before.status == "pending" and status == "active":
+        await notices.application_decided(mailer_of(request), member, True, "")
     await refresh(request)
     return answer(await member_view(request, member))
 

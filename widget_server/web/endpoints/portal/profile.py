@@ -15,13 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import ValidationError
-from widget_server.core.models import Member, ProfileChange
+from widget_server.core.models import MEMBER_MAIL_KINDS, Member, ProfileChange
+from widget_server.mail import contacts
 from widget_server.network import audit, profile_changes
 from widget_server.network.categories import category_label
 from widget_server.network.logos import MAX_BYTES
 from widget_server.serving.blocks import logo_path
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.endpoints.portal.base import actor, lang_of, member_of, render
+from widget_server.web.labels import MAIL_KINDS
 from widget_server.web.runtime import runtime_of
 
 FIELDS = profile_changes.EDITABLE
@@ -37,10 +39,12 @@ async def profile_page(
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
+    mail_values: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
     storage = runtime_of(request).storage
     member = member_of(request)
+    contact = await contacts.get_contact(storage, member)
     lang = lang_of(request)
     pending = await profile_changes.pending_change(storage, member)
     proposed = profile_changes.proposed(member, pending.changes) if pending else member
@@ -54,6 +58,8 @@ async def profile_page(
         "logo": logo_path(member),
         "logo_max_kb": MAX_BYTES // 1024,
         "category": category_label(member.category, lang) if member.category else "–",
+        "mail_values": mail_values or contacts.contact_dict(contact),
+        "mail_kinds": [(k, MAIL_KINDS[k]) for k in MEMBER_MAIL_KINDS],
     }
     return render(request, "profile.html", context, status=status)
 
@@ -91,6 +97,30 @@ async def record_outcome(
     if outcome.submitted and outcome.pending is not None:
         detail = profile_changes.describe(member, outcome.pending)
         await audit.record(storage, actor(request), "profile.submit", subject, detail)
+
+
+async def mail_save(request: Request) -> Response:
+    """The member's own address, mail language and the kinds of mail it wants."""
+    storage = runtime_of(request).storage
+    member = member_of(request)
+    form = form_of(request)
+    email = form_text(form, "email")
+    language = form_text(form, "mail_language") or "de"
+    opt_outs = [k for k in MEMBER_MAIL_KINDS if not form_text(form, f"want_{k}")]
+    before = await contacts.get_contact(storage, member)
+    try:
+        after = await contacts.set_contact(
+            storage, member, email=email, language=language, opt_outs=opt_outs
+        )
+    except ValidationError as exc:
+        typed = {"email": email, "language": language, "opt_outs": opt_outs}
+        return await profile_page(
+            request, errors={exc.field: exc.reason}, mail_values=typed, status=422
+        )
+    if after != before:
+        detail = "address deleted" if after is None else "mail settings changed"
+        await audit.record(storage, actor(request), "member.mail", f"member:{member.slug}", detail)
+    return redirect(request, "portal_profile", done="mail_saved")
 
 
 async def logo_upload(request: Request) -> Response:

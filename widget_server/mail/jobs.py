@@ -1,0 +1,205 @@
+"""The scheduled mails: the monthly report and the daily checks and digest.
+
+The worker of every process calls :func:`run_due` on each pass; a job runs
+once per period for the whole deployment (``Storage.claim_mail_job``), and
+every mail it queues has a key naming its event, so nothing is queued twice.
+Periods are days and months of the network's time zone (``WIDGET_TIME_ZONE``).
+
+* Monthly: on the first three days of a month (so a server that was down on
+  the first still sends), the previous month's report to every active member
+  with an address; ``widget-server report send`` does the same by hand.
+* Daily: a notice to each member whose widget has not been seen for 14 days
+  and to each one the activity gate took out of rotation; a digest to the
+  coordinators of what waits for them; sent and failed mails older than
+  ``KEEP_DAYS`` are deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from widget_server.core.errors import NotFoundError
+from widget_server.core.i18n import translator
+from widget_server.core.models import Member
+from widget_server.mail import notices, report
+from widget_server.mail.message import Draft
+from widget_server.mail.notices import Notice
+from widget_server.mail.outbox import Mailer
+from widget_server.network import services as network
+from widget_server.network.rules import theme_rules
+from widget_server.serving.snippets import placement_snippet
+
+KEEP_DAYS = 90  # sent and failed mails are kept this long (docs/privacy.md)
+FAILURES_WORTH_TELLING = 3  # failed or retrying mails before the digest mentions them
+# A member counts as "going inactive" in the digest for this many days after it crossed
+# a threshold (so a day the job did not run loses nothing, and no name repeats for long).
+NEWLY_DAYS = 3
+
+
+def local_day(mailer: Mailer, now: float) -> date:
+    return datetime.fromtimestamp(now, ZoneInfo(mailer.settings.time_zone)).date()
+
+
+async def run_due(mailer: Mailer) -> None:
+    if mailer.problem is not None:
+        return
+    storage = mailer.storage
+    now = mailer.clock()
+    today = local_day(mailer, now)
+    if today.day <= 3:
+        month = report.previous_month(today.replace(day=1))
+        if await storage.claim_mail_job("report", f"{month:%Y-%m}"):
+            await send_reports(mailer, month)
+    if await storage.claim_mail_job("daily", today.isoformat()):
+        await daily(mailer, today)
+        cutoff = datetime.fromtimestamp(now - KEEP_DAYS * 86_400, UTC)
+        await storage.purge_mails(cutoff.isoformat(timespec="seconds"))
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    member: Member
+    queued: bool
+    reason: str = ""  # why not: "no address", "opted out", "queued before", "mail is off"
+
+
+async def send_reports(
+    mailer: Mailer, month: date, *, member_slug: str | None = None, dry_run: bool = False
+) -> list[ReportResult]:
+    """Queue the month's report for every active member (or one); ``dry_run`` queues none."""
+    storage = mailer.storage
+    if member_slug is not None:
+        members = [await storage.get_member(member_slug)]
+    else:
+        members = await storage.list_members(status="active")
+    results = []
+    for member in members:
+        contact = await mailer.contact(member)
+        key = report.report_key(member, month)
+        reason = ""
+        if contact is None:
+            reason = "no address"
+        elif report.KIND in contact.opt_outs:
+            reason = "opted out"
+        elif await storage.mail_queued(key):
+            reason = "queued before"
+        elif mailer.problem is not None:
+            reason = "mail is off"
+        if reason or dry_run:
+            results.append(ReportResult(member, False, reason))
+            continue
+        data = await report.monthly_report(storage, member, month, mailer.settings.public_url or "")
+        queued = await mailer.to_member(
+            member,
+            report.KIND,
+            key,
+            lambda lang, url, data=data: report.draft(data, lang, url),  # type: ignore[misc]
+        )
+        results.append(ReportResult(member, queued, "" if queued else "queued before"))
+    return results
+
+
+@dataclass(frozen=True)
+class Inactive:
+    member: Member
+    theme: str
+    since: date
+    gated: bool
+    new: bool  # crossed the threshold in the last NEWLY_DAYS days
+
+
+async def daily(mailer: Mailer, today: date) -> None:
+    inactive = await activity_notices(mailer, today)
+    await digest(mailer, today, [i for i in inactive if i.new])
+
+
+async def activity_notices(mailer: Mailer, today: date) -> list[Inactive]:
+    storage = mailer.storage
+    members = {m.id: m for m in await storage.list_members(status="active")}
+    themes = {t.id: t for t in await storage.list_themes()}
+    served = await storage.last_served()
+    found = []
+    for ms in await storage.list_memberships():
+        member = members.get(ms.member_id)
+        theme = themes.get(ms.theme_id)
+        if member is None or theme is None or ms.status != "active":
+            continue
+        joined = datetime.fromisoformat(ms.joined).date() if ms.joined else today
+        since = served.get((theme.id, member.id), joined)
+        days = (today - since).days
+        if days < notices.UNSEEN_DAYS:
+            continue
+        rules = theme_rules(await storage.get_rule_set(theme.id))
+        gate = rules.inactive_after_days
+        gated = gate is not None and member.slug not in rules.activity_exempt and days > gate
+        crossed = days - (gate + 1 if gated and gate is not None else notices.UNSEEN_DAYS)
+        name = theme.name(mailer.settings.language)
+        found.append(Inactive(member, name, since, gated, crossed < NEWLY_DAYS))
+        if gated:
+            assert gate is not None
+            await notices.out_of_rotation(mailer, member, theme, since, gate)
+        else:
+            _, _, placement = await network.placement_for(storage, member.slug, theme.slug)
+            base = mailer.settings.public_url or ""
+            snippet = placement_snippet(base, mailer.signer.embed_token(placement.id), theme)
+            await notices.widget_unseen(mailer, member, theme, since, snippet)
+    return found
+
+
+async def digest(mailer: Mailer, today: date, inactive: list[Inactive]) -> int:
+    """The coordinators' daily digest, when anything waits for them: applications and
+    profile changes waiting, members going inactive, mails that are not delivered."""
+    storage = mailer.storage
+    pending = await storage.list_members(status="pending")
+    changes = []
+    for change in await storage.list_profile_changes():
+        try:
+            changes.append(await storage.get_member_by_id(change.member_id))
+        except NotFoundError:
+            continue
+    counts = await storage.mail_counts()
+    # Given up recently (mails written in the last two days), or still being retried.
+    recent = (today - timedelta(days=2)).isoformat()
+    failed = sum(
+        m.created_at[:10] >= recent for m in await storage.list_mails(status="failed", limit=500)
+    )
+    troubled = failed + counts["retrying"]
+    if not (pending or changes or inactive or troubled >= FAILURES_WORTH_TELLING):
+        return 0
+
+    def write(lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        items = [t.gettext("Application waiting: %(name)s", name=m.name) for m in pending]
+        items += [t.gettext("Profile change waiting: %(name)s", name=m.name) for m in changes]
+        for entry in inactive:
+            values = {"theme": entry.theme, "name": entry.member.name, "day": entry.since}
+            if entry.gated:
+                items.append(
+                    t.gettext(
+                        "Out of rotation in %(theme)s: %(name)s (widget not seen since %(day)s)",
+                        **values,
+                    )
+                )
+            else:
+                items.append(
+                    t.gettext("Widget not seen in %(theme)s since %(day)s: %(name)s", **values)
+                )
+        if troubled >= FAILURES_WORTH_TELLING:
+            items.append(
+                t.gettext(
+                    "Mails not delivered: %(failed)d given up, %(retrying)d being retried."
+                    " Check WIDGET_SMTP_URL and the server's log.",
+                    failed=failed,
+                    retrying=counts["retrying"],
+                )
+            )
+        return Notice(
+            t.gettext("Partnerkreis: what waits for you on %(day)s", day=today.isoformat()),
+            (t.gettext("Good morning. This is what needs a coordinator today:"),),
+            items=tuple(items),
+            link=(t.gettext("Open the admin"), f"{mailer.settings.public_url}/admin"),
+        ).draft(lang, unsubscribe)
+
+    return await mailer.to_coordinators(notices.DIGEST, f"digest:{today.isoformat()}", write)

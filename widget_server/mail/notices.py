@@ -1,0 +1,160 @@
+"""Notices: short mails about one event, to a member or to the coordinators.
+
+To members (kind ``decisions``): an application received, approved or
+declined, a profile change approved or declined, each with the
+coordinator's note.  To members (kind ``activity``): the widget not seen for
+14 days (with the snippet and a link to the guide), taken out of rotation by
+the activity gate.  To coordinators (kind ``digest``): the daily digest
+(``jobs.py``).  Each notice's outbox key names its event, so it is queued once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from widget_server.core.i18n import translator
+from widget_server.core.models import Member, Theme
+from widget_server.mail.message import Draft
+from widget_server.mail.outbox import Mailer
+from widget_server.mail.render import html
+
+DECISIONS = "decisions"
+ACTIVITY = "activity"
+DIGEST = "digest"
+UNSEEN_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    paragraphs: tuple[str, ...]
+    note: str = ""  # the coordinator's words, shown as they wrote them (escaped)
+    items: tuple[str, ...] = ()
+    code: str = ""
+    link: tuple[str, str] | None = None  # (label, URL)
+
+    def draft(self, lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        lines = [self.subject, "", *(p + "\n" for p in self.paragraphs)]
+        if self.note:
+            lines += [t.gettext("The coordinator's note:"), self.note, ""]
+        lines += [f"- {item}" for item in self.items]
+        if self.items:
+            lines.append("")
+        if self.code:
+            lines += [self.code, ""]
+        if self.link:
+            lines += [f"{self.link[0]}: {self.link[1]}", ""]
+        lines.append(t.gettext("No more of these mails: %(url)s", url=unsubscribe))
+        body = html("notice.html", lang, notice=self, unsubscribe=unsubscribe)
+        return Draft(self.subject, "\n".join(lines) + "\n", body)
+
+
+async def application_received(mailer: Mailer, member: Member) -> bool:
+    def write(lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        return Notice(
+            t.gettext("We have received your application, %(name)s", name=member.name),
+            (
+                t.gettext(
+                    "Thank you for applying to the network. A coordinator will look at your"
+                    " application; you will hear from us when it is decided."
+                ),
+            ),
+        ).draft(lang, unsubscribe)
+
+    return await mailer.to_member(member, DECISIONS, f"application:{member.id}:received", write)
+
+
+async def application_decided(mailer: Mailer, member: Member, approved: bool, note: str) -> bool:
+    def write(lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        if approved:
+            subject = t.gettext("Welcome to the network, %(name)s", name=member.name)
+            text = t.gettext(
+                "Your application has been approved. Your partners' widgets will show you"
+                " from now on; paste your widget's code into your website so that you show"
+                " them too."
+            )
+            link = (t.gettext("Your widget's code"), f"{mailer.settings.public_url}/portal/code")
+        else:
+            subject = t.gettext("Your application, %(name)s", name=member.name)
+            text = t.gettext("We are sorry: your application has been declined.")
+            link = None
+        return Notice(subject, (text,), note=note, link=link).draft(lang, unsubscribe)
+
+    outcome = "approved" if approved else "declined"
+    key = f"application:{member.id}:{outcome}"
+    # A declined applicant is removed next, which deletes its unsent mails: not this one.
+    return await mailer.to_member(member, DECISIONS, key, write, detached=not approved)
+
+
+async def profile_decided(
+    mailer: Mailer, member: Member, approved: bool, revision: int, note: str
+) -> bool:
+    def write(lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        if approved:
+            subject = t.gettext("Your profile change has been approved")
+            text = t.gettext("Your partners' widgets show your changed profile from now on.")
+        else:
+            subject = t.gettext("Your profile change has been declined")
+            text = t.gettext("Your profile stays as it was.")
+        return Notice(subject, (text,), note=note).draft(lang, unsubscribe)
+
+    outcome = "approved" if approved else "declined"
+    key = f"profile:{member.id}:{revision}:{outcome}"
+    return await mailer.to_member(member, DECISIONS, key, write)
+
+
+async def widget_unseen(
+    mailer: Mailer, member: Member, theme: Theme, since: date, snippet: str
+) -> bool:
+    def write(lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        return Notice(
+            t.gettext(
+                "Your Partnerkreis widget has not been seen for %(days)d days", days=UNSEEN_DAYS
+            ),
+            (
+                t.gettext(
+                    "Your widget for %(theme)s has not been shown on your website since"
+                    " %(day)s. While it is missing you give your partners nothing, and the"
+                    " network may take you out of rotation.",
+                    theme=theme.name(lang),
+                    day=since.isoformat(),
+                ),
+                t.gettext("This is the code to paste into your website:"),
+            ),
+            code=snippet,
+            link=(
+                t.gettext("The guide for your website"),
+                f"{mailer.settings.public_url}/portal/code",
+            ),
+        ).draft(lang, unsubscribe)
+
+    key = f"unseen:{member.id}:{theme.id}:{since.isoformat()}"
+    return await mailer.to_member(member, ACTIVITY, key, write)
+
+
+async def out_of_rotation(
+    mailer: Mailer, member: Member, theme: Theme, since: date, days: int
+) -> bool:
+    def write(lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        return Notice(
+            t.gettext("You are no longer shown in %(theme)s", theme=theme.name(lang)),
+            (
+                t.gettext(
+                    "Your widget has not been seen for more than %(days)d days, so the"
+                    " network's rules have taken you out of rotation. Show the widget on"
+                    " your website again and you are back as soon as it is seen.",
+                    days=days,
+                ),
+            ),
+            link=(t.gettext("Your widget's code"), f"{mailer.settings.public_url}/portal/code"),
+        ).draft(lang, unsubscribe)
+
+    key = f"gated:{member.id}:{theme.id}:{since.isoformat()}"
+    return await mailer.to_member(member, ACTIVITY, key, write)
