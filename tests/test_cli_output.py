@@ -242,3 +242,12 @@ def test_progress_is_one_line_in_a_log_and_nothing_for_a_quick_run() -> None:
     progress.update(1, 2)
     progress.done()
     assert re.fullmatch(r"Copying rows \.\.\. done \(\d+\.\d s\)\n", slow.getvalue())
+
+
+def test_other_keys_before_any_code_was_signed_are_accepted(ready: CLI) -> None:
+    # `init` signs nothing: a network may still choose its own keys before its first code.
+    ready.environ["WIDGET_SECRET_KEYS"] = "a-key-chosen-before-any-code-was-signed"
+    ready.environ["WIDGET_PUBLIC_URL"] = "https://p.example"
+    assert ready.ok("snippet", "blumen", "hochzeit", "--json").json()["token"]
+    signed = ready.query("SELECT value FROM meta WHERE key = ?", (SIGNED_WITH_META,))
+    assert json.loads(signed[0][0]) == [fingerprint("a-key-chosen-before-any-code-was-signed")]

@@ -151,8 +151,9 @@ async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Sett
             " set WIDGET_PUBLIC_URL (e.g. https://partner.example.org) or pass --base-url"
         )
     base_url = check_base_url(args.base_url or settings.public_url or "")
-    signer = Signer(await ensure_secret_keys(storage, settings, create=False))
     member, theme, placement = await placement_for(storage, args.member, args.theme, options)
+    # After the checks: the keys' check records the signing key (a write).
+    signer = Signer(await ensure_secret_keys(storage, settings, create=False))
     token = signer.embed_token(placement.id)
     lang = placement.options.lang
     html = placement_snippet(base_url, token, theme, lang)

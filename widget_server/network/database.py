@@ -70,14 +70,20 @@ async def ensure_secret_keys(storage: Storage, settings: Settings, *, create: bo
         raise StorageError("no secret keys: run `widget-server init` or set WIDGET_SECRET_KEYS")
     if not keys:
         raise StorageError("no secret key left: run `widget-server secret rotate`")
-    await check_signing_keys(storage, keys, retiring)
+    # `init` signs nothing: the first process that may sign codes records the key.
+    await check_signing_keys(storage, keys, retiring, record=not create)
     return keys
 
 
 async def check_signing_keys(
-    storage: Storage, keys: list[str], retiring: dict[str, str] | None = None
+    storage: Storage,
+    keys: list[str],
+    retiring: dict[str, str] | None = None,
+    *,
+    record: bool = True,
 ) -> None:
-    """Every key that signed codes still valid must be in ``keys``; the newest is recorded."""
+    """Every key that signed codes still valid must be in ``keys``; with ``record`` the
+    newest (the one this process signs with) is remembered as having signed."""
     if retiring is None:
         retiring = await retiring_keys(storage)
     signed: list[str] = await _json_meta(storage, SIGNED_WITH_META, [])
@@ -93,7 +99,7 @@ async def check_signing_keys(
                 " `widget-server secret show` lists the keys the database expects"
             )
     newest = fingerprint(keys[-1])
-    if newest not in signed:
+    if record and newest not in signed:
         await storage.set_meta(SIGNED_WITH_META, json.dumps([*signed, newest]))
 
 
