@@ -16,6 +16,7 @@ from typing import Any
 
 from widget_server import __version__
 from widget_server.cli.common import DEFAULT_PORT, UsageError
+from widget_server.cli.coordinators import add_arguments as add_admin_arguments
 from widget_server.cli.member_import import add_arguments as add_import_arguments
 from widget_server.cli.member_import import cmd_member_import
 from widget_server.cli.members import (
@@ -82,12 +83,28 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add(sub, "init", cmd_init, "create or migrate the database and the first coordinator")
-    p.add_argument("--admin", default="koordination", help="coordinator user name")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument(
+        "--admin",
+        metavar="USER",
+        help="coordinator to create (default on an empty database: koordination); on a"
+        " database with coordinators a new one is added, an existing name is an error",
+    )
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new coordinator's password from the first line of stdin instead of"
+        " printing a generated one",
+    )
 
     p = add(sub, "password", cmd_password, "set a coordinator's password; its sessions end")
     p.add_argument("user", help="coordinator user name")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of printing a generated one",
+    )
+
+    add_admin_arguments(sub, add)
 
     direct: tuple[tuple[str, Callable[[argparse.Namespace, Settings], int], str], ...] = (
         ("serve", cmd_serve, "run the server"),

@@ -41,6 +41,8 @@ SALT_PORTAL = "partnerkreis.portal.v1"
 SALT_SESSION = "partnerkreis.session.v1"
 SALT_PORTAL_SESSION = "partnerkreis.portal-session.v1"  # never accepted as an admin session
 SALT_KNOWN_BROWSER = "partnerkreis.known-browser.v1"  # a browser that signed in before
+SALT_PASSWORD_RESET = "partnerkreis.password-reset.v1"  # noqa: S105  (a salt: reset links)
+SALT_INVITATION = "partnerkreis.invitation.v1"  # a business's invitation to apply
 
 Clock = Callable[[], float]
 EMBED_CACHE_SIZE = 100_000  # verified embed tokens remembered (a few MB at most)
@@ -136,7 +138,14 @@ class Signer:
         self._click = URLSafeTimedSerializer(secret, salt=SALT_CLICK, signer=timed)
         self._timed: dict[str, URLSafeTimedSerializer] = {
             salt: URLSafeTimedSerializer(secret, salt=salt, signer=timed)
-            for salt in (SALT_PORTAL, SALT_SESSION, SALT_PORTAL_SESSION, SALT_KNOWN_BROWSER)
+            for salt in (
+                SALT_PORTAL,
+                SALT_SESSION,
+                SALT_PORTAL_SESSION,
+                SALT_KNOWN_BROWSER,
+                SALT_PASSWORD_RESET,
+                SALT_INVITATION,
+            )
         }
 
     # -- embed tokens: a placement id, valid until the placement is deleted ---------------

@@ -16,7 +16,7 @@ from widget_server.core.models import (
     Theme,
 )
 from widget_server.storage.access import revoke_member_access
-from widget_server.storage.dialect import Dialect, Row, iso_now
+from widget_server.storage.dialect import Connection, Dialect, Row, iso_now
 from widget_server.storage.queries import Queries, page, where
 
 THEME_COLUMNS = "id, slug, name_de, name_en, description_de, description_en, kind"
@@ -61,6 +61,40 @@ def membership_from(dialect: Dialect, row: Row) -> Membership:
 
 def placement_from(row: Row) -> Placement:
     return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
+
+
+async def insert_member(
+    conn: Connection, dialect: Dialect, member: Member, theme_ids: Sequence[int] = ()
+) -> int:
+    """Insert a member with its domains and memberships in the caller's transaction."""
+    now = dialect.time(iso_now())
+    member_id = int(
+        await conn.fetchval(
+            "INSERT INTO members (slug, name, website, description, category, town,"
+            " postal_code, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            member.slug,
+            member.name,
+            member.website,
+            member.description,
+            member.category,
+            member.town,
+            member.postal_code,
+            member.status,
+            now,
+            now,
+        )
+    )
+    await conn.executemany(
+        "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
+        [(member_id, d) for d in member.domains],
+    )
+    await conn.executemany(
+        "INSERT INTO memberships (member_id, theme_id, status, created_at)"
+        " VALUES (?, ?, 'active', ?)",
+        [(member_id, t, now) for t in theme_ids],
+    )
+    return member_id
 
 
 class Members(Queries):
@@ -136,34 +170,8 @@ class Members(Queries):
     # -- members ----------------------------------------------------------------------------
 
     async def create_member(self, member: Member, theme_ids: Sequence[int] = ()) -> Member:
-        now = self._dialect.time(iso_now())
         async with self._write() as conn:
-            member_id = int(
-                await conn.fetchval(
-                    "INSERT INTO members (slug, name, website, description, category, town,"
-                    " postal_code, status, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    member.slug,
-                    member.name,
-                    member.website,
-                    member.description,
-                    member.category,
-                    member.town,
-                    member.postal_code,
-                    member.status,
-                    now,
-                    now,
-                )
-            )
-            await conn.executemany(
-                "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
-                [(member_id, d) for d in member.domains],
-            )
-            await conn.executemany(
-                "INSERT INTO memberships (member_id, theme_id, status, created_at)"
-                " VALUES (?, ?, 'active', ?)",
-                [(member_id, t, now) for t in theme_ids],
-            )
+            member_id = await insert_member(conn, self._dialect, member, theme_ids)
         return await self.get_member_by_id(member_id)
 
     async def _member_where(self, condition: str, value: object) -> Member | None:

@@ -29,8 +29,10 @@ from widget_server.storage.access import Access
 from widget_server.storage.accounts import Accounts
 from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
+from widget_server.storage.coordinators import Coordinators
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, PostgresDialect, Row, numbered, to_moment
+from widget_server.storage.invitations import Invitations
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
@@ -106,7 +108,18 @@ def _from_column(value: Any) -> Any:
 
 
 class PostgresStorage(
-    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access
+    Meta,
+    Members,
+    MemberImport,
+    Rules,
+    Snapshot,
+    Counts,
+    Accounts,
+    Audit,
+    Visitors,
+    Access,
+    Coordinators,
+    Invitations,
 ):
     """``Storage`` on a PostgreSQL database (``postgresql://`` URL, asyncpg's syntax).
 

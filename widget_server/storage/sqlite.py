@@ -22,8 +22,10 @@ from widget_server.storage.access import Access
 from widget_server.storage.accounts import Accounts
 from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
+from widget_server.storage.coordinators import Coordinators
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
+from widget_server.storage.invitations import Invitations
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
@@ -66,7 +68,18 @@ class SQLiteConnection:
 
 
 class SQLiteStorage(
-    Meta, Members, MemberImport, Rules, Snapshot, Counts, Accounts, Audit, Visitors, Access
+    Meta,
+    Members,
+    MemberImport,
+    Rules,
+    Snapshot,
+    Counts,
+    Accounts,
+    Audit,
+    Visitors,
+    Access,
+    Coordinators,
+    Invitations,
 ):
     """``Storage`` on one SQLite file."""
 

@@ -18,6 +18,7 @@ from widget_server.web.endpoints import demo, public, widget
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
 from widget_server.web.endpoints.admin import changes as admin_changes
+from widget_server.web.endpoints.admin import coordinators as admin_coordinators
 from widget_server.web.endpoints.admin import members as admin_members
 from widget_server.web.endpoints.admin import rules as admin_rules
 from widget_server.web.endpoints.admin import stats as admin_stats
@@ -52,6 +53,25 @@ admin_routes = [
     Route("/login", admin_auth.login_form, methods=["GET"], name="admin_login"),
     Route("/login", admin_auth.login, methods=["POST"], name="admin_login_post"),
     Route("/logout", admin_auth.logout, methods=["POST"], name="admin_logout"),
+    Route("/coordinators", admin_coordinators.coordinator_list, name="admin_coordinators"),
+    Route(
+        "/coordinators",
+        admin_coordinators.coordinator_add,
+        methods=["POST"],
+        name="admin_coordinator_add",
+    ),
+    Route(
+        "/coordinators/{user}",
+        admin_coordinators.coordinator_change,
+        methods=["POST"],
+        name="admin_coordinator",
+    ),
+    Route("/account", admin_coordinators.account_page, methods=["GET"], name="admin_account"),
+    Route("/account", admin_coordinators.account_save, methods=["POST"], name="admin_account_save"),
+    Route("/reset/{token}", admin_coordinators.reset_form, methods=["GET"], name="admin_reset"),
+    Route(
+        "/reset/{token}", admin_coordinators.reset_save, methods=["POST"], name="admin_reset_save"
+    ),
     Route("/members", admin_members.member_list, name="admin_members"),
     Route("/members/{slug}", admin_members.member_page, methods=["GET"], name="admin_member"),
     Route("/members/{slug}", admin_members.member_save, methods=["POST"], name="admin_member_save"),

@@ -66,6 +66,10 @@ DONE: dict[str, str] = {
     "theme_left": N_("You have left. Please remove this theme's code from your website."),
     "change_approved": N_("The changed details have been approved."),
     "change_rejected": N_("The changed details have been rejected."),
+    "coordinator_deactivate": N_("The coordinator has been deactivated and signed out."),
+    "coordinator_activate": N_("The coordinator may sign in again."),
+    "password_changed": N_("Your password has been changed. Please sign in with it."),
+    "password_set": N_("Your password has been set. Please sign in with it."),
 }
 
 # The audit log's actions.
@@ -87,6 +91,12 @@ AUDIT_ACTION: dict[str, str] = {
     "profile.approve": N_("Changed details approved"),
     "profile.reject": N_("Changed details rejected"),
     "profile.withdraw": N_("Submitted details withdrawn"),
+    "coordinator.add": N_("Coordinator added"),
+    "coordinator.deactivate": N_("Coordinator deactivated"),
+    "coordinator.activate": N_("Coordinator activated"),
+    "coordinator.reset_link": N_("Password link created"),
+    "coordinator.password": N_("Password changed"),
+    "coordinator.password_reset": N_("Password set with a link"),
 }
 
 # The rules preview when no partner is left.
@@ -264,6 +274,12 @@ REASONS: dict[str, str] = {
         "The member has changed the submission meanwhile. Please review the new version."
     ),
     "no_change": N_("This change does not exist any more."),
+    "user_taken": N_("A coordinator with this user name exists already."),
+    "not_yourself": N_("You cannot deactivate yourself."),
+    "last_coordinator": N_("The last active coordinator cannot be deactivated."),
+    "deactivated": N_("This coordinator is deactivated."),
+    "wrong_password": N_("The current password is not correct."),
+    "passwords_differ": N_("The two new passwords differ."),
 }
 
 
@@ -309,6 +325,17 @@ SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"is more than max", N_("is more than max")),
         (r"must be an object", N_("must be an object")),
         (r"is not true or false", N_("is not true or false")),
+        (
+            r"the password must have at least (?P<num>\d+) characters",
+            N_("the password must have at least %(num)s characters"),
+        ),
+        (
+            r"is not a user name: .*",
+            N_(
+                "is not a user name: 2 to 40 characters, lower-case letters, digits, '.', '_'"
+                " or '-', starting with a letter or digit"
+            ),
+        ),
     )
 )
 
