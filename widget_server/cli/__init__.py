@@ -50,6 +50,7 @@ from widget_server.core.errors import (
     ValidationError,
 )
 from widget_server.core.settings import SETTINGS_HELP, Settings
+from widget_server.network import categories
 from widget_server.network.database import open_storage
 from widget_server.storage import storage_from_url
 
@@ -222,6 +223,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     storage = storage_from_url(settings.database_url)
     await open_storage(storage, create=args.func is cmd_init)
     try:
+        if args.func is not cmd_init and await storage.schema_version() > 0:
+            await categories.load(storage)  # the network's own category labels
         result: int = await args.func(args, storage, settings)
         return result
     finally:

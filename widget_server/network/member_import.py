@@ -63,6 +63,8 @@ class ImportReport:
     imported: int = 0
     skipped: int = 0  # bad rows left out (``skip_invalid``)
     errors: list[RowError] = field(default_factory=list)
+    # ``dry_run``: the members the good rows would create, with their theme slugs
+    planned: list[tuple[Member, tuple[str, ...]]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -143,11 +145,13 @@ async def import_members(
     *,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Check every row, then store the good ones in one transaction.
 
     Without ``skip_invalid`` one bad row means nothing is written; with it, the
-    good rows are imported and the bad ones reported.
+    good rows are imported and the bad ones reported.  ``dry_run`` checks only:
+    the report lists what would be created (``planned``) and writes nothing.
     """
     report = ImportReport(rows=len(records))
     theme_ids = {t.slug: t.id for t in await storage.list_themes()}
@@ -179,9 +183,10 @@ async def import_members(
             )
         else:
             good.append((member, ids))
+            report.planned.append((member, tuple(dict.fromkeys(data.themes))))
         if progress is not None and number % step == 0:
             progress("checked", number, len(records))
-    if report.errors and not skip_invalid:
+    if dry_run or (report.errors and not skip_invalid):
         return report
     report.skipped = len(report.errors)
 

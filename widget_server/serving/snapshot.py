@@ -27,6 +27,7 @@ from typing import Any
 
 from widget_server.core.models import Member, Placement, RuleSet, Theme
 from widget_server.core.stopping import stopped
+from widget_server.network import categories
 from widget_server.network.rules import theme_rules
 from widget_server.rotation import MemberInfo, Rules, ThemePool
 from widget_server.rotation.fairness import balances
@@ -238,6 +239,7 @@ class SnapshotHolder:
             if version == self.current.version:
                 return False
             self._data = await self._storage.load_network()
+            await categories.load(self._storage)  # their labels, before blocks are built
             self._install()
             log.info("snapshot loaded", extra={"version": self._data.version})
             return True

@@ -19,6 +19,7 @@ from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
 from widget_server.web.endpoints.admin import changes as admin_changes
 from widget_server.web.endpoints.admin import coordinators as admin_coordinators
+from widget_server.web.endpoints.admin import member_add as admin_member_add
 from widget_server.web.endpoints.admin import members as admin_members
 from widget_server.web.endpoints.admin import rules as admin_rules
 from widget_server.web.endpoints.admin import stats as admin_stats
@@ -73,6 +74,17 @@ admin_routes = [
         "/reset/{token}", admin_coordinators.reset_save, methods=["POST"], name="admin_reset_save"
     ),
     Route("/members", admin_members.member_list, name="admin_members"),
+    Route("/members/new", admin_member_add.new_page, methods=["GET"], name="admin_member_new"),
+    Route("/members/new", admin_member_add.create, methods=["POST"], name="admin_member_create"),
+    Route(
+        "/members/import", admin_member_add.import_page, methods=["GET"], name="admin_member_import"
+    ),
+    Route(
+        "/members/import",
+        admin_member_add.import_post,
+        methods=["POST"],
+        name="admin_member_import_post",
+    ),
     Route("/members/{slug}", admin_members.member_page, methods=["GET"], name="admin_member"),
     Route("/members/{slug}", admin_members.member_save, methods=["POST"], name="admin_member_save"),
     Route(

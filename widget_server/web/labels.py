@@ -70,6 +70,8 @@ DONE: dict[str, str] = {
     "coordinator_activate": N_("The coordinator may sign in again."),
     "password_changed": N_("Your password has been changed. Please sign in with it."),
     "password_set": N_("Your password has been set. Please sign in with it."),
+    "member_added": N_("The member has been added. Its code and member area link are below."),
+    "members_imported": N_("The members have been imported."),
 }
 
 # The audit log's actions.
@@ -92,6 +94,8 @@ AUDIT_ACTION: dict[str, str] = {
     "profile.reject": N_("Changed details rejected"),
     "profile.withdraw": N_("Submitted details withdrawn"),
     "coordinator.add": N_("Coordinator added"),
+    "member.add": N_("Member added"),
+    "member.import": N_("Members imported"),
     "coordinator.deactivate": N_("Coordinator deactivated"),
     "coordinator.activate": N_("Coordinator activated"),
     "coordinator.reset_link": N_("Password link created"),
@@ -275,6 +279,8 @@ REASONS: dict[str, str] = {
     ),
     "no_change": N_("This change does not exist any more."),
     "user_taken": N_("A coordinator with this user name exists already."),
+    "not_utf8": N_("The file is not UTF-8 text. Please save it as CSV (UTF-8)."),
+    "too_long": N_("The list is too long for one import; please split it."),
     "not_yourself": N_("You cannot deactivate yourself."),
     "last_coordinator": N_("The last active coordinator cannot be deactivated."),
     "deactivated": N_("This coordinator is deactivated."),
