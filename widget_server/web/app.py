@@ -14,7 +14,8 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, public, widget
+from widget_server.web.endpoints import demo, join, public, widget
+from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
 from widget_server.web.endpoints.admin import changes as admin_changes
@@ -72,6 +73,31 @@ admin_routes = [
     Route("/reset/{token}", admin_coordinators.reset_form, methods=["GET"], name="admin_reset"),
     Route(
         "/reset/{token}", admin_coordinators.reset_save, methods=["POST"], name="admin_reset_save"
+    ),
+    Route("/applications", admin_applications.applications_page, name="admin_applications"),
+    Route(
+        "/applications/invitations",
+        admin_applications.invitation_create,
+        methods=["POST"],
+        name="admin_invitation_create",
+    ),
+    Route(
+        "/applications/invitations/{invitation}/revoke",
+        admin_applications.invitation_revoke,
+        methods=["POST"],
+        name="admin_invitation_revoke",
+    ),
+    Route(
+        "/applications/open",
+        admin_applications.open_themes_save,
+        methods=["POST"],
+        name="admin_join_open",
+    ),
+    Route(
+        "/members/{slug}/application",
+        admin_applications.decide,
+        methods=["POST"],
+        name="admin_application_decide",
     ),
     Route("/members", admin_members.member_list, name="admin_members"),
     Route("/members/new", admin_member_add.new_page, methods=["GET"], name="admin_member_new"),
@@ -234,6 +260,13 @@ routes = [
     # our own public pages
     Route("/", public.index, name="index"),
     Route("/t/{slug}", public.directory, name="directory"),
+    # joining: the public application form, invitation links, an applicant's status
+    Route("/join", join.join_page, methods=["GET"], name="join"),
+    Route("/join", join.join_post, methods=["POST"], name="join_post"),
+    Route("/join/i/{token}", join.invitation_page, methods=["GET"], name="join_invitation"),
+    Route("/join/i/{token}", join.invitation_post, methods=["POST"], name="join_invitation_post"),
+    Route("/join/status/{token}", join.status_page, name="join_status"),
+    Route("/join/status/{token}/portal", join.status_portal, name="join_status_portal"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
     # machines: the REST API v1 (Authorization: Bearer pkr_...)

@@ -72,6 +72,10 @@ DONE: dict[str, str] = {
     "password_set": N_("Your password has been set. Please sign in with it."),
     "member_added": N_("The member has been added. Its code and member area link are below."),
     "members_imported": N_("The members have been imported."),
+    "invitation_revoked": N_("The invitation link has been ended."),
+    "join_saved": N_("The public page offers the ticked themes now."),
+    "application_approved": N_("The application has been approved: the business is a member now."),
+    "application_declined": N_("The application has been declined."),
 }
 
 # The audit log's actions.
@@ -96,6 +100,12 @@ AUDIT_ACTION: dict[str, str] = {
     "coordinator.add": N_("Coordinator added"),
     "member.add": N_("Member added"),
     "member.import": N_("Members imported"),
+    "invitation.create": N_("Invitation link created"),
+    "invitation.revoke": N_("Invitation link ended"),
+    "join.open": N_("Public join page changed"),
+    "application.submit": N_("Application received"),
+    "application.approve": N_("Application approved"),
+    "application.decline": N_("Application declined"),
     "coordinator.deactivate": N_("Coordinator deactivated"),
     "coordinator.activate": N_("Coordinator activated"),
     "coordinator.reset_link": N_("Password link created"),
@@ -279,6 +289,12 @@ REASONS: dict[str, str] = {
     ),
     "no_change": N_("This change does not exist any more."),
     "user_taken": N_("A coordinator with this user name exists already."),
+    "unknown_theme_admin": N_("There is no such theme."),
+    "decided_already": N_("Another coordinator has decided on this application already."),
+    "form_expired": N_(
+        "The form was open too long. Please check your details and send them again."
+    ),
+    "choose_theme": N_("Please choose a theme."),
     "not_utf8": N_("The file is not UTF-8 text. Please save it as CSV (UTF-8)."),
     "too_long": N_("The list is too long for one import; please split it."),
     "not_yourself": N_("You cannot deactivate yourself."),

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.collation import sort_key, sorted_german
-from widget_server.core.errors import ConflictError, ValidationError
-from widget_server.core.models import MEMBER_STATUSES, Member, MemberStatus
+from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.core.models import MEMBER_STATUSES, Application, Member, MemberStatus
 from widget_server.counting.events import day_of
-from widget_server.network import audit, categories, portal_links
+from widget_server.network import audit, categories, invitations, portal_links
 from widget_server.network import services as network
 from widget_server.network.categories import category_label
 from widget_server.network.logos import MAX_BYTES
@@ -77,6 +77,14 @@ async def member_list(request: Request) -> Response:
             "statuses": MEMBER_STATUSES,
         },
     )
+
+
+async def _open_application(storage: Any, member_id: int) -> Application | None:
+    try:
+        application: Application = await storage.get_application(member_id)
+    except NotFoundError:
+        return None
+    return application if application.decision is None else None
 
 
 async def _codes(request: Request, member: Member, found: list[Any]) -> list[dict[str, Any]]:
@@ -155,6 +163,7 @@ async def member_page(
             "chart": chart,
             "history": await audit.entries(storage, subject=f"member:{member.slug}", limit=20),
             "changes": await review.member_entries(request, storage, member),
+            "application": await _open_application(storage, member.id),
         },
         status=status,
     )
@@ -213,8 +222,14 @@ async def status_change(request: Request) -> Response:
         return await member_page(
             request, errors={"status": f"is {before.status}, cannot {action}"}, status=409
         )
+    application = await _open_application(storage, before.id)
     try:
-        after = await network.change_member_status(storage, slug, target)
+        if application is not None and action in ("approve", "remove"):
+            # an application is decided with it, so the applicant's status page says so
+            decision = "approved" if action == "approve" else "declined"
+            after, _ = await invitations.decide(storage, slug, decision, "", actor(request))
+        else:
+            after = await network.change_member_status(storage, slug, target)
     except ConflictError as exc:
         return await member_page(request, errors={"status": str(exc)}, status=409)
     await audit.record(
