@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from widget_server.core.collation import sort_key
 from widget_server.core.models import Member, Placement, RuleSet, Theme
 from widget_server.core.stopping import stopped
 from widget_server.network import categories
@@ -164,7 +165,7 @@ class Snapshot:
             theme_id: tuple(
                 sorted(
                     (members[i] for i, info in pool.members.items() if info.eligible),
-                    key=lambda m: m.name.casefold(),
+                    key=lambda m: sort_key(m.name),
                 )
             )
             for theme_id, pool in pools.items()

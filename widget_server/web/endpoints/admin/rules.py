@@ -23,6 +23,7 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.collation import sort_key
 from widget_server.core.errors import PreconditionFailedError, ValidationError
 from widget_server.network import rules as rulesets
 from widget_server.network.rules import theme_rules
@@ -139,7 +140,7 @@ def preview(request: Request, theme_id: int, draft: Rules | None) -> list[dict[s
     now = runtime.clock()
     hosts = sorted(
         (m for m in pool.members.values() if m.eligible),
-        key=lambda m: snapshot.members[m.id].name.casefold(),
+        key=lambda m: sort_key(snapshot.members[m.id].name),
     )[:SAMPLE_HOSTS]
 
     def shown(p: ThemePool, host: int) -> list[dict[str, Any]]:

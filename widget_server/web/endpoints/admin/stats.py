@@ -17,6 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.collation import sorted_german
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import MEMBER_STATUSES
 from widget_server.counting.comparison import compare
@@ -58,8 +59,13 @@ async def dashboard(request: Request) -> Response:
         {
             "section": "home",
             "counts": counts,
-            "pending": [m for m in members if m.status == "pending"],
-            "themes": [(t, per_theme.get(t.id, 0), t.name(lang)) for t in themes],
+            "pending": sorted_german(
+                (m for m in members if m.status == "pending"), key=lambda m: m.name
+            ),
+            "themes": [
+                (t, per_theme.get(t.id, 0), t.name(lang))
+                for t in sorted_german(themes, key=lambda t: t.name(lang))
+            ],
             "recent": await audit.entries(storage, limit=8),
             "changes": await review.pending_entries(request, storage),
         },
@@ -80,7 +86,7 @@ async def stats_page(request: Request) -> Response:
     runtime = runtime_of(request)
     storage = runtime.storage
     lang = lang_of(request)
-    themes = await storage.list_themes()
+    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
     slug = request.query_params.get("theme") or (themes[0].slug if themes else "")
     theme = next((t for t in themes if t.slug == slug), None)
     today = day_of(runtime.clock())
