@@ -136,3 +136,59 @@ def test_a_business_is_invited_applies_is_approved_and_shows_the_block_on_its_si
     assert admin_errors == [] and business_errors == []
     coordinator.close()
     business_context.close()
+
+
+def test_a_second_coordinator_is_added_and_changes_a_rule_with_the_form_alone(
+    server: DemoServer, browser: Browser, screenshot: Callable[[Page, str], None]
+) -> None:
+    first_context = context_for(browser, server)
+    first = first_context.new_page()
+    errors = watch(first)
+    sign_in(first, server, "koordination", server.password)
+    first.get_by_role("navigation", name="Bereiche der Verwaltung").get_by_role(
+        "link", name="Koordination"
+    ).click()
+    first.get_by_label("Benutzername").fill("anna")
+    first.get_by_role("button", name="Hinzufügen und Passwort-Link erstellen").click()
+    link = first.locator("#reset-url").input_value()
+    assert "/admin/reset/" in link
+    screenshot(first, "coordinators")
+
+    anna_context = context_for(browser, server)
+    anna = anna_context.new_page()
+    errors += watch(anna)
+    anna.goto(link)
+    anna.locator("#f-password").fill("annas-geheimes-passwort")
+    anna.locator("#f-again").fill("annas-geheimes-passwort")
+    anna.get_by_role("button", name="Passwort festlegen").click()
+    expect(anna.locator(".flash")).to_contain_text("Passwort ist festgelegt")
+    sign_in(anna, server, "anna", "annas-geheimes-passwort")
+
+    # the rules form: the help follows the strategy, knobs it ignores disappear
+    anna.goto(f"{server.base}/admin/themes/{THEME}/rules")
+    help_weighted = anna.locator('[data-strategy-help="weighted"]')
+    alpha = anna.get_by_label("Wie streng soll Geben und Nehmen ausgeglichen werden?")
+    expect(alpha).to_be_visible()
+    expect(help_weighted).to_be_hidden()
+    anna.get_by_label("Wie werden die Partner ausgewählt?").select_option("weighted")
+    expect(help_weighted).to_be_visible()
+    expect(help_weighted).to_contain_text("Gewicht 2 doppelt so oft")
+    expect(alpha).to_be_hidden()
+    anna.get_by_label("Partner je Block (höchstens)").fill("2")
+    weight = anna.locator("input[name$='.weight']").first
+    weight.fill("3")
+    screenshot(anna, "rules-plain")
+    anna.locator("form").filter(
+        has=anna.get_by_label("Wie werden die Partner ausgewählt?")
+    ).get_by_role("button", name="Als neue Version speichern").click()
+    expect(anna.locator(".flash")).to_contain_text("neue Version")
+    expect(anna.locator(".lead-small").first).to_contain_text("admin:anna")
+    expect(anna.get_by_label("Wie werden die Partner ausgewählt?")).to_have_value("weighted")
+    expect(anna.locator("input[name$='.weight']").first).to_have_value("3")
+
+    first.goto(f"{server.base}/admin/audit")
+    expect(first.locator("table.audit")).to_contain_text("admin:anna")
+    expect(first.locator("table.audit")).to_contain_text("Koordinator:in hinzugefügt")
+    assert errors == []
+    first_context.close()
+    anna_context.close()

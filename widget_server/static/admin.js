@@ -45,6 +45,23 @@
     });
   }
 
+  // The help and the settings follow the chosen strategy (the server does the same
+  // on "Preview", so without this file the page is right after one click).
+  var strategy = document.getElementById("f-strategy");
+  if (strategy) {
+    var follow = function () {
+      var chosen = strategy.value;
+      document.querySelectorAll("[data-strategy-help]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-strategy-help") !== chosen;
+      });
+      document.querySelectorAll("[data-strategies]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-strategies").split(" ").indexOf(chosen) < 0;
+      });
+    };
+    strategy.addEventListener("change", follow);
+    follow();
+  }
+
   function copyBySelection(field) {
     field.focus();
     field.select();

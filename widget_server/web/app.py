@@ -153,6 +153,7 @@ admin_routes = [
         "/members/{slug}/profile-change/logo", admin_changes.change_logo, name="admin_change_logo"
     ),
     Route("/themes", admin_themes.theme_list, name="admin_themes"),
+    Route("/rules-reference", admin_rules.reference, name="admin_rules_reference"),
     Route("/themes/new", admin_themes.theme_new, methods=["GET"], name="admin_theme_new"),
     Route("/themes/new", admin_themes.theme_create, methods=["POST"], name="admin_theme_create"),
     Route("/themes/{slug}", admin_themes.theme_edit, methods=["GET"], name="admin_theme"),

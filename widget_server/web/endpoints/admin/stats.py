@@ -33,7 +33,11 @@ from widget_server.network import audit
 from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import lang_of, render
-from widget_server.web.endpoints.admin.figures import simulation_figures, theme_figures
+from widget_server.web.endpoints.admin.figures import (
+    simulation_figures,
+    simulation_in_words,
+    theme_figures,
+)
 from widget_server.web.runtime import runtime_of
 
 DEFAULT_PERIOD = 30  # days shown by the stats page unless asked otherwise
@@ -191,6 +195,7 @@ async def simulate_page(request: Request) -> Response:
             "result": result,
             "engine": result.report("engine"),
             "figures": simulation_figures(result, names, lang, f"sim-{theme.slug}"),
+            "words": simulation_in_words(result, names, lang, rules.fairness.alpha),
             "errors": {},
         },
     )
