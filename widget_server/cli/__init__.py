@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from widget_server import __version__
+from widget_server.cli.categories import add_arguments as add_category_arguments
 from widget_server.cli.common import DEFAULT_PORT, UsageError
 from widget_server.cli.coordinators import add_arguments as add_admin_arguments
 from widget_server.cli.member_import import add_arguments as add_import_arguments
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_admin_arguments(sub, add)
+    add_category_arguments(sub, add)
 
     direct: tuple[tuple[str, Callable[[argparse.Namespace, Settings], int], str], ...] = (
         ("serve", cmd_serve, "run the server"),

@@ -51,8 +51,8 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 SLUG_RULE = (
-    "a category is a slug: lower-case letters a-z, digits and single hyphens, at most 40"
-    " characters (umlauts as ae, oe, ue; ß as ss), e.g. fahrradwerkstatt or bike-repair"
+    "lower-case letters a-z, digits and single hyphens, at most 40 characters; umlauts as"
+    " ae, oe, ue and ß as ss; e.g. fahrradwerkstatt or bike-repair"
 )
 MAX_LABEL = 60
 
@@ -102,6 +102,15 @@ def choices(lang: str, current: str = "") -> list[tuple[str, str]]:
     return sorted(found.items(), key=lambda item: sort_key(item[1]))
 
 
+def slug_problem(value: str) -> str:
+    """Why ``value`` is no category slug: the rule, and the nearest categories."""
+    text = f"{value[:50]!r} is not a category slug ({SLUG_RULE})"
+    nearest = suggest(value)
+    if nearest:
+        text += "; nearest: " + ", ".join(nearest)
+    return text
+
+
 def slug_for(text: str) -> str:
     """The slug a word or label becomes (``Fahrradwerkstatt`` -> ``fahrradwerkstatt``)."""
     return slugify(text)
@@ -145,7 +154,7 @@ async def add_category(
     """A category of the network's own; the slug rule is said when it is broken."""
     slug = slug.strip() or slug_for(label_de)
     if not is_category(slug):
-        raise ValidationError("slug", f"{slug[:50]!r} is not a category slug: {SLUG_RULE}")
+        raise ValidationError("slug", slug_problem(slug))
     if slug in all_labels():
         raise ConflictError(f"the category {slug!r} exists already")
     category = Category(

@@ -18,6 +18,7 @@ from widget_server.web.endpoints import demo, join, public, widget
 from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
+from widget_server.web.endpoints.admin import categories as admin_categories
 from widget_server.web.endpoints.admin import changes as admin_changes
 from widget_server.web.endpoints.admin import coordinators as admin_coordinators
 from widget_server.web.endpoints.admin import member_add as admin_member_add
@@ -154,6 +155,13 @@ admin_routes = [
     ),
     Route("/themes", admin_themes.theme_list, name="admin_themes"),
     Route("/rules-reference", admin_rules.reference, name="admin_rules_reference"),
+    Route("/categories", admin_categories.categories_page, name="admin_categories"),
+    Route(
+        "/categories",
+        admin_categories.category_add,
+        methods=["POST"],
+        name="admin_category_add",
+    ),
     Route("/themes/new", admin_themes.theme_new, methods=["GET"], name="admin_theme_new"),
     Route("/themes/new", admin_themes.theme_create, methods=["POST"], name="admin_theme_create"),
     Route("/themes/{slug}", admin_themes.theme_edit, methods=["GET"], name="admin_theme"),

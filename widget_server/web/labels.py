@@ -70,6 +70,7 @@ DONE: dict[str, str] = {
     "coordinator_activate": N_("The coordinator may sign in again."),
     "password_changed": N_("Your password has been changed. Please sign in with it."),
     "password_set": N_("Your password has been set. Please sign in with it."),
+    "category_added": N_("The category has been added. It can be chosen for members now."),
     "member_added": N_("The member has been added. Its code and member area link are below."),
     "members_imported": N_("The members have been imported."),
     "invitation_revoked": N_("The invitation link has been ended."),
@@ -99,6 +100,7 @@ AUDIT_ACTION: dict[str, str] = {
     "profile.withdraw": N_("Submitted details withdrawn"),
     "coordinator.add": N_("Coordinator added"),
     "member.add": N_("Member added"),
+    "category.add": N_("Category added"),
     "member.import": N_("Members imported"),
     "invitation.create": N_("Invitation link created"),
     "invitation.revoke": N_("Invitation link ended"),
@@ -330,6 +332,7 @@ REASONS: dict[str, str] = {
     ),
     "no_change": N_("This change does not exist any more."),
     "user_taken": N_("A coordinator with this user name exists already."),
+    "category_taken": N_("This category exists already."),
     "unknown_theme_admin": N_("There is no such theme."),
     "decided_already": N_("Another coordinator has decided on this application already."),
     "form_expired": N_(
@@ -391,6 +394,26 @@ SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"the password must have at least (?P<num>\d+) characters",
             N_("the password must have at least %(num)s characters"),
+        ),
+        (
+            r"is not a category slug \(lower-case.*?bike-repair\)",
+            N_(
+                "is not a category slug (lower-case letters a-z, digits and single hyphens, at"
+                " most 40 characters; umlauts as ae, oe, ue and ß as ss; e.g. fahrradwerkstatt"
+                " or bike-repair)"
+            ),
+        ),
+        (
+            r"^lower-case letters a-z, digits and single hyphens.*bike-repair$",
+            N_(
+                "lower-case letters a-z, digits and single hyphens, at most 40 characters;"
+                " umlauts as ae, oe, ue and ß as ss; e.g. fahrradwerkstatt or bike-repair"
+            ),
+        ),
+        (r"; nearest: (?P<names>.*)$", N_("; nearest: %(names)s")),
+        (
+            r"must not contain < or > or control characters",
+            N_("must not contain < or > or control characters"),
         ),
         (
             r"is not a user name: .*",
