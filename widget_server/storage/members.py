@@ -256,6 +256,17 @@ class Members(Queries):
                 await revoke_member_access(conn, self._dialect, member_id, now)
         return await self.get_member_by_id(member_id)
 
+    async def delete_theme(self, theme_id: int) -> None:
+        """Delete a theme with its memberships, placements, rule versions and invitations.
+
+        Its daily counters stay (they name the theme by id only), so reports of the
+        past keep their totals.
+        """
+        async with self._write() as conn:
+            deleted = await conn.execute("DELETE FROM themes WHERE id = ?", theme_id)
+            if deleted == 0:
+                raise NotFoundError(f"no theme with id {theme_id}")
+
     async def set_logo(self, logo: Logo, data: bytes) -> None:
         async with self._write() as conn:
             await conn.execute(

@@ -101,6 +101,7 @@ AUDIT_ACTION: dict[str, str] = {
     "coordinator.add": N_("Coordinator added"),
     "member.add": N_("Member added"),
     "category.add": N_("Category added"),
+    "theme.remove": N_("Theme deleted"),
     "member.import": N_("Members imported"),
     "invitation.create": N_("Invitation link created"),
     "invitation.revoke": N_("Invitation link ended"),
