@@ -130,3 +130,14 @@ async def test_the_simulator_says_in_words_what_the_figures_mean(admin: httpx.As
         for s in sentences
     )
     assert "Zipf-Exponent" in text.split("Fachbegriff")[1]  # named, explained, not the label
+
+
+async def test_hostile_member_names_in_the_member_table_are_inert(
+    admin: httpx.AsyncClient, storage: SQLiteStorage
+) -> None:
+    member = await storage.get_member("blumen")
+    hostile = '<img src=x onerror=alert(1)> "x"'
+    await storage.update_member(type(member)(**{**member.__dict__, "name": hostile}))
+    page = await admin.get(URL)
+    assert page.status_code == 200
+    assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
