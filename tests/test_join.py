@@ -154,6 +154,8 @@ async def test_the_public_page_works_only_for_the_themes_opened(
     assert page.status_code == 200 and "Hochzeit" in page.text
     sent = await fill(business, "/join", profile(theme="hochzeit", action="apply"))
     assert sent.status_code == 303
+    dashboard = await admin.get("/admin/")
+    assert "1 Bewerbung wartet auf Ihre Entscheidung." in dashboard.text
     assert (
         await storage.get_application((await storage.get_member("konditorei-moeller")).id)
     ).invitation_id is None

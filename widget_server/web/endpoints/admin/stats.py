@@ -72,6 +72,7 @@ async def dashboard(request: Request) -> Response:
             ],
             "recent": await audit.entries(storage, limit=8),
             "changes": await review.pending_entries(request, storage),
+            "applications": len(await storage.list_applications(open_only=True)),
         },
     )
 
