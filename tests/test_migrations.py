@@ -26,6 +26,10 @@ from widget_server.storage import SQLiteStorage, StoredResponse, load_migrations
 MIGRATION_DIR = Path(widget_server.storage.__file__).parent / "migrations" / "sqlite"
 SHIPPED = sorted(MIGRATION_DIR.glob("*.sql"))
 LATEST = len(SHIPPED)
+# Coordinators, invitations, applications, categories (issue 11); renumbered on merges.
+ADMIN_MIGRATION = next(
+    m.version for m in load_migrations("sqlite") if m.name == "coordinators_invitations"
+)
 
 EXPECTED_TABLES = {
     "schema_migrations",
@@ -222,6 +226,36 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ),
         ),
     ],
+    ADMIN_MIGRATION: [
+        (
+            "INSERT INTO password_resets (link_id, username, expires_at) VALUES (?, ?, ?)",
+            ("reset-1", "koordination", 4.1e9),
+        ),
+        (
+            "INSERT INTO invitations (id, theme_id, single_use, uses, note, created_by,"
+            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                "inv-1",
+                1,
+                1,
+                0,
+                "Konditorei Möller",
+                "admin:koordination",
+                "2027-03-01T10:00:00+00:00",
+                4.1e9,
+            ),
+        ),
+        (
+            "INSERT INTO applications (member_id, theme_id, invitation_id, submitted_at)"
+            " VALUES (?, ?, ?, ?)",
+            (1, 1, "inv-1", "2027-03-02T10:00:00+00:00"),
+        ),
+        (
+            "INSERT INTO categories (slug, label_de, label_en, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            ("bike-repair", "Fahrradwerkstatt", "Bike repair", "cli", "2027-03-01T10:00:00+00:00"),
+        ),
+    ],
 }
 
 
@@ -351,6 +385,21 @@ async def check_mail(storage: SQLiteStorage) -> None:
     assert await storage.list_mail_contacts() == []  # a removed member's address is gone
 
 
+async def check_admin_migration(storage: SQLiteStorage) -> None:
+    assert (await storage.get_account("koordination")).active
+    assert await storage.password_reset_active("reset-1", "koordination", 1.8e9)
+    invitation = await storage.get_invitation("inv-1")
+    assert (invitation.single_use, invitation.uses, invitation.note) == (
+        True,
+        0,
+        "Konditorei Möller",
+    )
+    assert (await storage.get_application(1)).invitation_id == "inv-1"
+    assert [c.label_de for c in await storage.list_categories()] == ["Fahrradwerkstatt"]
+    await storage.set_account_active("koordination", False)
+    assert not await storage.password_reset_active("reset-1", "koordination", 1.8e9)
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -364,6 +413,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     LEDGER_HISTORY: check_ledger_history,
     CHANGE_LOG: check_change_log,
     MAIL: check_mail,
+    ADMIN_MIGRATION: check_admin_migration,
 }
 
 

@@ -108,7 +108,7 @@ def test_a_coordinator_approves_a_member_and_previews_a_rule_change(
     assert len(hosts) == 3
     host = hosts[0].removeprefix("Auf der Website von ")
     page.get_by_label("Partner je Block (höchstens)").fill("1")
-    page.get_by_label("Gegenseitigkeit α").fill("1")
+    page.get_by_label("Wie streng soll Geben und Nehmen ausgeglichen werden?").fill("1")
     page.locator("form").filter(has=page.get_by_label("Partner je Block (höchstens)")).get_by_role(
         "button", name="Vorschau"
     ).click()
@@ -141,15 +141,15 @@ def test_the_admin_works_without_javascript(admin_server: AdminServer, browser: 
     try:
         sign_in(page, admin_server)
         page.goto(f"{admin_server.base}/admin/themes/{THEME}/rules")
-        page.get_by_label("Auswahlverfahren").select_option("fixed")
-        page.locator("form").filter(has=page.get_by_label("Auswahlverfahren")).get_by_role(
-            "button", name="Vorschau"
-        ).click()
+        page.get_by_label("Wie werden die Partner ausgewählt?").select_option("fixed")
+        page.locator("form").filter(
+            has=page.get_by_label("Wie werden die Partner ausgewählt?")
+        ).get_by_role("button", name="Vorschau").click()
         expect(page.locator(".preview-note").first).to_contain_text("Entwurf, nicht gespeichert")
         page.get_by_label("Partner je Block (höchstens)").fill("99")
-        page.locator("form").filter(has=page.get_by_label("Auswahlverfahren")).get_by_role(
-            "button", name="Vorschau"
-        ).click()
+        page.locator("form").filter(
+            has=page.get_by_label("Wie werden die Partner ausgewählt?")
+        ).get_by_role("button", name="Vorschau").click()
         field = page.get_by_label("Partner je Block (höchstens)")
         expect(field).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#f-partners-max-error")).to_contain_text(

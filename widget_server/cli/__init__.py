@@ -15,7 +15,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from widget_server import __version__
+from widget_server.cli.categories import add_arguments as add_category_arguments
 from widget_server.cli.common import DEFAULT_PORT, UsageError, port_number
+from widget_server.cli.coordinators import add_arguments as add_admin_arguments
+from widget_server.cli.editing import add_member_arguments as add_member_edit_arguments
+from widget_server.cli.editing import add_theme_arguments as add_theme_edit_arguments
 from widget_server.cli.mail import (
     cmd_mail_send,
     cmd_mail_status,
@@ -58,6 +62,7 @@ from widget_server.core.errors import (
 from widget_server.core.logs import LOG_FORMATS
 from widget_server.core.settings import SETTINGS_HELP, Settings
 from widget_server.demo.history import DAYS as DEMO_DAYS
+from widget_server.network import categories
 from widget_server.network.database import open_storage
 from widget_server.storage import storage_from_url
 
@@ -104,12 +109,29 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add(sub, "init", cmd_init, "create or migrate the database and the first coordinator")
-    p.add_argument("--admin", default="koordination", help="coordinator user name")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument(
+        "--admin",
+        metavar="USER",
+        help="coordinator to create (default on an empty database: koordination); on a"
+        " database with coordinators a new one is added, an existing name is an error",
+    )
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new coordinator's password from the first line of stdin instead of"
+        " printing a generated one",
+    )
 
     p = add(sub, "password", cmd_password, "set a coordinator's password; its sessions end")
     p.add_argument("user", help="coordinator user name")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of printing a generated one",
+    )
+
+    add_admin_arguments(sub, add)
+    add_category_arguments(sub, add)
 
     direct: tuple[tuple[str, Callable[[argparse.Namespace, Settings], int], str], ...] = (
         ("serve", cmd_serve, "run the server"),
@@ -117,8 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, run, help in direct:
         p = add(sub, name, run, help, json_out=False)
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="1 to 65535")
+        p.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+        )
+        p.add_argument(
+            "--port",
+            type=port_number,
+            default=DEFAULT_PORT,
+            help=f"port, 1 to 65535 (default {DEFAULT_PORT})",
+        )
         p.add_argument(
             "--log-format",
             choices=LOG_FORMATS,
@@ -152,69 +183,100 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(direct=True)
 
     member = sub.add_parser(
-        "member", help="add, import, list, show, pause, activate members; logos"
+        "member",
+        help="add, import, list, show, edit, pause, activate, remove members; themes; logos",
     )
     msub = member.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = add(msub, "add", cmd_member_add, "register a member")
-    p.add_argument("slug")
-    p.add_argument("--name", required=True)
-    p.add_argument("--website", required=True)
-    p.add_argument("--description")
-    p.add_argument("--category", help="category slug, e.g. flowers")
-    p.add_argument("--town")
-    p.add_argument("--postal-code")
-    p.add_argument("--domain", action="append", help="extra domain the widget may run on")
-    p.add_argument("--theme", action="append", help="theme slug (repeatable)")
-    p.add_argument("--status", default="active", choices=("pending", "active", "paused"))
+    p.add_argument(
+        "slug", help="short name in addresses, e.g. blumen (lower-case letters, digits, hyphens)"
+    )
+    p.add_argument("--name", required=True, help="the business's name, e.g. 'Blumenhaus am Markt'")
+    p.add_argument("--website", required=True, help="its website, e.g. https://www.blumen.example/")
+    p.add_argument(
+        "--description", help="one sentence shown under its name (at most 300 characters)"
+    )
+    p.add_argument(
+        "--category", help="category slug, e.g. flowers (list them: widget-server categories)"
+    )
+    p.add_argument("--town", help="town, e.g. Heide")
+    p.add_argument("--postal-code", help="postal code, e.g. 25746")
+    p.add_argument(
+        "--domain",
+        action="append",
+        help="extra domain the widget may run on, e.g. shop.blumen.example (repeatable)",
+    )
+    p.add_argument("--theme", action="append", help="theme slug, e.g. hochzeit (repeatable)")
+    p.add_argument(
+        "--status",
+        default="active",
+        choices=("pending", "active", "paused"),
+        help="active: shown at once (default); pending: waits for approval; paused",
+    )
     p = add(msub, "import", cmd_member_import, "add many members from a CSV or JSON file")
     add_import_arguments(p)
-    p = add(msub, "list", cmd_member_list, "list members")
-    p.add_argument("--theme")
-    p.add_argument("--status", choices=("pending", "active", "paused", "removed"))
+    p = add(msub, "list", cmd_member_list, "list members (in German order of their names)")
+    p.add_argument("--theme", help="only the members of this theme, e.g. hochzeit")
+    p.add_argument(
+        "--status", choices=("pending", "active", "paused", "removed"), help="only this status"
+    )
     for name, func, help in (
         ("show", cmd_member_show, "show one member"),
         ("pause", status_command("paused"), "stop showing a member to others"),
         ("activate", status_command("active"), "approve or resume a member"),
     ):
-        add(msub, name, func, help).add_argument("slug")
+        add(msub, name, func, help).add_argument("slug", help="the member's slug, e.g. blumen")
     p = add(msub, "mail", cmd_member_mail, "show or set a member's e-mail address and opt-outs")
-    p.add_argument("slug")
-    p.add_argument("--email", help="the address mails go to")
+    p.add_argument("slug", help="the member's slug, e.g. blumen")
+    p.add_argument("--email", help="the address mails go to, e.g. info@blumen.example")
     p.add_argument("--language", choices=("de", "en"), help="language of the mails")
     kinds = ("report", "decisions", "activity")
     p.add_argument("--opt-out", action="append", choices=kinds, help="no more mails of a kind")
     p.add_argument("--opt-in", action="append", choices=kinds, help="mails of a kind again")
     p.add_argument("--forget", action="store_true", help="delete the address and opt-outs")
+    add_member_edit_arguments(msub, add)
     p = add(msub, "logo", cmd_member_logo, "store a member's logo (PNG, JPEG, WebP or GIF)")
-    p.add_argument("slug")
-    p.add_argument("file")
+    p.add_argument("slug", help="the member's slug, e.g. blumen")
+    p.add_argument("file", help="the image file, e.g. logo.png (at most 512 KiB)")
 
-    theme = sub.add_parser("theme", help="add or list themes (clusters)")
+    theme = sub.add_parser("theme", help="add, list, edit or remove themes (clusters)")
     tsub = theme.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = add(tsub, "add", cmd_theme_add, "add a theme")
-    p.add_argument("slug")
-    p.add_argument("--name-de", required=True)
-    p.add_argument("--name-en")
-    p.add_argument("--description-de")
-    p.add_argument("--description-en")
-    p.add_argument("--kind", default="topic", choices=("topic", "local"))
+    p.add_argument("slug", help="short name in addresses, e.g. hochzeit")
+    p.add_argument("--name-de", required=True, help="German name, e.g. Hochzeit")
+    p.add_argument("--name-en", help="English name, e.g. Wedding")
+    p.add_argument("--description-de", help="German description")
+    p.add_argument("--description-en", help="English description")
+    p.add_argument(
+        "--kind",
+        default="topic",
+        choices=("topic", "local"),
+        help="topic: a subject such as weddings (default); local: a place such as a town centre",
+    )
     add(tsub, "list", cmd_theme_list, "list themes")
+    add_theme_edit_arguments(tsub, add)
 
     rules = sub.add_parser("rules", help="show, set or list the rotation rules of a theme")
     rsub = rules.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add(rsub, "show", cmd_rules_show, "print the current rules").add_argument("theme")
+    add(rsub, "show", cmd_rules_show, "print the current rules").add_argument(
+        "theme", help="the theme's slug, e.g. hochzeit"
+    )
     p = add(rsub, "set", cmd_rules_set, "validate and store new rules from a JSON or YAML file")
-    p.add_argument("theme")
-    p.add_argument("file")
+    p.add_argument("theme", help="the theme's slug, e.g. hochzeit")
+    p.add_argument(
+        "file", help="the rules, e.g. rules.yaml with 'strategy: weighted' (docs/rotation.md)"
+    )
     p.add_argument("--author", default="cli", help="who makes the change (audit log)")
     p.add_argument(
         "--if-version", type=int, help="refuse unless the rules are still at this version"
     )
-    add(rsub, "history", cmd_rules_history, "every version with its diff").add_argument("theme")
+    add(rsub, "history", cmd_rules_history, "every version with its diff").add_argument(
+        "theme", help="the theme's slug, e.g. hochzeit"
+    )
 
     p = add(sub, "explain", cmd_explain, "why did a member's block show what it showed?")
-    p.add_argument("member")
-    p.add_argument("theme")
+    p.add_argument("member", help="the host member's slug, e.g. blumen")
+    p.add_argument("theme", help="the theme's slug, e.g. hochzeit")
     p.add_argument("--at", help="ISO time to replay (local time Europe/Berlin); default now")
     p.add_argument(
         "--placement",
@@ -238,10 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("key", help="create, list or revoke API keys")
     ksub = key.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = add(ksub, "create", cmd_key_create, "create an API key (shown once)")
-    p.add_argument("--scope", required=True, help="coordinator, or member:SLUG")
+    p.add_argument("--scope", required=True, help="coordinator, or member:SLUG, e.g. member:blumen")
     p.add_argument("--name", help="what the key is for")
     add(ksub, "list", cmd_key_list, "list API keys (never the secrets)")
-    add(ksub, "revoke", cmd_key_revoke, "revoke an API key").add_argument("key_id")
+    add(ksub, "revoke", cmd_key_revoke, "revoke an API key").add_argument(
+        "key_id", help="the key's id, e.g. pkr_0123abcd (widget-server key list)"
+    )
 
     report = sub.add_parser("report", help="the monthly report mail")
     repsub = report.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -256,14 +320,18 @@ def build_parser() -> argparse.ArgumentParser:
     add(mailsub, "status", cmd_mail_status, "mails queued, sent and failed")
 
     p = add(sub, "snippet", cmd_snippet, "print a member's paste-ready embed code")
-    p.add_argument("member")
-    p.add_argument("theme")
-    p.add_argument("--base-url", help="public URL of this server")
+    p.add_argument("member", help="the member's slug, e.g. blumen")
+    p.add_argument("theme", help="the theme's slug, e.g. hochzeit")
+    p.add_argument("--base-url", help="public URL of this server, e.g. https://partner.example.org")
     p.add_argument("--iframe", action="store_true", help="print the iframe variant")
-    p.add_argument("--layout", choices=("cards", "list", "compact"))
-    p.add_argument("--lang", choices=("de", "en"))
-    p.add_argument("--scheme", choices=("auto", "light", "dark"))
-    p.add_argument("--max-partners", type=int, default=3)
+    p.add_argument("--layout", choices=("cards", "list", "compact"), help="how the block looks")
+    p.add_argument("--lang", choices=("de", "en"), help="the block's language")
+    p.add_argument(
+        "--scheme",
+        choices=("auto", "light", "dark"),
+        help="colours (auto: as the visitor's device)",
+    )
+    p.add_argument("--max-partners", type=int, default=3, help="partners per block, 1 to 12")
     return parser
 
 
@@ -271,6 +339,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     storage = storage_from_url(settings.database_url)
     await open_storage(storage, create=args.func is cmd_init)
     try:
+        if args.func is not cmd_init and await storage.schema_version() > 0:
+            await categories.load(storage)  # the network's own category labels
         result: int = await args.func(args, storage, settings)
         return result
     finally:

@@ -18,6 +18,7 @@ from widget_server.cli.common import (
     member_dict,
     texts,
 )
+from widget_server.core.collation import sorted_german
 from widget_server.core.errors import (
     ValidationError,
 )
@@ -53,7 +54,7 @@ async def cmd_theme_add(args: argparse.Namespace, storage: Storage, settings: Se
 
 
 async def cmd_theme_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
-    themes = await storage.list_themes()
+    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name_de)
     # One query for all counts (not one per theme); removed members count, as they did.
     counts = await storage.theme_member_counts(removed=True)
     rows = [{**asdict(theme), "members": counts.get(theme.id, 0)} for theme in themes]
@@ -86,7 +87,9 @@ async def cmd_member_add(args: argparse.Namespace, storage: Storage, settings: S
 
 async def cmd_member_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     theme_id = (await storage.get_theme(args.theme)).id if args.theme else None
-    members = await storage.list_members(status=args.status, theme_id=theme_id)
+    members = sorted_german(
+        await storage.list_members(status=args.status, theme_id=theme_id), key=lambda m: m.name
+    )
     rows = [member_dict(m) for m in members]
     text = "\n".join(f"{m.slug:<28} {m.status:<8} {m.name}" for m in members)
     emit(args, rows, text or "No members.")

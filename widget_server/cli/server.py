@@ -8,7 +8,6 @@ import json
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -17,6 +16,8 @@ from types import FrameType
 from typing import Any
 
 from widget_server.cli.common import Progress, UsageError, emit, texts
+from widget_server.cli.coordinators import read_password
+from widget_server.core.errors import ConflictError, NotFoundError
 from widget_server.core.i18n import Translator
 from widget_server.core.models import Account
 from widget_server.core.passwords import generate_password, hash_password
@@ -24,6 +25,8 @@ from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.demo.history import DAY, play_history
 from widget_server.demo.seed import PORTAL_MEMBER, is_demo_database, seed_demo
+from widget_server.network import audit
+from widget_server.network.coordinators import check_password, check_username
 from widget_server.network.database import (
     check_database,
     check_database_file,
@@ -37,19 +40,42 @@ from widget_server.storage import Storage, sqlite_path, storage_from_url
 
 
 async def cmd_init(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    """Create or migrate the database; create the coordinator the flags ask for.
+
+    On a database without coordinators ``--admin`` (default ``koordination``) is
+    created.  On one with coordinators, ``--admin NAME`` adds that coordinator,
+    and an existing name or a ``--password-stdin`` with nobody to create is an
+    error (exit status 1 or 2): nothing the flags ask is silently skipped.
+    """
     applied = await storage.migrate()
     await ensure_secret_keys(storage, settings, create=True)
     password = None
-    if await storage.count_accounts() == 0:
-        password = sys.stdin.readline().strip() if args.password_stdin else generate_password()
-        if len(password) < 10:
-            raise UsageError("the password must have at least 10 characters")
-        await storage.create_account(Account(0, args.admin, hash_password(password), "coordinator"))
+    first = await storage.count_accounts() == 0
+    name = args.admin if args.admin is not None else ("koordination" if first else None)
+    if name is None and args.password_stdin:
+        raise UsageError(
+            "--password-stdin: the database has coordinators already and no --admin NAME"
+            " names a new one; to change a password run `widget-server password USER`"
+        )
+    if name is not None:
+        name = check_username(name)
+        try:
+            await storage.get_account(name)
+        except NotFoundError:
+            password = read_password(args)
+            check_password(password)
+            await storage.create_account(Account(0, name, hash_password(password), "coordinator"))
+            await audit.record(storage, "cli", "coordinator.add", f"coordinator:{name}")
+        else:
+            raise ConflictError(
+                f"coordinator {name!r} exists already; to change its password run"
+                f" `widget-server password {name}`"
+            )
     data = {
         "database": settings.database_url,
         "migrations_applied": applied,
         "schema_version": await storage.schema_version(),
-        "coordinator": args.admin if password else None,
+        "coordinator": name if password else None,
         "password": password if password and not args.password_stdin else None,
     }
     t = texts(settings)
@@ -66,7 +92,7 @@ async def cmd_init(args: argparse.Namespace, storage: Storage, settings: Setting
         )
     ]
     if password:
-        lines.append(t.gettext("Coordinator account: %(name)s", name=args.admin))
+        lines.append(t.gettext("Coordinator account: %(name)s", name=name))
         if not args.password_stdin:
             lines.append(t.gettext("Password (shown once): %(password)s", password=password))
     emit(args, data, "\n".join(lines))
@@ -75,10 +101,9 @@ async def cmd_init(args: argparse.Namespace, storage: Storage, settings: Setting
 
 async def cmd_password(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     """``widget-server password USER``: a new password; every session of the account ends."""
-    password = sys.stdin.readline().strip() if args.password_stdin else generate_password()
-    if len(password) < 10:
-        raise UsageError("the password must have at least 10 characters")
+    password = check_password(read_password(args))
     await storage.set_password(args.user, hash_password(password))
+    await audit.record(storage, "cli", "coordinator.password", f"coordinator:{args.user}")
     shown = None if args.password_stdin else password
     text = f"Password of {args.user} changed; its sessions have ended."
     emit(

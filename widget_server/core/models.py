@@ -119,6 +119,61 @@ class Account:
     username: str
     password_hash: str
     role: str = "coordinator"
+    deactivated_at: str | None = None  # set: may not sign in any more
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A signed link with which a business applies to join one theme (network/invitations.py)."""
+
+    id: str  # random; the signed token names it
+    theme_id: int
+    single_use: bool
+    uses: int
+    note: str
+    created_by: str
+    created_at: str
+    expires_at: float  # Unix time
+    revoked_at: str | None = None
+
+    def usable(self, now: float) -> bool:
+        return (
+            self.revoked_at is None
+            and self.expires_at > now
+            and not (self.single_use and self.uses > 0)
+        )
+
+
+ApplicationDecision = Literal["approved", "declined"]
+
+
+@dataclass(frozen=True)
+class Application:
+    """A business's application (a pending member) and the coordinator's decision."""
+
+    member_id: int
+    theme_id: int
+    invitation_id: str | None
+    submitted_at: str
+    decision: ApplicationDecision | None = None
+    note: str = ""
+    decided_by: str | None = None
+    decided_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Category:
+    """A member category the network added to the built-in ones (network/categories.py)."""
+
+    slug: str
+    label_de: str
+    label_en: str
+    created_by: str = ""
+    created_at: str = ""
 
 
 @dataclass(frozen=True)

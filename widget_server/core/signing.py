@@ -46,6 +46,8 @@ SALT_SESSION = "partnerkreis.session.v1"
 SALT_PORTAL_SESSION = "partnerkreis.portal-session.v1"  # never accepted as an admin session
 SALT_KNOWN_BROWSER = "partnerkreis.known-browser.v1"  # a browser that signed in before
 SALT_UNSUBSCRIBE = "partnerkreis.unsubscribe.v1"  # a mail's one-click unsubscribe link
+SALT_PASSWORD_RESET = "partnerkreis.password-reset.v1"  # noqa: S105  (a salt: reset links)
+SALT_INVITATION = "partnerkreis.invitation.v1"  # a business's invitation to apply
 
 Clock = Callable[[], float]
 EMBED_CACHE_SIZE = 100_000  # verified embed tokens remembered (a few MB at most)
@@ -159,6 +161,8 @@ class Signer:
                 SALT_PORTAL_SESSION,
                 SALT_KNOWN_BROWSER,
                 SALT_UNSUBSCRIBE,
+                SALT_PASSWORD_RESET,
+                SALT_INVITATION,
             )
         }
 

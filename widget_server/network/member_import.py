@@ -67,6 +67,8 @@ class ImportReport:
     imported: int = 0
     skipped: int = 0  # bad rows left out (``skip_invalid``)
     errors: list[RowError] = field(default_factory=list)
+    # ``dry_run``: the members the good rows would create, with their theme slugs
+    planned: list[tuple[Member, tuple[str, ...]]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +183,7 @@ def check_rows(
             )
         else:
             good.append((member, ids))
+            report.planned.append((member, tuple(dict.fromkeys(data.themes))))
         if progress is not None and number % step == 0:
             progress("checked", number, len(records))
     return good
@@ -193,12 +196,15 @@ async def import_members(
     skip_invalid: bool = False,
     progress: Progress | None = None,
     prepare: Prepare | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Check every row, then store the good ones in one transaction.
 
     Without ``skip_invalid`` one bad row means nothing is written; with it, the
     good rows are imported and the bad ones reported.  The rows are checked in a
-    worker thread, so a server's event loop keeps answering meanwhile.
+    worker thread, so a server's event loop keeps answering meanwhile.  ``dry_run``
+    checks only: the report lists what would be created (``planned``) and writes
+    nothing.
     """
     report = ImportReport(rows=len(records))
     theme_ids = {t.slug: t.id for t in await storage.list_themes()}
@@ -206,7 +212,7 @@ async def import_members(
     taken = await storage.existing_member_slugs([s for s in slugs if isinstance(s, str)])
     known = _Known(theme_ids, taken)
     good = await asyncio.to_thread(check_rows, records, known, report, prepare, progress)
-    if report.errors and not skip_invalid:
+    if dry_run or (report.errors and not skip_invalid):
         return report
     report.skipped = len(report.errors)
 

@@ -28,7 +28,7 @@ from widget_server.core.models import (
     PlacementOptions,
     Theme,
 )
-from widget_server.network.categories import is_category
+from widget_server.network.categories import is_category, slug_problem
 from widget_server.network.logos import check_logo
 from widget_server.storage import Storage
 
@@ -192,7 +192,7 @@ def check_member_input(data: MemberInput) -> Member:
 def check_profile(member: Member, extra_domains: Sequence[str]) -> Member:
     """The member with its profile fields checked and normalised, domains derived."""
     if member.category and not is_category(member.category):
-        raise ValidationError("category", f"{member.category!r} is not a category slug")
+        raise ValidationError("category", slug_problem(member.category))
     if member.postal_code and not re.match(r"^[0-9A-Za-z -]{3,10}$", member.postal_code):
         raise ValidationError("postal_code", f"{member.postal_code!r} is not a postal code")
     website = check_website(member.website)

@@ -44,8 +44,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from widget_server.core.collation import sort_key
 from widget_server.core.models import Member, Membership, Placement, RuleSet, Theme
 from widget_server.core.stopping import stopped
+from widget_server.network import categories
 from widget_server.network.rules import theme_rules
 from widget_server.rotation import MemberInfo, Rules, ThemePool
 from widget_server.rotation.fairness import balances
@@ -480,7 +482,7 @@ class Snapshot:
         def directory(theme_id: int) -> tuple[Member, ...]:
             listed = pools[theme_id].members.items()
             chosen = (network.members[i] for i, info in listed if info.eligible)
-            return tuple(sorted(chosen, key=lambda m: m.name.casefold()))
+            return tuple(sorted(chosen, key=lambda m: sort_key(m.name)))
 
         themes = network.themes
         keep_pools = previous.pools.kept(themes, dropped) if previous else {}
@@ -673,6 +675,7 @@ class SnapshotHolder:
         # The reads and the indexing run off the event loop (a worker thread and the
         # database driver); only the swap takes the lock.
         data = await self._storage.load_network()
+        await categories.load(self._storage)  # their labels, before blocks are built
         network = await asyncio.to_thread(Network.of, data)
         async with self._lock:
             now = self._clock()

@@ -1,8 +1,8 @@
 /*
  * Partnerkreis admin: progressive enhancement only. Every page works without
  * this file. It refreshes the rules preview while a coordinator edits (the
- * same server-side preview the "Vorschau" button shows) and selects a portal
- * link on focus so it is easy to copy.
+ * same server-side preview the "Vorschau" button shows), shows the copy
+ * buttons of embed codes and selects a link or code on focus.
  */
 (function () {
   "use strict";
@@ -45,7 +45,65 @@
     });
   }
 
+  // The help and the settings follow the chosen strategy (the server does the same
+  // on "Preview", so without this file the page is right after one click).
+  var strategy = document.getElementById("f-strategy");
+  if (strategy) {
+    var follow = function () {
+      var chosen = strategy.value;
+      document.querySelectorAll("[data-strategy-help]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-strategy-help") !== chosen;
+      });
+      document.querySelectorAll("[data-strategies]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-strategies").split(" ").indexOf(chosen) < 0;
+      });
+    };
+    strategy.addEventListener("change", follow);
+    follow();
+  }
+
+  function copyBySelection(field) {
+    field.focus();
+    field.select();
+    try {
+      return document.execCommand("copy");
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // Copy buttons (hidden without this file): the code fields stay selectable by hand.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var id = button.getAttribute("data-copy");
+    var field = document.getElementById(id);
+    var status = document.getElementById(id + "-status");
+    if (!field || !status) return;
+    button.hidden = false;
+    function report(ok) {
+      button.setAttribute("data-copied", ok ? "true" : "false");
+      status.textContent = button.getAttribute(ok ? "data-copied-text" : "data-failed-text");
+    }
+    button.addEventListener("click", function () {
+      status.textContent = "";
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(
+          function () {
+            report(true);
+          },
+          function () {
+            report(copyBySelection(field));
+          }
+        );
+      } else {
+        report(copyBySelection(field));
+      }
+    });
+  });
+
   document.querySelectorAll(".copy-field").forEach(function (field) {
+    field.addEventListener("click", function () {
+      if (field.selectionStart === field.selectionEnd) field.select();
+    });
     field.addEventListener("focus", function () {
       field.select();
     });

@@ -35,12 +35,14 @@ class Accounts(Queries):
 
     async def get_account(self, username: str) -> Account:
         row = await self._fetchrow(
-            "SELECT id, username, password_hash, role FROM accounts WHERE username = ?",
+            "SELECT id, username, password_hash, role, deactivated_at FROM accounts"
+            " WHERE username = ?",
             username,
         )
         if row is None:
             raise NotFoundError(f"no account {username!r}")
-        return Account(*row)
+        deactivated = self._dialect.iso(row[4]) if row[4] is not None else None
+        return Account(row[0], row[1], row[2], row[3], deactivated)
 
     async def set_password(self, username: str, password_hash: str) -> None:
         """Change an account's password and end all its sessions, in one transaction."""

@@ -19,7 +19,7 @@ from widget_server.core.models import (
     Theme,
 )
 from widget_server.storage.access import revoke_member_access
-from widget_server.storage.dialect import Dialect, Row, iso_now
+from widget_server.storage.dialect import Connection, Dialect, Row, iso_now
 from widget_server.storage.history import record_statuses
 from widget_server.storage.mail import forget_member_mail
 from widget_server.storage.queries import Queries, page, where
@@ -77,6 +77,53 @@ def placement_from(
     if options is None:
         options = shared[key] = PlacementOptions(*key)
     return Placement(row[0], row[1], row[2], options)
+
+
+async def insert_member(
+    conn: Connection,
+    dialect: Dialect,
+    member: Member,
+    theme_ids: Sequence[int] = (),
+    *,
+    at: str,
+    moment: float,
+) -> int:
+    """Insert a member with its domains and memberships in the caller's transaction;
+    ``at`` (ISO time) and ``moment`` (its Unix time, for the status history) say when."""
+    now = dialect.time(at)
+    member_id = int(
+        await conn.fetchval(
+            "INSERT INTO members (slug, name, website, description, category, town,"
+            " postal_code, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            member.slug,
+            member.name,
+            member.website,
+            member.description,
+            member.category,
+            member.town,
+            member.postal_code,
+            member.status,
+            now,
+            now,
+        )
+    )
+    await conn.executemany(
+        "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
+        [(member_id, d) for d in member.domains],
+    )
+    await conn.executemany(
+        "INSERT INTO memberships (member_id, theme_id, status, created_at)"
+        " VALUES (?, ?, 'active', ?)",
+        [(member_id, t, now) for t in theme_ids],
+    )
+    await record_statuses(
+        conn,
+        dialect,
+        [(member_id, 0, member.status, moment)]
+        + [(member_id, t, "active", moment) for t in theme_ids],
+    )
+    return member_id
 
 
 class Members(Queries):
@@ -158,39 +205,14 @@ class Members(Queries):
     ) -> Member:
         """A new member; ``joined`` (ISO time) back-dates it, as the demo's history does."""
         moment = datetime.fromisoformat(joined).timestamp() if joined else self.clock()
-        now = self._dialect.time(joined or self._moment_iso())
         async with self._change() as (conn, changes):
-            member_id = int(
-                await conn.fetchval(
-                    "INSERT INTO members (slug, name, website, description, category, town,"
-                    " postal_code, status, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    member.slug,
-                    member.name,
-                    member.website,
-                    member.description,
-                    member.category,
-                    member.town,
-                    member.postal_code,
-                    member.status,
-                    now,
-                    now,
-                )
-            )
-            await conn.executemany(
-                "INSERT INTO member_domains (member_id, domain) VALUES (?, ?)",
-                [(member_id, d) for d in member.domains],
-            )
-            await conn.executemany(
-                "INSERT INTO memberships (member_id, theme_id, status, created_at)"
-                " VALUES (?, ?, 'active', ?)",
-                [(member_id, t, now) for t in theme_ids],
-            )
-            await record_statuses(
+            member_id = await insert_member(
                 conn,
                 self._dialect,
-                [(member_id, 0, member.status, moment)]
-                + [(member_id, t, "active", moment) for t in theme_ids],
+                member,
+                theme_ids,
+                at=joined or self._moment_iso(),
+                moment=moment,
             )
             changes.add("member", member_id)
         return await self.get_member_by_id(member_id)
@@ -281,6 +303,17 @@ class Members(Queries):
                 await revoke_member_access(conn, self._dialect, member_id, now)
                 await forget_member_mail(conn, member_id)
         return await self.get_member_by_id(member_id)
+
+    async def delete_theme(self, theme_id: int) -> None:
+        """Delete a theme with its memberships, placements, rule versions and invitations.
+
+        Its daily counters stay (they name the theme by id only), so reports of the
+        past keep their totals.
+        """
+        async with self._write() as conn:
+            deleted = await conn.execute("DELETE FROM themes WHERE id = ?", theme_id)
+            if deleted == 0:
+                raise NotFoundError(f"no theme with id {theme_id}")
 
     async def set_logo(self, logo: Logo, data: bytes) -> None:
         async with self._change() as (conn, changes):

@@ -22,9 +22,11 @@ from widget_server.storage.access import Access
 from widget_server.storage.accounts import Accounts
 from widget_server.storage.audit import Audit
 from widget_server.storage.base import Migration, TableRows, identifier
+from widget_server.storage.coordinators import Coordinators
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
 from widget_server.storage.history import History
+from widget_server.storage.invitations import Invitations
 from widget_server.storage.ledger import Ledger
 from widget_server.storage.mail import Mail
 from widget_server.storage.member_import import MemberImport
@@ -87,6 +89,8 @@ class SQLiteStorage(
     Visitors,
     Access,
     Mail,
+    Coordinators,
+    Invitations,
 ):
     """``Storage`` on one SQLite file."""
 

@@ -14,11 +14,15 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, public, unsubscribe, widget
+from widget_server.web.endpoints import demo, join, public, unsubscribe, widget
+from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
+from widget_server.web.endpoints.admin import categories as admin_categories
 from widget_server.web.endpoints.admin import changes as admin_changes
+from widget_server.web.endpoints.admin import coordinators as admin_coordinators
 from widget_server.web.endpoints.admin import mail as admin_mail
+from widget_server.web.endpoints.admin import member_add as admin_member_add
 from widget_server.web.endpoints.admin import members as admin_members
 from widget_server.web.endpoints.admin import rules as admin_rules
 from widget_server.web.endpoints.admin import stats as admin_stats
@@ -55,7 +59,62 @@ admin_routes = [
     Route("/login", admin_auth.login_form, methods=["GET"], name="admin_login"),
     Route("/login", admin_auth.login, methods=["POST"], name="admin_login_post"),
     Route("/logout", admin_auth.logout, methods=["POST"], name="admin_logout"),
+    Route("/coordinators", admin_coordinators.coordinator_list, name="admin_coordinators"),
+    Route(
+        "/coordinators",
+        admin_coordinators.coordinator_add,
+        methods=["POST"],
+        name="admin_coordinator_add",
+    ),
+    Route(
+        "/coordinators/{user}",
+        admin_coordinators.coordinator_change,
+        methods=["POST"],
+        name="admin_coordinator",
+    ),
+    Route("/account", admin_coordinators.account_page, methods=["GET"], name="admin_account"),
+    Route("/account", admin_coordinators.account_save, methods=["POST"], name="admin_account_save"),
+    Route("/reset/{token}", admin_coordinators.reset_form, methods=["GET"], name="admin_reset"),
+    Route(
+        "/reset/{token}", admin_coordinators.reset_save, methods=["POST"], name="admin_reset_save"
+    ),
+    Route("/applications", admin_applications.applications_page, name="admin_applications"),
+    Route(
+        "/applications/invitations",
+        admin_applications.invitation_create,
+        methods=["POST"],
+        name="admin_invitation_create",
+    ),
+    Route(
+        "/applications/invitations/{invitation}/revoke",
+        admin_applications.invitation_revoke,
+        methods=["POST"],
+        name="admin_invitation_revoke",
+    ),
+    Route(
+        "/applications/open",
+        admin_applications.open_themes_save,
+        methods=["POST"],
+        name="admin_join_open",
+    ),
+    Route(
+        "/members/{slug}/application",
+        admin_applications.decide,
+        methods=["POST"],
+        name="admin_application_decide",
+    ),
     Route("/members", admin_members.member_list, name="admin_members"),
+    Route("/members/new", admin_member_add.new_page, methods=["GET"], name="admin_member_new"),
+    Route("/members/new", admin_member_add.create, methods=["POST"], name="admin_member_create"),
+    Route(
+        "/members/import", admin_member_add.import_page, methods=["GET"], name="admin_member_import"
+    ),
+    Route(
+        "/members/import",
+        admin_member_add.import_post,
+        methods=["POST"],
+        name="admin_member_import_post",
+    ),
     Route("/members/{slug}", admin_members.member_page, methods=["GET"], name="admin_member"),
     Route("/members/{slug}", admin_members.member_save, methods=["POST"], name="admin_member_save"),
     Route(
@@ -101,6 +160,14 @@ admin_routes = [
         "/members/{slug}/profile-change/logo", admin_changes.change_logo, name="admin_change_logo"
     ),
     Route("/themes", admin_themes.theme_list, name="admin_themes"),
+    Route("/rules-reference", admin_rules.reference, name="admin_rules_reference"),
+    Route("/categories", admin_categories.categories_page, name="admin_categories"),
+    Route(
+        "/categories",
+        admin_categories.category_add,
+        methods=["POST"],
+        name="admin_category_add",
+    ),
     Route("/themes/new", admin_themes.theme_new, methods=["GET"], name="admin_theme_new"),
     Route("/themes/new", admin_themes.theme_create, methods=["POST"], name="admin_theme_create"),
     Route("/themes/{slug}", admin_themes.theme_edit, methods=["GET"], name="admin_theme"),
@@ -223,6 +290,13 @@ routes = [
         name="wordpress_plugin_latest",
     ),
     Route("/downloads/{filename}", public.wordpress_plugin, name="wordpress_plugin"),
+    # joining: the public application form, invitation links, an applicant's status
+    Route("/join", join.join_page, methods=["GET"], name="join"),
+    Route("/join", join.join_post, methods=["POST"], name="join_post"),
+    Route("/join/i/{token}", join.invitation_page, methods=["GET"], name="join_invitation"),
+    Route("/join/i/{token}", join.invitation_post, methods=["POST"], name="join_invitation_post"),
+    Route("/join/status/{token}", join.status_page, name="join_status"),
+    Route("/join/status/{token}/portal", join.status_portal, name="join_status_portal"),
     Route("/demo/", demo.demo_index, name="demo_index"),
     Route("/demo/site/{slug}", demo.demo_site, name="demo_site"),
     Route("/demo/portal/{slug}", demo.demo_portal, name="demo_portal"),

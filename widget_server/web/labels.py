@@ -67,6 +67,17 @@ DONE: dict[str, str] = {
     "change_approved": N_("The changed details have been approved."),
     "change_rejected": N_("The changed details have been rejected."),
     "mail_saved": N_("The e-mail settings have been saved."),
+    "coordinator_deactivate": N_("The coordinator has been deactivated and signed out."),
+    "coordinator_activate": N_("The coordinator may sign in again."),
+    "password_changed": N_("Your password has been changed. Please sign in with it."),
+    "password_set": N_("Your password has been set. Please sign in with it."),
+    "category_added": N_("The category has been added. It can be chosen for members now."),
+    "member_added": N_("The member has been added. Its code and member area link are below."),
+    "members_imported": N_("The members have been imported."),
+    "invitation_revoked": N_("The invitation link has been ended."),
+    "join_saved": N_("The public page offers the ticked themes now."),
+    "application_approved": N_("The application has been approved: the business is a member now."),
+    "application_declined": N_("The application has been declined."),
 }
 
 # The audit log's actions.
@@ -89,6 +100,22 @@ AUDIT_ACTION: dict[str, str] = {
     "profile.approve": N_("Changed details approved"),
     "profile.reject": N_("Changed details rejected"),
     "profile.withdraw": N_("Submitted details withdrawn"),
+    "coordinator.add": N_("Coordinator added"),
+    "member.add": N_("Member added"),
+    "category.add": N_("Category added"),
+    "theme.remove": N_("Theme deleted"),
+    "member.import": N_("Members imported"),
+    "invitation.create": N_("Invitation link created"),
+    "invitation.revoke": N_("Invitation link ended"),
+    "join.open": N_("Public join page changed"),
+    "application.submit": N_("Application received"),
+    "application.approve": N_("Application approved"),
+    "application.decline": N_("Application declined"),
+    "coordinator.deactivate": N_("Coordinator deactivated"),
+    "coordinator.activate": N_("Coordinator activated"),
+    "coordinator.reset_link": N_("Password link created"),
+    "coordinator.password": N_("Password changed"),
+    "coordinator.password_reset": N_("Password set with a link"),
 }
 
 # The rules preview when no partner is left.
@@ -103,38 +130,79 @@ THEME_KIND: dict[str, str] = {
     "local": N_("Place"),
 }
 
-# The rules editor's common settings, by rule path.
+# The rules editor's common settings, by rule path: in the coordinator's words.
 KNOB: dict[str, str] = {
-    "strategy": N_("Strategy"),
+    "strategy": N_("How are the partners chosen?"),
     "partners.max": N_("Partners per block (at most)"),
     "partners.min": N_("Partners per block (at least)"),
-    "fairness.alpha": N_("Reciprocity α"),
-    "fairness.beta": N_("Balancing strength β"),
-    "fairness.half_life_days": N_("Memory (half-life, days)"),
+    "fairness.alpha": N_("How strictly should giving and taking be balanced?"),
+    "fairness.beta": N_("How quickly are imbalances evened out?"),
+    "fairness.half_life_days": N_("How many days does the network remember?"),
     "exclusions.same_category": N_("No partners of the host's own category"),
     "exclusions.one_per_category": N_("At most one partner per category"),
-    "region.mode": N_("Region"),
-    "caps.max_share": N_("Largest share of one partner"),
+    "region.mode": N_("Partners from the same town?"),
+    "caps.max_share": N_("How often may one partner appear at most?"),
     "fallback": N_("When too few partners"),
     "links.label": N_("Label on the block"),
-    "rotation.granularity": N_("Rotation"),
+    "rotation.granularity": N_("How often does the block change?"),
     "portal.approve_profile_changes": N_("Show members' changed details only after approval"),
 }
 
 # Their hints (not every setting has one).
 KNOB_HINT: dict[str, str] = {
-    "strategy": N_("“Fair exchange” balances giving and receiving."),
     "partners.max": N_("1 to 12."),
     "partners.min": N_("Fewer found: the fallback below applies."),
-    "fairness.alpha": N_("1: strictly one for one, 0: equal shares for all."),
-    "fairness.beta": N_("0 to 20; default 1."),
-    "fairness.half_life_days": N_("Default 14."),
+    "fairness.alpha": N_(
+        "1: strictly one for one – who shows others is shown as often in return. 0: everyone "
+        "is shown equally often, whatever they give. Default 0.8: mostly give and take, some "
+        "solidarity."
+    ),
+    "fairness.beta": N_(
+        "How hard the rotation pushes towards balance: 0 not at all, 20 very hard; default 4."
+    ),
+    "fairness.half_life_days": N_(
+        "After this many days a view counts half as much in the balance. Default 14."
+    ),
     "region.mode": N_("Prefers partners from the same town."),
-    "caps.max_share": N_("0.01 to 1 (1: no cap)."),
+    "caps.max_share": N_(
+        "The largest share of blocks one partner may appear in: 1 means no limit, 0.5 at most "
+        "every second block."
+    ),
     "links.label": N_("e.g. “Ad”; at most 30 characters."),
+    "rotation.granularity": N_(
+        "Every few minutes: visitors of one page see the same partners for a while, and "
+        "servers can cache the block."
+    ),
     "portal.approve_profile_changes": N_(
         "Changes from the member area (name, description, logo, website) then wait for "
         "your approval."
+    ),
+}
+
+# The technical name of an advanced setting, shown with it ("Für Fortgeschrittene").
+KNOB_TERM: dict[str, str] = {
+    "fairness.alpha": N_("Reciprocity α"),
+    "fairness.beta": N_("Balancing strength β"),
+    "fairness.half_life_days": N_("Half-life of the ledger"),
+    "caps.max_share": N_("Cap on the inclusion probability"),
+    "rotation.granularity": N_("Rotation bucket"),
+}
+
+# What a strategy does, shown with the strategy choice (it follows the choice).
+STRATEGY_HELP: dict[str, str] = {
+    "fixed": N_(
+        "Always the same partners in the same order: the first of your list below. Good for a "
+        "small, settled group."
+    ),
+    "round-robin": N_(
+        "Everyone takes turns: over a day every partner appears equally often, in every place."
+    ),
+    "weighted": N_(
+        "Partners appear as often as their weight says: weight 2 twice as often as weight 1."
+    ),
+    "fair-exchange": N_(
+        "Give and take: who shows the others on its website is shown more often in return; "
+        "newcomers get a head start."
     ),
 }
 
@@ -266,6 +334,21 @@ REASONS: dict[str, str] = {
         "The member has changed the submission meanwhile. Please review the new version."
     ),
     "no_change": N_("This change does not exist any more."),
+    "user_taken": N_("A coordinator with this user name exists already."),
+    "category_taken": N_("This category exists already."),
+    "unknown_theme_admin": N_("There is no such theme."),
+    "decided_already": N_("Another coordinator has decided on this application already."),
+    "form_expired": N_(
+        "The form was open too long. Please check your details and send them again."
+    ),
+    "choose_theme": N_("Please choose a theme."),
+    "not_utf8": N_("The file is not UTF-8 text. Please save it as CSV (UTF-8)."),
+    "too_long": N_("The list is too long for one import; please split it."),
+    "not_yourself": N_("You cannot deactivate yourself."),
+    "last_coordinator": N_("The last active coordinator cannot be deactivated."),
+    "deactivated": N_("This coordinator is deactivated."),
+    "wrong_password": N_("The current password is not correct."),
+    "passwords_differ": N_("The two new passwords differ."),
 }
 
 
@@ -311,6 +394,37 @@ SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"is more than max", N_("is more than max")),
         (r"must be an object", N_("must be an object")),
         (r"is not true or false", N_("is not true or false")),
+        (
+            r"the password must have at least (?P<num>\d+) characters",
+            N_("the password must have at least %(num)s characters"),
+        ),
+        (
+            r"is not a category slug \(lower-case.*?bike-repair\)",
+            N_(
+                "is not a category slug (lower-case letters a-z, digits and single hyphens, at"
+                " most 40 characters; umlauts as ae, oe, ue and ß as ss; e.g. fahrradwerkstatt"
+                " or bike-repair)"
+            ),
+        ),
+        (
+            r"^lower-case letters a-z, digits and single hyphens.*bike-repair$",
+            N_(
+                "lower-case letters a-z, digits and single hyphens, at most 40 characters;"
+                " umlauts as ae, oe, ue and ß as ss; e.g. fahrradwerkstatt or bike-repair"
+            ),
+        ),
+        (r"; nearest: (?P<names>.*)$", N_("; nearest: %(names)s")),
+        (
+            r"must not contain < or > or control characters",
+            N_("must not contain < or > or control characters"),
+        ),
+        (
+            r"is not a user name: .*",
+            N_(
+                "is not a user name: 2 to 40 characters, lower-case letters, digits, '.', '_'"
+                " or '-', starting with a letter or digit"
+            ),
+        ),
     )
 )
 

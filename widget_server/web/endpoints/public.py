@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from widget_server.core.collation import sort_key
 from widget_server.core.errors import NotFoundError, StorageError
 from widget_server.core.i18n import pick_language
 from widget_server.network.categories import category_label
@@ -43,7 +44,7 @@ async def index(request: Request) -> Response:
             "count": len(snapshot.active_members.get(t.id, ())),
             "url": request.url_for("directory", slug=t.slug).include_query_params(lang=lang),
         }
-        for t in sorted(snapshot.themes.values(), key=lambda t: t.name(lang).casefold())
+        for t in sorted(snapshot.themes.values(), key=lambda t: sort_key(t.name(lang)))
     ]
     return runtime.templates.TemplateResponse(
         request,

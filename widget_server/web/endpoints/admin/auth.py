@@ -80,7 +80,7 @@ async def login(request: Request) -> Response:
     except NotFoundError:
         account, stored = None, _DUMMY_HASH
     valid = await asyncio.to_thread(verify_password, password, stored)
-    if account is None or not valid or not username:
+    if account is None or not valid or not username or not account.active:
         state.throttle.failed(username, _address(request), now)
         return render(request, "login.html", {**context, "failed": True}, status=401)
     state.throttle.succeeded(username, _address(request))

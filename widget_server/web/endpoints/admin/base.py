@@ -15,7 +15,8 @@ forget it.  For every request it
 5. writes the (renewed) session cookie, ``Path=/admin``, and the pages'
    security headers on the response; renders 404 pages as HTML.
 
-The page modules are ``admin_auth`` (login, logout), ``admin_members``,
+The page modules are ``admin_auth`` (login, logout), ``admin_coordinators``
+(accounts, own password, the public one-time reset page), ``admin_members``,
 ``admin_themes``, ``admin_rules`` (editor and preview), ``admin_stats``
 (overview, stats, simulator) and ``admin_audit``.
 """
@@ -53,6 +54,7 @@ COOKIE = "pk_admin"
 COOKIE_PATH = "/admin"
 MAX_BODY = 4 * 1024 * 1024  # bytes; a logo is at most 512 KiB, a rule document far less
 PUBLIC = frozenset({"/login"})  # paths (below /admin) that need no login
+PUBLIC_PREFIXES = ("/reset/",)  # a coordinator's one-time password link (coordinators.py)
 HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
 
 
@@ -83,8 +85,10 @@ async def _session(request: Request, state: AdminState, now: float) -> Session |
         if not await runtime.storage.session_active(session.sid, "admin", session.username, now):
             return None
         try:
-            await runtime.storage.get_account(session.username)
+            account = await runtime.storage.get_account(session.username)
         except NotFoundError:
+            return None
+        if not account.active:  # deactivated: its sessions were ended, this is belt and braces
             return None
     return session
 
@@ -155,7 +159,8 @@ class AdminGuard:
                 await self._page(scope, send, "error.html", 403, {"problem": "csrf"})
                 return
             scope["state"]["form"] = form
-        if not session.signed_in and path not in PUBLIC:
+        public = path in PUBLIC or path.startswith(PUBLIC_PREFIXES)
+        if not session.signed_in and not public:
             root = scope.get("root_path", "")
             # Back to the page after login; a POST's form is lost, so back to the overview.
             target = request.url.path if scope["method"] in ("GET", "HEAD") else f"{root}/"

@@ -18,8 +18,10 @@ from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Theme
 from widget_server.counting import stats
 from widget_server.counting.comparison import Comparison
+from widget_server.counting.report import BAND
 from widget_server.storage import Storage
 from widget_server.web import charts
+from widget_server.web.charts import number
 
 
 @dataclass(frozen=True)
@@ -219,3 +221,75 @@ def simulation_figures(
         ),
     )
     return {"ratios": ratios, "exposure": exposure}
+
+
+def simulation_in_words(
+    result: Comparison, names: Mapping[str, str], lang: str, alpha: float
+) -> list[str]:
+    """What the simulator's figures mean for the network, member by member, in sentences."""
+    t = translator(lang)
+    low, high = BAND
+    lines: list[str] = []
+    balanced = 0
+    for row in result.members:
+        name = names.get(row.member, row.member)
+        ratio = row.ratio
+        if ratio is None:
+            lines.append(
+                t.gettext(
+                    "%(name)s showed no partners in the simulation, so there is nothing to"
+                    " balance: its website had no visitors.",
+                    name=name,
+                )
+            )
+        elif row.bound is not None and row.bound < 1.0 and ratio >= 0.9 * row.bound:
+            lines.append(
+                t.gettext(
+                    "%(name)s gives more than it gets back, because its website has more"
+                    " visitors than all the others together can return: even in first place on"
+                    " every other website it can get back at most %(bound)s %% of what it"
+                    " gives. That is no unfairness of the rules.",
+                    name=name,
+                    bound=number(100 * row.bound, lang, 0),
+                )
+            )
+        elif ratio < low:
+            lines.append(
+                t.gettext(
+                    "%(name)s gives more than it gets back (%(percent)s %%), because the websites"
+                    " that show it have fewer visitors than its own.",
+                    name=name,
+                    percent=number(100 * ratio, lang, 0),
+                )
+            )
+        elif ratio > high:
+            reason = (
+                t.gettext("the network shares part of the visibility equally (solidarity)")
+                if alpha < 1
+                else t.gettext("newcomers get a head start")
+            )
+            lines.append(
+                t.gettext(
+                    "%(name)s gets back more than it gives (%(percent)s %%), because its own"
+                    " website has few visitors and %(reason)s.",
+                    name=name,
+                    percent=number(100 * ratio, lang, 0),
+                    reason=reason,
+                )
+            )
+        else:
+            balanced += 1
+    if balanced:
+        lines.insert(
+            0,
+            t.ngettext(
+                "%(num)d member gets back about as much as it gives (between %(low)s and"
+                " %(high)s %% of it).",
+                "%(num)d members get back about as much as they give (between %(low)s and"
+                " %(high)s %% of it).",
+                balanced,
+                low=number(100 * low, lang, 0),
+                high=number(100 * high, lang, 0),
+            ),
+        )
+    return lines

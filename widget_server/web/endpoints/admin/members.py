@@ -15,17 +15,19 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.core.errors import ConflictError, ValidationError
-from widget_server.core.models import MEMBER_STATUSES, Member, MemberStatus
+from widget_server.core.collation import sort_key, sorted_german
+from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.core.models import MEMBER_STATUSES, Application, Member, MemberStatus
 from widget_server.counting.events import day_of
 from widget_server.mail import contacts, notices
-from widget_server.network import audit, portal_links
+from widget_server.network import audit, categories, invitations, portal_links
 from widget_server.network import services as network
-from widget_server.network.categories import CATEGORY_LABELS, category_label
+from widget_server.network.categories import category_label
 from widget_server.network.logos import MAX_BYTES
 from widget_server.network.lookalike import mixed_scripts
 from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_link
 from widget_server.serving.blocks import logo_path
+from widget_server.serving.snippets import placement_snippet
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import actor, lang_of, render
@@ -60,10 +62,10 @@ async def member_list(request: Request) -> Response:
         {
             "member": m,
             "category": category_label(m.category, lang_of(request)),
-            "themes": sorted(memberships.get(m.id, [])),
+            "themes": sorted_german(memberships.get(m.id, [])),
             "mixed": mixed_scripts(m.name),
         }
-        for m in sorted(shown, key=lambda m: (m.status != "pending", m.name.casefold()))
+        for m in sorted(shown, key=lambda m: (m.status != "pending", sort_key(m.name)))
     ]
     return render(
         request,
@@ -77,6 +79,33 @@ async def member_list(request: Request) -> Response:
             "statuses": MEMBER_STATUSES,
         },
     )
+
+
+async def _open_application(storage: Any, member_id: int) -> Application | None:
+    try:
+        application: Application = await storage.get_application(member_id)
+    except NotFoundError:
+        return None
+    return application if application.decision is None else None
+
+
+async def _codes(request: Request, member: Member, found: list[Any]) -> list[dict[str, Any]]:
+    """The paste-ready code per theme the member takes part in (as the portal shows it)."""
+    runtime = runtime_of(request)
+    if runtime.signer is None or member.status == "removed":
+        return []
+    base_url = runtime.base_url(request).rstrip("/")
+    by_id = {t.id: t for t in await runtime.storage.list_themes()}
+    codes = []
+    for ms in found:
+        theme = by_id[ms.theme_id]
+        _, _, placement = await network.placement_for(runtime.storage, member.slug, theme.slug)
+        token = runtime.signer.embed_token(placement.id)
+        codes.append({"theme": theme, "snippet": placement_snippet(base_url, token, theme)})
+    snapshots = runtime.snapshots
+    if codes and snapshots is not None:
+        await snapshots.refresh()  # a placement made just now is served at once
+    return codes
 
 
 def _values(member: Member) -> dict[str, str]:
@@ -107,11 +136,6 @@ async def member_page(
     chart = await admin_figures.member_history(
         storage, member, today - timedelta(days=29), today, lang
     )
-    categories = sorted(
-        ((slug, category_label(slug, lang)) for slug in CATEGORY_LABELS), key=lambda c: c[1]
-    )
-    if member.category and member.category not in CATEGORY_LABELS:
-        categories.append((member.category, category_label(member.category, lang)))
     return render(
         request,
         "member.html",
@@ -121,7 +145,7 @@ async def member_page(
             "mixed": mixed_scripts(member.name),
             "values": {**_values(member), **(values or {})},
             "errors": errors or {},
-            "categories": categories,
+            "categories": categories.choices(lang, member.category),
             "own_domains": sorted(own),
             "extra_domains": (values or {}).get(
                 "domains", "\n".join(d for d in member.domains if d not in own)
@@ -129,7 +153,11 @@ async def member_page(
             "logo": logo_path(member),
             "logo_max_kb": MAX_BYTES // 1024,
             "memberships": memberships,
-            "other_themes": [t for t in themes if t.id not in joined],
+            "other_themes": sorted_german(
+                (t for t in themes if t.id not in joined), key=lambda t: t.name(lang)
+            ),
+            "codes": await _codes(request, member, [ms for ms in found if ms.status != "left"]),
+            "counted": sum(row.count for row in await storage.member_counts(member.id)),
             "actions": [a for a, (froms, _) in ACTIONS.items() if member.status in froms],
             "portal": portal,
             "portal_days": DEFAULT_DAYS,
@@ -138,6 +166,7 @@ async def member_page(
             "history": await audit.entries(storage, subject=f"member:{member.slug}", limit=20),
             "changes": await review.member_entries(request, storage, member),
             "mail": await contacts.get_contact(storage, member),
+            "application": await _open_application(storage, member.id),
         },
         status=status,
     )
@@ -200,8 +229,14 @@ async def status_change(request: Request) -> Response:
     decided = before.status == "pending" and target in ("active", "removed")
     if decided and target == "removed":  # queued before the removal forgets the address
         await notices.application_decided(mailer_of(request), before, False, note)
+    application = await _open_application(storage, before.id)
     try:
-        after = await network.change_member_status(storage, slug, target)
+        if application is not None and action in ("approve", "remove"):
+            # an application is decided with it, so the applicant's status page says so
+            decision = "approved" if action == "approve" else "declined"
+            after, _ = await invitations.decide(storage, slug, decision, note, actor(request))
+        else:
+            after = await network.change_member_status(storage, slug, target)
     except ConflictError as exc:
         return await member_page(request, errors={"status": str(exc)}, status=409)
     if decided and target == "active":

@@ -23,6 +23,7 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.collation import sort_key, sorted_german
 from widget_server.core.errors import PreconditionFailedError, ValidationError
 from widget_server.network import rules as rulesets
 from widget_server.network.rules import theme_rules
@@ -51,6 +52,107 @@ KNOBS: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {
     "rotation.granularity": ("choice", ("bucket", "request"), lambda r: r.granularity),
     "portal.approve_profile_changes": ("flag", None, lambda r: r.approve_profile_changes),
 }
+
+
+# knobs that only some strategies use: hidden (and their help with them) for the others
+STRATEGY_KNOBS: dict[str, tuple[str, ...]] = {
+    "fairness.alpha": ("fair-exchange",),
+    "fairness.beta": ("fair-exchange",),
+    "fairness.half_life_days": ("fair-exchange",),
+    "caps.max_share": ("weighted", "fair-exchange"),
+}
+# per-member columns and the strategies that use them (pins work with every strategy)
+MEMBER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "weight": ("weighted", "fair-exchange"),
+    "order": ("fixed",),
+    "pin": STRATEGY_NAMES,
+}
+ADVANCED = ("fairness.beta", "fairness.half_life_days", "caps.max_share", "rotation.granularity")
+
+
+def simple_pins(rules: Rules) -> dict[str, int]:
+    """Pins the form can show: on every host, always (others live in the document only)."""
+    return {p.member: p.position for p in rules.pins if not p.hosts and p.schedule is None}
+
+
+def member_values(rules: Rules, slugs: list[str]) -> dict[str, dict[str, Any]]:
+    pins = simple_pins(rules)
+    order = {slug: n for n, slug in enumerate(rules.order, start=1)}
+    values: dict[str, dict[str, Any]] = {}
+    for slug in slugs:
+        weight = rules.weights.get(slug, 1.0)
+        values[slug] = {
+            "weight": int(weight) if float(weight).is_integer() else weight,
+            "pin": pins.get(slug, ""),
+            "order": order.get(slug, ""),
+        }
+    return values
+
+
+def _member_number(name: str, raw: str, *, whole: bool) -> float | None:
+    raw = raw.strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ValidationError(name, f"{raw[:20]!r} is not {kind}") from None
+
+
+def apply_members(document: dict[str, Any], form: Any) -> dict[str, Any]:
+    """Per-member weights, pins and the fixed order from the form's member table."""
+    slugs = [s for s in (form.get("members") or "").split(",") if s]
+    if not slugs:
+        return document
+    rules = parse_rules(document)
+    current = member_values(rules, slugs)
+    weights = dict(document.get("weights") or {})
+    pins = [p for p in document.get("pins") or [] if isinstance(p, dict)]
+    order_given: dict[str, float] = {}
+    changed_weights = changed_pins = changed_order = False
+    for slug in slugs:
+        weight = _member_number(
+            f"member.{slug}.weight", form.get(f"member.{slug}.weight") or "", whole=False
+        )
+        if weight is not None and weight != current[slug]["weight"]:
+            changed_weights = True
+            if weight == 1:
+                weights.pop(slug, None)
+            else:
+                weights[slug] = weight
+        pin = _member_number(f"member.{slug}.pin", form.get(f"member.{slug}.pin") or "", whole=True)
+        if (pin or "") != current[slug]["pin"]:
+            changed_pins = True
+            pins = [
+                p
+                for p in pins
+                if not (p.get("member") == slug and not p.get("hosts") and "schedule" not in p)
+            ]
+            if pin:
+                pins.append({"member": slug, "position": int(pin)})
+        place = _member_number(
+            f"member.{slug}.order", form.get(f"member.{slug}.order") or "", whole=True
+        )
+        if place is not None:
+            order_given[slug] = place
+        if (place or "") != current[slug]["order"]:
+            changed_order = True
+    out = dict(document)
+    if changed_weights:
+        out["weights"] = weights
+        if not weights:
+            out.pop("weights")
+    if changed_pins:
+        out["pins"] = pins
+        if not pins:
+            out.pop("pins")
+    if changed_order:
+        listed = [s for s in rules.order if s not in slugs]  # members the form does not show
+        out["order"] = sorted(order_given, key=lambda s: (order_given[s], s)) + listed
+        if not out["order"]:
+            out.pop("order")
+    return out
 
 
 def knob_values(rules: Rules) -> dict[str, Any]:
@@ -121,7 +223,7 @@ async def _draft(request: Request) -> tuple[str, dict[str, Any], str]:
             raise ValidationError("document", "the draft was damaged; reload the page") from None
         if not isinstance(base, dict):
             raise ValidationError("document", "must be an object")
-        document = apply_knobs(base, form)
+        document = apply_members(apply_knobs(base, form), form)
         return which, document, dump(document)
     text = form_text(form, "document")
     # In a thread: even a bounded document must not hold up the widget's requests.
@@ -139,7 +241,7 @@ def preview(request: Request, theme_id: int, draft: Rules | None) -> list[dict[s
     now = runtime.clock()
     hosts = sorted(
         (m for m in pool.members.values() if m.eligible),
-        key=lambda m: snapshot.members[m.id].name.casefold(),
+        key=lambda m: sort_key(snapshot.members[m.id].name),
     )[:SAMPLE_HOSTS]
 
     def shown(p: ThemePool, host: int) -> list[dict[str, Any]]:
@@ -171,6 +273,7 @@ async def _page(
     which: str = "",
     errors: dict[str, str] | None = None,
     knobs: dict[str, Any] | None = None,
+    member_form: Any = None,
     status: int = 200,
     fragment: bool = False,
 ) -> Response:
@@ -181,6 +284,20 @@ async def _page(
     draft_rules = parse_rules(draft) if draft is not None and not errors else None
     # The document the knob form builds on: the draft, else what the page was showing.
     document = draft if draft is not None else stored
+    lang = lang_of(request)
+    shown_rules = draft_rules or theme_rules(current)
+    members = sorted_german(
+        (m for m in await storage.list_members(theme_id=theme.id) if m.status != "removed"),
+        key=lambda m: m.name,
+    )
+    slugs = [m.slug for m in members]
+    values = member_values(shown_rules, slugs)
+    if member_form:
+        for slug in slugs:
+            for column in MEMBER_COLUMNS:
+                raw = member_form.get(f"member.{slug}.{column}")
+                if isinstance(raw, str):
+                    values[slug][column] = raw
     context = {
         "section": "themes",
         "theme": theme,
@@ -190,16 +307,31 @@ async def _page(
         "which": which,
         "text": text if text is not None else dump(document),
         "base": json.dumps(document),
-        "knobs": knobs or knob_values(draft_rules or theme_rules(current)),
+        "knobs": (shown_knobs := knobs or knob_values(shown_rules)),
+        "strategy": shown_knobs.get("strategy", shown_rules.strategy),
+        "strategy_knobs": STRATEGY_KNOBS,
+        "member_columns": MEMBER_COLUMNS,
+        "advanced": ADVANCED,
+        "members": members,
+        "member_values": values,
+        "member_slugs": ",".join(slugs),
+        "pins_elsewhere": [p for p in shown_rules.pins if p.hosts or p.schedule is not None],
         "choices": {name: spec[1] for name, spec in KNOBS.items()},
         "kinds": {name: spec[0] for name, spec in KNOBS.items()},
         "samples": preview(request, theme.id, draft_rules),
         "drafted": draft_rules is not None,
         "history": (await rulesets.history(storage, theme.slug))[::-1][:10],
-        "lang_name": lang_of(request),
+        "lang_name": lang,
     }
     template = "_preview.html" if fragment else "rules.html"
     return render(request, template, context, status=status)
+
+
+def _member_field(field: str) -> str:
+    """``weights.blumen`` -> ``member.blumen.weight``: a rule error lands at its table cell."""
+    if field.startswith("weights."):
+        return f"member.{field.removeprefix('weights.')}.weight"
+    return field
 
 
 async def rules_page(request: Request) -> Response:
@@ -240,8 +372,10 @@ async def rules_post(request: Request, *, fragment: bool = False) -> Response:
             fragment=fragment,
         )
     except ValidationError as exc:
-        where = exc.field if which == "knobs" and exc.field in KNOBS else "document"
-        reason = exc.reason if where == exc.field else f"{exc.field}: {exc.reason}"
+        field = _member_field(exc.field)
+        known = field in KNOBS or field.startswith("member.")
+        where = field if which == "knobs" and known else "document"
+        reason = exc.reason if where == field else f"{exc.field}: {exc.reason}"
         knobs = None
         if submitted is not None:
             knobs = {
@@ -254,6 +388,7 @@ async def rules_post(request: Request, *, fragment: bool = False) -> Response:
             which=which,
             errors={where: reason},
             knobs=knobs,
+            member_form=form if which == "knobs" else None,
             status=422,
             fragment=fragment,
         )
@@ -263,3 +398,8 @@ async def rules_post(request: Request, *, fragment: bool = False) -> Response:
 async def rules_preview(request: Request) -> Response:
     """The preview alone, as an HTML fragment, for the page's script."""
     return await rules_post(request, fragment=True)
+
+
+async def reference(request: Request) -> Response:
+    """What every rule means, in the page's language (German; English otherwise)."""
+    return render(request, "rules_reference.html", {"section": "themes"})

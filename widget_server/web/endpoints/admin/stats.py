@@ -17,6 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.collation import sorted_german
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import MEMBER_STATUSES
 from widget_server.counting.comparison import compare
@@ -33,7 +34,11 @@ from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import lang_of, render
-from widget_server.web.endpoints.admin.figures import simulation_figures, theme_figures
+from widget_server.web.endpoints.admin.figures import (
+    simulation_figures,
+    simulation_in_words,
+    theme_figures,
+)
 from widget_server.web.runtime import mailer_of, runtime_of
 
 DEFAULT_PERIOD = 30  # days shown by the stats page unless asked otherwise
@@ -59,11 +64,17 @@ async def dashboard(request: Request) -> Response:
         {
             "section": "home",
             "counts": counts,
-            "pending": [m for m in members if m.status == "pending"],
-            "themes": [(t, per_theme.get(t.id, 0), t.name(lang)) for t in themes],
+            "pending": sorted_german(
+                (m for m in members if m.status == "pending"), key=lambda m: m.name
+            ),
+            "themes": [
+                (t, per_theme.get(t.id, 0), t.name(lang))
+                for t in sorted_german(themes, key=lambda t: t.name(lang))
+            ],
             "recent": await audit.entries(storage, limit=8),
             "changes": await review.pending_entries(request, storage),
             "mail": await admin_mail.status(mailer_of(request)),
+            "applications": len(await storage.list_applications(open_only=True)),
         },
     )
 
@@ -82,7 +93,7 @@ async def stats_page(request: Request) -> Response:
     runtime = runtime_of(request)
     storage = runtime.storage
     lang = lang_of(request)
-    themes = await storage.list_themes()
+    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
     slug = request.query_params.get("theme") or (themes[0].slug if themes else "")
     theme = next((t for t in themes if t.slug == slug), None)
     today = day_of(runtime.clock())
@@ -187,6 +198,7 @@ async def simulate_page(request: Request) -> Response:
             "result": result,
             "engine": result.report("engine"),
             "figures": simulation_figures(result, names, lang, f"sim-{theme.slug}"),
+            "words": simulation_in_words(result, names, lang, rules.fairness.alpha),
             "errors": {},
         },
     )

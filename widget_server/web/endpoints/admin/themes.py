@@ -7,11 +7,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.collation import sorted_german
 from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.core.models import THEME_KINDS
 from widget_server.network import audit
 from widget_server.network import services as network
-from widget_server.web.endpoints.admin.base import actor, render
+from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import runtime_of
 
@@ -20,7 +21,8 @@ FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
 
 async def theme_list(request: Request) -> Response:
     storage = runtime_of(request).storage
-    themes = await storage.list_themes()
+    lang = lang_of(request)
+    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
     counts: dict[int, dict[str, int]] = {}
     for ms in await storage.list_memberships():
         if ms.status != "left":

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.collation import sort_key
 from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Theme
 from widget_server.counting import stats
@@ -103,7 +104,7 @@ async def figures_page(request: Request) -> Response:
     for row in report["themes"]:
         theme = themes[row["theme"]]
         rows.append({**row, "name": theme.name(lang), "theme_obj": theme})
-    rows.sort(key=lambda r: r["name"].casefold())
+    rows.sort(key=lambda r: sort_key(r["name"]))
     has_data = any(r["views_given"] or r["views_received"] for r in rows)
     return render(
         request,

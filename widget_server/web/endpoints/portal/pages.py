@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.collation import sort_key
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
 from widget_server.core.models import Member, Theme
 from widget_server.counting import stats
@@ -36,7 +37,7 @@ async def memberships(storage: Storage, member: Member) -> list[tuple[Theme, str
         for ms in await storage.list_memberships(member_id=member.id)
         if ms.theme_id in themes
     ]
-    return sorted(found, key=lambda pair: pair[0].name_de.casefold())
+    return sorted(found, key=lambda pair: sort_key(pair[0].name_de))
 
 
 async def home(request: Request) -> Response:

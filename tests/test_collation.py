@@ -1,0 +1,93 @@
+"""German collation of every list people read, and slugs made from names (issue 11, point 6)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.admin_helpers import make_account, signed_in
+from widget_server.cli import main
+from widget_server.core.collation import slugify, sort_key, sorted_german
+from widget_server.network.services import MemberInput, add_member
+from widget_server.storage import SQLiteStorage
+
+
+@pytest.mark.parametrize(
+    ("unordered", "ordered"),
+    [
+        (["Buchhandlung", "Bäckerei"], ["Bäckerei", "Buchhandlung"]),
+        (["Zoo", "Ährenhof", "Apotheke"], ["Ährenhof", "Apotheke", "Zoo"]),
+        (["Strauß", "Strasser", "Straße"], ["Straße", "Strasser", "Strauß"]),
+        (["ofen", "Öl", "Otto"], ["ofen", "Öl", "Otto"]),
+        (["éclair", "Eis", "Ecke"], ["Ecke", "éclair", "Eis"]),
+        (["b", "B", "a"], ["a", "B", "b"]),
+    ],
+)
+def test_german_order_puts_umlauts_with_their_letter_and_ss_for_sharp_s(
+    unordered: list[str], ordered: list[str]
+) -> None:
+    assert sorted_german(unordered) == ordered
+    assert sorted(reversed(ordered), key=sort_key) == ordered  # total and stable
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Bäckerei Möller & Söhne", "baeckerei-moeller-soehne"),
+        ("Straßencafé Élan", "strassencafe-elan"),
+        ("  Fahrradwerkstatt  ", "fahrradwerkstatt"),
+        ('<script>alert("x")</script>', "script-alert-x-script"),
+        ("Живопись", ""),
+    ],
+)
+def test_slugs_are_made_the_german_way(name: str, slug: str) -> None:
+    assert slugify(name) == slug
+
+
+NAMES = ("Buchhandlung Lüth", "Bäckerei Thode", "Ährenhof Jessen", "Zweirad Sievers")
+
+
+async def _members(storage: SQLiteStorage) -> None:
+    for n, name in enumerate(NAMES):
+        await add_member(
+            storage,
+            MemberInput(
+                slug=f"m{n}", name=name, website=f"https://m{n}.example/", themes=("hochzeit",)
+            ),
+        )
+
+
+@pytest.mark.asyncio
+async def test_the_directory_and_the_admin_list_in_german_order(
+    network: dict[str, int], storage: SQLiteStorage, client: httpx.AsyncClient
+) -> None:
+    await _members(storage)
+    await make_account(storage)
+    await signed_in(client)
+    directory = (await client.get("/t/hochzeit")).text
+    admin = (await client.get("/admin/members")).text
+    for page in (directory, admin):
+        found = [
+            page.index(n) for n in ("Ährenhof", "Bäckerei", "Blumenhaus", "Buchhandlung", "Zweirad")
+        ]
+        assert found == sorted(found)
+
+
+def test_the_cli_lists_in_german_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"WIDGET_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    assert main(["init"], environ=env) == 0
+    for n, name in enumerate(NAMES):
+        assert (
+            main(
+                ["member", "add", f"m{n}", "--name", name, "--website", f"https://m{n}.example/"],
+                environ=env,
+            )
+            == 0
+        )
+    capsys.readouterr()
+    assert main(["member", "list", "--json"], environ=env) == 0
+    names = [row["name"] for row in json.loads(capsys.readouterr().out)]
+    assert names == ["Ährenhof Jessen", "Bäckerei Thode", "Buchhandlung Lüth", "Zweirad Sievers"]
