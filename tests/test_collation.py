@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from tests.admin_helpers import make_account, signed_in
 from widget_server.cli import main
@@ -62,11 +63,14 @@ async def _members(storage: SQLiteStorage) -> None:
 
 @pytest.mark.asyncio
 async def test_the_directory_and_the_admin_list_in_german_order(
-    network: dict[str, int], storage: SQLiteStorage, client: httpx.AsyncClient
+    network: dict[str, int], storage: SQLiteStorage, app: Starlette, client: httpx.AsyncClient
 ) -> None:
     await _members(storage)
     await make_account(storage)
     await signed_in(client)
+    # Written around the app: bring its snapshot up to date, as its next poll would.
+    await app.state.runtime.snapshots.refresh()
+    await app.state.runtime.snapshots.reloaded()
     directory = (await client.get("/t/hochzeit")).text
     admin = (await client.get("/admin/members")).text
     for page in (directory, admin):

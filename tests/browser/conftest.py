@@ -101,6 +101,13 @@ class DemoServer:
     def snippet(self, member: str, theme: str, *extra: str) -> dict[str, str]:
         out = self.cli("snippet", member, theme, "--base-url", self.base, "--json", *extra)
         data: dict[str, str] = json.loads(out)
+        # A new placement reaches the serving process at its next poll: wait until it is
+        # served, so a page loaded next (an iframe loads once) never races the poll.
+        deadline = time.monotonic() + HANG_GUARD_MS / 1000
+        while httpx.get(f"{self.base}/w/{data['token']}", timeout=10).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server never served the new code {data['token']}")
+            time.sleep(0.1)
         return data
 
 

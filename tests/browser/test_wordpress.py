@@ -32,6 +32,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import DemoServer, free_port, wait_for
 from tests.browser.test_snippets import ROOT, TOWN, assert_shows_partners, blocks_in, missing_engine
 from widget_server.demo import data as demo_data
+from widget_server.demo.seed import site_url
 
 pytestmark = pytest.mark.browser
 
@@ -287,16 +288,19 @@ def test_plugin_installs_and_shows_the_block_in_a_real_wordpress(
             assert block["token"] == snippet["token"]
         page.locator("[data-partnerkreis]").scroll_into_view_if_needed()
         shot(page, "3-page")
-        # A click on a partner goes through the counted link to the partner's website
-        # (the .example address does not resolve: the request is the proof).
+        # A click on a partner goes through the counted link to the partner's website:
+        # in the demo network that is the partner's demo page, which loads.
         link = page.locator("[data-partnerkreis] a.pk-link").first
         name = link.locator(".pk-name").text_content()
-        website = next(m["website"] for m in demo_data.MEMBERS if m["name"] == name)
+        slug = next(m["slug"] for m in demo_data.MEMBERS if m["name"] == name)
+        website = site_url(demo_server.base, slug)
         with page.expect_request(lambda r: r.url.rstrip("/") == website.rstrip("/")) as request:
             link.click()
         redirected_from = request.value.redirected_from
         assert redirected_from is not None
         assert redirected_from.url.startswith(f"{demo_server.base}/c/")
+        page.wait_for_url(website)
+        expect(page).to_have_title(re.compile(re.escape(name or "?")))
         assert errors == []
     finally:
         visitor.close()
