@@ -157,7 +157,8 @@ def test_every_argument_but_the_identifier_is_keyword_only() -> None:
 
     from partnerkreis import _async_resources, _resources
 
-    identifiers = {"slug", "member", "theme", "key_id"}
+    # what a call is about: one thing's identifier, or the list a bulk call creates
+    identifiers = {"slug", "member", "theme", "key_id", "members"}
     second = {("Members", "set_membership"): "theme"}  # a membership is (member, theme)
     checked = 0
     for module in (_resources, _async_resources):

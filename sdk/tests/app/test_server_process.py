@@ -269,7 +269,7 @@ def test_bulk_create_sends_chunks_and_the_server_serves_them(server: LiveServer)
     ]
     members[120] = {**members[120], "website": "kein-link"}
     with Client(server.key, base_url=server.base_url) as client:
-        client.themes.create("markt-heide", "Markt Heide", kind="local")
+        client.themes.create("markt-heide", name_de="Markt Heide", kind="local")
         result = client.members.bulk_create(
             members, chunk_size=100, skip_invalid=True, idempotency_key="import-1"
         )
@@ -293,7 +293,7 @@ def test_bulk_create_sends_chunks_and_the_server_serves_them(server: LiveServer)
         assert client.members.get("laden-0").status == "pending"
         for slug in ("laden-0", "laden-1", "laden-2"):
             client.members.activate(slug)
-        token = client.placements.create("laden-0", "markt-heide").token
+        token = client.placements.create("laden-0", theme="markt-heide").token
         block = httpx.get(f"{server.base_url}/w/{token}", timeout=5).json()
         assert block["partners"] and all(
             p["name"].endswith(" <am Markt>") for p in block["partners"]
