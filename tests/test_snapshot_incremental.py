@@ -24,8 +24,9 @@ from widget_server.core.models import Member
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import MemberInput, add_member, add_theme, set_member_status
-from widget_server.serving import snapshot as snapshot_module
-from widget_server.serving.snapshot import Network, SnapshotHolder
+from widget_server.serving import indexed as indexed_module
+from widget_server.serving.indexed import Network
+from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import NetworkData, Storage
 from widget_server.storage import member_import as member_import_module
 from widget_server.web.app import create_app
@@ -157,7 +158,7 @@ async def test_a_slow_full_reload_never_blocks_the_widget(
         events.append("reload finished")
         return index(data)
 
-    monkeypatch.setattr(snapshot_module.Network, "of", held_index)
+    monkeypatch.setattr(indexed_module.Network, "of", held_index)
     # An import too large to log member by member is a change of everything.
     monkeypatch.setattr(member_import_module, "MEMBERS_LOGGED", 0)
     new = Member(0, "neu", "Neu am Markt", "https://neu.example/", status="active")
@@ -220,18 +221,18 @@ async def test_a_change_made_through_one_process_is_served_by_another_without_a_
 def test_a_layered_mapping_reads_like_the_dict_it_stands_for(
     limit: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot_module, "LAYER_LIMIT", limit)
+    monkeypatch.setattr(indexed_module, "LAYER_LIMIT", limit)
     expected = {n: f"v{n}" for n in range(10)}
-    layered = snapshot_module.Layered(dict(expected))
+    layered = indexed_module.Layered(dict(expected))
     steps: list[dict[int, Any]] = [
         {3: "changed", 11: "new"},
-        {4: snapshot_module.GONE, 11: snapshot_module.GONE},
-        {4: "back", 12: "newer", 99: snapshot_module.GONE},
+        {4: indexed_module.GONE, 11: indexed_module.GONE},
+        {4: "back", 12: "newer", 99: indexed_module.GONE},
     ]
     for step in steps:
         layered = layered.updated(step)
         for key, value in step.items():
-            if value is snapshot_module.GONE:
+            if value is indexed_module.GONE:
                 expected.pop(key, None)
             else:
                 expected[key] = value

@@ -1,0 +1,262 @@
+"""The network as the snapshot indexes it: immutable, shared between snapshots.
+
+:class:`Network` holds themes, members, placements, rule sets and memberships
+indexed for serving; a change makes a new one that shares every part it does
+not change (:class:`Layered` mappings: a large base plus the entries changed
+since).  :class:`Lazy` builds per-theme values (pools, directory lists) on
+first use.  ``serving/snapshot.py`` puts these together with the ledger.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from widget_server.core.models import Member, Membership, Placement, RuleSet, Theme
+from widget_server.network.rules import theme_rules
+from widget_server.rotation import Rules
+from widget_server.storage import ChangeLog, NetworkData
+
+V = TypeVar("V")
+
+
+def _timestamp(iso: str) -> float:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+# A membership as the snapshot keeps it: (status, joined as Unix time).
+Joined = tuple[str, float]
+
+
+def _joined(ms: Membership) -> Joined:
+    return (sys.intern(ms.status), _timestamp(ms.joined))
+
+
+class Gone:
+    """Marks an entry a change removed (``Layered``)."""
+
+
+GONE = Gone()
+# Changed entries a layered mapping carries before it is merged into a new base.
+LAYER_LIMIT = 2_000
+
+
+class Layered(Mapping[int, V], Generic[V]):
+    """A large mapping shared between snapshots, with the few entries changed since on top.
+
+    A change costs what it changes, not a copy of 100,000 members; every
+    ``LAYER_LIMIT`` changed entries the two are merged into a new base.
+    """
+
+    __slots__ = ("_base", "_top", "_len")
+
+    def __init__(self, base: Mapping[int, V], top: dict[int, V | Gone] | None = None) -> None:
+        self._base = base
+        self._top: dict[int, V | Gone] = top or {}
+        size = len(base)
+        for key, value in self._top.items():
+            size += (value is not GONE) - (key in base)
+        self._len = size
+
+    def __getitem__(self, key: int) -> V:
+        if self._top:
+            value = self._top.get(key, self)
+            if value is not self:
+                if isinstance(value, Gone):
+                    raise KeyError(key)
+                return value  # type: ignore[return-value]
+        return self._base[key]
+
+    def get(self, key: int, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        if self._top and key in self._top:
+            return self._top[key] is not GONE
+        return key in self._base
+
+    def __iter__(self) -> Iterator[int]:
+        top = self._top
+        yield from (k for k in self._base if k not in top)
+        yield from (k for k, v in top.items() if v is not GONE)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def updated(self, changes: Mapping[int, V | Gone]) -> Layered[V]:
+        top = {**self._top, **changes}
+        if len(top) <= LAYER_LIMIT:
+            return Layered(self._base, top)
+        merged = dict(self._base)
+        for key, value in top.items():
+            if isinstance(value, Gone):
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return Layered(merged)
+
+
+def _layered(mapping: Mapping[int, V]) -> Layered[V]:
+    return mapping if isinstance(mapping, Layered) else Layered(mapping)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The network as serving needs it, indexed; immutable.  A change makes a new one
+    that shares every part it does not change (``changed``)."""
+
+    version: int
+    themes: Mapping[int, Theme]
+    themes_by_slug: Mapping[str, Theme]
+    members: Mapping[int, Member]
+    placements: Mapping[int, Placement]
+    rule_sets: Mapping[int, RuleSet]  # the current version per theme
+    rules: Mapping[int, Rules]  # parsed, per theme (defaults where none is stored)
+    # theme -> member -> its membership there, in the storage's order
+    memberships: Mapping[int, Mapping[int, Joined]]
+    member_themes: Mapping[int, tuple[int, ...]]  # member -> themes it has a membership in
+
+    @classmethod
+    def of(cls, data: NetworkData) -> Network:
+        """Index a full load (at 100,000 members: a second or two; run it in a thread)."""
+        rule_sets = {r.theme_id: r for r in data.rule_sets}
+        memberships: dict[int, dict[int, Joined]] = {}
+        member_themes: dict[int, list[int]] = {}
+        for ms in data.memberships:
+            memberships.setdefault(ms.theme_id, {})[ms.member_id] = _joined(ms)
+            member_themes.setdefault(ms.member_id, []).append(ms.theme_id)
+        themes = {t.id: t for t in data.themes}
+        return cls(
+            version=data.version,
+            themes=themes,
+            themes_by_slug={t.slug: t for t in data.themes},
+            members={m.id: m for m in data.members},
+            placements={p.id: p for p in data.placements},
+            rule_sets=rule_sets,
+            rules={t: theme_rules(rule_sets.get(t)) for t in themes},
+            memberships=memberships,
+            member_themes={m: tuple(ts) for m, ts in member_themes.items()},
+        )
+
+    @classmethod
+    def empty(cls) -> Network:
+        return cls.of(NetworkData(0, (), (), (), (), ()))
+
+    def changed(self, part: NetworkData, log: ChangeLog) -> tuple[Network, set[int]]:
+        """This network with what ``log`` names replaced by ``part`` (as read now), and
+        the themes whose pools that changes."""
+        affected = set(log.themes)
+        for member_id in log.members:
+            affected.update(self.member_themes.get(member_id, ()))
+        affected.update(ms.theme_id for ms in part.memberships)
+
+        found = {m.id: m for m in part.members}
+        members = _layered(self.members).updated({m: found.get(m, GONE) for m in log.members})
+
+        now_in: dict[int, dict[int, Joined]] = {m: {} for m in log.members}
+        for ms in part.memberships:
+            now_in.setdefault(ms.member_id, {})[ms.theme_id] = _joined(ms)
+        memberships = dict(self.memberships)
+        for theme_id in affected:
+            inner = dict(memberships.get(theme_id, {}))
+            for member_id, theirs in now_in.items():
+                if theme_id in theirs:
+                    inner[member_id] = theirs[theme_id]  # in place: the order stays
+                else:
+                    inner.pop(member_id, None)
+            memberships[theme_id] = inner
+        member_themes = _layered(self.member_themes).updated(
+            {m: tuple(theirs) if theirs else GONE for m, theirs in now_in.items()}
+        )
+
+        themes = dict(self.themes)
+        rule_sets = dict(self.rule_sets)
+        rules = dict(self.rules)
+        for theme_id in log.themes:
+            themes.pop(theme_id, None)
+            rule_sets.pop(theme_id, None)
+            rules.pop(theme_id, None)
+        themes.update((t.id, t) for t in part.themes)
+        rule_sets.update((r.theme_id, r) for r in part.rule_sets)
+        for theme_id in log.themes:
+            if theme_id in themes:
+                rules[theme_id] = theme_rules(rule_sets.get(theme_id))
+
+        placements = self.placements
+        if log.placements or log.members:
+            changed: dict[int, Any] = {p: GONE for p in log.placements}
+            changed.update((p.id, p) for p in part.placements)
+            placements = _layered(self.placements).updated(changed)
+        network = Network(
+            version=log.version,
+            themes=themes,
+            themes_by_slug={t.slug: t for t in themes.values()}
+            if log.themes
+            else self.themes_by_slug,
+            members=members,
+            placements=placements,
+            rule_sets=rule_sets,
+            rules=rules,
+            memberships=memberships,
+            member_themes=member_themes,
+        )
+        return network, affected
+
+    def active_themes(self, member_id: int) -> int:
+        """In how many themes the member is active (one equal share across the network)."""
+        member = self.members.get(member_id)
+        if member is None or member.status != "active":
+            return 0
+        return sum(
+            1
+            for theme_id in self.member_themes.get(member_id, ())
+            if self.memberships[theme_id][member_id][0] == "active"
+        )
+
+
+class Lazy(Mapping[int, V], Generic[V]):
+    """Theme id -> a value built on first use and kept (pools, directory lists).
+
+    Only the event loop's thread builds; ``built`` may start with the values of
+    an earlier snapshot that are still right.
+    """
+
+    def __init__(
+        self, keys: Mapping[int, Any], build: Callable[[int], V], built: dict[int, V]
+    ) -> None:
+        self._keys = keys
+        self._build = build
+        self.built = built
+
+    def __getitem__(self, key: int) -> V:
+        value = self.built.get(key)
+        if value is None:
+            if key not in self._keys:
+                raise KeyError(key)
+            value = self.built[key] = self._build(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def kept(self, keys: Mapping[int, Any], dropped: Collection[int]) -> dict[int, V]:
+        """The built values still right after a change that drops ``dropped``."""
+        return {k: v for k, v in self.built.items() if k not in dropped and k in keys}
