@@ -196,6 +196,7 @@ async def test_the_portal_link_command_prints_a_signed_expiring_link(
 
     assert read_portal_token(signer, token, time.time()) == member.id
     assert date.fromisoformat(data["expires"][:10]) >= date.today()
+    environ["WIDGET_PUBLIC_URL"] = "https://pk.example"
     assert await asyncio.to_thread(main, ["portal-link", "blumen", "--days", "0"], environ) == 2
     assert "between 1 and 30" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["portal-link", "niemand"], environ) == 1

@@ -76,7 +76,9 @@ def test_stats_says_one_click_and_two_clicks(ready: CLI) -> None:
 
 
 def test_portal_link_names_its_end_in_utc_once(ready: CLI) -> None:
+    ready.environ["WIDGET_PUBLIC_URL"] = "https://p.example"
     out = ready.ok("portal-link", "blumen", "--days", "3").out
+    assert out.startswith("https://p.example/portal/"), out
     until = re.search(r"\(valid until (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\)", out)
     assert until, out
     assert "+00:00" not in out
@@ -85,7 +87,17 @@ def test_portal_link_names_its_end_in_utc_once(ready: CLI) -> None:
     assert abs((shown - expected).total_seconds()) < 120
 
 
+def test_portal_link_without_a_public_url_is_refused_not_guessed(ready: CLI) -> None:
+    result = ready("portal-link", "blumen")
+    assert result.code == 2
+    assert "WIDGET_PUBLIC_URL" in result.err and "--base-url" in result.err
+    assert "127.0.0.1" not in result.out
+    # Revoking needs no URL.
+    assert ready.ok("portal-link", "blumen", "--revoke").out.strip() == "0 portal links revoked"
+
+
 def test_portal_link_revoke_says_link_or_links(ready: CLI) -> None:
+    ready.environ["WIDGET_PUBLIC_URL"] = "https://p.example"
     ready.ok("portal-link", "blumen")
     assert ready.ok("portal-link", "blumen", "--revoke").out.strip() == "1 portal link revoked"
     ready.ok("portal-link", "blumen")

@@ -203,8 +203,12 @@ def test_admin_commands_add_deactivate_and_make_reset_links(
     )
     assert code == 0, err
     assert json.loads(out)["url"].startswith("https://p.example/admin/reset/")
+    code, out, err = run(db, capsys, "admin", "reset-link", "ben")  # no public URL: no guess
+    assert code == 2 and "WIDGET_PUBLIC_URL" in err and out == ""
     assert run(db, capsys, "admin", "deactivate", "ben")[0] == 0
-    code, out, err = run(db, capsys, "admin", "reset-link", "ben")
+    code, out, err = run(
+        db, capsys, "admin", "reset-link", "ben", "--base-url", "https://p.example"
+    )
     assert code == 1 and "deactivated" in err
     code, out, err = run(db, capsys, "admin", "deactivate", "koordination")
     assert code == 1 and "last active" in err

@@ -171,7 +171,9 @@ def test_demo_banner_comes_after_binding_and_the_folder_goes_with_the_demo(
         assert re.search(r"Coordinator login:\s+koordination / \S+", text)
         portal = re.search(r"A member's portal:\s+(\S+)", text)
         url = re.search(r"export WIDGET_DATABASE_URL=(sqlite:///\S+)", text)
-        assert portal and url
+        public = re.search(r"WIDGET_PUBLIC_URL=(\S+)", text)
+        assert portal and url and public
+        assert public.group(1) == f"http://127.0.0.1:{port}"
         (folder,) = demo_folders(tmp_path)
         assert url.group(1) == f"sqlite:///{folder / 'demo.db'}"
         # The printed database URL is what the command line needs.
@@ -185,6 +187,17 @@ def test_demo_banner_comes_after_binding_and_the_folder_goes_with_the_demo(
         )
         assert stats.returncode == 0, stats.stderr
         assert "heide-innenstadt" in stats.stdout
+        # ... and with the printed public URL, a portal link for this demo server.
+        env["WIDGET_PUBLIC_URL"] = public.group(1)
+        link = subprocess.run(
+            [sys.executable, "-m", "widget_server", "portal-link", "baeckerei-claussen"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert link.returncode == 0, link.stderr
+        assert link.stdout.startswith(f"http://127.0.0.1:{port}/portal/")
         # The printed portal link opens the member's portal.
         with httpx.Client(timeout=30) as client:
             opened = client.get(portal.group(1), follow_redirects=True)

@@ -42,6 +42,14 @@ def test_the_tour_leads_from_a_member_site_over_a_partner_click_to_the_partners_
     for i in range(5):
         assert len(steps.nth(i).locator("p").inner_text().split(". ")) >= 2  # a few sentences
     screenshot(page, "demo-tour")
+    # The tour speaks the visitor's language (German by default, English on request).
+    page.goto(f"{demo_server.base}/demo/?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#tour-title")).to_have_text("A tour in five steps")
+    expect(page.locator("#tour-3")).to_contain_text("60 days of history")
+    page.goto(f"{demo_server.base}/demo/?lang=de")
+    expect(page.locator("#tour-title")).to_have_text("Rundgang in fünf Schritten")
+    expect(page.locator("#tour-3")).to_contain_text("60 Tage Geschichte")
 
     steps.nth(0).locator("a").first.click()
     expect(page).to_have_url(re.compile(r"/demo/site/[a-z-]+$"))
@@ -71,7 +79,7 @@ def test_the_coordinator_sees_sixty_days_of_exchange_and_the_rules_preview(
     page.locator("form button[type=submit]").first.click()
     expect(page).not_to_have_url(re.compile(r"/admin/login"))
 
-    page.goto(f"{demo_server.base}/demo/")
+    page.goto(f"{demo_server.base}/demo/?lang=de")
     page.locator("#tour-3 a", has_text=re.compile("Statistik")).click()
     expect(page.locator("svg.chart").first).to_be_visible()
     assert bars(page) >= 10  # the exchange of every member, not an empty chart

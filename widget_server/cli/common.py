@@ -100,6 +100,18 @@ def check_base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
+def public_base_url(args: argparse.Namespace, settings: Settings, what: str) -> str:
+    """The server's public URL for ``what`` ("the code", "the link"): --base-url, else
+    WIDGET_PUBLIC_URL. Never a guess: a 127.0.0.1 address would look fine here and fail
+    where the code is pasted or the link is opened."""
+    if not (args.base_url or settings.public_url):
+        raise UsageError(
+            f"{what} needs the server's public URL, as others reach it:"
+            " set WIDGET_PUBLIC_URL (e.g. https://partner.example.org) or pass --base-url"
+        )
+    return check_base_url(args.base_url or settings.public_url or "")
+
+
 def aligned(fields: list[tuple[str, str]], indent: str = "  ") -> list[str]:
     """``label: value`` lines with the values in one column; a value's line breaks
     continue in the same column."""

@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from widget_server.cli.common import DEFAULT_PORT, UsageError, emit
+from widget_server.cli.common import UsageError, emit, public_base_url
 from widget_server.core.passwords import generate_password
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
@@ -33,10 +33,7 @@ def read_password(args: argparse.Namespace) -> str:
 
 
 def base_url_of(args: argparse.Namespace, settings: Settings) -> str:
-    base_url: str = args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}"
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"--base-url must start with http:// or https://, got {base_url!r}")
-    return base_url
+    return public_base_url(args, settings, "the link")
 
 
 def add_arguments(sub: argparse._SubParsersAction, add: object) -> None:  # type: ignore[type-arg]

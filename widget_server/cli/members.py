@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from widget_server.cli.common import (
-    DEFAULT_PORT,
     Command,
     UsageError,
     aligned,
-    check_base_url,
     emit,
     member_dict,
+    public_base_url,
     texts,
 )
 from widget_server.core.collation import sorted_german
@@ -147,13 +146,7 @@ async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Sett
     options = check_placement_options(
         layout=args.layout, max_partners=args.max_partners, lang=args.lang, scheme=args.scheme
     )
-    if not (args.base_url or settings.public_url):
-        # Code naming 127.0.0.1 would look fine here and break on the member's website.
-        raise UsageError(
-            "the code needs the server's public URL, as members' visitors reach it:"
-            " set WIDGET_PUBLIC_URL (e.g. https://partner.example.org) or pass --base-url"
-        )
-    base_url = check_base_url(args.base_url or settings.public_url or "")
+    base_url = public_base_url(args, settings, "the code")
     member, theme, placement = await placement_for(storage, args.member, args.theme, options)
     # After the checks: the keys' check records the signing key (a write).
     signer = Signer(await ensure_secret_keys(storage, settings, create=False))
@@ -192,9 +185,6 @@ async def cmd_portal_link(args: argparse.Namespace, storage: Storage, settings: 
 
     from widget_server.network.database import ensure_secret_keys
 
-    base_url = check_base_url(
-        args.base_url or settings.public_url or f"http://127.0.0.1:{DEFAULT_PORT}"
-    )
     member = await storage.get_member(args.member)
     if args.revoke:
         ended = await revoke(storage, member.id)
@@ -205,6 +195,7 @@ async def cmd_portal_link(args: argparse.Namespace, storage: Storage, settings: 
         return 0
     if member.status == "removed":
         raise ValidationError("member", f"{member.slug!r} has been removed")
+    base_url = public_base_url(args, settings, "the link")
     signer = Signer(await ensure_secret_keys(storage, settings, create=False))
     link = await issue_link(storage, signer, member.id, args.days, time.time(), base_url)
     data = {"member": member.slug, "url": link.url, "expires": link.expires_iso}

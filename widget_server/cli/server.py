@@ -210,7 +210,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         t = texts(settings)
         password, portal = asyncio.run(_prepare_demo(settings, path, url, args.days, t))
         login = "koordination / " + password
-        command_line = "export WIDGET_DATABASE_URL=" + settings.database_url
+        # Both: the commands that print code or links (snippet, portal-link) need the URL.
+        command_line = f"export WIDGET_DATABASE_URL={settings.database_url} WIDGET_PUBLIC_URL={url}"
         print(
             t.gettext("Partnerkreis demo network, with %(days)s days of history", days=args.days),
             t.gettext("  Start here (a guided tour):  %(url)s", url=url + "/demo/"),

@@ -14,7 +14,7 @@ from widget_server.demo.seed import PORTAL_MEMBER
 from widget_server.network.categories import category_label
 from widget_server.network.portal_links import issue_link
 from widget_server.serving.snippets import placement_snippet
-from widget_server.web.endpoints.public import PAGE_HEADERS
+from widget_server.web.endpoints.public import PAGE_HEADERS, request_language
 from widget_server.web.runtime import Runtime, runtime_of
 
 _SITES = {m["slug"]: m for m in demo_data.MEMBERS}
@@ -40,13 +40,14 @@ async def demo_index(request: Request) -> Response:
     runtime = _demo_runtime(request)
     assert runtime.snapshots is not None
     snapshot = runtime.snapshots.current
+    lang = request_language(request)
     themes = []
     for theme in sorted(snapshot.themes.values(), key=lambda t: t.id):
         members = [
             {
                 "slug": m.slug,
                 "name": m.name,
-                "category_label": category_label(m.category, "de"),
+                "category_label": category_label(m.category, lang),
                 "site_url": request.url_for("demo_site", slug=m.slug),
             }
             for m in snapshot.active_members.get(theme.id, ())
@@ -54,8 +55,8 @@ async def demo_index(request: Request) -> Response:
         themes.append(
             {
                 "slug": theme.slug,
-                "name": theme.name("de"),
-                "description": theme.description("de"),
+                "name": theme.name(lang),
+                "description": theme.description(lang),
                 "directory_url": request.url_for("directory", slug=theme.slug),
                 "members": members,
             }
@@ -75,7 +76,7 @@ async def demo_index(request: Request) -> Response:
     return runtime.templates.TemplateResponse(
         request,
         "demo/index.html",
-        {"themes": themes, "tour": tour},
+        {"themes": themes, "tour": tour, "lang": lang},
         headers=PAGE_HEADERS,
     )
 
@@ -133,6 +134,7 @@ async def demo_site(request: Request) -> Response:
             "member": data,
             "snippets": snippets,
             "demo_index_url": request.url_for("demo_index"),
+            "lang": request_language(request),
         },
         headers=PAGE_HEADERS,
     )
