@@ -13,6 +13,8 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.admin_helpers import make_account, post, signed_in
+from widget_server.core.errors import NotFoundError
+from widget_server.core.models import MailContact
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio
@@ -143,6 +145,32 @@ async def test_a_declined_business_reads_the_note_and_is_shown_nowhere(
     assert (
         await business.get(sent.headers["location"].split("?")[0] + "/portal")
     ).status_code == 410
+
+
+async def test_a_decision_is_a_status_change_like_any_other(
+    admin: httpx.AsyncClient, business: httpx.AsyncClient, storage: SQLiteStorage
+) -> None:
+    """Logged for the snapshots (served at once, no full reload), kept in the status
+    history (the replay), and a decline forgets the applicant's address and access."""
+    path = await invite(admin, single_use=False)
+    await fill(business, path, profile(action="apply"))
+    await fill(business, path, {**profile(action="apply"), "name": "Konditorei Jansen"})
+    moeller = await storage.get_member("konditorei-moeller")
+    jansen = await storage.get_member("konditorei-jansen")
+    await storage.put_mail_contact(MailContact(jansen.id, "jansen@example.org"))
+    theme = await storage.get_theme("hochzeit")
+    before = await storage.data_version()
+    for slug, decision in (("konditorei-moeller", "approved"), ("konditorei-jansen", "declined")):
+        sent = await post(admin, f"/admin/members/{slug}/application", {"decision": decision})
+        assert sent.status_code == 303
+    changes = await storage.changes_since(before)
+    assert changes.complete  # each decision said what it changed: no full reload
+    assert {moeller.id, jansen.id} <= changes.members
+    statuses = await storage.statuses_at(theme.id, float("inf"))  # the latest of each
+    assert statuses[(moeller.id, 0)] == "active"
+    assert statuses[(jansen.id, 0)] == "removed"
+    with pytest.raises(NotFoundError):
+        await storage.get_mail_contact(jansen.id)
 
 
 async def test_the_public_page_works_only_for_the_themes_opened(

@@ -10,6 +10,7 @@ the activity gate.  To coordinators (kind ``digest``): the daily digest
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,6 +89,29 @@ async def application_decided(mailer: Mailer, member: Member, approved: bool, no
     key = f"application:{member.id}:{outcome}"
     # A declined applicant is removed next, which deletes its unsent mails: not this one.
     return await mailer.to_member(member, DECISIONS, key, write, detached=not approved)
+
+
+async def decide_application(
+    mailer: Mailer,
+    before: Member,
+    approved: bool | None,
+    note: str,
+    decide: Callable[[], Awaitable[Member]],
+) -> Member:
+    """Run ``decide`` (the write) and mail a pending applicant its outcome.
+
+    ``approved`` None: not a decision (no mail). A decline is queued before the write,
+    because removing the member forgets its address; an approval after it, because the
+    mail names the member as the write left it. Both admin forms (the member's status
+    and the applications page) decide through here.
+    """
+    pending = before.status == "pending" and approved is not None
+    if pending and not approved:
+        await application_decided(mailer, before, False, note)
+    after = await decide()
+    if pending and approved:
+        await application_decided(mailer, after, True, note)
+    return after
 
 
 async def profile_decided(

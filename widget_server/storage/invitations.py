@@ -10,7 +10,7 @@ from __future__ import annotations
 from widget_server.core.errors import ConflictError, NotFoundError
 from widget_server.core.models import Application, Category, Invitation, Member
 from widget_server.storage.dialect import Dialect, Row, iso_now
-from widget_server.storage.members import insert_member
+from widget_server.storage.members import insert_member, write_member_status
 from widget_server.storage.queries import Queries
 
 INVITATION_COLUMNS = (
@@ -144,7 +144,10 @@ class Invitations(Queries):
     ) -> Application:
         """Record the decision and set the member active (approved) or removed (declined)."""
         status = "active" if decision == "approved" else "removed"
-        async with self._write() as conn:
+        moment = self.clock()
+        now = self._moment_iso()
+        async with self._change() as (conn, changes):
+            changes.add("member", member_id)
             changed = await conn.execute(
                 "UPDATE applications SET decision = ?, note = ?, decided_by = ?, decided_at = ?"
                 " WHERE member_id = ? AND decision IS NULL",
@@ -156,12 +159,9 @@ class Invitations(Queries):
             )
             if changed == 0:
                 raise ConflictError("the application was decided already")
-            await conn.execute(
-                "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
-                status,
-                self._dialect.time(iso_now()),
-                member_id,
-            )
+            # As every status change: history for the replay; a decline removes the
+            # applicant, which ends its access and forgets its address at once.
+            await write_member_status(conn, self._dialect, member_id, status, moment, now)
         return await self.get_application(member_id)
 
     # -- categories -------------------------------------------------------------------------

@@ -79,6 +79,26 @@ def placement_from(
     return Placement(row[0], row[1], row[2], options)
 
 
+async def write_member_status(
+    conn: Connection, dialect: Dialect, member_id: int, status: str, moment: float, now: str
+) -> None:
+    """A member's new status inside a network write (the caller logs the change): its
+    history row for the replay, and on removal its keys, sessions, links and mail
+    address gone in the same transaction."""
+    changed = await conn.execute(
+        "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
+        status,
+        dialect.time(now),
+        member_id,
+    )
+    if changed == 0:
+        raise NotFoundError(f"no member with id {member_id}")
+    await record_statuses(conn, dialect, [(member_id, 0, status, moment)])
+    if status == "removed":
+        await revoke_member_access(conn, dialect, member_id, now)
+        await forget_member_mail(conn, member_id)
+
+
 async def insert_member(
     conn: Connection,
     dialect: Dialect,
@@ -290,18 +310,7 @@ class Members(Queries):
         now = self._moment_iso()
         async with self._change() as (conn, changes):
             changes.add("member", member_id)
-            changed = await conn.execute(
-                "UPDATE members SET status = ?, updated_at = ? WHERE id = ?",
-                status,
-                self._dialect.time(now),
-                member_id,
-            )
-            if changed == 0:
-                raise NotFoundError(f"no member with id {member_id}")
-            await record_statuses(conn, self._dialect, [(member_id, 0, status, moment)])
-            if status == "removed":
-                await revoke_member_access(conn, self._dialect, member_id, now)
-                await forget_member_mail(conn, member_id)
+            await write_member_status(conn, self._dialect, member_id, status, moment, now)
         return await self.get_member_by_id(member_id)
 
     async def delete_theme(self, theme_id: int) -> None:

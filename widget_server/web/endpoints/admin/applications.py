@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from widget_server.core.collation import sorted_german
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.core.models import Member
 from widget_server.mail import notices
 from widget_server.network import audit, categories, invitations
 from widget_server.network.services import check_text
@@ -155,17 +156,18 @@ async def decide(request: Request) -> Response:
         note = check_text("note", note, limit=invitations.MAX_NOTE)
     except ValidationError as exc:
         return await applications_page(request, errors={f"note-{slug}": exc.reason}, status=422)
-    declining = decision == "declined" and before.status == "pending"
-    if declining:  # queued before the removal forgets the address
-        await notices.application_decided(mailer_of(request), before, False, note)
-    try:
+
+    async def write() -> Member:
         member, _ = await invitations.decide(storage, slug, decision, note, actor(request))
+        return member
+
+    approved = {"approved": True, "declined": False}.get(decision)
+    try:
+        member = await notices.decide_application(mailer_of(request), before, approved, note, write)
     except ValidationError as exc:
         return await applications_page(request, errors={f"note-{slug}": exc.reason}, status=422)
     except ConflictError:
         return await applications_page(request, errors={"decided": "decided_already"}, status=409)
-    if decision == "approved" and before.status == "pending":
-        await notices.application_decided(mailer_of(request), member, True, note)
     await audit.record(
         storage,
         actor(request),

@@ -226,21 +226,21 @@ async def status_change(request: Request) -> Response:
             request, errors={"status": f"is {before.status}, cannot {action}"}, status=409
         )
     note = form_text(form, "note").strip()[:MAX_NOTE]
-    decided = before.status == "pending" and target in ("active", "removed")
-    if decided and target == "removed":  # queued before the removal forgets the address
-        await notices.application_decided(mailer_of(request), before, False, note)
     application = await _open_application(storage, before.id)
-    try:
+
+    async def write() -> Member:
         if application is not None and action in ("approve", "remove"):
             # an application is decided with it, so the applicant's status page says so
             decision = "approved" if action == "approve" else "declined"
-            after, _ = await invitations.decide(storage, slug, decision, note, actor(request))
-        else:
-            after = await network.change_member_status(storage, slug, target)
+            member, _ = await invitations.decide(storage, slug, decision, note, actor(request))
+            return member
+        return await network.change_member_status(storage, slug, target)
+
+    approved = {"active": True, "removed": False}.get(target)
+    try:
+        after = await notices.decide_application(mailer_of(request), before, approved, note, write)
     except ConflictError as exc:
         return await member_page(request, errors={"status": str(exc)}, status=409)
-    if decided and target == "active":
-        await notices.application_decided(mailer_of(request), after, True, note)
     await audit.record(
         storage,
         actor(request),
