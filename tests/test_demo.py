@@ -200,6 +200,8 @@ def test_demo_banner_comes_after_binding_and_the_folder_goes_with_the_demo(
         assert link.stdout.startswith(f"http://127.0.0.1:{port}/portal/")
         # The printed portal link opens the member's portal.
         with httpx.Client(timeout=30) as client:
+            tour = client.get(f"http://127.0.0.1:{port}/demo/?lang=en")
+            assert "The demo comes with 3 days of history" in tour.text  # as played
             opened = client.get(portal.group(1), follow_redirects=True)
         assert opened.status_code == 200
         assert "/portal/" in str(opened.url)

@@ -28,6 +28,7 @@ from widget_server.demo.seed import PORTAL_MEMBER, is_demo_database, seed_demo
 from widget_server.network import audit
 from widget_server.network.coordinators import check_password, check_username
 from widget_server.network.database import (
+    DEMO_DAYS_META,
     check_database,
     check_database_file,
     ensure_secret_keys,
@@ -267,6 +268,7 @@ async def _prepare_demo(
                 storage, keys, rotation_key(keys), days=days, now=now, progress=progress.update
             )
             progress.done()
+        await storage.set_meta(DEMO_DAYS_META, str(days))
         password = generate_password()
         await storage.create_account(
             Account(0, "koordination", hash_password(password), "coordinator")

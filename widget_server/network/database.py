@@ -24,6 +24,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite dat
 
 SECRET_KEYS_META = "secret_keys"  # noqa: S105  (a meta key name, not a secret)
 DEMO_META = "demo"
+DEMO_DAYS_META = "demo_history_days"  # the days of history `demo` played (the tour says so)
 
 
 SIGNED_WITH_META = "signed_with"  # JSON: fingerprints of the keys that have signed codes

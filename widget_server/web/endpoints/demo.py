@@ -12,6 +12,7 @@ from widget_server.demo import data as demo_data
 from widget_server.demo.data import TOWN_CENTRE
 from widget_server.demo.seed import PORTAL_MEMBER
 from widget_server.network.categories import category_label
+from widget_server.network.database import DEMO_DAYS_META
 from widget_server.network.portal_links import issue_link
 from widget_server.serving.snippets import placement_snippet
 from widget_server.web.endpoints.public import PAGE_HEADERS, request_language
@@ -72,6 +73,7 @@ async def demo_index(request: Request) -> Response:
         "portal_url": request.url_for("demo_portal", slug=PORTAL_MEMBER),
         "portal_name": giver.name if giver else PORTAL_MEMBER,
         "giver_name": giver.name if giver else PORTAL_MEMBER,
+        "days": int(await runtime.storage.get_meta(DEMO_DAYS_META) or 0),
     }
     return runtime.templates.TemplateResponse(
         request,
