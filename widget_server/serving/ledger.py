@@ -7,10 +7,18 @@ the window.  A theme is rebuilt from its rows only when it has no base yet or
 its half-life (or the window) changed.  It publishes a new version of a theme
 only when the theme's figures or last-served days changed, and prunes versions
 older than ``RETENTION_DAYS`` (the replay's reach).
+
+A theme's first version of a day is stored whole (a checkpoint); a later one
+that day only as the members and hosts that changed against the version
+before it (exactly: no threshold, what is served is what is stored), so
+under steady traffic the stored history grows with the members counted, not
+with the theme's size.  The version before is the one the computing process
+has installed, else read from the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,14 +26,16 @@ from widget_server.network.rules import theme_rules
 from widget_server.rotation.ledger import (
     Base,
     Figures,
+    ThemeLedger,
     base_from_days,
     current_figures,
+    delta_document,
     roll_base,
     theme_document,
     window_days,
 )
 from widget_server.storage import NetworkData, Storage
-from widget_server.storage.base import LedgerUpdate
+from widget_server.storage.base import LedgerHead, LedgerUpdate, Publication
 from widget_server.storage.ledger import digest
 
 # Published versions are kept this long for `explain --at` (docs/rotation.md).
@@ -92,8 +102,17 @@ async def rolled_bases(
     return bases, changed
 
 
-async def compute_ledger_update(storage: Storage, now: float, data: NetworkData) -> LedgerUpdate:
-    """The ledger as of ``now`` for every theme of ``data``, as one update to store."""
+async def compute_ledger_update(
+    storage: Storage,
+    now: float,
+    data: NetworkData,
+    installed: Mapping[int, ThemeLedger] | None = None,
+) -> LedgerUpdate:
+    """The ledger as of ``now`` for every theme of ``data``, as one update to store.
+
+    ``installed``: the versions this process holds (theme -> ledger), the ones a
+    delta is computed against when they are the latest stored.
+    """
     today = day_of(now)
     rule_sets = {r.theme_id: r for r in data.rule_sets}
     half_lives = {
@@ -105,14 +124,48 @@ async def compute_ledger_update(storage: Storage, now: float, data: NetworkData)
     served: dict[int, dict[int, date]] = {}
     for (theme_id, host_id), day in (await storage.last_served()).items():
         served.setdefault(theme_id, {})[host_id] = day
-    digests = await storage.ledger_digests()
-    documents = {}
+    heads = await storage.ledger_heads()
+    new: dict[int, tuple[Figures, dict[int, date], str]] = {}
     yesterday = today - timedelta(days=1)
     for theme_id, base in bases.items():
         figures = current_figures(
             base, await sums.of(yesterday, theme_id), await sums.of(today, theme_id)
         )
         document = theme_document(figures, served.get(theme_id, {}), today)
-        if digests.get(theme_id) != digest(document):
-            documents[theme_id] = document
+        head = heads.get(theme_id)
+        if head is None or head.digest != digest(document):
+            new[theme_id] = (figures, served.get(theme_id, {}), document)
+    previous = await _previous(storage, heads, new, installed or {})
+    documents = {}
+    for theme_id, (figures, theme_served, document) in new.items():
+        before = previous.get(theme_id)
+        if before is None or before.day != today:
+            documents[theme_id] = Publication(digest(document), document)
+        else:
+            delta = delta_document(before, figures, theme_served, today)
+            documents[theme_id] = Publication(digest(document), delta, heads[theme_id].checkpoint)
     return LedgerUpdate(changed, documents, keep_since=now - RETENTION_DAYS * DAY)
+
+
+async def _previous(
+    storage: Storage,
+    heads: Mapping[int, LedgerHead],
+    themes: Mapping[int, object],
+    installed: Mapping[int, ThemeLedger],
+) -> dict[int, ThemeLedger]:
+    """The latest stored version of each of ``themes`` (that has one), as a delta's
+    starting point: the installed one when it is that version, else read (all at once)."""
+    found = {
+        t: installed[t]
+        for t in themes
+        if t in heads and t in installed and installed[t].version == heads[t].version
+    }
+    if all(t in found for t in themes if t in heads):
+        return found
+    stored = await storage.get_ledger()
+    for t, version in (stored.themes if stored else {}).items():
+        if t in themes and t not in found and version.version == heads[t].version:
+            # Unreadable: the theme's next version is a new checkpoint.
+            with contextlib.suppress(ValueError):
+                found[t] = version.read()
+    return found
