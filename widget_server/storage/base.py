@@ -477,6 +477,10 @@ class Storage(Protocol):
 
     async def ledger_bases(self) -> dict[int, Base]: ...
     async def ledger_heads(self) -> dict[int, LedgerHead]: ...  # theme -> its latest version
+    async def served_days(self) -> dict[int, dict[int, date]]:
+        """theme -> host -> the last day a block of that host was served."""
+        ...
+
     async def day_exposure(self, day: date) -> dict[int, dict[int, tuple[float, float]]]:
         """theme -> member -> (given, received): one day's ``viewed`` exposure, summed."""
         ...

@@ -13,9 +13,11 @@ checkpoint and the deltas up to it; pruning drops whole chains.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from typing import Any
 
 from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import Base
@@ -184,13 +186,31 @@ class Ledger(Queries):
                 "SELECT theme_id, day, half_life_days, window_days FROM ledger_base_themes"
             )
             rows = await conn.fetch("SELECT theme_id, member_id, given, received FROM ledger_base")
-        figures: dict[int, dict[int, tuple[float, float]]] = {}
-        for theme_id, member_id, given, received in rows:
-            figures.setdefault(theme_id, {})[member_id] = (float(given), float(received))
-        return {
-            t: Base(dialect.from_day(d), float(h), int(w), figures.get(t, {}))
-            for t, d, h, w in heads
-        }
+
+        # A row per membership: converted in a worker thread, off the event loop.
+        def convert() -> dict[int, Base]:
+            figures: dict[int, dict[int, tuple[float, float]]] = {}
+            for theme_id, member_id, given, received in rows:
+                figures.setdefault(theme_id, {})[member_id] = (float(given), float(received))
+            return {
+                t: Base(dialect.from_day(d), float(h), int(w), figures.get(t, {}))
+                for t, d, h, w in heads
+            }
+
+        return await asyncio.to_thread(convert)
+
+    async def served_days(self) -> dict[int, dict[int, date]]:
+        """theme -> host -> the last day a block of that host was served (``last_served``)."""
+        from_day = self._dialect.from_day
+        rows = await self._fetch("SELECT theme_id, host_id, day FROM last_served")
+
+        def convert() -> dict[int, dict[int, date]]:
+            out: dict[int, dict[int, date]] = {}
+            for theme_id, host_id, day in rows:
+                out.setdefault(theme_id, {})[host_id] = from_day(day)
+            return out
+
+        return await asyncio.to_thread(convert)
 
     async def day_exposure(self, day: date) -> dict[int, dict[int, tuple[float, float]]]:
         return (await self.exposure_days(day, day)).get(day, {})
@@ -208,11 +228,18 @@ class Ledger(Queries):
             dialect.day(last),
             *([theme_id] if theme_id is not None else []),
         )
-        out: dict[date, dict[int, dict[int, tuple[float, float]]]] = {}
-        for day, theme, member, given, received in rows:
-            themes = out.setdefault(dialect.from_day(day), {})
-            themes.setdefault(theme, {})[member] = (float(given), float(received))
-        return out
+
+        def convert() -> dict[date, dict[int, dict[int, tuple[float, float]]]]:
+            out: dict[date, dict[int, dict[int, tuple[float, float]]]] = {}
+            days: dict[Any, date] = {}  # the driver's value -> date, converted once
+            for day, theme, member, given, received in rows:
+                if day not in days:
+                    days[day] = dialect.from_day(day)
+                themes = out.setdefault(days[day], {})
+                themes.setdefault(theme, {})[member] = (float(given), float(received))
+            return out
+
+        return await asyncio.to_thread(convert)
 
     # -- the computation: one process at a time ---------------------------------------------
 
