@@ -1,7 +1,8 @@
 """The fairness ledger job at scale: its time and stored size after 1 and after N days.
 
 Usage: python bench/bench_ledger.py [--members 100000] [--themes 2000] [--days 10]
-                                    [--partners 4] [--database sqlite|postgres] [--json]
+                                    [--partners 4] [--steady 10] [--per-minute 0.014]
+                                    [--database sqlite|postgres] [--json]
 
 The network is made through the storage's bulk path (``import_members``: each
 member in 1-3 themes, about 100 per theme).  Every simulated day adds, per
@@ -25,7 +26,17 @@ may be shared.
 * **from scratch**: what the job did before (every ``viewed`` row of the
   window read and decayed, one JSON document of the whole network), for the
   comparison; and the size of that document;
-* **stored**: the rows and bytes of the bases and of the published versions.
+* **stored**: the rows and bytes of the bases and of the published versions;
+* **steady traffic** (``--steady`` minutes after the last day, from 13:00):
+  each minute every membership's host is viewed with probability
+  ``--per-minute`` (0.014: the ~20 views a membership gets a day, spread over
+  the day) and a serving process runs the ledger job and installs the result
+  (``SnapshotHolder.refresh_ledger``), while a probe task on the same event
+  loop records how late it wakes up (the longest stall a request would see).
+  Given: the bytes stored in ``ledger_versions`` per computation (the first
+  of these computations opens nothing new: the day's checkpoint was written at
+  noon), CPU and wall seconds per computation, the longest stall, and a day's
+  bytes at this rate (the day's checkpoint plus 1,439 computations).
 
 Exit status 0, or 1 when the measurement failed.
 """
@@ -48,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from widget_server.core.models import CounterRow, Member  # noqa: E402
 from widget_server.network.services import add_theme  # noqa: E402
 from widget_server.rotation.fairness import exposure  # noqa: E402
-from widget_server.rotation.ledger import compute_ledger  # noqa: E402
+from widget_server.rotation.ledger import compute_ledger, theme_document  # noqa: E402
 from widget_server.serving.ledger import compute_ledger_update  # noqa: E402
 from widget_server.serving.snapshot import SnapshotHolder, load_ledger  # noqa: E402
 from widget_server.storage import Storage, storage_from_url  # noqa: E402
@@ -140,13 +151,125 @@ async def from_scratch(storage: Storage, now: float) -> tuple[float, float, int]
     return time.perf_counter() - start, time.process_time() - cpu, len(document)
 
 
+def minute_rows(
+    by_theme: dict[int, list[int]], day: date, partners: int, rng: random.Random, p: float
+) -> list[CounterRow]:
+    """One minute of steady traffic: each membership's host viewed once with probability p."""
+    rows = []
+    for theme_id, members in by_theme.items():
+        for host in members:
+            if rng.random() >= p:
+                continue
+            rows.append(CounterRow(day, theme_id, host, 0, "served", 1))
+            others = [m for m in rng.sample(members, min(len(members), partners + 1)) if m != host]
+            for position, partner in enumerate(others[:partners], start=1):
+                rows.append(
+                    CounterRow(day, theme_id, host, partner, "viewed", 1, exposure(position))
+                )
+    return rows
+
+
+async def version_bytes(storage: Storage, computed_at: float) -> tuple[int, int]:
+    """(rows, bytes) stored in ``ledger_versions`` by the computation at ``computed_at``."""
+    row = await storage._fetchrow(  # noqa: SLF001  (a bench reads the table directly)
+        "SELECT COUNT(*), COALESCE(SUM(LENGTH(document)), 0) FROM ledger_versions"
+        " WHERE computed_at = ?",
+        computed_at,
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+class StallProbe:
+    """The longest time the event loop left a 5 ms sleep waiting beyond its due time."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.longest = max(self.longest, time.perf_counter() - start - 0.005)
+
+    def __enter__(self) -> StallProbe:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def steady(
+    storage: Storage,
+    holder: SnapshotHolder,
+    clock_now: list[float],
+    by_theme: dict[int, list[int]],
+    day: date,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """``args.steady`` minutes of steady traffic, the job and an install each minute."""
+    rng = random.Random(11)
+    checkpoint_rows, checkpoint_bytes = await version_bytes(storage, noon(day))
+    per_minute, stalls, cpu, wall, published = [], [], [], [], []
+    for minute in range(args.steady):
+        now = noon(day) + 3600 + 60 * minute
+        await add(storage, minute_rows(by_theme, day, args.partners, rng, args.per_minute))
+        clock_now[0] = now
+        with StallProbe() as probe:
+            start, used = time.perf_counter(), time.process_time()
+            await holder.refresh_ledger()
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - used)
+            await asyncio.sleep(0.01)  # the probe's last turn
+        stalls.append(probe.longest)
+        rows, written = await version_bytes(storage, now)
+        per_minute.append(written)
+        published.append(rows)
+    # The same probe with nothing running, as long as a computation took: what the shared
+    # machine's scheduling alone costs.
+    with StallProbe() as quiet:
+        await asyncio.sleep(max(sum(wall) / len(wall), 0.5))
+    mean = sum(per_minute) / len(per_minute)
+    return {
+        "minutes": args.steady,
+        "themes published per computation (mean)": round(sum(published) / len(published), 1),
+        "bytes stored per computation (mean, max)": [round(mean), max(per_minute)],
+        "the day's checkpoint (themes, bytes)": [checkpoint_rows, checkpoint_bytes],
+        "bytes a day at this rate (MB)": round((checkpoint_bytes + 1439 * mean) / 1e6, 1),
+        "job + install CPU s per computation (mean, max)": [
+            round(sum(cpu) / len(cpu), 3),
+            round(max(cpu), 3),
+        ],
+        "job + install wall s per computation (mean, max)": [
+            round(sum(wall) / len(wall), 3),
+            round(max(wall), 3),
+        ],
+        "longest event-loop stall ms (max, median)": [
+            round(max(stalls) * 1000, 1),
+            round(sorted(stalls)[len(stalls) // 2] * 1000, 1),
+        ],
+        "longest stall with nothing running ms (baseline)": round(quiet.longest * 1000, 1),
+    }
+
+
+def whole_bytes(version: Any) -> int:
+    """The size of a theme version's full document (stored whole before checkpoints)."""
+    document = getattr(version, "document", None)  # before: every version whole
+    if document is None:
+        ledger = version.read()
+        document = theme_document(ledger.figures, ledger.served, ledger.day)
+    return len(document)
+
+
 async def stored(storage: Storage) -> dict[str, int]:
     conn_rows = {}
     for table in ("ledger_base", "ledger_versions", "daily_counters"):
         conn_rows[f"{table} rows"] = await storage.count_rows(table)
     latest = await storage.get_ledger()
     conn_rows["latest documents bytes"] = (
-        sum(len(v.document) for v in latest.themes.values()) if latest else 0
+        sum(whole_bytes(v) for v in latest.themes.values()) if latest else 0
     )
     return conn_rows
 
@@ -162,7 +285,8 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         results["build seconds"] = round(time.perf_counter() - start, 1)
         clock_now = [noon(FIRST_DAY)]
         holder = SnapshotHolder(storage, 3600, 60, lambda: clock_now[0])
-        await holder.refresh()
+        holder.reload_in_background()
+        await holder.reloaded()
         rng = random.Random(10)
         for n in range(args.days):
             day = FIRST_DAY + timedelta(days=n)
@@ -199,6 +323,11 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 f" again {again:.2f} s ({again_cpu:.2f} CPU)",
                 file=sys.stderr,
             )
+        if args.steady:
+            last = FIRST_DAY + timedelta(days=args.days - 1)
+            results["steady traffic"] = await steady(
+                storage, holder, clock_now, by_theme, last, args
+            )
     finally:
         await storage.close()
     return results
@@ -233,6 +362,8 @@ def main() -> int:
     parser.add_argument("--themes", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--partners", type=int, default=4)
+    parser.add_argument("--steady", type=int, default=10, help="minutes of steady traffic")
+    parser.add_argument("--per-minute", type=float, default=0.014)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--postgres", default=DEFAULT_PG)
     parser.add_argument("--json", action="store_true")

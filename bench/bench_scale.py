@@ -22,6 +22,8 @@ made by the same generator), so the ratios hold on a shared machine.
   at that moment and after the distinct-token runs have served at least N
   requests.
 * Command times: wall time of the CLI process (its start included).
+  ``--commands-only`` stops there (and adds ``simulate`` with its defaults,
+  60 days): the networks are made and the commands timed, nothing is served.
 * Stalls: a probe thread asks for one block every 20 ms and records the longest
   gap between two answers, while a rule change and a member are made through
   the API and a member is paused by the CLI (another process: the time until
@@ -327,6 +329,10 @@ def network(
         times["simulate (1 day)"] = cli(
             env, "simulate", theme, "--days", "1", "--warmup", "0", "--json"
         )
+        if args.commands_only:  # the default run: 60 days of 2,000 views a day
+            times["simulate (60 days)"] = cli(env, "simulate", theme, "--json")
+    if args.commands_only:
+        return {"members": members, "themes": themes, "commands_s": times}
     tokens = embed_tokens_shuffled(url)
     (tokens_file := tmp / f"{name}.tokens").write_text("\n".join(tokens) + "\n")
     (script := tmp / f"{name}.lua").write_text(LUA % (tokens_file, ""))
@@ -427,6 +433,9 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             finally:
                 asyncio.run(schema(args.postgres, schema_name, drop=True))
         demo, scale = figures["demo"], figures["scale"]
+        if args.commands_only:
+            databases[db] = figures
+            continue
         figures["ratios"] = {
             kind: round(scale[kind]["per_cpu_s"] / demo[kind]["per_cpu_s"], 3) for kind in KINDS
         }
@@ -439,6 +448,10 @@ def print_table(res: dict[str, Any]) -> None:
     for db, f in res["databases"].items():
         demo, scale = f["demo"], f["scale"]
         print(f"\n{db}: {scale['members']} members / {scale['themes']} themes vs the demo size")
+        if "ratios" not in f:  # --commands-only
+            for cmd, took in scale["commands_s"].items():
+                print(f"{cmd + ' s':<34}{demo['commands_s'][cmd]:>12}{took:>12}")
+            continue
         print(f"{'':<34}{'demo':>12}{'scale':>12}{'ratio':>8}")
         for kind in KINDS:
             d, s = demo[kind], scale[kind]
@@ -485,6 +498,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--serve-only", action="store_true", help="skip the command timings (creation still runs)"
+    )
+    parser.add_argument(
+        "--commands-only",
+        action="store_true",
+        help="create the networks and time the commands (the default simulate too); no serving",
     )
     args = parser.parse_args()
     if args.quick:

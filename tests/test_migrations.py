@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
@@ -57,6 +58,21 @@ NOW = "2027-01-15T10:00:00+00:00"
 LEDGER_HISTORY = next(m.version for m in load_migrations("sqlite") if m.name == "ledger_history")
 CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "changes")
 MAIL = next(m.version for m in load_migrations("sqlite") if m.name == "mail")
+LEDGER_DELTAS = next(m.version for m in load_migrations("sqlite") if m.name == "ledger_deltas")
+CHECKPOINT = json.dumps(
+    {"format": 2, "day": "2031-10-14", "members": [[1, 1.5, 0.25]], "served": [[1, "2031-10-14"]]}
+)
+DELTA = json.dumps(
+    {
+        "format": 2,
+        "after": 8,
+        "day": "2031-10-14",
+        "members": [[2, 0.0, 0.75]],
+        "gone": [],
+        "served": [],
+        "unserved": [],
+    }
+)
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -197,6 +213,23 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             (1, 1, "paused", 1.9e9),
         ),
         ("INSERT INTO last_served (theme_id, host_id, day) VALUES (?, ?, ?)", (1, 1, "2027-01-16")),
+    ],
+    LEDGER_DELTAS: [
+        (
+            "INSERT INTO ledger_versions (theme_id, version, computed_at, digest, document, kind,"
+            " checkpoint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (1, 8, 1.95e9, "cd" * 32, CHECKPOINT, "full", 8),
+        ),
+        (
+            "INSERT INTO ledger_versions (theme_id, version, computed_at, digest, document, kind,"
+            " checkpoint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (1, 9, 1.95e9 + 60, "ef" * 32, DELTA, "delta", 8),
+        ),
+        (
+            "INSERT INTO ledger_current (theme_id, version, digest, checkpoint)"
+            " VALUES (?, ?, ?, ?)",
+            (1, 9, "ef" * 32, 8),
+        ),
     ],
     CHANGE_LOG: [
         ("UPDATE meta SET value = ? WHERE key = 'data_version'", ("100",)),
@@ -358,6 +391,17 @@ async def check_ledger_history(storage: SQLiteStorage) -> None:
     assert (await storage.last_served(1))[(1, 1)] == date(2027, 1, 16)
 
 
+async def check_ledger_deltas(storage: SQLiteStorage) -> None:
+    # The version before the migration stays a full version of its own.
+    old = await storage.ledger_at(1, 1.9e9)
+    assert old is not None and old.checkpoint is not None and old.checkpoint[0] == 7
+    found = await storage.ledger_at(1, 1.96e9)
+    assert found is not None and found.version == 9
+    ledger = found.read()
+    assert ledger.figures == {1: (1.5, 0.25), 2: (0.0, 0.75)}
+    assert (await storage.ledger_heads())[1].checkpoint == 8
+
+
 async def check_change_log(storage: SQLiteStorage) -> None:
     log = await storage.changes_since(99)
     assert log.complete
@@ -412,6 +456,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     8: check_v8,
     9: check_v9,
     LEDGER_HISTORY: check_ledger_history,
+    LEDGER_DELTAS: check_ledger_deltas,
     CHANGE_LOG: check_change_log,
     MAIL: check_mail,
     ADMIN_MIGRATION: check_admin_migration,

@@ -4,7 +4,8 @@ The replay rebuilds the theme's pool exactly as the serving processes had it
 at the given moment, from versioned data only: the rule set in force (the
 latest version created at or before it), each member's and membership's
 status then (``status_history``), and the theme's ledger version in force
-(``ledger_versions``: the latest computed at or before it).  It makes the plan
+(``ledger_versions``: the latest computed at or before it, read from that
+day's checkpoint and the deltas after it).  It makes the plan
 for the same moment a server does (``plan_moment``: the start of the rotation
 bucket) and draws the same bucket, so it shows what the widget showed.
 """
@@ -18,7 +19,6 @@ from typing import Any
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import Placement
 from widget_server.rotation import explain
-from widget_server.rotation.ledger import read_theme_document
 from widget_server.rotation.shared import balances_under
 from widget_server.serving.blocks import plan_moment, rotation_at
 from widget_server.serving.snapshot import LedgerInput, build_pools
@@ -100,9 +100,7 @@ async def explain_selection(
     theme = await storage.get_theme(theme_slug)
     data = await network_at(storage, theme.id, at)
     stored = await storage.ledger_at(theme.id, at)
-    ledger = (
-        read_theme_document(stored.version, stored.computed_at, stored.document) if stored else None
-    )
+    ledger = stored.read() if stored else None
     published = {theme.id: ledger} if ledger is not None else {}
     pool = build_pools(data, LedgerInput(themes=published), at)[theme.id]
     if member.id not in pool.members:

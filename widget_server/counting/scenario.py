@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from widget_server.core.models import CounterRow
-from widget_server.rotation import Plan, ThemePool, draw, plan
+from widget_server.rotation import MemberInfo, Plan, ThemePool, draw, plan
 from widget_server.rotation.fairness import balances, exposure
 from widget_server.rotation.ledger import compute_ledger, window_start
 from widget_server.rotation.shared import shared_plan
@@ -96,9 +96,12 @@ def _reach(p: Plan, pool: ThemePool, strategy: str) -> dict[int, tuple[float, fl
     first = E[p.free_positions[0]] if p.free_positions else 0.0
     for s in p.pinned:
         out[s.member_id] = (E[s.position], E[s.position]) if s.counts else (0.0, 0.0)
+    weights = p.rules.weights
+    reach = (cap * first, first)
     for i in p.weights:
-        if p.rules.weights.get(pool.members[i].slug, 1.0) > 0:
-            out[i] = (cap * first, first)
+        # Without weights in the rules (the usual case) every candidate can be reached.
+        if not weights or weights.get(pool.members[i].slug, 1.0) > 0:
+            out[i] = reach
     return out
 
 
@@ -155,7 +158,14 @@ def _day_pool(
         joined = joined_at.get(m, info.joined)
         # A host serving views today has its widget seen (the activity gate).
         seen = now if serving.get(m, 0.0) > 0 else info.last_seen
-        members[m] = replace(info, eligible=eligible, joined=joined, last_seen=seen)
+        if eligible == info.eligible and joined == info.joined and seen == info.last_seen:
+            members[m] = info  # frozen: the same member
+            continue
+        # Built directly: ``dataclasses.replace`` costs several times as much, and this
+        # runs for every member at every tick.
+        members[m] = MemberInfo(
+            info.id, info.slug, info.category, info.town, info.postal_code, eligible, joined, seen
+        )
     active = sorted(m for m, info in members.items() if info.eligible)
     ages = {m: (now - members[m].joined) / DAY for m in active}
     counts = {m: themes_of[m] for m in active}

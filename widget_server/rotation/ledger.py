@@ -12,7 +12,9 @@ D - 2) as of D; once a day it rolls forward by one day (:func:`roll_base`:
 decay it by a day, add the day that closed, drop the day that left the
 window), and every computation adds yesterday's and today's sums to it
 (:func:`current_figures`).  Each theme's published figures are a small JSON
-document (:func:`theme_document`), kept per version for the replay.
+document (:func:`theme_document`); its first version of a day is stored whole
+(a checkpoint), later ones as what changed (:func:`delta_document`), so the
+history kept for the replay grows with what changes, not with the theme.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -190,3 +192,66 @@ def read_theme_document(version: int, computed_at: float, text: str) -> ThemeLed
         return ThemeLedger(version, computed_at, date.fromisoformat(data["day"]), figures, served)
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ValueError(f"unreadable ledger document: {exc}") from exc
+
+
+# -- later versions of a day: what changed ---------------------------------------------------
+
+Stored = tuple[int, float, str]  # (version, computed_at, document) of one stored version
+
+
+def delta_document(
+    previous: ThemeLedger, figures: Figures, served: Mapping[int, date], day: date
+) -> str:
+    """What changed from ``previous`` to these figures: the members whose figures differ
+    (exactly: what is applied is what was computed), those gone, likewise the hosts'
+    last-served days."""
+    before, last = previous.figures, previous.served
+    moved = [h for h in sorted(served) if last.get(h) != served[h]]
+    return json.dumps(
+        {
+            "format": DOCUMENT_FORMAT,
+            "after": previous.version,
+            "day": day.isoformat(),
+            "members": [[m, *figures[m]] for m in sorted(figures) if before.get(m) != figures[m]],
+            "gone": sorted(m for m in before if m not in figures),
+            "served": [[h, served[h].isoformat()] for h in moved],
+            "unserved": sorted(h for h in last if h not in served),
+        },
+        separators=(",", ":"),
+    )
+
+
+def apply_delta(ledger: ThemeLedger, version: int, computed_at: float, text: str) -> ThemeLedger:
+    """The version a delta document makes of ``ledger`` (the version it was written
+    after); ``ValueError`` if it is unreadable or follows another version."""
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("format") != DOCUMENT_FORMAT:
+            raise ValueError("unknown ledger document format")
+        if data["after"] != ledger.version:
+            raise ValueError(f"delta follows version {data['after']}, not {ledger.version}")
+        figures = dict(ledger.figures)
+        for m in data["gone"]:
+            figures.pop(int(m), None)
+        figures.update({int(m): (float(g), float(r)) for m, g, r in data["members"]})
+        served = dict(ledger.served)
+        for h in data["unserved"]:
+            served.pop(int(h), None)
+        served.update({int(h): date.fromisoformat(d) for h, d in data["served"]})
+        return ThemeLedger(version, computed_at, date.fromisoformat(data["day"]), figures, served)
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"unreadable ledger delta: {exc}") from exc
+
+
+def read_theme_chain(
+    checkpoint: Stored | None, deltas: Sequence[Stored], onto: ThemeLedger | None = None
+) -> ThemeLedger:
+    """A theme's ledger from its checkpoint (or ``onto``, a version already read) and the
+    deltas after it, oldest first; ``ValueError`` if a document is unreadable or missing."""
+    if checkpoint is not None:
+        onto = read_theme_document(*checkpoint)
+    if onto is None:
+        raise ValueError("ledger delta without the version it follows")
+    for version, computed_at, text in deltas:
+        onto = apply_delta(onto, version, computed_at, text)
+    return onto

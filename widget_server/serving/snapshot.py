@@ -54,7 +54,6 @@ from widget_server.rotation.ledger import (
     Figures,
     ThemeLedger,
     compute_ledger,
-    read_theme_document,
     window_start,
 )
 from widget_server.serving.cache import DEFAULT_SIZE, RenderCache
@@ -321,19 +320,24 @@ async def load_ledger(
     return LedgerInput(tuple(rows), await storage.last_served(theme_id))
 
 
-def _read_themes(themes: Mapping[int, ThemeVersion]) -> dict[int, ThemeLedger]:
-    changed = {}
+def _read_themes(
+    themes: Mapping[int, ThemeVersion], installed: Mapping[int, ThemeLedger]
+) -> tuple[dict[int, ThemeLedger], list[int]]:
+    """The new ledgers of ``themes`` (a version's deltas applied to the installed one), and
+    the themes whose deltas do not follow what is installed (to read whole)."""
+    changed, whole = {}, []
     for theme_id, found in themes.items():
         try:
-            changed[theme_id] = read_theme_document(
-                found.version, found.computed_at, found.document
-            )
+            changed[theme_id] = found.read(installed.get(theme_id))
         except ValueError as exc:
+            if found.checkpoint is None:
+                whole.append(theme_id)
+                continue
             log.error(
                 "stored ledger unreadable",
                 extra={"theme_id": theme_id, "version": found.version, "error": str(exc)},
             )
-    return changed
+    return changed, whole
 
 
 def _give_back_memory() -> None:
@@ -462,7 +466,7 @@ class SnapshotHolder:
             data = self._network_data()
 
             async def compute() -> LedgerUpdate:
-                return await compute_ledger_update(self._storage, now, data)
+                return await compute_ledger_update(self._storage, now, data, self._ledger)
 
             stale_before = math.inf if force else now - self._ledger_interval
             await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
@@ -497,7 +501,11 @@ class SnapshotHolder:
             return False
         # Parsing and the new balances run off the event loop (the lock keeps any other
         # install out meanwhile); the finished snapshot is swapped in at once.
-        changed = await asyncio.to_thread(_read_themes, stored.themes)
+        changed, whole = await asyncio.to_thread(_read_themes, stored.themes, self._ledger)
+        if whole:  # deltas after a version this process could not read: read them whole
+            chains = {t: await self._storage.ledger_at(t, math.inf) for t in whole}
+            found = {t: v for t, v in chains.items() if v is not None}
+            changed.update((await asyncio.to_thread(_read_themes, found, {}))[0])
         base = self.current
         built = base.parts(changed)
         current = await asyncio.to_thread(base.with_ledger, changed, self._clock(), built)

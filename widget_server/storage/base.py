@@ -47,7 +47,7 @@ from widget_server.core.models import (
     RuleSet,
     Theme,
 )
-from widget_server.rotation.ledger import Base
+from widget_server.rotation.ledger import Base, ThemeLedger, read_theme_chain
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,21 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class ThemeVersion:
-    """One published version of a theme's fairness ledger."""
+    """A published version of a theme's fairness ledger as stored: the checkpoint it builds
+    on (the theme's first version that day, a full document) and the deltas after it."""
 
     theme_id: int
     version: int  # the deployment's ledger version that published it
     computed_at: float  # unix seconds, by the computing process's clock
-    document: str  # JSON, written and read by ``widget_server.rotation.ledger``
+    # (version, computed_at, JSON document); None when the reader asked only for what
+    # followed a version it holds (``get_ledger(since=...)``).
+    checkpoint: tuple[int, float, str] | None
+    deltas: tuple[tuple[int, float, str], ...] = ()  # oldest first, up to ``version``
+
+    def read(self, onto: ThemeLedger | None = None) -> ThemeLedger:
+        """The theme's ledger of this version (``onto``: the version the deltas follow,
+        when there is no checkpoint); ``ValueError`` if it cannot be read."""
+        return read_theme_chain(self.checkpoint, self.deltas, onto)
 
 
 @dataclass(frozen=True)
@@ -110,11 +119,29 @@ class StoredLedger:
 
 
 @dataclass(frozen=True)
+class LedgerHead:
+    """A theme's latest published version, as a computation continues from it."""
+
+    version: int
+    checkpoint: int  # the full document its chain builds on
+    digest: str  # sha256 of its full document (``theme_document``)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A theme's new version: its full document's digest, and what is stored."""
+
+    digest: str
+    document: str  # the full document, or with ``checkpoint`` only what changed
+    checkpoint: int | None = None  # None: a full document (a new checkpoint)
+
+
+@dataclass(frozen=True)
 class LedgerUpdate:
     """What one computation of the ledger stores, in one transaction."""
 
     bases: Mapping[int, Base]  # the themes whose base rolled or was rebuilt
-    documents: Mapping[int, str]  # the themes whose published figures changed
+    documents: Mapping[int, Publication]  # the themes whose published figures changed
     keep_since: float  # theme versions older than this are pruned (each theme's latest stays)
 
 
@@ -449,7 +476,11 @@ class Storage(Protocol):
         ...
 
     async def ledger_bases(self) -> dict[int, Base]: ...
-    async def ledger_digests(self) -> dict[int, str]: ...  # theme -> sha256 of its latest
+    async def ledger_heads(self) -> dict[int, LedgerHead]: ...  # theme -> its latest version
+    async def served_days(self) -> dict[int, dict[int, date]]:
+        """theme -> host -> the last day a block of that host was served."""
+        ...
+
     async def day_exposure(self, day: date) -> dict[int, dict[int, tuple[float, float]]]:
         """theme -> member -> (given, received): one day's ``viewed`` exposure, summed."""
         ...

@@ -5,18 +5,25 @@ held while computing; SQLite: a lease row in ``meta``, so the write lock is not
 held) and stores, in one transaction, the bases that rolled, a new version of
 each theme whose figures changed, and the deployment's version in ``meta``;
 versions past the retention are pruned there too.
+
+A theme's versions form one chain per day: a full document (the checkpoint)
+and the deltas after it (``rotation/ledger.py``).  Reading a version reads its
+checkpoint and the deltas up to it; pruning drops whole chains.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from typing import Any
 
 from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import Base
 from widget_server.storage.base import (
     LEDGER_KEYS,
+    LedgerHead,
     LedgerUpdate,
     StoredLedger,
     ThemeVersion,
@@ -44,6 +51,8 @@ VERSION_TYPES = (
     ("computed_at", "float8"),
     ("digest", "text"),
     ("document", "text"),
+    ("kind", "text"),
+    ("checkpoint", "bigint"),
 )
 EXPOSURE_TYPES = (
     ("day", "date"),
@@ -53,7 +62,12 @@ EXPOSURE_TYPES = (
     ("received", "float8"),
 )
 SERVED_TYPES = (("theme_id", "bigint"), ("host_id", "bigint"), ("day", "date"))
-CURRENT_TYPES = (("theme_id", "bigint"), ("version", "bigint"), ("digest", "text"))
+CURRENT_TYPES = (
+    ("theme_id", "bigint"),
+    ("version", "bigint"),
+    ("digest", "text"),
+    ("checkpoint", "bigint"),
+)
 
 
 def digest(document: str) -> str:
@@ -117,28 +131,53 @@ class Ledger(Queries):
             stored = ledger_from_meta(await read_meta(conn, LEDGER_KEYS))
             if stored is None:
                 return None
+            # A reader at `since` holds every version up to it: of a chain that began
+            # after it, the whole chain; else only the deltas that followed.
             rows = await conn.fetch(
-                "SELECT v.theme_id, v.version, v.computed_at, v.document FROM ledger_current c"
-                " JOIN ledger_versions v ON v.theme_id = c.theme_id AND v.version = c.version"
-                " WHERE c.version > ?",
+                "SELECT v.theme_id, v.version, v.computed_at, v.kind, v.document"
+                " FROM ledger_current c JOIN ledger_versions v ON v.theme_id = c.theme_id"
+                " AND v.checkpoint = c.checkpoint AND v.version <= c.version"
+                " WHERE c.version > ? AND v.version > ? ORDER BY v.theme_id, v.version",
+                since,
                 since,
             )
-        themes = {r[0]: ThemeVersion(r[0], int(r[1]), float(r[2]), r[3]) for r in rows}
+        chains: dict[int, list[tuple[int, float, str, str]]] = {}
+        for theme_id, version, computed_at, kind, document in rows:
+            chains.setdefault(theme_id, []).append(
+                (int(version), float(computed_at), kind, document)
+            )
+        themes = {t: _theme_version(t, chain) for t, chain in chains.items()}
         return StoredLedger(stored.version, stored.computed_at, themes)
 
     async def ledger_at(self, theme_id: int, at: float) -> ThemeVersion | None:
-        row = await self._fetchrow(
-            "SELECT theme_id, version, computed_at, document FROM ledger_versions"
-            " WHERE theme_id = ? AND computed_at <= ? ORDER BY computed_at DESC, version DESC"
-            " LIMIT 1",
-            theme_id,
-            at,
-        )
-        return ThemeVersion(row[0], int(row[1]), float(row[2]), row[3]) if row else None
+        async with self._snapshot() as conn:
+            row = await conn.fetchrow(
+                "SELECT version, checkpoint FROM ledger_versions"
+                " WHERE theme_id = ? AND computed_at <= ?"
+                " ORDER BY computed_at DESC, version DESC LIMIT 1",
+                theme_id,
+                at,
+            )
+            if row is None:
+                return None
+            # Checkpoint 0 (the column's default): a full version written without one.
+            start = int(row[1]) or int(row[0])
+            rows = await conn.fetch(
+                "SELECT version, computed_at, kind, document FROM ledger_versions"
+                " WHERE theme_id = ? AND version >= ? AND version <= ?"
+                " AND (checkpoint = ? OR version = ?) ORDER BY version",
+                theme_id,
+                start,
+                row[0],
+                start,
+                start,
+            )
+        chain = [(int(v), float(c), kind, doc) for v, c, kind, doc in rows]
+        return _theme_version(theme_id, chain) if chain else None
 
-    async def ledger_digests(self) -> dict[int, str]:
-        rows = await self._fetch("SELECT theme_id, digest FROM ledger_current")
-        return {r[0]: r[1] for r in rows}
+    async def ledger_heads(self) -> dict[int, LedgerHead]:
+        rows = await self._fetch("SELECT theme_id, version, checkpoint, digest FROM ledger_current")
+        return {r[0]: LedgerHead(int(r[1]), int(r[2]), r[3]) for r in rows}
 
     async def ledger_bases(self) -> dict[int, Base]:
         dialect = self._dialect
@@ -147,13 +186,31 @@ class Ledger(Queries):
                 "SELECT theme_id, day, half_life_days, window_days FROM ledger_base_themes"
             )
             rows = await conn.fetch("SELECT theme_id, member_id, given, received FROM ledger_base")
-        figures: dict[int, dict[int, tuple[float, float]]] = {}
-        for theme_id, member_id, given, received in rows:
-            figures.setdefault(theme_id, {})[member_id] = (float(given), float(received))
-        return {
-            t: Base(dialect.from_day(d), float(h), int(w), figures.get(t, {}))
-            for t, d, h, w in heads
-        }
+
+        # A row per membership: converted in a worker thread, off the event loop.
+        def convert() -> dict[int, Base]:
+            figures: dict[int, dict[int, tuple[float, float]]] = {}
+            for theme_id, member_id, given, received in rows:
+                figures.setdefault(theme_id, {})[member_id] = (float(given), float(received))
+            return {
+                t: Base(dialect.from_day(d), float(h), int(w), figures.get(t, {}))
+                for t, d, h, w in heads
+            }
+
+        return await asyncio.to_thread(convert)
+
+    async def served_days(self) -> dict[int, dict[int, date]]:
+        """theme -> host -> the last day a block of that host was served (``last_served``)."""
+        from_day = self._dialect.from_day
+        rows = await self._fetch("SELECT theme_id, host_id, day FROM last_served")
+
+        def convert() -> dict[int, dict[int, date]]:
+            out: dict[int, dict[int, date]] = {}
+            for theme_id, host_id, day in rows:
+                out.setdefault(theme_id, {})[host_id] = from_day(day)
+            return out
+
+        return await asyncio.to_thread(convert)
 
     async def day_exposure(self, day: date) -> dict[int, dict[int, tuple[float, float]]]:
         return (await self.exposure_days(day, day)).get(day, {})
@@ -171,11 +228,18 @@ class Ledger(Queries):
             dialect.day(last),
             *([theme_id] if theme_id is not None else []),
         )
-        out: dict[date, dict[int, dict[int, tuple[float, float]]]] = {}
-        for day, theme, member, given, received in rows:
-            themes = out.setdefault(dialect.from_day(day), {})
-            themes.setdefault(theme, {})[member] = (float(given), float(received))
-        return out
+
+        def convert() -> dict[date, dict[int, dict[int, tuple[float, float]]]]:
+            out: dict[date, dict[int, dict[int, tuple[float, float]]]] = {}
+            days: dict[Any, date] = {}  # the driver's value -> date, converted once
+            for day, theme, member, given, received in rows:
+                if day not in days:
+                    days[day] = dialect.from_day(day)
+                themes = out.setdefault(days[day], {})
+                themes.setdefault(theme, {})[member] = (float(given), float(received))
+            return out
+
+        return await asyncio.to_thread(convert)
 
     # -- the computation: one process at a time ---------------------------------------------
 
@@ -248,7 +312,8 @@ class Ledger(Queries):
                 ],
             )
         documents = [
-            (t, version, now, digest(doc), doc) for t, doc in sorted(update.documents.items())
+            (t, version, now, p.digest, p.document, *_kind(p.checkpoint, version))
+            for t, p in sorted(update.documents.items())
         ]
         if documents:
             await dialect.insert_rows(conn, "ledger_versions", VERSION_TYPES, documents)
@@ -256,15 +321,36 @@ class Ledger(Queries):
                 conn,
                 "ledger_current",
                 CURRENT_TYPES,
-                [(t, v, d) for t, v, _, d, _ in documents],
+                [(t, v, d, c) for t, v, _, d, _, _, c in documents],
                 " ON CONFLICT (theme_id) DO UPDATE SET version = excluded.version,"
-                " digest = excluded.digest",
+                " digest = excluded.digest, checkpoint = excluded.checkpoint",
             )
-        # Past the retention, except each theme's latest (still in force).
+        # Whole chains past the retention, except each theme's latest (still in force):
+        # a delta is never kept without the checkpoint it builds on.
         await conn.execute(
             "DELETE FROM ledger_versions WHERE computed_at < ? AND NOT EXISTS"
             " (SELECT 1 FROM ledger_current c WHERE c.theme_id = ledger_versions.theme_id"
-            " AND c.version = ledger_versions.version)",
+            " AND c.checkpoint = ledger_versions.checkpoint) AND NOT EXISTS"
+            " (SELECT 1 FROM ledger_versions k WHERE k.theme_id = ledger_versions.theme_id"
+            " AND k.checkpoint = ledger_versions.checkpoint AND k.computed_at >= ?)",
+            update.keep_since,
             update.keep_since,
         )
         await write_meta(conn, list(zip(LEDGER_KEYS, (str(version), repr(now)), strict=True)))
+
+
+def _kind(checkpoint: int | None, version: int) -> tuple[str, int]:
+    return ("full", version) if checkpoint is None else ("delta", checkpoint)
+
+
+def _theme_version(theme_id: int, chain: Sequence[tuple[int, float, str, str]]) -> ThemeVersion:
+    """A theme's version from its chain's rows (version order): a checkpoint first, or
+    only deltas."""
+    version, computed_at = chain[-1][0], chain[-1][1]
+    if chain[0][2] == "full":
+        checkpoint: tuple[int, float, str] | None = chain[0][0], chain[0][1], chain[0][3]
+        chain = chain[1:]
+    else:
+        checkpoint = None
+    deltas = tuple((v, c, doc) for v, c, _, doc in chain)
+    return ThemeVersion(theme_id, version, computed_at, checkpoint, deltas)
