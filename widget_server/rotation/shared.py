@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from widget_server.rotation.fairness import Balance, balances
+from widget_server.rotation.fairness import Balance, balances, multipliers
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.schedule import Schedule
@@ -129,15 +129,16 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
         candidates.append(c.id)
     candidates.sort()
     # w = base weight, then x multiplier: with no weights set, 1.0 x m is m exactly.
+    factor = multipliers(fair) if fair else {}
     if rules.weights:
         base_weights = {i: rules.weights.get(members[i].slug, 1.0) for i in candidates}
         weights = dict(base_weights)
-        for i in candidates if fair else ():
-            if i in fair:
-                weights[i] *= fair[i].multiplier
+        for i in candidates if factor else ():
+            if i in factor:
+                weights[i] *= factor[i]
     else:
         base_weights = dict.fromkeys(candidates, 1.0)
-        weights = {i: fair[i].multiplier if i in fair else 1.0 for i in candidates}
+        weights = {i: factor.get(i, 1.0) for i in candidates}
     # What only some rules need is made only for them.
     by_category: dict[str, set[int]] = {}
     for i in candidates if rules.exclude_same_category else ():

@@ -57,7 +57,8 @@ class DailyOrders:
     is the variant filtered to the group, so the orders are made once per
     theme and day, not per host: a host's draw walks a variant from a keyed
     point on it and skips whoever is not its candidate.  Variants are made
-    when first asked for and kept (a rank array and an order each).
+    when first asked for and kept as a tuple each; ranks are recomputed from
+    the hashes when a walk looks for its start (a few of them, by bisection).
     """
 
     __slots__ = ("count", "first", "_hashes", "_ids", "_key", "_made", "_seed")
@@ -71,15 +72,14 @@ class DailyOrders:
     ) -> None:
         self._key = key
         self._seed = seed
-        self._ids = tuple(members)
+        self._ids = tuple(sorted(members))  # sorted: a member's hash is found by bisection
         h = keyed_hashes(key, ("perm", *seed), self._ids, encoded)
         self._hashes = array("Q", [h[i] for i in self._ids])
         self.count = VARIANTS
-        self._made: dict[int, tuple[tuple[int, ...], array[int]]] = {}
+        self._made: dict[int, tuple[tuple[int, ...], int, int]] = {}
         self.first = self.variant(0)
 
-    def ranked(self, k: int) -> tuple[tuple[int, ...], array[int]]:
-        """Variant ``k`` (0 <= k < count) and its members' ranks, ascending."""
+    def _variant(self, k: int) -> tuple[tuple[int, ...], int, int]:
         found = self._made.get(k)
         if found is not None:
             return found
@@ -88,19 +88,24 @@ class DailyOrders:
         ranked = sorted(
             ((a * v + b) % _PRIME, i) for i, v in zip(self._ids, self._hashes, strict=True)
         )
-        made = tuple(i for _, i in ranked), array("Q", [r for r, _ in ranked])
+        made = tuple(i for _, i in ranked), a, b
         self._made[k] = made
         return made
 
     def variant(self, k: int) -> tuple[int, ...]:
-        """Order number ``k`` of all the members; 0 is ``first``."""
-        return self.ranked(k)[0]
+        """Order number ``k`` (0 <= k < count) of all the members; 0 is ``first``."""
+        return self._variant(k)[0]
 
     def walk(self, k: int, point: int) -> tuple[int, ...]:
         """Variant ``k`` from its first member ranked at ``point`` or above, round to
         the start: where a bucket's systematic sample walks."""
-        order, ranks = self.ranked(k)
-        start = bisect_left(ranks, point)
+        order, a, b = self._variant(k)
+        ids, hashes = self._ids, self._hashes
+
+        def rank(i: int) -> int:
+            return (a * hashes[bisect_left(ids, i)] + b) % _PRIME
+
+        start = bisect_left(order, point, key=rank)
         return order[start:] + order[:start] if start else order
 
     def __eq__(self, other: object) -> bool:
