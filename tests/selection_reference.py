@@ -3,7 +3,10 @@
 Kept only as the reference that ``test_selection_shared.py`` compares the
 pipeline with: the same plan and the same blocks for the same inputs.  Copied
 from widget_server/rotation/pipeline.py, strategies.py and sampling.py as of
-f6d203a; nothing here is used by the server.
+f6d203a; nothing here is used by the server.  Since the keyed orders of the day
+became the theme's (not the host's), ``daily_orders`` and the draw's walk here
+say the new rule the plain way: each group's orders made from scratch with one
+keyed hash per member, the walk's start found by a scan of the ranks.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Tier:
     offset: int = 0
     probabilities: Mapping[int, float] = field(default_factory=dict)
     variants: tuple[tuple[int, ...], ...] = ()
+    ranks: tuple[tuple[int, ...], ...] = ()  # per variant, its members' ranks in order
 
 
 @dataclass(frozen=True)
@@ -71,22 +75,24 @@ def rotate(order: Sequence[int], offset: int, bucket: int, limit: int) -> list[i
 
 def daily_orders(
     group: Sequence[int], key: bytes, seed: tuple[object, ...]
-) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
-    """The day's keyed order of ``group`` and VARIANTS orders for the draw to pick from.
+) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+    """The day's keyed order of ``group``, its VARIANTS orders, and each order's ranks.
 
-    One keyed hash per member and per variant: variant k sorts the members by
-    an affine map (a_k * h_i + b_k) mod p of their hashes, with keyed a_k, b_k.
+    One keyed hash per member (seeded by theme and day, not by host): variant k
+    sorts the members by their rank, an affine map (a_k * h_i + b_k) mod p of
+    their hashes with keyed a_k, b_k (ties by id); variant 0 is the first order.
     """
     h = {i: keyed_hash(key, "perm", *seed, i) for i in group}
-    permuted = tuple(sorted(group, key=h.__getitem__))
-    if len(group) < 3:
-        return permuted, (permuted,)
-    variants = [permuted]
-    for k in range(1, VARIANTS):
+    variants = []
+    ranks = []
+    for k in range(VARIANTS):
         mix = keyed_hash(key, "variant", *seed, k)
         a, b = mix % (_PRIME - 1) + 1, (mix >> 32) % _PRIME
-        variants.append(tuple(sorted(group, key=lambda i: ((a * h[i] + b) % _PRIME, i))))
-    return permuted, tuple(variants)
+        rank = {i: (a * h[i] + b) % _PRIME for i in group}
+        order = tuple(sorted(group, key=lambda i: (rank[i], i)))
+        variants.append(order)
+        ranks.append(tuple(rank[i] for i in order))
+    return variants[0], tuple(variants), tuple(ranks)
 
 
 def inclusion_probabilities(
@@ -291,7 +297,6 @@ def plan(
         weights[i] = w
 
     day = int(now // DAY)
-    seed = (pool.theme_id, host_id, day)
     draw_weights: Mapping[int, float] = weights
     caps: dict[int, float] = {}
     if rules.one_per_category:
@@ -311,7 +316,7 @@ def plan(
 
     tiers = []
     remaining: float = len(free)
-    for index, group in enumerate(groups):
+    for group in groups:
         take = min(remaining, len(group))
         remaining -= take
         if rules.strategy == "fixed":
@@ -325,14 +330,16 @@ def plan(
             )
             tiers.append(Tier(order, offset))
         else:
-            permuted, variants = daily_orders(group, key, (*seed, index))
+            permuted, variants, ranks = daily_orders(group, key, (pool.theme_id, day))
             probabilities = inclusion_probabilities(
                 {i: draw_weights.get(i, weights[i]) for i in group},
                 take,
                 cap=rules.max_share if not caps else 1.0,
                 caps=caps or None,
             )
-            tiers.append(Tier(permuted, probabilities=probabilities, variants=variants))
+            tiers.append(
+                Tier(permuted, probabilities=probabilities, variants=variants, ranks=ranks)
+            )
             # Caps can leave a tier short of its share; the next tier makes up for it.
             remaining += take - sum(probabilities.values())
     return Plan(
@@ -358,12 +365,14 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     if strategy == "round-robin":
         return rotate(tier.order, tier.offset, bucket, need)
     # Any order keeps the inclusion probabilities exact; one of the day's
-    # variants, shifted per bucket, varies which partners appear together.
+    # variants, started at a keyed point per host and bucket (its first member
+    # ranked at that point or above), varies which partners appear together.
     mix = keyed_hash(key, "shift", p.theme_id, p.host_id, bucket, index)
-    variants = tier.variants or (tier.order,)
-    base = variants[mix % len(variants)]
-    shift = (mix // len(variants)) % len(base)
-    order = base[shift:] + base[:shift]
+    base = tier.variants[mix % VARIANTS]
+    ranks = tier.ranks[mix % VARIANTS]
+    point = (mix // VARIANTS) % _PRIME
+    start = next((n for n, r in enumerate(ranks) if r >= point), 0)
+    order = base[start:] + base[:start]
     u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
     chosen = systematic_sample(order, tier.probabilities, u)[:need]
     if strategy == "fair-exchange":

@@ -244,3 +244,37 @@ def test_a_layered_mapping_reads_like_the_dict_it_stands_for(
         assert layered.get(99) is None
         with pytest.raises(KeyError):
             layered[99]
+
+
+@pytest.mark.asyncio
+async def test_pools_are_built_ahead_in_slices_that_let_requests_in_between(
+    storage: Storage, themes: dict[str, int], clock: Clock
+) -> None:
+    holder = SnapshotHolder(storage, 60, 60, clock)
+    await holder.start()
+    pools = holder.current.pools
+    assert not any(pools.is_built(t) for t in themes.values())  # lazily, at start
+    order: list[str] = []
+
+    async def request() -> None:
+        order.append("request")
+
+    built = [0]
+    build = pools._build
+
+    def counted(theme_id: int) -> Any:
+        order.append("pool")
+        built[0] += 1
+        return build(theme_id)
+
+    pools._build = counted
+    # A slice of no time: the loop gets a turn after every pool.
+    warming = asyncio.create_task(holder.warm(slice_seconds=0.0))
+    waiting = asyncio.create_task(request())
+    assert await warming == len(themes) == built[0]
+    await waiting
+    assert order.index("request") < len(order) - 1  # answered while pools were still built
+    assert all(pools.is_built(t) for t in themes.values())
+    before = {t: pools[t] for t in themes.values()}
+    assert await holder.warm() == 0  # all built: nothing built again
+    assert {t: pools[t] for t in themes.values()} == before

@@ -129,3 +129,31 @@ def test_inclusion_probabilities_with_a_cap_per_member(
 ) -> None:
     got = inclusion_probabilities(weights, k, caps=caps)
     assert got == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("strategy", ["weighted", "fair-exchange"])
+def test_hosts_of_a_theme_walk_the_themes_order_of_the_day_without_themselves(
+    strategy: str,
+) -> None:
+    # The day's orders are the theme's: a host's is the theme's minus the host, and
+    # they change from one day to the next.
+    p = pool({"strategy": strategy})
+    key = b"shared orders"
+    orders = {host: plan(p, host, MIDNIGHT, key, limit=3).tiers[0].order for host in range(1, 8)}
+    for host, order in orders.items():
+        for other, theirs in orders.items():
+            assert [i for i in order if i != other] == [i for i in theirs if i != host]
+    tomorrow = plan(p, 1, MIDNIGHT + DAY, key, limit=3).tiers[0].order
+    assert sorted(tomorrow) == sorted(orders[1]) and tomorrow != orders[1]
+
+
+def test_hosts_of_a_theme_show_different_blocks_in_the_same_bucket() -> None:
+    # Shared orders, but each host starts its walk at its own keyed point.
+    p = pool({"strategy": "weighted"})
+    key = b"own points"
+    now = MIDNIGHT + 7 * BUCKET
+    blocks = {
+        tuple(sorted(s.member_id for s in draw(plan(p, host, now, key, limit=3), 7, key)))
+        for host in range(1, 8)
+    }
+    assert len(blocks) >= 4

@@ -53,7 +53,7 @@ class Logo:
     height: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     id: int
     slug: str

@@ -6,7 +6,8 @@ Split in two so the hot path stays cheap:
   and the time of day: filters, pins, weights, inclusion probabilities.  What
   of it is the same for every host comes from a ``SharedPlan``
   (``rotation/shared.py``), which the caller keeps per theme and bucket; the
-  host's own part is a pass over the theme's candidates and its keyed orders.
+  host's own part is a pass over the theme's candidates; the keyed orders of
+  the day are the theme's (shared), the host only filters them.
 * ``draw(plan, bucket, key)`` picks the partners for one rotation bucket (or
   one request): one keyed hash and a walk over the plan.
 
@@ -25,7 +26,13 @@ from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
 from widget_server.rotation.shared import SharedPlan, balances_under, shared_plan, timely
-from widget_server.rotation.strategies import DailyOrders, rotate, round_robin_order
+from widget_server.rotation.strategies import (
+    VARIANTS,
+    DailyOrders,
+    rotate,
+    round_robin_order,
+    walk_point,
+)
 
 __all__ = [
     "Check",
@@ -64,13 +71,15 @@ class Tier:
     """Members drawn from together; tiers are filled in order (region: same town first).
 
     ``order`` is what the strategy walks: the coordinator's order (fixed), the
-    host's cycle (round-robin) or a daily keyed permutation (weighted).
+    host's cycle (round-robin) or the theme's keyed order of the day filtered to
+    the tier (weighted).
     """
 
     order: tuple[int, ...]
     offset: int = 0  # round-robin: where the cycle starts
     probabilities: Mapping[int, float] = field(default_factory=dict)  # weighted only
-    # Weighted only: the day's keyed permutations; each bucket walks one of them.
+    # Weighted only: the theme's keyed orders of the day (over more members than the
+    # tier: the draw skips those without a probability); each bucket walks one.
     orders: DailyOrders | None = None
 
 
@@ -282,7 +291,6 @@ def plan(
         weights = {i: shared_weights[i] for i in rest}
 
     day = int(now // DAY)
-    seed = (pool.theme_id, host_id, day)
     draw_weights: Mapping[int, float] = weights
     caps: dict[int, float] = {}
     if rules.one_per_category:
@@ -302,7 +310,7 @@ def plan(
 
     tiers = []
     remaining: float = len(free)
-    for index, group in enumerate(groups):
+    for group in groups:
         take = min(remaining, len(group))
         remaining -= take
         if rules.strategy == "fixed":
@@ -314,7 +322,10 @@ def plan(
             )
             tiers.append(Tier(order, offset))
         else:
-            orders = DailyOrders(group, key, (*seed, index), shared.encoded)
+            if explain:  # the checks ran on every member, not on the shared part
+                orders = DailyOrders(sorted(group), key, (pool.theme_id, day))
+            else:
+                orders = shared.orders(key, day)
             probabilities = inclusion_probabilities(
                 weights
                 if group is rest and draw_weights is weights  # the same mapping, in order
@@ -323,7 +334,13 @@ def plan(
                 cap=rules.max_share if not caps else 1.0,
                 caps=caps or None,
             )
-            tiers.append(Tier(orders.first, probabilities=probabilities, orders=orders))
+            tiers.append(
+                Tier(
+                    _filtered(orders.first, group, host_id),
+                    probabilities=probabilities,
+                    orders=orders,
+                )
+            )
             # Caps can leave a tier short of its share; the next tier makes up for it.
             remaining += take - sum(probabilities.values())
     return Plan(
@@ -340,6 +357,20 @@ def plan(
     )
 
 
+def _filtered(order: tuple[int, ...], group: list[int], host_id: int) -> tuple[int, ...]:
+    """``order`` without the members outside ``group``: in the common case only the host."""
+    if len(group) + 1 == len(order):
+        out = list(order)
+        if host_id in out:
+            out.remove(host_id)
+            if len(out) == len(group):
+                return tuple(out)
+    elif len(group) == len(order):
+        return order
+    members = set(group)
+    return tuple(i for i in order if i in members)
+
+
 def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: int) -> list[int]:
     if need <= 0 or not tier.order:
         return []
@@ -348,13 +379,16 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
         return list(tier.order[:need])
     if strategy == "round-robin":
         return rotate(tier.order, tier.offset, bucket, need)
-    # Any order keeps the inclusion probabilities exact; one of the day's
-    # variants, shifted per bucket, varies which partners appear together.
+    # Any order keeps the inclusion probabilities exact; one of the theme's
+    # orders of the day, walked from a keyed point per host and bucket, varies
+    # which partners appear together.  Members of the order outside the tier
+    # have no probability: the sample skips them.
     mix = keyed_hash(key, "shift", p.theme_id, p.host_id, bucket, index)
-    count = tier.orders.count if tier.orders else 1
-    base = tier.orders.variant(mix % count) if tier.orders else tier.order
-    shift = (mix // count) % len(base)
-    order = base[shift:] + base[:shift]
+    if tier.orders is not None:
+        order = tier.orders.walk(mix % tier.orders.count, walk_point(mix))
+    else:
+        shift = (mix // VARIANTS) % len(tier.order)
+        order = tier.order[shift:] + tier.order[:shift]
     u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
     chosen = systematic_sample(order, tier.probabilities, u, need)
     if strategy == "fair-exchange":

@@ -8,7 +8,8 @@ the base weights and fairness multipliers, the coordinator's order.  A
 (the serving layer uses the rotation bucket), so the first sight of a host
 only adds its own part: dropping the host itself, its pair exclusions and
 blocklist, its category, its region, and the keyed orders of the day (keyed
-per host, so each host walks its own permutation).
+of the theme, shared by its hosts: ``orders``; a host only filters them and
+walks them from its own keyed point).
 
 A SharedPlan is valid for every moment in ``[start, end]``: the checks that
 change with time are decided for the whole span where they cannot change
@@ -21,12 +22,13 @@ span).  So a plan made with a SharedPlan is exactly the plan made without one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from widget_server.rotation.fairness import Balance, balances
+from widget_server.rotation.fairness import Balance, balances, multipliers
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.schedule import Schedule
+from widget_server.rotation.strategies import DailyOrders
 
 DAY = 86_400
 
@@ -45,10 +47,25 @@ class SharedPlan:
     by_category: Mapping[str, frozenset[int]]  # per non-empty category (same-category rule)
     fixed_order: tuple[int, ...]  # the coordinator's order, then by slug (fixed strategy)
     windows: Mapping[int, tuple[Schedule, ...]]  # availability windows of rechecked members
-    encoded: Mapping[int, bytes]  # str(id).encode(), what the keyed hashes of a member end with
+    # The theme's keyed orders of the day over the candidates, made when a plan first
+    # asks (day and key -> orders); a cache, not part of the value.
+    daily: dict[tuple[int, bytes], DailyOrders] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def covers(self, rules: Rules, now: float) -> bool:
         return rules is self.rules and self.start <= now <= self.end
+
+    def orders(self, key: bytes, day: int) -> DailyOrders:
+        """The theme's orders of ``day``: made once for all its hosts.  Only the
+        latest two days are kept (a snapshot can live for days)."""
+        found = self.daily.get((day, key))
+        if found is None:
+            found = DailyOrders(self.candidates, key, (self.theme_id, day))
+            if len(self.daily) >= 2:
+                del self.daily[min(self.daily)]
+            self.daily[(day, key)] = found
+        return found
 
 
 def balances_under(pool: ThemePool, rules: Rules, now: float) -> Mapping[int, Balance]:
@@ -112,15 +129,16 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
         candidates.append(c.id)
     candidates.sort()
     # w = base weight, then x multiplier: with no weights set, 1.0 x m is m exactly.
+    factor = multipliers(fair) if fair else {}
     if rules.weights:
         base_weights = {i: rules.weights.get(members[i].slug, 1.0) for i in candidates}
         weights = dict(base_weights)
-        for i in candidates if fair else ():
-            if i in fair:
-                weights[i] *= fair[i].multiplier
+        for i in candidates if factor else ():
+            if i in factor:
+                weights[i] *= factor[i]
     else:
         base_weights = dict.fromkeys(candidates, 1.0)
-        weights = {i: fair[i].multiplier if i in fair else 1.0 for i in candidates}
+        weights = {i: factor.get(i, 1.0) for i in candidates}
     # What only some rules need is made only for them.
     by_category: dict[str, set[int]] = {}
     for i in candidates if rules.exclude_same_category else ():
@@ -145,5 +163,4 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
         by_category={k: frozenset(v) for k, v in by_category.items()},
         fixed_order=tuple(fixed),
         windows={i: windows.get(i, ()) for i in recheck},
-        encoded={i: str(i).encode() for i in candidates},
     )

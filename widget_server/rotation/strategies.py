@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes
 
-# Keyed permutations per weighted tier and day.  A systematic sample over one
-# order only ever puts members together that lie about 1/k apart on it (with
-# equal weights: two blocks all day); 16 orders let every pair of partners
-# meet in some block over a day, and any order keeps the probabilities exact.
+# Keyed permutations per theme and day.  A systematic sample over one order
+# only ever puts members together that lie about 1/k apart on it (with equal
+# weights: two blocks all day); 16 orders let every pair of partners meet in
+# some block over a day, and any order keeps the probabilities exact.
 VARIANTS = 16
 _PRIME = 2**61 - 1  # the affine maps below are permutations of the integers mod this prime
 
@@ -46,57 +48,82 @@ def round_robin(
 
 
 class DailyOrders:
-    """The day's keyed order of a group and, made when first asked for, its other orders.
+    """A theme's keyed orders of the day, shared by all its hosts.
 
-    One keyed hash per member; variant k sorts the members by an affine map
-    (a_k * h_i + b_k) mod p of their hashes, with keyed a_k, b_k.  A block walks
-    one variant per bucket, so a plan that lives a minute needs one or two of
-    the ``count``; they are made on demand and kept.
+    Each member gets one keyed hash for the theme and day; variant k orders
+    the members by an affine map ``(a_k * h_i + b_k) mod p`` of their hashes
+    (keyed ``a_k``, ``b_k``; ties by id), which is its rank in that variant.
+    The order of any group of members (a host's candidates, one region tier)
+    is the variant filtered to the group, so the orders are made once per
+    theme and day, not per host: a host's draw walks a variant from a keyed
+    point on it and skips whoever is not its candidate.  Variants are made
+    when first asked for and kept as a tuple each; ranks are recomputed from
+    the hashes when a walk looks for its start (a few of them, by bisection).
     """
 
-    __slots__ = ("count", "first", "_h", "_key", "_made", "_seed")
+    __slots__ = ("count", "first", "_hashes", "_ids", "_key", "_made", "_seed")
 
     def __init__(
         self,
-        group: Sequence[int],
+        members: Sequence[int],
         key: bytes,
         seed: tuple[object, ...],
         encoded: Mapping[int, bytes] | None = None,
     ) -> None:
         self._key = key
         self._seed = seed
-        self._h = h = keyed_hashes(key, ("perm", *seed), group, encoded)
-        self.first: tuple[int, ...] = tuple(sorted(group, key=h.__getitem__))
-        self.count = 1 if len(group) < 3 else VARIANTS
-        self._made: dict[int, tuple[int, ...]] = {0: self.first}
+        self._ids = tuple(sorted(members))  # sorted: a member's hash is found by bisection
+        h = keyed_hashes(key, ("perm", *seed), self._ids, encoded)
+        self._hashes = array("Q", [h[i] for i in self._ids])
+        self.count = VARIANTS
+        self._made: dict[int, tuple[tuple[int, ...], int, int]] = {}
+        self.first = self.variant(0)
 
-    def variant(self, k: int) -> tuple[int, ...]:
-        """Order number ``k`` (0 <= k < count); 0 is ``first``."""
+    def _variant(self, k: int) -> tuple[tuple[int, ...], int, int]:
         found = self._made.get(k)
         if found is not None:
             return found
-        h = self._h
         mix = keyed_hash(self._key, "variant", *self._seed, k)
         a, b = mix % (_PRIME - 1) + 1, (mix >> 32) % _PRIME
-        rank = {i: (a * v + b) % _PRIME for i, v in h.items()}
-        if len(set(rank.values())) == len(rank):  # no ties (the rule): sort by rank alone
-            order = tuple(sorted(self.first, key=rank.__getitem__))
-        else:
-            order = tuple(sorted(self.first, key=lambda i: (rank[i], i)))
-        self._made[k] = order
-        return order
+        ranked = sorted(
+            ((a * v + b) % _PRIME, i) for i, v in zip(self._ids, self._hashes, strict=True)
+        )
+        made = tuple(i for _, i in ranked), a, b
+        self._made[k] = made
+        return made
+
+    def variant(self, k: int) -> tuple[int, ...]:
+        """Order number ``k`` (0 <= k < count) of all the members; 0 is ``first``."""
+        return self._variant(k)[0]
+
+    def walk(self, k: int, point: int) -> tuple[int, ...]:
+        """Variant ``k`` from its first member ranked at ``point`` or above, round to
+        the start: where a bucket's systematic sample walks."""
+        order, a, b = self._variant(k)
+        ids, hashes = self._ids, self._hashes
+
+        def rank(i: int) -> int:
+            return (a * hashes[bisect_left(ids, i)] + b) % _PRIME
+
+        start = bisect_left(order, point, key=rank)
+        return order[start:] + order[:start] if start else order
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DailyOrders):
             return NotImplemented
-        return (self._h, self.first, self._seed, self._key) == (
-            other._h,
-            other.first,
+        return (self._ids, self._hashes, self._seed, self._key) == (
+            other._ids,
+            other._hashes,
             other._seed,
             other._key,
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def walk_point(mix: int) -> int:
+    """The keyed point a draw starts its walk at, from the draw's keyed mix."""
+    return (mix // VARIANTS) % _PRIME
 
 
 def daily_orders(

@@ -251,6 +251,9 @@ class Lazy(Mapping[int, V], Generic[V]):
     def __contains__(self, key: object) -> bool:
         return key in self._keys
 
+    def is_built(self, key: int) -> bool:
+        return key in self.built
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._keys)
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -27,6 +28,7 @@ from widget_server.serving.blocks import (
     select_slots,
     with_utm,
 )
+from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.problems import problem
 from widget_server.web.runtime import Runtime, runtime_of
@@ -245,6 +247,8 @@ def render_page(
         ),
         "css_url": runtime.base_url(request) + runtime.block_css.path,
         "script_url": f"{runtime.base_url(request)}/static/frame.js",
+        # The <nav> in Python: the template's macro costs as much as the selection.
+        "prerendered": Markup(nav_markup(block, display.lang)),  # noqa: S704  (escaped by nav.py)
     }
     body = runtime.templates.get_template("widget/frame.html").render(context).encode()
     served = runtime.counting.served_key(placement.theme_id, placement.member_id, slots)

@@ -31,6 +31,7 @@ from widget_server.serving.blocks import (
     rotation_at,
     select_slots,
 )
+from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.endpoints.api.base import query_choice, require_member
 from widget_server.web.runtime import Runtime, runtime_of
@@ -124,10 +125,10 @@ def _build(
 
 
 def render_nav(runtime: Runtime, block: dict[str, Any], lang: str) -> str:
-    """The ``<nav>`` fragment, from the macro the iframe page uses too, in the
-    ``pk-root`` element the block stylesheet (``stylesheet`` of the answer) styles."""
-    macros = runtime.templates.get_template("widget/_nav.html").module
-    nav = str(macros.nav(block, lang))  # type: ignore[attr-defined]
+    """The ``<nav>`` fragment the iframe page shows too (``serving/nav.py``, the
+    ``widget/_nav.html`` macro's markup), in the ``pk-root`` element the block
+    stylesheet (``stylesheet`` of the answer) styles."""
+    nav = nav_markup(block, lang)
     return f'<div class="pk-root">{nav}</div>' if nav else ""
 
 

@@ -1,0 +1,111 @@
+"""The block's ``<nav>`` markup made in Python: what the iframe page shows, per first sight.
+
+The markup is defined by the template macro ``widget/_nav.html`` (also used by
+the REST API's server-side blocks and the join page's preview), and this
+function writes exactly the same characters for the same block: the macro
+costs about as much as the whole selection on a block's first sight (a Jinja
+namespace, filters and a macro call per partner), this a few string joins.
+``tests/test_nav_markup.py`` holds the two to each other on hostile input.
+
+Member data is hostile: every value is escaped, and only absolute http(s)
+URLs are used for links and logos, as in the macro.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import escape
+
+DEFAULT_REL = "sponsored nofollow noopener"
+
+
+def _e(value: str) -> str:
+    return str(escape(value))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _web(url: Any) -> str:
+    """The URL, trimmed and escaped, when it is an absolute http(s) URL; else ""."""
+    if isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")):
+        return _e(url.strip())
+    return ""
+
+
+def _item(p: Mapping[str, Any], compact: bool) -> str:
+    name = p["name"].strip()
+    rel = p.get("rel")
+    rel = rel if isinstance(rel, str) and rel.strip() else DEFAULT_REL
+    out = [
+        f'<li class="pk-item"><a class="pk-link" href="{_web(p.get("url"))}" '
+        f'rel="{_e(rel)}" target="_top">'
+    ]
+    if not compact:
+        logo = _web(p.get("logo"))
+        if logo:
+            out.append(
+                f'<img class="pk-logo" alt="" loading="lazy" width="48" height="48" src="{logo}">'
+            )
+        else:
+            out.append(
+                f'<span class="pk-mono" aria-hidden="true" data-initial="{_e(name[0].upper())}">'
+                "</span>"
+            )
+    out.append(f'\n  <span class="pk-body"><span class="pk-name">{_e(name)}</span>')
+    meta = " · ".join(
+        s
+        for s in (v.strip() for v in (p.get("category"), p.get("town")) if isinstance(v, str))
+        if s
+    )
+    if meta:
+        out.append(f' <span class="pk-meta">{_e(meta)}</span>')
+    description = p.get("description")
+    if isinstance(description, str) and description.strip():
+        out.append(f' <span class="pk-desc">{_e(description.strip())}</span>')
+    out.append("</span></a></li>")
+    return "".join(out)
+
+
+def nav_markup(block: Mapping[str, Any], lang: str) -> str:
+    """The ``<nav>`` of ``block`` (the /w/ JSON dict); "" when there is nothing to show."""
+    partners = block.get("partners")
+    items = [
+        p
+        for p in (partners if isinstance(partners, list | tuple) else ())
+        if isinstance(p, Mapping)
+        and isinstance(p.get("name"), str)
+        and p["name"].strip()
+        and _web(p.get("url"))
+    ]
+    if not items and not block.get("fallback"):
+        return ""
+    heading = _text(block.get("heading"))
+    label = block.get("label")
+    label = label if isinstance(label, str) and label.strip() else heading
+    layout = _text(block.get("layout")).strip()
+    scheme = _text(block.get("scheme")).strip()
+    doc_lang = _text(block.get("lang")).strip() or lang or "de"
+    out = [
+        f'<nav class="pk pk-{_e(layout)} pk-scheme-{_e(scheme)}" lang="{_e(doc_lang)}" '
+        f'aria-label="{_e(label.strip())}">\n<h2 class="pk-heading">{_e(heading.strip())}'
+    ]
+    badge = block.get("badge")
+    if isinstance(badge, str) and badge.strip():
+        out.append(f'<span class="pk-badge">{_e(badge.strip())}</span>')
+    out.append("</h2>")
+    if items:
+        compact = layout == "compact"
+        out.append('\n<ul class="pk-list">')
+        out.extend(_item(p, compact) for p in items)
+        out.append("</ul>")
+    more = block.get("more")
+    more = more if isinstance(more, Mapping) else {}
+    url, text = _web(more.get("url")), more.get("text")
+    if url and isinstance(text, str) and text.strip():
+        out.append(f'<a class="pk-more" href="{url}" target="_top">{_e(text.strip())}</a>')
+    out.append("\n</nav>")
+    return "".join(out)
