@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable
-from re import Match
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import StringConvertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -42,7 +43,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from widget_server.core.logs import RequestLogMiddleware, access_log, log_request
 from widget_server.web.endpoints import widget
 from widget_server.web.hosts import HostGuard, bad_host
-from widget_server.web.request_ids import RequestIdMiddleware, request_id
+from widget_server.web.request_ids import RequestIdMiddleware, new_request_id, request_id
 
 # The endpoints the fast path serves; each is an ``async def f(request) -> Response``.
 FAST_ENDPOINTS = frozenset(
@@ -68,6 +69,16 @@ class FastPath:
         self.app = app
         self.stack = stack  # the Starlette app's middleware stack: everything not served here
         self.routes = routes
+        # per route: its regex, its methods, and whether its parameters are plain strings
+        self.table: list[tuple[Route, re.Pattern[str], Collection[str], bool]] = [
+            (
+                route,
+                route.path_regex,
+                route.methods or frozenset(),
+                all(isinstance(c, StringConvertor) for c in route.param_convertors.values()),
+            )
+            for route in routes
+        ]
         self.prefixes = tuple({route.path.split("{", 1)[0] for route in routes})
         self.guard = guard
         self.hosts: dict[bytes | None, bool] = {}
@@ -106,22 +117,23 @@ class FastPath:
         return cls(app, stack, routes, HostGuard(stack, *guard.args, **guard.kwargs))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
-            path = scope["path"]
-            if path.startswith(self.prefixes):
-                for route in self.routes:
-                    match = route.path_regex.match(path)
-                    if match is not None:
-                        # The router's first match; anything but a FULL one is its business.
-                        if route.methods and scope["method"] in route.methods:
-                            await self.serve(route, match, scope, receive, send)
-                            return
-                        break
-        await self.stack(scope, receive, send)
+        # One frame for the whole request: each await of a helper costs on this path.
+        path = scope["path"]
+        if scope["type"] != "http" or scope.get("root_path") or not path.startswith(self.prefixes):
+            await self.stack(scope, receive, send)
+            return
+        for entry in self.table:
+            match = entry[1].match(path)
+            if match is not None:
+                break
+        else:
+            await self.stack(scope, receive, send)
+            return
+        route, _, methods, plain = entry
+        if scope["method"] not in methods:  # only a FULL match is ours; 405s are the router's
+            await self.stack(scope, receive, send)
+            return
 
-    async def serve(
-        self, route: Route, match: Match[str], scope: Scope, receive: Receive, send: Send
-    ) -> None:
         host = incoming = None
         for name, value in scope["headers"]:  # the first of each, as the middlewares take it
             if name == b"host":
@@ -129,7 +141,7 @@ class FastPath:
                     host = value
             elif name == b"x-request-id" and incoming is None:
                 incoming = value
-        rid = request_id(None if incoming is None else incoming.decode("latin-1"))
+        rid = new_request_id() if incoming is None else request_id(incoming.decode("latin-1"))
         scope.setdefault("state", {})["request_id"] = rid
         rid_header = (b"x-request-id", rid.encode())
 
@@ -144,16 +156,18 @@ class FastPath:
 
         logged = access_log.isEnabledFor(logging.DEBUG)
         start = time.perf_counter() if logged else 0.0
-        convertors = route.param_convertors
         scope["router"] = self.app.router
         scope["route"] = route
-        scope["endpoint"] = route.endpoint
-        scope["path_params"] = {k: convertors[k].convert(v) for k, v in match.groupdict().items()}
+        scope["endpoint"] = endpoint = route.endpoint
+        params = match.groupdict()
+        if not plain:
+            params = {k: route.param_convertors[k].convert(v) for k, v in params.items()}
+        scope["path_params"] = params
         request = Request(scope, receive, send)
         status, started = 500, False
         try:
             try:
-                response: Response = await route.endpoint(request)
+                response: Response = await endpoint(request)
             except Exception as exc:
                 handler = self._handler(exc)
                 if handler is None:
@@ -161,7 +175,14 @@ class FastPath:
                 response = await handler(request, exc)
                 exc.__traceback__ = None  # as Starlette: a reused exception keeps no frames
             status, started = response.status_code, True
-            await _send(response, rid_header, send)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [*response.raw_headers, rid_header],
+                }
+            )
+            await send({"type": "http.response.body", "body": response.body})
             if response.background is not None:
                 await response.background()
         except Exception as exc:
