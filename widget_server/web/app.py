@@ -46,6 +46,7 @@ from widget_server.web.endpoints.portal import figures as portal_figures
 from widget_server.web.endpoints.portal import pages as portal_pages
 from widget_server.web.endpoints.portal import profile as portal_profile
 from widget_server.web.endpoints.portal.base import PortalGuard
+from widget_server.web.fastpath import FastPathApp
 from widget_server.web.hosts import HostGuard
 from widget_server.web.problems import EXCEPTION_HANDLERS
 from widget_server.web.request_ids import RequestIdMiddleware
@@ -331,8 +332,12 @@ def create_app(
     *,
     storage: Storage | None = None,
     clock: Callable[[], float] = time.time,
+    fast_path: bool = True,
 ) -> Starlette:
     """The application; without ``settings``, from the environment with logging set up.
+
+    ``fast_path=False``: the public widget endpoints go through Starlette's router and
+    middleware like every other route (web/fastpath.py; the tests compare both).
 
     ``widget-server serve --workers N`` has each worker process call this
     (uvicorn's ``factory=True``): ``widget_server.web.app:create_app``.
@@ -354,7 +359,7 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = Starlette(
+    app = (FastPathApp if fast_path else Starlette)(
         debug=settings.debug,
         routes=routes,
         middleware=[

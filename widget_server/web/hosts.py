@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from widget_server.web.problems import problem
@@ -34,22 +35,30 @@ def host_name(header: str) -> str | None:
     return match.group("name") or match.group("ip6")
 
 
+def bad_host() -> Response:
+    """The answer to a request whose ``Host`` header names no host of ours."""
+    return problem(
+        400,
+        "bad-host",
+        "Unknown host",
+        "the Host header names no host this server answers to"
+        " (WIDGET_PUBLIC_URL, WIDGET_ALLOWED_HOSTS)",
+    )
+
+
 class HostGuard:
     def __init__(self, app: ASGIApp, allowed: Collection[str]) -> None:
         self.app = app
         self.allowed = frozenset(h.lower().strip("[]") for h in allowed)
 
+    def allows(self, raw: bytes | None) -> bool:
+        """Whether a request with this raw ``Host`` header (None: without one) is answered."""
+        return raw is None or host_name(raw.decode("latin-1")) in self.allowed
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             raw = next((v for k, v in scope["headers"] if k == b"host"), None)
-            if raw is not None and host_name(raw.decode("latin-1")) not in self.allowed:
-                response = problem(
-                    400,
-                    "bad-host",
-                    "Unknown host",
-                    "the Host header names no host this server answers to"
-                    " (WIDGET_PUBLIC_URL, WIDGET_ALLOWED_HOSTS)",
-                )
-                await response(scope, receive, send)
+            if not self.allows(raw):
+                await bad_host()(scope, receive, send)
                 return
         await self.app(scope, receive, send)
