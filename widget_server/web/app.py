@@ -14,13 +14,14 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, join, public, unsubscribe, widget
+from widget_server.web.endpoints import calendars, demo, join, public, unsubscribe, widget
 from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
 from widget_server.web.endpoints.admin import categories as admin_categories
 from widget_server.web.endpoints.admin import changes as admin_changes
 from widget_server.web.endpoints.admin import coordinators as admin_coordinators
+from widget_server.web.endpoints.admin import events as admin_events
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import member_add as admin_member_add
 from widget_server.web.endpoints.admin import members as admin_members
@@ -30,6 +31,7 @@ from widget_server.web.endpoints.admin import themes as admin_themes
 from widget_server.web.endpoints.admin.base import AdminGuard
 from widget_server.web.endpoints.api import base as api
 from widget_server.web.endpoints.api import blocks as api_blocks
+from widget_server.web.endpoints.api import events as api_events
 from widget_server.web.endpoints.api import keys as api_keys
 from widget_server.web.endpoints.api import mail as api_mail
 from widget_server.web.endpoints.api import member_bulk as api_member_bulk
@@ -184,6 +186,23 @@ admin_routes = [
     ),
     Route("/themes/{slug}/simulate", admin_stats.simulate_page, name="admin_simulate"),
     Route("/stats", admin_stats.stats_page, name="admin_stats"),
+    Route("/events", admin_events.event_list, name="admin_events"),
+    Route("/events/new", admin_events.event_new, methods=["GET"], name="admin_event_new"),
+    Route("/events/new", admin_events.event_create, methods=["POST"], name="admin_event_create"),
+    Route("/events/{slug}", admin_events.event_page, methods=["GET"], name="admin_event"),
+    Route("/events/{slug}", admin_events.event_save, methods=["POST"], name="admin_event_save"),
+    Route(
+        "/events/{slug}/status",
+        admin_events.event_status,
+        methods=["POST"],
+        name="admin_event_status",
+    ),
+    Route(
+        "/events/{slug}/delete",
+        admin_events.event_delete,
+        methods=["POST"],
+        name="admin_event_delete",
+    ),
     Route("/audit", admin_audit.audit_page, name="admin_audit"),
 ]
 
@@ -271,6 +290,12 @@ api_routes = [
         name="key_create",
     ),
     Route("/keys/{key_id}", api_keys.revoke_key, methods=["DELETE"], name="key_revoke"),
+    Route("/events", api_events.list_events, name="events"),
+    Route("/events", idempotent(api_events.create_event), methods=["POST"], name="event_create"),
+    Route("/events/{slug}", api_events.get_event, name="event"),
+    Route("/events/{slug}", api_events.patch_event, methods=["PATCH"], name="event_patch"),
+    Route("/events/{slug}", api_events.delete_event, methods=["DELETE"], name="event_delete"),
+    Route("/events/{slug}/status", api_events.put_status, methods=["PUT"], name="event_status"),
 ]
 
 routes = [
@@ -284,6 +309,9 @@ routes = [
     # our own public pages
     Route("/", public.index, name="index"),
     Route("/t/{slug}", public.directory, name="directory"),
+    # joint events as iCalendar feeds (docs/events.md)
+    Route("/events.ics", calendars.network_feed, name="events_ics"),
+    Route("/t/{slug}/events.ics", calendars.theme_feed, name="theme_events_ics"),
     Route(
         "/downloads/partnerkreis-wordpress.zip",
         public.wordpress_plugin_latest,
