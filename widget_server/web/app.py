@@ -44,6 +44,7 @@ from widget_server.web.endpoints.api import themes as api_themes
 from widget_server.web.endpoints.api.base import idempotent
 from widget_server.web.endpoints.portal import base as portal
 from widget_server.web.endpoints.portal import code as portal_code
+from widget_server.web.endpoints.portal import events as portal_events
 from widget_server.web.endpoints.portal import figures as portal_figures
 from widget_server.web.endpoints.portal import pages as portal_pages
 from widget_server.web.endpoints.portal import profile as portal_profile
@@ -223,6 +224,19 @@ portal_routes = [
     Route("/profile/mail", portal_profile.mail_save, methods=["POST"], name="portal_mail"),
     Route("/themes", portal_pages.themes_page, methods=["GET"], name="portal_themes"),
     Route("/themes", portal_pages.membership_change, methods=["POST"], name="portal_theme_change"),
+    Route("/events", portal_events.events_page, name="portal_events"),
+    Route("/events/new", portal_events.event_new, methods=["GET"], name="portal_event_new"),
+    Route(
+        "/events/new", portal_events.event_propose, methods=["POST"], name="portal_event_propose"
+    ),
+    Route("/events/{slug}", portal_events.event_page, methods=["GET"], name="portal_event"),
+    Route("/events/{slug}", portal_events.event_save, methods=["POST"], name="portal_event_save"),
+    Route(
+        "/events/{slug}/withdraw",
+        portal_events.event_withdraw,
+        methods=["POST"],
+        name="portal_event_withdraw",
+    ),
     Route("/logout", portal.logout, methods=["POST"], name="portal_logout"),
     Route("/{token}", portal.open_link, name="portal_open"),  # the link: last, it takes any name
 ]
