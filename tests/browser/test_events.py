@@ -20,7 +20,7 @@ from tests.browser.conftest import DemoServer, Watched
 
 pytestmark = pytest.mark.browser
 
-HOSTILE = '<img src=x onerror=window.__pwned=1><script>__pwned=2</script>\'"&amp;'
+HOSTILE = "<img src=x onerror=window.__pwned=1><script>__pwned=2</script>'\"&amp;"
 LINK = "https://festscheune.example/anmeldung?a=\"><img/src=x/onerror=window.__pwned=3>&b='"
 MEMBER = "blumenhaus-am-markt"
 
