@@ -235,3 +235,37 @@ async def test_feed_answers_304_to_its_etag_and_404_for_unknown_themes(
     )
     assert same.status_code == 304 and same.content == b""
     assert (await client.get("/t/nope/events.ics")).status_code == 404
+
+
+async def test_every_event_endpoint_with_every_kind_of_key(
+    network: dict[str, int], storage: Storage, client: httpx.AsyncClient
+) -> None:
+    """No key or a bogus one: 401 everywhere.  A member key: its own proposals only;
+    another member's proposal is 404 (it must not learn that it exists), and deciding
+    is the coordinators' (403)."""
+    from tests.api_auth import api_endpoints
+
+    keys = await make_keys(storage)
+    proposal = (await client.post("/api/v1/events", headers=keys.blumen, json=FAIR)).json()
+    slug = proposal["slug"]
+    endpoints = [e for e in api_endpoints() if e[1].startswith("/api/v1/events")]
+    assert len(endpoints) == 6
+    bogus = {"Authorization": "Bearer pkr_0000abcd." + "x" * 43}
+    for method, path in endpoints:
+        url = path.replace("{slug}", slug)
+        for headers in ({}, bogus):
+            assert (await client.request(method, url, headers=headers)).status_code == 401
+    other = keys.fotos
+    base = f"/api/v1/events/{slug}"
+    assert (await client.get(base, headers=other)).status_code == 404
+    patch = {"title": "X", "sequence": 0}
+    assert (await client.patch(base, headers=other, json=patch)).status_code == 404
+    assert (await client.delete(base, headers=other)).status_code == 404
+    status = {"status": "published", "sequence": 0}
+    assert (await client.put(f"{base}/status", headers=other, json=status)).status_code == 403
+    assert (await client.put(f"{base}/status", headers=keys.blumen, json=status)).status_code == 403
+    assert (await client.get(base, headers=keys.blumen)).status_code == 200
+    assert (
+        await client.put(f"{base}/status", headers=keys.coordinator, json=status)
+    ).status_code == 200
+    assert (await storage.get_event_by_slug(slug)).title == FAIR["title"]

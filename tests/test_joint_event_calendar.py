@@ -153,6 +153,8 @@ def test_same_events_give_the_same_bytes_and_an_edit_changes_them() -> None:
     assert one != calendar([edited], name="x", host="h.example")
 
 
-def test_empty_feed_is_a_valid_calendar() -> None:
+def test_empty_feed_is_a_valid_calendar_that_says_how_often_to_poll() -> None:
     feed = calendar([], name="Leer", host="h.example")
     assert parsed(feed) == []
+    cal = icalendar.Calendar.from_ical(feed)
+    assert cal["REFRESH-INTERVAL"].dt == timedelta(hours=1)

@@ -202,6 +202,18 @@ async def test_members_touch_only_their_own_proposals(
         await events.edit_event(storage, proposal.slug, form(), ZONE, 0, member=scheune)
     with pytest.raises(NotFoundError):
         await events.withdraw(storage, proposal.slug, scheune)
+    # Its own proposal, but moved to a theme the member is not in: refused.
+    await add_theme(storage, slug="innenstadt", name_de="Innenstadt", kind="local")
+    with pytest.raises(ValidationError) as err:
+        await events.edit_event(
+            storage,
+            proposal.slug,
+            form(theme="innenstadt", participants=()),
+            ZONE,
+            0,
+            member=blumen,
+        )
+    assert err.value.field == "theme"
     declined = await events.set_status(storage, proposal.slug, "declined", 0)
     assert declined.status == "declined"
     await events.withdraw(storage, proposal.slug, blumen)

@@ -251,6 +251,8 @@ async def edit_event(
         _own_proposal(before, member, ("proposed",))
     checked = await check_event(storage, data, zone)
     if member is not None:
+        if checked.theme_id is not None and not await _in_theme(storage, member, checked.theme_id):
+            raise ValidationError("theme", f"member {member.slug!r} is not in {data.theme!r}")
         own = tuple(dict.fromkeys((member.id, *checked.participants)))
         checked = replace(checked, participants=own)
     keep = {k: getattr(before, k) for k in ("id", "slug", "status", "proposed_by")}

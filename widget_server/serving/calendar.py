@@ -27,35 +27,35 @@ from widget_server.core.models import Event
 
 LIMIT = 75  # octets per line, CRLF not counted
 PRODID = "-//Partnerkreis//Events 1.0//DE"
+# C0 controls but tab and newline, and DEL: dropped from TEXT values.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
 
 
 def escape_text(value: str) -> str:
     """A TEXT value: ``\\`` ``;`` ``,`` and newlines escaped, other control characters dropped."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = "".join(ch for ch in value if ch == "\n" or ch == "\t" or ord(ch) >= 0x20)
-    value = value.replace("\x7f", "")
+    value = value.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def fold(line: str) -> str:
-    """One content line folded into lines of at most 75 octets, joined by CRLF + space."""
+    """One content line folded into lines of at most 75 octets, joined by CRLF + space.
+
+    Cut on the UTF-8 bytes (a feed's cost is mostly here: no loop per character),
+    stepping back over continuation bytes so no character is split.
+    """
     data = line.encode()
     if len(data) <= LIMIT:
         return line
-    parts: list[str] = []
-    current = ""
-    size = 0
-    room = LIMIT
-    for ch in line:
-        width = len(ch.encode())
-        if size + width > room:
-            parts.append(current)
-            current, size = "", 0
-            room = LIMIT - 1  # the leading space of a continuation line counts
-        current += ch
-        size += width
-    parts.append(current)
-    return "\r\n ".join(parts)
+    parts: list[bytes] = []
+    start, room = 0, LIMIT
+    while len(data) - start > room:
+        end = start + room
+        while data[end] & 0xC0 == 0x80:  # inside a character: cut before it
+            end -= 1
+        parts.append(data[start:end])
+        start, room = end, LIMIT - 1  # the leading space of a continuation line counts
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode()
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -130,6 +130,9 @@ def calendar(
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(name)}",
+        # How often to poll (RFC 7986, and the older name some programs read).
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
     ]
     for event in events:
         if event.status in ("published", "cancelled"):
