@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from starlette.datastructures import Secret
 from tests.api_auth import bearer
 from tests.conftest import SECRET, WEDDING_MEMBERS, Clock
 from widget_server.core.settings import Settings
+from widget_server.network.events import EventInput, create_event
 from widget_server.network.keys import create_key
 from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
 from widget_server.storage import SQLiteStorage
@@ -67,6 +68,18 @@ async def seed(path: Path) -> str:
                 ),
             )
             await placement_for(storage, slug, "hochzeit")
+        # A joint event, so the events' answers have something to conform with.
+        fair = EventInput(
+            title="Hochzeitsmesse",
+            starts_at="2027-03-14T10:00",
+            ends_at="2027-03-14T17:00",
+            place_name="Festscheune",
+            town="Heide",
+            participants=("blumen",),
+            theme="hochzeit",
+        )
+        now = datetime.fromtimestamp(Clock().now, UTC)
+        await create_event(storage, fair, "Europe/Berlin", now=now)
         _, key = await create_key(storage, "coordinator", "schemathesis")
         return key
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -73,6 +73,7 @@ DELTA = json.dumps(
         "unserved": [],
     }
 )
+EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -289,6 +290,28 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("bike-repair", "Fahrradwerkstatt", "Bike repair", "cli", "2027-03-01T10:00:00+00:00"),
         ),
     ],
+    EVENTS: [
+        (
+            "INSERT INTO events (id, slug, theme_id, title, starts_at, ends_at, place_name,"
+            " town, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                1,
+                "hochzeitsmesse-2027-03-14",
+                1,
+                "Hochzeitsmesse",
+                "2027-03-14T09:00:00+00:00",
+                "2027-03-14T16:00:00+00:00",
+                "Festscheune",
+                "Heide",
+                NOW,
+                NOW,
+            ),
+        ),
+        (
+            "INSERT INTO event_participants (event_id, member_id, position) VALUES (?, ?, ?)",
+            (1, 1, 0),
+        ),
+    ],
 }
 
 
@@ -445,6 +468,15 @@ async def check_admin_migration(storage: SQLiteStorage) -> None:
     assert not await storage.password_reset_active("reset-1", "koordination", 1.8e9)
 
 
+async def check_events(storage: SQLiteStorage) -> None:
+    event = await storage.get_event_by_slug("hochzeitsmesse-2027-03-14")
+    assert (event.theme_id, event.status, event.sequence) == (1, "published", 0)
+    assert event.starts_at == datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
+    assert event.participants == (1,)  # a removed member still took part
+    upcoming = await storage.upcoming_events(1, datetime(2027, 3, 1, tzinfo=UTC))
+    assert [e.id for e in upcoming] == [event.id]
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -460,6 +492,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     CHANGE_LOG: check_change_log,
     MAIL: check_mail,
     ADMIN_MIGRATION: check_admin_migration,
+    EVENTS: check_events,
 }
 
 

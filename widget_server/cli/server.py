@@ -261,7 +261,7 @@ async def _prepare_demo(
         keys = await ensure_secret_keys(storage, settings, create=True)
         now = time.time()
         joined = datetime.fromtimestamp(now - (days + 1) * DAY, UTC).isoformat(timespec="seconds")
-        await seed_demo(storage, url, joined=joined)
+        await seed_demo(storage, url, joined=joined, now=now, zone=settings.time_zone)
         if days:
             progress = Progress(t.gettext("Playing %(days)s days of visitors", days=days))
             await play_history(

@@ -629,3 +629,61 @@ MEMBERS: tuple[dict[str, Any], ...] = (
         },
     },
 )
+
+# Joint events of the demo (issue 18): seeded a few weeks ahead of the day the demo is
+# made, on the weekday given (0 = Monday), at local times of the network's zone.
+EVENTS: tuple[dict[str, Any], ...] = (
+    {
+        "title": "Hochzeitsmesse in der Festscheune",
+        "theme": WEDDING,
+        "weeks_ahead": 4,
+        "weekday": 6,
+        "starts": "10:00",
+        "ends": "17:00",
+        "description": (
+            "Brautmode zum Anprobieren, Trauringe, Tortenproben und Blumenschmuck: die "
+            "Hochzeitsbetriebe aus Heide zeigen an einem Tag, was sie gemeinsam können.\n"
+            "Um 14 Uhr Modenschau, danach Fotoshooting im Scheunengarten."
+        ),
+        "place_name": "Festscheune Wulfshof",
+        "street": "Wulfshof 1",
+        "postal_code": "25746",
+        "town": "Heide",
+        "registration": "festscheune-wulfshof",  # sign up on this member's demo site
+        "participants": (
+            "festscheune-wulfshof",
+            "brautmoden-carstens",
+            "goldschmiede-peters",
+            "konditorei-rathje",
+            "blumenhaus-am-markt",
+            "fotografie-brandt",
+            "hochzeitsautos-thiessen",
+        ),
+    },
+    {
+        "title": "Lange Einkaufsnacht in der Innenstadt",
+        "theme": TOWN_CENTRE,
+        "weeks_ahead": 2,
+        "weekday": 4,
+        "starts": "18:00",
+        "ends": "23:00",
+        "description": (
+            "Die Geschäfte rund um den Marktplatz haben bis 23 Uhr geöffnet: Lesung in der "
+            "Bücherstube, Brillen-Check bei Optik Ehlers, Kinderprogramm in der Spielkiste "
+            "und Häppchen von Feinkost Kröger."
+        ),
+        "place_name": "Marktplatz Heide",
+        "street": "Markt",
+        "postal_code": "25746",
+        "town": "Heide",
+        "registration": None,
+        "participants": (
+            "modehaus-wittmaack",
+            "heider-buecherstube",
+            "optik-ehlers",
+            "spielkiste-heide",
+            "feinkost-kroeger",
+            "baeckerei-claussen",
+        ),
+    },
+)

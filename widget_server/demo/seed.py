@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from widget_server.demo import data as demo_data
+from widget_server.network import events
 from widget_server.network.database import DEMO_META
 from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
 from widget_server.storage import Storage
@@ -21,11 +28,20 @@ def site_url(base_url: str, slug: str) -> str:
     return f"{base_url.rstrip('/')}/demo/site/{slug}"
 
 
-async def seed_demo(storage: Storage, base_url: str, *, joined: str | None = None) -> None:
+async def seed_demo(
+    storage: Storage,
+    base_url: str,
+    *,
+    joined: str | None = None,
+    now: float | None = None,
+    zone: str = "Europe/Berlin",
+) -> None:
     """Fill an empty, migrated database with the demo network of Heide (Holstein).
 
     ``base_url`` is where the demo is served: each member's website is its demo
     site there.  ``joined`` (ISO time) dates the memberships, before the history.
+    The joint events are placed weeks after ``now`` (unix seconds; the clock's
+    now by default), in the network's time zone ``zone``.
     """
     for theme in demo_data.THEMES:
         await add_theme(
@@ -56,4 +72,33 @@ async def seed_demo(storage: Storage, base_url: str, *, joined: str | None = Non
         )
         for theme_slug in member["themes"]:
             await placement_for(storage, member["slug"], theme_slug)
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    for event in demo_data.EVENTS:
+        data = event_input(event, moment, zone)
+        if event["registration"]:
+            data = replace(data, registration_url=site_url(base_url, event["registration"]))
+        await events.create_event(storage, data, zone, now=moment)
     await storage.set_meta(DEMO_META, "1")
+
+
+def event_day(today: date, weeks_ahead: int, weekday: int) -> date:
+    """The given weekday of the week ``weeks_ahead`` weeks after ``today``'s."""
+    monday = today - timedelta(days=today.weekday())
+    return monday + timedelta(weeks=weeks_ahead, days=weekday)
+
+
+def event_input(event: dict[str, Any], now: datetime, zone: str) -> events.EventInput:
+    """A demo event on its day (local to ``zone``) after ``now``."""
+    day = event_day(now.astimezone(ZoneInfo(zone)).date(), event["weeks_ahead"], event["weekday"])
+    return events.EventInput(
+        title=event["title"],
+        starts_at=f"{day.isoformat()}T{event['starts']}",
+        ends_at=f"{day.isoformat()}T{event['ends']}",
+        place_name=event["place_name"],
+        town=event["town"],
+        description=event["description"],
+        street=event["street"],
+        postal_code=event["postal_code"],
+        participants=event["participants"],
+        theme=event["theme"],
+    )

@@ -14,13 +14,14 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, join, public, unsubscribe, widget
+from widget_server.web.endpoints import calendars, demo, join, public, unsubscribe, widget
 from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
 from widget_server.web.endpoints.admin import categories as admin_categories
 from widget_server.web.endpoints.admin import changes as admin_changes
 from widget_server.web.endpoints.admin import coordinators as admin_coordinators
+from widget_server.web.endpoints.admin import events as admin_events
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import member_add as admin_member_add
 from widget_server.web.endpoints.admin import members as admin_members
@@ -30,6 +31,7 @@ from widget_server.web.endpoints.admin import themes as admin_themes
 from widget_server.web.endpoints.admin.base import AdminGuard
 from widget_server.web.endpoints.api import base as api
 from widget_server.web.endpoints.api import blocks as api_blocks
+from widget_server.web.endpoints.api import events as api_events
 from widget_server.web.endpoints.api import keys as api_keys
 from widget_server.web.endpoints.api import mail as api_mail
 from widget_server.web.endpoints.api import member_bulk as api_member_bulk
@@ -42,6 +44,7 @@ from widget_server.web.endpoints.api import themes as api_themes
 from widget_server.web.endpoints.api.base import idempotent
 from widget_server.web.endpoints.portal import base as portal
 from widget_server.web.endpoints.portal import code as portal_code
+from widget_server.web.endpoints.portal import events as portal_events
 from widget_server.web.endpoints.portal import figures as portal_figures
 from widget_server.web.endpoints.portal import pages as portal_pages
 from widget_server.web.endpoints.portal import profile as portal_profile
@@ -185,6 +188,23 @@ admin_routes = [
     ),
     Route("/themes/{slug}/simulate", admin_stats.simulate_page, name="admin_simulate"),
     Route("/stats", admin_stats.stats_page, name="admin_stats"),
+    Route("/events", admin_events.event_list, name="admin_events"),
+    Route("/events/new", admin_events.event_new, methods=["GET"], name="admin_event_new"),
+    Route("/events/new", admin_events.event_create, methods=["POST"], name="admin_event_create"),
+    Route("/events/{slug}", admin_events.event_page, methods=["GET"], name="admin_event"),
+    Route("/events/{slug}", admin_events.event_save, methods=["POST"], name="admin_event_save"),
+    Route(
+        "/events/{slug}/status",
+        admin_events.event_status,
+        methods=["POST"],
+        name="admin_event_status",
+    ),
+    Route(
+        "/events/{slug}/delete",
+        admin_events.event_delete,
+        methods=["POST"],
+        name="admin_event_delete",
+    ),
     Route("/audit", admin_audit.audit_page, name="admin_audit"),
 ]
 
@@ -205,6 +225,19 @@ portal_routes = [
     Route("/profile/mail", portal_profile.mail_save, methods=["POST"], name="portal_mail"),
     Route("/themes", portal_pages.themes_page, methods=["GET"], name="portal_themes"),
     Route("/themes", portal_pages.membership_change, methods=["POST"], name="portal_theme_change"),
+    Route("/events", portal_events.events_page, name="portal_events"),
+    Route("/events/new", portal_events.event_new, methods=["GET"], name="portal_event_new"),
+    Route(
+        "/events/new", portal_events.event_propose, methods=["POST"], name="portal_event_propose"
+    ),
+    Route("/events/{slug}", portal_events.event_page, methods=["GET"], name="portal_event"),
+    Route("/events/{slug}", portal_events.event_save, methods=["POST"], name="portal_event_save"),
+    Route(
+        "/events/{slug}/withdraw",
+        portal_events.event_withdraw,
+        methods=["POST"],
+        name="portal_event_withdraw",
+    ),
     Route("/logout", portal.logout, methods=["POST"], name="portal_logout"),
     Route("/{token}", portal.open_link, name="portal_open"),  # the link: last, it takes any name
 ]
@@ -272,6 +305,12 @@ api_routes = [
         name="key_create",
     ),
     Route("/keys/{key_id}", api_keys.revoke_key, methods=["DELETE"], name="key_revoke"),
+    Route("/events", api_events.list_events, name="events"),
+    Route("/events", idempotent(api_events.create_event), methods=["POST"], name="event_create"),
+    Route("/events/{slug}", api_events.get_event, name="event"),
+    Route("/events/{slug}", api_events.patch_event, methods=["PATCH"], name="event_patch"),
+    Route("/events/{slug}", api_events.delete_event, methods=["DELETE"], name="event_delete"),
+    Route("/events/{slug}/status", api_events.put_status, methods=["PUT"], name="event_status"),
 ]
 
 routes = [
@@ -285,6 +324,9 @@ routes = [
     # our own public pages
     Route("/", public.index, name="index"),
     Route("/t/{slug}", public.directory, name="directory"),
+    # joint events as iCalendar feeds (docs/events.md)
+    Route("/events.ics", calendars.network_feed, name="events_ics"),
+    Route("/t/{slug}/events.ics", calendars.theme_feed, name="theme_events_ics"),
     Route(
         "/downloads/partnerkreis-wordpress.zip",
         public.wordpress_plugin_latest,

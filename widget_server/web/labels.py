@@ -78,6 +78,14 @@ DONE: dict[str, str] = {
     "join_saved": N_("The public page offers the ticked themes now."),
     "application_approved": N_("The application has been approved: the business is a member now."),
     "application_declined": N_("The application has been declined."),
+    "event_created": N_("The event has been published."),
+    "event_publish": N_("The event has been published."),
+    "event_decline": N_("The proposed event has been declined."),
+    "event_cancel": N_("The event has been cancelled. Subscribed calendars show it as cancelled."),
+    "event_restore": N_("The event takes place again."),
+    "event_deleted": N_("The event has been deleted."),
+    "event_proposed": N_("Thank you! Your event awaits the coordinators' approval."),
+    "event_withdrawn": N_("Your proposed event has been withdrawn."),
 }
 
 # The audit log's actions.
@@ -116,6 +124,23 @@ AUDIT_ACTION: dict[str, str] = {
     "coordinator.reset_link": N_("Password link created"),
     "coordinator.password": N_("Password changed"),
     "coordinator.password_reset": N_("Password set with a link"),
+    "event.create": N_("Event created"),
+    "event.edit": N_("Event changed"),
+    "event.publish": N_("Event published"),
+    "event.decline": N_("Proposed event declined"),
+    "event.cancel": N_("Event cancelled"),
+    "event.restore": N_("Event restored"),
+    "event.delete": N_("Event deleted"),
+    "event.propose": N_("Event proposed"),
+    "event.withdraw": N_("Proposed event withdrawn"),
+}
+
+# Joint events' statuses (network/events.py).
+EVENT_STATUS: dict[str, str] = {
+    "proposed": N_("awaiting approval"),
+    "published": N_("published"),
+    "cancelled": N_("cancelled"),
+    "declined": N_("declined"),
 }
 
 # The rules preview when no partner is left.
@@ -349,6 +374,8 @@ REASONS: dict[str, str] = {
     "deactivated": N_("This coordinator is deactivated."),
     "wrong_password": N_("The current password is not correct."),
     "passwords_differ": N_("The two new passwords differ."),
+    "stale_event": N_("The event has been changed meanwhile. Please check the new version."),
+    "event_published": N_("A published event is cancelled, not deleted: cancel it first."),
 }
 
 
@@ -366,6 +393,19 @@ SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             N_("%(value)s is not between %(low)s and %(high)s"),
         ),
         (r"is not an http\(s\) URL", N_("is not an http(s) URL")),
+        (r"must be after the start", N_("must be after the start")),
+        (r"is in the past", N_("is in the past")),
+        (r"is not a time \(.*\)", N_("is not a time (e.g. 2027-02-14T10:00)")),
+        (r"does not exist in .* \(clock change\)", N_("does not exist (the clocks change)")),
+        (
+            r"is more than (?P<days>\d+) days after the start",
+            N_("is more than %(days)s days after the start"),
+        ),
+        (r"no member '(?P<slug>[^']*)'", N_("no member '%(slug)s'")),
+        (
+            r"member '(?P<slug>[^']*)' is not in '(?P<theme>[^']*)'",
+            N_("member '%(slug)s' is not in theme '%(theme)s'"),
+        ),
         (
             r"is not a slug \(.*\)",
             N_("is not a slug (lower-case letters, digits and single hyphens)"),

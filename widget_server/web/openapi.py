@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from widget_server.core.models import LANGUAGES, LAYOUTS, MEMBER_STATUSES
+from widget_server.web import openapi_events
 from widget_server.web import openapi_schemas as schemas
 from widget_server.web.bodies import Body
 from widget_server.web.endpoints.api import member_bulk
@@ -32,6 +33,7 @@ BODIES: tuple[Body, ...] = (
     MEMBER_MAIL_PUT,
     PLACEMENT_CREATE,
     KEY_CREATE,
+    *openapi_events.BODIES,
 )
 
 # The problem answers, by status; each operation lists the ones it can give.
@@ -491,12 +493,13 @@ def paths() -> dict[str, dict[str, Any]]:
                 params=(path("key_id", "The public key id, e.g. pkr_ab12cd34."),),
             ),
         },
+        **openapi_events.paths(op, ok, ref, param, query, path, PAGE, CREATED),
     }
 
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (plain data, JSON-serialisable)."""
-    components_schemas = dict(schemas.SCHEMAS)
+    components_schemas = {**schemas.SCHEMAS, **openapi_events.SCHEMAS}
     components_schemas.update({body.name: body.schema() for body in BODIES})
     components_schemas["MemberBulk"] = {
         "type": "array",

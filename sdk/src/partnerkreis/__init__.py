@@ -13,6 +13,7 @@ from ._block import Block, Partner, Source
 from ._bulk import BulkCreated, BulkCreateError, BulkResult, BulkRowError
 from ._client import Client
 from ._endpoints import Endpoint
+from ._events import AsyncEvents, Event, Events
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -40,6 +41,7 @@ __all__ = [
     "APITimeoutError",
     "ApiKey",
     "AsyncClient",
+    "AsyncEvents",
     "AsyncListing",
     "AuthenticationError",
     "BadRequestError",
@@ -53,6 +55,8 @@ __all__ = [
     "ConflictError",
     "DayFigures",
     "Endpoint",
+    "Event",
+    "Events",
     "Explanation",
     "InternalServerError",
     "Listing",

@@ -22,6 +22,7 @@ from ._async_resources import (
 )
 from ._config import resolve
 from ._endpoints import Endpoint
+from ._events import AsyncEvents
 from ._exceptions import PartnerkreisError, error_from_response, parse_retry_after
 from ._http import build_request, default_headers, transport_error
 from ._retry import Backoff, retryable
@@ -68,6 +69,7 @@ class AsyncClient:
         self.rules = AsyncRuleSets(self)
         self.stats = AsyncStats(self)
         self.keys = AsyncKeys(self)
+        self.events = AsyncEvents(self)
         self.blocks = AsyncBlocks(
             self._http, timeout=block_timeout, max_stale=block_max_stale, clock=clock
         )

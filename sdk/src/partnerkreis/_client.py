@@ -13,6 +13,7 @@ import httpx
 from ._blocks import Blocks
 from ._config import resolve
 from ._endpoints import Endpoint
+from ._events import Events
 from ._exceptions import PartnerkreisError, error_from_response, parse_retry_after
 from ._http import build_request, default_headers, transport_error
 from ._resources import Keys, Members, Placements, RuleSets, Stats, Themes
@@ -72,6 +73,7 @@ class Client:
         self.rules = RuleSets(self)
         self.stats = Stats(self)
         self.keys = Keys(self)
+        self.events = Events(self)
         self.blocks = Blocks(
             self._http, timeout=block_timeout, max_stale=block_max_stale, clock=clock
         )

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,26 @@ def test_bulk_create_sends_chunks_and_the_server_serves_them(server: LiveServer)
             assert getattr(exc, "status", None) == 404
         else:
             raise AssertionError("neu-3 of the refused chunk was created")
+
+
+def test_events_with_the_sync_client_and_their_calendar(server: LiveServer) -> None:
+    """An event made with the sync ``Client`` is in the real server's calendar feed."""
+    with Client(server.key, base_url=server.base_url) as client:
+        event = client.events.create(
+            title="Hochzeitsmesse; Heide, 2027",
+            starts_at=datetime(2027, 3, 14, 10, 0),  # naive: the network's local time
+            ends_at="2027-03-14T17:00",
+            place_name="Festscheune Wulfshof",
+            town="Heide",
+            participants=["scheune", "blumenhaus"],
+            theme=THEME,
+        )
+        assert event.starts_at == datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
+        assert [e.slug for e in client.events.list(theme=THEME)] == [event.slug]
+        moved = client.events.update(event.slug, sequence=0, ends_at="2027-03-14T18:00")
+        assert moved.sequence == 1
+    feed = httpx.get(f"{server.base_url}/t/{THEME}/events.ics", timeout=5)
+    assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
+    unfolded = feed.text.replace("\r\n ", "")
+    assert "SUMMARY:Hochzeitsmesse\\; Heide\\, 2027\r\n" in unfolded
+    assert "DTEND:20270314T170000Z\r\n" in unfolded and "SEQUENCE:1\r\n" in unfolded

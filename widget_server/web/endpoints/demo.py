@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -15,6 +16,7 @@ from widget_server.network.categories import category_label
 from widget_server.network.database import DEMO_DAYS_META
 from widget_server.network.portal_links import issue_link
 from widget_server.serving.snippets import placement_snippet
+from widget_server.web.endpoints.event_pages import when
 from widget_server.web.endpoints.public import PAGE_HEADERS, request_language
 from widget_server.web.runtime import Runtime, runtime_of
 
@@ -43,6 +45,7 @@ async def demo_index(request: Request) -> Response:
     snapshot = runtime.snapshots.current
     lang = request_language(request)
     themes = []
+    now = datetime.fromtimestamp(runtime.clock(), UTC)
     for theme in sorted(snapshot.themes.values(), key=lambda t: t.id):
         members = [
             {
@@ -53,6 +56,7 @@ async def demo_index(request: Request) -> Response:
             }
             for m in snapshot.active_members.get(theme.id, ())
         ]
+        coming = await runtime.storage.upcoming_events(theme.id, now)
         themes.append(
             {
                 "slug": theme.slug,
@@ -60,6 +64,11 @@ async def demo_index(request: Request) -> Response:
                 "description": theme.description(lang),
                 "directory_url": request.url_for("directory", slug=theme.slug),
                 "members": members,
+                "events": [
+                    {"title": e.title, "when": when(e, runtime.settings.time_zone, lang)}
+                    for e in coming
+                ],
+                "calendar_url": request.url_for("theme_events_ics", slug=theme.slug),
             }
         )
     giver = next((m for m in snapshot.members.values() if m.slug == PORTAL_MEMBER), None)

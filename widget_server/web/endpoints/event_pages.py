@@ -1,0 +1,114 @@
+"""What the admin's and the portal's event pages share: the form, its choices, the lists.
+
+Times are shown and entered in the network's time zone (``WIDGET_TIME_ZONE``);
+participants are ticked from the members of the themes the page may use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from widget_server.core.collation import sorted_german
+from widget_server.core.models import Event, Member, Theme
+from widget_server.network.events import FIELDS, EventInput
+from widget_server.web.endpoints.guards import form_text
+from widget_server.web.runtime import runtime_of
+
+TEXT_FIELDS = tuple(f for f in FIELDS if f not in ("participants", "theme"))
+
+
+def zone_of(request: Request) -> str:
+    return runtime_of(request).settings.time_zone
+
+
+def input_of(form: FormData) -> EventInput:
+    """An event form as the service functions take it."""
+    values = {f: form_text(form, f) for f in TEXT_FIELDS}
+    participants = [p for p in form.getlist("participants") if isinstance(p, str)]
+    theme = form_text(form, "theme").strip() or None
+    return EventInput(**values, participants=participants, theme=theme)
+
+
+def form_values(data: EventInput) -> dict[str, Any]:
+    """What the form's inputs show."""
+    values: dict[str, Any] = {f: getattr(data, f) for f in TEXT_FIELDS}
+    values["participants"] = set(data.participants)
+    values["theme"] = data.theme or ""
+    return values
+
+
+def blank(theme: str | None = None) -> dict[str, Any]:
+    return form_values(EventInput("", "", "", "", "", theme=theme))
+
+
+def when(event: Event, zone: str, lang: str) -> str:
+    """``14.03.2027, 10:00–17:00`` (one day) or both ends in full, in the network's zone."""
+    tz = ZoneInfo(zone)
+    start = format_datetime(event.starts_at, "medium", tzinfo=tz, locale=lang)
+    if event.starts_at.astimezone(tz).date() == event.ends_at.astimezone(tz).date():
+        end = format_time(event.ends_at, "short", tzinfo=tz, locale=lang)
+    else:
+        end = format_datetime(event.ends_at, "medium", tzinfo=tz, locale=lang)
+    # medium times carry seconds; events are planned to the minute
+    return f"{start.rsplit(':', 1)[0]} – {end}"
+
+
+def participant_groups(
+    themes: Iterable[Theme],
+    members: Mapping[int, Member],
+    in_theme: Mapping[int, Sequence[int]],
+    lang: str,
+) -> list[tuple[Theme, list[Member]]]:
+    """The members that may be ticked, by theme (a member may appear under several)."""
+    groups = []
+    for theme in sorted_german(themes, key=lambda t: t.name(lang)):
+        found = [members[i] for i in in_theme.get(theme.id, ()) if i in members]
+        shown = [m for m in found if m.status != "removed"]
+        if shown:
+            groups.append((theme, sorted_german(shown, key=lambda m: m.name)))
+    return groups
+
+
+def snapshot_members(request: Request) -> tuple[Mapping[int, Member], dict[int, list[int]]]:
+    """Every member by id, and the members of each theme (not left), from the snapshot."""
+    snapshots = runtime_of(request).snapshots
+    assert snapshots is not None
+    network = snapshots.current.network
+    in_theme = {
+        theme_id: [m for m, joined in per.items() if joined[0] != "left"]
+        for theme_id, per in network.memberships.items()
+    }
+    return network.members, in_theme
+
+
+def rows(request: Request, events: Iterable[Event], lang: str) -> list[dict[str, Any]]:
+    """Events as the lists show them."""
+    snapshots = runtime_of(request).snapshots
+    assert snapshots is not None
+    current = snapshots.current
+    zone = zone_of(request)
+    found = []
+    for event in events:
+        theme = current.themes.get(event.theme_id) if event.theme_id is not None else None
+        names = [current.members[i].name for i in event.participants if i in current.members]
+        found.append(
+            {
+                "event": event,
+                "when": when(event, zone, lang),
+                "theme": theme.name(lang) if theme else None,
+                "participants": names,
+                "proposer": current.members.get(event.proposed_by or 0),
+            }
+        )
+    return found
+
+
+def upcoming(events: Iterable[Event], now: datetime) -> list[Event]:
+    return [e for e in events if e.ends_at > now]
