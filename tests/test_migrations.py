@@ -57,6 +57,7 @@ NOW = "2027-01-15T10:00:00+00:00"
 LEDGER_HISTORY = next(m.version for m in load_migrations("sqlite") if m.name == "ledger_history")
 CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "changes")
 MAIL = next(m.version for m in load_migrations("sqlite") if m.name == "mail")
+OFFERS_MIGRATION = next(m.version for m in load_migrations("sqlite") if m.name == "offers")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -256,6 +257,33 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("bike-repair", "Fahrradwerkstatt", "Bike repair", "cli", "2027-03-01T10:00:00+00:00"),
         ),
     ],
+    OFFERS_MIGRATION: [
+        (
+            "INSERT INTO offers (id, slug, theme_id, proposer_id, title, text, price_text,"
+            " valid_from, valid_until, status, needs_approval, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                1,
+                "paket",
+                1,
+                1,
+                "Paket",
+                "",
+                "10 %",
+                "2027-04-01",
+                "2027-04-30",
+                "active",
+                0,
+                NOW,
+                NOW,
+            ),
+        ),
+        (
+            "INSERT INTO offer_participants (offer_id, member_id, position, confirmed_at)"
+            " VALUES (?, ?, ?, ?)",
+            (1, 1, 0, NOW),
+        ),
+    ],
 }
 
 
@@ -401,6 +429,17 @@ async def check_admin_migration(storage: SQLiteStorage) -> None:
     assert not await storage.password_reset_active("reset-1", "koordination", 1.8e9)
 
 
+async def check_offers_migration(storage: SQLiteStorage) -> None:
+    offer = await storage.offer_by_slug("paket")
+    assert offer is not None
+    assert (offer.status, offer.valid_until, offer.member_ids) == (
+        "active",
+        date(2027, 4, 30),
+        (1,),
+    )
+    assert offer.participants[0].confirmed
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -415,6 +454,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     CHANGE_LOG: check_change_log,
     MAIL: check_mail,
     ADMIN_MIGRATION: check_admin_migration,
+    OFFERS_MIGRATION: check_offers_migration,
 }
 
 
