@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, join, public, unsubscribe, widget
+from widget_server.web.endpoints import demo, join, offer_page, public, unsubscribe, widget
 from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
@@ -24,6 +24,7 @@ from widget_server.web.endpoints.admin import coordinators as admin_coordinators
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import member_add as admin_member_add
 from widget_server.web.endpoints.admin import members as admin_members
+from widget_server.web.endpoints.admin import offers as admin_offers
 from widget_server.web.endpoints.admin import rules as admin_rules
 from widget_server.web.endpoints.admin import stats as admin_stats
 from widget_server.web.endpoints.admin import themes as admin_themes
@@ -43,6 +44,7 @@ from widget_server.web.endpoints.api.base import idempotent
 from widget_server.web.endpoints.portal import base as portal
 from widget_server.web.endpoints.portal import code as portal_code
 from widget_server.web.endpoints.portal import figures as portal_figures
+from widget_server.web.endpoints.portal import offers as portal_offers
 from widget_server.web.endpoints.portal import pages as portal_pages
 from widget_server.web.endpoints.portal import profile as portal_profile
 from widget_server.web.endpoints.portal.base import PortalGuard
@@ -185,6 +187,13 @@ admin_routes = [
     Route("/themes/{slug}/simulate", admin_stats.simulate_page, name="admin_simulate"),
     Route("/stats", admin_stats.stats_page, name="admin_stats"),
     Route("/audit", admin_audit.audit_page, name="admin_audit"),
+    Route("/offers", admin_offers.offers_page, name="admin_offers"),
+    Route(
+        "/offers/{offer_id:int}",
+        admin_offers.decide,
+        methods=["POST"],
+        name="admin_offer_decide",
+    ),
 ]
 
 # -- the member portal: HTML pages under /portal (docs/portal.md) ------------------------------
@@ -204,6 +213,14 @@ portal_routes = [
     Route("/profile/mail", portal_profile.mail_save, methods=["POST"], name="portal_mail"),
     Route("/themes", portal_pages.themes_page, methods=["GET"], name="portal_themes"),
     Route("/themes", portal_pages.membership_change, methods=["POST"], name="portal_theme_change"),
+    Route("/offers", portal_offers.offers_page, methods=["GET"], name="portal_offers"),
+    Route("/offers", portal_offers.propose, methods=["POST"], name="portal_offer_propose"),
+    Route(
+        "/offers/{offer_id:int}/confirm",
+        portal_offers.confirm,
+        methods=["POST"],
+        name="portal_offer_confirm",
+    ),
     Route("/logout", portal.logout, methods=["POST"], name="portal_logout"),
     Route("/{token}", portal.open_link, name="portal_open"),  # the link: last, it takes any name
 ]
@@ -284,6 +301,10 @@ routes = [
     # our own public pages
     Route("/", public.index, name="index"),
     Route("/t/{slug}", public.directory, name="directory"),
+    Route("/o/{slug}", offer_page.offer_page, name="offer_page"),
+    Route(
+        "/offer-images/{offer_id:int}-{digest}.{ext}", offer_page.offer_image, name="offer_image"
+    ),
     Route(
         "/downloads/partnerkreis-wordpress.zip",
         public.wordpress_plugin_latest,

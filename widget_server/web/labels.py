@@ -78,6 +78,15 @@ DONE: dict[str, str] = {
     "join_saved": N_("The public page offers the ticked themes now."),
     "application_approved": N_("The application has been approved: the business is a member now."),
     "application_declined": N_("The application has been declined."),
+    "offer_proposed": N_(
+        "Thank you! The offer has been proposed. It goes live once everyone taking part has"
+        " confirmed it."
+    ),
+    "offer_confirmed": N_("You have confirmed the offer."),
+    "offer_withdrawn": N_("You have withdrawn your confirmation: the offer is not shown for now."),
+    "offer_approve": N_("The offer has been approved."),
+    "offer_decline": N_("The offer has been declined."),
+    "offer_remove": N_("The offer has been removed."),
 }
 
 # The audit log's actions.
@@ -116,6 +125,23 @@ AUDIT_ACTION: dict[str, str] = {
     "coordinator.reset_link": N_("Password link created"),
     "coordinator.password": N_("Password changed"),
     "coordinator.password_reset": N_("Password set with a link"),
+    "offer.propose": N_("Joint offer proposed"),
+    "offer.confirm": N_("Joint offer confirmed"),
+    "offer.withdraw": N_("Confirmation of a joint offer withdrawn"),
+    "offer.approve": N_("Joint offer approved"),
+    "offer.decline": N_("Joint offer declined"),
+    "offer.remove": N_("Joint offer removed"),
+}
+
+# What a joint offer is now (network/offers.state).
+OFFER_STATE: dict[str, str] = {
+    "waiting": N_("Waiting for confirmations"),
+    "approval": N_("Waiting for approval"),
+    "scheduled": N_("Confirmed, starts later"),
+    "live": N_("Live"),
+    "ended": N_("Ended"),
+    "declined": N_("Declined"),
+    "removed": N_("Removed"),
 }
 
 # The rules preview when no partner is left.
@@ -146,6 +172,7 @@ KNOB: dict[str, str] = {
     "links.label": N_("Label on the block"),
     "rotation.granularity": N_("How often does the block change?"),
     "portal.approve_profile_changes": N_("Show members' changed details only after approval"),
+    "portal.approve_offers": N_("Show joint offers only after approval"),
 }
 
 # Their hints (not every setting has one).
@@ -176,6 +203,9 @@ KNOB_HINT: dict[str, str] = {
     "portal.approve_profile_changes": N_(
         "Changes from the member area (name, description, logo, website) then wait for "
         "your approval."
+    ),
+    "portal.approve_offers": N_(
+        "Joint offers of members then go live only when you have approved them too."
     ),
 }
 
@@ -349,6 +379,7 @@ REASONS: dict[str, str] = {
     "deactivated": N_("This coordinator is deactivated."),
     "wrong_password": N_("The current password is not correct."),
     "passwords_differ": N_("The two new passwords differ."),
+    "offer_closed": N_("This offer has been declined or removed; it cannot be changed any more."),
 }
 
 
@@ -389,6 +420,25 @@ SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"is not one of ", N_("is not one of ")),
         (r"is not a member of theme", N_("is not a member of theme")),
         (r"is not a postal code", N_("is not a postal code")),
+        # joint offers (network/offers.py)
+        (r"'(?P<value>[^']*)' is no theme", N_("'%(value)s' is no theme")),
+        (r"you are not an active member of it", N_("you are not an active member of it")),
+        (r"'(?P<value>[^']*)' is no member", N_("'%(value)s' is no member")),
+        (
+            r"'(?P<member>[^']*)' is not an active member of '(?P<theme>[^']*)'",
+            N_("'%(member)s' is not an active member of '%(theme)s'"),
+        ),
+        (
+            r"name at least one other member of the theme",
+            N_("name at least one other member of the theme"),
+        ),
+        (r"at most (?P<num>\d+) members take part", N_("at most %(num)s members take part")),
+        (r"is before valid_from", N_("is before the first day")),
+        (r"is in the past", N_("is in the past")),
+        (
+            r"is more than (?P<num>\d+) days after valid_from",
+            N_("is more than %(num)s days after the first day"),
+        ),
         (r"is not a date \(YYYY-MM-DD\)", N_("is not a date (YYYY-MM-DD)")),
         (r"is after the last day", N_("is after the last day")),
         (r"is more than max", N_("is more than max")),
