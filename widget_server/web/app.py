@@ -35,6 +35,7 @@ from widget_server.web.endpoints.api import keys as api_keys
 from widget_server.web.endpoints.api import mail as api_mail
 from widget_server.web.endpoints.api import member_bulk as api_member_bulk
 from widget_server.web.endpoints.api import members as api_members
+from widget_server.web.endpoints.api import offers as api_offers
 from widget_server.web.endpoints.api import openapi as api_openapi
 from widget_server.web.endpoints.api import placements as api_placements
 from widget_server.web.endpoints.api import rules as api_rules
@@ -288,6 +289,16 @@ api_routes = [
         name="key_create",
     ),
     Route("/keys/{key_id}", api_keys.revoke_key, methods=["DELETE"], name="key_revoke"),
+    Route("/offers", api_offers.list_offers, name="offers"),
+    Route("/offers", idempotent(api_offers.create_offer), methods=["POST"], name="offer_create"),
+    Route("/offers/{slug}", api_offers.get_offer, name="offer"),
+    Route(
+        "/offers/{slug}/confirmation",
+        api_offers.confirm,
+        methods=["PUT", "DELETE"],
+        name="offer_confirmation",
+    ),
+    Route("/offers/{slug}/decision", api_offers.decide, methods=["POST"], name="offer_decision"),
 ]
 
 routes = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from widget_server.core.models import LANGUAGES, LAYOUTS, MEMBER_STATUSES
+from widget_server.web import openapi_offers
 from widget_server.web import openapi_schemas as schemas
 from widget_server.web.bodies import Body
 from widget_server.web.endpoints.api import member_bulk
@@ -491,13 +492,17 @@ def paths() -> dict[str, dict[str, Any]]:
                 params=(path("key_id", "The public key id, e.g. pkr_ab12cd34."),),
             ),
         },
+        **openapi_offers.paths(API, op, ok, ref, path, query, PAGE, IDEMPOTENT),
     }
 
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (plain data, JSON-serialisable)."""
     components_schemas = dict(schemas.SCHEMAS)
-    components_schemas.update({body.name: body.schema() for body in BODIES})
+    components_schemas.update(openapi_offers.SCHEMAS)
+    components_schemas.update(
+        {body.name: body.schema() for body in (*BODIES, *openapi_offers.BODIES)}
+    )
     components_schemas["MemberBulk"] = {
         "type": "array",
         "items": ref("MemberCreate"),

@@ -15,7 +15,7 @@ from ._config import resolve
 from ._endpoints import Endpoint
 from ._exceptions import PartnerkreisError, error_from_response, parse_retry_after
 from ._http import build_request, default_headers, transport_error
-from ._resources import Keys, Members, Placements, RuleSets, Stats, Themes
+from ._resources import Keys, Members, Offers, Placements, RuleSets, Stats, Themes
 from ._retry import Backoff, retryable
 from ._verify import probe, translate
 
@@ -72,6 +72,7 @@ class Client:
         self.rules = RuleSets(self)
         self.stats = Stats(self)
         self.keys = Keys(self)
+        self.offers = Offers(self)
         self.blocks = Blocks(
             self._http, timeout=block_timeout, max_stale=block_max_stale, clock=clock
         )
