@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from widget_server.demo import data as demo_data
+from widget_server.demo.offers import seed_offers
 from widget_server.network.database import DEMO_META
 from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
 from widget_server.storage import Storage
@@ -56,4 +59,5 @@ async def seed_demo(storage: Storage, base_url: str, *, joined: str | None = Non
         )
         for theme_slug in member["themes"]:
             await placement_for(storage, member["slug"], theme_slug)
+    await seed_offers(storage, datetime.fromtimestamp(storage.clock(), UTC).date())
     await storage.set_meta(DEMO_META, "1")

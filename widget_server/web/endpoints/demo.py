@@ -14,6 +14,7 @@ from widget_server.demo.seed import PORTAL_MEMBER
 from widget_server.network.categories import category_label
 from widget_server.network.portal_links import issue_link
 from widget_server.serving.snippets import placement_snippet
+from widget_server.web.endpoints.offer_page import today_of
 from widget_server.web.endpoints.public import PAGE_HEADERS
 from widget_server.web.runtime import Runtime, runtime_of
 
@@ -41,6 +42,7 @@ async def demo_index(request: Request) -> Response:
     assert runtime.snapshots is not None
     snapshot = runtime.snapshots.current
     themes = []
+    live = await runtime.storage.live_offers(None, today_of(request))
     for theme in sorted(snapshot.themes.values(), key=lambda t: t.id):
         members = [
             {
@@ -58,6 +60,11 @@ async def demo_index(request: Request) -> Response:
                 "description": theme.description("de"),
                 "directory_url": request.url_for("directory", slug=theme.slug),
                 "members": members,
+                "offers": [
+                    {"title": o.title, "url": request.url_for("offer_page", slug=o.slug)}
+                    for o in live
+                    if o.theme_id == theme.id
+                ],
             }
         )
     giver = next((m for m in snapshot.members.values() if m.slug == PORTAL_MEMBER), None)
