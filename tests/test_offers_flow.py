@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
@@ -10,19 +12,25 @@ import httpx
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
+from starlette.datastructures import Secret
 
 from tests.admin_helpers import make_account, post, signed_in
-from tests.conftest import Clock
+from tests.conftest import SECRET, Clock
 from tests.images import image, pixels
 from tests.portal_helpers import open_portal, portal_post
 from widget_server.core.models import Offer
+from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
+from widget_server.mail import contacts, notices
+from widget_server.mail.outbox import Mailer
+from widget_server.network import offers
 from widget_server.network.rules import set_rules
 from widget_server.storage import Storage
 
 pytestmark = pytest.mark.asyncio
 
 DAY = 86_400.0
+TODAY = date(2027, 1, 15)  # the test clock's day
 # The test clock stands at 2027-01-15.
 PROPOSAL = {
     "theme": "hochzeit",
@@ -273,3 +281,42 @@ async def test_slugs_stay_unique(portal: Portal, storage: Storage) -> None:
         "hochzeitspaket-alles-aus-einer-hand",
         "hochzeitspaket-alles-aus-einer-hand-2",
     ]
+
+
+async def test_participants_are_asked_by_mail_once(
+    network: dict[str, int], storage: Storage, settings: Settings, clock: Clock
+) -> None:
+    mail_settings = settings.with_changes(
+        smtp_url=Secret("smtp://127.0.0.1:25"),  # only queued here, never sent
+        mail_from="partnerkreis@example.org",
+        public_url="https://pk.example",
+    )
+    mailer = Mailer(mail_settings, storage, Signer([SECRET], clock=clock), clock)
+    for slug, address in (("blumen", "blumen@example.org"), ("catering", "kueche@example.org")):
+        await contacts.set_contact(
+            storage, await storage.get_member(slug), email=address, language="en"
+        )
+    proposal = offers.Proposal(
+        "hochzeit",
+        'Paket <b>"1"</b>',
+        "",
+        "10 %",
+        "2027-01-15",
+        "2027-01-31",
+        ["catering", "fotos"],
+    )
+    offer = await offers.propose(storage, await storage.get_member("blumen"), proposal, TODAY)
+    members = await offers.members_of(storage, offer)
+    assert await notices.offer_proposed(mailer, offer, members) == 1  # fotos has no address
+    assert await notices.offer_proposed(mailer, offer, members) == 0  # queued once
+    (mail,) = await storage.claim_mails(clock() + 1, 60, 10)
+    assert mail.recipient == "kueche@example.org"
+    message = email.message_from_string(mail.message, policy=email.policy.default)
+    assert message["subject"] == 'Please confirm the joint offer “Paket <b>"1"</b>”'
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Blumenhaus am Markt has proposed" in text
+    assert "https://pk.example/portal/offers" in text
+    html = message.get_body(("html",))
+    assert html is not None and "Paket &lt;b&gt;" in html.get_content()

@@ -17,12 +17,13 @@ from starlette.responses import Response
 
 from widget_server.core.errors import NotFoundError, ValidationError
 from widget_server.core.models import OFFER_STATUSES, Member, Offer
+from widget_server.mail import notices
 from widget_server.network import audit, offers
 from widget_server.network.keys import Principal
 from widget_server.web.bodies import Body, Field
 from widget_server.web.endpoints.api.base import Denied, answer, parse, query_choice, require
 from widget_server.web.pagination import page_of, parse_page
-from widget_server.web.runtime import runtime_of
+from widget_server.web.runtime import mailer_of, runtime_of
 
 DECISIONS = ("approve", "decline", "remove")
 OFFER_CREATE = Body(
@@ -157,6 +158,7 @@ async def create_offer(request: Request) -> Response:
     )
     offer = await offers.propose(storage, proposer, proposal, today_of(request))
     await _audit(request, principal, "offer.propose", offer)
+    await notices.offer_proposed(mailer_of(request), offer, await offers.members_of(storage, offer))
     return answer(
         await offer_view(request, offer), 201, headers={"Location": f"/api/v1/offers/{offer.slug}"}
     )

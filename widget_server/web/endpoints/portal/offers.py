@@ -17,13 +17,14 @@ from starlette.responses import Response
 from widget_server.core.collation import sorted_german
 from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.core.models import Member, Offer, Theme
+from widget_server.mail import notices
 from widget_server.network import audit, offers
 from widget_server.network.logos import MAX_BYTES
 from widget_server.storage import Storage
 from widget_server.web.endpoints.guards import form_of, form_text, redirect
 from widget_server.web.endpoints.offer_page import day_text, today_of
 from widget_server.web.endpoints.portal.base import actor, lang_of, member_of, render
-from widget_server.web.runtime import runtime_of
+from widget_server.web.runtime import mailer_of, runtime_of
 
 FIELDS = ("theme", "title", "price_text", "text", "valid_from", "valid_until")
 
@@ -126,6 +127,7 @@ async def propose(request: Request) -> Response:
     except ValidationError as exc:
         return await offers_page(request, errors={exc.field: exc.reason}, values=values, status=422)
     await _audit(request, "offer.propose", offer)
+    await notices.offer_proposed(mailer_of(request), offer, await offers.members_of(storage, offer))
     return redirect(request, "portal_offers", done="offer_proposed")
 
 
