@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from starlette.datastructures import Secret
 from tests.api_auth import bearer
 from tests.conftest import SECRET, WEDDING_MEMBERS, Clock
 from widget_server.core.settings import Settings
+from widget_server.network import offers
 from widget_server.network.events import EventInput, create_event
 from widget_server.network.keys import create_key
 from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
@@ -80,6 +81,18 @@ async def seed(path: Path) -> str:
         )
         now = datetime.fromtimestamp(Clock().now, UTC)
         await create_event(storage, fair, "Europe/Berlin", now=now)
+        # A joint offer, so the offers' answers carry one (the clock's day is 2027-01-15).
+        proposal = offers.Proposal(
+            "hochzeit",
+            "Hochzeitspaket",
+            "Kleid & Blumen",
+            "10 %",
+            "2027-01-01",
+            "2027-03-31",
+            ["blumen"],
+        )
+        proposer = await storage.get_member("brautmoden")
+        await offers.propose(storage, proposer, proposal, date(2027, 1, 15))
         _, key = await create_key(storage, "coordinator", "schemathesis")
         return key
     finally:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -60,6 +61,17 @@ async def test_every_demo_member_website_is_its_demo_page(demo_storage: SQLiteSt
     for slug, member in members.items():
         assert member.website == f"{BASE}/demo/site/{slug}"
         assert "127.0.0.1" in member.domains  # its view beacons come from there
+
+
+@pytest.mark.asyncio
+async def test_the_wedding_cluster_has_a_live_hochzeitspaket(demo_storage: SQLiteStorage) -> None:
+    today = datetime.fromtimestamp(demo_storage.clock(), UTC).date()
+    theme = await demo_storage.get_theme(demo_data.WEDDING)
+    (offer,) = await demo_storage.live_offers(theme.id, today)
+    assert (offer.slug, offer.title) == ("hochzeitspaket", "Hochzeitspaket")
+    members = [(await demo_storage.get_member_by_id(i)).category for i in offer.member_ids]
+    assert sorted(members) == ["bridal-wear", "confectioner", "flowers", "wedding-car"]
+    assert offer.confirmed_by_all
 
 
 # -- the history --------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from widget_server.cli.members import (
     cmd_theme_list,
     status_command,
 )
+from widget_server.cli.offers import add_arguments as add_offer_arguments
 from widget_server.cli.reports import cmd_key_create, cmd_key_list, cmd_key_revoke, cmd_stats
 from widget_server.cli.rules import cmd_explain, cmd_rules_history, cmd_rules_set, cmd_rules_show
 from widget_server.cli.secret import add_rotate_arguments, cmd_secret_rotate, cmd_secret_show
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_arguments(sub, add)
     add_category_arguments(sub, add)
+    add_offer_arguments(sub, add)
 
     direct: tuple[tuple[str, Callable[[argparse.Namespace, Settings], int], str], ...] = (
         ("serve", cmd_serve, "run the server"),

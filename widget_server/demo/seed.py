@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from widget_server.demo import data as demo_data
+from widget_server.demo.offers import seed_offers
 from widget_server.network import events
 from widget_server.network.database import DEMO_META
 from widget_server.network.services import MemberInput, add_member, add_theme, placement_for
@@ -78,6 +79,7 @@ async def seed_demo(
         if event["registration"]:
             data = replace(data, registration_url=site_url(base_url, event["registration"]))
         await events.create_event(storage, data, zone, now=moment)
+    await seed_offers(storage, datetime.fromtimestamp(storage.clock(), UTC).date())
     await storage.set_meta(DEMO_META, "1")
 
 

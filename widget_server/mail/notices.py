@@ -2,20 +2,21 @@
 
 To members (kind ``decisions``): an application received, approved or
 declined, a profile change approved or declined, each with the
-coordinator's note.  To members (kind ``activity``): the widget not seen for
-14 days (with the snippet and a link to the guide), taken out of rotation by
-the activity gate.  To coordinators (kind ``digest``): the daily digest
-(``jobs.py``).  Each notice's outbox key names its event, so it is queued once.
+coordinator's note; a joint offer to confirm.  To members (kind
+``activity``): the widget not seen for 14 days (with the snippet and a link
+to the guide), taken out of rotation by the activity gate.  To coordinators
+(kind ``digest``): the daily digest (``jobs.py``).  Each notice's outbox key
+names its event, so it is queued once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from widget_server.core.i18n import translator
-from widget_server.core.models import Member, Theme
+from widget_server.core.models import Member, Offer, Theme
 from widget_server.mail.message import Draft
 from widget_server.mail.outbox import Mailer
 from widget_server.mail.render import html
@@ -182,3 +183,31 @@ async def out_of_rotation(
 
     key = f"gated:{member.id}:{theme.id}:{since.isoformat()}"
     return await mailer.to_member(member, ACTIVITY, key, write)
+
+
+async def offer_proposed(mailer: Mailer, offer: Offer, members: Sequence[Member]) -> int:
+    """Ask every participant but the proposer to confirm a new joint offer; mails queued."""
+    proposer = next((m for m in members if m.id == offer.proposer_id), None)
+    portal = f"{mailer.settings.public_url}/portal"
+    queued = 0
+    for member in members:
+        if proposer is None or member.id == proposer.id:
+            continue
+
+        def write(lang: str, unsubscribe: str) -> Draft:
+            t = translator(lang)
+            return Notice(
+                t.gettext("Please confirm the joint offer “%(title)s”", title=offer.title),
+                (
+                    t.gettext(
+                        "%(proposer)s has proposed a joint offer you take part in. It is shown"
+                        " once every member taking part has confirmed it in its member area.",
+                        proposer=proposer.name,
+                    ),
+                ),
+                link=(t.gettext("Your joint offers"), f"{portal}/offers"),
+            ).draft(lang, unsubscribe)
+
+        key = f"offer:{offer.id}:confirm:{member.id}"
+        queued += await mailer.to_member(member, DECISIONS, key, write)
+    return queued

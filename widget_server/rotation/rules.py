@@ -93,6 +93,8 @@ class Rules:
     # Not about selection: profile changes made in the member portal wait for a
     # coordinator (docs/portal.md).  Periods cannot change it; the base rules decide.
     approve_profile_changes: bool = False
+    # Joint offers of the theme go live only after a coordinator approved them too.
+    approve_offers: bool = False
     periods: tuple[tuple[Schedule, Rules], ...] = ()  # overrides while a schedule is active
 
     def at(self, timestamp: float) -> Rules:
@@ -335,7 +337,7 @@ def _rules(raw: Any, *, allow_periods: bool) -> Rules:
     caps = _Reader("caps", top.raw.get("caps"), {"max_share"})
     act = _Reader("activity", top.raw.get("activity"), {"inactive_after_days", "exempt"})
     rot = _Reader("rotation", top.raw.get("rotation"), {"granularity", "bucket_seconds"})
-    por = _Reader("portal", top.raw.get("portal"), {"approve_profile_changes"})
+    por = _Reader("portal", top.raw.get("portal"), {"approve_profile_changes", "approve_offers"})
 
     rules = Rules(
         strategy=strategy,
@@ -359,6 +361,7 @@ def _rules(raw: Any, *, allow_periods: bool) -> Rules:
         granularity=rot.choice("granularity", "bucket", ("bucket", "request")),
         bucket_seconds=int(rot.integer("bucket_seconds", 300, 10, 86_400) or 300),
         approve_profile_changes=por.flag("approve_profile_changes", False),
+        approve_offers=por.flag("approve_offers", False),
     )
     if not allow_periods:
         return rules

@@ -14,7 +14,15 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import calendars, demo, join, public, unsubscribe, widget
+from widget_server.web.endpoints import (
+    calendars,
+    demo,
+    join,
+    offer_page,
+    public,
+    unsubscribe,
+    widget,
+)
 from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
@@ -25,6 +33,7 @@ from widget_server.web.endpoints.admin import events as admin_events
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import member_add as admin_member_add
 from widget_server.web.endpoints.admin import members as admin_members
+from widget_server.web.endpoints.admin import offers as admin_offers
 from widget_server.web.endpoints.admin import rules as admin_rules
 from widget_server.web.endpoints.admin import stats as admin_stats
 from widget_server.web.endpoints.admin import themes as admin_themes
@@ -36,6 +45,7 @@ from widget_server.web.endpoints.api import keys as api_keys
 from widget_server.web.endpoints.api import mail as api_mail
 from widget_server.web.endpoints.api import member_bulk as api_member_bulk
 from widget_server.web.endpoints.api import members as api_members
+from widget_server.web.endpoints.api import offers as api_offers
 from widget_server.web.endpoints.api import openapi as api_openapi
 from widget_server.web.endpoints.api import placements as api_placements
 from widget_server.web.endpoints.api import rules as api_rules
@@ -46,6 +56,7 @@ from widget_server.web.endpoints.portal import base as portal
 from widget_server.web.endpoints.portal import code as portal_code
 from widget_server.web.endpoints.portal import events as portal_events
 from widget_server.web.endpoints.portal import figures as portal_figures
+from widget_server.web.endpoints.portal import offers as portal_offers
 from widget_server.web.endpoints.portal import pages as portal_pages
 from widget_server.web.endpoints.portal import profile as portal_profile
 from widget_server.web.endpoints.portal.base import PortalGuard
@@ -206,6 +217,13 @@ admin_routes = [
         name="admin_event_delete",
     ),
     Route("/audit", admin_audit.audit_page, name="admin_audit"),
+    Route("/offers", admin_offers.offers_page, name="admin_offers"),
+    Route(
+        "/offers/{offer_id:int}",
+        admin_offers.decide,
+        methods=["POST"],
+        name="admin_offer_decide",
+    ),
 ]
 
 # -- the member portal: HTML pages under /portal (docs/portal.md) ------------------------------
@@ -237,6 +255,14 @@ portal_routes = [
         portal_events.event_withdraw,
         methods=["POST"],
         name="portal_event_withdraw",
+    ),
+    Route("/offers", portal_offers.offers_page, methods=["GET"], name="portal_offers"),
+    Route("/offers", portal_offers.propose, methods=["POST"], name="portal_offer_propose"),
+    Route(
+        "/offers/{offer_id:int}/confirm",
+        portal_offers.confirm,
+        methods=["POST"],
+        name="portal_offer_confirm",
     ),
     Route("/logout", portal.logout, methods=["POST"], name="portal_logout"),
     Route("/{token}", portal.open_link, name="portal_open"),  # the link: last, it takes any name
@@ -311,6 +337,16 @@ api_routes = [
     Route("/events/{slug}", api_events.patch_event, methods=["PATCH"], name="event_patch"),
     Route("/events/{slug}", api_events.delete_event, methods=["DELETE"], name="event_delete"),
     Route("/events/{slug}/status", api_events.put_status, methods=["PUT"], name="event_status"),
+    Route("/offers", api_offers.list_offers, name="offers"),
+    Route("/offers", idempotent(api_offers.create_offer), methods=["POST"], name="offer_create"),
+    Route("/offers/{slug}", api_offers.get_offer, name="offer"),
+    Route(
+        "/offers/{slug}/confirmation",
+        api_offers.confirm,
+        methods=["PUT", "DELETE"],
+        name="offer_confirmation",
+    ),
+    Route("/offers/{slug}/decision", api_offers.decide, methods=["POST"], name="offer_decision"),
 ]
 
 routes = [
@@ -327,6 +363,10 @@ routes = [
     # joint events as iCalendar feeds (docs/events.md)
     Route("/events.ics", calendars.network_feed, name="events_ics"),
     Route("/t/{slug}/events.ics", calendars.theme_feed, name="theme_events_ics"),
+    Route("/o/{slug}", offer_page.offer_page, name="offer_page"),
+    Route(
+        "/offer-images/{offer_id:int}-{digest}.{ext}", offer_page.offer_image, name="offer_image"
+    ),
     Route(
         "/downloads/partnerkreis-wordpress.zip",
         public.wordpress_plugin_latest,

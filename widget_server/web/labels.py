@@ -86,6 +86,15 @@ DONE: dict[str, str] = {
     "event_deleted": N_("The event has been deleted."),
     "event_proposed": N_("Thank you! Your event awaits the coordinators' approval."),
     "event_withdrawn": N_("Your proposed event has been withdrawn."),
+    "offer_proposed": N_(
+        "Thank you! The offer has been proposed. It goes live once everyone taking part has"
+        " confirmed it."
+    ),
+    "offer_confirmed": N_("You have confirmed the offer."),
+    "offer_withdrawn": N_("You have withdrawn your confirmation: the offer is not shown for now."),
+    "offer_approve": N_("The offer has been approved."),
+    "offer_decline": N_("The offer has been declined."),
+    "offer_remove": N_("The offer has been removed."),
 }
 
 # The audit log's actions.
@@ -133,6 +142,12 @@ AUDIT_ACTION: dict[str, str] = {
     "event.delete": N_("Event deleted"),
     "event.propose": N_("Event proposed"),
     "event.withdraw": N_("Proposed event withdrawn"),
+    "offer.propose": N_("Joint offer proposed"),
+    "offer.confirm": N_("Joint offer confirmed"),
+    "offer.withdraw": N_("Confirmation of a joint offer withdrawn"),
+    "offer.approve": N_("Joint offer approved"),
+    "offer.decline": N_("Joint offer declined"),
+    "offer.remove": N_("Joint offer removed"),
 }
 
 # Joint events' statuses (network/events.py).
@@ -141,6 +156,17 @@ EVENT_STATUS: dict[str, str] = {
     "published": N_("published"),
     "cancelled": N_("cancelled"),
     "declined": N_("declined"),
+}
+
+# What a joint offer is now (network/offers.state).
+OFFER_STATE: dict[str, str] = {
+    "waiting": N_("Waiting for confirmations"),
+    "approval": N_("Waiting for approval"),
+    "scheduled": N_("Confirmed, starts later"),
+    "live": N_("Live"),
+    "ended": N_("Ended"),
+    "declined": N_("Declined"),
+    "removed": N_("Removed"),
 }
 
 # The rules preview when no partner is left.
@@ -171,6 +197,7 @@ KNOB: dict[str, str] = {
     "links.label": N_("Label on the block"),
     "rotation.granularity": N_("How often does the block change?"),
     "portal.approve_profile_changes": N_("Show members' changed details only after approval"),
+    "portal.approve_offers": N_("Show joint offers only after approval"),
 }
 
 # Their hints (not every setting has one).
@@ -201,6 +228,9 @@ KNOB_HINT: dict[str, str] = {
     "portal.approve_profile_changes": N_(
         "Changes from the member area (name, description, logo, website) then wait for "
         "your approval."
+    ),
+    "portal.approve_offers": N_(
+        "Joint offers of members then go live only when you have approved them too."
     ),
 }
 
@@ -376,6 +406,7 @@ REASONS: dict[str, str] = {
     "passwords_differ": N_("The two new passwords differ."),
     "stale_event": N_("The event has been changed meanwhile. Please check the new version."),
     "event_published": N_("A published event is cancelled, not deleted: cancel it first."),
+    "offer_closed": N_("This offer has been declined or removed; it cannot be changed any more."),
 }
 
 
@@ -429,6 +460,25 @@ SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"is not one of ", N_("is not one of ")),
         (r"is not a member of theme", N_("is not a member of theme")),
         (r"is not a postal code", N_("is not a postal code")),
+        # joint offers (network/offers.py)
+        (r"'(?P<value>[^']*)' is no theme", N_("'%(value)s' is no theme")),
+        (r"you are not an active member of it", N_("you are not an active member of it")),
+        (r"'(?P<value>[^']*)' is no member", N_("'%(value)s' is no member")),
+        (
+            r"'(?P<member>[^']*)' is not an active member of '(?P<theme>[^']*)'",
+            N_("'%(member)s' is not an active member of '%(theme)s'"),
+        ),
+        (
+            r"name at least one other member of the theme",
+            N_("name at least one other member of the theme"),
+        ),
+        (r"at most (?P<num>\d+) members take part", N_("at most %(num)s members take part")),
+        (r"is before valid_from", N_("is before the first day")),
+        (r"is in the past", N_("is in the past")),
+        (
+            r"is more than (?P<num>\d+) days after valid_from",
+            N_("is more than %(num)s days after the first day"),
+        ),
         (r"is not a date \(YYYY-MM-DD\)", N_("is not a date (YYYY-MM-DD)")),
         (r"is after the last day", N_("is after the last day")),
         (r"is more than max", N_("is more than max")),

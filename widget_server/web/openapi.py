@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from widget_server.core.models import LANGUAGES, LAYOUTS, MEMBER_STATUSES
-from widget_server.web import openapi_events
+from widget_server.web import openapi_events, openapi_offers
 from widget_server.web import openapi_schemas as schemas
 from widget_server.web.bodies import Body
 from widget_server.web.endpoints.api import member_bulk
@@ -494,13 +494,16 @@ def paths() -> dict[str, dict[str, Any]]:
             ),
         },
         **openapi_events.paths(op, ok, ref, param, query, path, PAGE, CREATED),
+        **openapi_offers.paths(API, op, ok, ref, path, query, PAGE, IDEMPOTENT),
     }
 
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (plain data, JSON-serialisable)."""
-    components_schemas = {**schemas.SCHEMAS, **openapi_events.SCHEMAS}
-    components_schemas.update({body.name: body.schema() for body in BODIES})
+    components_schemas = {**schemas.SCHEMAS, **openapi_events.SCHEMAS, **openapi_offers.SCHEMAS}
+    components_schemas.update(
+        {body.name: body.schema() for body in (*BODIES, *openapi_offers.BODIES)}
+    )
     components_schemas["MemberBulk"] = {
         "type": "array",
         "items": ref("MemberCreate"),

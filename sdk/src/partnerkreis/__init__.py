@@ -30,7 +30,17 @@ from ._exceptions import (
     RateLimitError,
     ValidationError,
 )
-from ._models import ApiKey, Explanation, Member, Membership, Placement, Rules, Theme
+from ._models import (
+    ApiKey,
+    Explanation,
+    Member,
+    Membership,
+    Offer,
+    OfferParticipant,
+    Placement,
+    Rules,
+    Theme,
+)
 from ._pagination import AsyncListing, Listing, Page
 from ._reports import DayFigures, MemberFigures, MemberStats, Tally, ThemeFigures, ThemeStats
 from ._version import __version__
@@ -65,6 +75,8 @@ __all__ = [
     "MemberStats",
     "Membership",
     "NotFoundError",
+    "Offer",
+    "OfferParticipant",
     "Page",
     "Partner",
     "PartnerkreisError",

@@ -15,6 +15,7 @@ from ._async_blocks import AsyncBlocks
 from ._async_resources import (
     AsyncKeys,
     AsyncMembers,
+    AsyncOffers,
     AsyncPlacements,
     AsyncRuleSets,
     AsyncStats,
@@ -70,6 +71,7 @@ class AsyncClient:
         self.stats = AsyncStats(self)
         self.keys = AsyncKeys(self)
         self.events = AsyncEvents(self)
+        self.offers = AsyncOffers(self)
         self.blocks = AsyncBlocks(
             self._http, timeout=block_timeout, max_stale=block_max_stale, clock=clock
         )

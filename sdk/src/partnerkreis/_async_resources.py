@@ -10,7 +10,7 @@ from . import _endpoints as api
 from ._bulk import DEFAULT_CHUNK, BulkResult, Collector, chunks
 from ._endpoints import Day, Endpoint, HasETag
 from ._exceptions import ValidationError
-from ._models import ApiKey, Explanation, Member, Membership, Placement, Rules, Theme
+from ._models import ApiKey, Explanation, Member, Membership, Offer, Placement, Rules, Theme
 from ._pagination import AsyncListing
 from ._reports import MemberStats, ThemeStats
 
@@ -255,3 +255,56 @@ class AsyncKeys(AsyncResource):
 
     async def revoke(self, key_id: str) -> ApiKey:
         return await self._client.request(api.revoke_key(key_id))
+
+
+class AsyncOffers(AsyncResource):
+    """Joint offers (docs/api.md "Joint offers"); a member key sees its member's only."""
+
+    def list(
+        self,
+        *,
+        theme: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> AsyncListing[Offer]:
+        return AsyncListing(
+            lambda c: self._client.request(api.list_offers(c, limit, theme, status)), cursor
+        )
+
+    async def get(self, slug: str) -> Offer:
+        return await self._client.request(api.get_offer(slug))
+
+    async def create(
+        self,
+        *,
+        theme: str,
+        title: str,
+        price_text: str,
+        valid_from: Day,
+        valid_until: Day,
+        participants: Sequence[str],
+        text: str | None = None,
+        proposer: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Offer:
+        """Propose an offer with the other members taking part (their slugs)."""
+        fields: dict[str, Any] = dict(theme=theme, title=title, price_text=price_text, text=text)
+        fields.update(valid_from=valid_from, valid_until=valid_until, proposer=proposer)
+        fields.update(participants=participants)
+        return await self._client.request(api.create_offer(fields, idempotency_key))
+
+    async def confirm(self, slug: str) -> Offer:
+        return await self._client.request(api.confirm_offer(slug, True))
+
+    async def withdraw(self, slug: str) -> Offer:
+        return await self._client.request(api.confirm_offer(slug, False))
+
+    async def approve(self, slug: str) -> Offer:
+        return await self._client.request(api.decide_offer(slug, "approve"))
+
+    async def decline(self, slug: str) -> Offer:
+        return await self._client.request(api.decide_offer(slug, "decline"))
+
+    async def remove(self, slug: str) -> Offer:
+        return await self._client.request(api.decide_offer(slug, "remove"))

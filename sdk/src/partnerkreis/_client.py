@@ -16,7 +16,7 @@ from ._endpoints import Endpoint
 from ._events import Events
 from ._exceptions import PartnerkreisError, error_from_response, parse_retry_after
 from ._http import build_request, default_headers, transport_error
-from ._resources import Keys, Members, Placements, RuleSets, Stats, Themes
+from ._resources import Keys, Members, Offers, Placements, RuleSets, Stats, Themes
 from ._retry import Backoff, retryable
 from ._verify import probe, translate
 
@@ -74,6 +74,7 @@ class Client:
         self.stats = Stats(self)
         self.keys = Keys(self)
         self.events = Events(self)
+        self.offers = Offers(self)
         self.blocks = Blocks(
             self._http, timeout=block_timeout, max_stale=block_max_stale, clock=clock
         )

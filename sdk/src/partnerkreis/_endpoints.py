@@ -20,7 +20,7 @@ import httpx
 from ._bulk import BULK_TIMEOUT
 from ._exceptions import APIError
 from ._fields import JSON, objects, optional_text
-from ._models import ApiKey, Explanation, Member, Membership, Placement, Rules, Theme
+from ._models import ApiKey, Explanation, Member, Membership, Offer, Placement, Rules, Theme
 from ._pagination import Page
 from ._reports import MemberStats, ThemeStats
 
@@ -282,3 +282,40 @@ def create_key(scope: str, name: str | None = None, key: str | None = None) -> E
 
 def revoke_key(key_id: str) -> Endpoint[ApiKey]:
     return Endpoint("DELETE", path("keys", key_id), one(ApiKey))
+
+
+# Joint offers
+
+
+def list_offers(
+    cursor: str | None = None,
+    limit: int | None = None,
+    theme: str | None = None,
+    status: str | None = None,
+) -> Endpoint[Page[Offer]]:
+    return listing(Offer, ["offers"], cursor, limit, theme=theme, status=status)
+
+
+def get_offer(slug: str) -> Endpoint[Offer]:
+    return Endpoint("GET", path("offers", slug), one(Offer))
+
+
+def create_offer(fields: Mapping[str, Any], key: str | None = None) -> Endpoint[Offer]:
+    body = given(**fields)
+    for day in ("valid_from", "valid_until"):
+        if isinstance(body.get(day), date):
+            body[day] = body[day].isoformat()
+    if "participants" in body:
+        body["participants"] = list(body["participants"])
+    return Endpoint("POST", "offers", one(Offer), body=body, idempotency_key=key)
+
+
+def confirm_offer(slug: str, confirmed: bool) -> Endpoint[Offer]:
+    method = "PUT" if confirmed else "DELETE"
+    return Endpoint(method, path("offers", slug, "confirmation"), one(Offer))
+
+
+def decide_offer(slug: str, decision: str) -> Endpoint[Offer]:
+    return Endpoint(
+        "POST", path("offers", slug, "decision"), one(Offer), body={"decision": decision}
+    )

@@ -12,6 +12,7 @@ from typing import Any, Self
 
 from ._fields import (
     JSON,
+    flag,
     frozen,
     integer,
     obj,
@@ -226,5 +227,75 @@ class Explanation:
             shown=objects(data, "shown"),
             fallback=optional_text(data, "fallback"),
             candidates=objects(data, "candidates"),
+            raw=frozen(data),
+        )
+
+
+@dataclass(frozen=True)
+class OfferParticipant:
+    """A member taking part in a joint offer, and whether it has confirmed."""
+
+    member: str
+    confirmed: bool = False
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(member=text(data, "member"), confirmed=flag(data, "confirmed"))
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A joint offer of several members of one theme (the wedding package).
+
+    ``status`` is what is stored (proposed, active, declined, removed); ``state``
+    what the offer is today (waiting, approval, scheduled, live, ended, declined,
+    removed).  Only a ``live`` offer has a public page (``page_url``).
+    """
+
+    slug: str
+    theme: str
+    title: str
+    price_text: str
+    valid_from: str  # YYYY-MM-DD
+    valid_until: str  # YYYY-MM-DD, the last day
+    status: str
+    state: str
+    id: int = 0
+    proposer: str = ""
+    text: str = ""
+    needs_approval: bool = False
+    approved_at: str | None = None
+    participants: tuple[OfferParticipant, ...] = ()
+    image_url: str | None = None
+    page_url: str | None = None
+    created_at: str = ""
+    raw: JSON = _raw()
+
+    @property
+    def live(self) -> bool:
+        return self.state == "live"
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Self:
+        return cls(
+            slug=text(data, "slug"),
+            theme=text(data, "theme"),
+            title=text(data, "title"),
+            price_text=text(data, "price_text"),
+            valid_from=text(data, "valid_from"),
+            valid_until=text(data, "valid_until"),
+            status=text(data, "status"),
+            state=text(data, "state"),
+            id=integer(data, "id"),
+            proposer=text(data, "proposer"),
+            text=text(data, "text"),
+            needs_approval=flag(data, "needs_approval"),
+            approved_at=optional_text(data, "approved_at"),
+            participants=tuple(
+                OfferParticipant.from_json(p) for p in objects(data, "participants")
+            ),
+            image_url=optional_text(data, "image_url"),
+            page_url=optional_text(data, "page_url"),
+            created_at=text(data, "created_at"),
             raw=frozen(data),
         )

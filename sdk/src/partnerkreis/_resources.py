@@ -14,7 +14,7 @@ from . import _endpoints as api
 from ._bulk import DEFAULT_CHUNK, BulkResult, Collector, chunks
 from ._endpoints import Day, Endpoint, HasETag
 from ._exceptions import ValidationError
-from ._models import ApiKey, Explanation, Member, Membership, Placement, Rules, Theme
+from ._models import ApiKey, Explanation, Member, Membership, Offer, Placement, Rules, Theme
 from ._pagination import Listing
 from ._reports import MemberStats, ThemeStats
 
@@ -255,3 +255,63 @@ class Keys(Resource):
 
     def revoke(self, key_id: str) -> ApiKey:
         return self._client.request(api.revoke_key(key_id))
+
+
+class Offers(Resource):
+    """Joint offers (docs/api.md "Joint offers"); a member key sees its member's only."""
+
+    def list(
+        self,
+        *,
+        theme: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Listing[Offer]:
+        return Listing(
+            lambda c: self._client.request(api.list_offers(c, limit, theme, status)), cursor
+        )
+
+    def get(self, slug: str) -> Offer:
+        return self._client.request(api.get_offer(slug))
+
+    def create(
+        self,
+        *,
+        theme: str,
+        title: str,
+        price_text: str,
+        valid_from: Day,
+        valid_until: Day,
+        participants: Sequence[str],
+        text: str | None = None,
+        proposer: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Offer:
+        """Propose an offer with the other members taking part (their slugs).
+
+        A member key proposes for its own member; a coordinator key names the
+        ``proposer``.  It goes live once every participant has confirmed it.
+        """
+        fields: dict[str, Any] = dict(theme=theme, title=title, price_text=price_text, text=text)
+        fields.update(valid_from=valid_from, valid_until=valid_until, proposer=proposer)
+        fields.update(participants=participants)
+        return self._client.request(api.create_offer(fields, idempotency_key))
+
+    def confirm(self, slug: str) -> Offer:
+        """The key's member confirms that it takes part (member keys)."""
+        return self._client.request(api.confirm_offer(slug, True))
+
+    def withdraw(self, slug: str) -> Offer:
+        """The key's member withdraws its confirmation: the offer waits again."""
+        return self._client.request(api.confirm_offer(slug, False))
+
+    def approve(self, slug: str) -> Offer:
+        """The coordinators' approval (coordinator keys)."""
+        return self._client.request(api.decide_offer(slug, "approve"))
+
+    def decline(self, slug: str) -> Offer:
+        return self._client.request(api.decide_offer(slug, "decline"))
+
+    def remove(self, slug: str) -> Offer:
+        return self._client.request(api.decide_offer(slug, "remove"))

@@ -238,6 +238,25 @@ def test_management_calls_and_the_snippet_command(server: LiveServer) -> None:
             "torten",
         ]
         assert client.rules.get(THEME).etag == '"rules-0"'
+        # A joint offer with the sync client (the async one: test_offers.py), on this server.
+        today = datetime.now(UTC).date()
+        offer = client.offers.create(
+            theme=THEME,
+            title="Hochzeitspaket",
+            price_text="10 %",
+            valid_from=today,
+            valid_until=today,
+            participants=["torten"],
+            proposer="blumenhaus",
+        )
+        assert offer.state == "waiting"
+        torten_key = client.keys.create(scope="member:torten").key
+        assert torten_key
+        with Client(torten_key, base_url=server.base_url) as torten:
+            live = torten.offers.confirm(offer.slug)
+        assert live.live and live.page_url
+        assert httpx.get(f"{server.base_url}{live.page_url}", timeout=5).status_code == 200
+        assert [o.slug for o in client.offers.list(theme=THEME)] == [offer.slug]
     done = subprocess.run(
         [sys.executable, "-m", "partnerkreis", "snippet", "blumenhaus", THEME, "--json"],
         env={

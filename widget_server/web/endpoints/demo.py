@@ -17,6 +17,7 @@ from widget_server.network.database import DEMO_DAYS_META
 from widget_server.network.portal_links import issue_link
 from widget_server.serving.snippets import placement_snippet
 from widget_server.web.endpoints.event_pages import when
+from widget_server.web.endpoints.offer_page import today_of
 from widget_server.web.endpoints.public import PAGE_HEADERS, request_language
 from widget_server.web.runtime import Runtime, runtime_of
 
@@ -46,6 +47,7 @@ async def demo_index(request: Request) -> Response:
     lang = request_language(request)
     themes = []
     now = datetime.fromtimestamp(runtime.clock(), UTC)
+    live = await runtime.storage.live_offers(None, today_of(request))
     for theme in sorted(snapshot.themes.values(), key=lambda t: t.id):
         members = [
             {
@@ -69,6 +71,11 @@ async def demo_index(request: Request) -> Response:
                     for e in coming
                 ],
                 "calendar_url": request.url_for("theme_events_ics", slug=theme.slug),
+                "offers": [
+                    {"title": o.title, "url": request.url_for("offer_page", slug=o.slug)}
+                    for o in live
+                    if o.theme_id == theme.id
+                ],
             }
         )
     giver = next((m for m in snapshot.members.values() if m.slug == PORTAL_MEMBER), None)

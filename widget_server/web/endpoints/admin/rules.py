@@ -51,6 +51,7 @@ KNOBS: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {
     "links.label": ("text", None, lambda r: r.links.label),
     "rotation.granularity": ("choice", ("bucket", "request"), lambda r: r.granularity),
     "portal.approve_profile_changes": ("flag", None, lambda r: r.approve_profile_changes),
+    "portal.approve_offers": ("flag", None, lambda r: r.approve_offers),
 }
 
 

@@ -1,0 +1,110 @@
+"""A joint offer with hostile text in every field, through a real browser, end to end.
+
+A member proposes it in its portal (the form filled and sent by Chromium), a
+second member confirms it in its own portal, the public page ``/o/{slug}``
+shows it, and a coordinator removes it in the admin.  Every text stays text on
+every page: no element, script or dialog comes out of it.  Runs on the demo
+server the browser tests share, and removes its offer at the end.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import DemoServer
+
+pytestmark = pytest.mark.browser
+
+PROPOSER = "brautmoden-carstens"
+PARTNER = "festscheune-wulfshof"
+PARTNER_NAME = "Festscheune Wulfshof"
+MARK = "__pwned=1"  # finds this test's offer among the demo's
+TITLE = '<img src=x onerror="window.__pwned=1">Paket "&" </h1><script>window.__pwned=2</script>'
+PRICE = "'\"><svg onload=window.__pwned=3>10 % {{ 7*7 }}"
+TEXT_LINES = ("Zeile <b>eins</b> ${7*7}", "<iframe src=javascript:window.__pwned=4></iframe>")
+DIALOG = "a dialog opened"
+
+
+def hostile_page(browser: Browser) -> tuple[Page, list[str]]:
+    """A page in its own context that fails on dialogs and records script errors."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: (errors.append(DIALOG), dialog.dismiss()))
+    return page, errors
+
+
+def open_portal(page: Page, server: DemoServer, member: str) -> None:
+    out = server.cli("portal-link", member, "--days", "1", "--base-url", server.base, "--json")
+    page.goto(json.loads(out)["url"])
+    page.goto(f"{server.base}/portal/offers")
+
+
+def assert_inert(page: Page) -> None:
+    """Nothing of the hostile text became markup or ran."""
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator('img[src="x"], svg[onload], iframe, b').count() == 0
+    scripts = page.evaluate("() => [...document.scripts].map(s => s.src)")
+    assert all(src.startswith("http://127.0.0.1") for src in scripts)  # only our own files
+
+
+def test_hostile_offer_text_is_inert_on_every_page(
+    demo_server: DemoServer, browser: Browser
+) -> None:
+    proposer, errors = hostile_page(browser)
+    open_portal(proposer, demo_server, PROPOSER)
+    proposer.get_by_label("Titel").fill(TITLE)
+    proposer.get_by_label("Preis oder Rabatt").fill(PRICE)
+    proposer.get_by_label("Beschreibung").fill("\n".join(TEXT_LINES))
+    proposer.get_by_label(PARTNER_NAME).check()
+    proposer.get_by_role("button", name="Angebot vorschlagen").click()
+    expect(proposer.locator(".notice, [role=status]").first).to_be_visible()
+    item = proposer.locator("article.offer-item").filter(has_text=MARK)
+    expect(item.locator("h3")).to_contain_text(TITLE)
+    expect(item.locator(".offer-price")).to_have_text(PRICE)
+    assert_inert(proposer)
+
+    partner, partner_errors = hostile_page(browser)
+    open_portal(partner, demo_server, PARTNER)
+    theirs = partner.locator("article.offer-item").filter(has_text=MARK)
+    theirs.get_by_role("button", name="Bestätigen: Wir machen mit").click()
+    theirs = partner.locator("article.offer-item").filter(has_text=MARK)
+    expect(theirs.locator(".badge")).to_have_text("Sichtbar")
+    assert_inert(partner)
+    link = theirs.get_by_role("link", name="Seite des Angebots")
+    page_path = link.get_attribute("href")
+    assert page_path and page_path.startswith("/o/")
+
+    visitor, visitor_errors = hostile_page(browser)
+    visitor.goto(f"{demo_server.base}{page_path}")
+    expect(visitor.get_by_role("heading", level=1)).to_have_text(TITLE)
+    expect(visitor.locator(".offer-price")).to_have_text(PRICE)
+    text = visitor.locator(".offer-text").inner_text()
+    assert text.splitlines() == list(TEXT_LINES)
+    assert TITLE in visitor.title()
+    members = visitor.locator(".member-card .member-name").all_inner_texts()
+    assert members == ["Brautmoden Carstens", PARTNER_NAME]
+    assert_inert(visitor)
+
+    admin, admin_errors = hostile_page(browser)
+    admin.goto(f"{demo_server.base}/admin/")
+    admin.get_by_label("Benutzername").fill("koordination")
+    admin.get_by_label("Passwort").fill(demo_server.password)
+    admin.get_by_role("button", name="Anmelden").click()
+    admin.goto(f"{demo_server.base}/admin/offers")
+    panel = admin.locator("section.offer-item").filter(has_text=MARK)
+    expect(panel.locator("h2")).to_contain_text(TITLE)
+    assert_inert(admin)
+    panel.get_by_role("button", name="Entfernen").click()
+    expect(
+        admin.locator("section.offer-item").filter(has_text=MARK).locator(".badge")
+    ).to_have_text("Entfernt")
+    assert httpx.get(f"{demo_server.base}{page_path}", timeout=10).status_code == 404
+    assert errors == partner_errors == visitor_errors == admin_errors == []
+    for page in (proposer, partner, visitor, admin):
+        page.context.close()

@@ -1,0 +1,157 @@
+"""Portal: joint offers the member proposes, confirms or withdraws (network/offers.py).
+
+The page lists every offer the member takes part in with its state and who
+has confirmed, and a form to propose a new one with members of its themes.
+A member acts only on offers it takes part in (``offers.offer_of``): any other
+offer id is a 404 page, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from widget_server.core.collation import sorted_german
+from widget_server.core.errors import ConflictError, ValidationError
+from widget_server.core.models import Member, Offer, Theme
+from widget_server.mail import notices
+from widget_server.network import audit, offers
+from widget_server.network.logos import MAX_BYTES
+from widget_server.storage import Storage
+from widget_server.web.endpoints.guards import form_of, form_text, redirect
+from widget_server.web.endpoints.offer_page import day_text, today_of
+from widget_server.web.endpoints.portal.base import actor, lang_of, member_of, render
+from widget_server.web.runtime import mailer_of, runtime_of
+
+FIELDS = ("theme", "title", "price_text", "text", "valid_from", "valid_until")
+
+
+async def active_themes(storage: Storage, member: Member) -> list[tuple[Theme, list[Member]]]:
+    """The themes the member takes part in, each with its other active members."""
+    themes = {t.id: t for t in await storage.list_themes()}
+    found = []
+    for ms in await storage.list_memberships(member_id=member.id):
+        if ms.status != "active" or ms.theme_id not in themes:
+            continue
+        others = [
+            m
+            for m in await storage.list_members(status="active", theme_id=ms.theme_id)
+            if m.id != member.id
+        ]
+        active = {
+            x.member_id
+            for x in await storage.list_memberships(theme_id=ms.theme_id)
+            if x.status == "active"
+        }
+        others = sorted_german([m for m in others if m.id in active], key=lambda m: m.name)
+        found.append((themes[ms.theme_id], others))
+    return sorted_german(found, key=lambda pair: pair[0].name_de)
+
+
+async def offer_rows(request: Request, storage: Storage, member: Member) -> list[dict[str, Any]]:
+    lang, today = lang_of(request), today_of(request)
+    themes = {t.id: t for t in await storage.list_themes()}
+    rows = []
+    for offer in await storage.list_offers(member_id=member.id):
+        people = await offers.members_of(storage, offer)
+        rows.append(
+            {
+                "offer": offer,
+                "state": offers.state(offer, today),
+                "theme": themes[offer.theme_id].name(lang) if offer.theme_id in themes else "",
+                "people": [
+                    (m, p.confirmed) for m, p in zip(people, offer.participants, strict=True)
+                ],
+                "mine": next(p for p in offer.participants if p.member_id == member.id),
+                "days": (day_text(offer.valid_from, lang), day_text(offer.valid_until, lang)),
+                "image": offers.image_path(offer),
+                "page": offers.page_path(offer, lang),
+            }
+        )
+    return rows
+
+
+async def offers_page(
+    request: Request,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    storage = runtime_of(request).storage
+    member = member_of(request)
+    start, end = offers.default_days(today_of(request))
+    defaults: dict[str, Any] = {
+        "valid_from": start.isoformat(),
+        "valid_until": end.isoformat(),
+        "participants": [],
+    }
+    themes = await active_themes(storage, member)
+    context: dict[str, Any] = {
+        "section": "offers",
+        "rows": await offer_rows(request, storage, member),
+        "themes": themes,
+        "approval": {t.slug: await offers.approval_required(storage, t) for t, _ in themes},
+        "values": {**defaults, **(values or {})},
+        "errors": errors or {},
+        "image_max_kb": MAX_BYTES // 1024,
+    }
+    return render(request, "offers.html", context, status=status)
+
+
+async def propose(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    member = member_of(request)
+    form = form_of(request)
+    values: dict[str, Any] = {f: form_text(form, f) for f in FIELDS}
+    values["participants"] = [v for v in form.getlist("participants") if isinstance(v, str)]
+    upload = form.get("image")
+    image = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        image = await upload.read(MAX_BYTES + 1)  # one byte more tells "too large"
+    proposal = offers.Proposal(
+        theme=values["theme"],
+        title=values["title"],
+        text=values["text"],
+        price_text=values["price_text"],
+        valid_from=values["valid_from"],
+        valid_until=values["valid_until"],
+        participants=values["participants"],
+        image=image,
+    )
+    try:
+        offer = await offers.propose(storage, member, proposal, today_of(request))
+    except ValidationError as exc:
+        return await offers_page(request, errors={exc.field: exc.reason}, values=values, status=422)
+    await _audit(request, "offer.propose", offer)
+    await notices.offer_proposed(mailer_of(request), offer, await offers.members_of(storage, offer))
+    return redirect(request, "portal_offers", done="offer_proposed")
+
+
+async def confirm(request: Request) -> Response:
+    """``answer=yes`` confirms, ``answer=no`` withdraws the member's confirmation."""
+    storage = runtime_of(request).storage
+    member = member_of(request)
+    answer = form_text(form_of(request), "answer")
+    if answer not in ("yes", "no"):
+        return await offers_page(request, errors={"offer": "no_change"}, status=422)
+    try:
+        offer = await offers.confirm(
+            storage, request.path_params["offer_id"], member, answer == "yes"
+        )
+    except ConflictError:
+        return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
+    await _audit(request, "offer.confirm" if answer == "yes" else "offer.withdraw", offer)
+    return redirect(
+        request, "portal_offers", done="offer_confirmed" if answer == "yes" else "offer_withdrawn"
+    )
+
+
+async def _audit(request: Request, action: str, offer: Offer) -> None:
+    storage = runtime_of(request).storage
+    await audit.record(
+        storage, actor(request), action, f"offer:{offer.slug}", offers.describe(offer)
+    )
