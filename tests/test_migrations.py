@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -57,6 +58,7 @@ NOW = "2027-01-15T10:00:00+00:00"
 LEDGER_HISTORY = next(m.version for m in load_migrations("sqlite") if m.name == "ledger_history")
 CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "changes")
 MAIL = next(m.version for m in load_migrations("sqlite") if m.name == "mail")
+THEME_INTRO = next(m.version for m in load_migrations("sqlite") if m.name == "theme_intro")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -256,6 +258,12 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("bike-repair", "Fahrradwerkstatt", "Bike repair", "cli", "2027-03-01T10:00:00+00:00"),
         ),
     ],
+    THEME_INTRO: [
+        (
+            "UPDATE themes SET intro_de = ?, updated_at = ? WHERE id = ?",
+            ("Wir feiern.\n\nZusammen.", "2027-03-05T10:00:00+00:00", 1),
+        ),
+    ],
 }
 
 
@@ -401,6 +409,15 @@ async def check_admin_migration(storage: SQLiteStorage) -> None:
     assert not await storage.password_reset_active("reset-1", "koordination", 1.8e9)
 
 
+async def check_theme_intro(storage: SQLiteStorage) -> None:
+    theme = await storage.get_theme("hochzeit")
+    assert (theme.intro_de, theme.intro_en) == ("Wir feiern.\n\nZusammen.", "")
+    before = (await storage.themes_modified())[theme.id]
+    await storage.update_theme(replace(theme, intro_en="We celebrate."))
+    assert (await storage.get_theme("hochzeit")).intro_en == "We celebrate."
+    assert (await storage.themes_modified())[theme.id] >= before
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -415,6 +432,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     CHANGE_LOG: check_change_log,
     MAIL: check_mail,
     ADMIN_MIGRATION: check_admin_migration,
+    THEME_INTRO: check_theme_intro,
 }
 
 

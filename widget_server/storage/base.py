@@ -21,7 +21,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from typing import Any, Protocol
 
@@ -190,6 +190,10 @@ class Storage(Protocol):
     ) -> list[Theme]: ...
     async def update_theme(self, theme: Theme) -> Theme: ...
     async def theme_member_counts(self, *, removed: bool = False) -> dict[int, int]: ...
+    async def themes_modified(self) -> dict[int, datetime]:
+        """Theme id -> when its public page's content last changed (UTC)."""
+        ...
+
     async def delete_theme(self, theme_id: int) -> None:
         """Delete a theme with its memberships, placements, rules and invitations."""
         ...

@@ -14,7 +14,15 @@ from starlette.staticfiles import StaticFiles
 from widget_server.core.logs import RequestLogMiddleware, configure_logging
 from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
-from widget_server.web.endpoints import demo, join, public, unsubscribe, widget
+from widget_server.web.endpoints import (
+    crawling,
+    demo,
+    join,
+    public,
+    theme_page,
+    unsubscribe,
+    widget,
+)
 from widget_server.web.endpoints.admin import applications as admin_applications
 from widget_server.web.endpoints.admin import audit as admin_audit
 from widget_server.web.endpoints.admin import auth as admin_auth
@@ -283,7 +291,9 @@ routes = [
     Route("/logos/{member_id:int}-{digest}.{ext}", public.logo, name="logo"),
     # our own public pages
     Route("/", public.index, name="index"),
-    Route("/t/{slug}", public.directory, name="directory"),
+    Route("/t/{slug}", theme_page.theme_page, name="directory"),
+    Route("/sitemap.xml", crawling.sitemap, name="sitemap"),
+    Route("/robots.txt", crawling.robots, name="robots"),
     Route(
         "/downloads/partnerkreis-wordpress.zip",
         public.wordpress_plugin_latest,
