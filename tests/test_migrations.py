@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -59,6 +59,7 @@ LEDGER_HISTORY = next(m.version for m in load_migrations("sqlite") if m.name == 
 CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "changes")
 MAIL = next(m.version for m in load_migrations("sqlite") if m.name == "mail")
 THEME_INTRO = next(m.version for m in load_migrations("sqlite") if m.name == "theme_intro")
+EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -264,6 +265,28 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("Wir feiern.\n\nZusammen.", "2027-03-05T10:00:00+00:00", 1),
         ),
     ],
+    EVENTS: [
+        (
+            "INSERT INTO events (id, slug, theme_id, title, starts_at, ends_at, place_name,"
+            " town, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                1,
+                "hochzeitsmesse-2027-03-14",
+                1,
+                "Hochzeitsmesse",
+                "2027-03-14T09:00:00+00:00",
+                "2027-03-14T16:00:00+00:00",
+                "Festscheune",
+                "Heide",
+                NOW,
+                NOW,
+            ),
+        ),
+        (
+            "INSERT INTO event_participants (event_id, member_id, position) VALUES (?, ?, ?)",
+            (1, 1, 0),
+        ),
+    ],
 }
 
 
@@ -418,6 +441,15 @@ async def check_theme_intro(storage: SQLiteStorage) -> None:
     assert (await storage.themes_modified())[theme.id] >= before
 
 
+async def check_events(storage: SQLiteStorage) -> None:
+    event = await storage.get_event_by_slug("hochzeitsmesse-2027-03-14")
+    assert (event.theme_id, event.status, event.sequence) == (1, "published", 0)
+    assert event.starts_at == datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
+    assert event.participants == (1,)  # a removed member still took part
+    upcoming = await storage.upcoming_events(1, datetime(2027, 3, 1, tzinfo=UTC))
+    assert [e.id for e in upcoming] == [event.id]
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -433,6 +465,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     MAIL: check_mail,
     ADMIN_MIGRATION: check_admin_migration,
     THEME_INTRO: check_theme_intro,
+    EVENTS: check_events,
 }
 
 

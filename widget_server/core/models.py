@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 ThemeKind = Literal["topic", "local"]
@@ -266,3 +266,39 @@ class OutboxMail:
     last_error: str = ""
     member_id: int | None = None
     created_at: str = ""
+
+
+EventStatus = Literal["proposed", "published", "cancelled", "declined"]
+# proposed: a member's proposal waiting for a coordinator; declined: the coordinator said no.
+EVENT_STATUSES: tuple[EventStatus, ...] = ("proposed", "published", "cancelled", "declined")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the times of a draft not yet stored
+
+
+@dataclass(frozen=True)
+class Event:
+    """A joint event of members: a wedding fair, a late-night shopping evening, a talk.
+
+    Times are aware UTC datetimes (entered in the network's time zone).
+    ``theme_id`` None is an event of the whole network.  ``sequence`` counts
+    the changes since it was created: the iCalendar feed's SEQUENCE, and the
+    revision a coordinator's approval names (docs/events.md).
+    """
+
+    id: int
+    slug: str
+    theme_id: int | None
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    place_name: str = ""
+    street: str = ""
+    postal_code: str = ""
+    town: str = ""
+    registration_url: str | None = None  # absolute http(s) URL
+    status: EventStatus = "published"
+    participants: tuple[int, ...] = ()  # member ids, in the order given
+    proposed_by: int | None = None  # the member that proposed it; None: a coordinator
+    sequence: int = 0
+    created_at: datetime = EPOCH
+    updated_at: datetime = EPOCH

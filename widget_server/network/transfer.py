@@ -55,6 +55,8 @@ TABLES = (
     "mail_contacts",
     "mail_opt_outs",
     "mail_outbox",
+    "events",
+    "event_participants",
 )
 # What a freshly migrated database holds: the data version in meta, nothing else.
 EMPTY_ROWS = {"meta": 1}

@@ -33,6 +33,8 @@ from widget_server.core.models import (
     AuditEntry,
     Category,
     CounterRow,
+    Event,
+    EventStatus,
     Invitation,
     Logo,
     MailContact,
@@ -342,6 +344,36 @@ class Storage(Protocol):
     ) -> Application: ...
     async def add_category(self, category: Category) -> Category: ...
     async def list_categories(self) -> list[Category]: ...
+
+    # joint events and their participants (migration events; docs/events.md)
+    async def create_event(self, event: Event) -> Event:
+        """Store a draft (id 0); ``ConflictError`` when its slug is taken."""
+        ...
+
+    async def update_event(self, event: Event, sequence: int) -> Event:
+        """Write the event if still at ``sequence`` (else ``ConflictError``); counts it up."""
+        ...
+
+    async def set_event_status(
+        self, event_id: int, status: EventStatus, sequence: int
+    ) -> Event: ...
+    async def delete_event(self, event_id: int) -> bool: ...
+    async def get_event(self, event_id: int) -> Event: ...
+    async def get_event_by_slug(self, slug: str) -> Event: ...
+    async def list_events(
+        self,
+        *,
+        theme_id: int | None = None,
+        status: EventStatus | None = None,
+        proposed_by: int | None = None,
+        member_id: int | None = None,
+        ends_after: datetime | None = None,
+    ) -> list[Event]: ...
+    async def upcoming_events(
+        self, theme_id: int | None, after: datetime, *, include_cancelled: bool = False
+    ) -> list[Event]:
+        """Published events whose end is after ``after``, by start (None: every theme's)."""
+        ...
 
     # API keys (only hashes are stored)
     async def create_api_key(self, key: ApiKey) -> ApiKey: ...
