@@ -12,9 +12,17 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from widget_server.core.models import Theme
-from widget_server.serving.theme_page import PageEvent, PageOffer
+from widget_server.core.models import Event, Theme
+from widget_server.serving.theme_page import (
+    PageEvent,
+    PageOffer,
+    Participant,
+    Place,
+    web_link,
+)
 from widget_server.web.runtime import Runtime
+
+MAX_SHOWN = 12  # offers or events on one page: the soonest; the feeds have them all
 
 
 async def page_offers(
@@ -28,11 +36,39 @@ async def page_offers(
 
 
 async def page_events(runtime: Runtime, theme: Theme, moment: datetime) -> list[PageEvent]:
-    """The theme's joint events not yet over at ``moment``, soonest first."""
+    """The theme's joint events not yet over at ``moment``, soonest first (at most
+    ``MAX_SHOWN``); cancelled ones stay, marked, until their end, so visitors learn it."""
     accessor = getattr(runtime.storage, "upcoming_events", None)
     if accessor is None:
         return []
-    return []
+    events = await accessor(theme.id, moment, include_cancelled=True)
+    return [page_event(runtime, e) for e in events[:MAX_SHOWN]]
+
+
+def page_event(runtime: Runtime, event: Event) -> PageEvent:
+    place = Place(event.place_name, event.street, event.postal_code, event.town)
+    return PageEvent(
+        title=event.title,
+        description=event.description,
+        start=event.starts_at,
+        end=event.ends_at,
+        place=place if event.place_name or event.town else None,
+        registration=web_link(event.registration_url or ""),
+        participants=participants(runtime, event.participants),
+        status="cancelled" if event.status == "cancelled" else "scheduled",
+    )
+
+
+def participants(runtime: Runtime, member_ids: Iterable[int]) -> tuple[Participant, ...]:
+    """The members taking part, as the snapshot knows them; removed ones are left out."""
+    assert runtime.snapshots is not None
+    members = runtime.snapshots.current.members
+    found = []
+    for member_id in member_ids:
+        member = members.get(member_id)
+        if member is not None and member.status != "removed":
+            found.append(Participant(member.name, web_link(member.website)))
+    return tuple(found)
 
 
 def offer_moments(offers: Iterable[PageOffer], zone: ZoneInfo) -> list[float]:
