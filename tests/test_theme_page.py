@@ -15,6 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.admin_helpers import make_account, post, signed_in
 from tests.api_auth import make_keys
 from tests.conftest import Clock, reopened
 from tests.schema_org import problems
@@ -337,3 +338,21 @@ async def test_api_sets_the_intro_and_refuses_bad_values(
         "/api/v1/themes/hochzeit", json={"intro_de": "x"}, headers=keys.blumen
     )
     assert denied.status_code == 403
+
+
+async def test_admin_form_saves_the_intro_and_shows_the_error_at_its_field(
+    network: dict[str, int], storage: Storage, client: httpx.AsyncClient
+) -> None:
+    await make_account(storage)
+    await signed_in(client)
+    form = (await client.get("/admin/themes/hochzeit")).text
+    assert 'name="intro_de"' in form and 'name="intro_en"' in form
+    theme = await storage.get_theme("hochzeit")
+    data = {"name_de": theme.name_de, "name_en": theme.name_en, "kind": theme.kind}
+    saved = await post(client, "/admin/themes/hochzeit", {**data, "intro_de": "Eins.\r\n\r\nZwei."})
+    assert saved.status_code == 303
+    assert (await storage.get_theme("hochzeit")).intro_de == "Eins.\n\nZwei."
+    refused = await post(client, "/admin/themes/hochzeit", {**data, "intro_en": "a\x07b"})
+    assert refused.status_code == 422 and 'id="f-intro-en"' in refused.text
+    assert 'aria-invalid="true"' in refused.text.split('id="f-intro-en"', 1)[1].split(">", 1)[0]
+    assert (await storage.get_theme("hochzeit")).intro_de == "Eins.\n\nZwei."
