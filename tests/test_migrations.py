@@ -60,6 +60,7 @@ CHANGE_LOG = next(m.version for m in load_migrations("sqlite") if m.name == "cha
 MAIL = next(m.version for m in load_migrations("sqlite") if m.name == "mail")
 THEME_INTRO = next(m.version for m in load_migrations("sqlite") if m.name == "theme_intro")
 EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events")
+OFFERS_MIGRATION = next(m.version for m in load_migrations("sqlite") if m.name == "offers")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -287,6 +288,33 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             (1, 1, 0),
         ),
     ],
+    OFFERS_MIGRATION: [
+        (
+            "INSERT INTO offers (id, slug, theme_id, proposer_id, title, text, price_text,"
+            " valid_from, valid_until, status, needs_approval, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                1,
+                "paket",
+                1,
+                1,
+                "Paket",
+                "",
+                "10 %",
+                "2027-04-01",
+                "2027-04-30",
+                "active",
+                0,
+                NOW,
+                NOW,
+            ),
+        ),
+        (
+            "INSERT INTO offer_participants (offer_id, member_id, position, confirmed_at)"
+            " VALUES (?, ?, ?, ?)",
+            (1, 1, 0, NOW),
+        ),
+    ],
 }
 
 
@@ -450,6 +478,17 @@ async def check_events(storage: SQLiteStorage) -> None:
     assert [e.id for e in upcoming] == [event.id]
 
 
+async def check_offers_migration(storage: SQLiteStorage) -> None:
+    offer = await storage.offer_by_slug("paket")
+    assert offer is not None
+    assert (offer.status, offer.valid_until, offer.member_ids) == (
+        "active",
+        date(2027, 4, 30),
+        (1,),
+    )
+    assert offer.participants[0].confirmed
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -466,6 +505,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     ADMIN_MIGRATION: check_admin_migration,
     THEME_INTRO: check_theme_intro,
     EVENTS: check_events,
+    OFFERS_MIGRATION: check_offers_migration,
 }
 
 

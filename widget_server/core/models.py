@@ -302,3 +302,63 @@ class Event:
     sequence: int = 0
     created_at: datetime = EPOCH
     updated_at: datetime = EPOCH
+
+
+# -- joint offers (network/offers.py, docs/offers.md) ----------------------------------------
+
+# proposed: waiting for confirmations (or the coordinator's approval); active: every
+# participant confirmed (and approved where required); declined and removed are final.
+OfferStatus = Literal["proposed", "active", "declined", "removed"]
+OFFER_STATUSES: tuple[OfferStatus, ...] = ("proposed", "active", "declined", "removed")
+
+
+@dataclass(frozen=True, slots=True)
+class OfferImage:
+    """An offer's image, re-encoded by us like logos and served from our host."""
+
+    digest: str  # sha256 hex of the stored bytes; part of its URL
+    content_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferParticipant:
+    """A member taking part in an offer; the offer goes live when all have confirmed."""
+
+    member_id: int
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A package several members of one theme offer together (the wedding package)."""
+
+    id: int
+    slug: str
+    theme_id: int
+    proposer_id: int
+    title: str
+    text: str
+    price_text: str  # price or discount in words ("zusammen 10 % günstiger")
+    valid_from: date
+    valid_until: date  # inclusive
+    status: OfferStatus = "proposed"
+    participants: tuple[OfferParticipant, ...] = ()  # proposer first, then in proposed order
+    image: OfferImage | None = None
+    needs_approval: bool = False  # the theme wanted a coordinator's approval when proposed
+    approved_by: str | None = None
+    approved_at: str | None = None
+    created_at: str = ""
+
+    @property
+    def member_ids(self) -> tuple[int, ...]:
+        return tuple(p.member_id for p in self.participants)
+
+    @property
+    def confirmed_by_all(self) -> bool:
+        return bool(self.participants) and all(p.confirmed for p in self.participants)
+
+    def live(self, on: date) -> bool:
+        """Shown to visitors on day ``on`` (its participants' standing aside)."""
+        return self.status == "active" and self.valid_from <= on <= self.valid_until

@@ -57,6 +57,8 @@ TABLES = (
     "mail_outbox",
     "events",
     "event_participants",
+    "offers",
+    "offer_participants",
 )
 # What a freshly migrated database holds: the data version in meta, nothing else.
 EMPTY_ROWS = {"meta": 1}

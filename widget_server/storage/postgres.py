@@ -40,6 +40,7 @@ from widget_server.storage.mail import Mail
 from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
+from widget_server.storage.offers import Offers
 from widget_server.storage.rules import Rules
 from widget_server.storage.snapshot import Snapshot
 from widget_server.storage.visitors import Visitors
@@ -133,6 +134,7 @@ class PostgresStorage(
     Coordinators,
     Invitations,
     Events,
+    Offers,
 ):
     """``Storage`` on a PostgreSQL database (``postgresql://`` URL, asyncpg's syntax).
 
