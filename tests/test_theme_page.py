@@ -20,7 +20,7 @@ from tests.api_auth import make_keys
 from tests.conftest import Clock, reopened
 from tests.schema_org import problems
 from tests.test_widget_http import CountingStorage
-from widget_server.core.models import Event
+from widget_server.core.models import Event, Offer, OfferParticipant
 from widget_server.core.settings import Settings
 from widget_server.network.prose import check_prose
 from widget_server.network.services import MemberInput, add_member, update_theme
@@ -71,7 +71,8 @@ def nodes(document: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 async def seed(storage: Storage, clock: Clock) -> None:
-    """An introduction, two more members (one without a category), two events."""
+    """An introduction, two more members (one without a category), three events and
+    three offers (one past, one live, one to come)."""
     await update_theme(storage, "hochzeit", {"intro_de": INTRO, "intro_en": "We are six."})
     for slug, name, category in (("aehren", "Ährenhof Jessen", "flowers"), ("zett", "Zett", "")):
         await add_member(
@@ -112,6 +113,30 @@ async def seed(storage: Storage, clock: Clock) -> None:
                 participants=(blumen.id,),
             )
         )
+    catering = await storage.get_member("catering")
+    today = now.date()
+    for slug, first, last in (
+        ("frueher", today - timedelta(days=30), today - timedelta(days=1)),
+        ("paket", today - timedelta(days=5), today + timedelta(days=10)),
+        ("spaeter", today + timedelta(days=1), today + timedelta(days=20)),
+    ):
+        await storage.create_offer(
+            Offer(
+                id=0,
+                slug=slug,
+                theme_id=theme.id,
+                proposer_id=blumen.id,
+                title=f"Hochzeitspaket {slug}",
+                text="Blumen und Torte zusammen",
+                price_text="10 % günstiger",
+                valid_from=first,
+                valid_until=last,
+                participants=(
+                    OfferParticipant(blumen.id, True),
+                    OfferParticipant(catering.id, True),
+                ),
+            )
+        )
 
 
 async def test_the_page_shows_intro_events_and_members_by_category_in_order(
@@ -127,11 +152,19 @@ async def test_the_page_shows_intro_events_and_members_by_category_in_order(
     # The introduction: paragraphs and line breaks from the text, its markup escaped.
     assert "<p>Wir sind sechs Betriebe.</p>" in main
     assert "<p>Zweiter &lt;b&gt;Absatz&lt;/b&gt;<br>mit zweiter Zeile.</p>" in main
-    # Sections in order: introduction, events, partners; headings h1 → h2 → h3 → h4.
-    order = [main.index(s) for s in ("theme-intro", "events-title", "partner-title")]
+    # Sections in order: introduction, offers, events, partners; headings h1 → h2 → h3 → h4.
+    order = [
+        main.index(s) for s in ("theme-intro", "offers-title", "events-title", "partner-title")
+    ]
     assert order == sorted(order)
     levels = [int(n) for n in re.findall(r"<h([1-6])", main)]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    # Today's offers only, linking to their own pages; the participants are linked.
+    assert "Hochzeitspaket paket" in main
+    assert "Hochzeitspaket frueher" not in main and "Hochzeitspaket spaeter" not in main
+    assert f'<a href="{PUBLIC}/o/paket">Hochzeitspaket paket</a>' in main
+    offer = main.split("Hochzeitspaket paket", 1)[1].split("</li>\n    </ul>", 1)[0]
+    assert '<a href="https://catering.example/">Küstenküche Boie</a>' in offer
     # Upcoming events only (the past one is gone); the cancelled one is marked.
     assert "Hochzeitsmesse messe" in main and "Hochzeitsmesse vorbei" not in main
     assert "Abgesagt" in main.split("Hochzeitsmesse abgesagt", 1)[1].split("</li>", 1)[0]
@@ -184,6 +217,16 @@ async def test_json_ld_is_valid_schema_org(
         "addressLocality": "Heide",
     }
     assert ahren["url"] == "https://aehren.example/"
+    (offer,) = nodes(document, "Offer")
+    today = datetime.fromtimestamp(clock.now, UTC).date()
+    assert offer["url"] == f"{PUBLIC}/o/paket"
+    assert offer["validFrom"] == (today - timedelta(days=5)).isoformat()
+    assert (
+        offer["validThrough"]
+        == offer["priceValidUntil"]
+        == (today + timedelta(days=10)).isoformat()
+    )
+    assert [o["name"] for o in offer["offeredBy"]] == ["Blumenhaus am Markt", "Küstenküche Boie"]
     events = nodes(document, "Event")
     assert [e["eventStatus"].rsplit("/", 1)[1] for e in events] == [
         "EventScheduled",
@@ -267,19 +310,21 @@ async def test_a_visit_costs_no_storage_call_until_something_changes(
     assert "upcoming_events" in counting.calls
 
 
-async def test_sitemap_lists_theme_pages_with_lastmod(
-    page_client: tuple[httpx.AsyncClient, CountingStorage], storage: Storage
+async def test_sitemap_lists_theme_and_offer_pages_with_lastmod(
+    page_client: tuple[httpx.AsyncClient, CountingStorage], storage: Storage, clock: Clock
 ) -> None:
     from xml.etree import ElementTree
 
     client, _ = page_client
+    await seed(storage, clock)
     response = await client.get("/sitemap.xml")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
     root = ElementTree.fromstring(response.content)
     urls = {u.findtext("s:loc", namespaces=ns): u for u in root.findall("s:url", ns)}
-    assert set(urls) == {f"{PUBLIC}/", f"{PUBLIC}/t/hochzeit"}
+    assert set(urls) == {f"{PUBLIC}/", f"{PUBLIC}/t/hochzeit", f"{PUBLIC}/o/paket"}
+    assert urls[f"{PUBLIC}/o/paket"].findtext("s:lastmod", namespaces=ns)
     theme = urls[f"{PUBLIC}/t/hochzeit"]
     before = datetime.fromisoformat(theme.findtext("s:lastmod", namespaces=ns) or "")
     links = {x.get("hreflang"): x.get("href") for x in theme.findall("x:link", ns)}

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import DemoServer, Watched
-from widget_server.core.models import Event
+from widget_server.core.models import Event, Offer, OfferParticipant
 from widget_server.storage import storage_from_url
 
 pytestmark = pytest.mark.browser
@@ -35,9 +35,11 @@ INSPECT = """() => {
     names: [...document.querySelectorAll('h4.member-name')].map(e => e.textContent),
     descs: [...document.querySelectorAll('.member-desc')].map(e => e.textContent),
     intro: [...document.querySelectorAll('.theme-intro p')].map(e => e.textContent),
-    events: [...document.querySelectorAll('.joint-title')].map(e => e.textContent),
+    joint: [...document.querySelectorAll('.joint-title')].map(e => e.textContent),
+    prices: [...document.querySelectorAll('.joint-price')].map(e => e.textContent),
     ldNames: graph[0].itemListElement.map(e => e.item.name),
     ldEvents: graph.filter(n => n['@type'] === 'Event').map(n => n.name),
+    ldOffers: graph.filter(n => n['@type'] === 'Offer').map(n => n.description),
     hrefs: [...document.querySelectorAll('main a')].map(a => a.getAttribute('href')),
   };
 }"""
@@ -86,6 +88,22 @@ async def _event(database_url: str, theme_id: int) -> None:
                 registration_url="javascript:alert(1)",
             )
         )
+        member = await storage.get_member("boese-co")
+        today = start.date() - timedelta(days=30)
+        await storage.create_offer(
+            Offer(
+                id=0,
+                slug="feindliches-paket",
+                theme_id=theme_id,
+                proposer_id=member.id,
+                title=EVENT,
+                text=DESCRIPTION,
+                price_text=NAME,
+                valid_from=today - timedelta(days=1),
+                valid_until=today + timedelta(days=1),
+                participants=(OfferParticipant(member.id, True),),
+            )
+        )
     finally:
         await storage.close()
 
@@ -128,8 +146,10 @@ def test_hostile_text_on_the_theme_page_is_inert(demo_server: DemoServer, watche
         "Erster <i>Absatz</i> </script><script>window.__pwned=4</script>",
         "<b>Zweiter</b>",
     ]
-    assert found["events"] == [EVENT]
+    assert found["joint"] == [EVENT, EVENT]  # the offer's title, the event's
+    assert found["prices"] == [NAME]
     assert found["ldNames"] == [NAME] and found["ldEvents"] == [EVENT]
+    assert found["ldOffers"] == [DESCRIPTION]  # U+2028 itself, stored as is
     assert not any(h and h.startswith("javascript:") for h in found["hrefs"])
     assert page.title().startswith("Feindlich </title><script>x()</script>")
 

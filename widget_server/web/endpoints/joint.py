@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from widget_server.core.models import Event, Theme
+from widget_server.core.models import Event, Offer, Theme
 from widget_server.serving.theme_page import (
     PageEvent,
     PageOffer,
@@ -28,11 +29,29 @@ MAX_SHOWN = 12  # offers or events on one page: the soonest; the feeds have them
 async def page_offers(
     runtime: Runtime, theme: Theme, moment: datetime, base: str
 ) -> list[PageOffer]:
-    """The theme's joint offers valid on ``moment``'s day (network time zone)."""
+    """The theme's joint offers valid on ``moment``'s day (network time zone), ending
+    soonest first (at most ``MAX_SHOWN``)."""
     accessor = getattr(runtime.storage, "live_offers", None)
     if accessor is None:
         return []
-    return []
+    offers = await accessor(theme.id, moment.date())
+    return [page_offer(runtime, o, base) for o in offers[:MAX_SHOWN]]
+
+
+def offer_url(base: str, slug: str) -> str:
+    return f"{base}/o/{quote(slug)}"
+
+
+def page_offer(runtime: Runtime, offer: Offer, base: str) -> PageOffer:
+    return PageOffer(
+        title=offer.title,
+        text=offer.text,
+        price=offer.price_text,
+        url=offer_url(base, offer.slug),
+        valid_from=offer.valid_from,
+        valid_until=offer.valid_until,
+        participants=participants(runtime, offer.member_ids),
+    )
 
 
 async def page_events(runtime: Runtime, theme: Theme, moment: datetime) -> list[PageEvent]:
@@ -96,7 +115,16 @@ def next_midnight(moment: datetime) -> float:
 async def offer_pages(
     runtime: Runtime, themes: Iterable[Theme], moment: datetime, base: str
 ) -> list[tuple[str, datetime | None]]:
-    """(address, last change) of every joint offer page live on ``moment``'s day."""
-    if getattr(runtime.storage, "live_offers", None) is None:
+    """(address, last change) of every joint offer page live on ``moment``'s day, of the
+    ``themes`` listed: one query for the whole network."""
+    accessor = getattr(runtime.storage, "live_offers", None)
+    if accessor is None:
         return []
-    return []
+    listed = {t.id for t in themes}
+    found = []
+    for offer in await accessor(None, moment.date()):
+        if offer.theme_id in listed:
+            stamps = [s for s in (offer.created_at, offer.approved_at) if s]
+            changed = max(datetime.fromisoformat(s) for s in stamps) if stamps else None
+            found.append((offer_url(base, offer.slug), changed))
+    return sorted(found, key=lambda item: item[0])
