@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.models import LANGUAGES, Theme
+from widget_server.serving.snapshot import Snapshot
 from widget_server.serving.structured_data import script_json, theme_graph
 from widget_server.serving.theme_page import (
     PageEvent,
@@ -71,7 +72,7 @@ async def theme_page(request: Request) -> Response:
     key = ("theme-page", theme.id, lang, base, request.headers.get("host", ""))
     page: RenderedPage | None = snapshot.cached(key)
     if page is None or not page.fresh(snapshot.version, now):
-        page = await _render(request, runtime, theme, lang, base, now, snapshot.version)
+        page = await _render(request, runtime, snapshot, theme, lang, base, now)
         snapshot.remember(theme.id, key, page)
     headers = {**PAGE_HEADERS, "Cache-Control": CACHE, "ETag": page.etag}
     if "lang" not in request.query_params:
@@ -84,14 +85,12 @@ async def theme_page(request: Request) -> Response:
 async def _render(
     request: Request,
     runtime: Runtime,
+    snapshot: Snapshot,
     theme: Theme,
     lang: str,
     base: str,
     now: float,
-    version: int,
 ) -> RenderedPage:
-    assert runtime.snapshots is not None
-    snapshot = runtime.snapshots.current
     zone = ZoneInfo(runtime.settings.time_zone)
     moment = datetime.fromtimestamp(now, UTC).astimezone(zone)
     offers: list[PageOffer] = await joint.page_offers(runtime, theme, moment, base)
@@ -130,4 +129,4 @@ async def _render(
     html = runtime.templates.get_template("public/theme.html").render(context)
     moments = [*joint.offer_moments(offers, zone), *joint.event_moments(events)]
     moments.append(joint.next_midnight(moment))
-    return RenderedPage(html.encode(), version, next_change(now, moments))
+    return RenderedPage(html.encode(), snapshot.version, next_change(now, moments))
