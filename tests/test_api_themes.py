@@ -27,6 +27,8 @@ async def test_any_key_lists_themes_with_their_member_counts(
                     "description_de": "",
                     "description_en": "",
                     "kind": "topic",
+                    "intro_de": "",
+                    "intro_en": "",
                     "members": 5,
                 }
             ],

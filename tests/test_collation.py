@@ -71,12 +71,14 @@ async def test_the_directory_and_the_admin_list_in_german_order(
     # Written around the app: bring its snapshot up to date, as its next poll would.
     await app.state.runtime.snapshots.refresh()
     await app.state.runtime.snapshots.reloaded()
-    directory = (await client.get("/t/hochzeit")).text
+    # The theme page groups by category: the four without one form the last group.
+    directory = (await client.get("/t/hochzeit")).text.split("<main", 1)[1]
     admin = (await client.get("/admin/members")).text
-    for page in (directory, admin):
-        found = [
-            page.index(n) for n in ("Ährenhof", "Bäckerei", "Blumenhaus", "Buchhandlung", "Zweirad")
-        ]
+    for page, names in (
+        (directory, ("Ährenhof", "Bäckerei", "Buchhandlung", "Zweirad")),
+        (admin, ("Ährenhof", "Bäckerei", "Blumenhaus", "Buchhandlung", "Zweirad")),
+    ):
+        found = [page.index(n) for n in names]
         assert found == sorted(found)
 
 

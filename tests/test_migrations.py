@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -73,6 +74,7 @@ DELTA = json.dumps(
         "unserved": [],
     }
 )
+THEME_INTRO = next(m.version for m in load_migrations("sqlite") if m.name == "theme_intro")
 EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events")
 OFFERS_MIGRATION = next(m.version for m in load_migrations("sqlite") if m.name == "offers")
 
@@ -291,6 +293,12 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ("bike-repair", "Fahrradwerkstatt", "Bike repair", "cli", "2027-03-01T10:00:00+00:00"),
         ),
     ],
+    THEME_INTRO: [
+        (
+            "UPDATE themes SET intro_de = ?, updated_at = ? WHERE id = ?",
+            ("Wir feiern.\n\nZusammen.", "2027-03-05T10:00:00+00:00", 1),
+        ),
+    ],
     EVENTS: [
         (
             "INSERT INTO events (id, slug, theme_id, title, starts_at, ends_at, place_name,"
@@ -496,6 +504,15 @@ async def check_admin_migration(storage: SQLiteStorage) -> None:
     assert not await storage.password_reset_active("reset-1", "koordination", 1.8e9)
 
 
+async def check_theme_intro(storage: SQLiteStorage) -> None:
+    theme = await storage.get_theme("hochzeit")
+    assert (theme.intro_de, theme.intro_en) == ("Wir feiern.\n\nZusammen.", "")
+    before = (await storage.themes_modified())[theme.id]
+    await storage.update_theme(replace(theme, intro_en="We celebrate."))
+    assert (await storage.get_theme("hochzeit")).intro_en == "We celebrate."
+    assert (await storage.themes_modified())[theme.id] >= before
+
+
 async def check_events(storage: SQLiteStorage) -> None:
     event = await storage.get_event_by_slug("hochzeitsmesse-2027-03-14")
     assert (event.theme_id, event.status, event.sequence) == (1, "published", 0)
@@ -531,6 +548,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     CHANGE_LOG: check_change_log,
     MAIL: check_mail,
     ADMIN_MIGRATION: check_admin_migration,
+    THEME_INTRO: check_theme_intro,
     EVENTS: check_events,
     OFFERS_MIGRATION: check_offers_migration,
 }

@@ -23,7 +23,7 @@ from widget_server.web.app import create_app
 
 pytestmark = pytest.mark.asyncio
 
-PUBLIC_PATHS = ("/embed.js", "/", "/t/hochzeit", "/healthz")
+PUBLIC_PATHS = ("/embed.js", "/", "/t/hochzeit", "/healthz", "/sitemap.xml", "/robots.txt")
 
 
 async def block(client: httpx.AsyncClient, token: str, **params: str) -> dict[str, Any]:

@@ -36,6 +36,13 @@ OK: dict[str, Any] = {"data": [], "next_cursor": None}
             {"description_en": "Weddings"},
         ),
         (
+            lambda c: c.themes.update("hochzeit", intro_de="Wir feiern.\n\nZusammen."),
+            "PATCH",
+            "/api/v1/themes/hochzeit",
+            {},
+            {"intro_de": "Wir feiern.\n\nZusammen."},
+        ),
+        (
             lambda c: c.members.create(
                 "blumen",
                 name="Blumen",

@@ -54,6 +54,11 @@ def test_missing_or_mistyped_fields_read_as_defaults() -> None:
     assert Theme.from_json({"slug": "t", "members": "many"}).members == 0
 
 
+def test_theme_carries_its_page_introduction() -> None:
+    theme = Theme.from_json({"slug": "t", "name_de": "T", "intro_de": "Eins.\n\nZwei."})
+    assert (theme.intro_de, theme.intro_en) == ("Eins.\n\nZwei.", "")
+
+
 def test_models_are_frozen_and_raw_is_read_only() -> None:
     theme = Theme.from_json({"slug": "hochzeit", "name_de": "Hochzeit", "kind": "local"})
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -31,6 +31,12 @@ THEME_OPTIONS = (
     ("name_en", "English name, e.g. Wedding"),
     ("description_de", "German description"),
     ("description_en", "English description"),
+    (
+        "intro_de",
+        "German introduction of the theme page /t/SLUG (plain text; a blank line"
+        " starts a paragraph; --intro is the same)",
+    ),
+    ("intro_en", "English introduction of the theme page"),
 )
 
 
@@ -63,10 +69,13 @@ def add_member_arguments(msub: Any, add: Any) -> None:
 
 
 def add_theme_arguments(tsub: Any, add: Any) -> None:
-    p = add(tsub, "edit", cmd_theme_edit, "change a theme's names, descriptions or kind")
+    p = add(
+        tsub, "edit", cmd_theme_edit, "change a theme's names, descriptions, kind or introductions"
+    )
     p.add_argument("slug", help="the theme's slug, e.g. hochzeit")
     for name, text in THEME_OPTIONS:
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, help=text)
+        aliases = ("--intro",) if name == "intro_de" else ()
+        p.add_argument(f"--{name.replace('_', '-')}", *aliases, dest=name, help=text)
     p.add_argument(
         "--kind", choices=("topic", "local"), help="topic (a subject) or local (a place)"
     )

@@ -34,12 +34,18 @@ class Theme:
     description_de: str = ""
     description_en: str = ""
     kind: ThemeKind = "topic"
+    # The theme page's introduction (/t/{slug}), plain text; blank lines part paragraphs.
+    intro_de: str = ""
+    intro_en: str = ""
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name_de
 
     def description(self, lang: str) -> str:
         return self.description_en if lang == "en" and self.description_en else self.description_de
+
+    def intro(self, lang: str) -> str:
+        return self.intro_en if lang == "en" and self.intro_en else self.intro_de
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,20 @@ THEMES: tuple[dict[str, Any], ...] = (
             "like working together."
         ),
         "kind": "topic",
+        "intro_de": (
+            "Wer in Dithmarschen heiratet, muss nicht alles einzeln zusammensuchen. Wir sind "
+            "Betriebe aus Heide und Umgebung, die seit Jahren gemeinsam Hochzeiten ausstatten "
+            "– vom Kleid über die Ringe bis zur Torte.\n\n"
+            "Wir empfehlen einander, weil wir die Arbeit der anderen kennen. Fragen Sie "
+            "ruhig bei einem von uns nach: Wir sagen Ihnen, wer sonst noch helfen kann."
+        ),
+        "intro_en": (
+            "Getting married in Dithmarschen? You need not find everything one by one. We "
+            "are businesses from Heide and around who have fitted out weddings together for "
+            "years – from the dress and the rings to the cake.\n\n"
+            "We recommend each other because we know each other's work. Ask any of us: we "
+            "will tell you who else can help."
+        ),
     },
     {
         "slug": TOWN_CENTRE,
@@ -68,6 +82,14 @@ THEMES: tuple[dict[str, Any], ...] = (
             "market square – personal advice, everything within walking distance."
         ),
         "kind": "local",
+        "intro_de": (
+            "Rund um den Marktplatz finden Sie, was kein Versandhandel bietet: Beratung von "
+            "Menschen, die ihr Geschäft selbst führen. Wir stellen uns hier gemeinsam vor."
+        ),
+        "intro_en": (
+            "Around the market square you find what no mail order offers: advice from people "
+            "who run their shop themselves. Here we introduce ourselves together."
+        ),
     },
 )
 

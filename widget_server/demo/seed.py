@@ -53,6 +53,8 @@ async def seed_demo(
             description_de=theme["description_de"],
             description_en=theme["description_en"],
             kind=theme["kind"],
+            intro_de=theme.get("intro_de", ""),
+            intro_en=theme.get("intro_en", ""),
         )
     for member in demo_data.MEMBERS:
         await add_member(

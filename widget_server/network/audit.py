@@ -16,7 +16,15 @@ from widget_server.network.rules import diff_documents
 from widget_server.storage import Storage
 
 MEMBER_FIELDS = ("name", "website", "description", "category", "town", "postal_code")
-THEME_FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
+THEME_FIELDS = (
+    "name_de",
+    "name_en",
+    "description_de",
+    "description_en",
+    "kind",
+    "intro_de",
+    "intro_en",
+)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from widget_server.core.models import (
 )
 from widget_server.network.categories import is_category, slug_problem
 from widget_server.network.logos import check_logo
+from widget_server.network.prose import check_prose
 from widget_server.storage import Storage
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -120,6 +121,8 @@ async def add_theme(
     description_de: str = "",
     description_en: str = "",
     kind: str = "topic",
+    intro_de: str = "",
+    intro_en: str = "",
 ) -> Theme:
     check_slug("slug", slug)
     if kind not in THEME_KINDS:
@@ -132,6 +135,8 @@ async def add_theme(
         description_de=check_text("description_de", description_de, limit=MAX_DESCRIPTION),
         description_en=check_text("description_en", description_en, limit=MAX_DESCRIPTION),
         kind=kind,  # checked against THEME_KINDS above
+        intro_de=check_prose("intro_de", intro_de),
+        intro_en=check_prose("intro_en", intro_en),
     )
     try:
         return await storage.create_theme(theme)
@@ -282,12 +287,20 @@ async def find_or_create_placement(
 
 # -- changes (the REST API; the CLI may follow) -----------------------------------------------
 
-THEME_FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
+THEME_FIELDS = (
+    "name_de",
+    "name_en",
+    "description_de",
+    "description_en",
+    "kind",
+    "intro_de",
+    "intro_en",
+)
 MEMBER_FIELDS = ("name", "website", "description", "category", "town", "postal_code", "domains")
 
 
 async def update_theme(storage: Storage, slug: str, changes: dict[str, Any]) -> Theme:
-    """Change a theme's names, descriptions or kind; ``changes`` holds only these fields."""
+    """Change a theme's names, descriptions, kind or introductions (only these fields)."""
     theme = await storage.get_theme(slug)
     unknown = sorted(set(changes) - set(THEME_FIELDS))
     if unknown:
@@ -301,6 +314,8 @@ async def update_theme(storage: Storage, slug: str, changes: dict[str, Any]) -> 
         name_en=check_text("name_en", changed.name_en, limit=MAX_NAME),
         description_de=check_text("description_de", changed.description_de, limit=MAX_DESCRIPTION),
         description_en=check_text("description_en", changed.description_en, limit=MAX_DESCRIPTION),
+        intro_de=check_prose("intro_de", changed.intro_de),
+        intro_en=check_prose("intro_en", changed.intro_en),
     )
     if changed == theme:
         return theme

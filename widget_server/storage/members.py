@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from widget_server.core.errors import NotFoundError
@@ -24,7 +25,9 @@ from widget_server.storage.history import record_statuses
 from widget_server.storage.mail import forget_member_mail
 from widget_server.storage.queries import Queries, page, where
 
-THEME_COLUMNS = "id, slug, name_de, name_en, description_de, description_en, kind"
+THEME_COLUMNS = (
+    "id, slug, name_de, name_en, description_de, description_en, kind, intro_de, intro_en"
+)
 PLACEMENT_COLUMNS = "id, member_id, theme_id, layout, max_partners, lang, scheme"
 MEMBERSHIP_COLUMNS = "member_id, theme_id, status, created_at"
 MEMBER_FROM = "members m LEFT JOIN logos l ON l.member_id = m.id"
@@ -153,25 +156,20 @@ class Members(Queries):
         async with self._change() as (conn, changes):
             new_id = await conn.fetchval(
                 "INSERT INTO themes (slug, name_de, name_en, description_de, description_en,"
-                " kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " kind, intro_de, intro_en, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 theme.slug,
                 theme.name_de,
                 theme.name_en,
                 theme.description_de,
                 theme.description_en,
                 theme.kind,
+                theme.intro_de,
+                theme.intro_en,
                 self._dialect.time(iso_now()),
             )
             changes.add("theme", new_id)
-        return Theme(
-            int(new_id),
-            theme.slug,
-            theme.name_de,
-            theme.name_en,
-            theme.description_de,
-            theme.description_en,
-            theme.kind,
-        )
+        return replace(theme, id=int(new_id))
 
     async def get_theme(self, slug: str) -> Theme:
         row = await self._fetchrow(f"SELECT {THEME_COLUMNS} FROM themes WHERE slug = ?", slug)
@@ -193,12 +191,16 @@ class Members(Queries):
             changes.add("theme", theme.id)
             changed = await conn.execute(
                 "UPDATE themes SET name_de = ?, name_en = ?, description_de = ?,"
-                " description_en = ?, kind = ? WHERE id = ?",
+                " description_en = ?, kind = ?, intro_de = ?, intro_en = ?, updated_at = ?"
+                " WHERE id = ?",
                 theme.name_de,
                 theme.name_en,
                 theme.description_de,
                 theme.description_en,
                 theme.kind,
+                theme.intro_de,
+                theme.intro_en,
+                self._dialect.time(iso_now()),
                 theme.id,
             )
             if changed == 0:
@@ -217,6 +219,29 @@ class Members(Queries):
             + " GROUP BY 1"
         )
         return {r[0]: r[1] for r in rows}
+
+    async def themes_modified(self) -> dict[int, datetime]:
+        """Theme id -> when what its public page shows last changed (UTC): the theme,
+        a member of it (profile or status), or a membership (joined, paused, left)."""
+        newest: dict[int, datetime] = {}
+
+        def note(theme_id: int, moment: datetime) -> None:
+            if theme_id not in newest or moment > newest[theme_id]:
+                newest[theme_id] = moment
+
+        iso = self._dialect.iso
+        for row in await self._fetch("SELECT id, COALESCE(updated_at, created_at) FROM themes"):
+            note(row[0], datetime.fromisoformat(iso(row[1])))
+        for row in await self._fetch(
+            "SELECT ms.theme_id, MAX(m.updated_at) FROM memberships ms"
+            " JOIN members m ON m.id = ms.member_id GROUP BY ms.theme_id"
+        ):
+            note(row[0], datetime.fromisoformat(iso(row[1])))
+        for row in await self._fetch(
+            "SELECT theme_id, MAX(at) FROM status_history WHERE theme_id != 0 GROUP BY theme_id"
+        ):
+            note(row[0], datetime.fromtimestamp(row[1], UTC))
+        return newest
 
     # -- members ----------------------------------------------------------------------------
 

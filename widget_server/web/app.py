@@ -16,10 +16,12 @@ from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
 from widget_server.web.endpoints import (
     calendars,
+    crawling,
     demo,
     join,
     offer_page,
     public,
+    theme_page,
     unsubscribe,
     widget,
 )
@@ -359,7 +361,9 @@ routes = [
     Route("/logos/{member_id:int}-{digest}.{ext}", public.logo, name="logo"),
     # our own public pages
     Route("/", public.index, name="index"),
-    Route("/t/{slug}", public.directory, name="directory"),
+    Route("/t/{slug}", theme_page.theme_page, name="directory"),
+    Route("/sitemap.xml", crawling.sitemap, name="sitemap"),
+    Route("/robots.txt", crawling.robots, name="robots"),
     # joint events as iCalendar feeds (docs/events.md)
     Route("/events.ics", calendars.network_feed, name="events_ics"),
     Route("/t/{slug}/events.ics", calendars.theme_feed, name="theme_events_ics"),

@@ -156,6 +156,8 @@ SCHEMAS: dict[str, Any] = {
             "description_de": STRING,
             "description_en": STRING,
             "kind": enum(THEME_KINDS),
+            "intro_de": STRING,
+            "intro_en": STRING,
             "members": {"type": "integer", "description": "Members in it (not left, removed)."},
         }
     ),

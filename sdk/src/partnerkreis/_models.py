@@ -39,6 +39,9 @@ class Theme:
     description_en: str = ""
     kind: str = "topic"  # "topic" or "local"
     members: int = 0
+    # The theme page's introduction: plain text, a blank line between paragraphs.
+    intro_de: str = ""
+    intro_en: str = ""
     raw: JSON = _raw()
 
     @classmethod
@@ -51,6 +54,8 @@ class Theme:
             description_en=text(data, "description_en"),
             kind=text(data, "kind", "topic"),
             members=integer(data, "members"),
+            intro_de=text(data, "intro_de"),
+            intro_en=text(data, "intro_en"),
             raw=frozen(data),
         )
 

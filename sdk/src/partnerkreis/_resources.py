@@ -47,11 +47,17 @@ class Themes(Resource):
         description_de: str | None = None,
         description_en: str | None = None,
         kind: str | None = None,
+        intro_de: str | None = None,
+        intro_en: str | None = None,
         idempotency_key: str | None = None,
     ) -> Theme:
-        """A new theme cluster (coordinator); ``kind`` is ``topic`` (default) or ``local``."""
+        """A new theme cluster (coordinator); ``kind`` is ``topic`` (default) or ``local``.
+
+        ``intro_de``/``intro_en`` introduce the theme's public page: plain text (never
+        HTML), a blank line between paragraphs."""
         fields = dict(slug=slug, name_de=name_de, name_en=name_en, kind=kind)
         fields.update(description_de=description_de, description_en=description_en)
+        fields.update(intro_de=intro_de, intro_en=intro_en)
         return self._client.request(api.create_theme(fields, idempotency_key))
 
     def update(
@@ -63,10 +69,13 @@ class Themes(Resource):
         description_de: str | None = None,
         description_en: str | None = None,
         kind: str | None = None,
+        intro_de: str | None = None,
+        intro_en: str | None = None,
     ) -> Theme:
         """Change the given fields (coordinator); the others stay."""
         fields = dict(name_de=name_de, name_en=name_en, kind=kind)
         fields.update(description_de=description_de, description_en=description_en)
+        fields.update(intro_de=intro_de, intro_en=intro_en)
         return self._client.request(api.update_theme(slug, fields))
 
 

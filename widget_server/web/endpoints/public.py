@@ -1,4 +1,4 @@
-"""Public pages of our own: the network index, theme directories, logos, health."""
+"""Public pages of our own: the network index, logos, health (theme pages: theme_page.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from widget_server.core.collation import sort_key
 from widget_server.core.errors import NotFoundError, StorageError
 from widget_server.core.i18n import pick_language
-from widget_server.network.categories import category_label
-from widget_server.serving.blocks import logo_path
 from widget_server.serving.plugin import plugin_zip
 from widget_server.web.runtime import STATIC_DIR, runtime_of
 
@@ -51,42 +49,6 @@ async def index(request: Request) -> Response:
         "public/index.html",
         {"themes": themes, "lang": lang, "demo": runtime.demo},
         headers=PAGE_HEADERS,
-    )
-
-
-async def directory(request: Request) -> Response:
-    """Every active member of a theme: the ``<noscript>`` and "see all" target."""
-    runtime = runtime_of(request)
-    assert runtime.snapshots is not None
-    snapshot = runtime.snapshots.current
-    theme = snapshot.themes_by_slug.get(request.path_params["slug"])
-    if theme is None:
-        raise HTTPException(404, "No such theme")
-    lang = request_language(request)
-    members = [
-        {
-            "name": m.name,
-            "category_label": category_label(m.category, lang),
-            "town": m.town,
-            "description": m.description,
-            "website": m.website,
-            "logo": logo_path(m),
-        }
-        for m in snapshot.active_members.get(theme.id, ())
-    ]
-    return runtime.templates.TemplateResponse(
-        request,
-        "public/directory.html",
-        {
-            "theme": {
-                "slug": theme.slug,
-                "name": theme.name(lang),
-                "description": theme.description(lang),
-            },
-            "members": members,
-            "lang": lang,
-        },
-        headers={**PAGE_HEADERS, "Cache-Control": "public, max-age=300"},
     )
 
 

@@ -16,7 +16,7 @@ from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import runtime_of
 
-FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind")
+FIELDS = ("name_de", "name_en", "description_de", "description_en", "kind", "intro_de", "intro_en")
 
 
 async def theme_list(request: Request) -> Response:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.models import THEME_KINDS, Theme
+from widget_server.network.prose import MAX_INTRO
 from widget_server.network.services import MAX_DESCRIPTION, MAX_NAME, add_theme, update_theme
 from widget_server.web.bodies import Body, Field
 from widget_server.web.endpoints.api.base import answer, parse, refresh, require
@@ -21,6 +22,13 @@ _TEXTS = (
     Field("description_de", max_length=MAX_DESCRIPTION),
     Field("description_en", max_length=MAX_DESCRIPTION),
     Field("kind", enum=THEME_KINDS, description="topic (a subject) or local (a place)."),
+    Field(
+        "intro_de",
+        max_length=MAX_INTRO,
+        description="The theme page's introduction (/t/{slug}): plain text, never HTML;"
+        " a blank line starts a paragraph.",
+    ),
+    Field("intro_en", max_length=MAX_INTRO, description="English introduction; German if empty."),
 )
 THEME_CREATE = Body(
     "ThemeCreate",
@@ -45,6 +53,8 @@ def theme_view(theme: Theme, members: int) -> dict[str, Any]:
         "description_de": theme.description_de,
         "description_en": theme.description_en,
         "kind": theme.kind,
+        "intro_de": theme.intro_de,
+        "intro_en": theme.intro_en,
         "members": members,
     }
 
