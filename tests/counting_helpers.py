@@ -19,10 +19,24 @@ HOST_PAGE = "https://blumen.example"
 
 
 async def served_block(client: httpx.AsyncClient, token: str, **headers: str) -> dict[str, Any]:
+    """A block as the loader shows it: fetched, then its view link exchanged (which
+    counts it as served); ``view`` is then this visit's one-time beacon URL."""
     response = await client.get(f"/w/{token}", headers=headers)
     assert response.status_code == 200
     data: dict[str, Any] = response.json()
+    if data["view"]:
+        data["view"] = await exchanged(client, data["view"], **headers)
     return data
+
+
+async def exchanged(client: httpx.AsyncClient, view_link: str, **headers: str) -> str:
+    """The one-time view beacon URL the exchange of a block's view link answers."""
+    response = await client.post(view_link, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert "set-cookie" not in response.headers
+    url: str = response.json()["view"]
+    return url
 
 
 async def beacon(client: httpx.AsyncClient, url: str, origin: str = HOST_PAGE, **h: str) -> None:

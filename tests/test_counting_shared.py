@@ -185,10 +185,10 @@ async def test_blocks_served_to_bots_are_not_counted_as_served(
     agent: str,
 ) -> None:
     token = signer.embed_token(network["blumen"])
-    assert (await client.get(f"/w/{token}", headers={"User-Agent": agent})).status_code == 200
+    await served_block(client, token, **{"User-Agent": agent})
     assert (await client.get(f"/w/{token}.html", headers={"User-Agent": agent})).status_code == 200
     assert await stored(app, storage, "served") == []
-    assert (await client.get(f"/w/{token}", headers={"User-Agent": BROWSER})).status_code == 200
+    await served_block(client, token, **{"User-Agent": BROWSER})
     assert {r.count for r in await stored(app, storage, "served")} == {1}
 
 
@@ -249,7 +249,7 @@ async def test_a_big_batch_is_settled_in_parts_with_the_same_outcome(
     token = signer.embed_token(network["blumen"])
     for n in range(5):
         browser = {"User-Agent": f"{BROWSER} #{n}", "X-Forwarded-For": f"198.51.100.{n + 1}"}
-        block = (await client.get(f"/w/{token}", headers=browser)).json()
+        block = await served_block(client, token, **browser)
         await beacon(client, block["view"], **browser)
         await beacon(client, block["view"], **browser)  # the same token again
         assert (await client.get(block["partners"][0]["url"], headers=browser)).status_code == 302

@@ -25,7 +25,9 @@ SOURCE = (STATIC / "embed.src.js").read_text(encoding="utf-8")
 CSS = (STATIC / "widget.css").read_text(encoding="utf-8")
 # String and template literals of the loader source (it has no regex literal with quotes).
 LITERAL = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`""")
-BUDGET = 3072  # bytes, gzip -9
+# bytes, gzip -9: 3 KB, plus the 29 B of the served exchange (issue 19, point 2) until
+# the loader rewrite (point 3) brings it to 2 KB
+BUDGET = 3072 + 32
 
 
 @pytest.fixture(scope="module")

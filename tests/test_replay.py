@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from tests.api_auth import make_keys
 from tests.conftest import BROWSER, SECRET, Clock, reopened
+from tests.counting_helpers import exchanged
 from widget_server.cli import main
 from widget_server.core.settings import Settings
 from widget_server.counting.replay import NOT_DRAWN, explain_selection
@@ -146,8 +147,10 @@ async def test_explain_at_reproduces_every_served_block(
                 )
                 if block.get("view") and (n + i) % 3:
                     # visitors from many addresses: each counts once a day per block
-                    beacon = await viewer(n * len(tokens) + i).post(
-                        block["view"], headers={"Origin": f"https://{host[placement]}.example"}
+                    visitor = viewer(n * len(tokens) + i)
+                    beacon = await visitor.post(
+                        await exchanged(visitor, block["view"]),
+                        headers={"Origin": f"https://{host[placement]}.example"},
                     )
                     assert beacon.status_code == 204
             if n % 4 == 3:  # a ledger recomputation in the middle of a bucket

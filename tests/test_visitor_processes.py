@@ -59,8 +59,11 @@ async def visit(proxy: RoundRobin, token: str, n: int, client: httpx.AsyncClient
     headers = {**visitor(n), "Origin": ORIGIN}
     for _ in range(3):
         block = (await client.get(f"{proxy.next()}/w/{token}", headers=visitor(n))).json()
+        # The loader's exchange, at yet another process: a one-time beacon URL.
+        exchange = await client.post(proxy.at_next(block["view"]), headers=visitor(n))
+        view = exchange.json()["view"]
         for _ in range(2):
-            beacon = proxy.at_next(block["view"])
+            beacon = proxy.at_next(view)
             assert (await client.post(beacon, headers=headers)).status_code == 204
         used.append(beacon)
     return used

@@ -41,6 +41,7 @@ from widget_server.core.errors import BadTokenError
 SALT_EMBED = "partnerkreis.embed.v1"
 SALT_CLICK = "partnerkreis.click.v1"
 SALT_VIEW = "partnerkreis.view.v1"
+SALT_SERVED = "partnerkreis.served.v1"  # a cacheable block's exchange URL (never a view)
 SALT_PORTAL = "partnerkreis.portal.v1"
 SALT_SESSION = "partnerkreis.session.v1"
 SALT_PORTAL_SESSION = "partnerkreis.portal-session.v1"  # never accepted as an admin session
@@ -146,6 +147,9 @@ class Signer:
         # One derived key per secret: BLAKE2b keyed with HMAC(secret, purpose).
         self._view_keys = [
             hmac.new(k.encode(), SALT_VIEW.encode(), hashlib.sha256).digest() for k in secret
+        ]
+        self._served_keys = [
+            hmac.new(k.encode(), SALT_SERVED.encode(), hashlib.sha256).digest() for k in secret
         ]
         self._click = URLSafeTimedSerializer(secret, salt=SALT_CLICK, signer=timed)
         # Click tokens are made for every partner of every block built: the same
@@ -274,12 +278,44 @@ class Signer:
         return f"{payload}.{_view_mac(self._view_keys[-1], payload)}"
 
     def read_view_token(self, token: str, max_age: int) -> ViewClaim:
+        return self._read_block_token(token, max_age, self._view_keys, "view")
+
+    # -- served tokens: one block as cached, exchanged for one-time view tokens -------------
+    #
+    # A cacheable block body is the same for every visitor of its bucket, so it
+    # cannot carry a one-time token.  It carries ``PREFIX . TIME . MAC`` under a
+    # key of its own instead (a view token with an empty nonce, which no view
+    # key verifies); the loader posts it once the block is shown and gets a
+    # fresh one-time view token back (web/endpoints/widget.py, ``exchange``).
+
+    def served_token(self, prefix: str, stamp: int) -> str:
+        """The exchange token of a block rendered for the bucket starting at ``stamp``."""
+        payload = f"{prefix}.{stamp:x}"
+        return f"{payload}.{_view_mac(self._served_keys[-1], payload)}"
+
+    def read_served_token(self, token: str, max_age: int) -> ViewClaim:
+        """The block a served token names (``nonce`` is the empty string)."""
+        claim = self._read_block_token(token, max_age, self._served_keys, "served")
+        if claim.nonce:
+            raise BadTokenError("served token is not valid")
+        return claim
+
+    @staticmethod
+    def is_served_token(token: str) -> bool:
+        """The shape of a served token (no nonce after the prefix): decides which of the
+        two ``/v/`` exchanges a token asks for; the signature is checked afterwards."""
+        block = token.split(".", 1)[0]
+        return block.endswith("_")
+
+    def _read_block_token(
+        self, token: str, max_age: int, keys: list[bytes], kind: str
+    ) -> ViewClaim:
         payload, _, signature = token.rpartition(".")
         if not token.isascii():  # compare_digest refuses non-ASCII text with a TypeError
-            raise BadTokenError("view token is not valid")
-        expected = [_view_mac(key, payload) for key in self._view_keys]
+            raise BadTokenError(f"{kind} token is not valid")
+        expected = [_view_mac(key, payload) for key in keys]
         if not any(hmac.compare_digest(signature, e) for e in expected):
-            raise BadTokenError("view token is not valid")
+            raise BadTokenError(f"{kind} token is not valid")
         try:
             block, _, stamp = payload.rpartition(".")
             if self._clock() - int(stamp, 16) > max_age:
@@ -294,7 +330,7 @@ class Signer:
             )
             return ViewClaim(int(placement), int(bucket), slots, nonce)
         except ValueError as exc:
-            raise BadTokenError("view token is not valid") from exc
+            raise BadTokenError(f"{kind} token is not valid") from exc
 
     # -- short-lived tokens for the other purposes (views, portal links, sessions) ---------
 

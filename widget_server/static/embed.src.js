@@ -122,7 +122,13 @@
         root.adoptedStyleSheets = [sheet];
         root.replaceChildren(nav);
         state = "ready";
-        if (web(d.view)) watch(run, box, web(d.view));
+        // issue 19: the block may come from a shared cache, so its view link is
+        // posted once shown (counts it as served) for this visit's one-time beacon URL.
+        if (web(d.view))
+          fetch(web(d.view), { method: "POST", mode: "cors", credentials: "omit" })
+            .then((r) => r.json())
+            .then((v) => runs.get(box) == run && web(v.view) && watch(run, box, web(v.view)))
+            .catch(() => {});
       }
     } catch (e) {
       why = ctl.signal.aborted ? "timeout" : e;

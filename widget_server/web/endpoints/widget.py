@@ -6,6 +6,8 @@ in-memory snapshot (logos excepted, which are cached by browsers for a year).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -17,7 +19,8 @@ from starlette.responses import RedirectResponse, Response
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.i18n import translator
 from widget_server.core.models import Placement
-from widget_server.rotation import Slot
+from widget_server.counting.served import exchange, served_token
+from widget_server.rotation import Rules, Slot
 from widget_server.serving.blocks import (
     Display,
     Rotation,
@@ -64,7 +67,7 @@ def _unknown_embed() -> Response:
 
 def _block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
-) -> tuple[dict[str, object], tuple[Slot, ...], Rotation]:
+) -> tuple[dict[str, object], tuple[Slot, ...], Rules, Rotation]:
     assert runtime.signer is not None
     slots, rules, rotation = select_slots(
         snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
@@ -79,15 +82,35 @@ def _block(
         signer=runtime.signer,
         base_url=runtime.base_url(request),
     )
-    return block, slots, rotation
+    return block, slots, rules, rotation
 
 
 def _cache_headers(rotation: Rotation, *, shared: bool = True) -> dict[str, str]:
-    """Until the bucket ends; ``shared=False`` for bodies with a visitor's one-time token."""
+    """Until the bucket ends (at most ``BLOCK_MAX_AGE``, so a removed partner leaves every
+    cache within minutes); ``shared=False`` for a body only one visitor may see."""
     if not rotation.cacheable:
         return {"Cache-Control": "no-store"}
     scope = "public" if shared else "private"
     return {"Cache-Control": f"{scope}, max-age={min(BLOCK_MAX_AGE, rotation.seconds_left)}"}
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong validator of a block's bytes: equal bodies, equal tags, in every process
+    (a block depends only on the bucket, never on which request rendered it)."""
+    digest = hashlib.blake2b(body, digest_size=12).digest()
+    return '"' + base64.urlsafe_b64encode(digest).decode() + '"'
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Does ``If-None-Match`` name ``etag`` (or ``*``)?  Weak tags compare too (RFC 9110:
+    If-None-Match uses the weak comparison)."""
+    if not if_none_match:
+        return False
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
 
 
 async def embed_js(request: Request) -> Response:
@@ -106,30 +129,30 @@ async def embed_js(request: Request) -> Response:
 
 @dataclass(frozen=True)
 class RenderedBlock:
-    """A block encoded once per bucket; only its one-time view token differs per request."""
+    """A block encoded once per bucket: the same bytes for every visitor, so any cache
+    may keep it.  Its ``view`` is the block's served token (``counting/served.py``);
+    the one-time view token is handed out by the exchange, never in the body."""
 
-    head: bytes  # the JSON up to the view URL
-    slots: tuple[Slot, ...]
+    body: bytes
+    etag: str
     rotation: Rotation
-    view_prefix: str  # the block part of its view tokens
-    served_key: tuple[int, int, tuple[int, ...]]  # what a served count of it adds up
-
-    def body(self, view_url: str | None) -> bytes:
-        tail = b"null}" if view_url is None else b'"' + view_url.encode() + b'"}'
-        return self.head + tail
 
 
 def render_block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> RenderedBlock:
-    block, slots, rotation = _block(request, runtime, snapshot, placement, display)
-    encoded = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
-    assert encoded.endswith(b',"view":null}'), "the view URL must be the block's last field"
+    block, slots, rules, rotation = _block(request, runtime, snapshot, placement, display)
     assert runtime.counting is not None
     counting = runtime.counting
-    prefix = counting.view_prefix(placement.id, rotation.bucket, slots)
-    served = counting.served_key(placement.theme_id, placement.member_id, slots)
-    return RenderedBlock(encoded[: -len(b"null}")], slots, rotation, prefix, served)
+    if slots and counting.enabled:
+        prefix = counting.view_prefix(placement.id, rotation.bucket, slots)
+        # The bucket's start, not the moment of rendering: every process renders the
+        # same bytes for a bucket (one ETag), and the token's age counts from there.
+        start = rotation.bucket * rules.bucket_seconds if rotation.cacheable else runtime.clock()
+        token = served_token(counting, prefix, int(start))
+        block["view"] = f"{runtime.base_url(request)}/v/{token}"
+    body = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
+    return RenderedBlock(body, strong_etag(body), rotation)
 
 
 class BlockRequest(NamedTuple):
@@ -161,7 +184,6 @@ async def block_json(request: Request) -> Response:
     if asked is None:
         return _unknown_embed()
     runtime, snapshot, placement, display = asked
-    assert runtime.counting is not None
     now = runtime.clock()
     rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
     base_url = runtime.base_url(request)
@@ -171,49 +193,87 @@ async def block_json(request: Request) -> Response:
         rendered = render_block(request, runtime, snapshot, placement, display)
         if rendered.rotation.cacheable:
             snapshot.remember(placement.theme_id, key, rendered)
-    counting = runtime.counting
-    view_url = None
-    if rendered.slots and counting.enabled:
-        counting.count_served(rendered.served_key, request.headers.get("user-agent", ""))
-        view_url = f"{base_url}/v/{counting.view_token(rendered.view_prefix)}"
-    return BlockResponse(rendered.body(view_url), rendered.rotation, shared=view_url is None)
+    else:  # the bucket's block, with the seconds left counted from now
+        rendered = RenderedBlock(rendered.body, rendered.etag, rotation)
+    # Nothing is counted here: a cache in front may answer most of these requests.
+    # The loader's exchange (``view`` below) counts the block as served.
+    if not_modified(request.headers.get("if-none-match"), rendered.etag):
+        return BlockResponse(b"", rendered, not_modified=True)
+    return BlockResponse(rendered.body, rendered)
+
+
+def block_headers(rendered: RenderedBlock) -> list[tuple[bytes, bytes]]:
+    """The block's headers but its length; the same for a 200 and a 304.
+
+    No ``Vary``: the body depends only on the URL (the token and the query) and,
+    without ``WIDGET_PUBLIC_URL``, on the Host, which every cache keys on.
+    """
+    cache = _cache_headers(rendered.rotation)["Cache-Control"].encode()
+    return [*BLOCK_FIXED, (b"cache-control", cache), (b"etag", rendered.etag.encode())]
+
+
+BLOCK_FIXED = [
+    (b"content-type", b"application/json"),
+    (b"access-control-allow-origin", b"*"),
+    (b"cross-origin-resource-policy", b"cross-origin"),
+    (b"x-content-type-options", b"nosniff"),
+]
 
 
 class BlockResponse(Response):
-    """The block's JSON with its headers prepared once, not assembled per request."""
+    """The block's JSON (or its 304) with its headers prepared once, not assembled per request."""
 
-    _fixed = [
-        (b"content-type", b"application/json"),
-        (b"access-control-allow-origin", b"*"),
-        (b"cross-origin-resource-policy", b"cross-origin"),
-        (b"x-content-type-options", b"nosniff"),
-    ]
-
-    def __init__(self, body: bytes, rotation: Rotation, *, shared: bool) -> None:
-        self.status_code = 200
+    def __init__(self, body: bytes, rendered: RenderedBlock, *, not_modified: bool = False) -> None:
+        self.status_code = 304 if not_modified else 200
         self.background = None
         self.body = body
-        # A body with a view token is one visitor's: browsers may keep it, CDNs not.
-        cache = _cache_headers(rotation, shared=shared)["Cache-Control"].encode()
-        self.raw_headers = [
-            *self._fixed,
-            (b"cache-control", cache),
-            (b"content-length", str(len(body)).encode()),
-        ]
+        headers = block_headers(rendered)
+        if not not_modified:
+            headers.append((b"content-length", str(len(body)).encode()))
+        self.raw_headers = headers
 
 
 async def view(request: Request) -> Response:
-    """The view beacon: answered the same way whether it was counted or not."""
+    """Both exchanges of a shown block, told apart by the token's shape.
+
+    A served token (from the cacheable body) counts the block as served and is
+    answered with a one-time view token; a view token is the view beacon, answered
+    the same way whether it was counted or not.
+    """
     runtime = runtime_of(request)
     assert runtime.snapshots is not None and runtime.counting is not None
+    token = request.path_params["token"]
+    user_agent = request.headers.get("user-agent", "")
+    if runtime.signer is not None and runtime.signer.is_served_token(token):
+        found = exchange(runtime.counting, token, runtime.snapshots.current, user_agent)
+        return exchange_response(runtime.base_url(request), found.view_token, found.reason)
     await runtime.counting.view(
-        request.path_params["token"],
+        token,
         runtime.snapshots.current,
         address=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", ""),
+        user_agent=user_agent,
         origin=request.headers.get("origin") or request.headers.get("referer"),
     )
     return Response(status_code=204, headers={**CORS, "Cache-Control": "no-store"})
+
+
+def exchange_response(base_url: str, view_token: str | None, reason: str | None) -> Response:
+    """``{"view": URL}`` for the view beacon; a problem when the served token is not ours."""
+    headers = {**CORS, "Cache-Control": "no-store"}
+    if view_token is None:
+        if reason == "unknown":
+            answer = _unknown_embed()
+        else:
+            text = (
+                "This block's view link is not valid."
+                if reason == "bad-token"
+                else ("This block's view link has expired.")
+            )
+            answer = problem(400, reason or "bad-token", "Invalid view link", text)
+        answer.headers.update(headers)
+        return answer
+    body = json.dumps({"view": f"{base_url}/v/{view_token}"}, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json", headers={**headers, **NOSNIFF})
 
 
 def frame_csp(base_url: str) -> str:
@@ -230,12 +290,13 @@ class RenderedPage:
 
     body: bytes
     served_key: tuple[int, int, tuple[int, ...]]  # what a served count of it adds up
+    etag: str
 
 
 def render_page(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> tuple[RenderedPage, Rotation]:
-    block, slots, rotation = _block(request, runtime, snapshot, placement, display)
+    block, slots, _, rotation = _block(request, runtime, snapshot, placement, display)
     assert runtime.counting is not None
     theme = snapshot.themes[placement.theme_id]
     context = {
@@ -252,7 +313,7 @@ def render_page(
     }
     body = runtime.templates.get_template("widget/frame.html").render(context).encode()
     served = runtime.counting.served_key(placement.theme_id, placement.member_id, slots)
-    return RenderedPage(body, served), rotation
+    return RenderedPage(body, served, strong_etag(body)), rotation
 
 
 async def block_html(request: Request) -> Response:
@@ -275,25 +336,39 @@ async def block_html(request: Request) -> Response:
         page, rotation = render_page(request, runtime, snapshot, placement, display)
         if rotation.cacheable:
             snapshot.remember(placement.theme_id, key, page)
+    # Counted here, on the requests that reach us: behind a shared cache only the
+    # cache's misses and revalidations (docs/deployment.md, "A CDN in front").
     runtime.counting.count_served(page.served_key, request.headers.get("user-agent", ""))
-    return PageResponse(page.body, rotation, base_url)
+    if not_modified(request.headers.get("if-none-match"), page.etag):
+        return PageResponse(b"", rotation, base_url, page.etag, not_modified=True)
+    return PageResponse(page.body, rotation, base_url, page.etag)
 
 
 class PageResponse(Response):
     """The iframe page with the headers a template response gave it, in the same order."""
 
-    def __init__(self, body: bytes, rotation: Rotation, base_url: str) -> None:
-        self.status_code = 200
+    def __init__(
+        self,
+        body: bytes,
+        rotation: Rotation,
+        base_url: str,
+        etag: str,
+        *,
+        not_modified: bool = False,
+    ) -> None:
+        self.status_code = 304 if not_modified else 200
         self.background = None
         self.body = body
         self.raw_headers = [
             (b"x-content-type-options", b"nosniff"),
             (b"cache-control", _cache_headers(rotation)["Cache-Control"].encode()),
+            (b"etag", etag.encode()),
             (b"content-security-policy", frame_csp(base_url).encode("latin-1")),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"content-length", str(len(body)).encode()),
             (b"content-type", b"text/html; charset=utf-8"),
         ]
+        if not not_modified:  # a 304's length would have to be the page's
+            self.raw_headers.insert(-1, (b"content-length", str(len(body)).encode()))
 
 
 async def click(request: Request) -> Response:
