@@ -41,17 +41,16 @@
     return e;
   };
   const shadow = (box) => box.shadowRoot || box.attachShadow({ mode: "open" });
-  const span = (name, text) => el("span", name, { textContent: text });
+  // A span of text; "" (which appends nothing visible) when there is no text.
+  const span = (name, text) => text && el("span", name, { textContent: text });
   const mono = (name) => el("span", "mono", { ariaHidden: "true", textContent: [...name][0].toUpperCase() });
 
   // One <li>, or null if the partner lacks a name or a usable URL.
   const item = (p, compact) => {
-    const name = str(p.name), url = web(p.url), logo = web(p.logo), desc = str(p.description);
+    const name = str(p.name), url = web(p.url), logo = web(p.logo);
     const meta = [str(p.category), str(p.town)].filter(Boolean).join(" \u00b7 ");
     if (!name || !url) return null;
-    const body = el("span", "body", {}, span("name", name));
-    if (meta) body.append(span("meta", meta));
-    if (desc) body.append(span("desc", desc));
+    const body = el("span", "body", {}, span("name", name), span("meta", meta), span("desc", str(p.description)));
     const a = el("a", "link", { href: url, rel: str(p.rel) }, body);
     // The compact layout shows neither logo nor monogram.
     if (!compact) {
@@ -75,7 +74,7 @@
       "nav",
       layout,
       { className: `pk pk-${layout} pk-scheme-${str(d.scheme)}`, lang: str(d.lang) || "de", ariaLabel: str(d.label) || heading },
-      el("h2", "heading", { textContent: heading }, badge ? span("badge", badge) : ""),
+      el("h2", "heading", { textContent: heading }, span("badge", badge)),
       items.length ? el("ul", "list", {}, ...items) : "",
     );
     const more = web(d.more?.url), text = str(d.more?.text);
@@ -115,7 +114,7 @@
       if (!BASE) throw "no embed.js URL";
       const url = new URL("w/" + encodeURIComponent(token), BASE);
       const q = { lang: ds.lang, layout: ds.layout, scheme: ds.colorScheme };
-      for (const k in q) if (str(q[k])) url.searchParams.set(k, str(q[k]));
+      for (const k in q) if ((q[k] = str(q[k]))) url.searchParams.set(k, q[k]);
       const styles = (sheet ||= get(new URL(CSS, BASE), { signal: AbortSignal.timeout(3e3) })
         .then(async (r) => {
           if (!r.ok) throw 0;
@@ -136,7 +135,8 @@
         root.adoptedStyleSheets = [css];
         root.replaceChildren(nav);
         state = "ready";
-        if (web(d.view)) watch(run, box, web(d.view));
+        const view = web(d.view);
+        if (view) watch(run, box, view);
       }
     } catch (e) {
       why = ctl.signal.aborted ? "timeout" : e;
