@@ -16,7 +16,7 @@
   // Directory of this script: "https://host/" for "https://host/embed.js?v=1".
   const me = D.currentScript || [...D.querySelectorAll('script[src$="/embed.js"]')].pop();
   const BASE = me?.src && new URL(".", me.src);
-  // container -> {job: promise, ctl: AbortController, stop: cancels beacon}
+  // container -> {job: promise, stop: cancels its request and its beacon}
   const runs = new WeakMap();
   // Promise of the stylesheet, or of 0 when it failed (then 0 here: the next load retries).
   let sheet;
@@ -102,10 +102,11 @@
 
   // Fetches and renders one container. Never rejects.
   const load = async (box) => {
-    const old = runs.get(box), ctl = new AbortController(), run = { ctl };
-    old?.ctl.abort(), old?.stop?.();
+    const ctl = new AbortController(), run = { stop: () => ctl.abort() };
+    runs.get(box)?.stop();
     runs.set(box, run);
-    const timer = setTimeout(() => ctl.abort(), 3e3);
+    // Gives up after 3 s (an abort after the answer came changes nothing).
+    setTimeout(() => ctl.abort(), 3e3);
     // bad: the pasted code is broken (no token, or one the server does not know).
     let state = "error", why, bad;
     try {
@@ -141,7 +142,6 @@
     } catch (e) {
       why = ctl.signal.aborted ? "timeout" : e;
     }
-    clearTimeout(timer);
     // Superseded by a newer load of the same container: leave it alone.
     if (runs.get(box) != run) return;
     if (state != "ready") box.shadowRoot?.replaceChildren();
