@@ -18,7 +18,8 @@
   const BASE = me?.src && new URL(".", me.src);
   // container -> {job: promise, stop: cancels its request and its beacon}
   const runs = new WeakMap();
-  // Promise of the stylesheet, or of 0 when it failed (then 0 here: the next load retries).
+  // The stylesheet's promise. A failure resolves it to 0 and resets this to 0, so the
+  // next load tries again.
   let sheet;
 
   // Every request of the loader: no cookies, no credentials (CORS is fetch's default).
