@@ -1,8 +1,10 @@
-"""The /embed.js build: minifiers, size budget and what the loader may not contain."""
+"""The /embed.js build: the committed minified loader, its size budget, what it may not
+contain, and the block stylesheet it fetches."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -14,20 +16,20 @@ import pytest
 
 from widget_server.serving.loader import (
     CSS_PLACEHOLDER,
+    LOADER_FILE,
     LoaderAsset,
+    build_block_stylesheet,
     build_loader,
     minify_css,
-    minify_js,
 )
 
-STATIC = Path(__file__).resolve().parents[1] / "widget_server" / "static"
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "widget_server" / "static"
 SOURCE = (STATIC / "embed.src.js").read_text(encoding="utf-8")
+MINIFIED = (STATIC / LOADER_FILE).read_text(encoding="utf-8")
 CSS = (STATIC / "widget.css").read_text(encoding="utf-8")
-# String and template literals of the loader source (it has no regex literal with quotes).
-LITERAL = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`""")
-# bytes, gzip -9: 3 KB, plus the 29 B of the served exchange (issue 19, point 2) until
-# the loader rewrite (point 3) brings it to 2 KB
-BUDGET = 3072 + 32
+TOOLS = ROOT / "tools"
+BUDGET = 2048  # bytes, gzip -9 (issue 19: at most 2 KB)
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +52,8 @@ def selectors(css: str) -> list[str]:
     return [re.sub(r"\(([\w-]+):\s*", r"(\1:", s) for s in found]  # (feature: value)
 
 
-def code_lines(js: str) -> list[str]:
-    lines = (line.strip() for line in js.splitlines())
-    return [ln for ln in lines if ln and not ln.startswith("//")]
-
-
-def embedded_css(body: str) -> str:
-    start = body.index("const CSS=") + len("const CSS=")
-    value, _ = json.JSONDecoder().raw_decode(body, start)
-    assert isinstance(value, str)
-    return value
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- CSS
@@ -112,55 +106,60 @@ def test_stylesheet_rules() -> None:
     assert "@import" not in CSS and "url(" not in CSS  # no requests from the stylesheet
 
 
-# --------------------------------------------------------------------------- JS
+# --------------------------------------------------------------------------- build
 
 
-def test_minify_js_drops_comment_lines_and_indentation_only() -> None:
-    mini = minify_js(SOURCE)
-    lines = mini.splitlines()
-    # Line breaks survive, so automatic semicolon insertion is unchanged.
-    assert len(lines) == len(code_lines(SOURCE))
-    assert all(line == line.strip() and not line.startswith("//") for line in lines)
-    assert no_space("\n".join(code_lines(SOURCE))) == no_space(mini)
+def test_committed_loader_was_built_from_the_committed_source() -> None:
+    """tools/embed-build.json, written by scripts/build-loader, holds the hashes of the
+    source, the terser options and the output: an edit of the source without a rebuild
+    (or of the output by hand) fails here even where Node.js is missing."""
+    record = json.loads((TOOLS / "embed-build.json").read_text())
+    assert record["source_sha256"] == sha256(STATIC / "embed.src.js"), "run scripts/build-loader"
+    assert record["config_sha256"] == sha256(TOOLS / "terser.json")
+    assert record["output_sha256"] == sha256(STATIC / LOADER_FILE), "run scripts/build-loader"
+    pinned = json.loads((TOOLS / "package.json").read_text())["devDependencies"]["terser"]
+    assert record["minifier"] == f"terser {pinned}"
+    lock = json.loads((TOOLS / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/terser"]["version"] == pinned
 
 
-def test_minify_js_keeps_every_literal_verbatim() -> None:
-    mini = minify_js(SOURCE)
-    literals = LITERAL.findall("\n".join(code_lines(SOURCE)))
-    assert literals and LITERAL.findall(mini) == literals
-
-
-def test_loader_source_follows_the_minifier_rules() -> None:
-    for line in code_lines(SOURCE):
-        code = LITERAL.sub('""', line)
-        assert "//" not in code and "/*" not in code, f"comment after code: {line}"
-        assert code.count('"') % 2 == 0 and "'" not in code, f"unbalanced quote: {line}"
-    assert "`" not in "".join(LITERAL.sub("", line) for line in code_lines(SOURCE))
-
-
-def test_minify_js_squeezes_only_safe_spaces() -> None:
-    src = """
-    // comment line
-    const a = b - -c, d = e ? .5 : 1;
-    const s = "x , ( y" + 'q = r' + `t ${ u } , v`;
-    if (a < b && !c) return /^h?:$/.test(s);
-    const url = "// not a comment";
-    """
-    assert minify_js(src) == (
-        "const a=b- -c,d=e? .5:1;\n"
-        "const s=\"x , ( y\"+'q = r'+`t ${ u } , v`;\n"
-        "if(a<b&& !c)return /^h?:$/.test(s);\n"
-        'const url="// not a comment";\n'
+def test_rebuilding_the_loader_gives_the_committed_bytes() -> None:
+    """The real check: terser (pinned by tools/package-lock.json, which scripts/test
+    installs) rebuilds embed.min.js from embed.src.js: it must equal the committed file."""
+    node = shutil.which("node")
+    if node is None or not (TOOLS / "node_modules" / "terser" / "package.json").exists():
+        assert not os.environ.get("CI"), "CI must rebuild the loader: node or tools/ missing"
+        pytest.skip("terser not installed here (scripts/build-loader installs it)")
+    done = subprocess.run(
+        [node, str(TOOLS / "build-loader.mjs"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    assert done.returncode == 0, done.stderr + done.stdout
+
+
+def test_minified_loader_keeps_every_message_and_the_placeholder() -> None:
+    MINIFIED.encode("ascii")  # pure ASCII, whatever charset the host page declares
+    assert MINIFIED.count(CSS_PLACEHOLDER) == 1
+    messages = re.findall(r'"((?:no |bad |Partnerkreis: |HTTP )[^"]*)"', SOURCE)
+    assert len(messages) >= 5
+    for text in messages:  # what the console says stays the same
+        assert f'"{text}"' in MINIFIED
+    assert "\n" not in MINIFIED.rstrip("\n") and "/*" not in MINIFIED  # no comments left
 
 
 # --------------------------------------------------------------------------- built asset
 
 
-def test_built_loader_inlines_the_css(asset: LoaderAsset) -> None:
-    body = asset.body.decode("ascii")  # pure ASCII, whatever charset the host page uses
+def test_built_loader_points_at_the_block_stylesheet(asset: LoaderAsset) -> None:
+    body = asset.body.decode("ascii")
+    sheet = build_block_stylesheet(STATIC)
     assert CSS_PLACEHOLDER not in body and "__PK_CSS__" not in body
-    assert embedded_css(body) == minify_css(CSS)
+    # Relative, like the block URLs: resolved against the loader's own directory.
+    assert body.count(json.dumps(sheet.path.lstrip("/"))) == 1
+    assert body == MINIFIED.replace(CSS_PLACEHOLDER, json.dumps(sheet.path[1:]))
+    assert minify_css(CSS) in sheet.css  # all of widget.css, as the loader had it inline
 
 
 def test_built_loader_fits_the_size_budget(asset: LoaderAsset) -> None:
@@ -171,14 +170,20 @@ def test_built_loader_fits_the_size_budget(asset: LoaderAsset) -> None:
 def test_etag_is_quoted_and_follows_the_content(asset: LoaderAsset, tmp_path: Path) -> None:
     assert re.fullmatch(r'"[0-9a-f]{20}"', asset.etag)
     assert build_loader(STATIC) == asset
-    (tmp_path / "embed.src.js").write_text(SOURCE, encoding="utf-8")
+    for name in (LOADER_FILE, "widget.css", "block.css"):
+        (tmp_path / name).write_text((STATIC / name).read_text(encoding="utf-8"))
+    assert build_loader(tmp_path) == asset
+    # New styles: a new stylesheet URL, so a new loader (and ETag) that names it.
     (tmp_path / "widget.css").write_text(CSS + ".x{color:red}", encoding="utf-8")
-    assert build_loader(tmp_path).etag != asset.etag
+    changed = build_loader(tmp_path)
+    assert changed.etag != asset.etag
+    assert build_block_stylesheet(tmp_path).path[1:] in changed.body.decode()
 
 
 def test_placeholder_must_appear_exactly_once(tmp_path: Path) -> None:
     (tmp_path / "widget.css").write_text(CSS, encoding="utf-8")
-    (tmp_path / "embed.src.js").write_text("const CSS = 1;\n", encoding="utf-8")
+    (tmp_path / "block.css").write_text("", encoding="utf-8")
+    (tmp_path / LOADER_FILE).write_text("const CSS = 1;\n", encoding="utf-8")
     with pytest.raises(ValueError, match="exactly once"):
         build_loader(tmp_path)
 
@@ -212,15 +217,17 @@ def test_loader_uses_the_contract_apis() -> None:
     for piece in (
         'attachShadow({ mode: "open" })',
         "new CSSStyleSheet()",
-        "replaceSync(CSS)",
-        "adoptedStyleSheets = [sheet]",
-        'credentials: "omit"',
+        "replaceSync(await r.text())",
+        "adoptedStyleSheets = [css]",
+        'fetch(url, { ...opts, credentials: "omit" })',
         "keepalive: true",
         "{ threshold: .5 }",
         '"data-partnerkreis-state"',
         "W.Partnerkreis = {",
     ):
         assert piece in SOURCE
+    # Every request goes through get(), which omits credentials.
+    assert SOURCE.count("fetch(") == 1
 
 
 def test_built_loader_is_valid_javascript(asset: LoaderAsset, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -254,6 +255,21 @@ async def test_embed_js_is_small_cacheable_and_revalidates(client: httpx.AsyncCl
     again = await client.get("/embed.js", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
     assert again.content == b""
+
+
+async def test_embed_js_names_the_stylesheet_it_fetches(client: httpx.AsyncClient) -> None:
+    """The loader carries no CSS: it fetches the block stylesheet, whose URL it names
+    relative to its own, from another origin (CORS) and from the browser's cache."""
+    loader = (await client.get("/embed.js")).text
+    paths = re.findall(r'"(static/blocks-[0-9a-f]{16}\.css)"', loader)
+    assert len(paths) == 1 and "__PK_CSS__" not in loader
+    sheet = await client.get("/" + paths[0], headers={"Origin": "https://member.example"})
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"] == "text/css; charset=utf-8"
+    assert sheet.headers["access-control-allow-origin"] == "*"
+    assert sheet.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert ":host{all:initial;display:block}" in sheet.text
+    assert ".pk-link{display:flex" in sheet.text and "set-cookie" not in sheet.headers
 
 
 async def test_directory_lists_active_members(

@@ -44,6 +44,10 @@ def make_host_app(pages: dict[str, str], headers: dict[str, dict[str, str]]) -> 
             return PlainTextResponse("boom", status_code=500, headers=cors)
         if kind == "html":
             return HTMLResponse("<html>not json</html>", headers=cors)
+        if kind == "nocss":
+            # A good block, but the stylesheet next to this loader is missing (404).
+            good = '{"partners": [{"name": "A", "url": "https://a.example/"}]}'
+            return Response(good, media_type="application/json", headers=cors)
         if kind == "shape":
             return Response('{"partners": "nope"}', media_type="application/json", headers=cors)
         return Response('{"v":1,"partners":[', media_type="application/json", headers=cors)

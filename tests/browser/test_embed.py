@@ -140,6 +140,8 @@ def test_several_blocks_languages_and_reload_on_one_page(
     )
     host_site.pages["/multi"] = host_page("Mehrere Blöcke", body)
     page = watched.page
+    sheets: list[str] = []
+    page.on("request", lambda r: "/static/blocks-" in r.url and sheets.append(r.url))
     page.goto(f"{host_site.base}/multi")
     blocks = wait_ready(page)
     assert [b["heading"] for b in blocks] == [
@@ -155,6 +157,15 @@ def test_several_blocks_languages_and_reload_on_one_page(
     page.evaluate("() => window.Partnerkreis.reload()")
     blocks = page.evaluate(READ_BLOCKS)
     assert [b["state"] for b in blocks] == ["ready", "ready", "ready"]
+    # The loader fetched the block stylesheet once, from the widget server, for all three
+    # blocks, which share one constructable sheet.
+    assert len(sheets) == 1 and sheets[0].startswith(f"{demo_server.base}/static/blocks-")
+    shared = page.evaluate(
+        "() => { const s = [...document.querySelectorAll('[data-partnerkreis]')]"
+        ".map(b => b.shadowRoot.adoptedStyleSheets);"
+        " return s.every(x => x.length == 1 && x[0] === s[0][0] && x[0].cssRules.length > 20); }"
+    )
+    assert shared
     assert watched.errors == []
 
 
@@ -175,7 +186,7 @@ def test_page_loads_completely_when_the_widget_server_is_down(
     assert watched.errors == []
 
 
-@pytest.mark.parametrize("kind", ["error", "html", "shape", "truncated", "slow"])
+@pytest.mark.parametrize("kind", ["error", "html", "shape", "truncated", "slow", "nocss"])
 def test_broken_or_slow_server_leaves_the_container_empty(
     host_site: HostSite, watched: Watched, kind: str
 ) -> None:
@@ -194,6 +205,8 @@ def test_broken_or_slow_server_leaves_the_container_empty(
     assert page.locator("#after").is_visible()
     assert watched.errors == []
     assert any(c.startswith("warning: Partnerkreis:") for c in watched.console)
+    if kind == "nocss":  # never shown unstyled, in the host's fonts and colours
+        assert "warning: Partnerkreis: no stylesheet JSHandle@node" in watched.console
     if kind == "slow":
         # Gave up on its own (the loader's 3 s), while the server still had not answered.
         assert not any("/w/abc" in url for url in finished)

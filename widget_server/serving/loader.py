@@ -1,17 +1,15 @@
-"""Builds the /embed.js asset from static/embed.src.js and static/widget.css.
+"""Builds the /embed.js asset and the block stylesheet.
 
-The transformations are deliberately simple and only safe for the two source
-files in this package; the rules they rely on are listed in the header
-comments of both files:
+/embed.js is static/embed.min.js, the loader as terser minified it at build time
+(scripts/build-loader; tests/test_loader.py checks that it matches embed.src.js),
+with the path of the block stylesheet put in place of ``"__PK_CSS__"``. The loader
+fetches that stylesheet on first use, so the CSS is not part of the loader's bytes.
 
-* CSS: comments removed, whitespace collapsed, spaces around ``{ } ; : ,``
-  and the last ``;`` of a block dropped. Spaces around ``(``, ``)``, ``+``,
-  ``-`` and ``/`` are kept (``and (...)`` and ``calc()`` need them).
-* JS: full-line ``//`` comments, blank lines and indentation removed, then
-  spaces/tabs next to punctuation removed outside string and template
-  literals. Line breaks are never touched (so automatic semicolon insertion
-  is unaffected) and a space between two operator characters is kept (so
-  ``a - -b`` or ``x ? .5`` cannot turn into other tokens).
+The stylesheet is widget.css plus block.css, minified here by simple rules that
+are only safe for those files (their header comments list them): comments
+removed, whitespace collapsed, spaces around ``{ } ; : ,`` and the last ``;`` of
+a block dropped. Spaces around ``(``, ``)``, ``+``, ``-`` and ``/`` are kept
+(``and (...)`` and ``calc()`` need them).
 """
 
 from __future__ import annotations
@@ -24,15 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CSS_PLACEHOLDER = '"__PK_CSS__"'
+LOADER_FILE = "embed.min.js"
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CSS_PUNCT = re.compile(r"\s*([{};:,])\s*")
-# A string/template literal, or a run of spaces/tabs with its neighbours.
-_JS_TOKEN = re.compile(
-    r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)|(?<=(.))[ \t]+(?=(.))"""
-)
-_JS_PUNCT = set("{}()[],;:=<>?!&|+-*\"'`")
-_JS_OPERATOR = set("+-*/%<>=!&|?.^~")
 
 
 @dataclass(frozen=True)
@@ -43,42 +36,27 @@ class LoaderAsset:
 
 
 def minify_css(text: str) -> str:
-    """Strip comments and redundant whitespace from widget.css."""
+    """Strip comments and redundant whitespace from widget.css and block.css."""
     text = re.sub(r"\s+", " ", _CSS_COMMENT.sub("", text))
     return _CSS_PUNCT.sub(r"\1", text).replace(";}", "}").strip()
 
 
-def _squeeze(m: re.Match[str]) -> str:
-    if m.group(1):  # literal: verbatim
-        return m.group(1)
-    left, right = m.group(2), m.group(3)
-    if left in _JS_OPERATOR and right in _JS_OPERATOR:
-        return " "
-    return "" if left in _JS_PUNCT or right in _JS_PUNCT else " "
-
-
-def minify_js(text: str) -> str:
-    """Drop comment lines, blank lines, indentation and spaces at punctuation."""
-    lines = (line.strip() for line in text.splitlines())
-    code = "\n".join(ln for ln in lines if ln and not ln.startswith("//"))
-    return _JS_TOKEN.sub(_squeeze, code) + "\n"
-
-
 def build_loader(static_dir: Path) -> LoaderAsset:
-    """Return the served /embed.js: minified loader source with the CSS inlined."""
-    js = minify_js((static_dir / "embed.src.js").read_text(encoding="utf-8"))
-    css = minify_css((static_dir / "widget.css").read_text(encoding="utf-8"))
+    """Return the served /embed.js: the minified loader, pointed at the block stylesheet."""
+    js = (static_dir / LOADER_FILE).read_text(encoding="utf-8")
     if js.count(CSS_PLACEHOLDER) != 1:
-        raise ValueError(f"embed.src.js must contain {CSS_PLACEHOLDER} exactly once")
-    # ensure_ascii escapes U+2028/U+2029 too, so this is always a valid JS literal.
-    body = js.replace(CSS_PLACEHOLDER, json.dumps(css)).encode("utf-8")
+        raise ValueError(f"{LOADER_FILE} must contain {CSS_PLACEHOLDER} exactly once")
+    # Relative to the loader's own URL, as the block URLs are: a server under a path
+    # prefix (https://host/partnerkreis/embed.js) works too.
+    css_path = build_block_stylesheet(static_dir).path.lstrip("/")
+    body = js.replace(CSS_PLACEHOLDER, json.dumps(css_path)).encode("ascii")
     etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     return LoaderAsset(body=body, etag=etag, gzip_size=len(gzip.compress(body, 9)))
 
 
 @dataclass(frozen=True)
 class BlockStylesheet:
-    """widget.css plus block.css, for blocks rendered on the server."""
+    """widget.css plus block.css: the loader's shadow roots and server-side blocks."""
 
     css: str
     digest: str  # of the content: the URL changes when the styles do

@@ -1,22 +1,29 @@
-// Partnerkreis embed loader, served as /embed.js by loader.py, which inlines
-// the minified widget.css for "__PK_CSS__", drops full-line // comments and
-// strips indentation. Hence: no multi-line strings/template literals, no
-// block comments, no string line starting with //.
+// Partnerkreis embed loader: the source of /embed.js. scripts/build-loader minifies it
+// with terser (tools/) into embed.min.js, which is committed; tests/test_loader.py checks
+// that the two match. serving/loader.py then puts the block stylesheet's path in place of
+// "__PK_CSS__" and serves the result.
 (() => {
   const W = window, D = document, OLD = W.Partnerkreis;
   // Loaded twice (snippet pasted several times): the first copy picks up
   // only the containers it has not seen yet.
   if (OLD?.reload) return void OLD.reload(1);
 
+  // The block stylesheet (widget.css + block.css), relative to this script. Its URL names
+  // its content, so browsers keep it for a year, and the iframe and server-side blocks
+  // share it. Fetched (not linked: a strict CSP's style-src would block a <link>) on first
+  // use, alongside the first block, into one constructable sheet all shadow roots adopt.
   const CSS = "__PK_CSS__";
   // Directory of this script: "https://host/" for "https://host/embed.js?v=1".
   const me = D.currentScript || [...D.querySelectorAll('script[src$="/embed.js"]')].pop();
   const BASE = me?.src && new URL(".", me.src);
-  // container -> {job: promise, ctl: AbortController, stop: cancels beacon}
+  // container -> {job: promise, stop: cancels its request and its beacon}
   const runs = new WeakMap();
-  // One constructable stylesheet shared by all shadow roots.
+  // The stylesheet's promise. A failure resolves it to 0 and resets this to 0, so the
+  // next load tries again.
   let sheet;
 
+  // Every request of the loader: no cookies, no credentials (CORS is fetch's default).
+  const get = (url, opts) => fetch(url, { ...opts, credentials: "omit" });
   // Trimmed string, else "" (of JSON's types only strings have trim).
   const str = (x) => (x?.trim ? x.trim() : "");
   // Absolute http(s) URL or "" (drops javascript:, data:, relative, junk).
@@ -24,60 +31,59 @@
     try {
       x = new URL(str(x));
       return /^https?:/.test(x.protocol) ? x.href : "";
-    } catch (e) {
+    } catch {
       return "";
     }
   };
-  // createElement + DOM properties (never HTML) + children.
-  const el = (tag, props, ...kids) => {
-    const e = Object.assign(D.createElement(tag), props);
+  // createElement + class "pk-NAME" + DOM properties (never HTML) + children.
+  const el = (tag, name, props, ...kids) => {
+    const e = Object.assign(D.createElement(tag), { className: "pk-" + name }, props);
     e.append(...kids);
     return e;
   };
   const shadow = (box) => box.shadowRoot || box.attachShadow({ mode: "open" });
-  const span = (cls, text, ...kids) => el("span", { className: cls, textContent: text }, ...kids);
-  const mono = (name) => el("span", { className: "pk-mono", ariaHidden: "true" }, [...name][0].toUpperCase());
+  // A span of text; "" (which appends nothing visible) when there is no text.
+  const span = (name, text) => text && el("span", name, { textContent: text });
+  const mono = (name) => el("span", "mono", { ariaHidden: "true", textContent: [...name][0].toUpperCase() });
 
   // One <li>, or null if the partner lacks a name or a usable URL.
   const item = (p, compact) => {
-    const name = str(p.name), url = web(p.url), logo = web(p.logo), desc = str(p.description);
-    if (!name || !url) return null;
+    const name = str(p.name), url = web(p.url), logo = web(p.logo);
     const meta = [str(p.category), str(p.town)].filter(Boolean).join(" \u00b7 ");
-    const body = span("pk-body", "", span("pk-name", name));
-    if (meta) body.append(span("pk-meta", meta));
-    if (desc) body.append(span("pk-desc", desc));
-    const a = el("a", { className: "pk-link", href: url, rel: str(p.rel) }, body);
+    if (!name || !url) return null;
+    const body = el("span", "body", {}, span("name", name), span("meta", meta), span("desc", str(p.description)));
+    const a = el("a", "link", { href: url, rel: str(p.rel) }, body);
     // The compact layout shows neither logo nor monogram.
     if (!compact) {
-      const img = el("img", { className: "pk-logo", alt: "", loading: "lazy", width: 48, height: 48 });
+      const img = el("img", "logo", { alt: "", loading: "lazy", width: 48, height: 48 });
       // A logo that fails to load falls back to the monogram.
       img.onerror = () => img.replaceWith(mono(name));
       a.prepend(logo ? Object.assign(img, { src: logo }) : mono(name));
     }
-    return el("li", { className: "pk-item" }, a);
+    return el("li", "item", {}, a);
   };
 
   // The <nav>, or null if no partner survived validation.
   const build = (d) => {
     // Unknown layout/scheme values only yield an unstyled class: the CSS
     // falls back to cards and to the automatic colour scheme.
-    const layout = str(d.layout), heading = str(d.heading);
+    const layout = str(d.layout), heading = str(d.heading), badge = str(d.badge);
     const items = d.partners.map((p) => p && item(p, layout == "compact")).filter(Boolean);
     // No partners: render only when the rules ask for the directory fallback.
     if (!items.length && !d.fallback) return null;
-    const badge = str(d.badge);
     const nav = el(
       "nav",
+      layout,
       { className: `pk pk-${layout} pk-scheme-${str(d.scheme)}`, lang: str(d.lang) || "de", ariaLabel: str(d.label) || heading },
-      el("h2", { className: "pk-heading", textContent: heading }, badge ? span("pk-badge", badge) : ""),
-      items.length ? el("ul", { className: "pk-list" }, ...items) : "",
+      el("h2", "heading", { textContent: heading }, span("badge", badge)),
+      items.length ? el("ul", "list", {}, ...items) : "",
     );
     const more = web(d.more?.url), text = str(d.more?.text);
-    if (more && text) nav.append(el("a", { className: "pk-more", href: more, textContent: text }));
+    if (more && text) nav.append(el("a", "more", { href: more, textContent: text }));
     return nav;
   };
 
-  // View beacon: POST once after the block was >= 50 % visible for 1 s.
+  // ---- View beacon: POST once after the block was >= 50 % visible for 1 s.
   const watch = (run, box, view) => {
     let t;
     const io = new IntersectionObserver(
@@ -86,7 +92,7 @@
         if (es.pop().intersectionRatio < .5) return;
         t = setTimeout(() => {
           io.disconnect();
-          fetch(view, { method: "POST", mode: "cors", credentials: "omit", keepalive: true }).catch(() => {});
+          get(view, { method: "POST", keepalive: true }).catch(() => {});
         }, 1e3);
       },
       { threshold: .5 },
@@ -97,10 +103,11 @@
 
   // Fetches and renders one container. Never rejects.
   const load = async (box) => {
-    const old = runs.get(box), ctl = new AbortController(), run = { ctl };
-    old?.ctl.abort(), old?.stop?.();
+    const ctl = new AbortController(), run = { stop: () => ctl.abort() };
+    runs.get(box)?.stop();
     runs.set(box, run);
-    const timer = setTimeout(() => ctl.abort(), 3e3);
+    // Gives up after 3 s (an abort after the answer came changes nothing).
+    setTimeout(() => ctl.abort(), 3e3);
     // bad: the pasted code is broken (no token, or one the server does not know).
     let state = "error", why, bad;
     try {
@@ -109,23 +116,32 @@
       if (!BASE) throw "no embed.js URL";
       const url = new URL("w/" + encodeURIComponent(token), BASE);
       const q = { lang: ds.lang, layout: ds.layout, scheme: ds.colorScheme };
-      for (const k in q) if (str(q[k])) url.searchParams.set(k, str(q[k]));
-      const r = await fetch(url, { mode: "cors", credentials: "omit", signal: ctl.signal });
+      for (const k in q) if ((q[k] = str(q[k]))) url.searchParams.set(k, q[k]);
+      const styles = (sheet ||= get(new URL(CSS, BASE), { signal: AbortSignal.timeout(3e3) })
+        .then(async (r) => {
+          if (!r.ok) throw 0;
+          const s = new CSSStyleSheet();
+          s.replaceSync(await r.text());
+          return s;
+        })
+        .catch(() => (sheet = 0)));
+      const r = await get(url, { signal: ctl.signal });
       if (!r.ok) throw (bad = r.status == 404, "HTTP " + r.status);
       const d = await r.json();
       if (!Array.isArray(d?.partners)) throw "bad answer";
-      const nav = build(d);
+      const nav = build(d), css = nav && (await styles);
+      if (nav && !css) throw "no stylesheet";
       state = "empty";
       if (nav && runs.get(box) == run) {
-        if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
         const root = shadow(box);
-        root.adoptedStyleSheets = [sheet];
+        root.adoptedStyleSheets = [css];
         root.replaceChildren(nav);
         state = "ready";
-        // issue 19: the block may come from a shared cache, so its view link is
-        // posted once shown (counts it as served) for this visit's one-time beacon URL.
-        if (web(d.view))
-          fetch(web(d.view), { method: "POST", mode: "cors", credentials: "omit" })
+        // The block may come from a shared cache: posting its view link once shown
+        // (which counts it as served) returns this visit's one-time beacon URL.
+        const view = web(d.view);
+        if (view)
+          get(view, { method: "POST" })
             .then((r) => r.json())
             .then((v) => runs.get(box) == run && web(v.view) && watch(run, box, web(v.view)))
             .catch(() => {});
@@ -133,7 +149,6 @@
     } catch (e) {
       why = ctl.signal.aborted ? "timeout" : e;
     }
-    clearTimeout(timer);
     // Superseded by a newer load of the same container: leave it alone.
     if (runs.get(box) != run) return;
     if (state != "ready") box.shadowRoot?.replaceChildren();
@@ -155,7 +170,7 @@
         const job = load(box);
         return (runs.get(box).job = job);
       }),
-    ).then(() => {}, () => {});
+    ).then(() => {});
 
   const parsed = new Promise((ok) =>
     D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", ok) : ok(),
