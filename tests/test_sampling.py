@@ -214,7 +214,10 @@ def test_a_systematic_sample_has_no_duplicates_keeps_the_order_and_has_floor_or_
     # Pieces narrower than 1e-9 sit at rounding noise of the cumulative sums (and at
     # u close to 1, see test_members_with_probability_one_are_chosen_for_every_u).
     midpoints = [(a + b) / 2 for a, b in pieces(order, pi) if b - a > TOLERANCE]
-    for u in [*midpoints, data.draw(st.floats(0.0, 1 - 1e-9), label="u")]:
+    # A total within TOLERANCE below an integer n counts as n (sizes), so u stays below
+    # the sliver [total - n + 1, 1) narrower than TOLERANCE, where the sample truly has
+    # n - 1 members (seen: one member at pi = 1 - 1e-9 and u = 1 - 1e-9).
+    for u in [*midpoints, data.draw(st.floats(0.0, 1 - 2 * TOLERANCE), label="u")]:
         chosen = systematic_sample(order, pi, u)
         assert len(chosen) == len(set(chosen))
         assert all(pi[i] > 0 for i in chosen)
