@@ -118,8 +118,11 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # One frame for the whole request: each await of a helper costs on this path.
+        if scope["type"] != "http" or scope.get("root_path"):  # the lifespan has no path
+            await self.stack(scope, receive, send)
+            return
         path = scope["path"]
-        if scope["type"] != "http" or scope.get("root_path") or not path.startswith(self.prefixes):
+        if not path.startswith(self.prefixes):
             await self.stack(scope, receive, send)
             return
         for entry in self.table:
