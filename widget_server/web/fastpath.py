@@ -107,9 +107,13 @@ class FastPath:
             return None
         routes = []
         for route in app.router.routes:  # the leading routes that are ours, in their order
-            if not (isinstance(route, Route) and route.endpoint in FAST_ENDPOINTS):
+            if not (
+                isinstance(route, Route)
+                and route.endpoint in FAST_ENDPOINTS
+                and inspect.iscoroutinefunction(route.endpoint)
+                and route.methods
+            ):
                 break
-            assert inspect.iscoroutinefunction(route.endpoint) and route.methods
             routes.append(route)
         if not routes:
             return None
