@@ -1,30 +1,35 @@
-"""Benchmark GET /w/{token} (the referral block as JSON) against a bare Starlette app.
+"""Benchmark GET /w/{token} (the referral block as JSON) against bare Starlette and raw ASGI.
 
 Usage: python bench/bench_widget.py [--duration 10] [--connections 64] [--members 8]
-                                    [--rounds 2] [--json]
+                                    [--rounds 2] [--before REV] [--json]
 
 Method, and why:
 
-* Two servers, same settings.  The widget server runs through its real entry
-  point (``python -m widget_server serve``) on a temporary SQLite network of one
-  theme with ``--members`` active members; the baseline (bench/baseline_app.py,
-  ``GET /hello`` -> "hello") runs under ``python -m uvicorn`` with the settings
-  serve() passes to uvicorn.run: one worker, 127.0.0.1, no access log, log level
-  warning, no Server header, proxy headers from 127.0.0.1, loop and http "auto".
-  The caller's WIDGET_* variables are dropped: the server runs in its default
-  configuration (counting on).  Absolute figures depend on the machine, the
-  ratio widget/baseline much less: the budget is stated in that ratio.
+* Three servers (four with ``--before``), same settings, one run.  The widget
+  server runs through its real entry point (``python -m widget_server serve``)
+  on a temporary SQLite network of one theme with ``--members`` active
+  members; with ``--before REV`` the same server is also run from a ``git
+  archive`` of that commit (e.g. main), on the same database.  The baselines
+  (bench/baseline_app.py) answer ``GET /hello`` with the bytes of a block the
+  widget served: ``app``, a bare Starlette route, and ``raw_app``, one ASGI
+  callable; they run under ``python -m uvicorn`` with the settings serve()
+  passes to uvicorn.run: one worker, 127.0.0.1, no access log, log level
+  warning, no Server header, proxy headers from 127.0.0.1, loop and http
+  "auto".  The caller's WIDGET_* variables are dropped: the server runs in its
+  default configuration (counting on).
 * A separate load process: wrk (C, one thread), so the client's cost does not
   land in the measured server's Python process.
-* Same run, alternating rounds: after a 2 s warm-up each, the targets take turns
-  (baseline, widget, baseline, widget ...), so drift on the machine hits both
-  alike; each figure is the median of its rounds, which one disturbed round
-  does not move.  Each run also reports the CPU that other processes used
-  meanwhile (from /proc): on a shared 2-core machine that, not the code, is the
-  usual cause of odd figures.
-* Only 2xx counts: both URLs are checked for 200 (and a block with partners)
-  first, and a socket error or non-2xx/3xx response reported by wrk aborts the
-  benchmark: a benchmark of 404s is worthless.
+* Per server CPU-second: each run reads the server process's own CPU time
+  (/proc) before and after; requests / that time is what the budget is
+  stated in.  On a shared machine req/s follow the other load, the work per
+  request much less.  req/s and p50/p99 are reported as well.
+* Same run, alternating rounds: after a 2 s warm-up each, the targets take turns,
+  in reverse order every other round, so drift on the machine hits all alike;
+  each figure is the median of its rounds, which one disturbed round does not
+  move.  Each run also reports the CPU that other processes used meanwhile.
+* Only 2xx counts: all URLs are checked for 200 (the block with partners, the
+  baselines with its very bytes) first, and a socket error or non-2xx/3xx
+  response reported by wrk aborts the benchmark.
 
 Exit status 0 even when a target is missed (a measurement, not a test); non-zero
 only when the measurement itself failed.
@@ -55,6 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 MIN_RATIO, MIN_RAW_RATIO = 1.0, 0.6  # widget per CPU-second / bare Starlette, / raw ASGI
 MAX_P99_MS, MAX_LOADER_GZIP = 10.0, 2 * 1024  # p99 at 64 connections; the loader's budget
+READY_S = 120  # a server start on a busy machine (a fresh tree compiles its .pyc first)
 BUSY_CORES = 0.2  # CPU used by other processes during a run above which it is suspect
 CATEGORIES = ("flowers", "catering", "photography", "venue", "music", "bakery", "cafe", "deli")
 DESCRIPTION = "Ein Betrieb aus dem Netzwerk, mit einer kurzen Beschreibung."
@@ -119,17 +125,17 @@ def describe_setup() -> dict[str, str]:
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], logfile: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + READY_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise BenchError(f"server exited ({proc.returncode}):\n{logfile.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
+            with urllib.request.urlopen(url, timeout=5) as resp:
                 if resp.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise BenchError(f"{url} did not answer within 30 s")
+    raise BenchError(f"{url} did not answer within {READY_S} s:\n{logfile.read_text()[-3000:]}")
 
 
 def fetch(url: str, logfile: Path) -> bytes:

@@ -11,6 +11,7 @@ comparison cannot pass by everything falling through.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import logging
@@ -390,3 +391,28 @@ def test_request_ids_are_unique_across_requests_processes_and_forks() -> None:
     assert len(seen) == 7 and all(GENERATED_ID.fullmatch(i) for i in seen)
     # two runs, a forked child of each and this process: five prefixes
     assert len({i[:20] for i in seen}) == 5
+
+
+@pytest.mark.asyncio
+async def test_the_lifespan_passes_through_the_fast_path(
+    network: dict[str, int], settings: Settings, storage: Storage, signer: Signer
+) -> None:
+    """As uvicorn runs it: startup and shutdown as ASGI messages through the app."""
+    app = create_app(settings, storage=reopened(storage))
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    outbox: asyncio.Queue[str] = asyncio.Queue()
+
+    async def send(message: Message) -> None:
+        await outbox.put(message["type"])
+
+    await inbox.put({"type": "lifespan.startup"})
+    lifespan = asyncio.create_task(app({"type": "lifespan", "state": {}}, inbox.get, send))
+    started = asyncio.create_task(outbox.get())
+    await asyncio.wait({started, lifespan}, return_when=asyncio.FIRST_COMPLETED)
+    assert not lifespan.done(), f"the lifespan ended: {lifespan.exception()!r}"
+    assert started.result() == "lifespan.startup.complete"
+    answer = await call(app, request("GET", f"/w/{signer.embed_token(network['blumen'])}"))
+    assert answer["status"] == 200 and answer["raised"] is None
+    await inbox.put({"type": "lifespan.shutdown"})
+    await lifespan
+    assert await outbox.get() == "lifespan.shutdown.complete"

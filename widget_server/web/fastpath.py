@@ -107,9 +107,13 @@ class FastPath:
             return None
         routes = []
         for route in app.router.routes:  # the leading routes that are ours, in their order
-            if not (isinstance(route, Route) and route.endpoint in FAST_ENDPOINTS):
+            if not (
+                isinstance(route, Route)
+                and route.endpoint in FAST_ENDPOINTS
+                and inspect.iscoroutinefunction(route.endpoint)
+                and route.methods
+            ):
                 break
-            assert inspect.iscoroutinefunction(route.endpoint) and route.methods
             routes.append(route)
         if not routes:
             return None
@@ -118,8 +122,11 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # One frame for the whole request: each await of a helper costs on this path.
+        if scope["type"] != "http" or scope.get("root_path"):  # the lifespan has no path
+            await self.stack(scope, receive, send)
+            return
         path = scope["path"]
-        if scope["type"] != "http" or scope.get("root_path") or not path.startswith(self.prefixes):
+        if not path.startswith(self.prefixes):
             await self.stack(scope, receive, send)
             return
         for entry in self.table:
