@@ -20,6 +20,7 @@ from widget_server.rotation.ledger import compute_ledger, theme_document
 from widget_server.serving.ledger import DAY, RETENTION_DAYS, compute_ledger_update, day_of
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
+from widget_server.storage import ledger as storage_ledger
 from widget_server.storage.ledger import digest
 
 MEMBERS = 40
@@ -53,7 +54,11 @@ def stored_members(document: str) -> set[int]:
 
 
 @pytest.mark.asyncio
-async def test_steady_traffic_stores_only_the_members_that_changed(storage: Storage) -> None:
+async def test_steady_traffic_stores_only_the_members_that_changed(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The job's large reads come in chunks: small ones here, so every read takes several.
+    monkeypatch.setattr(storage_ledger, "CHUNK", 7)
     theme, members = await big_theme(storage)
     clock = Clock()  # 2027-01-15 08:00 UTC
     await storage.add_counts(everyone(day_of(clock.now), theme, members))
