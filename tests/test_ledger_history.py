@@ -9,6 +9,7 @@ was served.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -176,3 +177,34 @@ async def test_pruning_keeps_a_chain_whole(storage: Storage) -> None:
     )
     await holder.refresh_ledger()
     assert await storage.ledger_at(theme, start + 200) is None
+
+
+@pytest.mark.asyncio
+async def test_deltas_that_do_not_follow_the_installed_version_are_read_whole(
+    storage: Storage,
+) -> None:
+    theme, members = await big_theme(storage)
+    clock = Clock()
+    await storage.add_counts(everyone(day_of(clock.now), theme, members))
+    computing = SnapshotHolder(storage, 3600, 60, clock)
+    await computing.start()
+    serving = SnapshotHolder(reopened(storage), 3600, 60, clock)
+    await serving._storage.open()
+    try:
+        await serving.start()
+        # The serving process holds a version the next delta does not follow (as after a
+        # version it could not read): it reads the theme's chain whole instead.
+        stale = serving._ledger[theme]
+        serving._ledger = {theme: replace(stale, version=stale.version - 1)}
+        clock.advance(60)
+        await storage.add_counts(
+            [CounterRow(day_of(clock.now), theme, members[2], members[3], "viewed", 1, 2.0)]
+        )
+        await computing.refresh_ledger()
+        assert await serving.poll_ledger()
+        assert dict(serving.current.pools[theme].ledger) == dict(
+            computing.current.pools[theme].ledger
+        )
+        assert serving._ledger[theme].version == computing._ledger[theme].version
+    finally:
+        await serving._storage.close()
