@@ -9,6 +9,7 @@ was served.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -20,6 +21,7 @@ from widget_server.rotation.ledger import compute_ledger, theme_document
 from widget_server.serving.ledger import DAY, RETENTION_DAYS, compute_ledger_update, day_of
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
+from widget_server.storage import ledger as storage_ledger
 from widget_server.storage.ledger import digest
 
 MEMBERS = 40
@@ -53,7 +55,11 @@ def stored_members(document: str) -> set[int]:
 
 
 @pytest.mark.asyncio
-async def test_steady_traffic_stores_only_the_members_that_changed(storage: Storage) -> None:
+async def test_steady_traffic_stores_only_the_members_that_changed(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The job's large reads come in chunks: small ones here, so every read takes several.
+    monkeypatch.setattr(storage_ledger, "CHUNK", 7)
     theme, members = await big_theme(storage)
     clock = Clock()  # 2027-01-15 08:00 UTC
     await storage.add_counts(everyone(day_of(clock.now), theme, members))
@@ -171,3 +177,34 @@ async def test_pruning_keeps_a_chain_whole(storage: Storage) -> None:
     )
     await holder.refresh_ledger()
     assert await storage.ledger_at(theme, start + 200) is None
+
+
+@pytest.mark.asyncio
+async def test_deltas_that_do_not_follow_the_installed_version_are_read_whole(
+    storage: Storage,
+) -> None:
+    theme, members = await big_theme(storage)
+    clock = Clock()
+    await storage.add_counts(everyone(day_of(clock.now), theme, members))
+    computing = SnapshotHolder(storage, 3600, 60, clock)
+    await computing.start()
+    serving = SnapshotHolder(reopened(storage), 3600, 60, clock)
+    await serving._storage.open()
+    try:
+        await serving.start()
+        # The serving process holds a version the next delta does not follow (as after a
+        # version it could not read): it reads the theme's chain whole instead.
+        stale = serving._ledger[theme]
+        serving._ledger = {theme: replace(stale, version=stale.version - 1)}
+        clock.advance(60)
+        await storage.add_counts(
+            [CounterRow(day_of(clock.now), theme, members[2], members[3], "viewed", 1, 2.0)]
+        )
+        await computing.refresh_ledger()
+        assert await serving.poll_ledger()
+        assert dict(serving.current.pools[theme].ledger) == dict(
+            computing.current.pools[theme].ledger
+        )
+        assert serving._ledger[theme].version == computing._ledger[theme].version
+    finally:
+        await serving._storage.close()

@@ -185,7 +185,9 @@ class Ledger(Queries):
             heads = await conn.fetch(
                 "SELECT theme_id, day, half_life_days, window_days FROM ledger_base_themes"
             )
-            rows = await conn.fetch("SELECT theme_id, member_id, given, received FROM ledger_base")
+            rows = await fetch_in_chunks(
+                conn, "SELECT theme_id, member_id, given, received FROM ledger_base", "1 = 1", ()
+            )
 
         # A row per membership: converted in a worker thread, off the event loop.
         def convert() -> dict[int, Base]:
@@ -202,7 +204,10 @@ class Ledger(Queries):
     async def served_days(self) -> dict[int, dict[int, date]]:
         """theme -> host -> the last day a block of that host was served (``last_served``)."""
         from_day = self._dialect.from_day
-        rows = await self._fetch("SELECT theme_id, host_id, day FROM last_served")
+        async with self._snapshot() as conn:
+            rows = await fetch_in_chunks(
+                conn, "SELECT theme_id, host_id, day FROM last_served", "1 = 1", ()
+            )
 
         def convert() -> dict[int, dict[int, date]]:
             out: dict[int, dict[int, date]] = {}
@@ -221,13 +226,15 @@ class Ledger(Queries):
         """day -> theme -> member -> (given, received), from ``daily_exposure``."""
         dialect = self._dialect
         clause = " AND theme_id = ?" if theme_id is not None else ""
-        rows = await self._fetch(
-            "SELECT day, theme_id, member_id, given, received FROM daily_exposure"
-            f" WHERE day >= ? AND day <= ?{clause}",
-            dialect.day(first),
-            dialect.day(last),
-            *([theme_id] if theme_id is not None else []),
-        )
+        only = [theme_id] if theme_id is not None else []
+        async with self._snapshot() as conn:
+            rows = await fetch_in_chunks(
+                conn,
+                "SELECT day, theme_id, member_id, given, received FROM daily_exposure",
+                f"day >= ? AND day <= ?{clause}",
+                (dialect.day(first), dialect.day(last), *only),
+                keys=3,
+            )
 
         def convert() -> dict[date, dict[int, dict[int, tuple[float, float]]]]:
             out: dict[date, dict[int, dict[int, tuple[float, float]]]] = {}
@@ -337,6 +344,31 @@ class Ledger(Queries):
             update.keep_since,
         )
         await write_meta(conn, list(zip(LEDGER_KEYS, (str(version), repr(now)), strict=True)))
+
+
+# Rows per query of the job's large reads (a row per membership): the driver decodes
+# each chunk on the event loop (asyncpg), so no single read holds it for long.
+CHUNK = 5_000
+
+
+async def fetch_in_chunks(
+    conn: Connection, select: str, where: str, params: Sequence[Any], keys: int = 2
+) -> list[Any]:
+    """Every row of ``select ... WHERE where``, read ``CHUNK`` rows at a time in the order
+    of its first ``keys`` columns (the table's primary key), each chunk after the last."""
+    columns = select.removeprefix("SELECT ").split(" FROM ")[0].split(", ")[:keys]
+    order = ", ".join(columns)
+    rows: list[Any] = []
+    after: tuple[Any, ...] = ()
+    while True:
+        clause = f" AND ({order}) > ({', '.join('?' * keys)})" if after else ""
+        chunk = await conn.fetch(
+            f"{select} WHERE {where}{clause} ORDER BY {order} LIMIT {CHUNK}", *params, *after
+        )
+        rows.extend(chunk)
+        if len(chunk) < CHUNK:
+            return rows
+        after = tuple(chunk[-1][i] for i in range(keys))
 
 
 def _kind(checkpoint: int | None, version: int) -> tuple[str, int]:
