@@ -6,14 +6,17 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.applications import Starlette
 
 from tests.admin_helpers import make_account, post, signed_in
 from widget_server.cli import main
+from widget_server.core.models import Category
 from widget_server.network import categories
 from widget_server.network.categories import CATEGORY_LABELS
 from widget_server.storage import SQLiteStorage
@@ -73,6 +76,24 @@ async def test_the_admin_lists_checks_and_adds_a_category(
     )
     directory = html.unescape((await admin.get("/t/hochzeit")).text)
     assert "Fahrradwerkstatt" in directory and "fahrradwerkstatt" not in directory
+
+
+@pytest.mark.asyncio
+async def test_a_category_added_by_another_process_is_labelled_when_a_member_names_it(
+    app: Starlette, client: httpx.AsyncClient, storage: SQLiteStorage, network: dict[str, int]
+) -> None:
+    """Adding a category changes no served data (no data version, no full reload); the
+    process that serves learns its labels with the first member that names it."""
+    before = await storage.data_version()
+    await storage.add_category(Category("radwerk", "Radwerkstatt", "Bike workshop", "cli"))
+    assert await storage.data_version() == before
+    member = await storage.get_member("blumen")
+    await storage.update_member(replace(member, category="radwerk"))
+    assert (await storage.changes_since(before)).complete  # served without a full reload
+    snapshots = app.state.runtime.snapshots
+    assert await snapshots.refresh()
+    directory = html.unescape((await client.get("/t/hochzeit?lang=en")).text)
+    assert "Bike workshop" in directory and "radwerk" not in directory
 
 
 @pytest.mark.asyncio

@@ -402,6 +402,10 @@ class SnapshotHolder:
         part = await self._storage.load_network_part(
             changes.members, changes.themes, changes.placements
         )
+        known = categories.all_labels()
+        if any(m.category and m.category not in known for m in part.members):
+            # a category added (by any process) since this process read them: its labels
+            await categories.load(self._storage)
         network, affected = base.network.changed(part, changes)
         self.current = Snapshot.of(
             network,

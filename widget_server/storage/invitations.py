@@ -167,7 +167,9 @@ class Invitations(Queries):
     # -- categories -------------------------------------------------------------------------
 
     async def add_category(self, category: Category) -> Category:
-        async with self._write() as conn:
+        # Not a change of the network: no member has the new slug yet, and a process
+        # reads the labels when a member names a category it does not know.
+        async with self._write(bump=False) as conn:
             await conn.execute(
                 "INSERT INTO categories (slug, label_de, label_en, created_by, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
