@@ -368,6 +368,9 @@ class SnapshotHolder:
         self._ledger_checked = 0.0  # time.monotonic() of the last turn at computing it
         self._full: asyncio.Task[None] | None = None  # a full reload in the background
         self._running = False  # run() is polling: the process serves this holder
+        # What warm() makes of a theme beyond its pool (the serving layer's shared plan
+        # part and orders of the day: serving.blocks.prepare_theme).
+        self.ahead: Callable[[Snapshot, int], None] | None = None
         self.stats = SnapshotStats()
         self.current = Snapshot.empty()
 
@@ -452,6 +455,11 @@ class SnapshotHolder:
             if theme_id in pools and not pools.is_built(theme_id):
                 pools[theme_id]
                 built += 1
+                if self.ahead is not None:
+                    try:
+                        self.ahead(self.current, theme_id)
+                    except Exception:
+                        log.exception("theme not prepared ahead", extra={"theme_id": theme_id})
             if time.process_time() >= deadline:
                 await asyncio.sleep(0)
                 deadline = time.process_time() + slice_seconds
