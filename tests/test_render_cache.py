@@ -96,7 +96,7 @@ def test_a_snapshot_gets_a_cache_of_the_configured_size_and_invalidates_by_theme
 
 
 def test_render_cache_size_defaults_to_twenty_thousand_entries() -> None:
-    assert Settings.from_environ({}).render_cache_size == 20_000
+    assert Settings.from_environ({}).render_cache_size == 10_000
 
 
 @pytest.mark.parametrize("value", ["100", "10000000"])

@@ -278,3 +278,30 @@ async def test_pools_are_built_ahead_in_slices_that_let_requests_in_between(
     before = {t: pools[t] for t in themes.values()}
     assert await holder.warm() == 0  # all built: nothing built again
     assert {t: pools[t] for t in themes.values()} == before
+
+
+@pytest.mark.asyncio
+async def test_warming_prepares_each_themes_shared_part_and_orders_for_its_first_sight(
+    storage: Storage, network: dict[str, int], themes: dict[str, int], clock: Clock
+) -> None:
+    from widget_server.serving.blocks import DAY, host_plan, plan_moment, prepare_theme, shared_part
+
+    key = b"prepared-ahead-key"
+    holder = SnapshotHolder(storage, 60, 60, clock)
+    await holder.start()
+    now = clock()
+    holder.ahead = lambda snapshot, theme_id: prepare_theme(snapshot, theme_id, now, key)
+    assert await holder.warm() == len(themes)
+    snapshot = holder.current
+    entries = len(snapshot.cache)
+    placement = snapshot.placements[network["blumen"]]
+    pool = snapshot.pools[placement.theme_id]
+    moment = plan_moment(pool.rules.at(now), now)
+    shared = shared_part(snapshot, pool, pool.rules.at(moment), moment)
+    assert shared is not None and (int(moment // DAY), key) in shared.daily  # made ahead
+    made = host_plan(snapshot, placement, moment, key)
+    assert len(snapshot.cache) == entries  # the first sight found the shared part made
+    fresh = SnapshotHolder(storage, 60, 60, clock)  # nothing made ahead
+    await fresh.start()
+    again = host_plan(fresh.current, fresh.current.placements[placement.id], moment, key)
+    assert (made.weights, made.tiers[0].order) == (again.weights, again.tiers[0].order)

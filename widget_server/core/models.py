@@ -59,7 +59,7 @@ class Logo:
     height: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Member:
     id: int
     slug: str

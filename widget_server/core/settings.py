@@ -163,7 +163,7 @@ class Settings:
     snapshot_interval: float = 2.0  # seconds
     ledger_interval: float = 60.0  # seconds
     click_token_max_age: int = 86_400  # seconds (one day)
-    render_cache_size: int = 20_000  # entries: about 2 kB each
+    render_cache_size: int = 10_000  # entries: 2–4 kB each (a block, a page)
     flush_interval: float = 1.0  # seconds between writes of buffered counts
     counting: bool = True
     redis_url: Secret | None = None  # shared visitor state; None: the database
@@ -206,7 +206,7 @@ class Settings:
             snapshot_interval=_seconds(text, "WIDGET_SNAPSHOT_INTERVAL", 2.0),
             ledger_interval=_seconds(text, "WIDGET_LEDGER_INTERVAL", 60.0),
             click_token_max_age=int(_seconds(text, "WIDGET_CLICK_TOKEN_MAX_AGE", 86_400)),
-            render_cache_size=_whole(text, "WIDGET_RENDER_CACHE_SIZE", 20_000),
+            render_cache_size=_whole(text, "WIDGET_RENDER_CACHE_SIZE", 10_000),
             flush_interval=_seconds(text, "WIDGET_FLUSH_INTERVAL", 1.0),
             counting=_flag(text, "WIDGET_COUNTING", True),
             redis_url=Secret(redis) if redis else None,

@@ -21,6 +21,7 @@ from widget_server.serving.snapshot import Snapshot
 
 BLOCK_FORMAT = 1
 MINUTE = 60
+DAY = 86_400
 # The block's heading by theme kind: a topic ("for weddings") or a place ("from Heide").
 HEADINGS = {
     "topic": N_("Our partners for %(theme)s"),
@@ -139,6 +140,18 @@ def shared_part(snapshot: Snapshot, pool: ThemePool, rules: Rules, now: float) -
             found = shared_plan(pool, rules, span * size, (span + 1) * size)
         snapshot.remember(pool.theme_id, key, found)
     return found
+
+
+def prepare_theme(snapshot: Snapshot, theme_id: int, now: float, key: bytes) -> None:
+    """Make a theme's shared plan part and, for the weighted draws, its first keyed order
+    of the day ahead of its first request (``SnapshotHolder.warm``): what every host's
+    first sight would otherwise wait for once per theme, about as much as a pool."""
+    pool = snapshot.pools[theme_id]
+    moment = plan_moment(pool.rules.at(now), now)
+    rules = pool.rules.at(moment)
+    shared = shared_part(snapshot, pool, rules, moment)
+    if shared is not None and rules.strategy in ("weighted", "fair-exchange"):
+        shared.orders(key, int(moment // DAY))
 
 
 def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: bytes) -> Plan:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Hashable
 from typing import Any
 
-DEFAULT_SIZE = 20_000
+DEFAULT_SIZE = 10_000  # entries; at 2–4 kB a block or page, 20–40 MB
 
 
 class RenderCache:

@@ -30,6 +30,7 @@ from widget_server.network.database import (
     open_storage,
     rotation_key,
 )
+from widget_server.serving.blocks import prepare_theme
 from widget_server.serving.loader import (
     BlockStylesheet,
     LoaderAsset,
@@ -88,6 +89,10 @@ class Runtime:
             self.settings.ledger_interval,
             self.clock,
             self.settings.render_cache_size,
+        )
+        key = self.key
+        self.snapshots.ahead = lambda snapshot, theme_id: prepare_theme(
+            snapshot, theme_id, self.clock(), key
         )
         await self.snapshots.start()
         self._poller = asyncio.create_task(
