@@ -115,7 +115,10 @@ async def visits(base: str, tokens: list[str], visitors: int, parallel: int) -> 
             beacon = await client.post(link.json()["view"], headers=me)
             beacon.raise_for_status()
 
-    async with httpx.AsyncClient(timeout=60) as client:
+    # A new connection per request: a kept one that the server closes (uvicorn after 5 idle
+    # seconds, easily reached on a busy machine) as it is reused would fail a POST.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=60, limits=fresh) as client:
         for p in range(len(tokens)):  # each block's first visitor alone, as in any real start
             await visit(client, p, 0)
         jobs = [visit(client, p, n) for n in range(1, visitors) for p in range(len(tokens))]
