@@ -7,6 +7,8 @@ attacker does with one body, the counts stay within the rules.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -87,6 +89,19 @@ async def test_the_iframe_page_has_a_strong_etag_too(
         len(first.content)
     )
     assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+
+
+async def test_the_iframe_page_is_counted_served_by_its_exchange_not_its_fetch(
+    network: dict[str, int], storage: SQLiteStorage, app: Starlette, signer: Signer
+) -> None:
+    async with browser_at(app, "198.51.100.7") as browser:
+        page = await browser.get(f"/w/{signer.embed_token(network['blumen'])}.html")
+        assert served_total(await stored(app, storage, "served")) == 0
+        found = re.search(r'<body class="pk-root" data-view="([^"]+)">', page.text)
+        assert found, page.text
+        assert "connect-src http://testserver/v/;" in page.headers["content-security-policy"]
+        assert (await browser.post(html.unescape(found.group(1)))).status_code == 200
+    assert served_total(await stored(app, storage, "served")) == 1
 
 
 async def test_fetching_a_block_counts_nothing_its_exchange_counts_it_served(

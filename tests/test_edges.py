@@ -27,7 +27,7 @@ async def test_favicon_is_an_svg_on_every_server(client: httpx.AsyncClient) -> N
 
 
 @pytest.mark.asyncio
-async def test_frame_page_loads_only_its_height_script_and_nothing_else(
+async def test_frame_page_loads_only_its_script_which_posts_only_the_view_link(
     network: dict[str, int], app: Starlette, client: httpx.AsyncClient, signer: Signer
 ) -> None:
     page = await client.get(f"/w/{signer.embed_token(network['blumen'])}.html")
@@ -36,6 +36,7 @@ async def test_frame_page_loads_only_its_height_script_and_nothing_else(
     assert page.text.count("<script") == 1
     csp = page.headers["content-security-policy"]
     assert "script-src http://testserver/static/frame.js;" in csp
+    assert "connect-src http://testserver/v/;" in csp  # the view link, nothing else
     assert "default-src 'none'" in csp
     script = await client.get("/static/frame.js")
     assert script.status_code == 200
@@ -43,10 +44,14 @@ async def test_frame_page_loads_only_its_height_script_and_nothing_else(
         "document.cookie",
         "localStorage",
         "sessionStorage",
-        "fetch(",
         "XMLHttpRequest",
+        "sendBeacon",
     ):
         assert forbidden not in script.text
+    # One request: the page's own view link (the served exchange), without credentials.
+    assert script.text.count("fetch(") == 1
+    assert 'fetch(link, { method: "POST", credentials: "omit" })' in script.text
+    assert 'getAttribute("data-view")' in script.text
     assert "partnerkreisHeight" in script.text
 
 

@@ -67,3 +67,23 @@ def test_without_scripts_on_the_host_the_layouts_height_holds_the_whole_block(
     outer, inner = frame_heights(page)
     assert outer == FRAME_HEIGHTS[layout]  # the listener could not run
     assert inner <= outer  # and nothing of the block is cut off
+
+
+def test_the_frame_page_posts_its_view_link_once_which_counts_it_as_served(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched
+) -> None:
+    """The iframe page may come from a shared cache: frame.js posts the block's view link
+    (the served exchange, allowed by the page's own CSP) so the server still counts it."""
+    snippet = demo_server.snippet("konditorei-rathje", WEDDING)["iframe"]
+    host_site.pages["/iframe-served"] = host_page("Iframe", snippet)
+    page = watched.page
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    with page.expect_response(lambda r: "/v/" in r.url and r.request.method == "POST") as sent:
+        page.goto(f"{host_site.base}/iframe-served")
+    assert sent.value.status == 200  # the exchange answered (a bad link would be a 400)
+    assert sent.value.url.startswith(f"{demo_server.base}/v/")
+    frame_heights(page)  # the block is shown
+    assert posts == [sent.value.url]  # one request, and no beacon of a view
+    assert not [line for line in watched.console if "Content Security Policy" in line]
+    assert watched.errors == []

@@ -127,6 +127,27 @@ async def embed_js(request: Request) -> Response:
     return Response(loader.body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
+def _view_link(
+    request: Request,
+    runtime: Runtime,
+    placement: Placement,
+    slots: tuple[Slot, ...],
+    rules: Rules,
+    rotation: Rotation,
+) -> str | None:
+    """The block's view link (its served token), the same for every visitor; None when
+    nothing is counted (no partners, or counting switched off)."""
+    assert runtime.counting is not None
+    counting = runtime.counting
+    if not slots or not counting.enabled:
+        return None
+    prefix = counting.view_prefix(placement.id, rotation.bucket, slots)
+    # The bucket's start, not the moment of rendering: every process renders the
+    # same bytes for a bucket (one ETag), and the token's age counts from there.
+    start = rotation.bucket * rules.bucket_seconds if rotation.cacheable else runtime.clock()
+    return f"{runtime.base_url(request)}/v/{served_token(counting, prefix, int(start))}"
+
+
 @dataclass(frozen=True)
 class RenderedBlock:
     """A block encoded once per bucket: the same bytes for every visitor, so any cache
@@ -142,15 +163,7 @@ def render_block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> RenderedBlock:
     block, slots, rules, rotation = _block(request, runtime, snapshot, placement, display)
-    assert runtime.counting is not None
-    counting = runtime.counting
-    if slots and counting.enabled:
-        prefix = counting.view_prefix(placement.id, rotation.bucket, slots)
-        # The bucket's start, not the moment of rendering: every process renders the
-        # same bytes for a bucket (one ETag), and the token's age counts from there.
-        start = rotation.bucket * rules.bucket_seconds if rotation.cacheable else runtime.clock()
-        token = served_token(counting, prefix, int(start))
-        block["view"] = f"{runtime.base_url(request)}/v/{token}"
+    block["view"] = _view_link(request, runtime, placement, slots, rules, rotation)
     body = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
     return RenderedBlock(body, strong_etag(body), rotation)
 
@@ -279,7 +292,7 @@ def exchange_response(base_url: str, view_token: str | None, reason: str | None)
 def frame_csp(base_url: str) -> str:
     return (
         f"default-src 'none'; style-src {base_url}/static/; img-src {base_url}/logos/;"
-        f" script-src {base_url}/static/frame.js;"
+        f" script-src {base_url}/static/frame.js; connect-src {base_url}/v/;"
         " base-uri 'none'; form-action 'none'"
     )
 
@@ -289,15 +302,13 @@ class RenderedPage:
     """The iframe page of one block, rendered once per bucket (it has no one-time part)."""
 
     body: bytes
-    served_key: tuple[int, int, tuple[int, ...]]  # what a served count of it adds up
     etag: str
 
 
 def render_page(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> tuple[RenderedPage, Rotation]:
-    block, slots, _, rotation = _block(request, runtime, snapshot, placement, display)
-    assert runtime.counting is not None
+    block, slots, rules, rotation = _block(request, runtime, snapshot, placement, display)
     theme = snapshot.themes[placement.theme_id]
     context = {
         "request": request,
@@ -310,10 +321,11 @@ def render_page(
         "script_url": f"{runtime.base_url(request)}/static/frame.js",
         # The <nav> in Python: the template's macro costs as much as the selection.
         "prerendered": Markup(nav_markup(block, display.lang)),  # noqa: S704  (escaped by nav.py)
+        # frame.js posts it, as the loader does: counted as served where it is shown.
+        "view_link": _view_link(request, runtime, placement, slots, rules, rotation),
     }
     body = runtime.templates.get_template("widget/frame.html").render(context).encode()
-    served = runtime.counting.served_key(placement.theme_id, placement.member_id, slots)
-    return RenderedPage(body, served, strong_etag(body)), rotation
+    return RenderedPage(body, strong_etag(body)), rotation
 
 
 async def block_html(request: Request) -> Response:
@@ -336,9 +348,7 @@ async def block_html(request: Request) -> Response:
         page, rotation = render_page(request, runtime, snapshot, placement, display)
         if rotation.cacheable:
             snapshot.remember(placement.theme_id, key, page)
-    # Counted here, on the requests that reach us: behind a shared cache only the
-    # cache's misses and revalidations (docs/deployment.md, "A CDN in front").
-    runtime.counting.count_served(page.served_key, request.headers.get("user-agent", ""))
+    # Nothing is counted here (a cache may answer): frame.js exchanges the view link.
     if not_modified(request.headers.get("if-none-match"), page.etag):
         return PageResponse(b"", rotation, base_url, page.etag, not_modified=True)
     return PageResponse(page.body, rotation, base_url, page.etag)
