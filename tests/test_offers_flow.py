@@ -171,6 +171,8 @@ async def test_coordinator_approval_where_the_theme_asks_for_it(
     admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     async with admin:
         await signed_in(admin)
+        dashboard = await admin.get("/admin/")
+        assert "1 gemeinsames Angebot wartet auf Ihre Freischaltung." in dashboard.text
         listing = await admin.get("/admin/offers")
         assert listing.status_code == 200 and PROPOSAL["title"] in listing.text
         # Without the session's CSRF token nothing happens.
