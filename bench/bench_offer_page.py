@@ -29,17 +29,30 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_widget import (  # noqa: E402
+    CATEGORIES,
     PY,
     ROOT,
     BenchError,
     describe_setup,
     fetch,
     free_port,
-    make_network,
     stop,
     wait_ready,
+    widget_cli,
     wrk,
 )
+
+
+def make_network(env: dict[str, str], members: int) -> None:
+    """One theme with ``members`` active members, made with the CLI as bench_widget does."""
+    widget_cli(env, "init --password-stdin", stdin="bench-password-42\n")
+    widget_cli(env, "theme add hochzeit --name-de Hochzeit --name-en Wedding")
+    for i in range(members):
+        widget_cli(
+            env,
+            f"member add member-{i} --name Mitglied-{i} --website https://m{i}.example.de"
+            f" --theme hochzeit --category {CATEGORIES[i % len(CATEGORIES)]} --town Freiburg",
+        )
 
 
 async def add_offer(db: Path) -> str:
