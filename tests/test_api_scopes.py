@@ -10,12 +10,14 @@ endpoint is open to any key.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 import httpx
 import pytest
 
 from tests.api_auth import api_endpoints, make_keys
+from widget_server.network import offers
 from widget_server.network.keys import create_key
 from widget_server.storage import SQLiteStorage
 
@@ -30,6 +32,15 @@ class Row:
 
 
 NEW_MEMBER = {"slug": "torten", "name": "Torten", "website": "https://torten.example"}
+OFFER = {
+    "theme": "hochzeit",
+    "title": "Paket",
+    "price_text": "10 %",
+    "valid_from": "2027-01-15",  # the test clock's day
+    "valid_until": "2027-01-31",
+    "participants": ["catering"],
+    "proposer": "blumen",  # a member key may name only itself; a coordinator key must name one
+}
 
 TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/themes"): Row("any"),
@@ -59,6 +70,12 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/keys"): Row("coordinator"),
     ("POST", "/api/v1/keys"): Row("coordinator", {"scope": "member:catering"}),
     ("DELETE", "/api/v1/keys/{key_id}"): Row("coordinator"),
+    ("GET", "/api/v1/offers"): Row("any"),  # a member key lists its member's offers only
+    ("POST", "/api/v1/offers"): Row("self", OFFER),
+    ("GET", "/api/v1/offers/{slug}"): Row("self"),  # "self": a participant
+    ("PUT", "/api/v1/offers/{slug}/confirmation"): Row("self", query={"member": "blumen"}),
+    ("DELETE", "/api/v1/offers/{slug}/confirmation"): Row("self", query={"member": "blumen"}),
+    ("POST", "/api/v1/offers/{slug}/decision"): Row("coordinator", {"decision": "approve"}),
 }
 PUBLIC = {("GET", "/api/v1/openapi.json")}
 # Scoped by the event rather than by a member in the path (a member key proposes, and
@@ -75,6 +92,8 @@ def test_every_api_endpoint_has_a_row() -> None:
 
 def fill(path: str, key_id: str) -> str:
     theme_slug = "/themes/" in path or "/stats/themes/" in path
+    if path.startswith("/api/v1/offers/"):
+        return path.replace("{slug}", "paket")  # blumen's offer (with catering)
     return (
         path.replace("{slug}", "hochzeit" if theme_slug else "blumen")
         .replace("{theme}", "hochzeit")
@@ -97,6 +116,11 @@ async def test_endpoint_with_every_scope(
     row = TABLE[(method, path)]
     keys = await make_keys(storage)
     spare, _ = await create_key(storage, "coordinator", "to revoke")
+    if path.startswith("/api/v1/offers/"):
+        fields = {k: v for k, v in OFFER.items() if k != "proposer"}
+        blumen = await storage.get_member("blumen")
+        proposal = offers.Proposal(text="", **fields)  # type: ignore[arg-type]
+        await offers.propose(storage, blumen, proposal, date(2027, 1, 15))
     url = fill(path, spare.key_id)
 
     async def call(headers: dict[str, str]) -> int:

@@ -69,9 +69,12 @@ async def test_scopes(keys: Keys, client: httpx.AsyncClient) -> None:
     offer = (await client.post("/api/v1/offers", json=BODY, headers=keys.blumen)).json()
     path = f"/api/v1/offers/{offer['slug']}"
     assert (await client.get(path)).status_code == 401
-    # Another member's key: not its offer, so not there at all (no probing).
-    assert (await client.get(path, headers=keys.fotos)).status_code == 404
-    assert (await client.put(f"{path}/confirmation", headers=keys.fotos)).status_code == 404
+    # Another member's key: refused alike for an offer it takes no part in and for
+    # one that does not exist, so it cannot learn which offers exist.
+    assert (await client.get(path, headers=keys.fotos)).status_code == 403
+    assert (await client.get(f"{path}-x", headers=keys.fotos)).status_code == 403
+    assert (await client.put(f"{path}/confirmation", headers=keys.fotos)).status_code == 403
+    assert (await client.get(f"{path}-x", headers=keys.coordinator)).status_code == 404
     assert (await client.get("/api/v1/offers", headers=keys.fotos)).json()["data"] == []
     listed = await client.get("/api/v1/offers", headers=keys.blumen)
     assert [o["slug"] for o in listed.json()["data"]] == [offer["slug"]]
@@ -80,8 +83,21 @@ async def test_scopes(keys: Keys, client: httpx.AsyncClient) -> None:
         f"{path}/decision", json={"decision": "approve"}, headers=keys.blumen
     )
     assert decided.status_code == 403
-    coordinator_confirms = await client.put(f"{path}/confirmation", headers=keys.coordinator)
-    assert coordinator_confirms.status_code == 403
+    # A coordinator key confirms on a participant's behalf, naming it.
+    unnamed = await client.put(f"{path}/confirmation", headers=keys.coordinator)
+    assert unnamed.status_code == 422 and unnamed.json()["field"] == "member"
+    for_catering = await client.put(
+        f"{path}/confirmation", params={"member": "catering"}, headers=keys.coordinator
+    )
+    assert for_catering.json()["participants"][1] == {"member": "catering", "confirmed": True}
+    outsider = await client.put(
+        f"{path}/confirmation", params={"member": "fotos"}, headers=keys.coordinator
+    )
+    assert outsider.status_code == 404  # fotos takes no part in it
+    foreign_member = await client.put(
+        f"{path}/confirmation", params={"member": "catering"}, headers=keys.blumen
+    )
+    assert foreign_member.status_code == 403
     # A member key proposes for its own member only.
     foreign = await client.post(
         "/api/v1/offers", json={**BODY, "proposer": "catering"}, headers=keys.blumen

@@ -103,9 +103,12 @@ async def test_offer_goes_live_when_all_confirmed_and_back_on_withdrawal(
     assert (await client.get(page)).status_code == 404  # not confirmed by everyone yet
 
     catering = await portal("catering")
+    home = await catering.get("/portal/")
+    assert "1 gemeinsames Angebot wartet auf Ihre Bestätigung." in home.text
     listing = await catering.get("/portal/offers")
     assert PROPOSAL["title"] in listing.text and "Bestätigen" in listing.text
     assert (await answer(catering, offer, True)).status_code == 303
+    assert "wartet auf Ihre Bestätigung" not in (await catering.get("/portal/")).text
     assert (await client.get(page)).status_code == 404
     brautmoden = await portal("brautmoden")
     assert (await answer(brautmoden, offer, True)).status_code == 303
@@ -168,6 +171,8 @@ async def test_coordinator_approval_where_the_theme_asks_for_it(
     admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
     async with admin:
         await signed_in(admin)
+        dashboard = await admin.get("/admin/")
+        assert "1 gemeinsames Angebot wartet auf Ihre Freischaltung." in dashboard.text
         listing = await admin.get("/admin/offers")
         assert listing.status_code == 200 and PROPOSAL["title"] in listing.text
         # Without the session's CSRF token nothing happens.

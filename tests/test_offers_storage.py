@@ -174,9 +174,14 @@ async def test_live_offers_by_day_theme_and_participants(storage: Storage) -> No
         "vorbei",
         "hochzeitspaket",
     ]
+    assert await storage.live_offer(live.slug, DAY) == live
+    assert await storage.live_offer("offen", DAY) is None  # not confirmed by all
+    assert await storage.live_offer(live.slug, date(2027, 7, 1)) is None
+    assert await storage.live_offer("nothing", DAY) is None
     # A participant that leaves the theme, or is paused, takes the offer down.
     await storage.set_membership(members[2].id, theme.id, "left")
     assert await storage.live_offers(theme.id, DAY) == []
+    assert await storage.live_offer(live.slug, DAY) is None
     assert [o.slug for o in await storage.live_offers(other.id, DAY)] == [elsewhere.slug]
     await storage.set_member_status(members[1].id, "paused")
     assert await storage.live_offers(None, DAY) == []

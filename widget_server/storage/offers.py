@@ -136,6 +136,12 @@ class Offers(Queries):
         clause = f"{clause} AND {LIVE}" if clause else f" WHERE {LIVE}"
         return await self._select(clause, *params, day, day, order="valid_until, id")
 
+    async def live_offer(self, slug: str, on: date) -> Offer | None:
+        """The offer ``slug`` if visitors see it on day ``on`` (one read, for its page)."""
+        day = self._dialect.day(on)
+        found = await self._select(f" WHERE slug = ? AND {LIVE}", slug, day, day)
+        return found[0] if found else None
+
     async def get_offer_image(self, offer_id: int) -> tuple[OfferImage, bytes]:
         row = await self._fetchrow(
             "SELECT image_digest, image_content_type, image_width, image_height, image_data"

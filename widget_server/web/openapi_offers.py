@@ -58,6 +58,11 @@ def paths(
 ) -> dict[str, Any]:
     """The offers' paths, built with ``openapi.py``'s helpers (passed in: no import cycle)."""
     slug = path("slug", "An offer's slug.")
+    member = query(
+        "member",
+        {"type": "string", "maxLength": 60},
+        "The participant (a coordinator key must name it; a member key acts for its own).",
+    )
     offer = ok("The offer.", ref("Offer"))
     return {
         f"{api}/offers": {
@@ -85,24 +90,26 @@ def paths(
             ),
         },
         f"{api}/offers/{{slug}}": {
-            "get": op("getOffer", "A joint offer", "offers", {200: offer}, (404,), params=(slug,)),
+            "get": op(
+                "getOffer", "A joint offer", "offers", {200: offer}, (403, 404), params=(slug,)
+            ),
         },
         f"{api}/offers/{{slug}}/confirmation": {
             "put": op(
                 "confirmOffer",
-                "Confirm taking part (member keys)",
+                "Confirm taking part",
                 "offers",
                 {200: offer},
-                (403, 404, 409),
-                params=(slug,),
+                (403, 404, 409, 422),
+                params=(slug, member),
             ),
             "delete": op(
                 "withdrawOffer",
-                "Withdraw the confirmation (member keys)",
+                "Withdraw the confirmation",
                 "offers",
                 {200: offer},
-                (403, 404, 409),
-                params=(slug,),
+                (403, 404, 409, 422),
+                params=(slug, member),
                 description="The offer is not shown until the member confirms again.",
             ),
         },

@@ -303,11 +303,14 @@ class AsyncOffers(AsyncResource):
         fields.update(participants=participants)
         return await self._client.request(api.create_offer(fields, idempotency_key))
 
-    async def confirm(self, slug: str) -> Offer:
-        return await self._client.request(api.confirm_offer(slug, True))
+    async def confirm(self, slug: str, *, member: str | None = None) -> Offer:
+        """The member confirms that it takes part: a member key for its own member,
+        a coordinator key naming ``member``."""
+        return await self._client.request(api.confirm_offer(slug, True, member))
 
-    async def withdraw(self, slug: str) -> Offer:
-        return await self._client.request(api.confirm_offer(slug, False))
+    async def withdraw(self, slug: str, *, member: str | None = None) -> Offer:
+        """The member withdraws its confirmation: the offer waits again."""
+        return await self._client.request(api.confirm_offer(slug, False, member))
 
     async def approve(self, slug: str) -> Offer:
         return await self._client.request(api.decide_offer(slug, "approve"))

@@ -310,9 +310,10 @@ def create_offer(fields: Mapping[str, Any], key: str | None = None) -> Endpoint[
     return Endpoint("POST", "offers", one(Offer), body=body, idempotency_key=key)
 
 
-def confirm_offer(slug: str, confirmed: bool) -> Endpoint[Offer]:
+def confirm_offer(slug: str, confirmed: bool, member: str | None = None) -> Endpoint[Offer]:
     method = "PUT" if confirmed else "DELETE"
-    return Endpoint(method, path("offers", slug, "confirmation"), one(Offer))
+    parts = path("offers", slug, "confirmation")
+    return Endpoint(method, parts, one(Offer), params=query(member=member))
 
 
 def decide_offer(slug: str, decision: str) -> Endpoint[Offer]:

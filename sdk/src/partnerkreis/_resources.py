@@ -307,13 +307,14 @@ class Offers(Resource):
         fields.update(participants=participants)
         return self._client.request(api.create_offer(fields, idempotency_key))
 
-    def confirm(self, slug: str) -> Offer:
-        """The key's member confirms that it takes part (member keys)."""
-        return self._client.request(api.confirm_offer(slug, True))
+    def confirm(self, slug: str, *, member: str | None = None) -> Offer:
+        """The member confirms that it takes part: a member key for its own member,
+        a coordinator key naming ``member``."""
+        return self._client.request(api.confirm_offer(slug, True, member))
 
-    def withdraw(self, slug: str) -> Offer:
-        """The key's member withdraws its confirmation: the offer waits again."""
-        return self._client.request(api.confirm_offer(slug, False))
+    def withdraw(self, slug: str, *, member: str | None = None) -> Offer:
+        """The member withdraws its confirmation: the offer waits again."""
+        return self._client.request(api.confirm_offer(slug, False, member))
 
     def approve(self, slug: str) -> Offer:
         """The coordinators' approval (coordinator keys)."""

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from partnerkreis import AsyncClient, ConflictError, NotFoundError, Offer, ValidationError
+from partnerkreis import AsyncClient, ConflictError, Offer, PermissionDeniedError, ValidationError
 
 from .conftest import THEME, client_for
 
@@ -88,5 +88,7 @@ async def test_errors_name_the_field_and_keys_see_their_own(
         proposer="fotos",
     )
     assert [o.slug async for o in coordinator.offers.list(status="proposed")] == [other.slug]
-    with pytest.raises(NotFoundError):
+    with pytest.raises(PermissionDeniedError):
         await member.offers.get(other.slug)  # blumenhaus takes no part in it
+    confirmed = await coordinator.offers.confirm(other.slug, member="scheune")
+    assert confirmed.live

@@ -2,8 +2,9 @@
 
 Only a live offer has a page: an unknown, waiting, declined, removed or past
 one is a 404 problem, so nothing is shown before every participant agreed.
-Offers are not in the widget's snapshot; the page reads storage (a few small
-queries) and may be cached for five minutes.  Links to the participants'
+Offers are not in the widget's snapshot: the page reads the offer in one read
+transaction (``live_offer``), and its theme and members from the snapshot; it
+may be cached for five minutes.  Links to the participants'
 websites are plain links: the page is the cluster's own editorial page, not
 a paid placement (docs/offers.md says why).
 """
@@ -17,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import NotFoundError
-from widget_server.core.models import Offer
 from widget_server.network import offers
 from widget_server.network.categories import category_label
 from widget_server.web.endpoints.public import MAX_ID, PAGE_HEADERS, request_language
@@ -33,21 +33,18 @@ def day_text(day: date, lang: str) -> str:
     return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
 
 
-async def live_offer(request: Request, slug: str) -> Offer:
-    offer = await runtime_of(request).storage.offer_by_slug(slug)
-    if offer is None:
-        raise HTTPException(404, "No such offer")
-    live = await runtime_of(request).storage.live_offers(offer.theme_id, today_of(request))
-    if not any(o.id == offer.id for o in live):
-        raise HTTPException(404, "No such offer")
-    return offer
-
-
 async def offer_page(request: Request) -> Response:
     runtime = runtime_of(request)
-    offer = await live_offer(request, request.path_params["slug"])
+    assert runtime.snapshots is not None
+    offer = await runtime.storage.live_offer(request.path_params["slug"], today_of(request))
+    snapshot = runtime.snapshots.current
+    theme = snapshot.themes.get(offer.theme_id) if offer else None
+    if offer is None or theme is None:
+        raise HTTPException(404, "No such offer")
     lang = request_language(request)
-    theme = next(t for t in await runtime.storage.list_themes() if t.id == offer.theme_id)
+    people = [snapshot.members.get(member_id) for member_id in offer.member_ids]
+    if any(m is None for m in people):  # newer than this process's snapshot: read them
+        people = list(await offers.members_of(runtime.storage, offer))
     members = [
         {
             "name": m.name,
@@ -55,7 +52,8 @@ async def offer_page(request: Request) -> Response:
             "category_label": category_label(m.category, lang) if m.category else "",
             "town": m.town,
         }
-        for m in await offers.members_of(runtime.storage, offer)
+        for m in people
+        if m is not None
     ]
     context = {
         "lang": lang,

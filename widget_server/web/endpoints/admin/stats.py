@@ -75,6 +75,11 @@ async def dashboard(request: Request) -> Response:
             "changes": await review.pending_entries(request, storage),
             "mail": await admin_mail.status(mailer_of(request)),
             "applications": len(await storage.list_applications(open_only=True)),
+            "offers_to_approve": sum(
+                1
+                for o in await storage.list_offers(status="proposed")
+                if o.needs_approval and not o.approved_at
+            ),
         },
     )
 

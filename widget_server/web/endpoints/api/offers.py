@@ -1,10 +1,11 @@
 """Joint offers in the REST API (network/offers.py, docs/api.md "Joint offers").
 
 A member key proposes offers for its own member and confirms or withdraws its
-own confirmation; it sees only the offers its member takes part in (any
-other slug is a 404, so keys cannot probe).  A coordinator key sees every
-offer, proposes on a member's behalf (``proposer``), and approves, declines
-or removes offers.  Images are uploaded in the member portal.
+own confirmation; it sees only the offers its member takes part in: any other
+slug, existing or not, is a 403, so keys cannot probe what exists.  A
+coordinator key sees every offer, acts on a member's behalf (``proposer``,
+``?member=``), and approves, declines or removes offers.  Images are uploaded
+in the member portal.
 """
 
 from __future__ import annotations
@@ -92,14 +93,18 @@ async def offer_view(request: Request, offer: Offer) -> dict[str, Any]:
 
 
 async def _visible(request: Request, principal: Principal, slug: str) -> Offer:
-    """The offer ``slug`` if the caller may see it (a 404 for a member's key otherwise)."""
+    """The offer ``slug`` if the caller may see it.
+
+    A member key gets the same 403 for an offer it takes no part in and for one
+    that does not exist, so it cannot learn which offers exist.
+    """
     offer = await runtime_of(request).storage.offer_by_slug(slug)
-    if offer is None:
-        raise NotFoundError(f"no offer {slug[:60]!r}")
     if not principal.is_coordinator:
         own: Member = request.state.member
-        if own.id not in offer.member_ids:
-            raise NotFoundError(f"no offer {slug[:60]!r}")
+        if offer is None or own.id not in offer.member_ids:
+            raise Denied(403, "a member key can only reach offers its member takes part in")
+    if offer is None:
+        raise NotFoundError(f"no offer {slug[:60]!r}")
     return offer
 
 
@@ -165,13 +170,28 @@ async def create_offer(request: Request) -> Response:
 
 
 async def confirm(request: Request) -> Response:
-    """PUT confirms, DELETE withdraws the key's member's confirmation."""
+    """PUT confirms, DELETE withdraws a participant's confirmation.
+
+    A member key acts for its own member (``?member=`` may name it); a
+    coordinator key names the member it acts for.
+    """
     principal = await require(request)
+    storage = runtime_of(request).storage
+    named = request.query_params.get("member")
     if principal.is_coordinator:
-        raise Denied(403, "a confirmation is the member's own: use its key or its portal")
+        if not named:
+            raise ValidationError("member", "must name the member whose confirmation this is")
+        try:
+            member = await storage.get_member(named)
+        except NotFoundError:
+            raise ValidationError("member", f"{named[:60]!r} is no member") from None
+    else:
+        member = request.state.member
+        if named not in (None, member.slug):
+            raise Denied(403, "a member key can only act for its own member")
     offer = await _visible(request, principal, _slug(request))
     yes = request.method == "PUT"
-    offer = await offers.confirm(runtime_of(request).storage, offer.id, request.state.member, yes)
+    offer = await offers.confirm(storage, offer.id, member, yes)
     await _audit(request, principal, "offer.confirm" if yes else "offer.withdraw", offer)
     return answer(await offer_view(request, offer))
 

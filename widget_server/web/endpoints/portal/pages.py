@@ -60,6 +60,11 @@ async def home(request: Request) -> Response:
             "days": SUMMARY_DAYS,
             "memberships": await memberships(storage, member),
             "pending": await profile_changes.pending_change(storage, member),
+            "offers_to_confirm": sum(
+                1
+                for offer in await storage.list_offers(member_id=member.id, status="proposed")
+                if not next(p for p in offer.participants if p.member_id == member.id).confirmed
+            ),
         },
     )
 
