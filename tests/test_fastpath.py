@@ -194,7 +194,13 @@ async def test_clicks_views_and_their_errors_are_the_same(
     for method in ("GET", "HEAD"):
         one, _ = await pair.both(method, click.group(1).decode(), fast=True)
         assert one["status"] == 302 and dict(one["headers"])["location"].startswith("https://")
+    # The block's view link is the served exchange: it answers this visit's one-time
+    # beacon URL, and the beacon is answered alike whether it counted or not.
     one, _ = await pair.both("POST", "/v/" + view.group(2).decode(), fast=True)
+    assert one["status"] == 200
+    beacon = VIEW_URL.search(one["body"])
+    assert beacon is not None
+    one, _ = await pair.both("POST", "/v/" + beacon.group(2).decode(), fast=True)
     assert one["status"] == 204
     one, _ = await pair.both("POST", "/v/not-a-view-token", fast=True)
     assert one["status"] == 204  # answered alike, counted or not
