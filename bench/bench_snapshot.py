@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import http.client
 import json
 import os
@@ -49,12 +50,31 @@ from bench.bench_scale import (  # noqa: E402  (after the path set-up)
     add_themes,
     cli,
     embed_tokens,
-    members_file,
+    member_rows,
     proc_rss_mb,
     schema,
     wait_block,
 )
 from bench.bench_widget import PY, ROOT, BenchError, describe_setup, free_port, stop  # noqa: E402
+
+
+def members_file(path: Path, members: int, themes: int) -> str:
+    """The network of bench_scale (same generator) as a CSV for ``member import``;
+    returns member m0's first theme."""
+    rows = member_rows(members, themes)
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["slug", "name", "website", "description", "category", "town", "themes"])
+        for r in rows:
+            out.writerow(
+                [
+                    *(r[k] for k in ("slug", "name", "website", "description")),
+                    r["category"],
+                    r["town"],
+                    " ".join(r["themes"]),
+                ]
+            )
+    return str(rows[0]["themes"][0])
 
 
 class Prober(threading.Thread):
