@@ -77,6 +77,7 @@ DELTA = json.dumps(
 THEME_INTRO = next(m.version for m in load_migrations("sqlite") if m.name == "theme_intro")
 EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events")
 OFFERS_MIGRATION = next(m.version for m in load_migrations("sqlite") if m.name == "offers")
+OFFER_REVISION = next(m.version for m in load_migrations("sqlite") if m.name == "offer_revision")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -348,6 +349,27 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             (1, 1, 0, NOW),
         ),
     ],
+    OFFER_REVISION: [
+        (
+            "INSERT INTO offers (id, slug, theme_id, proposer_id, title, price_text, valid_from,"
+            " valid_until, status, revision, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                2,
+                "geaendert",
+                1,
+                1,
+                "Geändert",
+                "5 %",
+                "2027-05-01",
+                "2027-05-31",
+                "proposed",
+                3,
+                NOW,
+                NOW,
+            ),
+        ),
+    ],
 }
 
 
@@ -533,6 +555,13 @@ async def check_offers_migration(storage: SQLiteStorage) -> None:
     assert offer.participants[0].confirmed
 
 
+async def check_offer_revision(storage: SQLiteStorage) -> None:
+    offer = await storage.offer_by_slug("geaendert")
+    assert offer is not None and (offer.revision, offer.member_ids) == (3, ())
+    older = await storage.offer_by_slug("paket")
+    assert older is not None and older.revision == 0  # offers of before start at 0
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -551,6 +580,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     THEME_INTRO: check_theme_intro,
     EVENTS: check_events,
     OFFERS_MIGRATION: check_offers_migration,
+    OFFER_REVISION: check_offer_revision,
 }
 
 

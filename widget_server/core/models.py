@@ -350,6 +350,10 @@ class Offer:
     approved_by: str | None = None
     approved_at: str | None = None
     created_at: str = ""
+    # Counts the edits since it was proposed: an edit or confirmation names the revision
+    # it was made on, so nobody confirms or overwrites a version they did not see.
+    revision: int = 0
+    updated_at: str = ""
 
     @property
     def member_ids(self) -> tuple[int, ...]:

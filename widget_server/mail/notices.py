@@ -211,3 +211,37 @@ async def offer_proposed(mailer: Mailer, offer: Offer, members: Sequence[Member]
         key = f"offer:{offer.id}:confirm:{member.id}"
         queued += await mailer.to_member(member, DECISIONS, key, write)
     return queued
+
+
+async def offer_changed(
+    mailer: Mailer, offer: Offer, members: Sequence[Member], asked: Sequence[int], editor: str
+) -> int:
+    """Ask the participants ``asked`` to confirm a materially changed offer again.
+
+    ``editor``: who changed it, as the mail names it (the proposer's name, or the
+    coordinators).  One mail per participant and revision.
+    """
+    portal = f"{mailer.settings.public_url}/portal"
+    queued = 0
+    for member in members:
+        if member.id not in asked:
+            continue
+
+        def write(lang: str, unsubscribe: str) -> Draft:
+            t = translator(lang)
+            return Notice(
+                t.gettext("Please confirm the changed offer “%(title)s”", title=offer.title),
+                (
+                    t.gettext(
+                        "%(editor)s has changed the joint offer you take part in (its"
+                        " text, price, days or members). It is shown once every"
+                        " member taking part has confirmed the new version in its member area.",
+                        editor=editor,
+                    ),
+                ),
+                link=(t.gettext("Your joint offers"), f"{portal}/offers"),
+            ).draft(lang, unsubscribe)
+
+        key = f"offer:{offer.id}:confirm:{member.id}:r{offer.revision}"
+        queued += await mailer.to_member(member, DECISIONS, key, write)
+    return queued

@@ -9,8 +9,10 @@ required), today lies within its days, and every participant is still an
 active member of the theme (``storage.live_offers``): past offers drop out by
 themselves.  A participant may withdraw its confirmation (the offer waits
 again until it confirms anew); a coordinator may decline or remove an offer
-for good.  Offers are not edited: a changed package is a new proposal, so what
-each participant confirmed is exactly what is shown.
+for good, and the proposer may end its own offer early.  The proposer (or a
+coordinator) may edit an open offer (``offer_edits.py``): a material change
+asks every other participant to confirm again, so what each participant
+confirmed is exactly what is shown.
 
 Every text is member-provided and hostile: checked here (length, control
 characters, bidirectional overrides), escaped wherever it is shown.  The
@@ -139,6 +141,10 @@ async def _participants(
     return (OfferParticipant(proposer.id, True), *(OfferParticipant(m.id) for m in others))
 
 
+# The same check for an edit's new list of participants (offer_edits.py).
+check_participants = _participants
+
+
 async def approval_required(storage: Storage, theme: Theme) -> bool:
     return theme_rules(await storage.get_rule_set(theme.id)).approve_offers
 
@@ -200,14 +206,22 @@ async def offer_of(storage: Storage, offer_id: int, member: Member) -> Offer:
     return offer
 
 
-async def confirm(storage: Storage, offer_id: int, member: Member, confirmed: bool) -> Offer:
-    """A participant confirms, or withdraws its confirmation (the offer waits again)."""
+async def confirm(
+    storage: Storage, offer_id: int, member: Member, confirmed: bool, revision: int | None = None
+) -> Offer:
+    """A participant confirms, or withdraws its confirmation (the offer waits again).
+
+    ``revision``: the version the member saw; ``ConflictError("stale_offer")`` if the
+    offer was edited since, so nobody confirms a package it has not read.
+    """
     await offer_of(storage, offer_id, member)
-    return await storage.confirm_offer(offer_id, member.id, confirmed)
+    return await storage.confirm_offer(offer_id, member.id, confirmed, revision)
 
 
-async def approve(storage: Storage, offer_id: int, actor: str) -> Offer:
-    return await storage.approve_offer(offer_id, actor)
+async def approve(
+    storage: Storage, offer_id: int, actor: str, revision: int | None = None
+) -> Offer:
+    return await storage.approve_offer(offer_id, actor, revision)
 
 
 async def close(storage: Storage, offer_id: int, status: Literal["declined", "removed"]) -> Offer:

@@ -3,7 +3,10 @@
 An offer's status follows its participants' confirmations: every write that
 changes a confirmation or the approval works the status out again in the same
 transaction (``_settle``), so two participants confirming at the same moment
-cannot leave an offer "proposed" that everyone confirmed.  Offers are not part
+cannot leave an offer "proposed" that everyone confirmed.  An edit counts the
+offer's ``revision`` up in the statement that checks the revision the editor
+saw; a confirmation or approval may name the revision it was given on, so
+neither lands on a version its author never saw.  Offers are not part
 of the widget's snapshot: no write here bumps the data version.
 """
 
@@ -20,7 +23,7 @@ from widget_server.storage.queries import Queries, where
 OFFER_COLUMNS = (
     "id, slug, theme_id, proposer_id, title, text, price_text, valid_from, valid_until,"
     " status, needs_approval, approved_by, approved_at, image_digest, image_content_type,"
-    " image_width, image_height, created_at"
+    " image_width, image_height, created_at, revision, updated_at"
 )
 CHUNK = 500  # offer ids per participants query
 
@@ -63,6 +66,8 @@ def _offer_from(dialect: Dialect, row: Row, participants: tuple[OfferParticipant
         approved_by=row[11],
         approved_at=dialect.iso(row[12]) if row[12] is not None else None,
         created_at=dialect.iso(row[17]),
+        revision=int(row[18]),
+        updated_at=dialect.iso(row[19]),
     )
 
 
@@ -199,21 +204,30 @@ class Offers(Queries):
             await conn.execute(SETTLE, at, offer_id)
         return await self.get_offer(int(offer_id))
 
-    async def _open(self, conn: Connection, offer_id: int) -> None:
-        """``NotFoundError`` for no such offer, ``ConflictError`` for a declined or removed one."""
-        status = await conn.fetchval(
-            f"SELECT status FROM offers WHERE id = ?{self._dialect.for_update}", offer_id
+    async def _open(self, conn: Connection, offer_id: int, revision: int | None = None) -> None:
+        """``NotFoundError`` for no such offer, ``ConflictError`` for a declined or removed
+        one, or (``revision`` given) one edited since: ``ConflictError("stale_offer")``."""
+        row = await conn.fetchrow(
+            f"SELECT status, revision FROM offers WHERE id = ?{self._dialect.for_update}",
+            offer_id,
         )
-        if status is None:
+        if row is None:
             raise NotFoundError(f"no offer {offer_id}")
-        if status not in ("proposed", "active"):
-            raise ConflictError(f"the offer is {status}")
+        if row[0] not in ("proposed", "active"):
+            raise ConflictError(f"the offer is {row[0]}")
+        if revision is not None and int(row[1]) != revision:
+            raise ConflictError("stale_offer")
 
-    async def confirm_offer(self, offer_id: int, member_id: int, confirmed: bool) -> Offer:
-        """A participant confirms (or withdraws its confirmation); the status follows."""
+    async def confirm_offer(
+        self, offer_id: int, member_id: int, confirmed: bool, revision: int | None = None
+    ) -> Offer:
+        """A participant confirms (or withdraws its confirmation); the status follows.
+
+        ``revision``: the version the participant saw (``ConflictError`` if edited since).
+        """
         at = self._dialect.time(self._moment_iso())
         async with self._write(bump=False) as conn:
-            await self._open(conn, offer_id)
+            await self._open(conn, offer_id, revision)
             changed = await conn.execute(
                 "UPDATE offer_participants SET confirmed_at = ?"
                 " WHERE offer_id = ? AND member_id = ?",
@@ -226,11 +240,11 @@ class Offers(Queries):
             await conn.execute(SETTLE, at, offer_id)
         return await self.get_offer(offer_id)
 
-    async def approve_offer(self, offer_id: int, actor: str) -> Offer:
+    async def approve_offer(self, offer_id: int, actor: str, revision: int | None = None) -> Offer:
         """The coordinator's approval; the offer is active once everyone has confirmed."""
         at = self._dialect.time(self._moment_iso())
         async with self._write(bump=False) as conn:
-            await self._open(conn, offer_id)
+            await self._open(conn, offer_id, revision)
             await conn.execute(
                 "UPDATE offers SET approved_by = ?, approved_at = ? WHERE id = ?",
                 actor,
@@ -251,3 +265,89 @@ class Offers(Queries):
                 "UPDATE offers SET status = ?, updated_at = ? WHERE id = ?", status, at, offer_id
             )
         return await self.get_offer(offer_id)
+
+    async def update_offer(
+        self,
+        offer: Offer,
+        revision: int,
+        *,
+        image_data: bytes | None = None,
+        reset_confirmations: bool = False,
+        confirmed_by: int | None = None,
+        reset_approval: bool = False,
+    ) -> Offer:
+        """Write an open offer's content as its editor saw it at ``revision``.
+
+        ``offer`` carries the new title, texts, days, image and participants (in
+        their new order).  A participant that stays keeps its confirmation as it is
+        in the database now, unless ``reset_confirmations``; a new one has none;
+        ``confirmed_by`` (the proposer editing) is confirmed either way.  The image
+        columns change only with ``image_data`` (a new image) or ``offer.image``
+        None (removed).  ``NotFoundError`` for no such offer, ``ConflictError`` for a
+        closed one or one changed since ``revision`` (``"stale_offer"``).
+        """
+        at = self._dialect.time(self._moment_iso())
+        image = offer.image
+        sets = [
+            "title = ?",
+            "text = ?",
+            "price_text = ?",
+            "valid_from = ?",
+            "valid_until = ?",
+            "needs_approval = ?",
+        ]
+        params: list[object] = [
+            offer.title,
+            offer.text,
+            offer.price_text,
+            self._dialect.day(offer.valid_from),
+            self._dialect.day(offer.valid_until),
+            int(offer.needs_approval),
+        ]
+        if reset_approval:
+            sets += ["approved_by = NULL", "approved_at = NULL"]
+        if image_data is not None or image is None:
+            sets += [
+                "image_digest = ?",
+                "image_content_type = ?",
+                "image_width = ?",
+                "image_height = ?",
+                "image_data = ?",
+            ]
+            params += [
+                image.digest if image and image_data is not None else None,
+                image.content_type if image and image_data is not None else None,
+                image.width if image and image_data is not None else None,
+                image.height if image and image_data is not None else None,
+                image_data,
+            ]
+        async with self._write(bump=False) as conn:
+            await self._open(conn, offer.id, revision)
+            await conn.execute(
+                f"UPDATE offers SET {', '.join(sets)}, revision = revision + 1, updated_at = ?"
+                " WHERE id = ?",
+                *params,
+                at,
+                offer.id,
+            )
+            kept = {
+                int(member_id): confirmed_at
+                for member_id, confirmed_at in await conn.fetch(
+                    "SELECT member_id, confirmed_at FROM offer_participants WHERE offer_id = ?",
+                    offer.id,
+                )
+            }
+            rows = []
+            for position, member_id in enumerate(dict.fromkeys(offer.member_ids)):
+                confirmed_at = None if reset_confirmations else kept.get(member_id)
+                if member_id == confirmed_by:
+                    confirmed_at = kept.get(member_id) or at
+                rows.append((offer.id, member_id, position, confirmed_at))
+            await conn.execute("DELETE FROM offer_participants WHERE offer_id = ?", offer.id)
+            await conn.executemany(
+                "INSERT INTO offer_participants (offer_id, member_id, position, confirmed_at)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            await conn.execute(SETTLE, at, offer.id)
+        return await self.get_offer(offer.id)
