@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from widget_server.core.dates import days_text
 from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Offer, Theme
 from widget_server.mail.message import Draft
@@ -185,6 +186,10 @@ async def out_of_rotation(
     return await mailer.to_member(member, ACTIVITY, key, write)
 
 
+def offer_days(offer: Offer, lang: str) -> str:
+    return days_text(offer.valid_from, offer.valid_until, lang)
+
+
 async def offer_proposed(mailer: Mailer, offer: Offer, members: Sequence[Member]) -> int:
     """Ask every participant but the proposer to confirm a new joint offer; mails queued."""
     proposer = next((m for m in members if m.id == offer.proposer_id), None)
@@ -205,6 +210,7 @@ async def offer_proposed(mailer: Mailer, offer: Offer, members: Sequence[Member]
                         proposer=proposer.name,
                     ),
                 ),
+                items=(t.gettext("Valid: %(days)s", days=offer_days(offer, lang)),),
                 link=(t.gettext("Your joint offers"), f"{portal}/offers"),
             ).draft(lang, unsubscribe)
 
@@ -214,12 +220,16 @@ async def offer_proposed(mailer: Mailer, offer: Offer, members: Sequence[Member]
 
 
 async def offer_changed(
-    mailer: Mailer, offer: Offer, members: Sequence[Member], asked: Sequence[int], editor: str
+    mailer: Mailer,
+    offer: Offer,
+    members: Sequence[Member],
+    asked: Sequence[int],
+    editor: Member | None,
 ) -> int:
     """Ask the participants ``asked`` to confirm a materially changed offer again.
 
-    ``editor``: who changed it, as the mail names it (the proposer's name, or the
-    coordinators).  One mail per participant and revision.
+    ``editor``: the member that changed it (None: the coordinators).  One mail per
+    participant and revision of the offer.
     """
     portal = f"{mailer.settings.public_url}/portal"
     queued = 0
@@ -236,9 +246,10 @@ async def offer_changed(
                         "%(editor)s has changed the joint offer you take part in (its"
                         " text, price, days or members). It is shown once every"
                         " member taking part has confirmed the new version in its member area.",
-                        editor=editor,
+                        editor=editor.name if editor else t.gettext("The coordinators"),
                     ),
                 ),
+                items=(t.gettext("Valid: %(days)s", days=offer_days(offer, lang)),),
                 link=(t.gettext("Your joint offers"), f"{portal}/offers"),
             ).draft(lang, unsubscribe)
 

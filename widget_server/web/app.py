@@ -221,6 +221,15 @@ admin_routes = [
     Route("/audit", admin_audit.audit_page, name="admin_audit"),
     Route("/offers", admin_offers.offers_page, name="admin_offers"),
     Route(
+        "/offers/{offer_id:int}/edit",
+        admin_offers.edit_page,
+        methods=["GET"],
+        name="admin_offer_edit",
+    ),
+    Route(
+        "/offers/{offer_id:int}/edit", admin_offers.save, methods=["POST"], name="admin_offer_save"
+    ),
+    Route(
         "/offers/{offer_id:int}",
         admin_offers.decide,
         methods=["POST"],
@@ -260,6 +269,21 @@ portal_routes = [
     ),
     Route("/offers", portal_offers.offers_page, methods=["GET"], name="portal_offers"),
     Route("/offers", portal_offers.propose, methods=["POST"], name="portal_offer_propose"),
+    Route(
+        "/offers/{offer_id:int}/edit",
+        portal_offers.edit_page,
+        methods=["GET"],
+        name="portal_offer_edit",
+    ),
+    Route(
+        "/offers/{offer_id:int}/edit",
+        portal_offers.save,
+        methods=["POST"],
+        name="portal_offer_save",
+    ),
+    Route(
+        "/offers/{offer_id:int}/end", portal_offers.end, methods=["POST"], name="portal_offer_end"
+    ),
     Route(
         "/offers/{offer_id:int}/confirm",
         portal_offers.confirm,

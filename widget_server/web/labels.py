@@ -95,6 +95,12 @@ DONE: dict[str, str] = {
     "offer_approve": N_("The offer has been approved."),
     "offer_decline": N_("The offer has been declined."),
     "offer_remove": N_("The offer has been removed."),
+    "offer_saved": N_("The offer has been changed."),
+    "offer_saved_asked": N_(
+        "The offer has been changed. Everyone taking part is asked to confirm it again; until"
+        " then it is not shown."
+    ),
+    "offer_ended": N_("The offer has ended: it is no longer shown."),
 }
 
 # The audit log's actions.
@@ -148,6 +154,9 @@ AUDIT_ACTION: dict[str, str] = {
     "offer.approve": N_("Joint offer approved"),
     "offer.decline": N_("Joint offer declined"),
     "offer.remove": N_("Joint offer removed"),
+    "offer.edit": N_("Joint offer changed"),
+    "offer.image": N_("Image of a joint offer changed"),
+    "offer.end": N_("Joint offer ended by its proposer"),
 }
 
 # Joint events' statuses (network/events.py).
@@ -407,6 +416,7 @@ REASONS: dict[str, str] = {
     "stale_event": N_("The event has been changed meanwhile. Please check the new version."),
     "event_published": N_("A published event is cancelled, not deleted: cancel it first."),
     "offer_closed": N_("This offer has been declined or removed; it cannot be changed any more."),
+    "stale_offer": N_("The offer has been changed meanwhile. Please check the new version."),
 }
 
 

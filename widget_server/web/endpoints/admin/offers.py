@@ -1,11 +1,13 @@
-"""Admin: the network's joint offers; approving, declining and removing them.
+"""Admin: the network's joint offers; approving, declining, removing and changing them.
 
 Offers waiting for the coordinators (their theme says ``portal.approve_offers``
 and every participant has confirmed, or confirmations are still missing) come
 first.  "approve" records the approval (the offer goes live once every
 participant has confirmed), "decline" and "remove" close it for good.  Every
 decision is written to the audit log; the forms carry the session's CSRF token
-like every admin form (AdminGuard).
+like every admin form (AdminGuard).  A coordinator changes an open offer on its
+own page (``offer_edits.py``): a material change asks every participant to
+confirm again; the approval, theirs, stays.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.core.errors import ConflictError
-from widget_server.network import audit, offers
+from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.core.models import Offer
+from widget_server.network import audit, offer_edits, offers
+from widget_server.network.logos import MAX_BYTES
+from widget_server.web.endpoints import offer_forms
 from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect
-from widget_server.web.endpoints.offer_page import day_text, today_of
+from widget_server.web.endpoints.offer_page import today_of
 from widget_server.web.runtime import runtime_of
 
 ACTIONS = ("approve", "decline", "remove")
@@ -35,26 +40,19 @@ async def offers_page(
     themes = {t.id: t for t in await storage.list_themes()}
     rows: list[dict[str, Any]] = []
     for offer in await storage.list_offers():
-        people = await offers.members_of(storage, offer)
-        state = offers.state(offer, today)
-        rows.append(
-            {
-                "offer": offer,
-                "state": state,
-                "theme": themes[offer.theme_id].name(lang) if offer.theme_id in themes else "",
-                "people": list(zip(people, (p.confirmed for p in offer.participants), strict=True)),
-                "days": (day_text(offer.valid_from, lang), day_text(offer.valid_until, lang)),
-                "image": offers.image_path(offer),
-                "page": offers.page_path(offer, lang),
-                "can_approve": offer.status in ("proposed", "active") and not offer.approved_at,
-                "open": offer.status in ("proposed", "active"),
-            }
-        )
+        row = await offer_forms.row(storage, offer, themes, lang, today)
+        row["can_approve"] = row["open"] and not offer.approved_at
+        rows.append(row)
     rows.sort(key=lambda r: ORDER.index(r["state"]))
     return render(
         request,
         "offers.html",
-        {"section": "offers", "rows": rows, "errors": errors or {}},
+        {
+            "section": "offers",
+            "rows": rows,
+            "errors": errors or {},
+            "member_link": lambda slug: request.url_for("admin_member", slug=slug).path,
+        },
         status=status,
     )
 
@@ -70,13 +68,83 @@ async def decide(request: Request) -> Response:
         return await offers_page(request, errors={"offer": "no_change"}, status=404)
     try:
         if action == "approve":
-            offer = await offers.approve(storage, offer.id, actor(request))
+            revision = offer_forms.revision_of(form_of(request))
+            offer = await offers.approve(storage, offer.id, actor(request), revision)
         else:
             offer = await offers.close(
                 storage, offer.id, "declined" if action == "decline" else "removed"
             )
-    except ConflictError:
-        return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
+    except ConflictError as exc:
+        reason = "stale_offer" if str(exc) == "stale_offer" else "offer_closed"
+        return await offers_page(request, errors={"offer": reason}, status=409)
     subject = f"offer:{offer.slug}"
     await audit.record(storage, actor(request), f"offer.{action}", subject, offers.describe(offer))
     return redirect(request, "admin_offers", done=f"offer_{action}")
+
+
+async def _open_offer(request: Request) -> Offer:
+    """The open offer named in the path; a 404 page for none, a 409 list for a closed one."""
+    offer_id = request.path_params["offer_id"]
+    if not 0 < offer_id <= offers.MAX_ID:
+        raise NotFoundError(f"no offer {offer_id}")
+    return await runtime_of(request).storage.get_offer(offer_id)
+
+
+async def _edit_form(
+    request: Request,
+    offer: Offer,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    storage = runtime_of(request).storage
+    theme = next(t for t in await storage.list_themes() if t.id == offer.theme_id)
+    others = await offer_forms.theme_others(storage, theme.id, offer.proposer_id)
+    if values is None:
+        values = offer_forms.values_of(offer, await offers.members_of(storage, offer))
+    context: dict[str, Any] = {
+        "section": "offers",
+        "offer": offer,
+        "offer_image": offers.image_path(offer),
+        "groups": [(theme, others, "")],
+        "values": values,
+        "errors": errors or {},
+        "image_max_kb": MAX_BYTES // 1024,
+        "action": request.url_for("admin_offer_save", offer_id=offer.id).path,
+        "end_action": None,  # the coordinators remove an offer on the list
+    }
+    return render(request, "offer_form.html", context, status=status)
+
+
+async def edit_page(request: Request) -> Response:
+    offer = await _open_offer(request)
+    if offer.status not in ("proposed", "active"):
+        return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
+    return await _edit_form(request, offer)
+
+
+async def save(request: Request) -> Response:
+    storage = runtime_of(request).storage
+    before = await _open_offer(request)
+    form = form_of(request)
+    changes, values = await offer_forms.changes_of(form)
+    revision = offer_forms.revision_of(form)
+    try:
+        if revision is None:
+            raise ConflictError("stale_offer")
+        edit = await offer_edits.edit(
+            storage, before.id, changes, revision, today=today_of(request), editor=None
+        )
+    except ValidationError as exc:
+        errors = {exc.field: exc.reason}
+        return await _edit_form(request, before, values=values, errors=errors, status=422)
+    except ConflictError as exc:
+        if str(exc) != "stale_offer":
+            return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
+        fresh = await storage.get_offer(before.id)
+        errors = {"offer": "stale_offer"}
+        return await _edit_form(request, fresh, values=values, errors=errors, status=409)
+    await offer_forms.after_edit(request, edit, actor(request), None)
+    done = "offer_saved_asked" if edit.material else "offer_saved"
+    return redirect(request, "admin_offers", done=done if edit.changed else None)

@@ -1,7 +1,8 @@
-"""Portal: joint offers the member proposes, confirms or withdraws (network/offers.py).
+"""Portal: joint offers the member proposes, changes, ends, confirms or withdraws.
 
 The page lists every offer the member takes part in with its state and who
 has confirmed, and a form to propose a new one with members of its themes.
+The proposer changes its open offers on their own page (``offer_edits.py``).
 A member acts only on offers it takes part in (``offers.offer_of``): any other
 offer id is a 404 page, so ids cannot be probed.
 """
@@ -10,23 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.collation import sorted_german
-from widget_server.core.errors import ConflictError, ValidationError
+from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Offer, Theme
 from widget_server.mail import notices
-from widget_server.network import audit, offers
+from widget_server.network import audit, offer_edits, offers
 from widget_server.network.logos import MAX_BYTES
 from widget_server.storage import Storage
 from widget_server.web.endpoints.guards import form_of, form_text, redirect
-from widget_server.web.endpoints.offer_page import day_text, today_of
+from widget_server.web.endpoints import offer_forms
+from widget_server.web.endpoints.offer_page import today_of
 from widget_server.web.endpoints.portal.base import actor, lang_of, member_of, render
 from widget_server.web.runtime import mailer_of, runtime_of
-
-FIELDS = ("theme", "title", "price_text", "text", "valid_from", "valid_until")
 
 
 async def active_themes(storage: Storage, member: Member) -> list[tuple[Theme, list[Member]]]:
@@ -56,21 +56,9 @@ async def offer_rows(request: Request, storage: Storage, member: Member) -> list
     themes = {t.id: t for t in await storage.list_themes()}
     rows = []
     for offer in await storage.list_offers(member_id=member.id):
-        people = await offers.members_of(storage, offer)
-        rows.append(
-            {
-                "offer": offer,
-                "state": offers.state(offer, today),
-                "theme": themes[offer.theme_id].name(lang) if offer.theme_id in themes else "",
-                "people": [
-                    (m, p.confirmed) for m, p in zip(people, offer.participants, strict=True)
-                ],
-                "mine": next(p for p in offer.participants if p.member_id == member.id),
-                "days": (day_text(offer.valid_from, lang), day_text(offer.valid_until, lang)),
-                "image": offers.image_path(offer),
-                "page": offers.page_path(offer, lang),
-            }
-        )
+        row = await offer_forms.row(storage, offer, themes, lang, today)
+        row["mine"] = next(p for p in offer.participants if p.member_id == member.id)
+        rows.append(row)
     return rows
 
 
@@ -90,11 +78,17 @@ async def offers_page(
         "participants": [],
     }
     themes = await active_themes(storage, member)
+    t = translator(lang_of(request))
+    note = t.gettext("the coordinators approve offers of this theme")
+    groups = [
+        (theme, others, note if await offers.approval_required(storage, theme) else "")
+        for theme, others in themes
+    ]
     context: dict[str, Any] = {
         "section": "offers",
         "rows": await offer_rows(request, storage, member),
         "themes": themes,
-        "approval": {t.slug: await offers.approval_required(storage, t) for t, _ in themes},
+        "groups": groups,
         "values": {**defaults, **(values or {})},
         "errors": errors or {},
         "image_max_kb": MAX_BYTES // 1024,
@@ -106,12 +100,8 @@ async def propose(request: Request) -> Response:
     storage = runtime_of(request).storage
     member = member_of(request)
     form = form_of(request)
-    values: dict[str, Any] = {f: form_text(form, f) for f in FIELDS}
-    values["participants"] = [v for v in form.getlist("participants") if isinstance(v, str)]
-    upload = form.get("image")
-    image = None
-    if isinstance(upload, UploadFile) and upload.filename:
-        image = await upload.read(MAX_BYTES + 1)  # one byte more tells "too large"
+    changes, values = await offer_forms.changes_of(form)
+    values["theme"] = form_text(form, "theme")
     proposal = offers.Proposal(
         theme=values["theme"],
         title=values["title"],
@@ -120,7 +110,7 @@ async def propose(request: Request) -> Response:
         valid_from=values["valid_from"],
         valid_until=values["valid_until"],
         participants=values["participants"],
-        image=image,
+        image=changes.image,
     )
     try:
         offer = await offers.propose(storage, member, proposal, today_of(request))
@@ -135,15 +125,21 @@ async def confirm(request: Request) -> Response:
     """``answer=yes`` confirms, ``answer=no`` withdraws the member's confirmation."""
     storage = runtime_of(request).storage
     member = member_of(request)
-    answer = form_text(form_of(request), "answer")
+    form = form_of(request)
+    answer = form_text(form, "answer")
     if answer not in ("yes", "no"):
         return await offers_page(request, errors={"offer": "no_change"}, status=422)
     try:
         offer = await offers.confirm(
-            storage, request.path_params["offer_id"], member, answer == "yes"
+            storage,
+            request.path_params["offer_id"],
+            member,
+            answer == "yes",
+            offer_forms.revision_of(form),
         )
-    except ConflictError:
-        return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
+    except ConflictError as exc:
+        reason = "stale_offer" if str(exc) == "stale_offer" else "offer_closed"
+        return await offers_page(request, errors={"offer": reason}, status=409)
     await _audit(request, "offer.confirm" if answer == "yes" else "offer.withdraw", offer)
     return redirect(
         request, "portal_offers", done="offer_confirmed" if answer == "yes" else "offer_withdrawn"
@@ -155,3 +151,81 @@ async def _audit(request: Request, action: str, offer: Offer) -> None:
     await audit.record(
         storage, actor(request), action, f"offer:{offer.slug}", offers.describe(offer)
     )
+
+
+async def _edit_form(
+    request: Request,
+    offer: Offer,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    storage = runtime_of(request).storage
+    theme = next(t for t in await storage.list_themes() if t.id == offer.theme_id)
+    others = await offer_forms.theme_others(storage, theme.id, offer.proposer_id)
+    if values is None:
+        values = offer_forms.values_of(offer, await offers.members_of(storage, offer))
+    context: dict[str, Any] = {
+        "section": "offers",
+        "offer": offer,
+        "groups": [(theme, others, "")],
+        "values": values,
+        "errors": errors or {},
+        "image_max_kb": MAX_BYTES // 1024,
+        "offer_image": offers.image_path(offer),
+        "action": request.url_for("portal_offer_save", offer_id=offer.id).path,
+        "end_action": request.url_for("portal_offer_end", offer_id=offer.id).path,
+        "back": request.url_for("portal_offers").path,
+    }
+    return render(request, "offer_form.html", context, status=status)
+
+
+async def _own(request: Request) -> Offer:
+    """The open offer the member proposed, named in the path; a 404 page for any other."""
+    storage = runtime_of(request).storage
+    offer = await offers.offer_of(storage, request.path_params["offer_id"], member_of(request))
+    try:
+        offer_edits.editable(offer, member_of(request))
+    except ConflictError:
+        raise NotFoundError(f"no offer {offer.id} to change") from None
+    return offer
+
+
+async def edit_page(request: Request) -> Response:
+    return await _edit_form(request, await _own(request))
+
+
+async def save(request: Request) -> Response:
+    """Store the proposer's change; a material one asks the others to confirm again."""
+    storage = runtime_of(request).storage
+    member = member_of(request)
+    before = await _own(request)
+    form = form_of(request)
+    changes, values = await offer_forms.changes_of(form)
+    revision = offer_forms.revision_of(form)
+    try:
+        if revision is None:
+            raise ConflictError("stale_offer")
+        edit = await offer_edits.edit(
+            storage, before.id, changes, revision, today=today_of(request), editor=member
+        )
+    except ValidationError as exc:
+        errors = {exc.field: exc.reason}
+        return await _edit_form(request, before, values=values, errors=errors, status=422)
+    except ConflictError:
+        fresh = await storage.get_offer(before.id)
+        errors = {"offer": "stale_offer"}
+        return await _edit_form(request, fresh, values=values, errors=errors, status=409)
+    await offer_forms.after_edit(request, edit, actor(request), member)
+    done = "offer_saved_asked" if edit.material else "offer_saved"
+    return redirect(request, "portal_offers", done=done if edit.changed else None)
+
+
+async def end(request: Request) -> Response:
+    """The proposer ends its offer early: taken down at once, for good."""
+    storage = runtime_of(request).storage
+    offer = await _own(request)
+    ended = await offer_edits.end(storage, offer.id, member_of(request))
+    await _audit(request, "offer.end", ended)
+    return redirect(request, "portal_offers", done="offer_ended")

@@ -1,0 +1,102 @@
+"""What the admin's and the portal's offer pages share: the list rows, the edit form.
+
+The rows show an offer's days in the one format of ``core/dates.py``.  The
+edit form is the proposal's form without the theme (an offer stays in its
+theme); its participants are ticked from the theme's other active members;
+it carries the offer's ``revision``, so a change made on a stale page is
+refused (409) and the page shown anew.  Saving writes the audit log and asks
+the participants whose confirmation a material change reset by mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+
+from widget_server.core.collation import sorted_german
+from widget_server.core.dates import days_text
+from widget_server.core.models import Member, Offer, Theme
+from widget_server.mail import notices
+from widget_server.network import audit, offer_edits, offers
+from widget_server.network.logos import MAX_BYTES
+from widget_server.network.offer_edits import Edit, OfferChanges
+from widget_server.storage import Storage
+from widget_server.web.endpoints.guards import form_text
+from widget_server.web.runtime import mailer_of, runtime_of
+
+TEXT_FIELDS = ("title", "price_text", "text", "valid_from", "valid_until")
+
+
+async def theme_others(storage: Storage, theme_id: int, member_id: int) -> list[Member]:
+    """The theme's active members but ``member_id``, in German order of their names."""
+    active = {
+        ms.member_id
+        for ms in await storage.list_memberships(theme_id=theme_id)
+        if ms.status == "active"
+    }
+    members = await storage.list_members(status="active", theme_id=theme_id)
+    found = [m for m in members if m.id in active and m.id != member_id]
+    return sorted_german(found, key=lambda m: m.name)
+
+
+async def row(
+    storage: Storage, offer: Offer, themes: dict[int, Theme], lang: str, today: Any
+) -> dict[str, Any]:
+    """One offer as the lists show it (both the admin's and the portal's)."""
+    people = await offers.members_of(storage, offer)
+    theme = themes.get(offer.theme_id)
+    return {
+        "offer": offer,
+        "state": offers.state(offer, today),
+        "theme": theme.name(lang) if theme else "",
+        "people": list(zip(people, (p.confirmed for p in offer.participants), strict=True)),
+        "days": days_text(offer.valid_from, offer.valid_until, lang),
+        "image": offers.image_path(offer),
+        "page": offers.page_path(offer, lang),
+        "open": offer.status in ("proposed", "active"),
+    }
+
+
+def values_of(offer: Offer, members: Sequence[Member]) -> dict[str, Any]:
+    """The edit form's inputs for ``offer`` (``members``: its participants, in order)."""
+    values: dict[str, Any] = {f: str(getattr(offer, f)) for f in TEXT_FIELDS}
+    values["participants"] = [m.slug for m in members if m.id != offer.proposer_id]
+    return values
+
+
+async def changes_of(form: FormData) -> tuple[OfferChanges, dict[str, Any]]:
+    """The form as a change (every field given), and its values to show again."""
+    values: dict[str, Any] = {f: form_text(form, f) for f in TEXT_FIELDS}
+    values["participants"] = [v for v in form.getlist("participants") if isinstance(v, str)]
+    upload = form.get("image")
+    image = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        image = await upload.read(MAX_BYTES + 1)  # one byte more tells "too large"
+    changes = OfferChanges(
+        **{f: values[f] for f in TEXT_FIELDS},
+        participants=values["participants"],
+        image=image,
+        remove_image=form_text(form, "remove_image") == "yes",
+    )
+    return changes, values
+
+
+def revision_of(form: FormData) -> int | None:
+    raw = form_text(form, "revision")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+async def after_edit(request: Request, edit: Edit, actor: str, editor: Member | None) -> None:
+    """The audit entry of a stored change, and the mails asking to confirm again."""
+    if not edit.changed:
+        return
+    storage = runtime_of(request).storage
+    offer = edit.after
+    await audit.record(storage, actor, "offer.edit", f"offer:{offer.slug}", edit.describe())
+    asked = offer_edits.asked_again(edit, editor)
+    if asked:
+        members = await offers.members_of(storage, offer)
+        await notices.offer_changed(mailer_of(request), offer, members, asked, editor)
