@@ -32,10 +32,10 @@ from widget_server.network.offers import (
     MAX_TEXT,
     MAX_TITLE,
     approval_required,
-    check_participants,
     check_days,
     check_image,
     check_paragraphs,
+    check_participants,
     close,
 )
 from widget_server.network.services import check_text

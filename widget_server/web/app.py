@@ -47,6 +47,7 @@ from widget_server.web.endpoints.api import keys as api_keys
 from widget_server.web.endpoints.api import mail as api_mail
 from widget_server.web.endpoints.api import member_bulk as api_member_bulk
 from widget_server.web.endpoints.api import members as api_members
+from widget_server.web.endpoints.api import offer_edits as api_offer_edits
 from widget_server.web.endpoints.api import offers as api_offers
 from widget_server.web.endpoints.api import openapi as api_openapi
 from widget_server.web.endpoints.api import placements as api_placements
@@ -366,6 +367,13 @@ api_routes = [
     Route("/offers", api_offers.list_offers, name="offers"),
     Route("/offers", idempotent(api_offers.create_offer), methods=["POST"], name="offer_create"),
     Route("/offers/{slug}", api_offers.get_offer, name="offer"),
+    Route("/offers/{slug}", api_offer_edits.patch_offer, methods=["PATCH"], name="offer_patch"),
+    Route(
+        "/offers/{slug}/image",
+        api_offer_edits.put_image,
+        methods=["PUT", "DELETE"],
+        name="offer_image_put",
+    ),
     Route(
         "/offers/{slug}/confirmation",
         api_offers.confirm,

@@ -9,11 +9,13 @@ from typing import Any
 
 from widget_server.core.models import OFFER_STATUSES
 from widget_server.web.bodies import Body
+from widget_server.network.logos import MAX_BYTES
+from widget_server.web.endpoints.api.offer_edits import IMAGE_TYPES, OFFER_PATCH
 from widget_server.web.endpoints.api.offers import OFFER_CREATE, OFFER_DECISION
 from widget_server.web.openapi_schemas import INTEGER, STRING, enum, obj, page_of
 
 STATES = ("waiting", "approval", "scheduled", "live", "ended", "declined", "removed")
-BODIES: tuple[Body, ...] = (OFFER_CREATE, OFFER_DECISION)
+BODIES: tuple[Body, ...] = (OFFER_CREATE, OFFER_DECISION, OFFER_PATCH)
 NULLABLE = {"type": ["string", "null"]}
 DAY = {"type": "string", "format": "date"}
 
@@ -40,6 +42,11 @@ SCHEMAS: dict[str, Any] = {
             "image_url": {**NULLABLE, "description": "Path of the image on this server."},
             "page_url": {**NULLABLE, "description": "Path of the public page while live."},
             "created_at": STRING,
+            "revision": {
+                **INTEGER,
+                "description": "Counts the changes; a change or confirmation may name it.",
+            },
+            "updated_at": STRING,
         }
     ),
     "OfferList": page_of("Offer"),
@@ -64,6 +71,36 @@ def paths(
         "The participant (a coordinator key must name it; a member key acts for its own).",
     )
     offer = ok("The offer.", ref("Offer"))
+    revision = {
+        "name": "revision",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+        "description": "The offer's revision as read (a change of an older one is a 409).",
+    }
+    seen = query(
+        "revision",
+        {"type": "string", "pattern": "^[0-9]{1,9}$"},
+        "The revision the member saw; a 409 if the offer was changed since.",
+    )
+    image = {"type": "string", "format": "binary"}
+    image_body = {
+        "required": True,
+        "description": f"The image file itself, at most {MAX_BYTES} bytes; recognised by its"
+        " content, checked and re-encoded like a member's logo.",
+        "content": {t: {"schema": image} for t in (*IMAGE_TYPES, "application/octet-stream")},
+    }
+    put_image = op(
+        "putOfferImage",
+        "Upload the offer's image",
+        "offers",
+        {200: offer},
+        (403, 404, 409, 413, 422),
+        params=(slug, revision),
+        description="The proposer's member key or a coordinator key; the participants'"
+        " confirmations stay (an image is no material change).",
+    )
+    put_image["requestBody"] = image_body
     return {
         f"{api}/offers": {
             "get": op(
@@ -93,6 +130,30 @@ def paths(
             "get": op(
                 "getOffer", "A joint offer", "offers", {200: offer}, (403, 404), params=(slug,)
             ),
+            "patch": op(
+                "updateOffer",
+                "Change a joint offer",
+                "offers",
+                {200: offer},
+                (403, 404, 409, 422),
+                params=(slug,),
+                body="OfferPatch",
+                description="The proposer's member key or a coordinator key. A new text,"
+                " price, days or participants resets the other participants' confirmations"
+                " (and, when the proposer changes it and the theme asks for it, the"
+                " coordinators' approval); they are asked by mail to confirm again.",
+            ),
+        },
+        f"{api}/offers/{{slug}}/image": {
+            "put": put_image,
+            "delete": op(
+                "deleteOfferImage",
+                "Remove the offer's image",
+                "offers",
+                {200: offer},
+                (403, 404, 409, 422),
+                params=(slug, revision),
+            ),
         },
         f"{api}/offers/{{slug}}/confirmation": {
             "put": op(
@@ -101,7 +162,7 @@ def paths(
                 "offers",
                 {200: offer},
                 (403, 404, 409, 422),
-                params=(slug, member),
+                params=(slug, member, seen),
             ),
             "delete": op(
                 "withdrawOffer",
@@ -109,19 +170,21 @@ def paths(
                 "offers",
                 {200: offer},
                 (403, 404, 409, 422),
-                params=(slug, member),
+                params=(slug, member, seen),
                 description="The offer is not shown until the member confirms again.",
             ),
         },
         f"{api}/offers/{{slug}}/decision": {
             "post": op(
                 "decideOffer",
-                "Approve, decline or remove a joint offer (coordinator keys)",
+                "Approve, decline or remove a joint offer",
                 "offers",
                 {200: offer},
                 (403, 404, 409, 422),
                 params=(slug,),
                 body="OfferDecision",
+                description="Coordinator keys; the proposer's member key may only remove"
+                " (end) its own offer.",
             ),
         },
     }

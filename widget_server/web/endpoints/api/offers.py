@@ -2,10 +2,10 @@
 
 A member key proposes offers for its own member and confirms or withdraws its
 own confirmation; it sees only the offers its member takes part in: any other
-slug, existing or not, is a 403, so keys cannot probe what exists.  A
-coordinator key sees every offer, acts on a member's behalf (``proposer``,
-``?member=``), and approves, declines or removes offers.  Images are uploaded
-in the member portal.
+slug, existing or not, is a 403, so keys cannot probe what exists.  The member
+that proposed an offer may end it early (decision ``remove``).  A coordinator
+key sees every offer, acts on a member's behalf (``proposer``, ``?member=``),
+and approves, declines or removes offers.  Changes and images: ``offer_edits.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.responses import Response
 from widget_server.core.errors import NotFoundError, ValidationError
 from widget_server.core.models import OFFER_STATUSES, Member, Offer
 from widget_server.mail import notices
-from widget_server.network import audit, offers
+from widget_server.network import audit, offer_edits, offers
 from widget_server.network.keys import Principal
 from widget_server.web.bodies import Body, Field
 from widget_server.web.endpoints.api.base import Denied, answer, parse, query_choice, require
@@ -56,7 +56,8 @@ OFFER_CREATE = Body(
 OFFER_DECISION = Body(
     "OfferDecision",
     (Field("decision", required=True, enum=DECISIONS),),
-    "approve: the coordinators' approval; decline, remove: closed for good.",
+    "approve: the coordinators' approval; decline, remove: closed for good (the member that"
+    " proposed an offer may remove it with its own key: it ends the offer early).",
 )
 
 
@@ -89,6 +90,8 @@ async def offer_view(request: Request, offer: Offer) -> dict[str, Any]:
         "image_url": offers.image_path(offer),
         "page_url": offers.page_path(offer) if state == "live" else None,
         "created_at": offer.created_at,
+        "revision": offer.revision,
+        "updated_at": offer.updated_at,
     }
 
 
@@ -191,16 +194,28 @@ async def confirm(request: Request) -> Response:
             raise Denied(403, "a member key can only act for its own member")
     offer = await _visible(request, principal, _slug(request))
     yes = request.method == "PUT"
-    offer = await offers.confirm(storage, offer.id, member, yes)
+    raw = request.query_params.get("revision")
+    if raw is not None and (not raw.isdigit() or len(raw) > 9):
+        raise ValidationError("revision", f"{raw[:20]!r} is not a revision (?revision=3)")
+    revision = int(raw) if raw is not None else None
+    offer = await offers.confirm(storage, offer.id, member, yes, revision)
     await _audit(request, principal, "offer.confirm" if yes else "offer.withdraw", offer)
     return answer(await offer_view(request, offer))
 
 
 async def decide(request: Request) -> Response:
-    principal = await require(request, coordinator=True)
+    """A coordinator's decision; the proposer's member key may end its offer (``remove``)."""
+    principal = await require(request)
     storage = runtime_of(request).storage
     offer = await _visible(request, principal, _slug(request))
     decision = (await parse(request, OFFER_DECISION))["decision"]
+    if not principal.is_coordinator:
+        member: Member = request.state.member
+        if decision != "remove" or member.id != offer.proposer_id:
+            raise Denied(403, "a member key may only end an offer its member proposed")
+        offer = await offer_edits.end(storage, offer.id, member)
+        await _audit(request, principal, "offer.end", offer)
+        return answer(await offer_view(request, offer))
     if decision == "approve":
         offer = await offers.approve(storage, offer.id, f"key:{principal.key_id}")
     else:

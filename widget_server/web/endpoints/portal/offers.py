@@ -22,8 +22,8 @@ from widget_server.mail import notices
 from widget_server.network import audit, offer_edits, offers
 from widget_server.network.logos import MAX_BYTES
 from widget_server.storage import Storage
-from widget_server.web.endpoints.guards import form_of, form_text, redirect
 from widget_server.web.endpoints import offer_forms
+from widget_server.web.endpoints.guards import form_of, form_text, redirect
 from widget_server.web.endpoints.offer_page import today_of
 from widget_server.web.endpoints.portal.base import actor, lang_of, member_of, render
 from widget_server.web.runtime import mailer_of, runtime_of
