@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.api_auth import api_endpoints, make_keys
+from tests.images import png
 from widget_server.network import offers
 from widget_server.network.keys import create_key
 from widget_server.storage import SQLiteStorage
@@ -41,6 +42,8 @@ OFFER = {
     "participants": ["catering"],
     "proposer": "blumen",  # a member key may name only itself; a coordinator key must name one
 }
+
+IMAGE = png(32, 32)  # a body of its own: the image file
 
 TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/themes"): Row("any"),
@@ -76,6 +79,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PUT", "/api/v1/offers/{slug}/confirmation"): Row("self", query={"member": "blumen"}),
     ("DELETE", "/api/v1/offers/{slug}/confirmation"): Row("self", query={"member": "blumen"}),
     ("POST", "/api/v1/offers/{slug}/decision"): Row("coordinator", {"decision": "approve"}),
+    # "self" here: the member that proposed it (blumen); no change, so both calls succeed
+    ("PATCH", "/api/v1/offers/{slug}"): Row("self", {"revision": 0}),
+    ("PUT", "/api/v1/offers/{slug}/image"): Row("self", IMAGE),
+    ("DELETE", "/api/v1/offers/{slug}/image"): Row("self"),
 }
 PUBLIC = {("GET", "/api/v1/openapi.json")}
 # Scoped by the event rather than by a member in the path (a member key proposes, and
@@ -125,7 +132,9 @@ async def test_endpoint_with_every_scope(
 
     async def call(headers: dict[str, str]) -> int:
         kwargs: dict[str, Any] = {"headers": headers, "params": row.query}
-        if row.body is not None:
+        if isinstance(row.body, bytes):
+            kwargs["content"] = row.body
+        elif row.body is not None:
             kwargs["json"] = row.body
         response = await client.request(method, url, **kwargs)
         return response.status_code

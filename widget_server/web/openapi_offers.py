@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from widget_server.core.models import OFFER_STATUSES
-from widget_server.web.bodies import Body
 from widget_server.network.logos import MAX_BYTES
+from widget_server.web.bodies import Body
 from widget_server.web.endpoints.api.offer_edits import IMAGE_TYPES, OFFER_PATCH
 from widget_server.web.endpoints.api.offers import OFFER_CREATE, OFFER_DECISION
 from widget_server.web.openapi_schemas import INTEGER, STRING, enum, obj, page_of
@@ -71,13 +71,11 @@ def paths(
         "The participant (a coordinator key must name it; a member key acts for its own).",
     )
     offer = ok("The offer.", ref("Offer"))
-    revision = {
-        "name": "revision",
-        "in": "query",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
-        "description": "The offer's revision as read (a change of an older one is a 409).",
-    }
+    revision = query(
+        "revision",
+        {"type": "string", "pattern": "^[0-9]{1,9}$"},
+        "The offer's revision as read: a 409 if it changed since (left out: no condition).",
+    )
     seen = query(
         "revision",
         {"type": "string", "pattern": "^[0-9]{1,9}$"},

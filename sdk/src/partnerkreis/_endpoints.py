@@ -39,6 +39,7 @@ class Endpoint(Generic[T]):
     parse: Callable[[httpx.Response], T]
     params: Mapping[str, str] = field(default_factory=dict)
     body: Any = None  # a JSON value
+    content: bytes | None = None  # a body of raw bytes instead (an offer's image)
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None  # POST only; the client makes one if None
     timeout: float | None = None  # seconds, instead of the client's timeout
@@ -310,10 +311,41 @@ def create_offer(fields: Mapping[str, Any], key: str | None = None) -> Endpoint[
     return Endpoint("POST", "offers", one(Offer), body=body, idempotency_key=key)
 
 
-def confirm_offer(slug: str, confirmed: bool, member: str | None = None) -> Endpoint[Offer]:
+def confirm_offer(
+    slug: str, confirmed: bool, member: str | None = None, revision: int | None = None
+) -> Endpoint[Offer]:
     method = "PUT" if confirmed else "DELETE"
     parts = path("offers", slug, "confirmation")
-    return Endpoint(method, parts, one(Offer), params=query(member=member))
+    return Endpoint(method, parts, one(Offer), params=query(member=member, revision=revision))
+
+
+def update_offer(slug: str, revision: int, fields: Mapping[str, Any]) -> Endpoint[Offer]:
+    body = given(**fields)
+    for day in ("valid_from", "valid_until"):
+        if isinstance(body.get(day), date):
+            body[day] = body[day].isoformat()
+    if "participants" in body:
+        body["participants"] = list(body["participants"])
+    body["revision"] = revision
+    return Endpoint("PATCH", path("offers", slug), one(Offer), body=body)
+
+
+def put_offer_image(
+    slug: str, data: bytes, content_type: str, revision: int | None = None
+) -> Endpoint[Offer]:
+    return Endpoint(
+        "PUT",
+        path("offers", slug, "image"),
+        one(Offer),
+        params=query(revision=revision),
+        content=bytes(data),
+        headers={"Content-Type": content_type},
+    )
+
+
+def delete_offer_image(slug: str, revision: int | None = None) -> Endpoint[Offer]:
+    parts = path("offers", slug, "image")
+    return Endpoint("DELETE", parts, one(Offer), params=query(revision=revision))
 
 
 def decide_offer(slug: str, decision: str) -> Endpoint[Offer]:

@@ -41,7 +41,8 @@ def build_request(http: httpx.Client | httpx.AsyncClient, endpoint: Endpoint[Any
         endpoint.method,
         endpoint.path,
         params=endpoint.params or None,
-        json=endpoint.body,
+        json=endpoint.body if endpoint.content is None else None,
+        content=endpoint.content,
         headers=headers,
         **extra,
     )

@@ -274,6 +274,8 @@ class Offer:
     image_url: str | None = None
     page_url: str | None = None
     created_at: str = ""
+    revision: int = 0  # counts the changes; an update names the revision it was read at
+    updated_at: str = ""
     raw: JSON = _raw()
 
     @property
@@ -302,5 +304,7 @@ class Offer:
             image_url=optional_text(data, "image_url"),
             page_url=optional_text(data, "page_url"),
             created_at=text(data, "created_at"),
+            revision=integer(data, "revision"),
+            updated_at=text(data, "updated_at"),
             raw=frozen(data),
         )

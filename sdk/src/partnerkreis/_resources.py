@@ -307,14 +307,61 @@ class Offers(Resource):
         fields.update(participants=participants)
         return self._client.request(api.create_offer(fields, idempotency_key))
 
-    def confirm(self, slug: str, *, member: str | None = None) -> Offer:
+    def confirm(
+        self, slug: str, *, member: str | None = None, revision: int | None = None
+    ) -> Offer:
         """The member confirms that it takes part: a member key for its own member,
-        a coordinator key naming ``member``."""
-        return self._client.request(api.confirm_offer(slug, True, member))
+        a coordinator key naming ``member``.  ``revision``: the version read (a
+        ``ConflictError`` if the offer was changed since)."""
+        return self._client.request(api.confirm_offer(slug, True, member, revision))
 
-    def withdraw(self, slug: str, *, member: str | None = None) -> Offer:
+    def withdraw(
+        self, slug: str, *, member: str | None = None, revision: int | None = None
+    ) -> Offer:
         """The member withdraws its confirmation: the offer waits again."""
-        return self._client.request(api.confirm_offer(slug, False, member))
+        return self._client.request(api.confirm_offer(slug, False, member, revision))
+
+    def update(
+        self,
+        slug: str,
+        *,
+        revision: int,
+        title: str | None = None,
+        price_text: str | None = None,
+        text: str | None = None,
+        valid_from: Day = None,
+        valid_until: Day = None,
+        participants: Sequence[str] | None = None,
+    ) -> Offer:
+        """Change the given fields of the offer as read at ``revision``; the others stay.
+
+        The proposer's member key or a coordinator key.  A new text, price, days
+        or participants asks the others to confirm again; a ``ConflictError`` if
+        the offer was changed since ``revision``.
+        """
+        fields: dict[str, Any] = dict(title=title, price_text=price_text, text=text)
+        fields.update(valid_from=valid_from, valid_until=valid_until, participants=participants)
+        return self._client.request(api.update_offer(slug, revision, fields))
+
+    def set_image(
+        self,
+        slug: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        revision: int | None = None,
+    ) -> Offer:
+        """Upload the offer's image (PNG, JPEG, WebP or GIF, at most 512 KiB); the server
+        recognises it by its bytes, re-encodes it and serves it at ``image_url``."""
+        endpoint = api.put_offer_image(slug, data, content_type, revision)
+        return self._client.request(endpoint)
+
+    def remove_image(self, slug: str, *, revision: int | None = None) -> Offer:
+        return self._client.request(api.delete_offer_image(slug, revision))
+
+    def end(self, slug: str) -> Offer:
+        """End the offer early, for good: the proposer's member key (or a coordinator's)."""
+        return self._client.request(api.decide_offer(slug, "remove"))
 
     def approve(self, slug: str) -> Offer:
         """The coordinators' approval (coordinator keys)."""

@@ -92,3 +92,51 @@ async def test_errors_name_the_field_and_keys_see_their_own(
         await member.offers.get(other.slug)  # blumenhaus takes no part in it
     confirmed = await coordinator.offers.confirm(other.slug, member="scheune")
     assert confirmed.live
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    """A real PNG image, made with Pillow (the server's own dependency)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_update_with_the_revision_the_image_and_the_end(
+    app: Starlette, coordinator: AsyncClient, member: AsyncClient
+) -> None:
+    today = datetime.now(UTC).date()
+    offer = await member.offers.create(
+        theme=THEME,
+        title="Paket",
+        price_text="10 %",
+        valid_from=today,
+        valid_until=today + timedelta(days=10),
+        participants=["catering"],
+    )
+    await coordinator.offers.confirm(offer.slug, member="catering", revision=offer.revision)
+    titled = await member.offers.update(offer.slug, revision=0, title="Das Paket")
+    assert (titled.title, titled.revision, titled.live) == ("Das Paket", 1, True)
+    with pytest.raises(ConflictError):  # made on an old copy
+        await member.offers.update(offer.slug, revision=0, price_text="15 %")
+    moved = await member.offers.update(
+        offer.slug, revision=1, valid_until=today + timedelta(days=20), price_text="15 %"
+    )
+    assert (moved.revision, moved.state) == (2, "waiting")  # catering is asked again
+    assert moved.valid_until == (today + timedelta(days=20)).isoformat()
+    with_image = await member.offers.set_image(offer.slug, png_bytes(48, 32), revision=2)
+    assert with_image.image_url is not None and with_image.revision == 3
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as browser:
+        served = await browser.get(with_image.image_url)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    with pytest.raises(ValidationError) as bad:
+        await member.offers.set_image(offer.slug, b"<svg/>", content_type="image/svg+xml")
+    assert bad.value.field == "image"
+    assert (await member.offers.remove_image(offer.slug)).image_url is None
+    ended = await member.offers.end(offer.slug)
+    assert (ended.status, ended.state) == ("removed", "removed")

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from widget_server.cli import main as widget_server
 
 from partnerkreis import APIConnectionError, APITimeoutError, BulkCreateError, Client
@@ -359,3 +360,27 @@ def test_events_with_the_sync_client_and_their_calendar(server: LiveServer) -> N
     unfolded = feed.text.replace("\r\n ", "")
     assert "SUMMARY:Hochzeitsmesse\\; Heide\\, 2027\r\n" in unfolded
     assert "DTEND:20270314T170000Z\r\n" in unfolded and "SEQUENCE:1\r\n" in unfolded
+
+
+def test_offers_are_changed_with_the_sync_client(server: LiveServer) -> None:
+    """The sync ``Client`` changes an offer on the real server; its page shows the change."""
+    today = datetime.now(UTC).date()
+    with Client(server.key, base_url=server.base_url) as client:
+        offer = client.offers.create(
+            theme=THEME,
+            title="Paket",
+            price_text="10 %",
+            valid_from=today,
+            valid_until=today,
+            participants=["torten"],
+            proposer="blumenhaus",
+        )
+        client.offers.confirm(offer.slug, member="torten")
+        changed = client.offers.update(offer.slug, revision=0, title="Paket <b>neu</b>")
+        assert (changed.revision, changed.live) == (1, True)
+        picture = io.BytesIO()
+        Image.new("RGB", (40, 30), (200, 30, 90)).save(picture, format="PNG")
+        with_image = client.offers.set_image(offer.slug, picture.getvalue(), revision=1)
+        assert with_image.image_url and with_image.revision == 2
+    page = httpx.get(f"{server.base_url}/o/{offer.slug}", timeout=5)
+    assert "Paket &lt;b&gt;neu&lt;/b&gt;" in page.text and with_image.image_url in page.text

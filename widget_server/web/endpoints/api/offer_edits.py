@@ -10,7 +10,8 @@ audit entry.
 The image is sent as the request body itself (``PUT .../image``, the bytes of
 a PNG, JPEG, WebP or GIF file of at most 512 KiB), checked and re-encoded like
 a logo uploaded in the admin (``network/logos.py``), and served from
-``image_url``; ``DELETE .../image`` removes it.
+``image_url``; ``DELETE .../image`` removes it.  ``?revision=`` is optional
+here: an image is no material change.
 """
 
 from __future__ import annotations
@@ -96,8 +97,12 @@ async def patch_offer(request: Request) -> Response:
     return answer(await offer_view(request, edit.after))
 
 
-def _revision(request: Request) -> int:
-    raw = request.query_params.get("revision", "")
+def _revision(request: Request, offer: Offer) -> int:
+    """``?revision=``: the revision the image is meant for; without it the current one (an
+    image is no material change, so, as an ``If-Match`` left out, it may go unconditioned)."""
+    raw = request.query_params.get("revision")
+    if raw is None:
+        return offer.revision
     if not raw.isdigit() or len(raw) > 9:
         raise ValidationError("revision", f"{raw[:20]!r} is not a revision (?revision=3)")
     return int(raw)
@@ -123,7 +128,7 @@ async def put_image(request: Request) -> Response:
     principal = await require(request)
     offer = await _visible(request, principal, _slug(request))
     editor = await _editor(request, offer)
-    revision = _revision(request)
+    revision = _revision(request, offer)
     if request.method == "PUT":
         data = await _body(request)
         if isinstance(data, Response):
