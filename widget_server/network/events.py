@@ -279,6 +279,20 @@ TRANSITIONS: dict[EventStatus, tuple[EventStatus, ...]] = {
 }
 
 
+# The audit log's action for each change of status (admin, API, CLI alike).
+STATUS_ACTIONS: dict[tuple[EventStatus, EventStatus], str] = {
+    ("proposed", "published"): "event.publish",
+    ("proposed", "declined"): "event.decline",
+    ("published", "cancelled"): "event.cancel",
+    ("cancelled", "published"): "event.restore",
+}
+
+
+def edit_detail(before: Event, after: Event) -> str:
+    """An edit as the audit log names it: the title, or the old and the new one."""
+    return f"{before.title} → {after.title}" if after.title != before.title else after.title
+
+
 async def set_status(storage: Storage, slug: str, status: EventStatus, sequence: int) -> Event:
     """Publish, decline, cancel or restore an event as the coordinator saw it (``sequence``)."""
     event = await storage.get_event_by_slug(slug)

@@ -145,7 +145,7 @@ async def event_save(request: Request) -> Response:
         errors = {"event": "stale_event"}
         return await _form(request, event=before, values=values, errors=errors, status=409)
     if after.sequence != before.sequence:
-        detail = f"{before.title} → {after.title}" if after.title != before.title else after.title
+        detail = events.edit_detail(before, after)
         await audit.record(storage, actor(request), "event.edit", f"event:{after.slug}", detail)
     return redirect(request, "admin_event", slug=after.slug, done="saved")
 

@@ -4,7 +4,9 @@ A coordinator key's event is published at once; a member key's is a
 proposal of its member, waiting for a coordinator (``PUT .../status``).
 Every change names the ``sequence`` it was made on, so a change made on an
 old copy is refused (409) instead of overwriting another's.  A member key
-sees the published and cancelled events and its own proposals.
+sees the published and cancelled events and its own proposals.  Every write
+is in the audit log with the same actions as in the admin and the portal
+(``key:<key id>`` or ``member:<slug>`` as the actor).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.responses import Response
 
 from widget_server.core.errors import NotFoundError
 from widget_server.core.models import EVENT_STATUSES, Event, Member
-from widget_server.network import events
+from widget_server.network import audit, events
 from widget_server.network.events import EventInput
 from widget_server.web.bodies import Body, Field
 from widget_server.web.endpoints.api.base import Denied, answer, parse, query_choice, require
@@ -173,6 +175,8 @@ async def create_event(request: Request) -> Response:
         now=_now(request),
         member=member,
     )
+    action = "event.create" if member is None else "event.propose"
+    await _audit(request, member, action, event, event.title)
     location = {"Location": f"/api/v1/events/{event.slug}"}
     return answer(await event_view(request, event), 201, headers=location)
 
@@ -202,15 +206,19 @@ async def patch_event(request: Request) -> Response:
     event = await events.edit_event(
         runtime.storage, before.slug, changed, zone, sequence, member=member
     )
+    if event.sequence != before.sequence:
+        await _audit(request, member, "event.edit", event, events.edit_detail(before, event))
     return answer(await event_view(request, event))
 
 
 async def put_status(request: Request) -> Response:
     await require(request, coordinator=True)
     data = await parse(request, EVENT_STATUS)
-    event = await events.set_status(
-        runtime_of(request).storage, request.path_params["slug"], data["status"], data["sequence"]
-    )
+    storage = runtime_of(request).storage
+    before = await storage.get_event_by_slug(request.path_params["slug"])
+    event = await events.set_status(storage, before.slug, data["status"], data["sequence"])
+    action = events.STATUS_ACTIONS[(before.status, event.status)]
+    await _audit(request, None, action, event, event.title)
     return answer(await event_view(request, event))
 
 
@@ -226,4 +234,15 @@ async def delete_event(request: Request) -> Response:
         if (await storage.get_event_by_slug(slug)).proposed_by != member.id:
             raise Denied(403, "a member key can only withdraw its own proposals")
         event = await events.withdraw(storage, slug, member)
+    action = "event.delete" if member is None else "event.withdraw"
+    await _audit(request, member, action, event, event.title)
     return answer(await event_view(request, event))
+
+
+async def _audit(
+    request: Request, member: Member | None, action: str, event: Event, detail: str
+) -> None:
+    """The audit entry of an API write, as the admin and the portal write theirs."""
+    key_id = request.state.principal.key_id
+    actor = f"key:{key_id}" if member is None else f"member:{member.slug}"
+    await audit.record(runtime_of(request).storage, actor, action, f"event:{event.slug}", detail)

@@ -149,13 +149,16 @@ async def event_save(request: Request) -> Response:
         if not (raw.isdigit() and len(raw) < 10):
             raise ConflictError("stale_event")
         zone = pages.zone_of(request)
-        await events.edit_event(storage, before.slug, data, zone, int(raw), member=member)
+        after = await events.edit_event(storage, before.slug, data, zone, int(raw), member=member)
     except ValidationError as exc:
         errors = {exc.field: exc.reason}
         return await _form(request, event=before, values=values, errors=errors, status=422)
     except ConflictError:
         errors = {"event": "stale_event"}
         return await _form(request, event=before, values=values, errors=errors, status=409)
+    if after.sequence != before.sequence:  # audited as the admin's edits are
+        detail = events.edit_detail(before, after)
+        await audit.record(storage, actor(request), "event.edit", f"event:{after.slug}", detail)
     return redirect(request, "portal_events", done="event_proposed")
 
 
