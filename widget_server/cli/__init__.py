@@ -20,6 +20,7 @@ from widget_server.cli.common import DEFAULT_PORT, UsageError, port_number
 from widget_server.cli.coordinators import add_arguments as add_admin_arguments
 from widget_server.cli.editing import add_member_arguments as add_member_edit_arguments
 from widget_server.cli.editing import add_theme_arguments as add_theme_edit_arguments
+from widget_server.cli.events import add_arguments as add_event_arguments
 from widget_server.cli.mail import (
     cmd_mail_send,
     cmd_mail_status,
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_arguments(sub, add)
     add_category_arguments(sub, add)
     add_offer_arguments(sub, add)
+    add_event_arguments(sub, add)
 
     direct: tuple[tuple[str, Callable[[argparse.Namespace, Settings], int], str], ...] = (
         ("serve", cmd_serve, "run the server"),
