@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from widget_server.core.collation import sorted_german
+from widget_server.core.dates import event_text
 from widget_server.core.models import Event, Member, Theme
 from widget_server.network.events import FIELDS, EventInput
 from widget_server.web.endpoints.guards import form_text
@@ -49,15 +48,8 @@ def blank(theme: str | None = None) -> dict[str, Any]:
 
 
 def when(event: Event, zone: str, lang: str) -> str:
-    """``14.03.2027, 10:00–17:00`` (one day) or both ends in full, in the network's zone."""
-    tz = ZoneInfo(zone)
-    start = format_datetime(event.starts_at, "medium", tzinfo=tz, locale=lang)
-    if event.starts_at.astimezone(tz).date() == event.ends_at.astimezone(tz).date():
-        end = format_time(event.ends_at, "short", tzinfo=tz, locale=lang)
-    else:
-        end = format_datetime(event.ends_at, "medium", tzinfo=tz, locale=lang)
-    # medium times carry seconds; events are planned to the minute
-    return f"{start.rsplit(':', 1)[0]} – {end}"
+    """``Sa., 14. März 2027, 10:00–17:00 Uhr``: the one format of ``core/dates.py``."""
+    return event_text(event.starts_at, event.ends_at, zone, lang)
 
 
 def participant_groups(

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.dates import days_text
 from widget_server.core.errors import NotFoundError
 from widget_server.network import offers
 from widget_server.network.categories import category_label
@@ -27,10 +28,6 @@ from widget_server.web.runtime import runtime_of
 def today_of(request: Request) -> date:
     """The server clock's day (UTC), the day offers are live on."""
     return datetime.fromtimestamp(runtime_of(request).clock(), UTC).date()
-
-
-def day_text(day: date, lang: str) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
 
 
 async def offer_page(request: Request) -> Response:
@@ -60,8 +57,7 @@ async def offer_page(request: Request) -> Response:
         "offer": offer,
         "paragraphs": [p for p in offer.text.split("\n\n") if p],
         "image": offers.image_path(offer),
-        "valid_from": day_text(offer.valid_from, lang),
-        "valid_until": day_text(offer.valid_until, lang),
+        "days": days_text(offer.valid_from, offer.valid_until, lang),
         "members": members,
         "theme": {"slug": theme.slug, "name": theme.name(lang)},
     }

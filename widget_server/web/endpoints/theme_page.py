@@ -10,16 +10,16 @@ the storage (``live_offers``, ``upcoming_events``) only when the page is made.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from widget_server.core.dates import days_text, event_text
 from widget_server.core.models import LANGUAGES, Theme
 from widget_server.serving.snapshot import Snapshot
 from widget_server.serving.structured_data import script_json, theme_graph
@@ -39,16 +39,6 @@ log = logging.getLogger(__name__)
 
 OG_LOCALES = {"de": "de_DE", "en": "en_GB"}
 CACHE = "public, max-age=300"
-
-
-def format_day(day: date, lang: str) -> str:
-    return format_date(day, "long", locale=lang)
-
-
-def format_moment(moment: datetime, zone: ZoneInfo, lang: str) -> str:
-    """A time as the network's people read it: in its time zone, in their language."""
-    pattern = "EEEE, d. MMMM y, HH:mm" if lang == "de" else "EEEE, d MMMM y, HH:mm"
-    return format_datetime(moment, pattern, tzinfo=zone, locale=lang)
 
 
 def page_url(base: str, slug: str, lang: str) -> str:
@@ -123,8 +113,8 @@ async def _render(
         "og_locale": OG_LOCALES.get(lang, lang),
         "og_alternates": [OG_LOCALES.get(c, c) for c in LANGUAGES if c != lang],
         "json_ld": script_json(graph),
-        "format_day": format_day,
-        "format_moment": format_moment,
+        "days_text": days_text,
+        "event_text": event_text,
     }
     html = runtime.templates.get_template("public/theme.html").render(context)
     moments = [*joint.offer_moments(offers, zone), *joint.event_moments(events)]
