@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from widget_server.core.dates import days_text
-from widget_server.core.i18n import translator
+from widget_server.core.i18n import Translator, translator
 from widget_server.core.models import Member, Offer, Theme
 from widget_server.mail.message import Draft
 from widget_server.mail.outbox import Mailer
@@ -190,33 +190,53 @@ def offer_days(offer: Offer, lang: str) -> str:
     return days_text(offer.valid_from, offer.valid_until, lang)
 
 
+# What a mail asking to confirm an offer says, in the reader's translator: (subject, text).
+Wording = Callable[[Translator], tuple[str, str]]
+
+
+async def _ask_to_confirm(
+    mailer: Mailer, offer: Offer, members: Sequence[Member], asked: Sequence[int], wording: Wording
+) -> int:
+    """Queue a mail asking each member of ``asked`` to confirm ``offer`` (once per revision)."""
+    portal = f"{mailer.settings.public_url}/portal"
+
+    def write(lang: str, unsubscribe: str) -> Draft:
+        t = translator(lang)
+        subject, text = wording(t)
+        return Notice(
+            subject,
+            (text,),
+            items=(t.gettext("Valid: %(days)s", days=offer_days(offer, lang)),),
+            link=(t.gettext("Your joint offers"), f"{portal}/offers"),
+        ).draft(lang, unsubscribe)
+
+    queued = 0
+    for member in members:
+        if member.id in asked:
+            revision = f":r{offer.revision}" if offer.revision else ""
+            key = f"offer:{offer.id}:confirm:{member.id}{revision}"
+            queued += await mailer.to_member(member, DECISIONS, key, write)
+    return queued
+
+
 async def offer_proposed(mailer: Mailer, offer: Offer, members: Sequence[Member]) -> int:
     """Ask every participant but the proposer to confirm a new joint offer; mails queued."""
     proposer = next((m for m in members if m.id == offer.proposer_id), None)
-    portal = f"{mailer.settings.public_url}/portal"
-    queued = 0
-    for member in members:
-        if proposer is None or member.id == proposer.id:
-            continue
+    if proposer is None:
+        return 0
 
-        def write(lang: str, unsubscribe: str) -> Draft:
-            t = translator(lang)
-            return Notice(
-                t.gettext("Please confirm the joint offer “%(title)s”", title=offer.title),
-                (
-                    t.gettext(
-                        "%(proposer)s has proposed a joint offer you take part in. It is shown"
-                        " once every member taking part has confirmed it in its member area.",
-                        proposer=proposer.name,
-                    ),
-                ),
-                items=(t.gettext("Valid: %(days)s", days=offer_days(offer, lang)),),
-                link=(t.gettext("Your joint offers"), f"{portal}/offers"),
-            ).draft(lang, unsubscribe)
+    def wording(t: Translator) -> tuple[str, str]:
+        return (
+            t.gettext("Please confirm the joint offer “%(title)s”", title=offer.title),
+            t.gettext(
+                "%(proposer)s has proposed a joint offer you take part in. It is shown"
+                " once every member taking part has confirmed it in its member area.",
+                proposer=proposer.name,
+            ),
+        )
 
-        key = f"offer:{offer.id}:confirm:{member.id}"
-        queued += await mailer.to_member(member, DECISIONS, key, write)
-    return queued
+    asked = [m.id for m in members if m.id != proposer.id]
+    return await _ask_to_confirm(mailer, offer, members, asked, wording)
 
 
 async def offer_changed(
@@ -231,28 +251,16 @@ async def offer_changed(
     ``editor``: the member that changed it (None: the coordinators).  One mail per
     participant and revision of the offer.
     """
-    portal = f"{mailer.settings.public_url}/portal"
-    queued = 0
-    for member in members:
-        if member.id not in asked:
-            continue
 
-        def write(lang: str, unsubscribe: str) -> Draft:
-            t = translator(lang)
-            return Notice(
-                t.gettext("Please confirm the changed offer “%(title)s”", title=offer.title),
-                (
-                    t.gettext(
-                        "%(editor)s has changed the joint offer you take part in (its"
-                        " text, price, days or members). It is shown once every"
-                        " member taking part has confirmed the new version in its member area.",
-                        editor=editor.name if editor else t.gettext("The coordinators"),
-                    ),
-                ),
-                items=(t.gettext("Valid: %(days)s", days=offer_days(offer, lang)),),
-                link=(t.gettext("Your joint offers"), f"{portal}/offers"),
-            ).draft(lang, unsubscribe)
+    def wording(t: Translator) -> tuple[str, str]:
+        return (
+            t.gettext("Please confirm the changed offer “%(title)s”", title=offer.title),
+            t.gettext(
+                "%(editor)s has changed the joint offer you take part in (its"
+                " text, price, days or members). It is shown once every"
+                " member taking part has confirmed the new version in its member area.",
+                editor=editor.name if editor else t.gettext("The coordinators"),
+            ),
+        )
 
-        key = f"offer:{offer.id}:confirm:{member.id}:r{offer.revision}"
-        queued += await mailer.to_member(member, DECISIONS, key, write)
-    return queued
+    return await _ask_to_confirm(mailer, offer, members, asked, wording)

@@ -26,6 +26,10 @@ OFFER_COLUMNS = (
     " image_width, image_height, created_at, revision, updated_at"
 )
 CHUNK = 500  # offer ids per participants query
+PARTICIPANTS_INSERT = (
+    "INSERT INTO offer_participants (offer_id, member_id, position, confirmed_at)"
+    " VALUES (?, ?, ?, ?)"
+)
 
 # The status an open offer has now: active when nobody's confirmation is missing and
 # the approval, where the theme wanted one, is given.  Final states stay as they are.
@@ -193,14 +197,11 @@ class Offers(Queries):
                 at,
                 at,
             )
-            await conn.executemany(
-                "INSERT INTO offer_participants (offer_id, member_id, position, confirmed_at)"
-                " VALUES (?, ?, ?, ?)",
-                [
-                    (offer_id, p.member_id, i, at if p.confirmed else None)
-                    for i, p in enumerate(offer.participants)
-                ],
-            )
+            rows = [
+                (offer_id, p.member_id, i, at if p.confirmed else None)
+                for i, p in enumerate(offer.participants)
+            ]
+            await conn.executemany(PARTICIPANTS_INSERT, rows)
             await conn.execute(SETTLE, at, offer_id)
         return await self.get_offer(int(offer_id))
 
@@ -344,10 +345,6 @@ class Offers(Queries):
                     confirmed_at = kept.get(member_id) or at
                 rows.append((offer.id, member_id, position, confirmed_at))
             await conn.execute("DELETE FROM offer_participants WHERE offer_id = ?", offer.id)
-            await conn.executemany(
-                "INSERT INTO offer_participants (offer_id, member_id, position, confirmed_at)"
-                " VALUES (?, ?, ?, ?)",
-                rows,
-            )
+            await conn.executemany(PARTICIPANTS_INSERT, rows)
             await conn.execute(SETTLE, at, offer.id)
         return await self.get_offer(offer.id)

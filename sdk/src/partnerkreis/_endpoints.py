@@ -301,13 +301,19 @@ def get_offer(slug: str) -> Endpoint[Offer]:
     return Endpoint("GET", path("offers", slug), one(Offer))
 
 
-def create_offer(fields: Mapping[str, Any], key: str | None = None) -> Endpoint[Offer]:
+def _offer_body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields given, days as YYYY-MM-DD, participants as a list."""
     body = given(**fields)
     for day in ("valid_from", "valid_until"):
         if isinstance(body.get(day), date):
             body[day] = body[day].isoformat()
     if "participants" in body:
         body["participants"] = list(body["participants"])
+    return body
+
+
+def create_offer(fields: Mapping[str, Any], key: str | None = None) -> Endpoint[Offer]:
+    body = _offer_body(fields)
     return Endpoint("POST", "offers", one(Offer), body=body, idempotency_key=key)
 
 
@@ -320,13 +326,7 @@ def confirm_offer(
 
 
 def update_offer(slug: str, revision: int, fields: Mapping[str, Any]) -> Endpoint[Offer]:
-    body = given(**fields)
-    for day in ("valid_from", "valid_until"):
-        if isinstance(body.get(day), date):
-            body[day] = body[day].isoformat()
-    if "participants" in body:
-        body["participants"] = list(body["participants"])
-    body["revision"] = revision
+    body = {**_offer_body(fields), "revision": revision}
     return Endpoint("PATCH", path("offers", slug), one(Offer), body=body)
 
 
