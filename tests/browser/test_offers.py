@@ -108,3 +108,83 @@ def test_hostile_offer_text_is_inert_on_every_page(
     assert errors == partner_errors == visitor_errors == admin_errors == []
     for page in (proposer, partner, visitor, admin):
         page.context.close()
+
+
+# An offer whose texts become hostile only when it is changed: the edit form, the
+# changed offer in both portals, its page and the admin's edit form keep them text.
+EDIT_MARK = "__edited=1"
+EDITED_TITLE = (
+    '<img src=x onerror="window.__edited=1">Neu "&" </h3><script>window.__edited=2</script>'
+)
+EDITED_PRICE = "'\"><svg onload=window.__edited=3>15 % {{ 7*7 }}"
+EDITED_LINES = ("Zeile <i>zwei</i> ${7*7}", "<iframe src=javascript:window.__edited=4></iframe>")
+
+
+def assert_edit_inert(page: Page) -> None:
+    assert page.evaluate("() => window.__edited") is None
+    assert page.locator('img[src="x"], svg[onload], iframe, i').count() == 0
+
+
+def test_an_offer_changed_to_hostile_text_stays_inert(
+    demo_server: DemoServer, browser: Browser
+) -> None:
+    proposer, errors = hostile_page(browser)
+    open_portal(proposer, demo_server, PROPOSER)
+    proposer.get_by_label("Titel").fill("Paket zum Ändern")
+    proposer.get_by_label("Preis oder Rabatt").fill("10 %")
+    proposer.get_by_label(PARTNER_NAME).check()
+    proposer.get_by_role("button", name="Angebot vorschlagen").click()
+    expect(proposer.locator(".notice, [role=status]").first).to_be_visible()
+    partner, partner_errors = hostile_page(browser)
+    open_portal(partner, demo_server, PARTNER)
+    mine = partner.locator("article.offer-item").filter(has_text="Paket zum Ändern")
+    mine.get_by_role("button", name="Bestätigen: Wir machen mit").click()
+
+    proposer.goto(f"{demo_server.base}/portal/offers")
+    item = proposer.locator("article.offer-item").filter(has_text="Paket zum Ändern")
+    item.get_by_role("link", name="Angebot ändern").click()
+    proposer.get_by_label("Titel").fill(EDITED_TITLE)
+    proposer.get_by_label("Preis oder Rabatt").fill(EDITED_PRICE)
+    proposer.get_by_label("Beschreibung").fill("\n".join(EDITED_LINES))
+    proposer.get_by_role("button", name="Änderungen speichern").click()
+    expect(proposer.get_by_text("Alle Beteiligten werden gebeten")).to_be_visible()
+    changed = proposer.locator("article.offer-item").filter(has_text=EDIT_MARK)
+    expect(changed.locator("h3")).to_contain_text(EDITED_TITLE)
+    expect(changed.locator(".offer-price")).to_have_text(EDITED_PRICE)
+    assert_edit_inert(proposer)
+    changed.get_by_role("link", name="Angebot ändern").click()  # the form shows them as values
+    expect(proposer.get_by_label("Titel")).to_have_value(EDITED_TITLE)
+    assert_edit_inert(proposer)
+
+    partner.goto(f"{demo_server.base}/portal/offers")
+    theirs = partner.locator("article.offer-item").filter(has_text=EDIT_MARK)
+    theirs.get_by_role("button", name="Bestätigen: Wir machen mit").click()  # asked again
+    theirs = partner.locator("article.offer-item").filter(has_text=EDIT_MARK)
+    expect(theirs.locator(".badge")).to_have_text("Sichtbar")
+    assert_edit_inert(partner)
+    page_path = theirs.get_by_role("link", name="Seite des Angebots").get_attribute("href")
+    assert page_path and page_path.startswith("/o/")
+
+    visitor, visitor_errors = hostile_page(browser)
+    visitor.goto(f"{demo_server.base}{page_path}")
+    expect(visitor.get_by_role("heading", level=1)).to_have_text(EDITED_TITLE)
+    assert visitor.locator(".offer-text").inner_text().splitlines() == list(EDITED_LINES)
+    assert_edit_inert(visitor)
+
+    admin, admin_errors = hostile_page(browser)
+    admin.goto(f"{demo_server.base}/admin/")
+    admin.get_by_label("Benutzername").fill("koordination")
+    admin.get_by_label("Passwort").fill(demo_server.password)
+    admin.get_by_role("button", name="Anmelden").click()
+    admin.goto(f"{demo_server.base}/admin/offers")
+    panel = admin.locator("section.offer-item").filter(has_text=EDIT_MARK)
+    panel.get_by_role("link", name="Angebot ändern").click()
+    expect(admin.get_by_label("Preis oder Rabatt")).to_have_value(EDITED_PRICE)
+    assert_edit_inert(admin)
+    admin.goto(f"{demo_server.base}/admin/offers")
+    panel = admin.locator("section.offer-item").filter(has_text=EDIT_MARK)
+    panel.get_by_role("button", name="Entfernen").click()
+    assert httpx.get(f"{demo_server.base}{page_path}", timeout=10).status_code == 404
+    assert errors == partner_errors == visitor_errors == admin_errors == []
+    for page in (proposer, partner, visitor, admin):
+        page.context.close()
