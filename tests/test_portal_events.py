@@ -76,6 +76,13 @@ async def test_member_proposes_and_the_proposal_waits(
     gone = await send(client, f"/portal/events/{event.slug}/withdraw", {})
     assert gone.headers["location"] == "/portal/events?done=event_withdrawn"
     assert await storage.list_events() == []
+    # Each step is in the audit log, the change too (as the admin's changes are).
+    entries = await storage.list_audit_entries(subject=f"event:{event.slug}")
+    assert [(e.actor, e.action, e.detail) for e in reversed(entries)] == [
+        ("member:blumen", "event.propose", "Brautstrauß-Workshop"),
+        ("member:blumen", "event.edit", "Brautstrauß-Workshop → Workshop"),
+        ("member:blumen", "event.withdraw", "Workshop"),
+    ]
 
 
 async def test_a_theme_the_member_is_not_in_is_refused(
