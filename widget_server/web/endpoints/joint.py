@@ -124,7 +124,8 @@ async def offer_pages(
     found = []
     for offer in await accessor(None, moment.date()):
         if offer.theme_id in listed:
-            stamps = [s for s in (offer.created_at, offer.approved_at) if s]
+            # its last change (an edit, confirmation or approval), or its creation
+            stamps = [s for s in (offer.created_at, offer.approved_at, offer.updated_at) if s]
             changed = max(datetime.fromisoformat(s) for s in stamps) if stamps else None
             found.append((offer_url(base, offer.slug), changed))
     return sorted(found, key=lambda item: item[0])
