@@ -45,6 +45,17 @@ def open_portal(page: Page, server: DemoServer, member: str) -> None:
     page.goto(f"{server.base}/portal/offers")
 
 
+def admin_offers(browser: Browser, server: DemoServer) -> tuple[Page, list[str]]:
+    """A coordinator signed in on the admin's offers, in a page of its own."""
+    admin, errors = hostile_page(browser)
+    admin.goto(f"{server.base}/admin/")
+    admin.get_by_label("Benutzername").fill("koordination")
+    admin.get_by_label("Passwort").fill(server.password)
+    admin.get_by_role("button", name="Anmelden").click()
+    admin.goto(f"{server.base}/admin/offers")
+    return admin, errors
+
+
 def assert_inert(page: Page) -> None:
     """Nothing of the hostile text became markup or ran."""
     assert page.evaluate("() => window.__pwned") is None
@@ -91,12 +102,7 @@ def test_hostile_offer_text_is_inert_on_every_page(
     assert members == ["Brautmoden Carstens", PARTNER_NAME]
     assert_inert(visitor)
 
-    admin, admin_errors = hostile_page(browser)
-    admin.goto(f"{demo_server.base}/admin/")
-    admin.get_by_label("Benutzername").fill("koordination")
-    admin.get_by_label("Passwort").fill(demo_server.password)
-    admin.get_by_role("button", name="Anmelden").click()
-    admin.goto(f"{demo_server.base}/admin/offers")
+    admin, admin_errors = admin_offers(browser, demo_server)
     panel = admin.locator("section.offer-item").filter(has_text=MARK)
     expect(panel.locator("h2")).to_contain_text(TITLE)
     assert_inert(admin)
@@ -171,12 +177,7 @@ def test_an_offer_changed_to_hostile_text_stays_inert(
     assert visitor.locator(".offer-text").inner_text().splitlines() == list(EDITED_LINES)
     assert_edit_inert(visitor)
 
-    admin, admin_errors = hostile_page(browser)
-    admin.goto(f"{demo_server.base}/admin/")
-    admin.get_by_label("Benutzername").fill("koordination")
-    admin.get_by_label("Passwort").fill(demo_server.password)
-    admin.get_by_role("button", name="Anmelden").click()
-    admin.goto(f"{demo_server.base}/admin/offers")
+    admin, admin_errors = admin_offers(browser, demo_server)
     panel = admin.locator("section.offer-item").filter(has_text=EDIT_MARK)
     panel.get_by_role("link", name="Angebot ändern").click()
     expect(admin.get_by_label("Preis oder Rabatt")).to_have_value(EDITED_PRICE)

@@ -10,21 +10,25 @@ the participants whose confirmation a material change reset by mail.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
+from starlette.responses import Response
 
 from widget_server.core.collation import sorted_german
 from widget_server.core.dates import days_text
+from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.core.models import Member, Offer, Theme
 from widget_server.mail import notices
 from widget_server.network import audit, offer_edits, offers
 from widget_server.network.logos import MAX_BYTES
 from widget_server.network.offer_edits import Edit, OfferChanges
 from widget_server.storage import Storage
-from widget_server.web.endpoints.guards import form_text
+from widget_server.web.endpoints.guards import form_of, form_text, redirect
+from widget_server.web.endpoints.offer_page import today_of
 from widget_server.web.runtime import mailer_of, runtime_of
 
 TEXT_FIELDS = ("title", "price_text", "text", "valid_from", "valid_until")
@@ -100,3 +104,82 @@ async def after_edit(request: Request, edit: Edit, actor: str, editor: Member | 
     if asked:
         members = await offers.members_of(storage, offer)
         await notices.offer_changed(mailer_of(request), offer, members, asked, editor)
+
+
+Render = Callable[..., Response]
+
+
+@dataclass(frozen=True)
+class EditPage:
+    """The offer's edit page as the admin or the portal serves it.
+
+    ``render``: the side's page renderer; ``save_route``, ``end_route``: the routes
+    the forms post to (``end_route`` None: no "end the offer" form); ``list_route``:
+    where a stored change leads; ``editor``: the member editing, None for coordinators.
+    """
+
+    render: Render
+    save_route: str
+    end_route: str | None
+    list_route: str
+    editor: Member | None
+    actor: str
+
+    async def form(
+        self,
+        request: Request,
+        offer: Offer,
+        *,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        storage = runtime_of(request).storage
+        theme = next(t for t in await storage.list_themes() if t.id == offer.theme_id)
+        others = await theme_others(storage, theme.id, offer.proposer_id)
+        if values is None:
+            values = values_of(offer, await offers.members_of(storage, offer))
+        end = self.end_route
+        context: dict[str, Any] = {
+            "section": "offers",
+            "offer": offer,
+            "offer_image": offers.image_path(offer),
+            "groups": [(theme, others, "")],
+            "values": values,
+            "errors": errors or {},
+            "image_max_kb": MAX_BYTES // 1024,
+            "action": request.url_for(self.save_route, offer_id=offer.id).path,
+            "end_action": request.url_for(end, offer_id=offer.id).path if end else None,
+            "back": request.url_for(self.list_route).path,
+        }
+        return self.render(request, "offer_form.html", context, status=status)
+
+    async def save(
+        self, request: Request, before: Offer, closed: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """Check and store the posted change; the form again (422, 409) if it cannot be.
+
+        ``closed``: the answer when the offer was closed meanwhile.
+        """
+        storage = runtime_of(request).storage
+        form = form_of(request)
+        changes, values = await changes_of(form)
+        revision = revision_of(form)
+        try:
+            if revision is None:
+                raise ConflictError("stale_offer")
+            edit = await offer_edits.edit(
+                storage, before.id, changes, revision, today=today_of(request), editor=self.editor
+            )
+        except ValidationError as exc:
+            errors = {exc.field: exc.reason}
+            return await self.form(request, before, values=values, errors=errors, status=422)
+        except ConflictError as exc:
+            if str(exc) != "stale_offer":
+                return await closed()
+            fresh = await storage.get_offer(before.id)
+            errors = {"offer": "stale_offer"}
+            return await self.form(request, fresh, values=values, errors=errors, status=409)
+        await after_edit(request, edit, self.actor, self.editor)
+        done = "offer_saved_asked" if edit.material else "offer_saved"
+        return redirect(request, self.list_route, done=done if edit.changed else None)

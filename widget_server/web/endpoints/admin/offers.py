@@ -17,10 +17,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
+from widget_server.core.errors import ConflictError, NotFoundError
 from widget_server.core.models import Offer
-from widget_server.network import audit, offer_edits, offers
-from widget_server.network.logos import MAX_BYTES
+from widget_server.network import audit, offers
 from widget_server.web.endpoints import offer_forms
 from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect
@@ -90,61 +89,22 @@ async def _open_offer(request: Request) -> Offer:
     return await runtime_of(request).storage.get_offer(offer_id)
 
 
-async def _edit_form(
-    request: Request,
-    offer: Offer,
-    *,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    storage = runtime_of(request).storage
-    theme = next(t for t in await storage.list_themes() if t.id == offer.theme_id)
-    others = await offer_forms.theme_others(storage, theme.id, offer.proposer_id)
-    if values is None:
-        values = offer_forms.values_of(offer, await offers.members_of(storage, offer))
-    context: dict[str, Any] = {
-        "section": "offers",
-        "offer": offer,
-        "offer_image": offers.image_path(offer),
-        "groups": [(theme, others, "")],
-        "values": values,
-        "errors": errors or {},
-        "image_max_kb": MAX_BYTES // 1024,
-        "action": request.url_for("admin_offer_save", offer_id=offer.id).path,
-        "end_action": None,  # the coordinators remove an offer on the list
-    }
-    return render(request, "offer_form.html", context, status=status)
+def _page(request: Request) -> offer_forms.EditPage:
+    # The coordinators remove an offer on the list: no "end" form here.
+    return offer_forms.EditPage(
+        render, "admin_offer_save", None, "admin_offers", None, actor(request)
+    )
 
 
 async def edit_page(request: Request) -> Response:
     offer = await _open_offer(request)
     if offer.status not in ("proposed", "active"):
         return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
-    return await _edit_form(request, offer)
+    return await _page(request).form(request, offer)
 
 
 async def save(request: Request) -> Response:
-    storage = runtime_of(request).storage
-    before = await _open_offer(request)
-    form = form_of(request)
-    changes, values = await offer_forms.changes_of(form)
-    revision = offer_forms.revision_of(form)
-    try:
-        if revision is None:
-            raise ConflictError("stale_offer")
-        edit = await offer_edits.edit(
-            storage, before.id, changes, revision, today=today_of(request), editor=None
-        )
-    except ValidationError as exc:
-        errors = {exc.field: exc.reason}
-        return await _edit_form(request, before, values=values, errors=errors, status=422)
-    except ConflictError as exc:
-        if str(exc) != "stale_offer":
-            return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
-        fresh = await storage.get_offer(before.id)
-        errors = {"offer": "stale_offer"}
-        return await _edit_form(request, fresh, values=values, errors=errors, status=409)
-    await offer_forms.after_edit(request, edit, actor(request), None)
-    done = "offer_saved_asked" if edit.material else "offer_saved"
-    return redirect(request, "admin_offers", done=done if edit.changed else None)
+    async def closed() -> Response:
+        return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
+
+    return await _page(request).save(request, await _open_offer(request), closed)

@@ -153,32 +153,15 @@ async def _audit(request: Request, action: str, offer: Offer) -> None:
     )
 
 
-async def _edit_form(
-    request: Request,
-    offer: Offer,
-    *,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    storage = runtime_of(request).storage
-    theme = next(t for t in await storage.list_themes() if t.id == offer.theme_id)
-    others = await offer_forms.theme_others(storage, theme.id, offer.proposer_id)
-    if values is None:
-        values = offer_forms.values_of(offer, await offers.members_of(storage, offer))
-    context: dict[str, Any] = {
-        "section": "offers",
-        "offer": offer,
-        "groups": [(theme, others, "")],
-        "values": values,
-        "errors": errors or {},
-        "image_max_kb": MAX_BYTES // 1024,
-        "offer_image": offers.image_path(offer),
-        "action": request.url_for("portal_offer_save", offer_id=offer.id).path,
-        "end_action": request.url_for("portal_offer_end", offer_id=offer.id).path,
-        "back": request.url_for("portal_offers").path,
-    }
-    return render(request, "offer_form.html", context, status=status)
+def _page(request: Request) -> offer_forms.EditPage:
+    return offer_forms.EditPage(
+        render,
+        "portal_offer_save",
+        "portal_offer_end",
+        "portal_offers",
+        member_of(request),
+        actor(request),
+    )
 
 
 async def _own(request: Request) -> Offer:
@@ -193,33 +176,16 @@ async def _own(request: Request) -> Offer:
 
 
 async def edit_page(request: Request) -> Response:
-    return await _edit_form(request, await _own(request))
+    return await _page(request).form(request, await _own(request))
 
 
 async def save(request: Request) -> Response:
     """Store the proposer's change; a material one asks the others to confirm again."""
-    storage = runtime_of(request).storage
-    member = member_of(request)
-    before = await _own(request)
-    form = form_of(request)
-    changes, values = await offer_forms.changes_of(form)
-    revision = offer_forms.revision_of(form)
-    try:
-        if revision is None:
-            raise ConflictError("stale_offer")
-        edit = await offer_edits.edit(
-            storage, before.id, changes, revision, today=today_of(request), editor=member
-        )
-    except ValidationError as exc:
-        errors = {exc.field: exc.reason}
-        return await _edit_form(request, before, values=values, errors=errors, status=422)
-    except ConflictError:
-        fresh = await storage.get_offer(before.id)
-        errors = {"offer": "stale_offer"}
-        return await _edit_form(request, fresh, values=values, errors=errors, status=409)
-    await offer_forms.after_edit(request, edit, actor(request), member)
-    done = "offer_saved_asked" if edit.material else "offer_saved"
-    return redirect(request, "portal_offers", done=done if edit.changed else None)
+
+    async def closed() -> Response:
+        return await offers_page(request, errors={"offer": "offer_closed"}, status=409)
+
+    return await _page(request).save(request, await _own(request), closed)
 
 
 async def end(request: Request) -> Response:
