@@ -90,6 +90,9 @@ class PlacementOptions:
     max_partners: int = 3
     lang: str | None = None
     scheme: str | None = None
+    # What the block shows besides partners ("partners,offer,event"), fixed for the
+    # placement; None leaves it to the embed's data-show (serving/slots.py).
+    show: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
