@@ -43,7 +43,8 @@ from babel.dates import format_date, format_datetime
 
 from widget_server.core.errors import StorageError
 from widget_server.core.i18n import N_, translator
-from widget_server.core.models import Event, Offer, Placement
+from widget_server.core.models import SHOW_VALUES, Event, Offer, Placement
+from widget_server.core.signing import Signer
 from widget_server.core.stopping import stopped
 from widget_server.network.offers import image_path
 from widget_server.rotation import Slot
@@ -54,7 +55,6 @@ from widget_server.storage import Storage
 log = logging.getLogger(__name__)
 
 SlotKind = Literal["offer", "event"]
-SHOW_VALUES = ("partners", "offer", "event")
 KIND_CODES: dict[SlotKind, int] = {"offer": 1, "event": 2}  # in click tokens
 KINDS_BY_CODE: dict[int, SlotKind] = {v: k for k, v in KIND_CODES.items()}
 JOINT_INTERVAL = 30.0  # seconds between reads of the live offers and upcoming events
@@ -284,7 +284,7 @@ def slot_card(
     detail = " – ".join(s for s in (item.detail.strip(), _short(item.text)) if s)
     return {
         "name": item.title,
-        "description": _short(detail) if detail else None,
+        "description": _short(detail),
         "category": translator(lang).gettext(LABELS[item.kind]),
         "town": meta_text(item, lang, zone),
         "url": url,
@@ -304,3 +304,53 @@ def target(item: JointItem | None, base_url: str, theme_slug: str | None) -> str
     if item.registration_url:
         return item.registration_url
     return f"{base_url}/t/{theme_slug}#event-{item.slug}" if theme_slug else None
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A block's partners beside its slot, the slot (None: none), and what its view
+    tokens name (``view_entries``)."""
+
+    partners: tuple[Slot, ...]
+    chosen: Chosen | None
+    shown: list[tuple[int, int, int]]
+
+
+def attach(
+    board: JointBoard,
+    snapshot: Snapshot,
+    placement: Placement,
+    show: Sequence[str],
+    partners: tuple[Slot, ...],
+    bucket: int,
+    key: bytes,
+) -> Attached:
+    """The drawn partners and the slot of one block (the partners unchanged without one)."""
+    chosen = choose(board, snapshot, placement, show, bucket, key)
+    position = 0
+    if chosen is not None:
+        partners, position = place(partners, placement.options.max_partners)
+    return Attached(partners, chosen, view_entries(partners, chosen, position))
+
+
+def add_card(
+    block: dict[str, Any],
+    chosen: Chosen,
+    *,
+    signer: Signer,
+    placement_id: int,
+    bucket: int,
+    lang: str,
+    zone: str,
+    base_url: str,
+    rel: str,
+) -> None:
+    """Append the slot's card to a built block (``build_block``'s dict), with its counted
+    click link; a block with a slot is no fallback."""
+    item = chosen.item
+    token = signer.slot_click_token(placement_id, bucket, KIND_CODES[item.kind], item.id)
+    card = slot_card(
+        chosen, lang=lang, zone=zone, url=f"{base_url}/c/{token}", base_url=base_url, rel=rel
+    )
+    block["partners"].append(card)
+    block["fallback"] = False

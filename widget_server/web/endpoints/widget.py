@@ -84,12 +84,10 @@ def _block(
         snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
     )
     # -- the joint slot (serving/slots.py): only when the placement asks for one --
-    chosen = joint.choose(
-        runtime.joint, snapshot, placement, display.show, rotation.bucket, runtime.key
+    attached = joint.attach(
+        runtime.joint, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
     )
-    position = 0
-    if chosen is not None:
-        slots, position = joint.place(slots, placement.options.max_partners)
+    slots = attached.partners
     block = build_block(
         snapshot,
         placement,
@@ -100,24 +98,19 @@ def _block(
         signer=runtime.signer,
         base_url=runtime.base_url(request),
     )
-    if chosen is not None:
-        item = chosen.item
-        base_url = runtime.base_url(request)
-        code = joint.KIND_CODES[item.kind]
-        token = runtime.signer.slot_click_token(placement.id, rotation.bucket, code, item.id)
-        card = joint.slot_card(
-            chosen,
+    if attached.chosen is not None:
+        joint.add_card(
+            block,
+            attached.chosen,
+            signer=runtime.signer,
+            placement_id=placement.id,
+            bucket=rotation.bucket,
             lang=display.lang,
             zone=runtime.joint.zone,
-            url=f"{base_url}/c/{token}",
-            base_url=base_url,
+            base_url=runtime.base_url(request),
             rel=rules.links.rel,
         )
-        partners = block["partners"]
-        assert isinstance(partners, list)
-        partners.append(card)
-        block["fallback"] = False
-    return Built(block, slots, rules, rotation, joint.view_entries(slots, chosen, position))
+    return Built(block, slots, rules, rotation, attached.shown)
 
 
 def _cache_headers(rotation: Rotation, *, shared: bool = True) -> dict[str, str]:
