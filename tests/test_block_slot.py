@@ -13,9 +13,9 @@ from starlette.applications import Starlette
 
 from tests.conftest import Clock
 from tests.counting_helpers import HOST_PAGE, beacon, exchanged
+from widget_server.core.errors import ValidationError
 from widget_server.core.models import Event, Offer, OfferParticipant
 from widget_server.core.signing import Signer
-from widget_server.core.errors import ValidationError
 from widget_server.network.services import check_placement_options, placement_for
 from widget_server.rotation.fairness import exposure
 from widget_server.storage import Storage
