@@ -167,6 +167,8 @@ async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Sett
         "html": html,
         "iframe": iframe,
     }
+    if placement.options.show is not None:  # the block's joint slot, fixed for the placement
+        data["show"] = placement.options.show
     emit(args, data, iframe if args.iframe else html)
     return 0
 
