@@ -32,6 +32,7 @@ from widget_server.web.runtime import Runtime, runtime_of
 
 SHOWN = ("active", "paused", "pending")  # memberships with a code (not "left")
 REQUEST_REFRESH = 60  # seconds between preview reloads when every request draws anew
+JOINT_SHOW = "partners,offer,event"
 
 
 async def _placement(runtime: Runtime, member: Member, theme: Theme) -> Placement:
@@ -62,6 +63,11 @@ async def code_page(request: Request) -> Response:
                 "theme": theme,
                 "status": status,
                 "snippet": placement_snippet(base_url, token, theme, placement.options.lang),
+                # The same code with the joint slot (serving/slots.py): the theme's joint
+                # offer or next event as one more card.
+                "snippet_joint": placement_snippet(
+                    base_url, token, theme, placement.options.lang, show=JOINT_SHOW
+                ),
                 "iframe": iframe_snippet(
                     base_url,
                     token,
