@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from tests.conftest import Clock
 from tests.counting_helpers import HOST_PAGE, beacon, exchanged
+from tests.test_ledger import assert_same_as_scratch
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import Event, Offer, OfferParticipant
 from widget_server.core.signing import Signer
@@ -309,8 +310,33 @@ async def test_views_and_clicks_of_the_slot_are_shared_by_its_participants(
     assert math.isclose(
         sums[host][0], sum(exposure(i + 1) for i in range(len(partners))) + 2 * share
     )
+    # The ledger job: the published ledger is the one computed from the stored rows.
+    holder = runtime.snapshots
+    await holder.refresh_ledger()
+    await assert_same_as_scratch(holder, storage, clock())
+    ledger = dict(holder.current.pools[offer.theme_id].ledger)
+    for member_id in receivers:
+        assert math.isclose(ledger[member_id][1], viewed[member_id].exposure)
     # A second click of the same visitor is not counted again.
     await visitor.get(urlsplit(slot["url"]).path)
     await runtime.counting.flush(runtime.storage)
     again = {r.partner_id: r.count for r in await storage.list_counts() if r.kind == "clicked"}
     assert again == clicked
+
+
+async def test_a_slot_block_is_revalidated_with_its_etag(
+    network: dict[str, int],
+    storage: Storage,
+    app: Starlette,
+    client: httpx.AsyncClient,
+    signer: Signer,
+) -> None:
+    await make_offer(storage, network, ("catering", "brautmoden"))
+    await board_read(app)
+    path = f"/w/{signer.embed_token(network['blumen'])}?show=offer"
+    first = await client.get(path)
+    again = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == first.headers["cache-control"]
+    plain = await client.get(path.split("?")[0], headers={"If-None-Match": first.headers["etag"]})
+    assert plain.status_code == 200  # another body, another tag
