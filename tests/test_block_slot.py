@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import pytest_asyncio
 from starlette.applications import Starlette
 
-from tests.conftest import Clock
+from tests.conftest import Clock, reopened
 from tests.counting_helpers import HOST_PAGE, beacon, exchanged
 from tests.test_ledger import assert_same_as_scratch
+from tests.test_widget_http import CountingStorage
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import Event, Offer, OfferParticipant
+from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import check_placement_options, placement_for
 from widget_server.rotation.fairness import exposure
 from widget_server.storage import Storage
+from widget_server.web.app import create_app
 
 pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture
+async def app(settings: Settings, storage: Storage, clock: Clock) -> AsyncIterator[Starlette]:
+    """The app with its background writers quiet: only the test's own flushes write, so a
+    flush running in the background never holds counts the test is about to read."""
+    quiet = settings.with_changes(flush_interval=60, ledger_interval=3600)
+    application = create_app(quiet, storage=reopened(storage), clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
 
 HOSTILE = '<img src=x onerror="alert(1)">Paket</script>'
 
@@ -340,3 +356,31 @@ async def test_a_slot_block_is_revalidated_with_its_etag(
     assert again.headers["cache-control"] == first.headers["cache-control"]
     plain = await client.get(path.split("?")[0], headers={"If-None-Match": first.headers["etag"]})
     assert plain.status_code == 200  # another body, another tag
+
+
+async def test_a_block_with_a_slot_never_touches_the_database(
+    network: dict[str, int], settings: Settings, storage: Storage, signer: Signer, clock: Clock
+) -> None:
+    await make_offer(storage, network, ("catering", "brautmoden"))
+    await make_event(storage, ("scheune",))
+    counting = CountingStorage(reopened(storage))
+    quiet = settings.with_changes(snapshot_interval=3600, ledger_interval=3600, flush_interval=60)
+    application = create_app(quiet, storage=counting, clock=clock)  # type: ignore[arg-type]
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            counting.calls.clear()
+            kinds = set()
+            for _ in range(4):
+                for placement_id in network.values():
+                    token = signer.embed_token(placement_id)
+                    data = (await get_block(c, token, show="partners,offer,event")).json()
+                    html = await c.get(f"/w/{token}.html", params={"show": "offer,event"})
+                    assert html.status_code == 200
+                    slot = slot_of(data)
+                    if slot is not None:
+                        kinds.add(slot["kind"])
+                        assert (await c.get(urlsplit(slot["url"]).path)).status_code == 302
+                clock.advance(400)  # the next bucket: the other item's turn
+            assert kinds == {"offer", "event"}
+            assert counting.calls == []

@@ -77,6 +77,7 @@ DELTA = json.dumps(
 THEME_INTRO = next(m.version for m in load_migrations("sqlite") if m.name == "theme_intro")
 EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events")
 OFFERS_MIGRATION = next(m.version for m in load_migrations("sqlite") if m.name == "offers")
+PLACEMENT_SHOW = next(m.version for m in load_migrations("sqlite") if m.name == "placement_show")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -348,6 +349,13 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             (1, 1, 0, NOW),
         ),
     ],
+    PLACEMENT_SHOW: [
+        (
+            "INSERT INTO placements (id, member_id, theme_id, layout, max_partners, lang,"
+            " scheme, show_kinds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (2, 1, 1, None, 3, None, None, "partners,offer", NOW),
+        ),
+    ],
 }
 
 
@@ -533,6 +541,11 @@ async def check_offers_migration(storage: SQLiteStorage) -> None:
     assert offer.participants[0].confirmed
 
 
+async def check_placement_show(storage: SQLiteStorage) -> None:
+    assert (await storage.get_placement(2)).options.show == "partners,offer"
+    assert (await storage.get_placement(1)).options.show is None  # older ones: the embed decides
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -551,6 +564,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     THEME_INTRO: check_theme_intro,
     EVENTS: check_events,
     OFFERS_MIGRATION: check_offers_migration,
+    PLACEMENT_SHOW: check_placement_show,
 }
 
 

@@ -177,9 +177,15 @@ class JointBoard:
         made += [item for item in map(event_item, events) if item is not None]
         self.install(made)
 
-    async def run(self, storage: Storage, stop: asyncio.Event, clock: Callable[[], float]) -> None:
-        """Read the board again every ``JOINT_INTERVAL`` seconds until ``stop`` is set."""
-        while not await stopped(stop, JOINT_INTERVAL):
+    async def run(
+        self,
+        storage: Storage,
+        stop: asyncio.Event,
+        clock: Callable[[], float],
+        interval: float = JOINT_INTERVAL,
+    ) -> None:
+        """Read the board again every ``interval`` seconds until ``stop`` is set."""
+        while not await stopped(stop, interval):
             try:
                 await self.load(storage, clock())
             except StorageError as exc:  # the last board keeps serving

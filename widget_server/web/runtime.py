@@ -37,7 +37,7 @@ from widget_server.serving.loader import (
     build_block_stylesheet,
     build_loader,
 )
-from widget_server.serving.slots import JointBoard
+from widget_server.serving.slots import JOINT_INTERVAL, JointBoard
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
 from widget_server.web.templating import make_templates
@@ -105,7 +105,14 @@ class Runtime:
         self.joint.zone = self.settings.time_zone
         await self.joint.load(self.storage, self.clock())
         self._joint_reader = asyncio.create_task(
-            self.joint.run(self.storage, self._stopping, self.clock), name="joint-reader"
+            # Never more often than the snapshot poll (a quiet deployment polls rarely).
+            self.joint.run(
+                self.storage,
+                self._stopping,
+                self.clock,
+                max(JOINT_INTERVAL, self.settings.snapshot_interval),
+            ),
+            name="joint-reader",
         )
         redis_url = str(self.settings.redis_url) if self.settings.redis_url else None
         self.counting = Counting(
