@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 SlotKind = Literal["offer", "event"]
 KIND_CODES: dict[SlotKind, int] = {"offer": 1, "event": 2}  # in click tokens
 KINDS_BY_CODE: dict[int, SlotKind] = {v: k for k, v in KIND_CODES.items()}
+SHOW_ALL = "partners,offer,event"  # the code offered in the portal and the admin
 JOINT_INTERVAL = 30.0  # seconds between reads of the live offers and upcoming events
 DESCRIPTION_LIMIT = 160  # characters of an offer's text on its card
 LABELS = {"offer": N_("Joint offer"), "event": N_("Event")}

@@ -24,6 +24,7 @@ from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Placement, Theme
 from widget_server.network import services as network
 from widget_server.serving.blocks import build_block, resolve_display, rotation_at, select_slots
+from widget_server.serving.slots import SHOW_ALL as JOINT_SHOW
 from widget_server.serving.snippets import iframe_snippet, placement_snippet
 from widget_server.web.endpoints.portal.base import member_of, render
 from widget_server.web.endpoints.portal.pages import memberships
@@ -32,7 +33,6 @@ from widget_server.web.runtime import Runtime, runtime_of
 
 SHOWN = ("active", "paused", "pending")  # memberships with a code (not "left")
 REQUEST_REFRESH = 60  # seconds between preview reloads when every request draws anew
-JOINT_SHOW = "partners,offer,event"
 
 
 async def _placement(runtime: Runtime, member: Member, theme: Theme) -> Placement:
