@@ -78,6 +78,12 @@ async def test_a_member_is_added_with_every_field_and_its_code_serves_its_block(
     assert block.status_code == 200
     assert len(block.json()["partners"]) >= 1
     assert 'data-copy="code-hochzeit"' in page.text and "hidden" in page.text
+    # The same code with the block's joint slot (a joint offer or event as one more card).
+    joint = re.search(r'<textarea id="joint-hochzeit"[^>]*>(.*?)</textarea>', page.text, re.S)
+    assert joint and html.unescape(joint.group(1)) == snippet.replace(
+        f'data-partnerkreis="{embed.group(1)}">',
+        f'data-partnerkreis="{embed.group(1)}" data-show="partners,offer,event">',
+    )
 
 
 async def test_a_bad_field_is_named_and_nothing_is_added(

@@ -23,8 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.datastructures import Secret
 
 from tests.browser.conftest import free_port
+from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.counting.events import is_bot, is_bot_in_demo
 from widget_server.counting.intake import Counting
@@ -33,6 +35,7 @@ from widget_server.demo.history import VISITORS_PER_DAY, play_history
 from widget_server.demo.seed import seed_demo
 from widget_server.network.database import rotation_key
 from widget_server.storage import SQLiteStorage
+from widget_server.web.app import create_app
 
 BASE = "http://127.0.0.1:8123"
 HEADLESS = (
@@ -72,6 +75,35 @@ async def test_the_wedding_cluster_has_a_live_hochzeitspaket(demo_storage: SQLit
     members = [(await demo_storage.get_member_by_id(i)).category for i in offer.member_ids]
     assert sorted(members) == ["bridal-wear", "confectioner", "flowers", "wedding-car"]
     assert offer.confirmed_by_all
+
+
+@pytest.mark.asyncio
+async def test_the_caterers_site_shows_the_joint_slot(
+    demo_storage: SQLiteStorage, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+        secret_keys=(Secret("demo-slot-test-key-0123456789"),),
+        allowed_hosts=("testserver",),
+    )
+    app = create_app(settings, storage=SQLiteStorage(demo_storage.path))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            index = (await c.get("/demo/")).text
+            assert "/demo/site/kuestenkueche-boie" in index
+            assert "als eigene Karte" in index  # the newcomer is pointed at it
+            site = (await c.get("/demo/site/kuestenkueche-boie")).text
+            token = re.search(r'data-partnerkreis="([^"]+)"', site)
+            assert token
+            shown = set()
+            for bucket in range(4):  # offer and fair take turns, bucket by bucket
+                app.state.runtime.clock = lambda b=bucket: 1_800_000_000.0 + 300 * b
+                data = (await c.get(f"/w/{token.group(1)}")).json()
+                assert len(data["partners"]) == 3
+                shown.add((data["partners"][-1]["kind"], data["partners"][-1]["name"]))
+    assert {kind for kind, _ in shown} == {"offer", "event"}
+    assert ("offer", "Hochzeitspaket") in shown
 
 
 # -- the history --------------------------------------------------------------------------------

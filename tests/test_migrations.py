@@ -78,6 +78,7 @@ THEME_INTRO = next(m.version for m in load_migrations("sqlite") if m.name == "th
 EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events")
 OFFERS_MIGRATION = next(m.version for m in load_migrations("sqlite") if m.name == "offers")
 OFFER_REVISION = next(m.version for m in load_migrations("sqlite") if m.name == "offer_revision")
+PLACEMENT_SHOW = next(m.version for m in load_migrations("sqlite") if m.name == "placement_show")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -370,6 +371,13 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             ),
         ),
     ],
+    PLACEMENT_SHOW: [
+        (
+            "INSERT INTO placements (id, member_id, theme_id, layout, max_partners, lang,"
+            " scheme, show_kinds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (2, 1, 1, None, 3, None, None, "partners,offer", NOW),
+        ),
+    ],
 }
 
 
@@ -562,6 +570,11 @@ async def check_offer_revision(storage: SQLiteStorage) -> None:
     assert older is not None and older.revision == 0  # offers of before start at 0
 
 
+async def check_placement_show(storage: SQLiteStorage) -> None:
+    assert (await storage.get_placement(2)).options.show == "partners,offer"
+    assert (await storage.get_placement(1)).options.show is None  # older ones: the embed decides
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -581,6 +594,7 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     EVENTS: check_events,
     OFFERS_MIGRATION: check_offers_migration,
     OFFER_REVISION: check_offer_revision,
+    PLACEMENT_SHOW: check_placement_show,
 }
 
 

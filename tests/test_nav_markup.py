@@ -49,6 +49,7 @@ partner_dict = st.fixed_dictionaries(
         "town": st.one_of(text, anything),
         "logo": st.one_of(url, st.none()),
         "rel": st.one_of(text, st.none()),
+        "kind": st.one_of(st.sampled_from(["offer", "event", "partner", '" onclick="x']), anything),
     },
 )
 partner = st.one_of(partner_dict, partner_dict, partner_dict, anything, text)
@@ -145,3 +146,27 @@ def test_nothing_to_show_renders_nothing_unless_the_fallback_asks() -> None:
     assert nav_markup(empty, "de") == macro(empty, "de") == ""
     fallback = {**empty, "fallback": True}
     assert nav_markup(fallback, "de") == macro(fallback, "de") != ""
+
+
+def test_a_joint_slot_is_a_partner_card_with_its_kind() -> None:
+    slot = {
+        "name": "<script>Paket</script>",
+        "description": "10 % günstiger",
+        "category": "Gemeinsames Angebot",
+        "town": "bis 28. Februar 2027",
+        "url": "https://partnerkreis.example/c/slot",
+        "logo": None,
+        "rel": "sponsored nofollow noopener",
+        "kind": "offer",
+    }
+    served = {**SERVED, "partners": [*SERVED["partners"], slot]}  # type: ignore[list-item]
+    made = nav_markup(served, "de")
+    assert made == macro(served, "de")
+    assert made.count('<li class="pk-item">') == 2
+    assert made.count('<li class="pk-item pk-offer">') == 1
+    assert "Gemeinsames Angebot · bis 28. Februar 2027" in made
+    assert "&lt;script&gt;Paket&lt;/script&gt;" in made and "<script>" not in made
+    hostile = {**slot, "kind": '" onclick="x'}
+    odd = {**SERVED, "partners": [hostile]}
+    assert nav_markup(odd, "de") == macro(odd, "de")
+    assert "onclick" not in nav_markup(odd, "de")

@@ -90,11 +90,15 @@ async def test_the_code_page_gives_the_clis_code_for_every_theme_the_member_is_i
         iframe = iframe_snippet("http://testserver", token, title=theme.name("de"))
         found = re.search(rf'<textarea id="iframe-{slug}"[^>]*>(.*?)</textarea>', page.text, re.S)
         assert found and html.unescape(found.group(1)) == iframe
+        joint = placement_snippet("http://testserver", token, theme, show="partners,offer,event")
+        found = re.search(rf'<textarea id="joint-{slug}"[^>]*>(.*?)</textarea>', page.text, re.S)
+        assert found and html.unescape(found.group(1)) == joint
+        assert 'data-show="partners,offer,event"></div>' in joint
         assert f'value="http://testserver/w/{token}.html"' in page.text
         assert f'src="/portal/preview/{slug}"' in page.text
     # without JavaScript the copy buttons stay hidden; the field is there to select
     buttons = re.findall(r"<button[^>]*data-copy=[^>]*>", page.text)
-    assert len(buttons) == 6 and all(" hidden" in b for b in buttons)
+    assert len(buttons) == 8 and all(" hidden" in b for b in buttons)
     assert "Ihr Block zeigt weiter Partner" in page.text  # the paused theme says so
     for guide in ("WordPress", "Jimdo", "Wix", "IONOS MyWebsite", "Eigene HTML-Seite"):
         assert f'<span class="guide-name">{guide}</span>' in page.text

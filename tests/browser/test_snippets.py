@@ -295,6 +295,24 @@ def test_wordpress_shortcode_escapes_and_validates_its_input() -> None:
     )
 
 
+def test_wordpress_shortcode_passes_on_the_joint_slot() -> None:
+    """``show`` (or a pasted code's data-show) reaches the container as data-show, with only
+    the values the server knows; nothing asked for leaves no attribute."""
+    server = {"partnerkreis_server": "https://p.example"}
+    cases = {
+        '[partnerkreis token="abc" show="Offer, partners ,<b>"]': ' data-show="partners,offer"',
+        '[partnerkreis token="abc" show="event,offer"]': ' data-show="offer,event"',
+        '[partnerkreis token="abc" show="partners"]': "",
+        '[partnerkreis token="abc" show="" onclick="x"]': "",
+    }
+    for shortcode, attribute in cases.items():
+        html = wordpress(shortcode, server)["html"]
+        assert html.startswith(f'<div data-partnerkreis="abc"{attribute}></div>'), shortcode
+    pasted = '<div data-partnerkreis="MQ.abc" data-show="partners,offer"></div>'
+    html = wordpress(f"[partnerkreis code='{pasted}']", server)["html"]
+    assert html.startswith('<div data-partnerkreis="MQ.abc" data-show="partners,offer"></div>')
+
+
 def test_wordpress_shortcode_reads_pasted_code_and_distrusts_it() -> None:
     """The whole embed code where the token belongs: token, server and theme come from it;
     markup smuggled into it never reaches the page."""

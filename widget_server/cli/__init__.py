@@ -336,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="colours (auto: as the visitor's device)",
     )
     p.add_argument("--max-partners", type=int, default=3, help="partners per block, 1 to 12")
+    p.add_argument(
+        "--show",
+        help="what the block shows besides partners, e.g. partners,offer,event (a joint offer"
+        " or event as one card); fixed for the placement",
+    )
     return parser
 
 

@@ -144,7 +144,11 @@ async def cmd_member_logo(args: argparse.Namespace, storage: Storage, settings: 
 
 async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
     options = check_placement_options(
-        layout=args.layout, max_partners=args.max_partners, lang=args.lang, scheme=args.scheme
+        layout=args.layout,
+        max_partners=args.max_partners,
+        lang=args.lang,
+        scheme=args.scheme,
+        show=args.show,
     )
     base_url = public_base_url(args, settings, "the code")
     member, theme, placement = await placement_for(storage, args.member, args.theme, options)
@@ -163,6 +167,8 @@ async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Sett
         "html": html,
         "iframe": iframe,
     }
+    if placement.options.show is not None:  # the block's joint slot, fixed for the placement
+        data["show"] = placement.options.show
     emit(args, data, iframe if args.iframe else html)
     return 0
 

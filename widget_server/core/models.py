@@ -23,6 +23,8 @@ COUNTER_KINDS: tuple[CounterKind, ...] = ("served", "viewed", "clicked")
 LAYOUTS = ("cards", "list", "compact")
 LANGUAGES = ("de", "en")
 SCHEMES = ("auto", "light", "dark")
+# What a block may show: partners always, a joint offer or event as one slot (serving/slots.py).
+SHOW_VALUES = ("partners", "offer", "event")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,9 @@ class PlacementOptions:
     max_partners: int = 3
     lang: str | None = None
     scheme: str | None = None
+    # What the block shows besides partners ("partners,offer,event"), fixed for the
+    # placement; None leaves it to the embed's data-show (serving/slots.py).
+    show: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +102,7 @@ class PlacementOptions:
             "max_partners": self.max_partners,
             "lang": self.lang,
             "scheme": self.scheme,
+            "show": self.show,
         }
 
 

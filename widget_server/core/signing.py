@@ -62,6 +62,8 @@ class ClickClaim:
     partner_id: int
     bucket: int
     fresh: bool  # False once the token is older than its max age: redirect, but do not count
+    # A block's joint slot (serving/slots.py): (kind code, offer or event id); partner_id is 0.
+    slot: tuple[int, int] | None = None
 
 
 class _MemoKeys(ItsSigner):
@@ -119,7 +121,7 @@ class ViewClaim:
 
     placement_id: int
     bucket: int
-    slots: tuple[tuple[int, int, bool], ...]  # (partner id, position, counts in the ledger)
+    slots: tuple[tuple[int, int, int], ...]  # (partner id, position, share: 0 none, n 1/n)
     nonce: str
 
 
@@ -226,7 +228,17 @@ class Signer:
         if second != now:
             stamp = _b64(now.to_bytes((now.bit_length() + 7) // 8, "big"))
             self._click_stamp = (now, stamp)
-        payload = _b64(f"[{placement_id},{partner_id},{bucket}]".encode())
+        return self._click_signed(f"[{placement_id},{partner_id},{bucket}]", stamp)
+
+    def slot_click_token(self, placement_id: int, bucket: int, kind: int, ref: int) -> str:
+        """A click token for a block's joint slot: ``[placement, 0, bucket, kind, ref]``
+        (partner 0: no member; ``kind`` 1 an offer, 2 an event, ``ref`` its id)."""
+        now = int(self._clock())
+        stamp = _b64(now.to_bytes((now.bit_length() + 7) // 8, "big"))
+        return self._click_signed(f"[{placement_id},0,{bucket},{kind},{ref}]", stamp)
+
+    def _click_signed(self, payload_json: str, stamp: str) -> str:
+        payload = _b64(payload_json.encode())
         value = f"{payload}.{stamp}"
         mac = self._click_mac.copy()
         mac.update(value.encode())
@@ -245,11 +257,12 @@ class Signer:
             raise BadTokenError("click token is not valid") from exc
         if not (
             isinstance(value, list)
-            and len(value) == 3
+            and (len(value) == 3 or (len(value) == 5 and value[1] == 0))
             and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
         ):
             raise BadTokenError("click token is not valid")
-        return ClickClaim(value[0], value[1], value[2], fresh)
+        slot = (value[3], value[4]) if len(value) == 5 else None
+        return ClickClaim(value[0], value[1], value[2], fresh, slot)
 
     def _load_expired(self, exc: SignatureExpired) -> Any:
         if exc.payload is None:
@@ -267,8 +280,8 @@ class Signer:
     # one C call).  Same key list and rotation as the other tokens.
 
     @staticmethod
-    def view_prefix(placement_id: int, bucket: int, slots: Sequence[tuple[int, int, bool]]) -> str:
-        """The block part of its view tokens: placement, bucket, (partner, position, counts)."""
+    def view_prefix(placement_id: int, bucket: int, slots: Sequence[tuple[int, int, int]]) -> str:
+        """The block part of its view tokens: placement, bucket, (partner, position, share)."""
         flat = "-".join(f"{p}-{pos}-{int(c)}" for p, pos, c in slots)
         return f"{placement_id}_{bucket}_{flat}_"
 
@@ -324,9 +337,10 @@ class Signer:
             numbers = [int(n) for n in flat.split("-")] if flat else []
             if len(numbers) % 3:
                 raise ValueError(flat)
+            # The third number is the share: 0 not in the ledger, 1 whole, n one n-th
+            # (a joint slot's receivers, serving/slots.py).
             slots = tuple(
-                (numbers[i], numbers[i + 1], bool(numbers[i + 2]))
-                for i in range(0, len(numbers), 3)
+                (numbers[i], numbers[i + 1], numbers[i + 2]) for i in range(0, len(numbers), 3)
             )
             return ViewClaim(int(placement), int(bucket), slots, nonce)
         except ValueError as exc:

@@ -128,7 +128,9 @@ class CounterBuffer:
 class ViewedSlot:
     partner_id: int
     position: int
-    counts: bool  # counts in the fairness ledger (pinned slots may not)
+    # Its share of the position's exposure in the fairness ledger: 0 none (pinned slots
+    # may not count), 1 whole, n one n-th (a joint slot's n receivers, serving/slots.py).
+    counts: int
 
 
 def credit_view(
@@ -137,7 +139,7 @@ def credit_view(
     """Count one credited view of a block; returns the number of partner rows touched."""
     n = 0
     for slot in slots:
-        weight = exposure(slot.position) if slot.counts else 0.0
+        weight = exposure(slot.position) / slot.counts if slot.counts else 0.0
         buffer.add((day, theme_id, host_id, slot.partner_id, "viewed"), 1, weight)
         n += 1
     buffer.add((day, theme_id, host_id, BLOCK, "viewed"), 1, 0.0)

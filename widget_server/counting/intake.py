@@ -126,6 +126,8 @@ class PendingClick:
     host_id: int
     partner_id: int
     tries: int = 1
+    # A joint slot's click (serving/slots.py): each receiver is credited one click.
+    receivers: tuple[int, ...] = ()
 
 
 Pending = PendingView | PendingClick
@@ -273,8 +275,16 @@ class Counting:
     # -- clicks --------------------------------------------------------------------------------
 
     async def click(
-        self, claim: ClickClaim, snapshot: Snapshot, *, address: str, user_agent: str
+        self,
+        claim: ClickClaim,
+        snapshot: Snapshot,
+        *,
+        address: str,
+        user_agent: str,
+        receivers: tuple[int, ...] = (),
     ) -> Outcome:
+        """A click on a partner, or on a joint slot (``claim.slot``), whose ``receivers``
+        the caller looked up (none: an event of no member, credited to nobody)."""
         if not self.enabled:
             return self._reject("disabled")
         if self.is_bot(user_agent):
@@ -286,15 +296,19 @@ class Counting:
             return admitted
         day, salt, where = admitted
         placement = snapshot.placements.get(claim.placement_id)
-        if placement is None or claim.partner_id not in snapshot.members:
+        if placement is None or (claim.slot is None and claim.partner_id not in snapshot.members):
             return self._reject("unknown")
+        if claim.slot is not None and not receivers:
+            return Outcome(False)  # nobody to credit: not a rejection
         host_id = placement.member_id
         visitor = _key(salt, "visitor", address, user_agent, host_id)
+        # One click per visitor, block and card: a slot's card is named by its kind and id.
+        card = claim.partner_id if claim.slot is None else ("slot", *claim.slot)
         self._pending.append(
             PendingClick(
                 day=day,
                 seen=_key(salt, "seen", visitor, claim.placement_id, claim.bucket),
-                credit=_key(salt, "click", visitor, claim.placement_id, claim.partner_id),
+                credit=_key(salt, "click", visitor, claim.placement_id, card),
                 caps=(
                     (_key(salt, "clicks", where), CLICKS_PER_ADDRESS),
                     (_key(salt, "clicks", where, host_id), CLICKS_PER_ADDRESS_AND_HOST),
@@ -302,6 +316,7 @@ class Counting:
                 theme_id=placement.theme_id,
                 host_id=host_id,
                 partner_id=claim.partner_id,
+                receivers=receivers if claim.slot is not None else (),
             )
         )
         return Outcome(True)
@@ -421,9 +436,12 @@ class Counting:
             raise
         for i, click in enumerate(clicks):
             if click.credit in settled.new and order[click.credit] == i:
-                key = (click.day, click.theme_id, click.host_id, click.partner_id, "clicked")
-                self.buffer.add(key)  # type: ignore[arg-type]
-                self.credited["clicked"] += 1
+                # A slot's click is one clicked row per receiver, so what is stored
+                # still adds up to what is credited here.
+                for partner_id in click.receivers or (click.partner_id,):
+                    key = (click.day, click.theme_id, click.host_id, partner_id, "clicked")
+                    self.buffer.add(key)  # type: ignore[arg-type]
+                    self.credited["clicked"] += 1
             else:
                 self._reject("already-counted")
 

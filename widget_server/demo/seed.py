@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from widget_server.core.models import PlacementOptions
 from widget_server.demo import data as demo_data
 from widget_server.demo.offers import seed_offers
 from widget_server.network import events
@@ -18,6 +19,11 @@ from widget_server.storage import Storage
 # The member whose portal link the demo prints: the busy bakery, a net giver, whose
 # figures show what the network gives it and why it gives more than it gets.
 PORTAL_MEMBER = "baeckerei-claussen"
+# The member whose demo site shows the block's joint slot: the caterer, in neither the
+# Hochzeitspaket nor the Hochzeitsmesse, so both are shown there in turn, crediting
+# their participants (docs/rotation.md, "The joint slot").
+JOINT_SLOT_SITE = ("kuestenkueche-boie", demo_data.WEDDING)
+JOINT_SLOT_OPTIONS = PlacementOptions(show="partners,offer,event")
 
 
 async def is_demo_database(storage: Storage) -> bool:
@@ -74,7 +80,9 @@ async def seed_demo(
             joined=joined,
         )
         for theme_slug in member["themes"]:
-            await placement_for(storage, member["slug"], theme_slug)
+            shows_slot = (member["slug"], theme_slug) == JOINT_SLOT_SITE
+            options = JOINT_SLOT_OPTIONS if shows_slot else None
+            await placement_for(storage, member["slug"], theme_slug, options)
     moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
     for event in demo_data.EVENTS:
         data = event_input(event, moment, zone)

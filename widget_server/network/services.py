@@ -20,6 +20,7 @@ from widget_server.core.models import (
     LANGUAGES,
     LAYOUTS,
     SCHEMES,
+    SHOW_VALUES,
     THEME_KINDS,
     Member,
     Membership,
@@ -225,8 +226,25 @@ async def set_logo(storage: Storage, slug: str, data: bytes) -> Member:
     return await storage.get_member_by_id(member.id)
 
 
+def check_show(value: str | None) -> str | None:
+    """A placement's ``show`` in its stored form ("partners,offer"): known values, each
+    once, in the usual order; None or empty leaves the choice to the embed."""
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    for part in parts:
+        if part not in SHOW_VALUES:
+            raise ValidationError("show", f"{part!r} is not one of {', '.join(SHOW_VALUES)}")
+    return ",".join(v for v in SHOW_VALUES if v in parts or v == "partners") if parts else None
+
+
 def check_placement_options(
-    *, layout: str | None, max_partners: int, lang: str | None, scheme: str | None
+    *,
+    layout: str | None,
+    max_partners: int,
+    lang: str | None,
+    scheme: str | None,
+    show: str | None = None,
 ) -> PlacementOptions:
     for field, value, allowed in (
         ("layout", layout, LAYOUTS),
@@ -237,7 +255,9 @@ def check_placement_options(
             raise ValidationError(field, f"{value!r} is not one of {', '.join(allowed)}")
     if not 1 <= max_partners <= MAX_PARTNERS:
         raise ValidationError("max_partners", f"{max_partners} is not between 1 and {MAX_PARTNERS}")
-    return PlacementOptions(layout=layout, max_partners=max_partners, lang=lang, scheme=scheme)
+    return PlacementOptions(
+        layout=layout, max_partners=max_partners, lang=lang, scheme=scheme, show=check_show(show)
+    )
 
 
 async def placement_for(

@@ -52,6 +52,7 @@ class Display:
     lang: str
     layout: str
     scheme: str
+    show: tuple[str, ...] = ()  # the joint slot's kinds asked for (serving/slots.py)
 
 
 @dataclass(frozen=True)

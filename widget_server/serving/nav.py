@@ -40,8 +40,11 @@ def _item(p: Mapping[str, Any], compact: bool) -> str:
     name = p["name"].strip()
     rel = p.get("rel")
     rel = rel if isinstance(rel, str) and rel.strip() else DEFAULT_REL
+    kind = p.get("kind")
+    # A joint slot's card (serving/slots.py) is a partner card with a class of its kind.
+    kind_class = f" pk-{kind}" if kind in ("offer", "event") else ""
     out = [
-        f'<li class="pk-item"><a class="pk-link" href="{_web(p.get("url"))}" '
+        f'<li class="pk-item{kind_class}"><a class="pk-link" href="{_web(p.get("url"))}" '
         f'rel="{_e(rel)}" target="_top">'
     ]
     if not compact:

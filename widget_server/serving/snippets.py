@@ -11,16 +11,25 @@ from widget_server.core.models import LANGUAGES, Theme
 from widget_server.serving.blocks import HEADINGS, directory_path
 
 
-def embed_snippet(base_url: str, token: str, *, directory_url: str, fallback_text: str) -> str:
+def embed_snippet(
+    base_url: str,
+    token: str,
+    *,
+    directory_url: str,
+    fallback_text: str,
+    show: str | None = None,
+) -> str:
     """Script tag, container and a ``<noscript>`` link to the theme's directory page.
 
     Exactly what a member pastes; nothing to configure.  The ``data-`` options
-    (``data-lang``, ``data-layout``, ``data-color-scheme``) may be added by hand.
+    (``data-lang``, ``data-layout``, ``data-color-scheme``) may be added by hand;
+    ``show`` ("partners,offer,event") writes ``data-show`` (the block's joint slot).
     """
     base = escape(base_url.rstrip("/"), quote=True)
+    shows = f' data-show="{escape(show, quote=True)}"' if show else ""
     return (
         f'<script async src="{base}/embed.js"></script>\n'
-        f'<div data-partnerkreis="{escape(token, quote=True)}"></div>\n'
+        f'<div data-partnerkreis="{escape(token, quote=True)}"{shows}></div>\n'
         f'<noscript><a href="{escape(directory_url, quote=True)}">'
         f"{escape(fallback_text)}</a></noscript>"
     )
@@ -72,10 +81,13 @@ def iframe_snippet(
     return frame + "\n" + _RESIZE.format(origin=origin)
 
 
-def placement_snippet(base_url: str, token: str, theme: Theme, lang: str | None = None) -> str:
+def placement_snippet(
+    base_url: str, token: str, theme: Theme, lang: str | None = None, show: str | None = None
+) -> str:
     """The code a member pastes for one placement, with the theme's directory as fallback.
 
-    ``lang`` (the placement's, default German) is the language of every text in it.
+    ``lang`` (the placement's, default German) is the language of every text in it;
+    ``show`` asks for the block's joint slot (``data-show``).
     """
     lang = lang if lang in LANGUAGES else "de"
     return embed_snippet(
@@ -83,4 +95,5 @@ def placement_snippet(base_url: str, token: str, theme: Theme, lang: str | None 
         token,
         directory_url=base_url.rstrip("/") + directory_path(theme.slug, lang),
         fallback_text=translator(lang).gettext(HEADINGS[theme.kind], theme=theme.name(lang)),
+        show=show,
     )

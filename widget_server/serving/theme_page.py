@@ -133,6 +133,7 @@ class PageEvent:
     registration: str  # http(s) or ""
     participants: tuple[Participant, ...]
     status: str = "scheduled"  # scheduled | cancelled | postponed
+    slug: str = ""  # its anchor on the page (#event-SLUG), where a block's event slot leads
 
 
 @dataclass(frozen=True)

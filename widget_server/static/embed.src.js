@@ -60,7 +60,8 @@
       img.onerror = () => img.replaceWith(mono(name));
       a.prepend(logo ? Object.assign(img, { src: logo }) : mono(name));
     }
-    return el("li", "item", {}, a);
+    // A joint offer or event (the block's slot) is a partner card with a class of its kind.
+    return el("li", "item" + (/^(offer|event)$/.test(p.kind) ? " pk-" + p.kind : ""), {}, a);
   };
 
   // The <nav>, or null if no partner survived validation.
@@ -115,7 +116,8 @@
       if (!token) throw (bad = "no token");
       if (!BASE) throw "no embed.js URL";
       const url = new URL("w/" + encodeURIComponent(token), BASE);
-      const q = { lang: ds.lang, layout: ds.layout, scheme: ds.colorScheme };
+      // data-show="partners,offer,event": a joint offer or event as one card (server-checked).
+      const q = { lang: ds.lang, layout: ds.layout, scheme: ds.colorScheme, show: ds.show };
       for (const k in q) if ((q[k] = str(q[k]))) url.searchParams.set(k, q[k]);
       const styles = (sheet ||= get(new URL(CSS, BASE), { signal: AbortSignal.timeout(3e3) })
         .then(async (r) => {

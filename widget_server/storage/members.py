@@ -28,7 +28,7 @@ from widget_server.storage.queries import Queries, page, where
 THEME_COLUMNS = (
     "id, slug, name_de, name_en, description_de, description_en, kind, intro_de, intro_en"
 )
-PLACEMENT_COLUMNS = "id, member_id, theme_id, layout, max_partners, lang, scheme"
+PLACEMENT_COLUMNS = "id, member_id, theme_id, layout, max_partners, lang, scheme, show_kinds"
 MEMBERSHIP_COLUMNS = "member_id, theme_id, status, created_at"
 MEMBER_FROM = "members m LEFT JOIN logos l ON l.member_id = m.id"
 
@@ -74,8 +74,9 @@ def placement_from(
 ) -> Placement:
     """A placement; with ``shared``, equal options are one object (most are the defaults)."""
     if shared is None:
-        return Placement(row[0], row[1], row[2], PlacementOptions(row[3], row[4], row[5], row[6]))
-    key = (row[3], row[4], row[5], row[6])
+        fresh = PlacementOptions(row[3], row[4], row[5], row[6], row[7])
+        return Placement(row[0], row[1], row[2], fresh)
+    key = (row[3], row[4], row[5], row[6], row[7])
     options = shared.get(key)
     if options is None:
         options = shared[key] = PlacementOptions(*key)
@@ -416,13 +417,14 @@ class Members(Queries):
         async with self._change() as (conn, changes):
             placement_id = await conn.fetchval(
                 "INSERT INTO placements (member_id, theme_id, layout, max_partners, lang, scheme,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " show_kinds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 member_id,
                 theme_id,
                 options.layout,
                 options.max_partners,
                 options.lang,
                 options.scheme,
+                options.show,
                 self._dialect.time(iso_now()),
             )
             changes.add("placement", placement_id)

@@ -106,6 +106,9 @@ def param(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
+SHOW_PATTERN = "^(partners|offer|event)(,(partners|offer|event))*$"
+
+
 def query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
     found = {"name": name, "in": "query", "required": False, "schema": schema}
     if description:
@@ -436,6 +439,13 @@ def paths() -> dict[str, dict[str, Any]]:
                     query("lang", {"type": "string", "enum": list(LANGUAGES)}),
                     query("layout", {"type": "string", "enum": list(LAYOUTS)}),
                     query("format", {"type": "string", "enum": ["json", "html"]}, "Or Accept."),
+                    query(
+                        "show",
+                        {"type": "string", "pattern": SHOW_PATTERN, "maxLength": 40},
+                        "What the block shows besides partners: partners,offer,event adds the"
+                        " theme's current joint offer or next joint event as one card (the"
+                        " placement's own show option wins). Default: partners only.",
+                    ),
                     param("If-None-Match"),
                 ),
             ),

@@ -83,7 +83,13 @@ PARTNER = obj(
         "url": STRING,
         "logo": NULLABLE_STRING,
         "rel": STRING,
-    }
+        "kind": {
+            "type": "string",
+            "enum": ["offer", "event"],
+            "description": "Only on a joint slot's card (a joint offer or event, not a member).",
+        },
+    },
+    optional=("kind",),
 )
 BLOCK = obj(
     {
@@ -214,6 +220,11 @@ SCHEMAS: dict[str, Any] = {
             "lang": enum(LANGUAGES, nullable=True),
             "scheme": enum(SCHEMES, nullable=True),
             "max_partners": INTEGER,
+            "show": {
+                "type": ["string", "null"],
+                "description": "What its blocks show besides partners (partners,offer,event);"
+                " null: the embed's data-show decides.",
+            },
             "token": {"type": "string", "description": "The embed token."},
             "snippet_html": {"type": "string", "description": "Script embed code."},
             "snippet_iframe": {"type": "string", "description": "Iframe embed code."},

@@ -37,6 +37,7 @@ from widget_server.serving.loader import (
     build_block_stylesheet,
     build_loader,
 )
+from widget_server.serving.slots import JOINT_INTERVAL, JointBoard
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
 from widget_server.web.templating import make_templates
@@ -64,6 +65,9 @@ class Runtime:
     _flusher: asyncio.Task[None] | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _poller: asyncio.Task[None] | None = None
+    # The live joint offers and upcoming events a block's slot may show (serving/slots.py).
+    joint: JointBoard = field(default_factory=JointBoard)
+    _joint_reader: asyncio.Task[None] | None = None
     _requests: itertools.count[int] = field(default_factory=itertools.count)
 
     async def start(self) -> None:
@@ -97,6 +101,18 @@ class Runtime:
         await self.snapshots.start()
         self._poller = asyncio.create_task(
             self.snapshots.run(self._stopping), name="snapshot-poller"
+        )
+        self.joint.zone = self.settings.time_zone
+        await self.joint.load(self.storage, self.clock())
+        self._joint_reader = asyncio.create_task(
+            # Never more often than the snapshot poll (a quiet deployment polls rarely).
+            self.joint.run(
+                self.storage,
+                self._stopping,
+                self.clock,
+                max(JOINT_INTERVAL, self.settings.snapshot_interval),
+            ),
+            name="joint-reader",
         )
         redis_url = str(self.settings.redis_url) if self.settings.redis_url else None
         self.counting = Counting(
@@ -143,7 +159,7 @@ class Runtime:
         then the flusher writes what remains, and only then the storage closes.
         """
         self._stopping.set()
-        for task in (self._poller, self._flusher, self._mail_worker):
+        for task in (self._poller, self._joint_reader, self._flusher, self._mail_worker):
             if task is not None:
                 await task
         if self.counting is not None:

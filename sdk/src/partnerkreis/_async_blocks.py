@@ -63,13 +63,14 @@ class AsyncBlocks:
         member: str,
         lang: str | None = None,
         layout: str | None = None,
+        show: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - the budget, as in Blocks.get
         raise_errors: bool = False,
     ) -> Block:
         """``theme``'s block for ``member``'s page; see ``Blocks.get``."""
         started = time.monotonic()
         budget = self.timeout if timeout is None else timeout
-        key = Key(theme, member, lang, layout)
+        key = Key(theme, member, lang, layout, show)
         # No await between deciding and starting: no other task can come between.
         decision = self._cache.decide(key, self._clock())
         if decision.serve is not None:

@@ -50,6 +50,9 @@ class Partner:
     town: str = ""
     logo: str | None = None
     rel: str = ""
+    # "offer" or "event" for the block's joint slot (a joint offer or event, not a
+    # member: ``name`` is its title, ``category`` its kind's label); None for a partner.
+    kind: str | None = None
     raw: JSON = field(default_factory=lambda: frozen({}), repr=False, compare=False)
 
     @classmethod
@@ -62,6 +65,7 @@ class Partner:
             town=text(data, "town"),
             logo=optional_text(data, "logo"),
             rel=text(data, "rel"),
+            kind=optional_text(data, "kind"),
             raw=frozen(data),
         )
 

@@ -89,6 +89,7 @@ class Blocks:
         member: str,
         lang: str | None = None,
         layout: str | None = None,
+        show: str | None = None,
         timeout: float | None = None,
         raise_errors: bool = False,
     ) -> Block:
@@ -100,7 +101,7 @@ class Blocks:
         """
         started = time.monotonic()
         budget = self.timeout if timeout is None else timeout
-        key = Key(theme, member, lang, layout)
+        key = Key(theme, member, lang, layout, show)
         with self._lock:
             decision = self._cache.decide(key, self._clock())
             if decision.serve is not None:

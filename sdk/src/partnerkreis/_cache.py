@@ -48,6 +48,7 @@ class Key(NamedTuple):
     member: str
     lang: str | None
     layout: str | None
+    show: str | None = None  # "partners,offer,event": a joint offer or event as one card
 
     def __str__(self) -> str:
         return f"{self.theme}/{self.member}"
@@ -81,7 +82,7 @@ def request_parts(key: Key, etag: str | None) -> tuple[str, dict[str, str], dict
     headers = {"Accept": "application/json"}
     if etag:
         headers["If-None-Match"] = etag
-    params = query(lang=key.lang, layout=key.layout, format="json")
+    params = query(lang=key.lang, layout=key.layout, show=key.show, format="json")
     return path("blocks", key.theme, key.member), params, headers
 
 

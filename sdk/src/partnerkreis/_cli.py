@@ -43,6 +43,11 @@ def parser() -> argparse.ArgumentParser:
     snippet.add_argument("--scheme", choices=["light", "dark", "auto"], help="fix its colours")
     snippet.add_argument("--max-partners", type=int, metavar="N", help="show at most N partners")
     snippet.add_argument(
+        "--show",
+        metavar="KINDS",
+        help="what the block shows besides partners, e.g. partners,offer,event",
+    )
+    snippet.add_argument(
         "--iframe", action="store_true", help="the variant without JavaScript (an <iframe>)"
     )
     snippet.add_argument("--json", action="store_true", help="print the whole placement as JSON")
@@ -68,6 +73,7 @@ def main(
                 layout=args.layout,
                 scheme=args.scheme,
                 max_partners=args.max_partners,
+                show=args.show,
             )
     except ConfigurationError as exc:
         print(f"partnerkreis: {exc}", file=stderr)

@@ -124,6 +124,7 @@ class Placement:
     lang: str | None = None
     scheme: str | None = None
     max_partners: int = 0
+    show: str | None = None  # what its blocks show besides partners; None: the embed decides
     raw: JSON = _raw()
 
     @classmethod
@@ -139,6 +140,7 @@ class Placement:
             lang=optional_text(data, "lang"),
             scheme=optional_text(data, "scheme"),
             max_partners=integer(data, "max_partners"),
+            show=optional_text(data, "show"),
             raw=frozen(data),
         )
 

@@ -202,11 +202,12 @@ class Placements(Resource):
         lang: str | None = None,
         scheme: str | None = None,
         max_partners: int | None = None,
+        show: str | None = None,
         idempotency_key: str | None = None,
     ) -> Placement:
         """A placement with its paste-ready code; the existing one for equal options."""
         fields: dict[str, Any] = dict(theme=theme, layout=layout, lang=lang, scheme=scheme)
-        fields.update(max_partners=max_partners)
+        fields.update(max_partners=max_partners, show=show)
         return self._client.request(api.create_placement(member, fields, idempotency_key))
 
 

@@ -21,7 +21,8 @@
  * All attributes: token (or code: the whole embed code), server (default:
  * Settings → Partnerkreis), theme (the cluster's slug, for the link visitors
  * without JavaScript see), lang (de|en), layout (cards|list|compact),
- * color_scheme (auto|light|dark).
+ * color_scheme (auto|light|dark), show (partners,offer,event: a joint offer or
+ * event as one more card).
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -37,7 +38,7 @@ require_once __DIR__ . '/includes/code.php';
  * without JavaScript, which the loader also shows when the server refuses the
  * token. Without a usable token: the same link, visible, if the server is known.
  *
- * @param array $atts Attributes: token or code, server, theme, lang, layout, color_scheme.
+ * @param array $atts Attributes: token or code, server, theme, lang, layout, color_scheme, show.
  */
 function partnerkreis_render( array $atts ) {
 	$atts = partnerkreis_resolve( $atts, get_option( PARTNERKREIS_OPTION, '' ) );
@@ -71,6 +72,7 @@ function partnerkreis_render( array $atts ) {
 		'data-lang'         => $atts['lang'],
 		'data-layout'       => $atts['layout'],
 		'data-color-scheme' => $atts['color_scheme'],
+		'data-show'         => $atts['show'],
 	);
 	$attributes = '';
 	foreach ( $data as $name => $value ) {
@@ -97,6 +99,7 @@ function partnerkreis_shortcode( $atts, $content = null ) {
 			'lang'         => '',
 			'layout'       => '',
 			'color_scheme' => '',
+			'show'         => '',
 		),
 		$atts,
 		'partnerkreis'
@@ -160,6 +163,7 @@ function partnerkreis_preview( array $atts ) {
 			'lang'   => $atts['lang'],
 			'layout' => $atts['layout'],
 			'scheme' => $atts['color_scheme'],
+			'show'   => $atts['show'],
 		)
 	);
 	$src   = $atts['server'] . '/w/' . rawurlencode( $atts['token'] ) . '.html'

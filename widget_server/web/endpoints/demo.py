@@ -59,6 +59,15 @@ async def demo_index(request: Request) -> Response:
             for m in snapshot.active_members.get(theme.id, ())
         ]
         coming = await runtime.storage.upcoming_events(theme.id, now)
+        # A member site whose block shows the joint slot (its placement asks for it).
+        slot_host = next(
+            (
+                snapshot.members[p.member_id]
+                for p in sorted(snapshot.placements.values(), key=lambda p: p.id)
+                if p.theme_id == theme.id and p.options.show and p.member_id in snapshot.members
+            ),
+            None,
+        )
         themes.append(
             {
                 "slug": theme.slug,
@@ -71,6 +80,12 @@ async def demo_index(request: Request) -> Response:
                     for e in coming
                 ],
                 "calendar_url": request.url_for("theme_events_ics", slug=theme.slug),
+                "slot_site": None
+                if slot_host is None
+                else {
+                    "name": slot_host.name,
+                    "url": request.url_for("demo_site", slug=slot_host.slug),
+                },
                 "offers": [
                     {"title": o.title, "url": request.url_for("offer_page", slug=o.slug)}
                     for o in live

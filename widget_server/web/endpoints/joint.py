@@ -75,6 +75,7 @@ def page_event(runtime: Runtime, event: Event) -> PageEvent:
         registration=web_link(event.registration_url or ""),
         participants=participants(runtime, event.participants),
         status="cancelled" if event.status == "cancelled" else "scheduled",
+        slug=event.slug,
     )
 
 

@@ -7,6 +7,7 @@ in-memory snapshot (logos excepted, which are cached by browsers for a year).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from starlette.responses import RedirectResponse, Response
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.i18n import translator
 from widget_server.core.models import Placement
+from widget_server.core.signing import ClickClaim
 from widget_server.counting.served import exchange, served_token
 from widget_server.rotation import Rules, Slot
+from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
     Rotation,
@@ -65,13 +68,26 @@ def _unknown_embed() -> Response:
     )
 
 
+class Built(NamedTuple):
+    block: dict[str, object]
+    slots: tuple[Slot, ...]
+    rules: Rules
+    rotation: Rotation
+    shown: list[tuple[int, int, int]]  # what its view tokens name (slots.view_entries)
+
+
 def _block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
-) -> tuple[dict[str, object], tuple[Slot, ...], Rules, Rotation]:
+) -> Built:
     assert runtime.signer is not None
     slots, rules, rotation = select_slots(
         snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
     )
+    # -- the joint slot (serving/slots.py): only when the placement asks for one --
+    attached = joint.attach(
+        runtime.joint, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
+    )
+    slots = attached.partners
     block = build_block(
         snapshot,
         placement,
@@ -82,7 +98,19 @@ def _block(
         signer=runtime.signer,
         base_url=runtime.base_url(request),
     )
-    return block, slots, rules, rotation
+    if attached.chosen is not None:
+        joint.add_card(
+            block,
+            attached.chosen,
+            signer=runtime.signer,
+            placement_id=placement.id,
+            bucket=rotation.bucket,
+            lang=display.lang,
+            zone=runtime.joint.zone,
+            base_url=runtime.base_url(request),
+            rel=rules.links.rel,
+        )
+    return Built(block, slots, rules, rotation, attached.shown)
 
 
 def _cache_headers(rotation: Rotation, *, shared: bool = True) -> dict[str, str]:
@@ -128,20 +156,16 @@ async def embed_js(request: Request) -> Response:
 
 
 def _view_link(
-    request: Request,
-    runtime: Runtime,
-    placement: Placement,
-    slots: tuple[Slot, ...],
-    rules: Rules,
-    rotation: Rotation,
+    request: Request, runtime: Runtime, placement: Placement, built: Built
 ) -> str | None:
     """The block's view link (its served token), the same for every visitor; None when
-    nothing is counted (no partners, or counting switched off)."""
+    nothing is counted (no card credits anyone, or counting switched off)."""
     assert runtime.counting is not None
     counting = runtime.counting
-    if not slots or not counting.enabled:
+    rules, rotation = built.rules, built.rotation
+    if not built.shown or not counting.enabled:
         return None
-    prefix = counting.view_prefix(placement.id, rotation.bucket, slots)
+    prefix = counting.signer.view_prefix(placement.id, rotation.bucket, built.shown)
     # The bucket's start, not the moment of rendering: every process renders the
     # same bytes for a bucket (one ETag), and the token's age counts from there.
     start = rotation.bucket * rules.bucket_seconds if rotation.cacheable else runtime.clock()
@@ -162,10 +186,11 @@ class RenderedBlock:
 def render_block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> RenderedBlock:
-    block, slots, rules, rotation = _block(request, runtime, snapshot, placement, display)
-    block["view"] = _view_link(request, runtime, placement, slots, rules, rotation)
+    built = _block(request, runtime, snapshot, placement, display)
+    block = built.block
+    block["view"] = _view_link(request, runtime, placement, built)
     body = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
-    return RenderedBlock(body, strong_etag(body), rotation)
+    return RenderedBlock(body, strong_etag(body), built.rotation)
 
 
 class BlockRequest(NamedTuple):
@@ -177,30 +202,66 @@ class BlockRequest(NamedTuple):
     display: Display
 
 
-def _block_request(request: Request) -> BlockRequest | None:
+def _block_request(request: Request) -> BlockRequest | Response:
+    """What to render, or the problem to answer (unknown embed, bad ``show``)."""
     runtime = runtime_of(request)
     assert runtime.snapshots is not None and runtime.counting is not None
     snapshot = runtime.snapshots.current
     placement = _placement(runtime, snapshot, request.path_params["token"])
     if placement is None:
-        return None
+        return _unknown_embed()
+    asked_show = None
     if request.scope["query_string"]:
         q = request.query_params
         display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
+        asked_show = q.get("show")
     else:  # the common case; parsing an empty query string still costs
         display = resolve_display(placement, None, None, None)
+    if asked_show is not None or placement.options.show is not None:
+        try:
+            show = joint.resolve_show(placement, asked_show)
+        except joint.ShowError as exc:
+            return _bad_show(exc.value)
+        if show:
+            display = dataclasses.replace(display, show=show)
     return BlockRequest(runtime, snapshot, placement, display)
+
+
+def _bad_show(value: str) -> Response:
+    answer = problem(
+        400,
+        "bad-show",
+        "Unknown value of show",
+        f"show may list partners, offer and event; {value!r} is none of them.",
+    )
+    answer.headers.update(CORS)
+    return answer
+
+
+def _cache_key(
+    kind: str,
+    placement: Placement,
+    rotation: Rotation,
+    display: Display,
+    base: str,
+    runtime: Runtime,
+) -> tuple[object, ...]:
+    """A rendered block's key; with a slot asked for, the joint board's version too (offers
+    and events change without a snapshot version)."""
+    if display.show:
+        return (kind, placement.id, rotation.bucket, display, base, runtime.joint.version)
+    return (kind, placement.id, rotation.bucket, display, base)
 
 
 async def block_json(request: Request) -> Response:
     asked = _block_request(request)
-    if asked is None:
-        return _unknown_embed()
+    if isinstance(asked, Response):
+        return asked
     runtime, snapshot, placement, display = asked
     now = runtime.clock()
     rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
     base_url = runtime.base_url(request)
-    key = ("json", placement.id, rotation.bucket, display, base_url)
+    key = _cache_key("json", placement, rotation, display, base_url, runtime)
     rendered: RenderedBlock | None = snapshot.cached(key) if rotation.cacheable else None
     if rendered is None:
         rendered = render_block(request, runtime, snapshot, placement, display)
@@ -308,7 +369,8 @@ class RenderedPage:
 def render_page(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> tuple[RenderedPage, Rotation]:
-    block, slots, rules, rotation = _block(request, runtime, snapshot, placement, display)
+    built = _block(request, runtime, snapshot, placement, display)
+    block, rotation = built.block, built.rotation
     theme = snapshot.themes[placement.theme_id]
     context = {
         "request": request,
@@ -322,7 +384,7 @@ def render_page(
         # The <nav> in Python: the template's macro costs as much as the selection.
         "prerendered": Markup(nav_markup(block, display.lang)),  # noqa: S704  (escaped by nav.py)
         # frame.js posts it, as the loader does: counted as served where it is shown.
-        "view_link": _view_link(request, runtime, placement, slots, rules, rotation),
+        "view_link": _view_link(request, runtime, placement, built),
     }
     body = runtime.templates.get_template("widget/frame.html").render(context).encode()
     return RenderedPage(body, strong_etag(body)), rotation
@@ -335,14 +397,14 @@ async def block_html(request: Request) -> Response:
     Cache-Control still counts down to the end of the bucket.
     """
     asked = _block_request(request)
-    if asked is None:
-        return _unknown_embed()
+    if isinstance(asked, Response):
+        return asked
     runtime, snapshot, placement, display = asked
     assert runtime.counting is not None
     now = runtime.clock()
     rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
     base_url = runtime.base_url(request)
-    key = ("html", placement.id, rotation.bucket, display, base_url)
+    key = _cache_key("html", placement, rotation, display, base_url, runtime)
     page: RenderedPage | None = snapshot.cached(key) if rotation.cacheable else None
     if page is None:
         page, rotation = render_page(request, runtime, snapshot, placement, display)
@@ -393,6 +455,8 @@ async def click(request: Request) -> Response:
         return problem(400, "bad-token", "Invalid link", "This partner link is not valid.")
     snapshot = runtime.snapshots.current
     assert runtime.counting is not None
+    if claim.slot is not None:
+        return await _slot_click(request, runtime, snapshot, claim)
     await runtime.counting.click(
         claim,
         snapshot,
@@ -418,6 +482,46 @@ async def click(request: Request) -> Response:
     else:
         target = base_url + (directory_path(theme.slug, "de") if theme else "/")
     return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+async def _slot_click(
+    request: Request, runtime: Runtime, snapshot: Snapshot, claim: ClickClaim
+) -> Response:
+    """A click on a block's joint slot: counted for its receivers as a partner click is,
+    then on to the offer's page or the event's registration (or its theme page entry)."""
+    assert claim.slot is not None and runtime.counting is not None
+    code, ref = claim.slot
+    kind = joint.KINDS_BY_CODE.get(code)
+    item = runtime.joint.items.get((kind, ref)) if kind else None
+    placement = snapshot.placements.get(claim.placement_id)
+    theme = snapshot.themes.get(placement.theme_id) if placement else None
+    gets = joint.receivers(item, placement.member_id, snapshot) if item and placement else ()
+    await runtime.counting.click(
+        claim,
+        snapshot,
+        address=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+        receivers=gets,
+    )
+    base_url = runtime.base_url(request)
+    found = joint.target(item, base_url, theme.slug if theme else None)
+    if found is None and kind is not None:  # ended since the block was made: ask the database
+        found = await _ended_target(runtime, kind, ref, base_url, theme.slug if theme else None)
+    target = found or base_url + (directory_path(theme.slug, "de") if theme else "/")
+    return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+async def _ended_target(
+    runtime: Runtime, kind: str, ref: int, base_url: str, theme_slug: str | None
+) -> str | None:
+    try:
+        if kind == "offer":
+            offer = await runtime.storage.get_offer(ref)
+            return f"{base_url}/o/{offer.slug}"
+        event = await runtime.storage.get_event(ref)
+    except NotFoundError:
+        return None
+    return joint.target(joint.event_item(event), base_url, theme_slug)
 
 
 async def block_stylesheet(request: Request) -> Response:

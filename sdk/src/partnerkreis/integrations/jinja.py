@@ -94,10 +94,11 @@ def block_function(
             member: str | None = None,
             lang: str | None = None,
             layout: str | None = None,
+            show: str | None = None,
         ) -> Block:
             slug = _member(member, default)
             block = await async_client.blocks.get(
-                theme, member=slug, lang=lang, layout=layout, raise_errors=raise_errors
+                theme, member=slug, lang=lang, layout=layout, show=show, raise_errors=raise_errors
             )
             return once_per_page(context, block)
 
@@ -109,10 +110,11 @@ def block_function(
         member: str | None = None,
         lang: str | None = None,
         layout: str | None = None,
+        show: str | None = None,
     ) -> Block:
         slug = _member(member, default)
         block = client.blocks.get(
-            theme, member=slug, lang=lang, layout=layout, raise_errors=raise_errors
+            theme, member=slug, lang=lang, layout=layout, show=show, raise_errors=raise_errors
         )
         return once_per_page(context, block)
 

@@ -40,6 +40,18 @@ function partnerkreis_choice( $value, array $allowed ) {
 }
 
 /**
+ * The joint slot's kinds as data-show names them ("partners,offer,event"): the known
+ * ones in their usual order, '' when none (partners only, the server's default).
+ *
+ * @param mixed $value The attribute as written.
+ */
+function partnerkreis_show( $value ) {
+	$asked = array_map( 'trim', explode( ',', strtolower( (string) $value ) ) );
+	$kinds = array_intersect( array( 'partners', 'offer', 'event' ), $asked );
+	return array_intersect( array( 'offer', 'event' ), $kinds ) ? implode( ',', $kinds ) : '';
+}
+
+/**
  * What a pasted embed code says: token, server, theme and data- options ('' where absent).
  *
  * @param string $code The bare token or the embed code.
@@ -56,6 +68,7 @@ function partnerkreis_parse_code( $code ) {
 		'lang'         => '',
 		'layout'       => '',
 		'color_scheme' => '',
+		'show'         => '',
 	);
 	if ( false === strpos( $code, '<' ) && false === strpos( $code, '=' ) ) {
 		$found['token'] = $code; // the bare token
@@ -68,6 +81,7 @@ function partnerkreis_parse_code( $code ) {
 	$found['lang']         = $attr( 'data-lang' );
 	$found['layout']       = $attr( 'data-layout' );
 	$found['color_scheme'] = $attr( 'data-color-scheme' );
+	$found['show']         = $attr( 'data-show' );
 	if ( preg_match( '#\ssrc\s*=\s*["\'](https?://[^"\']+?)/embed\.js["\'?]#i', $code, $m ) ) {
 		$found['server'] = $m[1];
 	}
@@ -84,13 +98,13 @@ function partnerkreis_parse_code( $code ) {
  * Attributes as the render needs them: validated, with the pasted code read
  * and the default server filled in. token is '' when unusable.
  *
- * @param array  $atts    token, code, server, theme, lang, layout, color_scheme (any may be absent).
+ * @param array  $atts    token, code, server, theme, lang, layout, color_scheme, show (any may be absent).
  * @param string $default The server from the settings.
  * @return array<string, string>
  */
 function partnerkreis_resolve( array $atts, $default ) {
 	$given = array();
-	foreach ( array( 'token', 'server', 'theme', 'lang', 'layout', 'color_scheme' ) as $key ) {
+	foreach ( array( 'token', 'server', 'theme', 'lang', 'layout', 'color_scheme', 'show' ) as $key ) {
 		$given[ $key ] = trim( (string) ( $atts[ $key ] ?? '' ) );
 	}
 	if ( '' === $given['token'] && '' !== trim( (string) ( $atts['code'] ?? '' ) ) ) {
@@ -120,5 +134,6 @@ function partnerkreis_resolve( array $atts, $default ) {
 		'lang'         => partnerkreis_choice( $given['lang'], array( 'de', 'en' ) ),
 		'layout'       => partnerkreis_choice( $given['layout'], array( 'cards', 'list', 'compact' ) ),
 		'color_scheme' => partnerkreis_choice( $given['color_scheme'], array( 'auto', 'light', 'dark' ) ),
+		'show'         => partnerkreis_show( $given['show'] ),
 	);
 }

@@ -27,6 +27,7 @@ from widget_server.network.logos import MAX_BYTES
 from widget_server.network.lookalike import mixed_scripts
 from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_link
 from widget_server.serving.blocks import logo_path
+from widget_server.serving.slots import SHOW_ALL as JOINT_SHOW
 from widget_server.serving.snippets import placement_snippet
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
@@ -101,7 +102,14 @@ async def _codes(request: Request, member: Member, found: list[Any]) -> list[dic
         theme = by_id[ms.theme_id]
         _, _, placement = await network.placement_for(runtime.storage, member.slug, theme.slug)
         token = runtime.signer.embed_token(placement.id)
-        codes.append({"theme": theme, "snippet": placement_snippet(base_url, token, theme)})
+        codes.append(
+            {
+                "theme": theme,
+                "snippet": placement_snippet(base_url, token, theme),
+                # With the block's joint slot (serving/slots.py), as the portal offers it.
+                "joint": placement_snippet(base_url, token, theme, show=JOINT_SHOW),
+            }
+        )
     snapshots = runtime.snapshots
     if codes and snapshots is not None:
         await snapshots.refresh()  # a placement made just now is served at once

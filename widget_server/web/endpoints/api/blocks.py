@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from widget_server.core.errors import NotFoundError, ValidationError
 from widget_server.core.models import LANGUAGES, LAYOUTS, Placement, PlacementOptions
 from widget_server.network.services import find_or_create_placement
 from widget_server.rotation import Slot
+from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
     Rotation,
@@ -87,6 +88,7 @@ class Built:
     slots: tuple[Slot, ...]
     rotation: Rotation  # as of this request: seconds_left is current
     expires: float  # unix seconds when the bucket ends
+    credited: tuple[int, ...]  # the members its serving counts for (partners, slot receivers)
 
 
 def _build(
@@ -99,15 +101,22 @@ def _build(
     base_url = runtime.base_url(request)
     rules = snapshot.pools[placement.theme_id].rules.at(now)
     current = rotation_at(rules, now, 0)
-    key = ("api-block", placement.id, current.bucket, display, base_url)
+    key: tuple[object, ...] = ("api-block", placement.id, current.bucket, display, base_url)
+    if display.show:  # offers and events change without a snapshot version
+        key = (*key, runtime.joint.version)
     if current.cacheable:
-        found: tuple[dict[str, Any], tuple[Slot, ...]] | None = snapshot.cached(key)
+        found: Built | None = snapshot.cached(key)
         if found is not None:
             expires = (current.bucket + 1) * rules.bucket_seconds
-            return Built(found[0], found[1], current, expires)
+            return replace(found, rotation=current, expires=expires)
     slots, rules, rotation = select_slots(
         snapshot, placement, now, runtime.key, runtime.request_nonce()
     )
+    # The joint slot (serving/slots.py), as in the /w/ blocks.
+    attached = joint.attach(
+        runtime.joint, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
+    )
+    slots = attached.partners
     block = build_block(
         snapshot,
         placement,
@@ -118,10 +127,24 @@ def _build(
         signer=runtime.signer,
         base_url=base_url,
     )
+    if attached.chosen is not None:
+        joint.add_card(
+            block,
+            attached.chosen,
+            signer=runtime.signer,
+            placement_id=placement.id,
+            bucket=rotation.bucket,
+            lang=display.lang,
+            zone=runtime.joint.zone,
+            base_url=base_url,
+            rel=rules.links.rel,
+        )
+    credited = tuple(member_id for member_id, _, _ in attached.shown)
     if not rotation.cacheable:
-        return Built(block, slots, rotation, now)
-    snapshot.remember(placement.theme_id, key, (block, slots))
-    return Built(block, slots, rotation, (rotation.bucket + 1) * rules.bucket_seconds)
+        return Built(block, slots, rotation, now, credited)
+    built = Built(block, slots, rotation, (rotation.bucket + 1) * rules.bucket_seconds, credited)
+    snapshot.remember(placement.theme_id, key, built)
+    return built
 
 
 def render_nav(runtime: Runtime, block: dict[str, Any], lang: str) -> str:
@@ -145,6 +168,13 @@ async def get_block(request: Request) -> Response:
     assert runtime.snapshots is not None and runtime.counting is not None
     snapshot = runtime.snapshots.current
     display = resolve_display(placement, lang, layout, None)
+    try:
+        show = joint.resolve_show(placement, request.query_params.get("show"))
+    except joint.ShowError as exc:
+        raise ValidationError(
+            "show", f"{exc.value!r} is not one of partners, offer, event"
+        ) from None
+    display = replace(display, show=show)
     built = _build(request, runtime, snapshot, placement, display)
     fragment = render_nav(runtime, built.block, display.lang)
     if html:
@@ -171,5 +201,5 @@ async def get_block(request: Request) -> Response:
     }
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    runtime.counting.served(placement.theme_id, placement.member_id, built.slots, None)
+    runtime.counting.count_served((placement.theme_id, placement.member_id, built.credited), None)
     return Response(body, media_type=media_type, headers=headers)

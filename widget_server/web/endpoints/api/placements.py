@@ -28,6 +28,14 @@ PLACEMENT_CREATE = Body(
         Field("lang", enum=LANGUAGES, nullable=True, description="null: the embed decides."),
         Field("scheme", enum=SCHEMES, nullable=True, description="null: the embed decides."),
         Field("max_partners", "integer", minimum=1, maximum=MAX_PARTNERS),
+        Field(
+            "show",
+            nullable=True,
+            max_length=40,
+            pattern="^(partners|offer|event)(,(partners|offer|event))*$",
+            description="What the block shows besides partners: partners,offer,event adds the"
+            " theme's joint offer or event as one card. null: the embed's data-show decides.",
+        ),
     ),
     "Equal options give the same placement (and embed code) again.",
 )
@@ -82,6 +90,7 @@ async def create_placement(request: Request) -> Response:
         max_partners=data.get("max_partners", 3),
         lang=data.get("lang"),
         scheme=data.get("scheme"),
+        show=data.get("show"),
     )
     _, theme, placement, created = await find_or_create_placement(
         runtime_of(request).storage, member.slug, data["theme"], options

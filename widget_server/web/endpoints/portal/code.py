@@ -24,6 +24,7 @@ from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Placement, Theme
 from widget_server.network import services as network
 from widget_server.serving.blocks import build_block, resolve_display, rotation_at, select_slots
+from widget_server.serving.slots import SHOW_ALL as JOINT_SHOW
 from widget_server.serving.snippets import iframe_snippet, placement_snippet
 from widget_server.web.endpoints.portal.base import member_of, render
 from widget_server.web.endpoints.portal.pages import memberships
@@ -62,6 +63,11 @@ async def code_page(request: Request) -> Response:
                 "theme": theme,
                 "status": status,
                 "snippet": placement_snippet(base_url, token, theme, placement.options.lang),
+                # The same code with the joint slot (serving/slots.py): the theme's joint
+                # offer or next event as one more card.
+                "snippet_joint": placement_snippet(
+                    base_url, token, theme, placement.options.lang, show=JOINT_SHOW
+                ),
                 "iframe": iframe_snippet(
                     base_url,
                     token,

@@ -35,6 +35,7 @@ def partnerkreis_block(
     member: str | None = None,
     lang: str | None = None,
     layout: str | None = None,
+    show: str | None = None,
 ) -> Block:
     """``theme``'s partner block for ``member`` (default: ``PARTNERKREIS["MEMBER"]``).
 
@@ -57,6 +58,6 @@ def partnerkreis_block(
         log.error("partnerkreis: %s", exc)
         return Block.empty(theme, str(slug), exc)
     block = client.blocks.get(
-        theme, member=str(slug), lang=lang, layout=layout, raise_errors=raise_errors
+        theme, member=str(slug), lang=lang, layout=layout, show=show, raise_errors=raise_errors
     )
     return once_per_page(context, block)
