@@ -118,8 +118,9 @@ class RequestLogMiddleware:
             log_request(scope, status, start)
 
 
-def log_request(scope: Scope, status: int, start: float) -> None:
-    """The request log's line for a request that began at ``perf_counter()`` ``start``.
+def log_request(scope: Scope, status: int, start: float, path: str | None = None) -> None:
+    """The request log's line for a request that began at ``perf_counter()`` ``start``;
+    ``path``: its ``loggable_path`` when the caller knows it already.
 
     Also written by the widget's fast path (web/fastpath.py), which has no middleware.
     """
@@ -127,7 +128,7 @@ def log_request(scope: Scope, status: int, start: float) -> None:
         "request",
         extra={
             "method": scope["method"],
-            "path": loggable_path(scope["path"]),
+            "path": loggable_path(scope["path"]) if path is None else path,
             "status": status,
             "ms": round((time.perf_counter() - start) * 1000, 2),
         },

@@ -1,0 +1,166 @@
+"""Whole responses of ``/w/{token}`` and ``/w/{token}.html`` kept ready for the next request.
+
+Within a rotation bucket a block's bytes are the same for every visitor
+(issue 19), so the second request for the same URL needs none of the
+endpoint's work: no token check, no placement or display lookup, no rotation,
+no render cache, no response object.  A ``Ready`` holds what the endpoint
+answered, body and headers already encoded; per request only what must differ
+is made: the ``Cache-Control`` max-age (the rest of the bucket), the request id
+(added by the caller) and the choice between 200 and 304.
+
+The interface with the endpoints (web/endpoints/widget.py) is one call: after
+a block or page is rendered (or found in the render cache), the endpoint makes
+a ``Ready`` of it and answers with ``Ready.response``; ``ReadyResponses.keep``
+files it under the request's key.  The fast path (web/fastpath.py) and the
+endpoints look a request up with ``ReadyResponses.find``.
+
+What a response depends on, and how a kept one stays right:
+
+* the URL: path (token, ``.html``), query string (the display options) and,
+  without ``WIDGET_PUBLIC_URL``, scheme and ``Host`` (the links in the body):
+  all four are the key (``request_key``), the raw values, so every byte of the
+  request the body can depend on is in it;
+* the data: the whole cache belongs to one snapshot and is emptied when the
+  snapshot is replaced (a change to members, placements, rules or balances);
+  it holds no reference to an older snapshot;
+* the time: an entry serves only within its bucket, under the rules it was
+  made with (a period of the rules starting or ending is a miss).
+
+Bounded by entries (``WIDGET_RENDER_CACHE_SIZE``, the render cache's bound):
+when full, the entry kept longest ago goes.  A hot URL is kept again at every
+bucket, so that order is close to least-recently-used at no cost per hit.  The
+body is the render cache's own bytes object, not a copy; what an entry adds is
+its headers and key, about 0.5 kB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+from starlette.types import Scope
+
+from widget_server.rotation import Rules
+from widget_server.serving.snapshot import Snapshot
+
+BLOCK_MAX_AGE = 300  # seconds a browser or cache may reuse a block, at most until its bucket ends
+Header = tuple[bytes, bytes]
+# Every Cache-Control a kept block can carry, made once: max-age 1 to BLOCK_MAX_AGE.
+_MAX_AGE: tuple[Header, ...] = tuple(
+    (b"cache-control", b"public, max-age=%d" % n) for n in range(BLOCK_MAX_AGE + 1)
+)
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Does ``If-None-Match`` name ``etag`` (or ``*``)?  Weak tags compare too (RFC 9110:
+    If-None-Match uses the weak comparison)."""
+    if not if_none_match:
+        return False
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+class Ready:
+    """One block's answer, encoded: the headers around ``Cache-Control`` for a 200 and a
+    304, the body, and the bucket (and rules) within which it may be sent again."""
+
+    __slots__ = (
+        "after_304",
+        "after_ok",
+        "before",
+        "body",
+        "bucket",
+        "etag",
+        "log_path",
+        "period",
+        "rules",
+        "size",
+    )
+
+    def __init__(
+        self,
+        body: bytes,
+        etag: str,
+        before: Sequence[Header],
+        after_304: Sequence[Header],
+        *,
+        length_at: int,
+        rules: Rules,
+        active: Rules,
+        bucket: int,
+        log_path: str,
+    ) -> None:
+        self.body = body
+        self.etag = etag
+        self.before = tuple(before)
+        self.after_304 = tuple(after_304)
+        # A 200 has its Content-Length at ``length_at`` of the headers after Cache-Control,
+        # where the endpoint's response always had it; a 304 has none.
+        after = list(after_304)
+        after.insert(length_at, (b"content-length", b"%d" % len(body)))
+        self.after_ok = tuple(after)
+        self.rules = rules  # the theme's rules; ``active`` those of the moment it was made
+        self.period = active if rules.periods else None
+        self.size = active.bucket_seconds
+        self.bucket = bucket
+        self.log_path = log_path  # the request log's path (no token in it)
+
+    def serves(self, now: float) -> bool:
+        """Is this still the answer at ``now``: the same bucket under the same rules?"""
+        if self.bucket != int(now // self.size):
+            return False
+        return self.period is None or self.rules.at(now) is self.period
+
+    def answer(self, now: float, if_none_match: str | None) -> tuple[int, list[Header], bytes]:
+        """Status, headers (the request id still to add) and body at ``now``."""
+        size = self.size
+        left = int(size - now % size)  # as rotation_at counts it
+        max_age = _MAX_AGE[left if 0 < left <= BLOCK_MAX_AGE else max(1, min(BLOCK_MAX_AGE, left))]
+        if if_none_match is not None and not_modified(if_none_match, self.etag):
+            return 304, [*self.before, max_age, *self.after_304], b""
+        return 200, [*self.before, max_age, *self.after_ok], self.body
+
+
+def request_key(scope: Scope, host: bytes | None) -> Hashable:
+    """What of a request a block's bytes can depend on (``host``: the first Host header)."""
+    return (scope["path"], scope["query_string"], scope["scheme"], host or scope.get("server"))
+
+
+class ReadyResponses:
+    """The ready responses of one snapshot, at most ``size`` of them."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a response cache holds at least one entry, not {size}")
+        self.size = size
+        self.snapshot: Snapshot | None = None
+        self._entries: dict[Hashable, Ready] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def find(self, snapshot: Snapshot, key: Hashable, now: float) -> Ready | None:
+        """The response kept for ``key`` if it still answers at ``now`` from ``snapshot``."""
+        if snapshot is not self.snapshot:
+            return None
+        ready = self._entries.get(key)
+        if ready is None or not ready.serves(now):
+            return None
+        return ready
+
+    def keep(self, snapshot: Snapshot, key: Hashable, ready: Ready) -> None:
+        """File ``ready`` under ``key``; a new snapshot starts an empty cache."""
+        entries = self._entries
+        if snapshot is not self.snapshot:
+            entries.clear()  # nothing of the old snapshot is kept alive
+            self.snapshot = snapshot
+        entries.pop(key, None)  # kept again: now the newest
+        entries[key] = ready
+        if len(entries) > self.size:
+            del entries[next(iter(entries))]
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.snapshot = None
