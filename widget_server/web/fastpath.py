@@ -43,7 +43,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from widget_server.core.logs import RequestLogMiddleware, access_log, log_request
 from widget_server.web.endpoints import widget
 from widget_server.web.hosts import HostGuard, bad_host
-from widget_server.web.ready import Ready, request_key
+from widget_server.web.ready import Ready, find, request_key
 from widget_server.web.request_ids import RequestIdMiddleware, new_request_id, request_id
 from widget_server.web.runtime import Runtime
 
@@ -149,7 +149,7 @@ class FastPath:
         if scope["method"] in _GET_HEAD and runtime.snapshots is not None:
             now = runtime.clock()
             key = request_key(scope, host)
-            ready = runtime.responses.find(runtime.snapshots.current, key, now)
+            ready = find(runtime.snapshots.current, key, now)
             if ready is not None:
                 await self._send_ready(ready, now, host, incoming, if_none_match, scope, send)
                 return

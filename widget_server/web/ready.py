@@ -10,9 +10,9 @@ is made: the ``Cache-Control`` max-age (the rest of the bucket), the request id
 
 The interface with the endpoints (web/endpoints/widget.py) is one call: after
 a block or page is rendered (or found in the render cache), the endpoint makes
-a ``Ready`` of it and answers with ``Ready.response``; ``ReadyResponses.keep``
-files it under the request's key.  The fast path (web/fastpath.py) and the
-endpoints look a request up with ``ReadyResponses.find``.
+a ``Ready`` of it and answers with ``Ready.response``; the snapshot's render
+cache keeps it under the request's key (``RenderCache.keep_ready``).  The fast
+path (web/fastpath.py) and the endpoints look a request up with ``find``.
 
 What a response depends on, and how a kept one stays right:
 
@@ -20,17 +20,17 @@ What a response depends on, and how a kept one stays right:
   without ``WIDGET_PUBLIC_URL``, scheme and ``Host`` (the links in the body):
   all four are the key (``request_key``), the raw values, so every byte of the
   request the body can depend on is in it;
-* the data: the whole cache belongs to one snapshot and is emptied when the
-  snapshot is replaced (a change to members, placements, rules or balances);
-  it holds no reference to an older snapshot;
+* the data: ready responses belong to one snapshot's render cache; a new
+  snapshot (a change to members, placements, rules or balances) starts
+  without them, and invalidating a theme empties them;
 * the time: an entry serves only within its bucket, under the rules it was
   made with (a period of the rules starting or ending is a miss).
 
-Bounded by entries (``WIDGET_RENDER_CACHE_SIZE``, the render cache's bound):
-when full, the entry kept longest ago goes.  A hot URL is kept again at every
-bucket, so that order is close to least-recently-used at no cost per hit.  The
-body is the render cache's own bytes object, not a copy; what an entry adds is
-its headers and key, about 0.5 kB.
+Bounded by entries, as many as the render cache's (``WIDGET_RENDER_CACHE_SIZE``,
+serving/cache.py): when full, the one kept longest ago goes.  The body is the
+render cache's own bytes object, not a copy; what an entry adds is its headers
+and key, about 0.5 kB (a 10,000-entry cache: about 5 MB, plus the bodies of
+blocks the render cache has let go meanwhile, 1–4 kB each).
 """
 
 from __future__ import annotations
@@ -128,39 +128,9 @@ def request_key(scope: Scope, host: bytes | None) -> Hashable:
     return (scope["path"], scope["query_string"], scope["scheme"], host or scope.get("server"))
 
 
-class ReadyResponses:
-    """The ready responses of one snapshot, at most ``size`` of them."""
-
-    def __init__(self, size: int) -> None:
-        if size < 1:
-            raise ValueError(f"a response cache holds at least one entry, not {size}")
-        self.size = size
-        self.snapshot: Snapshot | None = None
-        self._entries: dict[Hashable, Ready] = {}
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def find(self, snapshot: Snapshot, key: Hashable, now: float) -> Ready | None:
-        """The response kept for ``key`` if it still answers at ``now`` from ``snapshot``."""
-        if snapshot is not self.snapshot:
-            return None
-        ready = self._entries.get(key)
-        if ready is None or not ready.serves(now):
-            return None
-        return ready
-
-    def keep(self, snapshot: Snapshot, key: Hashable, ready: Ready) -> None:
-        """File ``ready`` under ``key``; a new snapshot starts an empty cache."""
-        entries = self._entries
-        if snapshot is not self.snapshot:
-            entries.clear()  # nothing of the old snapshot is kept alive
-            self.snapshot = snapshot
-        entries.pop(key, None)  # kept again: now the newest
-        entries[key] = ready
-        if len(entries) > self.size:
-            del entries[next(iter(entries))]
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self.snapshot = None
+def find(snapshot: Snapshot, key: Hashable, now: float) -> Ready | None:
+    """The response kept for ``key`` in ``snapshot`` if it still answers at ``now``."""
+    ready: Ready | None = snapshot.cache.ready.get(key)
+    if ready is None or not ready.serves(now):
+        return None
+    return ready

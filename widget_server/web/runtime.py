@@ -39,7 +39,6 @@ from widget_server.serving.loader import (
 )
 from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
-from widget_server.web.ready import ReadyResponses
 from widget_server.web.templating import make_templates
 
 PACKAGE_DIR = Path(__file__).parents[1]
@@ -66,11 +65,6 @@ class Runtime:
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _poller: asyncio.Task[None] | None = None
     _requests: itertools.count[int] = field(default_factory=itertools.count)
-    # /w/ answers kept whole for the next request (web/ready.py), as many as the render cache
-    responses: ReadyResponses = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.responses = ReadyResponses(self.settings.render_cache_size)
 
     async def start(self) -> None:
         await open_storage(self.storage)

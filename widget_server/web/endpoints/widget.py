@@ -35,7 +35,7 @@ from widget_server.serving.blocks import (
 from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.problems import problem
-from widget_server.web.ready import BLOCK_MAX_AGE, Ready, not_modified, request_key
+from widget_server.web.ready import BLOCK_MAX_AGE, Ready, find, not_modified, request_key
 from widget_server.web.runtime import Runtime, runtime_of
 
 CORS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
@@ -187,7 +187,7 @@ def _kept(request: Request) -> Response | None:
     assert runtime.snapshots is not None
     now = runtime.clock()
     key = request_key(request.scope, _host(request))
-    ready = runtime.responses.find(runtime.snapshots.current, key, now)
+    ready = find(runtime.snapshots.current, key, now)
     if ready is None:
         return None
     return ReadyResponse(*ready.answer(now, request.headers.get("if-none-match")))
@@ -196,7 +196,7 @@ def _kept(request: Request) -> Response | None:
 def _keep(request: Request, asked: BlockRequest, ready: Ready) -> Response:
     """Keep ``ready`` for the next request of this URL and answer with it."""
     runtime = asked.runtime
-    runtime.responses.keep(asked.snapshot, request_key(request.scope, _host(request)), ready)
+    asked.snapshot.cache.keep_ready(request_key(request.scope, _host(request)), ready)
     answer = ready.answer(runtime.clock(), request.headers.get("if-none-match"))
     return ReadyResponse(*answer)
 
