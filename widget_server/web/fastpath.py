@@ -43,7 +43,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from widget_server.core.logs import RequestLogMiddleware, access_log, log_request
 from widget_server.web.endpoints import widget
 from widget_server.web.hosts import HostGuard, bad_host
-from widget_server.web.ready import Ready, find, request_key
+from widget_server.web.ready import Ready
 from widget_server.web.request_ids import RequestIdMiddleware, new_request_id, request_id
 from widget_server.web.runtime import Runtime
 
@@ -144,14 +144,33 @@ class FastPath:
             elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value
 
-        # A repeat request for a block: its whole answer is kept (web/ready.py).
-        runtime = self.runtime
-        if scope["method"] in _GET_HEAD and runtime.snapshots is not None:
-            now = runtime.clock()
-            key = request_key(scope, host)
-            ready = find(runtime.snapshots.current, key, now)
-            if ready is not None:
-                await self._send_ready(ready, now, host, incoming, if_none_match, scope, send)
+        # A repeat request for a block: its whole answer is kept (web/ready.py), filed
+        # under request_key's tuple (made inline here, as is all of this branch).
+        holder = self.runtime.snapshots
+        if scope["method"] in _GET_HEAD and holder is not None:
+            ready: Ready | None = holder.current.cache.ready.get(
+                (path, scope["query_string"], scope["scheme"], host or scope.get("server"))
+            )
+            now = self.runtime.clock()
+            if ready is not None and ready.serves(now) and self._allows(host):
+                if incoming is None:
+                    rid = new_request_id()
+                else:
+                    rid = request_id(incoming.decode("latin-1"))
+                logged = access_log.isEnabledFor(logging.DEBUG)
+                start = time.perf_counter() if logged else 0.0
+                status, headers, body = ready.answer(
+                    now, None if if_none_match is None else if_none_match.decode("latin-1")
+                )
+                headers.append((b"x-request-id", rid.encode()))
+                try:
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
+                    await send({"type": "http.response.body", "body": body})
+                finally:
+                    if logged:
+                        log_request(scope, status, start, ready.log_path)
                 return
 
         for entry in self.table:
@@ -215,34 +234,6 @@ class FastPath:
         finally:
             if logged:
                 log_request(scope, status, start)
-
-    async def _send_ready(
-        self,
-        ready: Ready,
-        now: float,
-        host: bytes | None,
-        incoming: bytes | None,
-        if_none_match: bytes | None,
-        scope: Scope,
-        send: Send,
-    ) -> None:
-        """A kept block: the same checks, headers and log line as the endpoint's answer."""
-        rid = new_request_id() if incoming is None else request_id(incoming.decode("latin-1"))
-        rid_header = (b"x-request-id", rid.encode())
-        if not self._allows(host):
-            await _send(bad_host(), rid_header, send)
-            return
-        logged = access_log.isEnabledFor(logging.DEBUG)
-        start = time.perf_counter() if logged else 0.0
-        inm = None if if_none_match is None else if_none_match.decode("latin-1")
-        status, headers, body = ready.answer(now, inm)
-        headers.append(rid_header)
-        try:
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-        finally:
-            if logged:
-                log_request(scope, status, start, ready.log_path)
 
     def _allows(self, host: bytes | None) -> bool:
         """The host check's verdict, remembered per ``Host`` value."""
