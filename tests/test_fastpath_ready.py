@@ -11,7 +11,9 @@ counted here), which is how these tests tell a kept answer from a fresh one.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -20,6 +22,7 @@ import pytest_asyncio
 
 from tests.conftest import Clock, reopened
 from tests.test_fastpath import GENERATED_ID, Pair, call, comparable, request
+from widget_server.core.logs import JSONFormatter, TextFormatter
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.serving.cache import RenderCache
@@ -282,3 +285,42 @@ def test_kept_answers_are_bounded_and_go_with_any_invalidation() -> None:
     cache.keep_ready("x", 1)
     cache.clear()
     assert cache.ready == {}
+
+
+@pytest.mark.asyncio
+async def test_a_kept_answers_log_line_is_written_by_the_configured_formatters(
+    pair: Pair, network: dict[str, int], signer: Signer
+) -> None:
+    token = signer.embed_token(network["blumen"])
+    await call(pair.fast, request("GET", f"/w/{token}"))  # made; the next one is kept
+    access = logging.getLogger("widget_server.access")
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handlers = [Lines(), Lines()]
+    handlers[0].setFormatter(JSONFormatter())
+    handlers[1].setFormatter(TextFormatter())
+    level = access.level
+    access.setLevel(logging.DEBUG)
+    for handler in handlers:
+        access.addHandler(handler)
+    try:
+        await call(pair.fast, request("GET", f"/w/{token}"))
+    finally:
+        for handler in handlers:
+            access.removeHandler(handler)
+        access.setLevel(level)
+    entry = json.loads(lines[0])
+    assert {k: entry[k] for k in ("level", "logger", "message", "method", "path", "status")} == {
+        "level": "debug",
+        "logger": "widget_server.access",
+        "message": "request",
+        "method": "GET",
+        "path": "/w/{token}",
+        "status": 200,
+    }
+    assert isinstance(entry["ms"], float) and token not in lines[0]
+    assert re.fullmatch(r"\d\d:\d\d:\d\d GET /w/\{token\} 200 [\d.]+ ms", lines[1])
