@@ -8,18 +8,20 @@ answered, body and headers already encoded; per request only what must differ
 is made: the ``Cache-Control`` max-age (the rest of the bucket), the request id
 (added by the caller) and the choice between 200 and 304.
 
-The interface with the endpoints (web/endpoints/widget.py) is one call: after
-a block or page is rendered (or found in the render cache), the endpoint makes
-a ``Ready`` of it and answers with ``Ready.response``; the snapshot's render
-cache keeps it under the request's key (``RenderCache.keep_ready``).  The fast
-path (web/fastpath.py) and the endpoints look a request up with ``find``.
+The interface with the endpoints (web/endpoints/widget.py): after a block or
+page is rendered (or found in the render cache), the endpoint makes a ``Ready``
+of its body and ETag, has the snapshot's render cache keep it under the
+request's key (``RenderCache.keep_ready``) and answers with ``Ready.answer``,
+so a fresh answer and a kept one are made by the same code.  The fast path
+(web/fastpath.py, inline) and the endpoints (``find``) look a request up.
 
 What a response depends on, and how a kept one stays right:
 
 * the URL: path (token, ``.html``), query string (the display options) and,
   without ``WIDGET_PUBLIC_URL``, scheme and ``Host`` (the links in the body):
-  all four are the key (``request_key``), the raw values, so every byte of the
-  request the body can depend on is in it;
+  all four are the key (``request_key``; the server address when there is no
+  ``Host``), the raw values, so every byte of the request the body can depend
+  on is in it;
 * the data: ready responses belong to one snapshot's render cache; a new
   snapshot (a change to members, placements, rules or balances) starts
   without them, and invalidating a theme empties them;
