@@ -9,7 +9,7 @@ Method, and why:
   server runs through its real entry point (``python -m widget_server serve``)
   on a temporary SQLite network of one theme with ``--members`` active
   members; with ``--before REV`` the same server is also run from a ``git
-  archive`` of that commit (e.g. main), on the same database.  The baselines
+  archive`` of that commit (e.g. main), on a database its own CLI made.  The baselines
   (bench/baseline_app.py) answer ``GET /hello`` with the bytes of a block the
   widget served: ``app``, a bare Starlette route, and ``raw_app``, one ASGI
   callable; they run under ``python -m uvicorn`` with the settings serve()
@@ -71,21 +71,30 @@ class BenchError(Exception):
     """The measurement itself failed."""
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> str:
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True)
+def run(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    cwd: Path = ROOT,
+) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, input=stdin, capture_output=True, text=True)
     if proc.returncode != 0:
         raise BenchError(f"{' '.join(cmd[1:])} failed: {proc.stderr.strip()}")
     return proc.stdout.strip()
 
 
-def widget_cli(env: dict[str, str], args: str, *more: str, stdin: str | None = None) -> str:
-    return run([PY, "-m", "widget_server", *args.split(), *more], env, stdin)
+def widget_cli(
+    env: dict[str, str], args: str, *more: str, stdin: str | None = None, cwd: Path = ROOT
+) -> str:
+    """The CLI of the tree at ``cwd`` (``-m`` puts the working directory first on the path)."""
+    return run([PY, "-m", "widget_server", *args.split(), *more], env, stdin, cwd)
 
 
-def make_network(env: dict[str, str], members: int) -> str:
-    """One theme with ``members`` active members; returns member-0's embed token."""
-    widget_cli(env, "init --password-stdin", stdin="bench-password-42\n")
-    widget_cli(env, "theme add hochzeit --name-de Hochzeit --name-en Wedding")
+def make_network(env: dict[str, str], members: int, cwd: Path = ROOT) -> str:
+    """One theme with ``members`` active members, made by the CLI of the tree at ``cwd``
+    (in the database ``env`` names); returns member-0's embed token."""
+    widget_cli(env, "init --password-stdin", stdin="bench-password-42\n", cwd=cwd)
+    widget_cli(env, "theme add hochzeit --name-de Hochzeit --name-en Wedding", cwd=cwd)
     for i in range(members):
         category = CATEGORIES[i % len(CATEGORIES)]
         widget_cli(
@@ -93,12 +102,12 @@ def make_network(env: dict[str, str], members: int) -> str:
             f"member add member-{i} --name Mitglied-{i} --website https://m{i}.example.de"
             f" --theme hochzeit --category {category} --town Freiburg",
             *("--description", DESCRIPTION),
+            cwd=cwd,
         )
-    return str(
-        json.loads(widget_cli(env, "snippet member-0 hochzeit --json --base-url http://127.0.0.1"))[
-            "token"
-        ]
+    snippet = widget_cli(
+        env, "snippet member-0 hochzeit --json --base-url http://127.0.0.1", cwd=cwd
     )
+    return str(json.loads(snippet)["token"])
 
 
 def free_port() -> int:
@@ -239,17 +248,23 @@ def start_server(
 
 def bench(args: argparse.Namespace, tmp: Path, procs: list[subprocess.Popen[bytes]]) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIDGET_")}
-    env |= {"WIDGET_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "WIDGET_LOG_LEVEL": "warning"}
-    print(f"creating a network of {args.members} members in {tmp} ...", file=sys.stderr)
-    token = make_network(env, args.members)
+    env["WIDGET_LOG_LEVEL"] = "warning"
     trees = {"widget": (ROOT, describe_setup()["tree"])}
     if args.before:  # the same server from another commit, in the same run
         trees = {"before": (tmp / "before", export_tree(args.before, tmp / "before")), **trees}
     port = {name: free_port() for name in ("starlette", "raw", *trees)}
     base = {name: f"http://127.0.0.1:{p}" for name, p in port.items()}
-    urls = {name: f"{base[name]}/w/{token}" for name in trees}
+    urls = {}
     for name, (tree, _) in trees.items():
-        tree_env = env | {"PYTHONPATH": str(tree)}  # that tree's widget_server, not the installed
+        # Each tree makes its own database with its own CLI: an older server cannot open a
+        # database of a newer schema.  The same commands give the same network.
+        tree_env = env | {
+            "PYTHONPATH": str(tree),  # that tree's widget_server, not the installed one
+            "WIDGET_DATABASE_URL": f"sqlite:///{tmp / f'{name}.db'}",
+        }
+        print(f"{name}: a network of {args.members} members in {tmp} ...", file=sys.stderr)
+        token = make_network(tree_env, args.members, tree)
+        urls[name] = f"{base[name]}/w/{token}"
         serve = f"-m widget_server serve --host 127.0.0.1 --port {port[name]}"
         start_server(name, serve, tree, tree_env, base[name] + "/healthz", tmp, procs)
     log = tmp / "widget.log"

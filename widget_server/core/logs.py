@@ -118,17 +118,29 @@ class RequestLogMiddleware:
             log_request(scope, status, start)
 
 
-def log_request(scope: Scope, status: int, start: float) -> None:
-    """The request log's line for a request that began at ``perf_counter()`` ``start``.
+def log_request(scope: Scope, status: int, start: float, path: str | None = None) -> None:
+    """The request log's line for a request that began at ``perf_counter()`` ``start``;
+    ``path``: its ``loggable_path`` when the caller knows it already.
 
-    Also written by the widget's fast path (web/fastpath.py), which has no middleware.
+    Callers check ``access_log.isEnabledFor(logging.DEBUG)`` first, so a disabled log
+    costs one cached lookup per request.  The record is made directly, without
+    ``Logger.debug``'s search of the stack for the caller (no formatter here prints
+    it); the line itself is formatted only by the handler that writes it.  Also
+    written by the widget's fast path (web/fastpath.py), which has no middleware.
     """
-    access_log.debug(
+    record = access_log.makeRecord(
+        access_log.name,
+        logging.DEBUG,
+        __file__,
+        0,
         "request",
+        (),
+        None,
         extra={
             "method": scope["method"],
-            "path": loggable_path(scope["path"]),
+            "path": loggable_path(scope["path"]) if path is None else path,
             "status": status,
             "ms": round((time.perf_counter() - start) * 1000, 2),
         },
     )
+    access_log.handle(record)

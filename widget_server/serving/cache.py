@@ -5,6 +5,14 @@ or as the iframe page, an API block), so a change to a theme drops only that
 theme's entries (``invalidate_theme``) and the rest of the network keeps its
 warm entries.  The cache is bounded by its number of entries
 (``WIDGET_RENDER_CACHE_SIZE``): when it is full the entry used longest ago goes.
+
+Beside it, ``ready`` holds whole ``/w/`` responses (web/ready.py) by request
+key, at most as many as the entries: a ready response may only be sent while
+everything it was made from is unchanged, so any invalidation empties it, and
+a copy for a new snapshot starts without it.  Its order is the order kept
+(``keep_ready`` moves a key to the end), the oldest goes first; a hot URL is
+kept again every bucket, so that is close to least-recently-used at no cost
+per hit.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ class RenderCache:
         self.size = size
         self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
+        self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -48,8 +57,18 @@ class RenderCache:
             self._forget(theme, gone)
         return value
 
+    def keep_ready(self, key: Hashable, response: Any) -> None:
+        """Keep a whole response under its request key; the oldest goes when full."""
+        ready = self.ready
+        ready.pop(key, None)
+        ready[key] = response
+        if len(ready) > self.size:
+            del ready[next(iter(ready))]
+
     def invalidate_theme(self, theme_id: int) -> int:
-        """Drop every entry of ``theme_id`` (its rules, pool or members changed); how many."""
+        """Drop every entry of ``theme_id`` (its rules, pool or members changed); how many.
+        The ready responses all go: they are not filed by theme."""
+        self.ready.clear()
         keys = self._by_theme.pop(theme_id, set())
         for key in keys:
             del self._entries[key]
@@ -68,6 +87,7 @@ class RenderCache:
         return copy
 
     def clear(self) -> None:
+        self.ready.clear()
         self._entries.clear()
         self._by_theme.clear()
 

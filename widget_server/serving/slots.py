@@ -39,8 +39,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-
+from widget_server.core.dates import days_text, moment_text
 from widget_server.core.errors import StorageError
 from widget_server.core.i18n import N_, translator
 from widget_server.core.models import SHOW_VALUES, Event, Offer, Placement
@@ -273,12 +272,10 @@ def _short(text: str) -> str:
 
 def meta_text(item: JointItem, lang: str, zone: str) -> str:
     """The card's second meta part: until when an offer runs, when and where an event is."""
-    t = translator(lang)
     if item.kind == "offer" and item.until is not None:
-        return t.gettext("until %(day)s", day=format_date(item.until, "long", locale=lang))
+        return days_text(None, item.until, lang)  # core/dates.py: as on every page
     if item.starts_at is not None:
-        pattern = "EEE d. MMM y, HH:mm" if lang == "de" else "EEE d MMM y, HH:mm"
-        when = format_datetime(item.starts_at, pattern, tzinfo=ZoneInfo(zone), locale=lang)
+        when = moment_text(item.starts_at, ZoneInfo(zone), lang)
         return f"{when}, {item.town}" if item.town.strip() else when
     return ""
 

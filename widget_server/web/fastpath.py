@@ -43,7 +43,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from widget_server.core.logs import RequestLogMiddleware, access_log, log_request
 from widget_server.web.endpoints import widget
 from widget_server.web.hosts import HostGuard, bad_host
+from widget_server.web.ready import Ready
 from widget_server.web.request_ids import RequestIdMiddleware, new_request_id, request_id
+from widget_server.web.runtime import Runtime
 
 # The endpoints the fast path serves; each is an ``async def f(request) -> Response``.
 FAST_ENDPOINTS = frozenset(
@@ -51,6 +53,7 @@ FAST_ENDPOINTS = frozenset(
 )
 # The middleware the fast path does inline, in create_app's order (outermost first).
 REPLAYED_MIDDLEWARE = (RequestIdMiddleware, HostGuard, RequestLogMiddleware)
+_GET_HEAD = frozenset({"GET", "HEAD"})  # the methods of the kept blocks' routes
 _HOSTS_KEPT = 64  # Host header values whose verdict is remembered (hostile ones are not many)
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -81,6 +84,7 @@ class FastPath:
         ]
         self.prefixes = tuple({route.path.split("{", 1)[0] for route in routes})
         self.guard = guard
+        self.runtime: Runtime = app.state.runtime
         self.hosts: dict[bytes | None, bool] = {}
         handlers: dict[Any, Any] = dict(app.exception_handlers)
         # What ExceptionMiddleware answers (all but 500/Exception, which ServerErrorMiddleware
@@ -115,7 +119,7 @@ class FastPath:
             ):
                 break
             routes.append(route)
-        if not routes:
+        if not routes or not isinstance(getattr(app.state, "runtime", None), Runtime):
             return None
         guard = middleware[1]
         return cls(app, stack, routes, HostGuard(stack, *guard.args, **guard.kwargs))
@@ -129,6 +133,46 @@ class FastPath:
         if not path.startswith(self.prefixes):
             await self.stack(scope, receive, send)
             return
+        host = incoming = if_none_match = None
+        for name, value in scope["headers"]:  # the first of each, as the middlewares take it
+            if name == b"host":
+                if host is None:
+                    host = value
+            elif name == b"x-request-id":
+                if incoming is None:
+                    incoming = value
+            elif name == b"if-none-match" and if_none_match is None:
+                if_none_match = value
+
+        # A repeat request for a block: its whole answer is kept (web/ready.py), filed
+        # under request_key's tuple (made inline here, as is all of this branch).
+        holder = self.runtime.snapshots
+        if scope["method"] in _GET_HEAD and holder is not None:
+            ready: Ready | None = holder.current.cache.ready.get(
+                (path, scope["query_string"], scope["scheme"], host or scope.get("server"))
+            )
+            now = self.runtime.clock()
+            if ready is not None and ready.serves(now) and self._allows(host):
+                if incoming is None:
+                    rid = new_request_id()
+                else:
+                    rid = request_id(incoming.decode("latin-1"))
+                logged = access_log.isEnabledFor(logging.DEBUG)
+                start = time.perf_counter() if logged else 0.0
+                status, headers, body = ready.answer(
+                    now, None if if_none_match is None else if_none_match.decode("latin-1")
+                )
+                headers.append((b"x-request-id", rid.encode()))
+                try:
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
+                    await send({"type": "http.response.body", "body": body})
+                finally:
+                    if logged:
+                        log_request(scope, status, start, ready.log_path)
+                return
+
         for entry in self.table:
             match = entry[1].match(path)
             if match is not None:
@@ -141,23 +185,11 @@ class FastPath:
             await self.stack(scope, receive, send)
             return
 
-        host = incoming = None
-        for name, value in scope["headers"]:  # the first of each, as the middlewares take it
-            if name == b"host":
-                if host is None:
-                    host = value
-            elif name == b"x-request-id" and incoming is None:
-                incoming = value
         rid = new_request_id() if incoming is None else request_id(incoming.decode("latin-1"))
         scope.setdefault("state", {})["request_id"] = rid
         rid_header = (b"x-request-id", rid.encode())
 
-        allowed = self.hosts.get(host)
-        if allowed is None:
-            allowed = self.guard.allows(host)
-            if len(self.hosts) < _HOSTS_KEPT:
-                self.hosts[host] = allowed
-        if not allowed:
+        if not self._allows(host):
             await _send(bad_host(), rid_header, send)
             return  # the request log sits behind the host check: no line
 
@@ -202,6 +234,15 @@ class FastPath:
         finally:
             if logged:
                 log_request(scope, status, start)
+
+    def _allows(self, host: bytes | None) -> bool:
+        """The host check's verdict, remembered per ``Host`` value."""
+        allowed = self.hosts.get(host)
+        if allowed is None:
+            allowed = self.guard.allows(host)
+            if len(self.hosts) < _HOSTS_KEPT:
+                self.hosts[host] = allowed
+        return allowed
 
     def _handler(self, exc: Exception) -> Handler | None:
         """The handler ExceptionMiddleware would pick: by status, then by class."""

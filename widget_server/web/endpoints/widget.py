@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.i18n import translator
+from widget_server.core.logs import loggable_path
 from widget_server.core.models import Placement
 from widget_server.core.signing import ClickClaim
 from widget_server.counting.served import exchange, served_token
@@ -37,11 +38,11 @@ from widget_server.serving.blocks import (
 from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.problems import problem
+from widget_server.web.ready import BLOCK_MAX_AGE, Ready, find, not_modified, request_key
 from widget_server.web.runtime import Runtime, runtime_of
 
 CORS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
-BLOCK_MAX_AGE = 300  # seconds a browser may reuse a block, at most until its bucket ends
 
 
 def _placement(runtime: Runtime, snapshot: Snapshot, token: str) -> Placement | None:
@@ -127,18 +128,6 @@ def strong_etag(body: bytes) -> str:
     (a block depends only on the bucket, never on which request rendered it)."""
     digest = hashlib.blake2b(body, digest_size=12).digest()
     return '"' + base64.urlsafe_b64encode(digest).decode() + '"'
-
-
-def not_modified(if_none_match: str | None, etag: str) -> bool:
-    """Does ``If-None-Match`` name ``etag`` (or ``*``)?  Weak tags compare too (RFC 9110:
-    If-None-Match uses the weak comparison)."""
-    if not if_none_match:
-        return False
-    for tag in if_none_match.split(","):
-        tag = tag.strip()
-        if tag == "*" or tag.removeprefix("W/") == etag:
-            return True
-    return False
 
 
 async def embed_js(request: Request) -> Response:
@@ -251,15 +240,41 @@ def _cache_key(
     if display.show:
         return (kind, placement.id, rotation.bucket, display, base, runtime.joint.version)
     return (kind, placement.id, rotation.bucket, display, base)
+def _kept(request: Request) -> Response | None:
+    """The response kept ready for this URL (web/ready.py), if it still answers now."""
+    runtime = runtime_of(request)
+    assert runtime.snapshots is not None
+    now = runtime.clock()
+    key = request_key(request.scope, _host(request))
+    ready = find(runtime.snapshots.current, key, now)
+    if ready is None:
+        return None
+    return ReadyResponse(*ready.answer(now, request.headers.get("if-none-match")))
+
+
+def _keep(request: Request, asked: BlockRequest, ready: Ready) -> Response:
+    """Keep ``ready`` for the next request of this URL and answer with it."""
+    runtime = asked.runtime
+    asked.snapshot.cache.keep_ready(request_key(request.scope, _host(request)), ready)
+    answer = ready.answer(runtime.clock(), request.headers.get("if-none-match"))
+    return ReadyResponse(*answer)
+
+
+def _host(request: Request) -> bytes | None:
+    return next((v for k, v in request.scope["headers"] if k == b"host"), None)
 
 
 async def block_json(request: Request) -> Response:
+    if (kept := _kept(request)) is not None:
+        return kept
     asked = _block_request(request)
     if isinstance(asked, Response):
         return asked
     runtime, snapshot, placement, display = asked
     now = runtime.clock()
-    rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
+    rules = snapshot.pools[placement.theme_id].rules
+    active = rules.at(now)
+    rotation = rotation_at(active, now, 0)
     base_url = runtime.base_url(request)
     key = _cache_key("json", placement, rotation, display, base_url, runtime)
     rendered: RenderedBlock | None = snapshot.cached(key) if rotation.cacheable else None
@@ -271,6 +286,20 @@ async def block_json(request: Request) -> Response:
         rendered = RenderedBlock(rendered.body, rendered.etag, rotation)
     # Nothing is counted here: a cache in front may answer most of these requests.
     # The loader's exchange (``view`` below) counts the block as served.
+    if rendered.rotation.cacheable:
+        ready = Ready(
+            rendered.body,
+            rendered.etag,
+            BLOCK_FIXED,
+            [(b"etag", rendered.etag.encode())],
+            length_at=1,
+            rules=rules,
+            active=active,
+            bucket=rendered.rotation.bucket,
+            log_path=loggable_path(request.scope["path"]),
+            board=runtime.joint if display.show else None,
+        )
+        return _keep(request, asked, ready)
     if not_modified(request.headers.get("if-none-match"), rendered.etag):
         return BlockResponse(b"", rendered, not_modified=True)
     return BlockResponse(rendered.body, rendered)
@@ -304,6 +333,16 @@ class BlockResponse(Response):
         headers = block_headers(rendered)
         if not not_modified:
             headers.append((b"content-length", str(len(body)).encode()))
+        self.raw_headers = headers
+
+
+class ReadyResponse(Response):
+    """A kept response (web/ready.py): status, headers and body as they are."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
         self.raw_headers = headers
 
 
@@ -396,13 +435,17 @@ async def block_html(request: Request) -> Response:
     Kept per bucket like the JSON; the headers are made per request, so the
     Cache-Control still counts down to the end of the bucket.
     """
+    if (kept := _kept(request)) is not None:
+        return kept
     asked = _block_request(request)
     if isinstance(asked, Response):
         return asked
     runtime, snapshot, placement, display = asked
     assert runtime.counting is not None
     now = runtime.clock()
-    rotation = rotation_at(snapshot.pools[placement.theme_id].rules.at(now), now, 0)
+    rules = snapshot.pools[placement.theme_id].rules
+    active = rules.at(now)
+    rotation = rotation_at(active, now, 0)
     base_url = runtime.base_url(request)
     key = _cache_key("html", placement, rotation, display, base_url, runtime)
     page: RenderedPage | None = snapshot.cached(key) if rotation.cacheable else None
@@ -411,6 +454,21 @@ async def block_html(request: Request) -> Response:
         if rotation.cacheable:
             snapshot.remember(placement.theme_id, key, page)
     # Nothing is counted here (a cache may answer): frame.js exchanges the view link.
+    if rotation.cacheable:
+        headers = PageResponse(b"", rotation, base_url, page.etag, not_modified=True).raw_headers
+        ready = Ready(
+            page.body,
+            page.etag,
+            headers[:1],  # X-Content-Type-Options, then Cache-Control
+            headers[2:],
+            length_at=len(headers) - 3,  # before the Content-Type
+            rules=rules,
+            active=active,
+            bucket=rotation.bucket,
+            log_path=loggable_path(request.scope["path"]),
+            board=runtime.joint if display.show else None,
+        )
+        return _keep(request, asked, ready)
     if not_modified(request.headers.get("if-none-match"), page.etag):
         return PageResponse(b"", rotation, base_url, page.etag, not_modified=True)
     return PageResponse(page.body, rotation, base_url, page.etag)
