@@ -21,6 +21,7 @@ span).  So a plan made with a SharedPlan is exactly the plan made without one.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -52,6 +53,17 @@ class SharedPlan:
     daily: dict[tuple[int, bytes], DailyOrders] = field(
         default_factory=dict, compare=False, repr=False
     )
+
+    # The weights as an array in the candidates' order (the quick draw's), made when
+    # first asked for.
+    arrays: dict[str, array[float]] = field(default_factory=dict, compare=False, repr=False)
+
+    def values(self) -> array[float]:
+        """The weights in the candidates' (sorted) order, as doubles."""
+        found = self.arrays.get("weights")
+        if found is None:
+            found = self.arrays["weights"] = array("d", self.weights.values())
+        return found
 
     def covers(self, rules: Rules, now: float) -> bool:
         return rules is self.rules and self.start <= now <= self.end
