@@ -283,7 +283,7 @@ def plan(
     pinned_positions = {s.position for s in pinned}
     free = tuple(n for n in range(1, limit + 1) if n not in pinned_positions)
 
-    shared_weights = shared.weights
+    shared_weights = shared.weights.as_dict()
     if rules.region.mode == "boost":
         fair = shared.fair
         weights = {}

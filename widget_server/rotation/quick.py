@@ -27,6 +27,42 @@ from widget_server.rotation.sampling import EPSILON
 from widget_server.rotation.strategies import DailyOrders
 
 
+class Column(Mapping[int, float]):
+    """Sorted ids and their floats in an array: a theme's shared weights, a fifth of a
+    dict's memory (2,000 themes of ~100 candidates each).  Lookups bisect."""
+
+    __slots__ = ("ids", "array")
+
+    def __init__(self, ids: tuple[int, ...], values: array[float]) -> None:
+        self.ids = ids  # sorted
+        self.array = values
+
+    def __getitem__(self, key: int) -> float:
+        ids = self.ids
+        at = bisect_left(ids, key)
+        if at < len(ids) and ids[at] == key:
+            return self.array[at]
+        raise KeyError(key)
+
+    def get(self, key: int, default: Any = None) -> Any:
+        ids = self.ids
+        at = bisect_left(ids, key)
+        return self.array[at] if at < len(ids) and ids[at] == key else default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, int) and host_place(self.ids, key) >= 0
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def as_dict(self) -> dict[int, float]:
+        """A dict of the same items in the same order (what a plan copies)."""
+        return dict(zip(self.ids, self.array, strict=True))
+
+
 class Without(Mapping[int, float]):
     """``base`` without ``host``, in ``base``'s order: a host's weights, uncopied."""
 
