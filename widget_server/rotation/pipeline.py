@@ -18,11 +18,19 @@ with the checks it passed or failed, its weight, multiplier and probability.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
 from widget_server.rotation.pool import MemberInfo, ThemePool
+from widget_server.rotation.quick import (
+    HostOrder,
+    Scaled,
+    Without,
+    host_place,
+    quick_sample,
+    quick_scale,
+)
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
 from widget_server.rotation.shared import SharedPlan, balances_under, shared_plan, timely
@@ -75,7 +83,7 @@ class Tier:
     the tier (weighted).
     """
 
-    order: tuple[int, ...]
+    order: Sequence[int]  # a tuple, or a host's view of the theme's (quick.HostOrder)
     offset: int = 0  # round-robin: where the cycle starts
     probabilities: Mapping[int, float] = field(default_factory=dict)  # weighted only
     # Weighted only: the theme's keyed orders of the day (over more members than the
@@ -236,6 +244,10 @@ def plan(
         shared = shared_plan(pool, rules, now, now)
     limit = min(limit, rules.max_partners)
     host = pool.members.get(host_id) or MemberInfo(host_id, f"#{host_id}")
+    if not explain:
+        quick = _quick_plan(pool, shared, rules, host, now, key, limit)
+        if quick is not None:
+            return quick
     checks: dict[int, tuple[Check, ...]] = {}
     if explain:
         eligible: list[int] = []
@@ -271,7 +283,7 @@ def plan(
     pinned_positions = {s.position for s in pinned}
     free = tuple(n for n in range(1, limit + 1) if n not in pinned_positions)
 
-    shared_weights = shared.weights
+    shared_weights = shared.weights.as_dict()
     if rules.region.mode == "boost":
         fair = shared.fair
         weights = {}
@@ -357,6 +369,57 @@ def plan(
     )
 
 
+def _quick_plan(
+    pool: ThemePool,
+    shared: SharedPlan,
+    rules: Rules,
+    host: MemberInfo,
+    now: float,
+    key: bytes,
+    limit: int,
+) -> Plan | None:
+    """The plan of a host that excludes only itself from a weighted theme whose cap does
+    not bind, over the shared part without copies (``rotation/quick.py``); None when
+    anything else applies.  The same plan as the general path's, value for value."""
+    if (
+        rules.strategy not in ("weighted", "fair-exchange")
+        or shared.recheck
+        or rules.pins
+        or rules.one_per_category
+        or rules.region.mode != "off"
+        or (rules.exclude_same_category and host.category)
+        or host.slug in rules.blocklists
+        or (rules.exclude_pairs and any(host.slug in pair for pair in rules.exclude_pairs))
+    ):
+        return None
+    weights = shared.weights
+    host_id = host.id
+    free = tuple(range(1, limit + 1))
+    at = host_place(shared.candidates, host_id)
+    values = shared.values()
+    take = min(len(free), len(values) - (at >= 0))
+    scale = quick_scale(values, at, take, rules.max_share)
+    if scale is None:
+        return None
+    day = int(now // DAY)
+    orders = shared.orders(key, day)
+    first = HostOrder(orders.first, host_id)
+    return Plan(
+        theme_id=pool.theme_id,
+        host_id=host_id,
+        rules=rules,
+        limit=limit,
+        pinned=(),
+        free_positions=free,
+        tiers=(
+            Tier(first, probabilities=Scaled(weights, host_id, scale, values, at), orders=orders),
+        ),
+        weights=Without(weights, host_id),
+        checks={},
+        day=day,
+    )
+
+
 def _filtered(order: tuple[int, ...], group: list[int], host_id: int) -> tuple[int, ...]:
     """``order`` without the members outside ``group``: in the common case only the host."""
     if len(group) + 1 == len(order):
@@ -384,17 +447,26 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     # which partners appear together.  Members of the order outside the tier
     # have no probability: the sample skips them.
     mix = keyed_hash(key, "shift", p.theme_id, p.host_id, bucket, index)
+    u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
+    probabilities = tier.probabilities
     if tier.orders is not None:
-        order = tier.orders.walk(mix % tier.orders.count, walk_point(mix))
+        k, point = mix % tier.orders.count, walk_point(mix)
+        if isinstance(probabilities, Scaled):  # the common case, over the shared part
+            chosen = quick_sample(tier.orders, k, point, probabilities, u, need)
+        else:
+            chosen = systematic_sample(tier.orders.walk(k, point), probabilities, u, need)
     else:
         shift = (mix // VARIANTS) % len(tier.order)
-        order = tier.order[shift:] + tier.order[:shift]
-    u = keyed_unit(key, "draw", p.theme_id, p.host_id, bucket, index)
-    chosen = systematic_sample(order, tier.probabilities, u, need)
+        order = tuple(tier.order)
+        chosen = systematic_sample(order[shift:] + order[:shift], probabilities, u, need)
     if strategy == "fair-exchange":
         # Those the network owes most get the best places; ties by the permutation.
-        first = tier.order
-        chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), first.index(i)))
+        if isinstance(tier.order, HostOrder) and tier.orders is not None:
+            place = tier.orders.first_place  # the same order as the index in tier.order
+            chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), place(i)))
+        else:
+            first = tier.order
+            chosen.sort(key=lambda i: (-p.weights.get(i, 0.0), first.index(i)))
     return chosen
 
 

@@ -21,11 +21,13 @@ span).  So a plan made with a SharedPlan is exactly the plan made without one.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from widget_server.rotation.fairness import Balance, balances, multipliers
 from widget_server.rotation.pool import MemberInfo, ThemePool
+from widget_server.rotation.quick import Column
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.schedule import Schedule
 from widget_server.rotation.strategies import DailyOrders
@@ -41,7 +43,7 @@ class SharedPlan:
     end: float
     candidates: tuple[int, ...]  # sorted ids: active, and not excluded by time for the span
     recheck: frozenset[int]  # candidates whose schedule or activity gate is decided per plan
-    weights: Mapping[int, float]  # base weight x fairness multiplier, per candidate
+    weights: Column  # base weight x fairness multiplier, per candidate (sorted)
     base_weights: Mapping[int, float]  # the rules' weight alone (region boost: it goes between)
     fair: Mapping[int, Balance]  # the balances under the rules in force (fair exchange)
     by_category: Mapping[str, frozenset[int]]  # per non-empty category (same-category rule)
@@ -52,6 +54,10 @@ class SharedPlan:
     daily: dict[tuple[int, bytes], DailyOrders] = field(
         default_factory=dict, compare=False, repr=False
     )
+
+    def values(self) -> array[float]:
+        """The weights in the candidates' (sorted) order, as doubles."""
+        return self.weights.array
 
     def covers(self, rules: Rules, now: float) -> bool:
         return rules is self.rules and self.start <= now <= self.end
@@ -150,14 +156,15 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
         rank = {slug: n for n, slug in enumerate(rules.order)}
         slug_of = {i: members[i].slug for i in candidates}
         fixed = sorted(candidates, key=lambda i: (rank.get(slug_of[i], len(rank)), slug_of[i]))
+    ids = tuple(candidates)
     return SharedPlan(
         theme_id=pool.theme_id,
         rules=rules,
         start=start,
         end=end,
-        candidates=tuple(candidates),
+        candidates=ids,
         recheck=frozenset(recheck),
-        weights=weights,
+        weights=Column(ids, array("d", weights.values())),
         base_weights=base_weights if rules.region.mode == "boost" else {},
         fair=fair,
         by_category={k: frozenset(v) for k, v in by_category.items()},

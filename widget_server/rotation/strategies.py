@@ -57,11 +57,12 @@ class DailyOrders:
     is the variant filtered to the group, so the orders are made once per
     theme and day, not per host: a host's draw walks a variant from a keyed
     point on it and skips whoever is not its candidate.  Variants are made
-    when first asked for and kept as a tuple each; ranks are recomputed from
-    the hashes when a walk looks for its start (a few of them, by bisection).
+    when first asked for and kept as compact arrays of places in ``ids`` (the
+    members sorted); ranks are recomputed from the hashes when a walk looks
+    for its start (a few of them, by bisection).
     """
 
-    __slots__ = ("count", "first", "_hashes", "_ids", "_key", "_made", "_seed")
+    __slots__ = ("count", "first", "ids", "_hashes", "_key", "_made", "_seed")
 
     def __init__(
         self,
@@ -72,47 +73,69 @@ class DailyOrders:
     ) -> None:
         self._key = key
         self._seed = seed
-        self._ids = tuple(sorted(members))  # sorted: a member's hash is found by bisection
-        h = keyed_hashes(key, ("perm", *seed), self._ids, encoded)
-        self._hashes = array("Q", [h[i] for i in self._ids])
+        self.ids = tuple(sorted(members))  # the members; variants hold places in it
+        h = keyed_hashes(key, ("perm", *seed), self.ids, encoded)
+        self._hashes = array("Q", [h[i] for i in self.ids])
         self.count = VARIANTS
-        self._made: dict[int, tuple[tuple[int, ...], int, int]] = {}
+        self._made: dict[int, tuple[array[int], int, int]] = {}
         self.first = self.variant(0)
 
-    def _variant(self, k: int) -> tuple[tuple[int, ...], int, int]:
+    def _variant(self, k: int) -> tuple[array[int], int, int]:
         found = self._made.get(k)
         if found is not None:
             return found
         mix = keyed_hash(self._key, "variant", *self._seed, k)
         a, b = mix % (_PRIME - 1) + 1, (mix >> 32) % _PRIME
-        ranked = sorted(
-            ((a * v + b) % _PRIME, i) for i, v in zip(self._ids, self._hashes, strict=True)
+        ranks = [(a * v + b) % _PRIME for v in self._hashes]
+        # A stable sort of the places (ids ascending) by rank: ties by id.
+        places = array(
+            "H" if len(ranks) < 1 << 16 else "L", sorted(range(len(ranks)), key=ranks.__getitem__)
         )
-        made = tuple(i for _, i in ranked), a, b
+        made = places, a, b
         self._made[k] = made
         return made
 
+    def prepare(self) -> None:
+        """Make every variant now (a server's warm-up), not on a first sight: at a few
+        hundred members a theme's 16 are a few kilobytes."""
+        for k in range(self.count):
+            self._variant(k)
+
     def variant(self, k: int) -> tuple[int, ...]:
         """Order number ``k`` (0 <= k < count) of all the members; 0 is ``first``."""
-        return self._variant(k)[0]
+        ids = self.ids
+        return tuple([ids[j] for j in self._variant(k)[0]])
 
-    def walk(self, k: int, point: int) -> tuple[int, ...]:
-        """Variant ``k`` from its first member ranked at ``point`` or above, round to
-        the start: where a bucket's systematic sample walks."""
+    def places(self, k: int, point: int) -> array[int]:
+        """Variant ``k`` as places in ``ids``, from its first member ranked at ``point`` or
+        above, round to the start: where a bucket's systematic sample walks."""
         order, a, b = self._variant(k)
-        ids, hashes = self._ids, self._hashes
+        hashes = self._hashes
 
-        def rank(i: int) -> int:
-            return (a * hashes[bisect_left(ids, i)] + b) % _PRIME
+        def rank(j: int) -> int:
+            return (a * hashes[j] + b) % _PRIME
 
         start = bisect_left(order, point, key=rank)
         return order[start:] + order[:start] if start else order
 
+    def first_place(self, member: int) -> tuple[int, int]:
+        """A key that orders members as ``first`` does: their rank in variant 0, then
+        their place in ``ids`` (as the variant breaks ties)."""
+        _, a, b = self._variant(0)
+        j = bisect_left(self.ids, member)
+        return (a * self._hashes[j] + b) % _PRIME, j
+
+    def walk(self, k: int, point: int) -> tuple[int, ...]:
+        """Variant ``k`` from its first member ranked at ``point`` or above, round to
+        the start: where a bucket's systematic sample walks."""
+        ids = self.ids
+        return tuple([ids[j] for j in self.places(k, point)])
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DailyOrders):
             return NotImplemented
-        return (self._ids, self._hashes, self._seed, self._key) == (
-            other._ids,
+        return (self.ids, self._hashes, self._seed, self._key) == (
+            other.ids,
             other._hashes,
             other._seed,
             other._key,

@@ -144,15 +144,17 @@ def shared_part(snapshot: Snapshot, pool: ThemePool, rules: Rules, now: float) -
 
 
 def prepare_theme(snapshot: Snapshot, theme_id: int, now: float, key: bytes) -> None:
-    """Make a theme's shared plan part and, for the weighted draws, its first keyed order
-    of the day ahead of its first request (``SnapshotHolder.warm``): what every host's
-    first sight would otherwise wait for once per theme, about as much as a pool."""
+    """Make a theme's shared plan part and, for the weighted draws, all its keyed orders
+    of the day and its weights as an array ahead of its first request
+    (``SnapshotHolder.warm``): what the first sights of its hosts would otherwise make
+    (a pool's worth once per theme, then a variant's on the first draw that walks it)."""
     pool = snapshot.pools[theme_id]
     moment = plan_moment(pool.rules.at(now), now)
     rules = pool.rules.at(moment)
     shared = shared_part(snapshot, pool, rules, moment)
     if shared is not None and rules.strategy in ("weighted", "fair-exchange"):
-        shared.orders(key, int(moment // DAY))
+        shared.orders(key, int(moment // DAY)).prepare()
+        shared.values()
 
 
 def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: bytes) -> Plan:
