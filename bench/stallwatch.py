@@ -55,13 +55,14 @@ def _schedstat(path: str) -> tuple[float, float]:
     return int(on_cpu) / 1e9, int(waiting) / 1e9
 
 
-def _threads_cpu(skip: set[int]) -> float:
-    """CPU seconds of this process's threads, except ``skip`` (native thread ids)."""
-    total = 0.0
+def _threads_cpu(skip: set[int]) -> tuple[float, float]:
+    """CPU and run-queue seconds of this process's threads, except ``skip`` (native ids)."""
+    cpu = queued = 0.0
     for tid in os.listdir("/proc/self/task"):
         if int(tid) not in skip:
-            total += _schedstat(f"/proc/self/task/{tid}/schedstat")[0]
-    return total
+            on, waiting = _schedstat(f"/proc/self/task/{tid}/schedstat")
+            cpu, queued = cpu + on, queued + waiting
+    return cpu, queued
 
 
 def _frames(frame: Any, depth: int = 8) -> str:
@@ -86,7 +87,7 @@ class Watch:
         self.gcs: list[tuple[float, int, float, str]] = []  # (start, generation, s, thread)
         self._gc_start = 0.0
         self._lock = threading.Lock()
-        self._others_before: float | None = None
+        self._others_before: tuple[float, float] | None = None
         self._watchdog_late = 0.0
         self._watchdog_native = 0
         self._task: asyncio.Task[None] | None = None
@@ -130,9 +131,11 @@ class Watch:
             gcs = [g for g in self.gcs if g[0] >= time.time() - late - 0.01]
             self.gcs = []
             watchdog_late, self._watchdog_late = self._watchdog_late, 0.0
-        others = None
+        others = others_queued = None
         if others_before is not None:
-            others = _threads_cpu({self.loop_native, self._watchdog_native}) - others_before
+            cpu_now, queued_now = _threads_cpu({self.loop_native, self._watchdog_native})
+            others = round((cpu_now - others_before[0]) * 1e3, 1)
+            others_queued = round((queued_now - others_before[1]) * 1e3, 1)
         record = {
             "at": round(time.time() - late, 3),
             "late_ms": round(late * 1e3, 1),
@@ -140,7 +143,10 @@ class Watch:
             "loop_runqueue_ms": round(queued * 1e3, 1),
             # runnable but not running, and not on the run queue: the GIL or a blocking call
             "loop_blocked_ms": round(max(0.0, late - cpu - queued) * 1e3, 1),
-            "other_threads_cpu_ms": None if others is None else round(others * 1e3, 1),
+            # The process's other threads meanwhile: their CPU, and their time queued for
+            # a CPU (a GIL holder waiting for a CPU keeps the loop blocked: the machine).
+            "other_threads_cpu_ms": others,
+            "other_threads_queued_ms": others_queued,
             "watchdog_late_ms": round(watchdog_late * 1e3, 1),
             "gc": [{"gen": g, "ms": round(s * 1e3, 1), "thread": w} for _, g, s, w in gcs],
             "stacks": samples.most_common(6),
@@ -217,7 +223,8 @@ def show(path: str, least_ms: float = 50.0) -> None:
         gcs = " ".join(f"gc{g['gen']}:{g['ms']}ms@{g['thread']}" for g in r["gc"])
         print(
             f"{when} late {r['late_ms']} cpu {r['loop_cpu_ms']} queued {r['loop_runqueue_ms']}"
-            f" blocked {r['loop_blocked_ms']} others {r['other_threads_cpu_ms']} {gcs}"
+            f" blocked {r['loop_blocked_ms']} others {r['other_threads_cpu_ms']}"
+            f" (queued {r.get('other_threads_queued_ms')}) {gcs}"
         )
         for stack, count in r["stacks"][:3]:
             print(f"    {count:>3} {stack}")
