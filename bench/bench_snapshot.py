@@ -64,7 +64,6 @@ from bench.bench_scale import (  # noqa: E402  (after the path set-up)
     DEFAULT_PG,
     add_themes,
     cli,
-    embed_tokens,
     member_rows,
     proc_cpu,
     proc_rss_mb,
@@ -160,6 +159,26 @@ def make(name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: P
     return theme
 
 
+async def first_token(url: str) -> str:
+    """The embed token of m0's first placement (its first theme), signed with the network's
+    key; without signing every placement's, as ``embed_tokens`` does (a minute at 100,000
+    members on a busy machine)."""
+    from widget_server.core.settings import Settings
+    from widget_server.core.signing import Signer
+    from widget_server.network.database import ensure_secret_keys
+    from widget_server.storage import storage_from_url
+
+    storage = storage_from_url(url)
+    await storage.open()
+    try:
+        signer = Signer(await ensure_secret_keys(storage, Settings(), create=False))
+        m0 = (await storage.get_member("m0")).id
+        placements = [p for p in await storage.list_placements() if p.member_id == m0]
+        return signer.embed_token(min(placements, key=lambda p: p.id).id)
+    finally:
+        await storage.close()
+
+
 def load_average() -> list[float]:
     return [round(x, 1) for x in os.getloadavg()]
 
@@ -222,7 +241,7 @@ def network(
         check=True,
     )
     key = json.loads(created.stdout)["key"]
-    token = asyncio.run(embed_tokens(url))[0]  # m0 in its first theme
+    token = asyncio.run(first_token(url))
     port = free_port()
     log = tmp / f"{name}.log"
     started = time.monotonic()
