@@ -390,6 +390,7 @@ def network(
             result["writes"][f"loop lag {label}, not queued for a CPU ms"] = round(
                 found["longest_own_ms"], 1
             )
+            result["writes"][f"loop held by work {label} ms"] = found["longest_work_ms"]
     while served < members and time.monotonic() - started < args.max_fill:
         runs.append(load(base + "/", proc.pid, args.duration, script))
         served += runs[-1]["requests"]

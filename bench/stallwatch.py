@@ -172,6 +172,12 @@ class Watch:
                     self.samples[_frames(frame)] += 1
 
 
+def work(record: dict[str, Any]) -> float:
+    """A stall's part that was work of this process (see ``summary``)."""
+    others = record.get("other_threads_cpu_ms") or 0.0
+    return round(record["loop_cpu_ms"] + min(record["loop_blocked_ms"], others), 1)
+
+
 def summary(path: str | Path, since: float, until: float, top: int = 3) -> dict[str, Any]:
     """The stalls recorded between ``since`` and ``until`` (``time.time()``): the longest,
     their causes summed, and the longest ones in full."""
@@ -188,6 +194,10 @@ def summary(path: str | Path, since: float, until: float, top: int = 3) -> dict[
         # The longest stall less what the kernel says the loop thread spent queued for a
         # CPU: the part the process itself caused (its loop's work, the GIL).
         "longest_own_ms": max((r["late_ms"] - r["loop_runqueue_ms"] for r in found), default=0.0),
+        # The work that held the loop, whatever the machine's load: the loop thread's own
+        # CPU in the late interval, plus the GIL held by other threads while they ran
+        # (not while they waited for a CPU holding it).  What a quiet machine would show.
+        "longest_work_ms": max((work(r) for r in found), default=0.0),
         "sum_ms": {
             k: round(sum(r[k] for r in found), 1)
             for k in ("late_ms", "loop_cpu_ms", "loop_runqueue_ms", "loop_blocked_ms")

@@ -22,15 +22,17 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.conftest import Clock, reopened
-from widget_server.core.models import CounterRow
+from widget_server.core.models import CounterRow, Member
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
-from widget_server.network.services import set_member_status
+from widget_server.network.services import add_theme, set_member_status
 from widget_server.rotation.ledger import Base
 from widget_server.serving import indexed as indexed_module
+from widget_server.serving import snapshot as snapshot_module
 from widget_server.serving.indexed import Network
 from widget_server.serving.snapshot import Snapshot, SnapshotHolder
 from widget_server.storage import NetworkData, Storage
+from widget_server.storage import snapshot as storage_snapshot_module
 from widget_server.web.app import create_app
 
 
@@ -204,3 +206,47 @@ async def test_the_first_block_does_not_wait_for_the_ledger_computation(
         assert await storage.ledger_version() == 1
         given = holder.current.pools[theme].balances[host].given
         assert given == pytest.approx(2.5 * (len(network) - 1))
+
+
+@pytest.mark.asyncio
+async def test_a_large_change_is_applied_in_a_worker_thread_with_the_pools_in_use_built(
+    storage: Storage, network: dict[str, int], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A few members stand for a bulk import's thousands: past both thresholds.
+    monkeypatch.setattr(snapshot_module, "PART_ON_LOOP", 2)
+    monkeypatch.setattr(storage_snapshot_module, "ROWS_ON_LOOP", 2)
+    holder = SnapshotHolder(storage, 3600, 60, clock)
+    await holder.start()
+    theme = (await storage.get_theme("hochzeit")).id
+    await add_theme(storage, slug="markt", name_de="Markt")
+    await holder.refresh()
+    markt = (await storage.get_theme("markt")).id
+    in_use = holder.current.pools[theme]  # built: a request asked for it
+    assert not holder.current.pools.is_built(markt)
+    loop_thread = threading.get_ident()
+    threads: list[bool] = []
+    changed = Network.changed
+
+    def watched(self: Network, *args: Any) -> Any:
+        threads.append(threading.get_ident() == loop_thread)
+        return changed(self, *args)
+
+    monkeypatch.setattr(indexed_module.Network, "changed", watched)
+    new = [
+        (Member(0, f"neu-{n}", f"Neu {n}", f"https://neu-{n}.example/", status="active"), [theme])
+        for n in range(4)
+    ]
+    await storage.import_members(new)
+    built = holder.stats.pools_built
+    assert await holder.refresh()
+    assert threads == [False]  # applied off the event loop's thread
+    assert holder.current.pools.is_built(theme)  # swapped in built, not left to a request
+    assert holder.stats.pools_built - built == 1  # only the theme in use, not markt
+    assert not holder.current.pools.is_built(markt)
+    pool = holder.current.pools[theme]
+    assert pool is not in_use
+    assert {f"neu-{n}" for n in range(4)} <= set(pool.ids_by_slug)
+    # What the worker built is what a full load builds.
+    fresh = SnapshotHolder(storage, 3600, 60, clock)
+    await fresh.start()
+    assert fresh.current.pools[theme] == pool

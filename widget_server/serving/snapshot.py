@@ -463,20 +463,35 @@ class SnapshotHolder:
         if any(m.category and m.category not in known for m in part.members):
             # a category added (by any process) since this process read them: its labels
             await categories.load(self._storage)
+        now = self._clock()
+        ready: dict[int, ThemePool] = {}
         if len(part.members) + len(part.placements) > PART_ON_LOOP:
-            # A bulk import's thousands of members: the new mappings are made in a worker
-            # thread (the base network is never changed, so this is safe meanwhile).
-            network, affected = await asyncio.to_thread(base.network.changed, part, changes)
+            # A bulk import's thousands of members: the new mappings, and the pools of
+            # the themes it changed that were in use, are made in a worker thread (the
+            # base network is never changed, so this is safe meanwhile); the event loop
+            # only swaps them in, no request builds a pool of a thousand members.
+            def apply() -> tuple[Network, Collection[int], dict[int, ThemePool]]:
+                network, affected = base.network.changed(part, changes)
+                in_use = [t for t in affected if base.pools.is_built(t) and t in network.themes]
+                return (
+                    network,
+                    affected,
+                    {t: build_pool(network, base.ledger, t, now) for t in in_use},
+                )
+
+            network, affected, ready = await asyncio.to_thread(apply)
         else:
             network, affected = base.network.changed(part, changes)
         self.current = Snapshot.of(
             network,
             base.ledger,
-            self._clock(),
+            now,
             previous=base,
             dropped=affected,
             stats=self.stats,
         )
+        self.current.pools.built.update(ready)
+        self.stats.pools_built += len(ready)
         self.stats.partial_loads += 1
         log.debug(
             "snapshot updated",
