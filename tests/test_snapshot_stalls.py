@@ -250,3 +250,22 @@ async def test_a_large_change_is_applied_in_a_worker_thread_with_the_pools_in_us
     fresh = SnapshotHolder(storage, 3600, 60, clock)
     await fresh.start()
     assert fresh.current.pools[theme] == pool
+
+
+@pytest.mark.asyncio
+async def test_the_new_pool_of_a_large_theme_in_use_is_built_before_the_swap(
+    storage: Storage, network: dict[str, int], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot_module, "POOL_ON_LOOP", 2)  # the wedding theme counts as large
+    holder = SnapshotHolder(storage, 3600, 60, clock)
+    await holder.start()
+    theme = (await storage.get_theme("hochzeit")).id
+    before = holder.current.pools[theme]  # in use
+    built = holder.stats.pools_built
+    await set_member_status(storage, "catering", "paused")
+    assert await holder.refresh()
+    assert holder.current.pools.is_built(theme)  # no request has to build it
+    assert holder.stats.pools_built - built == 1
+    pool = holder.current.pools[theme]
+    assert pool is not before
+    assert not pool.members[(await storage.get_member("catering")).id].eligible

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 
 DAY = 86_400
 PART_ON_LOOP = 200  # members and placements of a change applied on the event loop
+POOL_ON_LOOP = 500  # memberships of a changed theme whose pool the next request may build
 WARM_SLICE = 0.005  # seconds of CPU the pool warm-up takes before it lets requests in
 
 
@@ -482,6 +483,17 @@ class SnapshotHolder:
             network, affected, ready = await asyncio.to_thread(apply)
         else:
             network, affected = base.network.changed(part, changes)
+            # A theme of thousands of members whose pool is in use: its new pool is built
+            # in a worker thread too (tens of ms), not by the next request on the loop.
+            large = [
+                t
+                for t in affected
+                if base.pools.is_built(t) and len(network.memberships.get(t, ())) > POOL_ON_LOOP
+            ]
+            if large:
+                ready = await asyncio.to_thread(
+                    lambda: {t: build_pool(network, base.ledger, t, now) for t in large}
+                )
         self.current = Snapshot.of(
             network,
             base.ledger,
