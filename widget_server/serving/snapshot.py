@@ -423,6 +423,7 @@ class SnapshotHolder:
         self._ledger: dict[int, ThemeLedger] = {}  # theme -> its installed ledger
         self._ledger_version = 0
         self._ledger_checked = -math.inf  # time.monotonic() of the last turn at computing it
+        self._ledger_computed_at = -math.inf  # when the installed ledger was computed
         self._full: asyncio.Task[None] | None = None  # a full reload in the background
         self._running = False  # run() is polling: the process serves this holder
         # What warm() makes of a theme beyond its pool (the serving layer's shared plan
@@ -659,6 +660,7 @@ class SnapshotHolder:
                 self.current = _rebase(ready, base, self.current, changed, self._clock())
                 self._ledger = {**self._ledger, **changed}
                 self._ledger_version = stored.version
+                self._ledger_computed_at = stored.computed_at
         log.info(
             "ledger installed", extra={"ledger_version": stored.version, "themes": len(changed)}
         )
@@ -670,10 +672,13 @@ class SnapshotHolder:
         at 100,000 members the computation is seconds of CPU the first block need not
         wait for; until it is done the stored balances serve)."""
         await self._load_all()
-        if compute_ledger:
+        if compute_ledger or await self._storage.ledger_version() == 0:
+            # Nothing stored yet (a new deployment: little to compute): computed now.
             await self.refresh_ledger(force=False)
-        else:
-            await self._install_ledger()
+            return
+        await self._install_ledger()
+        if self._clock() - self._ledger_computed_at < self._ledger_interval:
+            self._ledger_checked = time.monotonic()  # fresh: due again an interval later
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll for changes by other processes, and keep the ledger fresh, until ``stop``.
