@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import random
 import sys
@@ -56,6 +57,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import stallwatch  # noqa: E402
 from widget_server.core.models import CounterRow, Member  # noqa: E402
 from widget_server.network.services import add_theme  # noqa: E402
 from widget_server.rotation.fairness import exposure  # noqa: E402
@@ -213,6 +215,9 @@ async def steady(
     rng = random.Random(11)
     checkpoint_rows, checkpoint_bytes = await version_bytes(storage, noon(day))
     per_minute, stalls, cpu, wall, published = [], [], [], [], []
+    watched = time.time()
+    if args.watch:  # where the stalls come from (bench/stallwatch.py)
+        stallwatch.Watch(args.watch).start(asyncio.get_running_loop())
     for minute in range(args.steady):
         now = noon(day) + 3600 + 60 * minute
         await add(storage, minute_rows(by_theme, day, args.partners, rng, args.per_minute))
@@ -251,6 +256,11 @@ async def steady(
             round(sorted(stalls)[len(stalls) // 2] * 1000, 1),
         ],
         "longest stall with nothing running ms (baseline)": round(quiet.longest * 1000, 1),
+        **(
+            {"loop (stallwatch)": stallwatch.summary(args.watch, watched, time.time())}
+            if args.watch
+            else {}
+        ),
     }
 
 
@@ -287,6 +297,7 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         holder = SnapshotHolder(storage, 3600, 60, lambda: clock_now[0])
         holder.reload_in_background()
         await holder.reloaded()
+        gc.freeze()  # as a serving process does after its warm-up (SnapshotHolder.warm)
         rng = random.Random(10)
         for n in range(args.days):
             day = FIRST_DAY + timedelta(days=n)
@@ -367,6 +378,9 @@ def main() -> int:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--postgres", default=DEFAULT_PG)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--watch", metavar="FILE", help="record the steady phase's stalls (bench/stallwatch.py)"
+    )
     args = parser.parse_args()
     try:
         results = asyncio.run(run(args))

@@ -52,7 +52,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_widget import (  # noqa: E402  (after the path set-up)
+from bench import stallwatch  # noqa: E402  (after the path set-up)
+from bench.bench_widget import (  # noqa: E402
     PY,
     ROOT,
     BenchError,
@@ -187,9 +188,12 @@ def load(url: str, pid: int, seconds: int, script: Path | None = None) -> dict[s
 
 def start_server(env: dict[str, str], log: Path, args: Any) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    command = [PY, "-m", "widget_server"]
+    if args.watch:  # the server's own loop lag, recorded (bench/stallwatch.py)
+        command = [PY, "-m", "bench.stallwatch", str(Path(args.watch).resolve())]
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [PY, "-m", "widget_server", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -337,6 +341,7 @@ def network(
     (tokens_file := tmp / f"{name}.tokens").write_text("\n".join(tokens) + "\n")
     (script := tmp / f"{name}.lua").write_text(LUA % (tokens_file, ""))
     (html_script := tmp / f"{name}.html.lua").write_text(LUA % (tokens_file, ".html"))
+    load_start = [round(x, 1) for x in os.getloadavg()]
     started = time.monotonic()
     proc, base = start_server(env, log, args)
     first = f"{base}/w/{tokens[0]}"
@@ -347,6 +352,7 @@ def network(
         "placements": len(tokens),
         "start_s": round(time.monotonic() - started, 2),
         "start_cpu_s": round(proc_cpu(proc.pid), 2),
+        "load_average_at_start": load_start,
         "rss_start_mb": proc_rss_mb(proc.pid),
         "commands_s": times,
     }
@@ -367,10 +373,24 @@ def network(
     result["distinct_token_html"] = load(base + "/", proc.pid, args.duration, html_script)
     served = runs[0]["requests"] + result["distinct_token_html"]["requests"]
     print(f"[{name}] writes and the ledger under a probe ...", file=sys.stderr)
+    begun = time.time()
     result["writes"] = changes(base, key, env, theme, tokens, tokens[-1])
+    ledger_begun = time.time()
     with Probe(f"{base}/w/{tokens[-1]}") as probe:
         time.sleep(args.ledger_interval + 5)
     result["writes"]["longest stall over a ledger interval ms"] = probe.longest_ms
+    result["writes"]["load average"] = [round(x, 1) for x in os.getloadavg()]
+    if args.watch:  # the server's own view: loop lag, and the part not queued for a CPU
+        for label, since, until in (
+            ("writing", begun, ledger_begun),
+            ("ledger", ledger_begun, time.time()),
+        ):
+            found = stallwatch.summary(args.watch, since, until)
+            result["writes"][f"loop lag {label} ms"] = found["longest_ms"]
+            result["writes"][f"loop lag {label}, not queued for a CPU ms"] = round(
+                found["longest_own_ms"], 1
+            )
+            result["writes"][f"loop held by work {label} ms"] = found["longest_work_ms"]
     while served < members and time.monotonic() - started < args.max_fill:
         runs.append(load(base + "/", proc.pid, args.duration, script))
         served += runs[-1]["requests"]
@@ -489,6 +509,7 @@ def print_table(res: dict[str, Any]) -> None:
         for key, label in (
             ("start_s", "start s"),
             ("start_cpu_s", "start CPU s"),
+            ("load_average_at_start", "load average at start"),
             ("warm_s", "pools built ahead after s"),
             ("warm_cpu_s", "CPU s by then"),
             ("rss_warm_mb", "RSS when warm MB"),
@@ -496,7 +517,7 @@ def print_table(res: dict[str, Any]) -> None:
             ("rss_after_mb", "RSS after distinct requests MB"),
             ("distinct_requests", "distinct-token requests"),
         ):
-            print(f"{label:<34}{demo[key]:>12}{scale[key]:>12}")
+            print(f"{label:<34}{demo[key]!s:>12}{scale[key]!s:>12}")
         for cmd in scale["commands_s"]:
             print(f"{cmd + ' s':<34}{demo['commands_s'][cmd]:>12}{scale['commands_s'][cmd]:>12}")
         for what in scale["writes"]:
@@ -525,6 +546,12 @@ def main() -> int:
         help="a smoke run: 2,000 members in 40 themes, 3 s runs, a 10 s ledger interval",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--watch",
+        metavar="FILE",
+        help="record the servers' own loop lag here (bench/stallwatch.py; JSON lines) and"
+        " report it beside the probe's stalls",
+    )
     parser.add_argument(
         "--serve-only", action="store_true", help="skip the command timings (creation still runs)"
     )

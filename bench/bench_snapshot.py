@@ -20,7 +20,21 @@ entry point and this script measures:
   through the API (``POST /api/v1/members``).  For the rule changes, the time
   from sending the write (from the CLI's exit for the other process) until
   the block shows the new partner count; for the writes, how long the API took
-  to answer.
+  to answer.  Then once each: a member's edit (``PATCH``), a pause and an
+  activation (``POST .../pause``, ``.../activate``) and a bulk import of
+  ``--bulk`` new members (``POST /api/v1/members/bulk``: one full reload in
+  the background), the prober still asking;
+* **the ledger** (``--ledger-interval`` seconds, the server's
+  ``WIDGET_LEDGER_INTERVAL``, 0 to skip): the prober over one interval plus
+  5 s without writes, so a ledger run falls into it.
+
+``--watch FILE`` runs the server under ``bench/stallwatch.py``: for each phase the
+server's own event-loop lag (a 2 ms ticker on its loop) with what the loop
+thread did meanwhile (its CPU, its time queued for a CPU, blocked on the GIL)
+and the stacks a watchdog thread sampled, so a stall the client sees can be
+told from the machine's load.  ``--url`` makes the network there and keeps
+it; ``--url ... --reuse`` measures a network made so before (the build takes
+minutes at 100,000 members).
 
 Exit status 0 even when a target is missed; 1 when the measurement failed.
 """
@@ -45,12 +59,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import stallwatch  # noqa: E402
 from bench.bench_scale import (  # noqa: E402  (after the path set-up)
     DEFAULT_PG,
     add_themes,
     cli,
-    embed_tokens,
     member_rows,
+    proc_cpu,
     proc_rss_mb,
     schema,
     wait_block,
@@ -132,17 +147,91 @@ def until_partners(port: int, path: str, count: int, since: float, limit: float 
     raise BenchError(f"{path} did not show {count} partners within {limit} s")
 
 
-def network(
-    name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: Path, args: Any
-) -> dict[str, Any]:
+def make(name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: Path) -> str:
+    """The network at ``url``; m0's first theme."""
     members, themes = size
-    env = env | {"WIDGET_DATABASE_URL": url}
     print(f"[{name}] {members} members in {themes} themes ...", file=sys.stderr)
     cli(env, "init", "--password-stdin", stdin="bench-password-42\n")
     asyncio.run(add_themes(url, themes))
     file = tmp / f"{name}.csv"
     theme = members_file(file, members, themes)
     cli(env, "member", "import", str(file), "--json")
+    return theme
+
+
+async def first_token(url: str) -> str:
+    """The embed token of m0's first placement (its first theme), signed with the network's
+    key; without signing every placement's, as ``embed_tokens`` does (a minute at 100,000
+    members on a busy machine)."""
+    from widget_server.core.settings import Settings
+    from widget_server.core.signing import Signer
+    from widget_server.network.database import ensure_secret_keys
+    from widget_server.storage import storage_from_url
+
+    storage = storage_from_url(url)
+    await storage.open()
+    try:
+        signer = Signer(await ensure_secret_keys(storage, Settings(), create=False))
+        m0 = (await storage.get_member("m0")).id
+        placements = [p for p in await storage.list_placements() if p.member_id == m0]
+        return signer.embed_token(min(placements, key=lambda p: p.id).id)
+    finally:
+        await storage.close()
+
+
+def load_average() -> list[float]:
+    return [round(x, 1) for x in os.getloadavg()]
+
+
+def phase(args: Any, begun: float) -> dict[str, Any]:
+    """The server's own view of a phase's stalls (``--watch``), and the machine's load."""
+    found: dict[str, Any] = {"load_average": load_average(), "from": round(begun, 1)}
+    if args.watch:
+        found["loop"] = stallwatch.summary(args.watch, begun, time.time())
+    return found
+
+
+def more_writes(port: int, key: str, theme: str, count: int) -> dict[str, float]:
+    """A member's edit, pause and activation through the API, and a bulk import of
+    ``count`` new members; each answer's time in ms."""
+    took: dict[str, float] = {}
+    for label, method, path, body in (
+        ("member_patch_ms", "PATCH", "/api/v1/members/m1", {"town": "Tönning"}),
+        ("member_pause_ms", "POST", "/api/v1/members/m1/pause", None),
+        ("member_activate_ms", "POST", "/api/v1/members/m1/activate", None),
+    ):
+        status, answer, seconds = request(port, method, path, body, key)
+        if status >= 300:
+            raise BenchError(f"{method} {path} answered {status}: {answer}")
+        took[label] = round(seconds * 1e3)
+    rows = [
+        {
+            "slug": f"bulk-{os.getpid()}-{n}",
+            "name": f"Stapel {n}",
+            "website": f"https://bulk-{os.getpid()}-{n}.example.de/",
+            "themes": [theme, f"t{n % 7}"] if theme != f"t{n % 7}" else [theme],
+        }
+        for n in range(count)
+    ]
+    if count:
+        status, answer, seconds = request(port, "POST", "/api/v1/members/bulk", rows, key)
+        if status >= 300:
+            raise BenchError(f"bulk import answered {status}: {str(answer)[:500]}")
+        took["bulk_import_ms"] = round(seconds * 1e3)
+    return took
+
+
+def network(
+    name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: Path, args: Any
+) -> dict[str, Any]:
+    members, themes = size
+    env = env | {"WIDGET_DATABASE_URL": url, "WIDGET_NEW_MEMBERS": "active"}
+    if args.ledger_interval:
+        env["WIDGET_LEDGER_INTERVAL"] = str(args.ledger_interval)
+    if args.reuse:
+        theme = str(member_rows(members, themes)[0]["themes"][0])
+    else:
+        theme = make(name, url, env, size, tmp)
     created = subprocess.run(
         [PY, "-m", "widget_server", "key", "create", "--scope", "coordinator", "--json"],
         cwd=ROOT,
@@ -152,13 +241,17 @@ def network(
         check=True,
     )
     key = json.loads(created.stdout)["key"]
-    token = asyncio.run(embed_tokens(url))[0]  # m0 in its first theme
+    token = asyncio.run(first_token(url))
     port = free_port()
     log = tmp / f"{name}.log"
     started = time.monotonic()
+    command = [PY, "-m", "widget_server"]
+    if args.watch:
+        command = [PY, "-m", "bench.stallwatch", str(Path(args.watch).resolve())]
+    load_start = load_average()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [PY, "-m", "widget_server", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -172,14 +265,26 @@ def network(
         "members": members,
         "themes": themes,
         "start_s": round(time.monotonic() - started, 2),
+        "start_cpu_s": round(proc_cpu(proc.pid), 2),
+        "load_average_at_start": load_start,
         "rss_start_mb": proc_rss_mb(proc.pid),
     }
-    print(f"[{name}] started in {result['start_s']} s; idle ...", file=sys.stderr)
+    print(
+        f"[{name}] started in {result['start_s']} s ({result['start_cpu_s']} s CPU); idle ...",
+        file=sys.stderr,
+    )
     prober = Prober(port, block)
     prober.start()
+    begun = time.time()
     time.sleep(args.idle)
     longest, count = prober.reset()
-    result["idle"] = {"seconds": args.idle, "requests": count, "longest_ms": round(longest * 1e3)}
+    result["idle"] = {
+        "seconds": args.idle,
+        "requests": count,
+        "longest_ms": round(longest * 1e3),
+        **phase(args, begun),
+    }
+    begun = time.time()
     print(f"[{name}] changes ...", file=sys.stderr)
     rules_path = f"/api/v1/themes/{theme}/rules"
     own, other, writes, creates = [], [], [], []
@@ -199,9 +304,9 @@ def network(
             "POST",
             "/api/v1/members",
             {
-                "slug": f"bench-{n}",
+                "slug": f"bench-{os.getpid()}-{n}",
                 "name": f"Neu {n}",
-                "website": f"https://bench-{n}.example.de/",
+                "website": f"https://bench-{os.getpid()}-{n}.example.de/",
                 "themes": [theme],
             },
             key,
@@ -209,9 +314,9 @@ def network(
         if status != 201:
             raise BenchError(f"POST member answered {status}")
         creates.append(took)
+    more = more_writes(port, key, theme, args.bulk)
+    time.sleep(2)  # the bulk import's reload in the background, under the prober
     longest, count = prober.reset()
-    prober.done.set()
-    prober.join(timeout=130)
     result["changes"] = {
         "rounds": args.rounds,
         "requests": count,
@@ -220,7 +325,22 @@ def network(
         "served_after_own_write_s_max": round(max(own), 2),
         "served_after_other_process_s_max": round(max(other), 2),
         "member_post_ms_max": round(max(creates) * 1e3),
+        **more,
+        **phase(args, begun),
     }
+    if args.ledger_interval:
+        print(f"[{name}] a ledger interval ...", file=sys.stderr)
+        begun = time.time()
+        time.sleep(args.ledger_interval + 5)
+        longest, count = prober.reset()
+        result["ledger"] = {
+            "seconds": args.ledger_interval + 5,
+            "requests": count,
+            "longest_ms": round(longest * 1e3),
+            **phase(args, begun),
+        }
+    prober.done.set()
+    prober.join(timeout=130)
     result["rss_end_mb"] = proc_rss_mb(proc.pid)
     proc.terminate()
     proc.wait(timeout=30)
@@ -233,6 +353,9 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     size = (args.members, args.themes)
     databases: dict[str, Any] = {}
     for db in ("sqlite", "postgres") if args.database == "both" else (args.database,):
+        if args.url:
+            databases[db] = network(db, args.url, env, size, tmp, args)
+            continue
         if db == "sqlite":
             databases[db] = network(db, f"sqlite:///{tmp / db}.db", env, size, tmp, args)
             continue
@@ -255,7 +378,24 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="changes of each kind")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds without writes")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--bulk", type=int, default=1000, help="members of the bulk import")
+    parser.add_argument(
+        "--ledger-interval", type=int, default=60, help="WIDGET_LEDGER_INTERVAL; 0: no phase"
+    )
+    parser.add_argument(
+        "--watch",
+        metavar="FILE",
+        help="record the server's own loop lag here (bench/stallwatch.py; JSON lines, appended)",
+    )
+    parser.add_argument("--url", help="make the network at this database URL and keep it")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --url: measure the network made there before"
+    )
     args = parser.parse_args()
+    if args.reuse and not args.url:
+        parser.error("--reuse needs --url")
+    if args.url and args.database == "both":
+        parser.error("--url names one database: --database sqlite or postgres")
     if args.members < 10 or not 1 <= args.themes <= args.members // 5:
         parser.error("--members must be >= 10, --themes between 1 and members / 5")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -39,7 +39,7 @@ import gc
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -66,7 +66,9 @@ from widget_server.storage.base import LedgerUpdate, ThemeVersion
 log = logging.getLogger(__name__)
 
 DAY = 86_400
-WARM_SLICE = 0.01  # seconds of CPU the pool warm-up takes before it lets requests in
+PART_ON_LOOP = 200  # members and placements of a change applied on the event loop
+POOL_ON_LOOP = 500  # memberships of a changed theme whose pool the next request may build
+WARM_SLICE = 0.005  # seconds of CPU the pool warm-up takes before it lets requests in
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,56 @@ def _read_themes(
     return changed, whole
 
 
+_collection_off = 0  # full loads in progress that turned the cyclic collector off
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic collection while a full load makes the network's million objects.
+
+    Each would walk every object made so far, in the worker thread that converts
+    rows while it holds the GIL, so the event loop waits for it (0.7 s passes seen
+    at 100,000 members); the loaded network has no cycles to collect.  Nested uses
+    (two holders of one process, as in tests) turn it back on after the last.
+    """
+    global _collection_off
+    if _collection_off == 0 and not gc.isenabled():
+        yield  # turned off by someone else: theirs to turn back on
+        return
+    _collection_off += 1
+    gc.disable()
+    try:
+        yield
+    finally:
+        _collection_off -= 1
+        if _collection_off == 0:
+            gc.enable()
+
+
+def _rebase(
+    ready: Snapshot, base: Snapshot, current: Snapshot, changed: Collection[int], now: float
+) -> Snapshot:
+    """``ready`` (``base`` with new ledgers for ``changed``) moved onto ``current``, the
+    snapshot serving now: the same unless writes were applied meanwhile.
+
+    Then ``current``'s network and pools are kept, a pool of ``changed`` takes its new
+    balances where it is still ``base``'s (the same object), and is dropped (built
+    again on use) where a write rebuilt it since; a walk over the built pools, with
+    nothing recomputed on the event loop.
+    """
+    if current is base:
+        return ready
+    new = Snapshot.of(current.network, ready.ledger, now, cache=current.cache.without(changed))
+    before, after = base.pools.built, ready.pools.built
+    for theme_id, pool in current.pools.built.items():
+        if theme_id not in changed:
+            new.pools.built[theme_id] = pool
+        elif before.get(theme_id) is pool and theme_id in after:
+            new.pools.built[theme_id] = after[theme_id]
+    new.active_members.built.update(current.active_members.built)
+    return new
+
+
 def _give_back_memory() -> None:
     """Hand the memory a full reload freed back to the system (glibc keeps it otherwise:
     some 10 MB at 100,000 members); a no-op where there is no ``malloc_trim``."""
@@ -367,9 +419,11 @@ class SnapshotHolder:
         self._clock = clock
         self._lock = asyncio.Lock()  # one install at a time
         self._ledger_lock = asyncio.Lock()  # one ledger computation at a time
+        self._install_lock = asyncio.Lock()  # one ledger install at a time
         self._ledger: dict[int, ThemeLedger] = {}  # theme -> its installed ledger
         self._ledger_version = 0
-        self._ledger_checked = 0.0  # time.monotonic() of the last turn at computing it
+        self._ledger_checked = -math.inf  # time.monotonic() of the last turn at computing it
+        self._ledger_computed_at = -math.inf  # when the installed ledger was computed
         self._full: asyncio.Task[None] | None = None  # a full reload in the background
         self._running = False  # run() is polling: the process serves this holder
         # What warm() makes of a theme beyond its pool (the serving layer's shared plan
@@ -411,15 +465,46 @@ class SnapshotHolder:
         if any(m.category and m.category not in known for m in part.members):
             # a category added (by any process) since this process read them: its labels
             await categories.load(self._storage)
-        network, affected = base.network.changed(part, changes)
+        now = self._clock()
+        ready: dict[int, ThemePool] = {}
+        if len(part.members) + len(part.placements) > PART_ON_LOOP:
+            # A bulk import's thousands of members: the new mappings, and the pools of
+            # the themes it changed that were in use, are made in a worker thread (the
+            # base network is never changed, so this is safe meanwhile); the event loop
+            # only swaps them in, no request builds a pool of a thousand members.
+            def apply() -> tuple[Network, Collection[int], dict[int, ThemePool]]:
+                network, affected = base.network.changed(part, changes)
+                in_use = [t for t in affected if base.pools.is_built(t) and t in network.themes]
+                return (
+                    network,
+                    affected,
+                    {t: build_pool(network, base.ledger, t, now) for t in in_use},
+                )
+
+            network, affected, ready = await asyncio.to_thread(apply)
+        else:
+            network, affected = base.network.changed(part, changes)
+            # A theme of thousands of members whose pool is in use: its new pool is built
+            # in a worker thread too (tens of ms), not by the next request on the loop.
+            large = [
+                t
+                for t in affected
+                if base.pools.is_built(t) and len(network.memberships.get(t, ())) > POOL_ON_LOOP
+            ]
+            if large:
+                ready = await asyncio.to_thread(
+                    lambda: {t: build_pool(network, base.ledger, t, now) for t in large}
+                )
         self.current = Snapshot.of(
             network,
             base.ledger,
-            self._clock(),
+            now,
             previous=base,
             dropped=affected,
             stats=self.stats,
         )
+        self.current.pools.built.update(ready)
+        self.stats.pools_built += len(ready)
         self.stats.partial_loads += 1
         log.debug(
             "snapshot updated",
@@ -457,7 +542,9 @@ class SnapshotHolder:
         meanwhile keeps the pools still right; the walk goes on with it.
         """
         built = 0
-        deadline = time.process_time() + slice_seconds
+        # The loop thread's own CPU: a worker thread's work (a reload, the ledger) is
+        # not time this walk keeps requests waiting.
+        deadline = time.thread_time() + slice_seconds
         for theme_id in list(self.current.themes):
             pools = self.current.pools
             if theme_id in pools and not pools.is_built(theme_id):
@@ -468,35 +555,47 @@ class SnapshotHolder:
                         self.ahead(self.current, theme_id)
                     except Exception:
                         log.exception("theme not prepared ahead", extra={"theme_id": theme_id})
-            if time.process_time() >= deadline:
+            if time.thread_time() >= deadline:
+                self._freeze()
                 await asyncio.sleep(0)
-                deadline = time.process_time() + slice_seconds
+                deadline = time.thread_time() + slice_seconds
         if built:
             log.info("pools built ahead", extra={"pools": built})
-        if self._running:
-            # The snapshot now lives as long as the process serves it: out of the cyclic
-            # collector's way, whose full passes over some millions of objects otherwise
-            # cost the hot path about a sixth of its CPU at 100,000 members.  Objects
-            # still go when their references do; run() unfreezes when it ends.
-            gc.freeze()
+        self._freeze()
         return built
+
+    def _freeze(self) -> None:
+        """Move what the process holds now out of the cyclic collector's way, while it
+        serves (``run()`` unfreezes when it ends).
+
+        The snapshot lives as long as the process serves it; a full pass of the
+        collector over its millions of objects takes 0.3-1 s of CPU at 100,000 members,
+        on whichever thread allocates (the event loop's, or a worker holding the GIL
+        meanwhile), and otherwise costs the hot path about a sixth of its CPU.  Frozen
+        objects still go when their references do.  Called after a full load and after
+        each slice of the warm-up, so no full pass ever walks the network.
+        """
+        if self._running:
+            gc.freeze()
 
     async def _load_all(self) -> None:
         # The reads and the indexing run off the event loop (a worker thread and the
         # database driver); only the swap takes the lock.
-        data = await self._storage.load_network()
-        await categories.load(self._storage)  # their labels, before blocks are built
-        network = await asyncio.to_thread(Network.of, data)
-        async with self._lock:
-            now = self._clock()
-            ledger = LedgerState(themes=self._ledger)
-            base = Snapshot.of(
-                network, ledger, now, stats=self.stats, cache=RenderCache(self._cache_size)
-            )
-            self.stats.full_loads += 1
-            await self._catch_up(base)
-            log.info("snapshot loaded", extra={"version": self.current.version})
-        del data, network, base
+        with _no_collection():
+            data = await self._storage.load_network()
+            await categories.load(self._storage)  # their labels, before blocks are built
+            network = await asyncio.to_thread(Network.of, data)
+            async with self._lock:
+                now = self._clock()
+                ledger = LedgerState(themes=self._ledger)
+                base = Snapshot.of(
+                    network, ledger, now, stats=self.stats, cache=RenderCache(self._cache_size)
+                )
+                self.stats.full_loads += 1
+                await self._catch_up(base)
+                log.info("snapshot loaded", extra={"version": self.current.version})
+            del data, network, base
+            self._freeze()
         await asyncio.to_thread(_give_back_memory)
 
     async def refresh_ledger(self, *, force: bool = True) -> None:
@@ -518,8 +617,7 @@ class SnapshotHolder:
             stale_before = math.inf if force else now - self._ledger_interval
             await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
             self._ledger_checked = time.monotonic()
-            async with self._lock:
-                await self._install_ledger()
+            await self._install_ledger()
 
     def _network_data(self) -> NetworkData:
         """What the ledger computation reads of the network: its themes and rule sets."""
@@ -537,36 +635,50 @@ class SnapshotHolder:
         """Install the ledger another process stored; True when a new one was installed."""
         if await self._storage.ledger_version() == self._ledger_version:
             return False
-        async with self._lock:
-            return await self._install_ledger()
+        return await self._install_ledger()
 
     async def _install_ledger(self) -> bool:
-        """Install the themes whose published ledger changed since the installed version
-        (under the lock)."""
-        stored = await self._storage.get_ledger(since=self._ledger_version)
-        if stored is None or stored.version == self._ledger_version:
-            return False
-        # Parsing and the new balances run off the event loop (the lock keeps any other
-        # install out meanwhile); the finished snapshot is swapped in at once.
-        changed, whole = await asyncio.to_thread(_read_themes, stored.themes, self._ledger)
-        if whole:  # deltas after a version this process could not read: read them whole
-            chains = {t: await self._storage.ledger_at(t, math.inf) for t in whole}
-            found = {t: v for t, v in chains.items() if v is not None}
-            changed.update((await asyncio.to_thread(_read_themes, found, {}))[0])
-        base = self.current
-        built = base.parts(changed)
-        current = await asyncio.to_thread(base.with_ledger, changed, self._clock(), built)
-        self._ledger = {**self._ledger, **changed}
-        self._ledger_version = stored.version
-        self.current = current
+        """Install the themes whose published ledger changed since the installed version.
+
+        The reads, the parsing and the new balances are made while the snapshot keeps
+        serving and taking writes (the install lock keeps only other installs out);
+        the swap takes the snapshot's lock for a walk over the built pools.
+        """
+        async with self._install_lock:
+            stored = await self._storage.get_ledger(since=self._ledger_version)
+            if stored is None or stored.version == self._ledger_version:
+                return False
+            changed, whole = await asyncio.to_thread(_read_themes, stored.themes, self._ledger)
+            if whole:  # deltas after a version this process could not read: read them whole
+                chains = {t: await self._storage.ledger_at(t, math.inf) for t in whole}
+                found = {t: v for t, v in chains.items() if v is not None}
+                changed.update((await asyncio.to_thread(_read_themes, found, {}))[0])
+            base = self.current
+            built = base.parts(changed)
+            ready = await asyncio.to_thread(base.with_ledger, changed, self._clock(), built)
+            async with self._lock:
+                self.current = _rebase(ready, base, self.current, changed, self._clock())
+                self._ledger = {**self._ledger, **changed}
+                self._ledger_version = stored.version
+                self._ledger_computed_at = stored.computed_at
         log.info(
             "ledger installed", extra={"ledger_version": stored.version, "themes": len(changed)}
         )
         return True
 
-    async def start(self) -> None:
+    async def start(self, *, compute_ledger: bool = True) -> None:
+        """The network, and the ledger: brought up to date first (``compute_ledger``), or
+        as stored, for ``run()`` to bring up to date at its first poll (a server's start:
+        at 100,000 members the computation is seconds of CPU the first block need not
+        wait for; until it is done the stored balances serve)."""
         await self._load_all()
-        await self.refresh_ledger(force=False)
+        if compute_ledger or await self._storage.ledger_version() == 0:
+            # Nothing stored yet (a new deployment: little to compute): computed now.
+            await self.refresh_ledger(force=False)
+            return
+        await self._install_ledger()
+        if self._clock() - self._ledger_computed_at < self._ledger_interval:
+            self._ledger_checked = time.monotonic()  # fresh: due again an interval later
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll for changes by other processes, and keep the ledger fresh, until ``stop``.
@@ -574,6 +686,7 @@ class SnapshotHolder:
         A stop waits for the poll in progress (the ledger update writes), never cuts it.
         """
         self._running = True
+        self._freeze()  # the network as loaded at start, before the warm-up adds to it
         warming = asyncio.create_task(self.warm(), name="snapshot-warm")
         while not await stopped(stop, self._interval):
             try:

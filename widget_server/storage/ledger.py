@@ -302,13 +302,20 @@ class Ledger(Queries):
             await conn.executemany(
                 "DELETE FROM ledger_base WHERE theme_id = ?", [(t,) for t in themes]
             )
-            rows = [
-                (t, m, g, r)
-                for t in themes
-                for m, (g, r) in sorted(update.bases[t].figures.items())
-            ]
-            if rows:
-                await dialect.insert_rows(conn, "ledger_base", BASE_TYPES, rows)
+            # A row per membership when every base rolled (the day's first computation):
+            # made in a worker thread and sent in chunks, so neither the rows nor the
+            # driver's encoding of them hold the event loop for long.
+            rows = await asyncio.to_thread(
+                lambda: [
+                    (t, m, g, r)
+                    for t in themes
+                    for m, (g, r) in sorted(update.bases[t].figures.items())
+                ]
+            )
+            for start in range(0, len(rows), CHUNK):
+                await dialect.insert_rows(
+                    conn, "ledger_base", BASE_TYPES, rows[start : start + CHUNK]
+                )
             await conn.executemany(
                 "INSERT INTO ledger_base_themes (theme_id, day, half_life_days, window_days)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (theme_id) DO UPDATE SET day = excluded.day,"

@@ -35,6 +35,9 @@ T = TypeVar("T")
 LOAD_BATCH = 5_000
 # Ids per IN (...) list when a part of the network is read.
 IN_CHUNK = 500
+# Rows of a part read converted on the event loop; more go to a worker thread (a
+# hand-over costs more than converting a write's few rows).
+ROWS_ON_LOOP = 200
 
 
 def network_from(
@@ -199,7 +202,12 @@ class Snapshot(Queries):
                 " WHERE x.theme_id = r.theme_id)",
                 theme_ids,
             )
-        return network_from(dialect, version, themes, members, memberships, placements, rule_sets)
+        found = (dialect, version, themes, members, memberships, placements, rule_sets)
+        if len(members) + len(memberships) + len(placements) > ROWS_ON_LOOP:
+            # A large change (a bulk import logs every member): its rows become models in
+            # a worker thread, as a full load's do, not on the event loop.
+            return await asyncio.to_thread(network_from, *found)
+        return network_from(*found)
 
     async def load_theme_network(self, theme_id: int) -> NetworkData:
         """What one theme's pool is built from, as ``load_network`` would give it.

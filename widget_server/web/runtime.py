@@ -98,7 +98,9 @@ class Runtime:
         self.snapshots.ahead = lambda snapshot, theme_id: prepare_theme(
             snapshot, theme_id, self.clock(), key
         )
-        await self.snapshots.start()
+        # The ledger as stored: the poller brings it up to date at its first turn, after
+        # the first blocks are served.
+        await self.snapshots.start(compute_ledger=False)
         self._poller = asyncio.create_task(
             self.snapshots.run(self._stopping), name="snapshot-poller"
         )
