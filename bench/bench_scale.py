@@ -41,6 +41,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -101,7 +102,17 @@ def member_rows(members: int, themes: int, seed: int = 14) -> list[dict[str, Any
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
-    """Run ``widget-server ARGS``; its wall time in seconds."""
+    """Run ``widget-server ARGS``; its wall time in seconds (its CPU time: ``cli_cpu``)."""
+    return cli_cpu(env, *args, stdin=stdin)[0]
+
+
+def cli_cpu(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[float, float]:
+    """Run ``widget-server ARGS``; its wall time and its CPU time (user + system) in seconds.
+
+    The CPU time is that of the finished child (``RUSAGE_CHILDREN`` before and
+    after): on a shared machine the wall time includes waiting for a core, the
+    CPU time does not."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.run(
         [PY, "-m", "widget_server", *args],
@@ -113,7 +124,10 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
     )
     if proc.returncode != 0:
         raise BenchError(f"widget-server {' '.join(args)} failed: {proc.stderr[-2000:]}")
-    return round(time.monotonic() - start, 2)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return round(wall, 2), round(cpu, 2)
 
 
 async def add_themes(url: str, themes: int) -> str:
@@ -321,22 +335,35 @@ def network(
     log = tmp / f"{name}.log"
     proc, base = start_server(env, log, args)
     wait_for(f"{base}/healthz", proc, log)
+    served_cpu = proc_cpu(proc.pid)
     times = {"bulk create (API)": bulk_create(base, key, rows, args.chunk)}
+    # The server's CPU for it (the database server's own is not counted).
+    cpu = {"bulk create (API)": round(proc_cpu(proc.pid) - served_cpu, 2)}
     del rows
     stop([proc])
     print(f"[{name}] created in {times['bulk create (API)']} s; commands ...", file=sys.stderr)
+    load_avg = [round(os.getloadavg()[0], 1)]
     if not args.serve_only:
-        times["theme list"] = cli(env, "theme", "list", "--json")
-        times["stats --member"] = cli(env, "stats", "--member", "m0", "--json")
-        times["stats --theme"] = cli(env, "stats", "--theme", theme, "--json")
-        times["explain"] = cli(env, "explain", "m0", theme, "--json")
-        times["simulate (1 day)"] = cli(
-            env, "simulate", theme, "--days", "1", "--warmup", "0", "--json"
-        )
+        commands: dict[str, tuple[str, ...]] = {
+            "theme list": ("theme", "list", "--json"),
+            "stats --member": ("stats", "--member", "m0", "--json"),
+            "stats --theme": ("stats", "--theme", theme, "--json"),
+            "explain": ("explain", "m0", theme, "--json"),
+            "simulate (1 day)": ("simulate", theme, "--days", "1", "--warmup", "0", "--json"),
+        }
         if args.commands_only:  # the default run: 60 days of 2,000 views a day
-            times["simulate (60 days)"] = cli(env, "simulate", theme, "--json")
+            commands["simulate (60 days)"] = ("simulate", theme, "--json")
+        for label, command in commands.items():
+            times[label], cpu[label] = cli_cpu(env, *command)
+        load_avg.append(round(os.getloadavg()[0], 1))
     if args.commands_only:
-        return {"members": members, "themes": themes, "commands_s": times}
+        return {
+            "members": members,
+            "themes": themes,
+            "commands_s": times,
+            "commands_cpu_s": cpu,
+            "load_average": load_avg,
+        }
     tokens = embed_tokens_shuffled(url)
     (tokens_file := tmp / f"{name}.tokens").write_text("\n".join(tokens) + "\n")
     (script := tmp / f"{name}.lua").write_text(LUA % (tokens_file, ""))
@@ -355,6 +382,8 @@ def network(
         "load_average_at_start": load_start,
         "rss_start_mb": proc_rss_mb(proc.pid),
         "commands_s": times,
+        "commands_cpu_s": cpu,
+        "load_average": load_avg,
     }
     print(
         f"[{name}] started in {result['start_s']} s ({result['start_cpu_s']} s CPU); settling ...",
@@ -494,8 +523,15 @@ def print_table(res: dict[str, Any]) -> None:
         demo, scale = f["demo"], f["scale"]
         print(f"\n{db}: {scale['members']} members / {scale['themes']} themes vs the demo size")
         if "ratios" not in f:  # --commands-only
+            print(f"{'':<34}{'demo':>12}{'scale':>12}{'demo CPU':>12}{'scale CPU':>12}")
             for cmd, took in scale["commands_s"].items():
-                print(f"{cmd + ' s':<34}{demo['commands_s'][cmd]:>12}{took:>12}")
+                print(
+                    f"{cmd + ' s':<34}{demo['commands_s'][cmd]:>12}{took:>12}"
+                    f"{demo['commands_cpu_s'].get(cmd, '-'):>12}"
+                    f"{scale['commands_cpu_s'].get(cmd, '-'):>12}"
+                )
+            print(f"{'load average (1 min)':<34}{demo['load_average']!s:>12}", end="")
+            print(f"{scale['load_average']!s:>24}")
             continue
         print(f"{'':<34}{'demo':>12}{'scale':>12}{'ratio':>8}")
         for kind in KINDS:

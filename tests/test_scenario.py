@@ -200,3 +200,28 @@ def test_after_a_join_a_weeks_pause_and_tripled_traffic_every_member_is_back_wit
     assert len(report.settle_days) == 4
     for event, days in report.settle_days:
         assert days is not None and days <= 7, event
+
+
+def test_strategies_in_processes_of_their_own_give_the_same_comparison() -> None:
+    """``compare`` plays long runs in parallel processes: nothing may differ from one process."""
+    from widget_server.counting.comparison import compare
+
+    pools = {1: pool(range(1, 13)), 2: pool(range(8, 20), theme=2)}
+    events = (Event(2, "pause", 3), Event(3, "traffic", 9, 3.0), Event(4, "resume", 3))
+    scenario = Scenario(pools, lognormal(19, 600, seed=5), 6, events=events)
+    slugs = {m: f"m{m:02d}" for m in range(1, 20)}
+    told: list[tuple[int, int]] = []
+    alone = compare(scenario, key=KEY, start=START, warmup=2, slugs=slugs, parallel=False)
+    apart = compare(
+        scenario,
+        key=KEY,
+        start=START,
+        warmup=2,
+        slugs=slugs,
+        parallel=True,
+        progress=lambda d, n: told.append((d, n)),
+    )
+    assert apart == alone
+    assert apart.as_dict() == alone.as_dict()
+    assert [s for s, _ in apart.members[0].baseline_ratios.items()] == ["engine", "equal", "credit"]
+    assert all(n == 18 and 0 < d <= 18 for d, n in told)

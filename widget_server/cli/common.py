@@ -8,19 +8,21 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
-from widget_server.core.i18n import Translator, translator
-from widget_server.core.models import Member
-from widget_server.core.settings import Settings
-from widget_server.network.categories import category_label
-from widget_server.storage import Storage
+# Every command imports this module (and the parser does): what only some commands
+# need is imported where it is used, so a command's start stays small.
+if TYPE_CHECKING:
+    from widget_server.core.i18n import Translator
+    from widget_server.core.models import Member
+    from widget_server.core.settings import Settings
+    from widget_server.storage import Storage
 
 DEFAULT_PORT = 8000
 
 
-Command = Callable[[argparse.Namespace, Storage, Settings], Awaitable[int]]
+Command = Callable[[argparse.Namespace, "Storage", "Settings"], Awaitable[int]]
 
 
 class UsageError(Exception):
@@ -36,10 +38,14 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 def texts(settings: Settings) -> Translator:
     """The catalogs in the operator's language (``WIDGET_LANGUAGE`` or the locale)."""
+    from widget_server.core.i18n import translator
+
     return translator(settings.language)
 
 
 def member_dict(member: Member) -> dict[str, Any]:
+    from widget_server.network.categories import category_label
+
     data = asdict(member)
     data["domains"] = list(member.domains)
     data["category_label"] = category_label(member.category)
@@ -69,12 +75,20 @@ class Progress:
 
     QUIET_SECONDS = 0.5
 
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label = label
+    def __init__(self, label: str | Callable[[], str], stream: TextIO | None = None) -> None:
+        # A callable label is made when first shown: a quick run, or one whose stderr
+        # is not a terminal, need not load the catalog it is translated with.
+        self._label = label
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty()
         self.started = time.monotonic()
         self._shown = ""
+
+    @property
+    def label(self) -> str:
+        if callable(self._label):
+            self._label = self._label()
+        return self._label
 
     def update(self, done: int, total: int) -> None:
         if self.tty and time.monotonic() - self.started >= self.QUIET_SECONDS:

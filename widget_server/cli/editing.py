@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from widget_server.cli.common import UsageError, emit, member_dict
-from widget_server.core.settings import Settings
-from widget_server.network import audit
-from widget_server.network import services as network
-from widget_server.storage import Storage
+
+# The parser of the member and theme commands imports this module for their
+# options: the services and the audit log are imported by the commands that run.
+if TYPE_CHECKING:
+    from widget_server.core.settings import Settings
+    from widget_server.storage import Storage
 
 AUTHOR_HELP = "who makes the change, as the audit log names it (default: cli)"
 MEMBER_OPTIONS = (
@@ -89,6 +91,9 @@ def add_theme_arguments(tsub: Any, add: Any) -> None:
 
 
 async def cmd_member_edit(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    from widget_server.network import audit
+    from widget_server.network import services as network
+
     changes: dict[str, Any] = {
         name: getattr(args, name) for name, _ in MEMBER_OPTIONS if getattr(args, name) is not None
     }
@@ -110,6 +115,9 @@ async def cmd_member_edit(args: argparse.Namespace, storage: Storage, settings: 
 
 
 async def cmd_member_remove(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    from widget_server.network import audit
+    from widget_server.network import services as network
+
     member = await storage.get_member(args.slug)
     counted = sum(row.count for row in await storage.member_counts(member.id))
     consequences = (
@@ -133,6 +141,9 @@ async def cmd_member_remove(args: argparse.Namespace, storage: Storage, settings
 
 
 async def _membership(args: argparse.Namespace, storage: Storage, status: str) -> int:
+    from widget_server.network import audit
+    from widget_server.network import services as network
+
     member, theme, membership = await network.set_membership_status(
         storage, args.slug, args.theme, status
     )
@@ -157,6 +168,9 @@ async def cmd_member_leave(args: argparse.Namespace, storage: Storage, settings:
 
 
 async def cmd_theme_edit(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    from widget_server.network import audit
+    from widget_server.network import services as network
+
     changes = {n: getattr(args, n) for n, _ in THEME_OPTIONS if getattr(args, n) is not None}
     if args.kind is not None:
         changes["kind"] = args.kind
@@ -176,6 +190,8 @@ async def cmd_theme_edit(args: argparse.Namespace, storage: Storage, settings: S
 
 
 async def cmd_theme_remove(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    from widget_server.network import audit
+
     theme = await storage.get_theme(args.slug)
     members = [m for m in await storage.list_memberships(theme_id=theme.id) if m.status != "left"]
     placements = await storage.list_placements(theme_id=theme.id)

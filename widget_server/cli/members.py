@@ -1,12 +1,12 @@
-"""Themes, members, embed code and portal links."""
+"""Members, embed code and portal links (the themes: cli/themes.py)."""
 
 from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from widget_server.cli.common import (
     Command,
@@ -21,50 +21,19 @@ from widget_server.core.collation import sorted_german
 from widget_server.core.errors import (
     ValidationError,
 )
-from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
-from widget_server.network.database import ensure_secret_keys
 from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_link, revoke
-from widget_server.network.services import (
-    MemberInput,
-    add_member,
-    add_theme,
-    check_placement_options,
-    placement_for,
-    set_logo,
-    set_member_status,
-)
-from widget_server.serving.snippets import iframe_snippet, placement_snippet
-from widget_server.storage import Storage
 
-
-async def cmd_theme_add(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
-    theme = await add_theme(
-        storage,
-        slug=args.slug,
-        name_de=args.name_de,
-        name_en=args.name_en or "",
-        description_de=args.description_de or "",
-        description_en=args.description_en or "",
-        kind=args.kind,
-    )
-    emit(args, asdict(theme), f"Theme {theme.slug} added.")
-    return 0
-
-
-async def cmd_theme_list(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
-    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name_de)
-    # One query for all counts (not one per theme); removed members count, as they did.
-    counts = await storage.theme_member_counts(removed=True)
-    rows = [{**asdict(theme), "members": counts.get(theme.id, 0)} for theme in themes]
-    text = "\n".join(
-        f"{r['slug']:<24} {r['kind']:<6} {r['members']:>4}  {r['name_de']}" for r in rows
-    )
-    emit(args, rows, text or "No themes yet.")
-    return 0
+# The services (and the image library they load) are imported by the commands that
+# change something; listing and showing members read the storage only.
+if TYPE_CHECKING:
+    from widget_server.core.settings import Settings
+    from widget_server.storage import Storage
 
 
 async def cmd_member_add(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    from widget_server.network.services import MemberInput, add_member
+
     member = await add_member(
         storage,
         MemberInput(
@@ -119,6 +88,8 @@ async def cmd_member_show(args: argparse.Namespace, storage: Storage, settings: 
 
 def status_command(status: str) -> Command:
     async def run(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+        from widget_server.network.services import set_member_status
+
         member = await set_member_status(storage, args.slug, status)  # type: ignore[arg-type]
         emit(args, member_dict(member), f"Member {member.slug} is now {member.status}.")
         return 0
@@ -127,6 +98,8 @@ def status_command(status: str) -> Command:
 
 
 async def cmd_member_logo(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    from widget_server.network.services import set_logo
+
     try:
         data = Path(args.file).read_bytes()  # noqa: ASYNC240  (a small local file)
     except OSError as exc:
@@ -143,6 +116,12 @@ async def cmd_member_logo(args: argparse.Namespace, storage: Storage, settings: 
 
 
 async def cmd_snippet(args: argparse.Namespace, storage: Storage, settings: Settings) -> int:
+    # Here, not at the top: the snippets import the serving side, which the other
+    # member commands do not need.
+    from widget_server.network.database import ensure_secret_keys
+    from widget_server.network.services import check_placement_options, placement_for
+    from widget_server.serving.snippets import iframe_snippet, placement_snippet
+
     options = check_placement_options(
         layout=args.layout,
         max_partners=args.max_partners,

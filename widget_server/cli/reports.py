@@ -49,6 +49,10 @@ async def cmd_stats(args: argparse.Namespace, storage: Storage, settings: Settin
     if args.csv:
         print("".join(stats.theme_csv(r) for r in reports), end="")
         return 0
+    data = reports if not theme else reports[0]
+    if args.json:  # the text (and the catalog it is translated with) only when printed
+        emit(args, data, "")
+        return 0
     lines = []
     t = texts(settings)
     for r in reports:
@@ -70,7 +74,7 @@ async def cmd_stats(args: argparse.Namespace, storage: Storage, settings: Settin
                 f" {m['views_received']:>7} clicks {m['clicks_given']:>5}/{m['clicks_received']:<5}"
                 f" balance {_fmt(m['balance'])}"
             )
-    emit(args, reports if not theme else reports[0], "\n".join(lines) or "No themes.")
+    emit(args, data, "\n".join(lines) or "No themes.")
     return 0
 
 

@@ -263,7 +263,7 @@ async def cmd_simulate(args: argparse.Namespace, storage: Storage, settings: Set
     scenario = Scenario(pools, views, args.days, schedule=schedule, events=events)
     warmup = default_warmup(args.days) if args.warmup is None else args.warmup
     progress = Progress(
-        texts(settings).ngettext(
+        lambda: texts(settings).ngettext(
             "Simulating %(num)d day with three strategies",
             "Simulating %(num)d days with three strategies",
             args.days,

@@ -9,7 +9,11 @@ bound under the engine, with the baselines' ratios beside it.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import queue
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +79,90 @@ def _ratio(totals: Mapping[str, Mapping[int, float]], m: int) -> float | None:
     return totals["received"].get(m, 0.0) / g if g > 0 else None
 
 
+# Runs at least this long (days) play the strategies in parallel processes: each is
+# independent of the others and deterministic, so the result is the same either way;
+# starting a process (it imports the rotation) costs about as much as a day.
+PARALLEL_FROM_DAYS = 4
+Played = tuple[dict[str, dict[int, float]], StrategyReport]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One strategy's run, as a worker process gets it."""
+
+    scenario: Scenario
+    strategy: str
+    key: bytes
+    start: float
+    limit: int
+    warmup: int
+    slugs: Mapping[int, str]
+    themes_of: Mapping[int, int]
+
+
+def _play(job: _Job, progress: Callable[[int], None] | None = None) -> Played:
+    days = run_scenario(
+        job.scenario,
+        job.strategy,
+        key=job.key,
+        start=job.start,
+        limit=job.limit,
+        progress=progress,
+    )
+    report = strategy_report(
+        job.strategy, days, job.warmup, job.slugs, job.themes_of, job.scenario.events
+    )
+    return member_totals(days, job.warmup, job.scenario.days), report
+
+
+_progress_queue: Any = None  # in a worker process: where it reports days played
+
+
+def _start_worker(progress_queue: Any) -> None:
+    global _progress_queue
+    _progress_queue = progress_queue
+
+
+def _play_in_worker(n: int, job: _Job) -> Played:
+    put = _progress_queue.put if _progress_queue is not None else None
+    return _play(job, None if put is None else lambda d: put((n, d)))
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _play_parallel(
+    jobs: Sequence[_Job], progress: Callable[[int, int], None] | None, total: int
+) -> list[Played]:
+    """Each strategy in a process of its own ("spawn": nothing of this process's
+    threads or event loop is copied); progress summed over them."""
+    context = multiprocessing.get_context("spawn")
+    progress_queue = context.Queue()
+    done = [0] * len(jobs)
+    with ProcessPoolExecutor(
+        max_workers=len(jobs),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(progress_queue,),
+    ) as pool:
+        futures: list[Future[Played]] = [
+            pool.submit(_play_in_worker, n, job) for n, job in enumerate(jobs)
+        ]
+        while not all(f.done() for f in futures):
+            try:
+                n, days = progress_queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            done[n] = days
+            if progress is not None:
+                progress(sum(done), total)
+        return [f.result() for f in futures]
+
+
 def compare(
     scenario: Scenario,
     *,
@@ -85,10 +173,13 @@ def compare(
     limit: int = 3,
     strategies: Sequence[str] = STRATEGIES,
     progress: Callable[[int, int], None] | None = None,
+    parallel: bool | None = None,
 ) -> Comparison:
     """Play ``scenario`` with every strategy on the same traffic and compare them.
 
     ``progress`` is told (days played, days to play) over all strategies.
+    ``parallel``: play the strategies in processes of their own (default: when
+    the run is long enough and there is more than one CPU); the result is the same.
     """
     if not 0 <= warmup < scenario.days:
         raise ValueError(f"warmup must be between 0 and {scenario.days - 1} days, got {warmup}")
@@ -97,15 +188,23 @@ def compare(
         for p in scenario.pools.values()
         for m in p.members
     }
-    reports = []
-    totals = {}
     total = scenario.days * len(strategies)
-    for n, strategy in enumerate(strategies):
-        done = n * scenario.days
-        tell = None if progress is None else lambda d, done=done: progress(done + d, total)
-        days = run_scenario(scenario, strategy, key=key, start=start, limit=limit, progress=tell)
-        totals[strategy] = member_totals(days, warmup, scenario.days)
-        reports.append(strategy_report(strategy, days, warmup, slugs, themes_of, scenario.events))
+    if parallel is None:
+        parallel = scenario.days >= PARALLEL_FROM_DAYS and len(strategies) > 1 and _cpus() > 1
+    jobs = [
+        _Job(scenario, strategy, key, start, limit, warmup, slugs, themes_of)
+        for strategy in strategies
+    ]
+    if parallel:
+        played = _play_parallel(jobs, progress, total)
+    else:
+        played = []
+        for n, job in enumerate(jobs):
+            done = n * scenario.days
+            tell = None if progress is None else lambda d, done=done: progress(done + d, total)
+            played.append(_play(job, tell))
+    totals = {strategy: p[0] for strategy, p in zip(strategies, played, strict=True)}
+    reports = [p[1] for p in played]
     engine = totals[strategies[0]]
     shown = sorted(
         set(engine["given"]) | set(engine["received"]),

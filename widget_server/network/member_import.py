@@ -17,12 +17,16 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.core.models import Member
-from widget_server.network.services import MemberInput, check_member_input
 from widget_server.storage import Storage
+
+# The services (and the image library they load for logos) only when rows are checked:
+# the command line's parser reads FORMATS from here.
+if TYPE_CHECKING:
+    from widget_server.network.services import MemberInput
 
 FORMATS = ("csv", "json")
 FIELDS = (
@@ -113,6 +117,8 @@ def read_records(text: str, fmt: str) -> list[Record]:
 
 def member_input(record: Any) -> MemberInput:
     """One row as ``MemberInput``; wrong shapes are ``ValidationError`` naming the field."""
+    from widget_server.network.services import MemberInput
+
     if not isinstance(record, Mapping):
         raise ValidationError("row", "must be an object with the member's fields")
     if "\x00extra" in record:
@@ -157,6 +163,8 @@ def check_rows(
     progress: Progress | None,
 ) -> list[tuple[Member, list[int]]]:
     """Every row checked (pure CPU, no I/O): the good ones, the bad ones into ``report``."""
+    from widget_server.network.services import check_member_input
+
     first_row: dict[str, int] = {}
     good: list[tuple[Member, list[int]]] = []
     step = max(1, len(records) // 10)
