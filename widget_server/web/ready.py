@@ -76,6 +76,8 @@ class Ready:
         "after_304",
         "after_ok",
         "before",
+        "board",
+        "board_version",
         "body",
         "bucket",
         "etag",

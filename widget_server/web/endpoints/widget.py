@@ -240,6 +240,8 @@ def _cache_key(
     if display.show:
         return (kind, placement.id, rotation.bucket, display, base, runtime.joint.version)
     return (kind, placement.id, rotation.bucket, display, base)
+
+
 def _kept(request: Request) -> Response | None:
     """The response kept ready for this URL (web/ready.py), if it still answers now."""
     runtime = runtime_of(request)
