@@ -137,7 +137,7 @@ async def test_offer_slot_takes_the_last_place_and_links_through_a_click(
     assert slot["kind"] == "offer"
     assert slot["name"] == "Hochzeitspaket"
     assert slot["category"] == "Gemeinsames Angebot"
-    assert slot["town"] == "bis 28. Februar 2027"
+    assert slot["town"] == "bis So., 28. Februar 2027"  # core/dates.py, as on every page
     assert slot["description"].startswith("zusammen 10 % günstiger – Kleid")
     assert slot["rel"] == "sponsored nofollow noopener"
     assert slot["url"].startswith("http://testserver/c/")
@@ -188,7 +188,7 @@ async def test_event_slot_links_to_registration_or_the_theme_page(
     slot = slot_of(data)
     assert slot is not None and slot["kind"] == "event"
     assert slot["category"] == "Termin"
-    assert slot["town"] == "Sa. 6. März 2027, 10:00, Heide"  # Berlin time
+    assert slot["town"] == "Sa., 6. März 2027, 10:00 Uhr, Heide"  # Berlin time
     click = await client.get(urlsplit(slot["url"]).path)
     assert click.headers["location"] == "https://messe.example/anmelden"
     en = await get_block(client, signer.embed_token(network["blumen"]), show="event", lang="en")
