@@ -62,8 +62,9 @@ from widget_server.core.models import CounterRow, Member  # noqa: E402
 from widget_server.network.services import add_theme  # noqa: E402
 from widget_server.rotation.fairness import exposure  # noqa: E402
 from widget_server.rotation.ledger import compute_ledger, theme_document  # noqa: E402
+from widget_server.serving.holder import SnapshotHolder  # noqa: E402
 from widget_server.serving.ledger import compute_ledger_update  # noqa: E402
-from widget_server.serving.snapshot import SnapshotHolder, load_ledger  # noqa: E402
+from widget_server.serving.snapshot import load_ledger  # noqa: E402
 from widget_server.storage import Storage, storage_from_url  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"

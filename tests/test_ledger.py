@@ -20,8 +20,9 @@ from widget_server.rotation.ledger import (
     roll_base,
     window_days,
 )
+from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.ledger import RETENTION_DAYS, day_of
-from widget_server.serving.snapshot import SnapshotHolder, build_pools, load_ledger
+from widget_server.serving.snapshot import build_pools, load_ledger
 from widget_server.storage import Storage
 
 FIRST = date(2027, 1, 1)

@@ -18,8 +18,8 @@ from tests.conftest import Clock, reopened
 from widget_server.core.models import CounterRow, Member
 from widget_server.network.services import add_theme
 from widget_server.rotation.ledger import compute_ledger, theme_document
+from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.ledger import DAY, RETENTION_DAYS, compute_ledger_update, day_of
-from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
 from widget_server.storage import ledger as storage_ledger
 from widget_server.storage.ledger import digest

@@ -13,7 +13,7 @@ import pytest_asyncio
 from tests.conftest import Clock, reopened
 from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import Base, read_theme_document, theme_document
-from widget_server.serving.snapshot import SnapshotHolder
+from widget_server.serving.holder import SnapshotHolder
 from widget_server.storage import Storage
 from widget_server.storage.base import LedgerUpdate
 

@@ -25,8 +25,8 @@ from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import MemberInput, add_member, add_theme, set_member_status
 from widget_server.serving import indexed as indexed_module
+from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.indexed import Network
-from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import NetworkData, Storage
 from widget_server.storage import member_import as member_import_module
 from widget_server.web.app import create_app

@@ -27,10 +27,11 @@ from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import add_theme, set_member_status
 from widget_server.rotation.ledger import Base
+from widget_server.serving import holder as holder_module
 from widget_server.serving import indexed as indexed_module
-from widget_server.serving import snapshot as snapshot_module
+from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.indexed import Network
-from widget_server.serving.snapshot import Snapshot, SnapshotHolder
+from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import NetworkData, Storage
 from widget_server.storage import snapshot as storage_snapshot_module
 from widget_server.web.app import create_app
@@ -218,7 +219,7 @@ async def test_a_large_change_is_applied_in_a_worker_thread_with_the_pools_in_us
     storage: Storage, network: dict[str, int], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A few members stand for a bulk import's thousands: past both thresholds.
-    monkeypatch.setattr(snapshot_module, "PART_ON_LOOP", 2)
+    monkeypatch.setattr(holder_module, "PART_ON_LOOP", 2)
     monkeypatch.setattr(storage_snapshot_module, "ROWS_ON_LOOP", 2)
     holder = SnapshotHolder(storage, 3600, 60, clock)
     await holder.start()
@@ -261,7 +262,7 @@ async def test_a_large_change_is_applied_in_a_worker_thread_with_the_pools_in_us
 async def test_the_new_pool_of_a_large_theme_in_use_is_built_before_the_swap(
     storage: Storage, network: dict[str, int], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot_module, "POOL_ON_LOOP", 2)  # the wedding theme counts as large
+    monkeypatch.setattr(holder_module, "POOL_ON_LOOP", 2)  # the wedding theme counts as large
     holder = SnapshotHolder(storage, 3600, 60, clock)
     await holder.start()
     theme = (await storage.get_theme("hochzeit")).id

@@ -31,6 +31,7 @@ from widget_server.network.database import (
     rotation_key,
 )
 from widget_server.serving.blocks import prepare_theme
+from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.loader import (
     BlockStylesheet,
     LoaderAsset,
@@ -38,7 +39,6 @@ from widget_server.serving.loader import (
     build_loader,
 )
 from widget_server.serving.slots import JOINT_INTERVAL, JointBoard
-from widget_server.serving.snapshot import SnapshotHolder
 from widget_server.storage import Storage
 from widget_server.web.templating import make_templates
 
