@@ -343,8 +343,8 @@ class AsyncOffers(AsyncResource):
     async def set_image(
         self,
         slug: str,
-        data: bytes,
         *,
+        data: bytes,
         content_type: str = "application/octet-stream",
         revision: int | None = None,
     ) -> Offer:

@@ -347,8 +347,8 @@ class Offers(Resource):
     def set_image(
         self,
         slug: str,
-        data: bytes,
         *,
+        data: bytes,
         content_type: str = "application/octet-stream",
         revision: int | None = None,
     ) -> Offer:

@@ -127,7 +127,7 @@ async def test_update_with_the_revision_the_image_and_the_end(
     )
     assert (moved.revision, moved.state) == (2, "waiting")  # catering is asked again
     assert moved.valid_until == (today + timedelta(days=20)).isoformat()
-    with_image = await member.offers.set_image(offer.slug, png_bytes(48, 32), revision=2)
+    with_image = await member.offers.set_image(offer.slug, data=png_bytes(48, 32), revision=2)
     assert with_image.image_url is not None and with_image.revision == 3
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
@@ -135,7 +135,7 @@ async def test_update_with_the_revision_the_image_and_the_end(
         served = await browser.get(with_image.image_url)
     assert served.status_code == 200 and served.headers["content-type"] == "image/png"
     with pytest.raises(ValidationError) as bad:
-        await member.offers.set_image(offer.slug, b"<svg/>", content_type="image/svg+xml")
+        await member.offers.set_image(offer.slug, data=b"<svg/>", content_type="image/svg+xml")
     assert bad.value.field == "image"
     assert (await member.offers.remove_image(offer.slug)).image_url is None
     ended = await member.offers.end(offer.slug)

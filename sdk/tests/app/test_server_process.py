@@ -380,7 +380,7 @@ def test_offers_are_changed_with_the_sync_client(server: LiveServer) -> None:
         assert (changed.revision, changed.live) == (1, True)
         picture = io.BytesIO()
         Image.new("RGB", (40, 30), (200, 30, 90)).save(picture, format="PNG")
-        with_image = client.offers.set_image(offer.slug, picture.getvalue(), revision=1)
+        with_image = client.offers.set_image(offer.slug, data=picture.getvalue(), revision=1)
         assert with_image.image_url and with_image.revision == 2
     page = httpx.get(f"{server.base_url}/o/{offer.slug}", timeout=5)
     assert "Paket &lt;b&gt;neu&lt;/b&gt;" in page.text and with_image.image_url in page.text
