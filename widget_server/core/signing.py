@@ -299,7 +299,7 @@ class Signer:
     # cannot carry a one-time token.  It carries ``PREFIX . TIME . MAC`` under a
     # key of its own instead (a view token with an empty nonce, which no view
     # key verifies); the loader posts it once the block is shown and gets a
-    # fresh one-time view token back (web/endpoints/widget.py, ``exchange``).
+    # fresh one-time view token back (web/endpoints/counted.py, ``view``).
 
     def served_token(self, prefix: str, stamp: int) -> str:
         """The exchange token of a block rendered for the bucket starting at ``stamp``."""

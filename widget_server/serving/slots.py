@@ -46,8 +46,9 @@ from widget_server.core.models import SHOW_VALUES, Event, Offer, Placement
 from widget_server.core.signing import Signer
 from widget_server.core.stopping import stopped
 from widget_server.network.offers import image_path
-from widget_server.rotation import Slot
+from widget_server.rotation import Rules, Slot
 from widget_server.rotation.keyed import keyed_hash
+from widget_server.serving.blocks import Display, Rotation, build_block
 from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import Storage
 
@@ -358,3 +359,51 @@ def add_card(
     )
     block["partners"].append(card)
     block["fallback"] = False
+
+
+def joint_block(
+    board: JointBoard,
+    snapshot: Snapshot,
+    placement: Placement,
+    display: Display,
+    drawn: tuple[Slot, ...],
+    *,
+    rules: Rules,
+    rotation: Rotation,
+    signer: Signer,
+    key: bytes,
+    zone: str,
+    base_url: str,
+) -> tuple[dict[str, Any], Attached]:
+    """A placement's block (``build_block``) with its joint slot when the display asks for
+    one: what the /w/ endpoints and the API's blocks both serve."""
+    attached = attach(board, snapshot, placement, display.show, drawn, rotation.bucket, key)
+    block = build_block(
+        snapshot,
+        placement,
+        display,
+        slots=attached.partners,
+        rules=rules,
+        rotation=rotation,
+        signer=signer,
+        base_url=base_url,
+    )
+    if attached.chosen is not None:
+        add_card(
+            block,
+            attached.chosen,
+            signer=signer,
+            placement_id=placement.id,
+            bucket=rotation.bucket,
+            lang=display.lang,
+            zone=zone,
+            base_url=base_url,
+            rel=rules.links.rel,
+        )
+    return block, attached
+
+
+def cache_key(key: tuple[object, ...], display: Display, board: JointBoard) -> tuple[object, ...]:
+    """A rendered block's cache key; with a slot asked for, the board's version too (offers
+    and events change without a snapshot version)."""
+    return (*key, board.version) if display.show else key

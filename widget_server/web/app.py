@@ -16,6 +16,7 @@ from widget_server.core.settings import Settings
 from widget_server.storage import Storage, storage_from_url
 from widget_server.web.endpoints import (
     calendars,
+    counted,
     crawling,
     demo,
     join,
@@ -388,8 +389,8 @@ routes = [
     Route("/embed.js", widget.embed_js, name="embed_js"),
     Route("/w/{token}.html", widget.block_html, name="block_html"),
     Route("/w/{token}", widget.block_json, name="block_json"),
-    Route("/v/{token}", widget.view, methods=["POST"], name="view"),
-    Route("/c/{token}", widget.click, name="click"),
+    Route("/v/{token}", counted.view, methods=["POST"], name="view"),
+    Route("/c/{token}", counted.click, name="click"),
     Route("/logos/{member_id:int}-{digest}.{ext}", public.logo, name="logo"),
     # our own public pages
     Route("/", public.index, name="index"),

@@ -8,7 +8,7 @@ middleware stack and serves just those routes in one ASGI callable:
 * it finds the route with the router's own ``Route`` objects (their regexes,
   converters and methods, in the router's order) and calls the route's own
   endpoint function: what body and headers a token gets is decided in one
-  place, web/endpoints/widget.py, for both paths;
+  place, web/endpoints/widget.py and counted.py, for both paths;
 * it does inline what the middlewares do on the way: the request id
   (request_ids.py), the allowed-hosts check (hosts.py; the verdict is kept
   per ``Host`` value), the request log (core/logs.py), the exception
@@ -41,7 +41,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from widget_server.core.logs import RequestLogMiddleware, access_log, log_request
-from widget_server.web.endpoints import widget
+from widget_server.web.endpoints import counted, widget
 from widget_server.web.hosts import HostGuard, bad_host
 from widget_server.web.ready import Ready
 from widget_server.web.request_ids import RequestIdMiddleware, new_request_id, request_id
@@ -49,7 +49,7 @@ from widget_server.web.runtime import Runtime
 
 # The endpoints the fast path serves; each is an ``async def f(request) -> Response``.
 FAST_ENDPOINTS = frozenset(
-    {widget.embed_js, widget.block_html, widget.block_json, widget.view, widget.click}
+    {widget.embed_js, widget.block_html, widget.block_json, counted.view, counted.click}
 )
 # The middleware the fast path does inline, in create_app's order (outermost first).
 REPLAYED_MIDDLEWARE = (RequestIdMiddleware, HostGuard, RequestLogMiddleware)

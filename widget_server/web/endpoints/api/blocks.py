@@ -27,7 +27,6 @@ from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
     Rotation,
-    build_block,
     resolve_display,
     rotation_at,
     select_slots,
@@ -101,9 +100,9 @@ def _build(
     base_url = runtime.base_url(request)
     rules = snapshot.pools[placement.theme_id].rules.at(now)
     current = rotation_at(rules, now, 0)
-    key: tuple[object, ...] = ("api-block", placement.id, current.bucket, display, base_url)
-    if display.show:  # offers and events change without a snapshot version
-        key = (*key, runtime.joint.version)
+    key = joint.cache_key(
+        ("api-block", placement.id, current.bucket, display, base_url), display, runtime.joint
+    )
     if current.cacheable:
         found: Built | None = snapshot.cached(key)
         if found is not None:
@@ -112,33 +111,21 @@ def _build(
     slots, rules, rotation = select_slots(
         snapshot, placement, now, runtime.key, runtime.request_nonce()
     )
-    # The joint slot (serving/slots.py), as in the /w/ blocks.
-    attached = joint.attach(
-        runtime.joint, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
-    )
-    slots = attached.partners
-    block = build_block(
+    # the joint slot (serving/slots.py), as in the /w/ blocks
+    block, attached = joint.joint_block(
+        runtime.joint,
         snapshot,
         placement,
         display,
-        slots=slots,
+        slots,
         rules=rules,
         rotation=rotation,
         signer=runtime.signer,
+        key=runtime.key,
+        zone=runtime.joint.zone,
         base_url=base_url,
     )
-    if attached.chosen is not None:
-        joint.add_card(
-            block,
-            attached.chosen,
-            signer=runtime.signer,
-            placement_id=placement.id,
-            bucket=rotation.bucket,
-            lang=display.lang,
-            zone=runtime.joint.zone,
-            base_url=base_url,
-            rel=rules.links.rel,
-        )
+    slots = attached.partners
     credited = tuple(member_id for member_id, _, _ in attached.shown)
     if not rotation.cacheable:
         return Built(block, slots, rotation, now, credited)
