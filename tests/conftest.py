@@ -90,6 +90,17 @@ def reopened(storage: Storage) -> Storage:
     return PostgresStorage(storage.url)
 
 
+async def caught_up(app: Starlette, storage: Storage) -> None:
+    """Bring ``app``'s snapshot up to the storage's data version, and check it is there.
+
+    The app's own poll (every ``snapshot_interval``) may have installed the change
+    already, so what ``refresh()`` returns says nothing; the version it serves does.
+    """
+    snapshots = app.state.runtime.snapshots
+    await snapshots.refresh()
+    assert snapshots.current.version == await storage.data_version()
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(

@@ -15,6 +15,7 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.admin_helpers import make_account, post, signed_in
+from tests.conftest import caught_up
 from widget_server.cli import main
 from widget_server.core.models import Category
 from widget_server.network import categories
@@ -90,8 +91,7 @@ async def test_a_category_added_by_another_process_is_labelled_when_a_member_nam
     member = await storage.get_member("blumen")
     await storage.update_member(replace(member, category="radwerk"))
     assert (await storage.changes_since(before)).complete  # served without a full reload
-    snapshots = app.state.runtime.snapshots
-    assert await snapshots.refresh()
+    await caught_up(app, storage)
     directory = html.unescape((await client.get("/t/hochzeit?lang=en")).text)
     assert "Bike workshop" in directory and "radwerk" not in directory
 

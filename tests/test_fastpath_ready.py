@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.conftest import Clock, reopened
+from tests.conftest import Clock, caught_up, reopened
 from tests.test_fastpath import GENERATED_ID, Pair, call, comparable, request
 from widget_server.core.logs import JSONFormatter, TextFormatter
 from widget_server.core.settings import Settings
@@ -137,9 +137,9 @@ async def test_a_kept_answer_is_not_modified_for_its_etag(
                     assert comparable(one) == comparable(first)
 
 
-async def refreshed(pair: Pair) -> None:
+async def refreshed(pair: Pair, storage: Storage) -> None:
     for app in (pair.fast, pair.plain):
-        assert await app.state.runtime.snapshots.refresh()
+        await caught_up(app, storage)
 
 
 @pytest.mark.asyncio
@@ -157,7 +157,7 @@ async def test_a_kept_answer_goes_with_a_data_change_a_new_bucket_and_new_rules(
     # A data change: every member renamed; the next answer is made anew and shows it.
     for member in await storage.list_members():
         await storage.update_member(dataclasses.replace(member, name=f"Neu {member.name}"))
-    await refreshed(pair)
+    await refreshed(pair, storage)
     assert kept(pair) == [0, 0]  # a new snapshot keeps nothing of the old one
     renamed, _ = await pair.both("GET", path, fast=True)
     assert len(fresh) == 4 and b'"name":"Neu ' in renamed["body"]
@@ -170,7 +170,7 @@ async def test_a_kept_answer_goes_with_a_data_change_a_new_bucket_and_new_rules(
     # New rules: one partner at most.
     placement = pair.fast.state.runtime.snapshots.current.placements[network["blumen"]]
     await storage.add_rule_set(placement.theme_id, {"partners": {"max": 1}}, "test")
-    await refreshed(pair)
+    await refreshed(pair, storage)
     ruled, _ = await pair.both("GET", path, fast=True)
     links = b"http://testserver/c/"
     assert len(fresh) == 8 and later["body"].count(links) == 3
