@@ -24,6 +24,7 @@ def environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # shipped with the package: never changes while running
     )
     install_catalogs(env)
     return env

@@ -38,6 +38,9 @@ def make_templates(directory: Path) -> Jinja2Templates:
         loader=jinja2.FileSystemLoader(directory),
         autoescape=jinja2.select_autoescape(),
         extensions=["jinja2.ext.i18n"],
+        # The templates ship with the package and never change under a running server:
+        # no stat() of every template (and of each one it includes) on every render.
+        auto_reload=False,
     )
     install_catalogs(env)
     env.globals["labels"] = labels
