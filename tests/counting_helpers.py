@@ -12,7 +12,7 @@ from starlette.datastructures import Secret
 
 from widget_server.core.models import CounterRow
 from widget_server.core.settings import Settings
-from widget_server.counting.intake import CLICK_TRIES
+from widget_server.counting.settlement import CLICK_TRIES
 from widget_server.storage import SQLiteStorage
 
 HOST_PAGE = "https://blumen.example"

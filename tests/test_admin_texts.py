@@ -6,10 +6,10 @@ import pytest
 
 from widget_server.core.i18n import translator
 from widget_server.core.models import MEMBER_STATUSES, THEME_KINDS
-from widget_server.web import labels
+from widget_server.web import labels, rule_labels
 from widget_server.web.endpoints.admin.members import ACTIONS, PROFILE_FIELDS
 from widget_server.web.endpoints.admin.rules import KNOBS
-from widget_server.web.labels import reason_text
+from widget_server.web.reasons import reason_text
 
 AUDIT_ACTIONS = (
     "rules.change",
@@ -33,13 +33,13 @@ def test_every_value_the_pages_show_has_a_text() -> None:
     assert set(ACTIONS) <= set(labels.MEMBER_ACTION)
     assert {f"status_{a}" for a in ACTIONS} <= set(labels.DONE)
     assert set(THEME_KINDS) <= set(labels.THEME_KIND)
-    assert set(KNOBS) <= set(labels.KNOB)
-    assert set(labels.KNOB_HINT) <= set(KNOBS)
+    assert set(KNOBS) <= set(rule_labels.KNOB)
+    assert set(rule_labels.KNOB_HINT) <= set(KNOBS)
     choices = {f"{k}.{c}" for k, (_, options, _) in KNOBS.items() for c in options or ()}
-    assert choices <= set(labels.CHOICE)
+    assert choices <= set(rule_labels.CHOICE)
     assert set(AUDIT_ACTIONS) <= set(labels.AUDIT_ACTION)
     assert {"csrf", "not_found", "too_large", "unavailable"} <= set(labels.ERROR)
-    assert {"directory", "hide"} <= set(labels.FALLBACK)
+    assert {"directory", "hide"} <= set(rule_labels.FALLBACK)
     assert set(PROFILE_FIELDS) <= set(labels.FIELD)
 
 
@@ -47,7 +47,7 @@ def test_the_labels_are_translated() -> None:
     de, en = translator("de"), translator("en")
     assert de.gettext(labels.STATUS["paused"]) == "Pausiert"
     assert en.gettext(labels.STATUS["paused"]) == "Paused"
-    assert de.gettext(labels.CHOICE["strategy.fair-exchange"]) == "Fairer Austausch"
+    assert de.gettext(rule_labels.CHOICE["strategy.fair-exchange"]) == "Fairer Austausch"
 
 
 @pytest.mark.parametrize(

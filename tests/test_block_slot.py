@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,11 +41,11 @@ async def app(settings: Settings, storage: Storage, clock: Clock) -> AsyncIterat
 
 
 HOSTILE = '<img src=x onerror="alert(1)">Paket</script>'
+PACKAGE = ("catering", "brautmoden")  # the members of the offer most tests make
 
 
-async def make_offer(
-    storage: Storage, network: dict[str, int], slugs: tuple[str, ...], **kw: Any
-) -> Offer:
+async def make_offer(storage: Storage, slugs: tuple[str, ...], **kw: Any) -> Offer:
+    """An active offer of the wedding theme, confirmed by the members ``slugs``."""
     theme = await storage.get_theme("hochzeit")
     ids = [(await storage.get_member(s)).id for s in slugs]
     fields: dict[str, Any] = {
@@ -66,6 +67,7 @@ async def make_offer(
 
 
 async def make_event(storage: Storage, slugs: tuple[str, ...], **kw: Any) -> Event:
+    """A published event of the wedding theme, on 6 March 2027, with ``slugs`` taking part."""
     theme = await storage.get_theme("hochzeit")
     ids = tuple([(await storage.get_member(s)).id for s in slugs])
     start = datetime(2027, 3, 6, 9, tzinfo=UTC)
@@ -102,33 +104,68 @@ def slot_of(data: dict[str, Any]) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-async def test_without_show_the_block_is_byte_identical(
+@dataclass
+class Blocks:
+    """What the tests here set up: the network, its app and a client asking for blocks."""
+
+    network: dict[str, int]
+    storage: Storage
+    app: Starlette
+    client: httpx.AsyncClient
+    signer: Signer
+
+    def token(self, slug: str = "blumen") -> str:
+        """The embed token of the member's placement in the wedding theme."""
+        return self.signer.embed_token(self.network[slug])
+
+    async def offer(self, slugs: tuple[str, ...] = PACKAGE, **kw: Any) -> Offer:
+        """An offer of ``slugs`` (a package of two partners), read onto the board."""
+        offer = await make_offer(self.storage, slugs, **kw)
+        await board_read(self.app)
+        return offer
+
+    async def event(self, slugs: tuple[str, ...], **kw: Any) -> Event:
+        """An event with ``slugs`` taking part, read onto the board."""
+        event = await make_event(self.storage, slugs, **kw)
+        await board_read(self.app)
+        return event
+
+    async def get(self, token: str, **params: str) -> httpx.Response:
+        return await get_block(self.client, token, **params)
+
+    async def data(self, slug: str = "blumen", **params: str) -> dict[str, Any]:
+        """The JSON block of the member's placement."""
+        found: dict[str, Any] = (await self.get(self.token(slug), **params)).json()
+        return found
+
+    async def slot(self, token: str, **params: str) -> dict[str, Any] | None:
+        return slot_of((await self.get(token, **params)).json())
+
+
+@pytest.fixture
+def blocks(
     network: dict[str, int],
     storage: Storage,
     app: Starlette,
     client: httpx.AsyncClient,
     signer: Signer,
-) -> None:
-    token = signer.embed_token(network["blumen"])
-    before = (await get_block(client, token)).content
-    await make_offer(storage, network, ("catering", "brautmoden"))
-    await board_read(app)
-    assert (await get_block(client, token)).content == before
-    assert (await get_block(client, token, show="partners")).content == before
-    page = await client.get(f"/w/{token}.html")
+) -> Blocks:
+    return Blocks(network, storage, app, client, signer)
+
+
+async def test_without_show_the_block_is_byte_identical(blocks: Blocks) -> None:
+    token = blocks.token()
+    before = (await blocks.get(token)).content
+    await blocks.offer()
+    assert (await blocks.get(token)).content == before
+    assert (await blocks.get(token, show="partners")).content == before
+    page = await blocks.client.get(f"/w/{token}.html")
     assert "Hochzeitspaket" not in page.text
 
 
-async def test_offer_slot_takes_the_last_place_and_links_through_a_click(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    await make_offer(storage, network, ("catering", "brautmoden"))
-    await board_read(app)
-    response = await get_block(client, signer.embed_token(network["blumen"]), show="partners,offer")
+async def test_offer_slot_takes_the_last_place_and_links_through_a_click(blocks: Blocks) -> None:
+    await blocks.offer()
+    response = await blocks.get(blocks.token(), show="partners,offer")
     assert response.headers["cache-control"].startswith("public, max-age=")
     assert response.headers["etag"]
     data = response.json()
@@ -141,89 +178,56 @@ async def test_offer_slot_takes_the_last_place_and_links_through_a_click(
     assert slot["description"].startswith("zusammen 10 % günstiger – Kleid")
     assert slot["rel"] == "sponsored nofollow noopener"
     assert slot["url"].startswith("http://testserver/c/")
-    click = await client.get(urlsplit(slot["url"]).path)
+    click = await blocks.client.get(urlsplit(slot["url"]).path)
     assert click.status_code == 302
     assert click.headers["location"] == "http://testserver/o/hochzeitspaket"
-    english = (await get_block(client, signer.embed_token(network["blumen"]), show="offer")).json()
+    english = await blocks.data(show="offer")
     assert english["partners"][-1]["kind"] == "offer"
 
 
-async def test_unknown_show_value_is_a_problem_naming_it(
-    network: dict[str, int], client: httpx.AsyncClient, signer: Signer
-) -> None:
-    token = signer.embed_token(network["blumen"])
+async def test_unknown_show_value_is_a_problem_naming_it(blocks: Blocks) -> None:
+    token = blocks.token()
     for path in (f"/w/{token}", f"/w/{token}.html"):
-        response = await client.get(path, params={"show": "partners,<ads>"})
+        response = await blocks.client.get(path, params={"show": "partners,<ads>"})
         assert response.status_code == 400
         assert response.headers["content-type"] == "application/problem+json"
         assert "'<ads>'" in response.json()["detail"]
         assert response.headers["access-control-allow-origin"] == "*"
 
 
-async def test_an_offer_of_the_host_alone_is_not_shown_to_it(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    await make_offer(storage, network, ("blumen",))
-    await board_read(app)
-    own = (await get_block(client, signer.embed_token(network["blumen"]), show="offer")).json()
+async def test_an_offer_of_the_host_alone_is_not_shown_to_it(blocks: Blocks) -> None:
+    await blocks.offer(("blumen",))
+    own = await blocks.data(show="offer")
     assert slot_of(own) is None and len(own["partners"]) == 3
-    other = (await get_block(client, signer.embed_token(network["scheune"]), show="offer")).json()
+    other = await blocks.data("scheune", show="offer")
     assert slot_of(other) is not None
 
 
-async def test_event_slot_links_to_registration_or_the_theme_page(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    await make_event(storage, ("scheune",), registration_url="https://messe.example/anmelden")
-    await board_read(app)
-    data = (await get_block(client, signer.embed_token(network["blumen"]), show="event")).json()
-    slot = slot_of(data)
+async def test_event_slot_links_to_registration_or_the_theme_page(blocks: Blocks) -> None:
+    await blocks.event(("scheune",), registration_url="https://messe.example/anmelden")
+    slot = slot_of(await blocks.data(show="event"))
     assert slot is not None and slot["kind"] == "event"
     assert slot["category"] == "Termin"
     assert slot["town"] == "Sa., 6. März 2027, 10:00 Uhr, Heide"  # Berlin time
-    click = await client.get(urlsplit(slot["url"]).path)
+    click = await blocks.client.get(urlsplit(slot["url"]).path)
     assert click.headers["location"] == "https://messe.example/anmelden"
-    en = await get_block(client, signer.embed_token(network["blumen"]), show="event", lang="en")
-    assert slot_of(en.json())["category"] == "Event"  # type: ignore[index]
+    en = await blocks.data(show="event", lang="en")
+    assert slot_of(en)["category"] == "Event"  # type: ignore[index]
 
 
-async def test_event_without_registration_links_to_its_theme_page_entry(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    await make_event(storage, ())
-    await board_read(app)
-    data = (await get_block(client, signer.embed_token(network["blumen"]), show="event")).json()
-    slot = slot_of(data)
+async def test_event_without_registration_links_to_its_theme_page_entry(blocks: Blocks) -> None:
+    await blocks.event(())
+    slot = slot_of(await blocks.data(show="event"))
     assert slot is not None
-    click = await client.get(urlsplit(slot["url"]).path)
+    click = await blocks.client.get(urlsplit(slot["url"]).path)
     assert click.headers["location"] == "http://testserver/t/hochzeit#event-hochzeitsmesse"
-    page = await client.get("/t/hochzeit")
+    page = await blocks.client.get("/t/hochzeit")
     assert 'id="event-hochzeitsmesse"' in page.text
 
 
-async def test_iframe_page_shows_the_slot_escaped(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    await make_offer(storage, network, ("catering", "brautmoden"), title=HOSTILE)
-    await board_read(app)
-    token = signer.embed_token(network["blumen"])
-    page = await client.get(f"/w/{token}.html", params={"show": "offer"})
+async def test_iframe_page_shows_the_slot_escaped(blocks: Blocks) -> None:
+    await blocks.offer(title=HOSTILE)
+    page = await blocks.client.get(f"/w/{blocks.token()}.html", params={"show": "offer"})
     assert page.status_code == 200
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Paket&lt;/script&gt;" in page.text
     assert HOSTILE not in page.text
@@ -232,28 +236,15 @@ async def test_iframe_page_shows_the_slot_escaped(
     assert page.headers["cache-control"].startswith("public, max-age=")
 
 
-async def test_a_changed_board_reaches_the_cached_block(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    token = signer.embed_token(network["blumen"])
-    assert slot_of((await get_block(client, token, show="offer")).json()) is None
-    await make_offer(storage, network, ("catering", "brautmoden"))
-    await board_read(app)
-    assert slot_of((await get_block(client, token, show="offer")).json()) is not None
+async def test_a_changed_board_reaches_the_cached_block(blocks: Blocks) -> None:
+    token = blocks.token()
+    assert await blocks.slot(token, show="offer") is None
+    await blocks.offer()
+    assert await blocks.slot(token, show="offer") is not None
 
 
-async def test_the_placement_option_overrides_the_embed(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    await make_offer(storage, network, ("catering", "brautmoden"))
+async def test_the_placement_option_overrides_the_embed(blocks: Blocks) -> None:
+    await make_offer(blocks.storage, PACKAGE)
     with_offer = check_placement_options(
         layout=None, max_partners=3, lang=None, scheme=None, show="offer , partners"
     )
@@ -261,16 +252,15 @@ async def test_the_placement_option_overrides_the_embed(
     without = check_placement_options(
         layout=None, max_partners=3, lang=None, scheme=None, show="partners"
     )
-    _, _, fixed = await placement_for(storage, "blumen", "hochzeit", with_offer)
-    _, _, plain = await placement_for(storage, "blumen", "hochzeit", without)
-    await app.state.runtime.snapshots.refresh()
-    await board_read(app)
-    token = signer.embed_token(fixed.id)
-    assert slot_of((await get_block(client, token)).json()) is not None
+    _, _, fixed = await placement_for(blocks.storage, "blumen", "hochzeit", with_offer)
+    _, _, plain = await placement_for(blocks.storage, "blumen", "hochzeit", without)
+    await blocks.app.state.runtime.snapshots.refresh()
+    await board_read(blocks.app)
+    token = blocks.signer.embed_token(fixed.id)
+    assert await blocks.slot(token) is not None
     # The server's value wins, even over a value the server would refuse.
-    assert slot_of((await get_block(client, token, show="nonsense")).json()) is not None
-    plain_token = signer.embed_token(plain.id)
-    assert slot_of((await get_block(client, plain_token, show="offer")).json()) is None
+    assert await blocks.slot(token, show="nonsense") is not None
+    assert await blocks.slot(blocks.signer.embed_token(plain.id), show="offer") is None
 
 
 async def test_a_placement_option_naming_an_unknown_value_is_refused() -> None:
@@ -287,7 +277,7 @@ async def test_views_and_clicks_of_the_slot_are_shared_by_its_participants(
     signer: Signer,
     clock: Clock,
 ) -> None:
-    offer = await make_offer(storage, network, ("blumen", "catering", "brautmoden"))
+    offer = await make_offer(storage, ("blumen", *PACKAGE))
     await board_read(app)
     ids = {m.slug: m.id for m in await storage.list_members()}
     names = {m.name: m.id for m in await storage.list_members()}
@@ -340,28 +330,23 @@ async def test_views_and_clicks_of_the_slot_are_shared_by_its_participants(
     assert again == clicked
 
 
-async def test_a_slot_block_is_revalidated_with_its_etag(
-    network: dict[str, int],
-    storage: Storage,
-    app: Starlette,
-    client: httpx.AsyncClient,
-    signer: Signer,
-) -> None:
-    await make_offer(storage, network, ("catering", "brautmoden"))
-    await board_read(app)
-    path = f"/w/{signer.embed_token(network['blumen'])}?show=offer"
-    first = await client.get(path)
-    again = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+async def test_a_slot_block_is_revalidated_with_its_etag(blocks: Blocks) -> None:
+    await blocks.offer()
+    path = f"/w/{blocks.token()}?show=offer"
+    first = await blocks.client.get(path)
+    again = await blocks.client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
     assert again.headers["cache-control"] == first.headers["cache-control"]
-    plain = await client.get(path.split("?")[0], headers={"If-None-Match": first.headers["etag"]})
+    plain = await blocks.client.get(
+        path.split("?")[0], headers={"If-None-Match": first.headers["etag"]}
+    )
     assert plain.status_code == 200  # another body, another tag
 
 
 async def test_a_block_with_a_slot_never_touches_the_database(
     network: dict[str, int], settings: Settings, storage: Storage, signer: Signer, clock: Clock
 ) -> None:
-    await make_offer(storage, network, ("catering", "brautmoden"))
+    await make_offer(storage, PACKAGE)
     await make_event(storage, ("scheune",))
     counting = CountingStorage(reopened(storage))
     quiet = settings.with_changes(snapshot_interval=3600, ledger_interval=3600, flush_interval=60)

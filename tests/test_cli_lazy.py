@@ -1,7 +1,7 @@
 """A command loads only what it needs (issue 14: each command's start stays small).
 
 The parser builds only the arguments of the command run and names every
-command's function by module (``cli/parser.py``); what a command does not use
+command's function by module (``cli/commands.py``); what a command does not use
 (the web app, the template engine, the serving side, the catalogs when nothing
 is translated) is never imported.  Imports are checked in a fresh interpreter.
 """
@@ -19,7 +19,7 @@ import pytest
 
 from tests.test_cli import CLI
 from widget_server.cli import build_parser, main
-from widget_server.cli.parser import COMMAND_HELP, Lazy
+from widget_server.cli.commands import COMMAND_HELP, Lazy
 
 ROOT = Path(__file__).resolve().parent.parent
 # What no data command needs: the server, the web app, templates, mail, the demo.

@@ -16,6 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 import widget_server.counting.intake
+import widget_server.counting.settlement
 from tests.conftest import BROWSER, Clock, reopened
 from tests.counting_helpers import (
     STATES,
@@ -245,7 +246,7 @@ async def test_a_big_batch_is_settled_in_parts_with_the_same_outcome(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Parts of 3 events: a view and its click, a replay, land in different parts."""
-    monkeypatch.setattr(widget_server.counting.intake, "SETTLE_BATCH", 3)
+    monkeypatch.setattr(widget_server.counting.settlement, "SETTLE_BATCH", 3)
     token = signer.embed_token(network["blumen"])
     for n in range(5):
         browser = {"User-Agent": f"{BROWSER} #{n}", "X-Forwarded-For": f"198.51.100.{n + 1}"}

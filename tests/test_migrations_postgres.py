@@ -1,7 +1,8 @@
 """PostgreSQL's migrations: numbered like SQLite's, applied once, upgrades keep the data.
 
-The representative rows and their checks are SQLite's (tests/test_migrations.py),
-written here with PostgreSQL's parameters, so both dialects pass the same data.
+The representative rows and their checks are SQLite's (tests/migration_seed.py,
+tests/migration_checks.py), written here with PostgreSQL's parameters, so both
+dialects pass the same data.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pytest
 import pytest_asyncio
 
 from tests import postgres
-from tests.test_migrations import CHECKS, EXPECTED_TABLES, SEED
+from tests.migration_checks import CHECKS, EXPECTED_TABLES
+from tests.migration_seed import SEED
 from widget_server.core.errors import StorageError
 from widget_server.storage import load_migrations
 from widget_server.storage.postgres import PostgresStorage

@@ -9,7 +9,7 @@ from pathlib import Path
 from widget_server.core.models import MEMBERSHIP_STATUSES
 from widget_server.web import labels
 from widget_server.web.endpoints.portal.pages import SELF_SERVICE
-from widget_server.web.labels import reason_text
+from widget_server.web.reasons import reason_text
 
 TEMPLATES = Path(__file__).parents[1] / "widget_server" / "templates"
 ACTIONS = ("profile.submit", "profile.approve", "profile.reject", "profile.withdraw")

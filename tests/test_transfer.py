@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 
 import widget_server.cli.server
-from tests.test_migrations import CHECKS, SEED
+from tests.migration_checks import CHECKS
+from tests.migration_seed import SEED
 from widget_server.cli import main
 from widget_server.core.models import CounterRow, Theme
 from widget_server.core.settings import Settings

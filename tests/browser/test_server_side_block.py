@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 
 from tests.browser.conftest import DemoServer, HostSite, Watched
 from tests.browser.hostsite import page as host_page
-from tests.browser.test_snippets import TOWN, blocks_in
+from tests.browser.snippet_helpers import TOWN, blocks_in
 
 pytestmark = pytest.mark.browser
 

@@ -30,7 +30,13 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import DemoServer, free_port, wait_for
-from tests.browser.test_snippets import ROOT, TOWN, assert_shows_partners, blocks_in, missing_engine
+from tests.browser.snippet_helpers import (
+    ROOT,
+    TOWN,
+    assert_shows_partners,
+    blocks_in,
+    missing_engine,
+)
 from widget_server.demo import data as demo_data
 from widget_server.demo.seed import site_url
 

@@ -2,7 +2,7 @@
 /**
  * Runs snippets/wordpress/partnerkreis/partnerkreis.php under php-cli with
  * small stand-ins for the WordPress functions it calls, for
- * tests/browser/test_snippets.py. Not WordPress: each stand-in does what its
+ * tests/browser/test_snippets_wordpress.py. Not WordPress: each stand-in does what its
  * WordPress namesake does for the inputs used here (escaping as in
  * formatting.php, shortcode_atts() as in shortcodes.php, and a script
  * enqueued with 'strategy' => 'async' printed in the footer as WordPress 6.3+

@@ -14,8 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from widget_server.cli.commands import CMD_INIT
 from widget_server.cli.common import UsageError
-from widget_server.cli.parser import CMD_INIT, build_parser, command_of
+from widget_server.cli.parser import build_parser, command_of
 from widget_server.core.errors import (
     ConflictError,
     NotFoundError,

@@ -1,7 +1,8 @@
 """The joint events' part of the OpenAPI document (paths and answer schemas).
 
 Kept beside ``openapi.py`` so that file stays a readable table; it merges
-``paths()`` and ``SCHEMAS`` into the document.
+``paths()`` and ``SCHEMAS`` into the document.  The paths are built with the
+pieces of ``openapi_operations.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from widget_server.core.models import EVENT_STATUSES
 from widget_server.web.bodies import Body
 from widget_server.web.endpoints.api.events import EVENT_CREATE, EVENT_PATCH, EVENT_STATUS
+from widget_server.web.openapi_operations import CREATED, PAGE, ok, op, param, path, query, ref
 from widget_server.web.openapi_schemas import INTEGER, NULLABLE_STRING, STRING, enum, obj, page_of
 
 BODIES: tuple[Body, ...] = (EVENT_CREATE, EVENT_PATCH, EVENT_STATUS)
@@ -42,10 +44,8 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def paths(
-    op: Any, ok: Any, ref: Any, param: Any, query: Any, path: Any, page: Any, created: Any
-) -> dict[str, dict[str, Any]]:
-    """The events' paths, built with ``openapi.py``'s helpers (passed in: no import cycle)."""
+def paths() -> dict[str, dict[str, Any]]:
+    """The events' paths."""
     slug = (path("slug", "An event's slug."),)
     return {
         "/api/v1/events": {
@@ -56,7 +56,7 @@ def paths(
                 {200: ok("A page of events, by start.", ref("EventList"))},
                 (404, 422),
                 params=(
-                    *page,
+                    *PAGE,
                     query("theme", {"type": "string"}, "Only this theme's (a slug)."),
                     query("status", enum(EVENT_STATUSES), "Only events in this status."),
                     query(
@@ -70,7 +70,7 @@ def paths(
                 "createEvent",
                 "Create an event, or propose one",
                 "events",
-                {201: ok("The new event.", ref("Event"), **created)},
+                {201: ok("The new event.", ref("Event"), **CREATED)},
                 (409, 422),
                 params=(param("Idempotency-Key"),),
                 body="EventCreate",

@@ -12,6 +12,7 @@ from widget_server.network.logos import MAX_BYTES
 from widget_server.web.bodies import Body
 from widget_server.web.endpoints.api.offer_edits import IMAGE_TYPES, OFFER_PATCH
 from widget_server.web.endpoints.api.offers import OFFER_CREATE, OFFER_DECISION
+from widget_server.web.openapi_operations import API, IDEMPOTENT, PAGE, ok, op, path, query, ref
 from widget_server.web.openapi_schemas import INTEGER, STRING, enum, obj, page_of
 
 STATES = ("waiting", "approval", "scheduled", "live", "ended", "declined", "removed")
@@ -53,17 +54,8 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def paths(
-    api: str,
-    op: Any,
-    ok: Any,
-    ref: Any,
-    path: Any,
-    query: Any,
-    page: tuple[dict[str, Any], ...],
-    idempotent: dict[str, Any],
-) -> dict[str, Any]:
-    """The offers' paths, built with ``openapi.py``'s helpers (passed in: no import cycle)."""
+def paths() -> dict[str, Any]:
+    """The offers' paths, built with the pieces of ``openapi_operations.py``."""
     slug = path("slug", "An offer's slug.")
     member = query(
         "member",
@@ -100,7 +92,7 @@ def paths(
     )
     put_image["requestBody"] = image_body
     return {
-        f"{api}/offers": {
+        f"{API}/offers": {
             "get": op(
                 "listOffers",
                 "List joint offers",
@@ -110,7 +102,7 @@ def paths(
                 params=(
                     query("theme", {"type": "string"}, "Only this theme's offers."),
                     query("status", enum(OFFER_STATUSES), "Only offers with this status."),
-                    *page,
+                    *PAGE,
                 ),
                 description="A member key sees the offers its member takes part in.",
             ),
@@ -120,11 +112,11 @@ def paths(
                 "offers",
                 {201: ok("The proposed offer.", ref("Offer"))},
                 (403, 409, 422),
-                params=(idempotent,),
+                params=(IDEMPOTENT,),
                 body="OfferCreate",
             ),
         },
-        f"{api}/offers/{{slug}}": {
+        f"{API}/offers/{{slug}}": {
             "get": op(
                 "getOffer", "A joint offer", "offers", {200: offer}, (403, 404), params=(slug,)
             ),
@@ -142,7 +134,7 @@ def paths(
                 " coordinators' approval); they are asked by mail to confirm again.",
             ),
         },
-        f"{api}/offers/{{slug}}/image": {
+        f"{API}/offers/{{slug}}/image": {
             "put": put_image,
             "delete": op(
                 "deleteOfferImage",
@@ -153,7 +145,7 @@ def paths(
                 params=(slug, revision),
             ),
         },
-        f"{api}/offers/{{slug}}/confirmation": {
+        f"{API}/offers/{{slug}}/confirmation": {
             "put": op(
                 "confirmOffer",
                 "Confirm taking part",
@@ -172,7 +164,7 @@ def paths(
                 description="The offer is not shown until the member confirms again.",
             ),
         },
-        f"{api}/offers/{{slug}}/decision": {
+        f"{API}/offers/{{slug}}/decision": {
             "post": op(
                 "decideOffer",
                 "Approve, decline or remove a joint offer",

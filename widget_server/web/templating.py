@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 
 from widget_server.core.i18n import install_catalogs, translations
 from widget_server.core.models import LANGUAGES
-from widget_server.web import labels
+from widget_server.web import labels, rule_labels
 
 
 def language_names() -> tuple[tuple[str, str], ...]:
@@ -44,6 +44,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     )
     install_catalogs(env)
     env.globals["labels"] = labels
+    env.globals["rule_labels"] = rule_labels
     for lang in LANGUAGES:  # read the catalogs now rather than in the first request
         translations(lang)
     env.globals["languages"] = language_names()

@@ -42,7 +42,7 @@ from widget_server.serving.blocks import HEADINGS, logo_path
 from widget_server.serving.snippets import placement_snippet
 from widget_server.web.endpoints.admin.base import read_body, replay
 from widget_server.web.endpoints.public import PAGE_HEADERS, request_language
-from widget_server.web.labels import reason_text
+from widget_server.web.reasons import reason_text
 from widget_server.web.runtime import runtime_of
 
 HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}

@@ -39,7 +39,8 @@ from widget_server.core.models import LANGUAGES
 from widget_server.web.charts import number
 from widget_server.web.endpoints.guards import serve_pages, with_headers
 from widget_server.web.endpoints.public import PAGE_HEADERS
-from widget_server.web.labels import DONE, reason_text
+from widget_server.web.labels import DONE
+from widget_server.web.reasons import reason_text
 from widget_server.web.runtime import runtime_of
 from widget_server.web.sessions import (
     CSRF_FIELD,
