@@ -311,4 +311,4 @@ def test_blocks_per_bucket_agree_with_blocks_per_view() -> None:
     g = [gini(list(t["received"].values())) for t in (buckets, views)]
     assert abs(g[0] - g[1]) <= 0.005
     ratios = [buckets["received"][m] / buckets["given"][m] for m in range(1, 21)]
-    assert 0.9 <= min(ratios) and max(ratios) <= 1.1  # alpha = 1: one for one
+    assert min(ratios) >= 0.9 and max(ratios) <= 1.1  # alpha = 1: one for one
