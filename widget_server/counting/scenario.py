@@ -185,8 +185,8 @@ def _credit_draw(
     pinned = {s.member_id: s.counts for s in p.pinned}
     taken = set(pinned)
     candidates = [i for i in p.weights if i not in taken] if taken else list(p.weights)
-    # The richest first, ties by a keyed-free shuffle of the bucket, then by the order of
-    # the candidates (as a stable sort would): tuples instead of a key function, faster.
+    # The richest first, ties by a fixed shuffle per bucket, then by the order of the
+    # candidates (as the stable ranking with a key function did): tuples are cheaper.
     ranked = [(credit[i], (i * 7919 + bucket) % 65_521, -n, i) for n, i in enumerate(candidates)]
     picks = [i for *_, i in heapq.nlargest(len(p.free_positions), ranked)]
     slots += list(zip(picks, p.free_positions, strict=False))
