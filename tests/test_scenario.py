@@ -11,8 +11,16 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from widget_server.counting.report import AT_BOUND, BAND, in_window, judge, strategy_report
-from widget_server.counting.scenario import Event, Scenario, member_totals, run_scenario
+from widget_server.counting.scenario import (
+    Event,
+    Scenario,
+    bucket_views,
+    member_totals,
+    run_scenario,
+)
+from widget_server.counting.simulation import gini
 from widget_server.rotation import MemberInfo, ThemePool, parse_rules
+from widget_server.rotation.fairness import exposure
 from widget_server.rotation.rules import Fairness, Rules
 
 KEY = b"k" * 32
@@ -225,3 +233,82 @@ def test_strategies_in_processes_of_their_own_give_the_same_comparison() -> None
     assert apart.as_dict() == alone.as_dict()
     assert [s for s, _ in apart.members[0].baseline_ratios.items()] == ["engine", "equal", "credit"]
     assert all(n == 18 and 0 < d <= 18 for d, n in told)
+
+
+# -- one block per host and rotation bucket, as the server serves it ----------------------
+
+MIDNIGHT = 1_800_057_600.0  # a UTC midnight: days and buckets start together
+
+
+@pytest.mark.parametrize(
+    ("n", "offset", "size", "expected"),
+    [
+        (24, 0, 300, [2] * 12),  # two views in each of the hour's 12 buckets
+        (5, 0, 300, [1] * 5),  # fewer views than buckets: a block each
+        (1000, 0, 300, [83, 84, 83] * 4),
+        (1000, 150, 300, [42, *[83, 83, 84] * 3, 83, 83, 42]),  # a tick across 13 buckets
+        (7, 0, 3600, [7]),  # one bucket for the whole tick
+        (3, 0, 10, [1, 1, 1]),
+    ],
+)
+def test_a_hosts_views_of_a_tick_share_the_servers_buckets(
+    n: int, offset: int, size: int, expected: list[int]
+) -> None:
+    rules = parse_rules({"rotation": {"bucket_seconds": size}})
+    begin = MIDNIGHT + offset
+    got = bucket_views(n, begin, 3600.0, rules, nonce=0)
+    assert [views for _, _, views in got] == expected
+    # Each view is in the bucket the server's clock puts it in (int(now // size)).
+    per_view = [int((begin + (v + 0.5) * 3600.0 / n) // size) for v in range(n)]
+    assert [b for _, b, views in got for _ in range(views)] == per_view
+    assert [moment for moment, _, _ in got] == sorted(moment for moment, _, _ in got)
+
+
+def test_rotating_per_request_every_view_draws_its_own_block() -> None:
+    rules = parse_rules({"rotation": {"granularity": "request"}})
+    got = bucket_views(4, MIDNIGHT, 3600.0, rules, nonce=500)
+    assert got == [(0.125, 500, 1), (0.375, 501, 1), (0.625, 502, 1), (0.875, 503, 1)]
+
+
+def test_the_views_of_one_rotation_bucket_see_one_block() -> None:
+    """A bucket of a day and rules that do not change with the ledger: one block a day."""
+    document = {"strategy": "weighted", "rotation": {"bucket_seconds": 86_400}}
+    scenario = Scenario({1: pool(range(1, 21), rules=parse_rules(document))}, {1: 500.0}, 3)
+    for day in run_scenario(scenario, "engine", key=KEY, start=MIDNIGHT):
+        views = day.views[1]
+        assert views >= 499
+        assert sorted(day.flows.values()) == pytest.approx(
+            sorted(views * exposure(r) for r in (1, 2, 3))
+        )
+    # Per request every view draws anew: the host shows most of its partners each day.
+    document["rotation"] = {"granularity": "request"}
+    scenario = Scenario({1: pool(range(1, 21), rules=parse_rules(document))}, {1: 500.0}, 3)
+    for day in run_scenario(scenario, "engine", key=KEY, start=MIDNIGHT):
+        assert len(day.flows) >= 15
+
+
+def test_blocks_per_bucket_agree_with_blocks_per_view() -> None:
+    """The same network played with the server's buckets and with a block per view (the
+    rules' granularity): the figures differ by sampling noise only.
+
+    Received exposure within three standard deviations of a count of that size
+    (3 x sqrt(received)) for every member, the Gini coefficient within 0.005.
+    Measured on six such networks (lognormal seeds 3-5, alpha 1 and 0.8): at
+    most 2.3 standard deviations, Gini within 0.0008.
+    """
+
+    def play(granularity: str) -> dict[str, dict[int, float]]:
+        rules = Rules(fairness=Fairness(alpha=1.0), granularity=granularity)
+        scenario = Scenario({1: pool(range(1, 21), rules=rules)}, lognormal(20, 1500, seed=3), 30)
+        return member_totals(run_scenario(scenario, "engine", key=KEY, start=START), 10, 30)
+
+    buckets, views = play("bucket"), play("request")
+    assert buckets["views"] == views["views"]
+    for m in range(1, 21):
+        assert buckets["given"][m] == pytest.approx(views["given"][m])
+        received = (buckets["received"][m], views["received"][m])
+        assert abs(received[0] - received[1]) <= 3 * math.sqrt(max(received[1], 1.0)), m
+    g = [gini(list(t["received"].values())) for t in (buckets, views)]
+    assert abs(g[0] - g[1]) <= 0.005
+    ratios = [buckets["received"][m] / buckets["given"][m] for m in range(1, 21)]
+    assert min(ratios) >= 0.9 and max(ratios) <= 1.1  # alpha = 1: one for one

@@ -5,11 +5,17 @@
 1. applies the day's events (join, pause, resume, leave, traffic change) and
    the day's traffic, splitting each member's views evenly over the themes it
    is active in (one placement per theme);
-2. computes the decayed ledger of the days so far with
-   :func:`~widget_server.rotation.ledger.compute_ledger` and the balances with
-   :func:`~widget_server.rotation.fairness.balances`, as the server does;
-3. plans each host once per theme (at noon) and draws each view with
-   :func:`~widget_server.rotation.draw`, one bucket per view;
+2. keeps each theme's decayed ledger as the server does
+   (:mod:`~widget_server.rotation.ledger`: a base of the closed days rolled
+   once a day, plus yesterday's and today's sums) and computes the balances
+   with :func:`~widget_server.rotation.fairness.balances`;
+3. 24 times a day plans each host that has views with
+   :func:`~widget_server.rotation.plan` (from the theme's shared part) and
+   draws its blocks with :func:`~widget_server.rotation.draw` as the server
+   serves them: one block per host and rotation bucket of the rules
+   (``rotation.bucket_seconds``, 300 s by default; the bucket numbers are the
+   server's), seen by every view of that host in that bucket; with
+   ``rotation.granularity: request`` every view draws a block of its own;
 4. records per member and day the exposure given, received (slots that count
    in the ledger) and reachable (the rule-aware bound, from the same plans),
    and per day the blocks that came out empty or short.
@@ -18,25 +24,28 @@ Three strategies run on the same traffic: ``engine`` (the rules as given),
 ``equal`` (the same rules with equal random rotation: strategy ``weighted``,
 no weights) and ``credit`` (a plain 1:1 credit exchange: every slot a host
 shows earns it one credit, and the richest eligible partners are shown, each
-paying one credit).  No second fairness formula lives here.
+paying one credit; one block per bucket too).  No second fairness formula
+lives here.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from widget_server.core.models import CounterRow
 from widget_server.rotation import MemberInfo, Plan, ThemePool, draw, plan
 from widget_server.rotation.fairness import balances, exposure
-from widget_server.rotation.ledger import compute_ledger, window_start
-from widget_server.rotation.shared import shared_plan
+from widget_server.rotation.ledger import Base, Figures, current_figures, roll_base, window_days
+from widget_server.rotation.rules import Rules
+from widget_server.rotation.shared import SharedPlan, shared_plan
 
 DAY = 86_400
-# Buckets of different days never meet: day d draws from d * BUCKETS_PER_DAY on.
+# Rotating per request, each view draws with a nonce of its own; nonces of different
+# days never meet: day d draws from d * BUCKETS_PER_DAY on.
 BUCKETS_PER_DAY = 10**9
 STRATEGIES = ("engine", "equal", "credit")
 TICKS_PER_DAY = 24  # ledger and plans recomputed hourly
@@ -82,27 +91,76 @@ class Day:
     flows: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
 
 
+def _first_place(p: Plan, strategy: str) -> tuple[float, float]:
+    """The most exposure per view a candidate of ``p`` can get: (with the cap, without).
+
+    The best free place, and with the cap on at most ``max_share`` of the
+    host's blocks.  Only the sampling strategies apply the cap (so the credit
+    baseline does not).
+    """
+    sampling = p.rules.strategy in ("weighted", "fair-exchange") and strategy != "credit"
+    cap = min(1.0, p.rules.max_share) if sampling else 1.0
+    first = E[p.free_positions[0]] if p.free_positions else 0.0
+    return cap * first, first
+
+
 def _reach(p: Plan, pool: ThemePool, strategy: str) -> dict[int, tuple[float, float]]:
     """The most exposure per view each member can get on this host under the rules in force.
 
     Per member (with the cap, without the cap): a member cannot be on more
     than ``max_share`` of the host's blocks, and the best free place is all it
     can hold; a pinned member gets its pinned place (nothing if it does not count).
-    Only the sampling strategies apply the cap (so the credit baseline does not).
     """
     out: dict[int, tuple[float, float]] = {}
-    sampling = p.rules.strategy in ("weighted", "fair-exchange") and strategy != "credit"
-    cap = min(1.0, p.rules.max_share) if sampling else 1.0
-    first = E[p.free_positions[0]] if p.free_positions else 0.0
     for s in p.pinned:
         out[s.member_id] = (E[s.position], E[s.position]) if s.counts else (0.0, 0.0)
     weights = p.rules.weights
-    reach = (cap * first, first)
+    reach = _first_place(p, strategy)
     for i in p.weights:
         # Without weights in the rules (the usual case) every candidate can be reached.
         if not weights or weights.get(pool.members[i].slug, 1.0) > 0:
             out[i] = reach
     return out
+
+
+def _add_reach(
+    day: Day,
+    plans: Mapping[int, tuple[Plan, int]],
+    pool: ThemePool,
+    shared: SharedPlan,
+    strategy: str,
+) -> None:
+    """Add every member's reach over this tick's views of all hosts (``_reach`` times views).
+
+    A host whose candidates are the theme's shared candidates but itself, with
+    no pins and no weights (the usual case), gives every one of them the same
+    reach: those are summed once and handed out in one pass over the
+    candidates, less each host's own part, instead of a pass per host.
+    """
+    everyone_capped = everyone_free = 0.0
+    own: dict[int, tuple[float, float]] = {}
+    candidates = shared.weights  # sorted ids: ``in`` bisects
+    size = len(shared.candidates)
+    for host, (hp, n) in plans.items():
+        inside = host in candidates
+        # The plan's candidates are a subset of the shared ones without the host,
+        # so the same count means the same members.
+        if not hp.pinned and not hp.rules.weights and len(hp.weights) == size - inside:
+            capped, free = _first_place(hp, strategy)
+            everyone_capped += n * capped
+            everyone_free += n * free
+            if inside:
+                own[host] = (n * capped, n * free)
+            continue
+        for m, (r, free) in _reach(hp, pool, strategy).items():
+            day.reach[m] += n * r
+            day.reach_uncapped[m] += n * free
+    if everyone_free <= 0.0:
+        return
+    for m in shared.candidates:
+        capped, free = own.get(m, (0.0, 0.0))
+        day.reach[m] += everyone_capped - capped
+        day.reach_uncapped[m] += everyone_free - free
 
 
 def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, ThemePool]:
@@ -115,21 +173,22 @@ def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, 
 
 
 def _credit_draw(
-    p: Plan, credit: dict[int, float], host: int, view: int
+    p: Plan, credit: dict[int, float], host: int, bucket: int, views: int
 ) -> list[tuple[int, int, bool, bool]]:
     """The 1:1 credit baseline: pins stay, the richest candidates fill the free places.
 
     Credits are exposure: the host earns what each place it shows is worth and
     the partner shown there pays the same, so credit is 1:1 in the unit the
-    ratios are measured in.
+    ratios are measured in.  The block is seen ``views`` times (its bucket's views).
     """
     slots = [(s.member_id, s.position) for s in p.pinned]
     pinned = {s.member_id: s.counts for s in p.pinned}
     taken = set(pinned)
-    candidates = [i for i in p.weights if i not in taken]
-    picks = heapq.nlargest(
-        len(p.free_positions), candidates, key=lambda i: (credit[i], (i * 7919 + view) % 65_521)
-    )
+    candidates = [i for i in p.weights if i not in taken] if taken else list(p.weights)
+    # The richest first, ties by a fixed shuffle per bucket, then by the order of the
+    # candidates (as the stable ranking with a key function did): tuples are cheaper.
+    ranked = [(credit[i], (i * 7919 + bucket) % 65_521, -n, i) for n, i in enumerate(candidates)]
+    picks = [i for *_, i in heapq.nlargest(len(p.free_positions), ranked)]
     slots += list(zip(picks, p.free_positions, strict=False))
     slots.sort(key=lambda s: s[1])
     # A pin that does not count in the ledger earns and costs no credit either.
@@ -137,9 +196,39 @@ def _credit_draw(
     for m, n, counts, _ in shown:
         if not counts:
             continue
-        credit[host] += E[n]
-        credit[m] -= E[n]
+        credit[host] += views * E[n]
+        credit[m] -= views * E[n]
     return shown
+
+
+def bucket_views(
+    n: int, begin: float, length: float, rules: Rules, nonce: int
+) -> list[tuple[float, int, int]]:
+    """A host's ``n`` views of a tick, spread evenly over ``[begin, begin + length)``, as
+    (moment within the tick, bucket, views): one entry per rotation bucket they fall in,
+    as the server serves one block per host and bucket; rotating per request, one per
+    view, each with a nonce of its own.  At most one entry per bucket of the tick,
+    however many views."""
+    if rules.granularity == "request":
+        return [((v + 0.5) / n, nonce + v, 1) for v in range(n)]
+    size = rules.bucket_seconds
+
+    def bucket_of(v: int) -> int:  # the server's bucket of view v
+        return int((begin + (v + 0.5) * length / n) // size)
+
+    out = []
+    done = 0
+    while done < n:
+        bucket = bucket_of(done)
+        # The views before the bucket's end, then exact where rounding may differ.
+        upto = min(n, max(done + 1, math.ceil(((bucket + 1) * size - begin) * n / length - 0.5)))
+        while upto < n and bucket_of(upto) == bucket:
+            upto += 1
+        while upto > done + 1 and bucket_of(upto - 1) != bucket:
+            upto -= 1
+        out.append(((done + 0.5) / n, bucket, upto - done))
+        done = upto
+    return out
 
 
 def _day_pool(
@@ -152,12 +241,17 @@ def _day_pool(
     now: float,
 ) -> ThemePool:
     """The pool as the server would hold it at ``now``: statuses, joins, balances."""
+    rules = pool.rules
+    # When the widget was last seen matters only to an activity gate.
+    gated = rules.inactive_after_days is not None or any(
+        r.inactive_after_days is not None for _, r in rules.periods
+    )
     members = {}
     for m, info in pool.members.items():
         eligible = info.eligible and status[m] == "active"
         joined = joined_at.get(m, info.joined)
         # A host serving views today has its widget seen (the activity gate).
-        seen = now if serving.get(m, 0.0) > 0 else info.last_seen
+        seen = now if gated and serving.get(m, 0.0) > 0 else info.last_seen
         if eligible == info.eligible and joined == info.joined and seen == info.last_seen:
             members[m] = info  # frozen: the same member
             continue
@@ -169,28 +263,17 @@ def _day_pool(
     active = sorted(m for m, info in members.items() if info.eligible)
     ages = {m: (now - members[m].joined) / DAY for m in active}
     counts = {m: themes_of[m] for m in active}
+    # Only fair exchange reads the balances (equal rotation never does).
+    fair = rules.strategy == "fair-exchange" or any(
+        r.strategy == "fair-exchange" for _, r in rules.periods
+    )
     return replace(
         pool,
         members=members,
         themes_of=counts,
-        balances=balances(ledger, active, pool.rules.fairness, ages, counts),
+        balances=balances(ledger, active, rules.fairness, ages, counts) if fair else {},
         ledger=ledger,
     )
-
-
-def _with_today(
-    past: Mapping[int, Mapping[int, tuple[float, float]]],
-    today: Mapping[tuple[int, int, int], list[float]],
-) -> dict[int, dict[int, tuple[float, float]]]:
-    """The ledger of the days before plus today's counts so far (which weigh 1)."""
-    out = {t: dict(members) for t, members in past.items()}
-    for (theme, host, partner), (_, exp) in today.items():
-        members = out.setdefault(theme, {})
-        g, r = members.get(host, (0.0, 0.0))
-        members[host] = (g + exp, r)
-        g, r = members.get(partner, (0.0, 0.0))
-        members[partner] = (g, r + exp)
-    return out
 
 
 def run_scenario(
@@ -214,7 +297,7 @@ def run_scenario(
         raise ValueError(f"unknown strategy {strategy!r}")
     pools = _strategy_pools(scenario.pools, strategy)
     half_lives = {t: p.rules.fairness.half_life_days for t, p in pools.items()}
-    longest = max(half_lives.values(), default=14.0)
+    window = window_days(max(half_lives.values(), default=14.0))
     first_day = datetime.fromtimestamp(start, UTC).date()
     joins = {ev.member: ev.day for ev in scenario.events if ev.kind == "join"}
     status = {m: "absent" if m in joins else "active" for tp in pools.values() for m in tp.members}
@@ -223,10 +306,13 @@ def run_scenario(
     joined_at: dict[int, float] = {}
     carry: dict[tuple[int, int], float] = defaultdict(float)
     credit: dict[int, float] = defaultdict(float)
-    rows: list[CounterRow] = []
+    previous: dict[int, SharedPlan] = {}  # per theme: the last tick's shared plan part
+    # The ledger as the server keeps it: per theme the closed days (a base rolled once
+    # a day) and the undecayed sums of the days still open (day -> theme -> figures).
+    bases = {t: Base(first_day, h, window) for t, h in half_lives.items()}
+    sums: dict[int, dict[int, Figures]] = {}
     out: list[Day] = []
     for d in range(scenario.days):
-        today = first_day + timedelta(days=d)
         base.update(scenario.schedule.get(d, {}))
         for ev in (ev for ev in scenario.events if ev.day == d):
             if ev.kind == "join":
@@ -238,8 +324,12 @@ def run_scenario(
             elif ev.kind == "traffic":
                 factor[ev.member] *= ev.factor
         serving = {m: v * factor[m] for m, v in base.items()}
-        rows = [r for r in rows if r.day >= window_start(today, longest)]
-        past = compute_ledger(rows, today, half_lives)  # days before today
+        if d > 0:
+            for t, b in bases.items():  # day d - 2 closes, day d - 1 - window leaves
+                closed, leaving = sums.get(d - 2, {}).get(t), sums.get(d - 1 - window, {}).get(t)
+                bases[t] = roll_base(b, closed, leaving)
+            sums.pop(d - 1 - window, None)
+        yesterday = sums.get(d - 1, {})
         themes_of: dict[int, int] = defaultdict(int)
         for tp in pools.values():
             for m, info in tp.members.items():
@@ -247,18 +337,30 @@ def run_scenario(
                     themes_of[m] += 1
         day = Day(active=frozenset(themes_of))
         counts: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        # Today's exposure so far per theme and member: (given, received), weight 1.
+        gave: dict[int, dict[int, float]] = {t: defaultdict(float) for t in pools}
+        got: dict[int, dict[int, float]] = {t: defaultdict(float) for t in pools}
         # Many steps on the first day, while the ledger is still empty.
         n_ticks = max(ticks, FIRST_DAY_TICKS) if d == 0 else ticks
+        length = DAY / n_ticks
         for tick in range(n_ticks):
-            ledger = _with_today(past, counts)
-            now = start + d * DAY + (tick + 0.5) * DAY / n_ticks
+            begin = start + d * DAY + tick * length
+            now = begin + length / 2
+            nonce = d * BUCKETS_PER_DAY + tick * BUCKETS_PER_TICK
             for theme_id, pool in pools.items():
-                day_pool = _day_pool(
-                    pool, status, joined_at, serving, themes_of, ledger.get(theme_id, {}), now
-                )
+                g, r = gave[theme_id], got[theme_id]
+                today = {m: (g.get(m, 0.0), r.get(m, 0.0)) for m in g.keys() | r.keys()}
+                ledger = current_figures(bases[theme_id], yesterday.get(theme_id), today)
+                day_pool = _day_pool(pool, status, joined_at, serving, themes_of, ledger, now)
                 plans: dict[int, tuple[Plan, int]] = {}
                 # The part of the plans every host shares, made once for this moment.
                 shared = shared_plan(day_pool, day_pool.rules.at(now), now, now)
+                # The theme's keyed orders of the day depend on its candidates and the
+                # day only: while they stay, the next tick walks the orders already made.
+                last = previous.get(theme_id)
+                if last is not None and last.candidates == shared.candidates:
+                    shared.daily.update(last.daily)
+                previous[theme_id] = shared
                 for host in sorted(m for m, i in day_pool.members.items() if i.eligible):
                     carry[(theme_id, host)] += serving.get(host, 0.0) / themes_of[host] / n_ticks
                     n = int(carry[(theme_id, host)] + 1e-9)
@@ -268,36 +370,44 @@ def run_scenario(
                             plan(day_pool, host, now, key, limit=limit, shared=shared),
                             n,
                         )
-                for host, (hp, n) in plans.items():
-                    for m, (r, free) in _reach(hp, pool, strategy).items():
-                        day.reach[m] += n * r
-                        day.reach_uncapped[m] += n * free
+                _add_reach(day, plans, pool, shared, strategy)
+                for host, (_, n) in plans.items():
                     day.views[host] += n
                     day.blocks += n
-                # Views of all hosts interleaved (matters to the credit baseline).
+                # Blocks of all hosts interleaved in time (matters to the credit baseline).
                 sequence = sorted(
-                    ((v + 0.5) / n, host, v) for host, (_, n) in plans.items() for v in range(n)
+                    (moment, host, bucket, views)
+                    for host, (hp, n) in plans.items()
+                    for moment, bucket, views in bucket_views(n, begin, length, hp.rules, nonce)
                 )
-                for _, host, v in sequence:
+                for _, host, bucket, views in sequence:
                     p = plans[host][0]
                     if strategy == "credit":
-                        shown = _credit_draw(p, credit, host, v)
+                        shown = _credit_draw(p, credit, host, bucket, views)
                     else:
-                        slots = draw(p, d * BUCKETS_PER_DAY + tick * BUCKETS_PER_TICK + v, key)
+                        slots = draw(p, bucket, key)
                         shown = [(s.member_id, s.position, s.counts, s.pinned) for s in slots]
                     if not shown:
-                        day.empty += 1
+                        day.empty += views
                     elif len(shown) < p.limit:
-                        day.short += 1
-                    for m, r, counted, pinned in shown:
+                        day.short += views
+                    for m, place, counted, pinned in shown:
                         cell = counts[(theme_id, host, m)]
-                        cell[0] += 1
+                        cell[0] += views
                         if counted:
-                            cell[1] += E[r]
+                            e = views * E[place]
+                            cell[1] += e
+                            g[host] += e
+                            r[m] += e
                             if pinned:
-                                day.pinned[m] += E[r]
-        for (theme_id, host, partner), (count, exp) in counts.items():
-            rows.append(CounterRow(today, theme_id, host, partner, "viewed", int(count), exp))
+                                day.pinned[m] += e
+        sums[d] = {
+            t: {
+                m: (gave[t].get(m, 0.0), got[t].get(m, 0.0)) for m in gave[t].keys() | got[t].keys()
+            }
+            for t in pools
+        }
+        for (_, host, partner), (_, exp) in counts.items():
             day.given[host] += exp
             day.received[partner] += exp
             day.flows[(host, partner)] += exp
