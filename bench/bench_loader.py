@@ -22,6 +22,9 @@ Method, and why:
   max-age, the block come from the browser's cache). The versions take turns in
   every round, the order swapping each round, so drift on the shared machine hits
   both alike; each figure is the median of ``--runs`` rounds.
+* ``--slow-tail MS``: the host page sends everything after the snippet MS ms later,
+  as a long page or one held up by its own scripts does; the loader may then run
+  (from the cache, or once fetched) before the page is parsed.
 
 Exit status 0 after a measurement, 1 when it failed (a server did not start, a
 block never became ready), 2 for bad arguments.
@@ -184,15 +187,24 @@ def loader_bytes(version: Version) -> dict[str, Any]:
     return found
 
 
-def host_site(pages: dict[str, str]) -> tuple[ThreadingHTTPServer, str]:
+# In a host page: what follows is sent ``--slow-tail`` ms after what precedes it.
+TAIL = "<!--tail-->"
+
+
+def host_site(pages: dict[str, str], tail_ms: int = 0) -> tuple[ThreadingHTTPServer, str]:
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = pages.get(self.path, "").encode()
             self.send_response(200 if body else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            self.end_headers()  # HTTP/1.0 without a length: the body may come in parts
+            head, _, tail = body.partition(TAIL.encode())
+            self.wfile.write(head)
+            if tail_ms:
+                self.wfile.flush()
+                time.sleep(tail_ms / 1000)
+            self.wfile.write(tail)
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -229,7 +241,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for v in versions:
             v.start()
         pages = {f"/{v.name}": page_html(v) for v in versions}
-        site, host = host_site(pages)
+        site, host = host_site(pages, args.slow_tail)
         from playwright.sync_api import sync_playwright
 
         times: dict[str, dict[str, list[float]]] = {
@@ -258,6 +270,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         return {
             "before": args.before,
             "runs": args.runs,
+            "slow_tail_ms": args.slow_tail,
             "bytes": {v.name: loader_bytes(v) for v in versions},
             "ms": {
                 name: {k: statistics.median(xs) for k, xs in t.items()} for name, t in times.items()
@@ -274,7 +287,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def page_html(version: Version) -> str:
     return (
         '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Host</title></head>'
-        f"<body><h1>Ein Mitglied</h1>{version.snippet}<p>Rest der Seite</p></body></html>"
+        f"<body><h1>Ein Mitglied</h1>{version.snippet}{TAIL}<p>Rest der Seite</p></body></html>"
     )
 
 
@@ -287,6 +300,8 @@ def print_table(res: dict[str, Any]) -> None:
             print(f"{name:<12}{file:<12}{s['raw']:>8}{s['gzip9']:>10}{br:>11}")
     print(f"\nTime to partner links in ms (median of {res['runs']}), from navigation start")
     print("and from the arrival of /embed.js:")
+    if res["slow_tail_ms"]:
+        print(f"(the host page's rest after the snippet sent {res['slow_tail_ms']} ms later)")
     cols = ("cold", "warm", "cold_after_js", "warm_after_js")
     print(f"{'':<12}" + "".join(f"{c:>15}" for c in cols))
     for name, ms in res["ms"].items():
@@ -300,9 +315,14 @@ def main() -> int:
     parser.add_argument("--before", default="a134c91", help="git revision to compare with")
     parser.add_argument("--runs", type=int, default=15, help="rounds (each: cold + warm)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--slow-tail", type=int, default=0, metavar="MS", help="send the page's rest MS ms later"
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.slow_tail < 0:
+        parser.error("--slow-tail must not be negative")
     if not Path(CHROMIUM).exists():
         parser.error(f"Chromium not found at {CHROMIUM} (set WIDGET_TEST_CHROMIUM)")
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:

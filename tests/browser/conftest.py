@@ -152,14 +152,15 @@ class HostSite:
     base: str
     pages: dict[str, str]  # path -> HTML body to serve (tests add pages)
     headers: dict[str, dict[str, str]]  # path -> extra response headers
+    gates: dict[str, threading.Event]  # path -> sends the page's rest after hostsite.HOLD once set
 
 
 @pytest.fixture(scope="package")
 def host_site() -> Iterator[HostSite]:
     """A member's website on another origin; tests put pages on it."""
     port = free_port()
-    site = HostSite(f"http://127.0.0.1:{port}", {}, {})
-    app: Starlette = make_host_app(site.pages, site.headers)
+    site = HostSite(f"http://127.0.0.1:{port}", {}, {}, {})
+    app: Starlette = make_host_app(site.pages, site.headers, site.gates)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from widget_server.serving.loader import build_loader
@@ -23,12 +25,31 @@ def page(title: str, body: str) -> str:
     )
 
 
-def make_host_app(pages: dict[str, str], headers: dict[str, dict[str, str]]) -> Starlette:
+# In a page with a gate, where the server stops sending until the test opens the gate.
+HOLD = "<!--hold-->"
+
+
+def make_host_app(
+    pages: dict[str, str],
+    headers: dict[str, dict[str, str]],
+    gates: dict[str, threading.Event],
+) -> Starlette:
     async def serve_page(request: Request) -> Response:
         path = "/" + request.path_params["path"]
         if path not in pages:
             return PlainTextResponse("not found", status_code=404)
-        return HTMLResponse(pages[path], headers=headers.get(path, {}))
+        if path not in gates:
+            return HTMLResponse(pages[path], headers=headers.get(path, {}))
+        # A page still arriving: the browser parses the first part while the rest waits.
+        first, rest = pages[path].split(HOLD, 1)
+        gate = gates[path]
+
+        async def parts() -> AsyncIterator[str]:
+            yield first
+            await asyncio.to_thread(gate.wait, 120)  # a hang guard only
+            yield rest
+
+        return StreamingResponse(parts(), media_type="text/html; charset=utf-8")
 
     # A misbehaving widget server on this origin: the real loader, broken blocks.
     async def bad_loader(request: Request) -> Response:

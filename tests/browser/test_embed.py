@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DemoServer, HostSite, Watched, free_port
+from tests.browser.hostsite import HOLD
 from tests.browser.hostsite import page as host_page
 from widget_server.demo import data as demo_data
 
@@ -38,6 +40,21 @@ READ_BLOCKS = """() => [...document.querySelectorAll('[data-partnerkreis]')].map
     styleElements: root ? root.querySelectorAll('style,[style]').length : 0,
   };
 })"""
+
+
+# Installed before the page's scripts: every request the page makes with fetch(), with
+# what the page was at that moment (still being parsed? each container's state).
+LOG_FETCHES = """
+window.__fetches = [];
+const pageFetch = window.fetch;
+window.fetch = function (url, opts) {
+  window.__fetches.push({url: String(url), method: (opts && opts.method) || 'GET',
+    parsing: document.readyState === 'loading',
+    states: [...document.querySelectorAll('[data-partnerkreis]')]
+      .map(box => box.getAttribute('data-partnerkreis-state'))});
+  return pageFetch.apply(this, arguments);
+};
+"""
 
 
 def wait_ready(page: Page, timeout: float = 120_000) -> list[dict[str, Any]]:
@@ -166,6 +183,74 @@ def test_several_blocks_languages_and_reload_on_one_page(
         " return s.every(x => x.length == 1 && x[0] === s[0][0] && x[0].cssRules.length > 20); }"
     )
     assert shared
+    assert watched.errors == []
+
+
+def test_stylesheet_travels_with_the_block_and_the_exchange_waits_for_the_links(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched
+) -> None:
+    """Nothing the loader adds to a block delays its links: the block stylesheet is on
+    its way before the block's answer is in (the two travel at once), and the view
+    exchange is posted only once the links are shown."""
+    snippet = demo_server.snippet("blumenhaus-am-markt", WEDDING)["html"]
+    host_site.pages["/order"] = host_page("Reihenfolge", snippet)
+    page = watched.page
+    page.add_init_script(LOG_FETCHES)
+    seen: list[tuple[str, str]] = []
+    page.on("request", lambda r: seen.append(("request", r.url)))
+    page.on("response", lambda r: seen.append(("response", r.url)))
+    page.goto(f"{host_site.base}/order")
+    assert [b["state"] for b in wait_ready(page)] == ["ready"]
+
+    def first(event: str, part: str) -> int:
+        return next(i for i, (e, url) in enumerate(seen) if e == event and part in url)
+
+    assert first("request", "/static/blocks-") < first("response", "/w/")
+    # The exchange is posted in the task that shows the links, before ready resolves.
+    fetches = page.evaluate("() => window.__fetches")
+    assert [(f["method"], f["states"]) for f in fetches if "/v/" in f["url"]] == [
+        ("POST", ["ready"])
+    ]
+    assert watched.errors == []
+
+
+def test_blocks_show_while_the_rest_of_the_page_is_still_arriving(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched
+) -> None:
+    """The loader (async) may run long before the page is parsed, e.g. from the cache on
+    a long page: the containers parsed so far load at once, not after DOMContentLoaded;
+    those further down load once the parser has passed them, and broken code's
+    <noscript> link is read only then."""
+    first = demo_server.snippet("blumenhaus-am-markt", WEDDING)
+    cut = demo_server.snippet("optik-ehlers", TOWN)
+    cut_html = cut["html"].replace(cut["token"], cut["token"][:-6])
+    later = demo_server.snippet("konditorei-rathje", TOWN)["html"]
+    body = first["html"] + cut_html.replace("<noscript>", HOLD + "<noscript>") + later
+    host_site.pages["/arriving"] = host_page("Lange Seite", body)
+    gate = host_site.gates["/arriving"] = threading.Event()
+    page = watched.page
+    page.add_init_script(LOG_FETCHES)
+    try:
+        page.goto(f"{host_site.base}/arriving", wait_until="commit")
+        # The loader has run while the server still holds the rest of the page back.
+        page.wait_for_function("() => window.Partnerkreis", polling=100)
+        asked = page.evaluate("() => window.__fetches.filter(f => f.url.includes('/w/'))")
+        assert asked and all(f["parsing"] for f in asked)
+        wait = "() => document.querySelector('[data-partnerkreis]')"
+        page.wait_for_function(
+            f"{wait}.getAttribute('data-partnerkreis-state') === 'ready'", polling=100
+        )
+        assert page.evaluate("() => document.readyState") == "loading"
+    finally:
+        gate.set()
+    shown = wait_ready(page)
+    assert [b["state"] for b in shown] == ["ready", "error", "ready"]
+    assert [len(b["links"]) for b in shown] == [3, 0, 3]
+    fallback = page.evaluate(
+        "() => [...document.querySelectorAll('[data-partnerkreis]')[1].shadowRoot"
+        ".querySelectorAll('a')].map(a => a.href)"
+    )
+    assert fallback == [f"{demo_server.base}/t/{TOWN}"]
     assert watched.errors == []
 
 

@@ -45,6 +45,10 @@
   // A span of text; "" (which appends nothing visible) when there is no text.
   const span = (name, text) => text && el("span", name, { textContent: text });
   const mono = (name) => el("span", "mono", { ariaHidden: "true", textContent: [...name][0].toUpperCase() });
+  // Resolves once the document is parsed (at once if it is).
+  const parsed = new Promise((ok) =>
+    D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", ok) : ok(),
+  );
 
   // One <li>, or null if the partner lacks a name or a usable URL.
   const item = (p, compact) => {
@@ -53,13 +57,14 @@
     if (!name || !url) return null;
     const body = el("span", "body", {}, span("name", name), span("meta", meta), span("desc", str(p.description)));
     const a = el("a", "link", { href: url, rel: str(p.rel) }, body);
-    // The compact layout shows neither logo nor monogram.
-    if (!compact) {
-      const img = el("img", "logo", { alt: "", loading: "lazy", width: 48, height: 48 });
-      // A logo that fails to load falls back to the monogram.
-      img.onerror = () => img.replaceWith(mono(name));
-      a.prepend(logo ? Object.assign(img, { src: logo }) : mono(name));
-    }
+    // The compact layout shows neither logo nor monogram; a logo that fails to load
+    // falls back to the monogram.
+    if (!compact)
+      a.prepend(
+        logo
+          ? el("img", "logo", { alt: "", loading: "lazy", width: 48, height: 48, src: logo, onerror() { this.replaceWith(mono(name)); } })
+          : mono(name),
+      );
     // A joint offer or event (the block's slot) is a partner card with a class of its kind.
     return el("li", "item" + (/^(offer|event)$/.test(p.kind) ? " pk-" + p.kind : ""), {}, a);
   };
@@ -110,7 +115,8 @@
     // Gives up after 3 s (an abort after the answer came changes nothing).
     setTimeout(() => ctl.abort(), 3e3);
     // bad: the pasted code is broken (no token, or one the server does not know).
-    let state = "error", why, bad;
+    // view: the block's view link, posted once its links are in.
+    let state = "error", why, bad, view;
     try {
       const ds = box.dataset, token = str(ds.partnerkreis);
       if (!token) throw (bad = "no token");
@@ -119,6 +125,7 @@
       // data-show="partners,offer,event": a joint offer or event as one card (server-checked).
       const q = { lang: ds.lang, layout: ds.layout, scheme: ds.colorScheme, show: ds.show };
       for (const k in q) if ((q[k] = str(q[k]))) url.searchParams.set(k, q[k]);
+      // The stylesheet is requested before the block, so both travel at once.
       const styles = (sheet ||= get(new URL(CSS, BASE), { signal: AbortSignal.timeout(3e3) })
         .then(async (r) => {
           if (!r.ok) throw 0;
@@ -139,14 +146,7 @@
         root.adoptedStyleSheets = [css];
         root.replaceChildren(nav);
         state = "ready";
-        // The block may come from a shared cache: posting its view link once shown
-        // (which counts it as served) returns this visit's one-time beacon URL.
-        const view = web(d.view);
-        if (view)
-          get(view, { method: "POST" })
-            .then((r) => r.json())
-            .then((v) => runs.get(box) == run && web(v.view) && watch(run, box, web(v.view)))
-            .catch(() => {});
+        view = web(d.view);
       }
     } catch (e) {
       why = ctl.signal.aborted ? "timeout" : e;
@@ -156,10 +156,20 @@
     if (state != "ready") box.shadowRoot?.replaceChildren();
     if (why) console.warn("Partnerkreis: " + why, box);
     box.setAttribute("data-partnerkreis-state", state);
-    // Broken code: show the <noscript> link that follows the container (text
-    // until now), so the page offers a way to the partners, never nothing.
-    const a = bad && new DOMParser().parseFromString(box.nextElementSibling?.textContent, "text/html").links[0];
-    if (web(a?.href)) shadow(box).replaceChildren(a);
+    // The links are in. The block may come from a shared cache: posting its view link
+    // (which counts it as served) returns this visit's one-time beacon URL.
+    if (view)
+      get(view, { method: "POST" })
+        .then((r) => r.json())
+        .then((v) => runs.get(box) == run && (v = web(v.view)) && watch(run, box, v))
+        .catch(() => {});
+    // Broken code: show the <noscript> link that follows the container (text until
+    // now, and parsed by then), so the page offers a way to the partners, never nothing.
+    if (bad) {
+      await parsed;
+      const a = new DOMParser().parseFromString(box.nextElementSibling?.textContent, "text/html").links[0];
+      if (web(a?.href) && runs.get(box) == run) shadow(box).replaceChildren(a);
+    }
   };
 
   // Loads every container in the document; onlyNew skips those seen before.
@@ -174,14 +184,13 @@
       }),
     ).then(() => {});
 
-  const parsed = new Promise((ok) =>
-    D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", ok) : ok(),
-  );
   const P = (W.Partnerkreis = {
     version: "1.0.0",
     // reload() rescans and re-fetches every container; reload(1), used by a
     // second copy of this script, only loads containers not seen before.
-    reload: (onlyNew) => (P.ready = parsed.then(() => scan(onlyNew))),
+    // Containers already parsed load at once, without waiting for the rest of the
+    // page; those parsed later load once the document is complete.
+    reload: (onlyNew) => (scan(onlyNew), (P.ready = parsed.then(() => scan(1)))),
   });
   P.reload(1);
 })();
