@@ -29,7 +29,7 @@ from widget_server.core.models import MemberStatus
 from widget_server.network.member_import import ImportReport, Record, import_members
 from widget_server.serving import collector
 from widget_server.serving.release import release
-from widget_server.web.bodies import decode_json, strict_loads
+from widget_server.web.bodies import array_items, decode_json, strict_loads
 from widget_server.web.endpoints.api.base import Handler, answer, refresh, require
 from widget_server.web.endpoints.api.members import MEMBER_CREATE
 from widget_server.web.problems import problem
@@ -100,6 +100,13 @@ def decode_rows(raw: bytes, content_type: str) -> list[Any]:
         if not rows:
             raise ValidationError("body", "is empty; one member object per line is expected")
         return rows
+    if raw.strip() and len(raw) <= MAX_BYTES:
+        try:
+            items = array_items(raw.decode("utf-8"))
+            if items is not None:  # an array: decoded a row at a time
+                return list(items)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise ValidationError("body", "is not valid JSON") from None
     document = decode_json(raw, MAX_BYTES, "a JSON array of members")
     if not isinstance(document, list):
         raise ValidationError("body", "must be a JSON array of member objects")
