@@ -25,7 +25,7 @@ from typing import Any
 from widget_server.serving.indexed import Network
 from widget_server.storage import NetworkData
 
-SLICE = 2_000  # objects freed per step (each frees the strings and tuples under it)
+SLICE = 200  # objects freed per step: a pool frees some 500 under it, a member a few
 
 
 def held(parts: Iterable[Mapping[Any, Any] | Iterable[Any]]) -> list[object]:
