@@ -27,9 +27,10 @@ values = st.recursive(
 def test_the_items_are_what_json_loads_makes_of_the_array(
     items: list[Any], space: str, compact: bool
 ) -> None:
-    body = json.dumps(items, separators=(",", ":") if compact else (", ", ": "))
-    text = space + body.replace(",", f"{space},{space}") if items else space + body
-    text += space
+    separators = (",", ":") if compact else (", ", ": ")
+    between = f"{space},{space}"
+    text = f"{space}[{space}" + between.join(json.dumps(i, separators=separators) for i in items)
+    text += f"{space}]{space}"
     found = array_items(text)
     assert found is not None
     assert list(found) == strict_loads(text)
