@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -275,3 +276,77 @@ async def test_hostile_text_is_stored_as_text_and_escaped_where_shown(
     assert page.status_code == 200
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; Co" in page.text
     assert "<img src=x" not in page.text
+
+
+async def test_a_large_body_is_hashed_and_the_answer_made_off_the_event_loop(
+    network: dict[str, int],
+    storage: Storage,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # At 50,000 rows (32 MB) the key's fingerprint and the answer's JSON held the loop
+    # 45-100 ms each: both are made in a worker thread once the body is large.
+    from widget_server.web import idempotency
+
+    keys = await make_keys(storage)
+    loop_thread = threading.get_ident()
+    on_loop: dict[str, list[bool]] = {"fingerprint": [], "answer": []}
+    fingerprint, answer = idempotency.fingerprint, member_bulk.answer
+
+    def hashed(*args: Any) -> str:
+        on_loop["fingerprint"].append(threading.get_ident() == loop_thread)
+        return fingerprint(*args)
+
+    def answered(*args: Any, **kwargs: Any) -> Any:
+        on_loop["answer"].append(threading.get_ident() == loop_thread)
+        return answer(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "fingerprint", hashed)
+    monkeypatch.setattr(member_bulk, "answer", answered)
+    # Long descriptions make the body larger than what is hashed on the loop.
+    text = "Ein Betrieb aus dem Netzwerk. " * 9
+    rows = [row(f"gross-{n}", description=text) for n in range(250)]
+    assert len(json.dumps(rows)) > idempotency.HASHED_ON_LOOP
+    headers = {**keys.coordinator, "Idempotency-Key": "gross-1"}
+    response = await client.post(URL, headers=headers, json=rows)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["created"]) == 250
+    assert on_loop == {"fingerprint": [False], "answer": [False]}
+    # The same request again: the same fingerprint, so the first answer is replayed.
+    again = await client.post(URL, headers=headers, json=rows)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == response.json()
+    # A small body is hashed on the loop (a thread's hand-over would cost more).
+    small = await client.post(
+        URL, headers={**keys.coordinator, "Idempotency-Key": "klein-1"}, json=[row("klein")]
+    )
+    assert small.status_code == 200
+    assert on_loop["fingerprint"] == [False, False, True]
+
+
+async def test_the_rows_are_checked_and_written_with_the_collector_paused(
+    network: dict[str, int],
+    storage: Storage,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The request's rows live for seconds: with the collector on, each fourth of them
+    # promoted started a full pass over all of them (285 ms at 20,000 rows).
+    import gc
+
+    keys = await make_keys(storage)
+    seen: list[bool] = []
+    importing = member_bulk.import_members
+
+    async def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return await importing(*args, **kwargs)
+
+    monkeypatch.setattr(member_bulk, "import_members", watched)
+    response = await client.post(URL, headers=keys.coordinator, json=[row("eins"), row("zwei")])
+    assert response.status_code == 200
+    assert seen == [False]
+    assert gc.isenabled()  # back on after the answer
+    bad = await client.post(URL, headers=keys.coordinator, json=[row("eins")])
+    assert bad.status_code == 422  # a refused request turns it back on too
+    assert gc.isenabled()

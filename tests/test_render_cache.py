@@ -78,6 +78,65 @@ def test_the_cache_never_holds_more_than_its_size(puts: list[tuple[int, int]]) -
     assert len(cache) == 0
 
 
+class CountedKey:
+    """A cache key that counts how often the cache looks at it (hash and compare)."""
+
+    looked = 0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __hash__(self) -> int:
+        CountedKey.looked += 1
+        return hash(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        CountedKey.looked += 1
+        return isinstance(other, CountedKey) and other.name == self.name
+
+
+def test_a_change_costs_the_entries_of_its_themes_not_the_whole_cache() -> None:
+    # A write made the new snapshot's cache by copying all of it (10,000 entries: the
+    # event loop held for each write); now only the changed theme's entries are touched.
+    cache = RenderCache(10_000)
+    keys = {(theme, n): CountedKey(f"{theme}/{n}") for theme in range(100) for n in range(50)}
+    for (theme, _), key in keys.items():
+        cache.put(theme, key, theme)
+    CountedKey.looked = 0
+    new = cache.without({7})
+    assert CountedKey.looked <= 2 * 50  # the 50 entries of theme 7, none of the 4,950 others
+    assert len(new) == 4_950
+    assert new.get(keys[(8, 0)]) == 8 and new.get(keys[(7, 0)]) is None
+
+
+def test_the_older_cache_neither_reads_nor_keeps_what_a_newer_one_changed() -> None:
+    old = RenderCache(100)
+    old.put(1, "a", "old a")
+    old.put(2, "b", "old b")
+    old.keep_ready("request", "response")
+    new = old.without({1})
+    assert new.ready == {} and old.ready == {"request": "response"}
+    assert (new.get("a"), new.get("b")) == (None, "old b")  # theme 2 did not change
+    # A request still finishing on the old snapshot makes theme 1's entry from old
+    # data: the new snapshot must not serve it, so it is not kept.
+    old.put(1, "a", "stale a")
+    assert new.get("a") is None
+    new.put(1, "a", "new a")
+    assert old.get("a") is None  # made from the new data: not for the old snapshot
+    assert new.get("a") == "new a"
+    # Unchanged themes stay shared both ways.
+    old.put(2, "c", "c")
+    assert new.get("c") == "c"
+    # A change after that: the newest cache is behind on nothing, the older ones on
+    # every theme changed after them.
+    newer = new.without({2})
+    assert newer.get("a") == "new a" and new.get("a") == "new a"
+    assert newer.get("b") is None and newer.get("c") is None
+    newer.put(2, "b", "newer b")
+    assert (new.get("b"), old.get("b")) == (None, None)
+    assert old.get("a") is None
+
+
 def test_a_cache_of_no_entries_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one"):
         RenderCache(0)

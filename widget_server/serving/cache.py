@@ -13,6 +13,15 @@ a copy for a new snapshot starts without it.  Its order is the order kept
 (``keep_ready`` moves a key to the end), the oldest goes first; a hot URL is
 kept again every bucket, so that is close to least-recently-used at no cost
 per hit.
+
+A change makes a new snapshot whose cache is ``without(themes)``: it shares
+the entries with the cache it came from (no copy: at 10,000 entries a copy
+held the event loop for each write) and drops those of the changed themes,
+so a change costs what it changed.  The older snapshot may still be finishing
+a request; its cache is then *behind* on the changed themes (a newer cache
+changed them since) and neither reads nor keeps their entries, so an entry
+made from the old data is never served by the new snapshot, nor the other
+way round.
 """
 
 from __future__ import annotations
@@ -24,6 +33,17 @@ from typing import Any
 DEFAULT_SIZE = 10_000  # entries; at 2–4 kB a block or page, 20–40 MB
 
 
+class _Changes:
+    """What the caches sharing one set of entries know of the changes made since: how
+    many, and each changed theme's latest generation (that count at its last change)."""
+
+    __slots__ = ("count", "latest")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.latest: dict[int, int] = {}
+
+
 class RenderCache:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         if size < 1:
@@ -32,6 +52,17 @@ class RenderCache:
         self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
         self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
+        self._changes = _Changes()  # shared with the caches ``without`` makes from this one
+        self._generation: dict[int, int] = {}  # this cache's generation of each changed theme
+        self._behind: frozenset[int] = frozenset()  # themes a newer cache changed
+        self._checked = 0  # the changes counted when ``_behind`` was worked out
+
+    def _recheck(self) -> None:
+        """Which themes a newer cache changed since this one was made (rare: only a
+        cache that is no longer the newest gets here, once per change)."""
+        latest, mine = self._changes.latest, self._generation
+        self._behind = frozenset(t for t, g in latest.items() if mine.get(t, 0) != g)
+        self._checked = self._changes.count
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -41,11 +72,19 @@ class RenderCache:
         found = self._entries.get(key)
         if found is None:
             return None
+        if self._checked != self._changes.count:
+            self._recheck()
+        if self._behind and found[0] in self._behind:
+            return None  # made from a newer snapshot's data
         self._entries.move_to_end(key)
         return found[1]
 
     def put(self, theme_id: int, key: Hashable, value: Any) -> Any:
         """Keep ``value`` under ``key`` as part of ``theme_id``; returns ``value``."""
+        if self._checked != self._changes.count:
+            self._recheck()
+        if theme_id in self._behind:
+            return value  # made from data a newer snapshot has changed: not kept
         entries = self._entries
         old = entries.pop(key, None)
         if old is not None and old[0] != theme_id:
@@ -75,15 +114,27 @@ class RenderCache:
         return len(keys)
 
     def without(self, themes: Collection[int]) -> RenderCache:
-        """A copy holding every entry but those of ``themes``, in the same order: what a
-        snapshot that changes only ``themes`` takes over (the old one may still serve)."""
-        copy = RenderCache(self.size)
+        """The cache of a snapshot that changes only ``themes``: it shares this one's
+        entries but those of ``themes``, which are dropped, and starts without ready
+        responses; this one (the old snapshot may still serve) is behind on ``themes``
+        from now on.  Costs the entries of ``themes``, not the cache's size."""
+        copy = RenderCache.__new__(RenderCache)
+        copy.size = self.size
+        copy._entries, copy._by_theme = self._entries, self._by_theme
+        copy.ready = {}
+        copy._changes = changes = self._changes
+        if self._checked != changes.count:
+            self._recheck()
         themes = set(themes)
-        gone = {key for t in themes for key in self._by_theme.get(t, ())}
-        copy._entries = OrderedDict(
-            (key, entry) for key, entry in self._entries.items() if key not in gone
-        )
-        copy._by_theme = {t: set(keys) for t, keys in self._by_theme.items() if t not in themes}
+        changes.count += 1
+        generation = changes.count
+        copy._generation = {**self._generation, **dict.fromkeys(themes, generation)}
+        changes.latest.update(dict.fromkeys(themes, generation))
+        copy._behind = self._behind - themes
+        copy._checked = generation
+        for theme_id in themes:
+            for key in self._by_theme.pop(theme_id, ()):
+                del self._entries[key]
         return copy
 
     def clear(self) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +38,44 @@ def _finite(text: str) -> float:
 def strict_loads(text: str) -> Any:
     """``json.loads`` without NaN or Infinity (no JSON has them), floats finite."""
     return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def array_items(text: str) -> Iterator[Any] | None:
+    """The items of a JSON array, decoded one at a time (``strict_loads`` per item); None
+    when ``text`` is no array.  A ValueError where it is not valid JSON.
+
+    ``json.loads`` of a large body is one C call that keeps the GIL for its whole
+    length (50,000 members: 100 ms and more), so the event loop waits for it even
+    when a worker thread decodes; item by item the GIL can pass between items.
+    """
+    start = _SPACE.match(text).end()  # type: ignore[union-attr]
+    if text[start : start + 1] != "[":
+        return None
+
+    def items() -> Iterator[Any]:
+        at = _SPACE.match(text, start + 1).end()  # type: ignore[union-attr]
+        if text[at : at + 1] == "]":
+            at += 1
+        else:
+            while True:
+                value, at = _DECODER.raw_decode(text, at)
+                yield value
+                at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+                if text[at : at + 1] == ",":
+                    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+                elif text[at : at + 1] == "]":
+                    at += 1
+                    break
+                else:
+                    raise ValueError(f"',' or ']' expected at {at}")
+        if _SPACE.match(text, at).end() != len(text):  # type: ignore[union-attr]
+            raise ValueError(f"extra data at {at}")
+
+    return items()
 
 
 def decode_json(raw: bytes, limit: int = MAX_BODY, expected: str = "a JSON object") -> Any:

@@ -100,7 +100,7 @@ class Runtime:
         )
         # The ledger as stored: the poller brings it up to date at its first turn, after
         # the first blocks are served.
-        await self.snapshots.start(compute_ledger=False)
+        await self.snapshots.start(compute_ledger=False, serving=True)
         self._poller = asyncio.create_task(
             self.snapshots.run(self._stopping), name="snapshot-poller"
         )

@@ -141,7 +141,9 @@ def idempotent(handler: Handler, keep: Callable[[bytes], bytes] | None = None) -
         runtime = runtime_of(request)
         body = await request.body()
         claim = idempotency.Claim(
-            principal.key_id, key, idempotency.fingerprint(request.method, request.url.path, body)
+            principal.key_id,
+            key,
+            await idempotency.fingerprint_of(request.method, request.url.path, body),
         )
         try:
             stored = await idempotency.begin(runtime.storage, claim, runtime.clock())

@@ -27,7 +27,9 @@ from starlette.types import Message
 from widget_server.core.errors import ValidationError
 from widget_server.core.models import MemberStatus
 from widget_server.network.member_import import ImportReport, Record, import_members
-from widget_server.web.bodies import decode_json, strict_loads
+from widget_server.serving import collector
+from widget_server.serving.release import release
+from widget_server.web.bodies import array_items, decode_json, strict_loads
 from widget_server.web.endpoints.api.base import Handler, answer, refresh, require
 from widget_server.web.endpoints.api.members import MEMBER_CREATE
 from widget_server.web.problems import problem
@@ -98,6 +100,13 @@ def decode_rows(raw: bytes, content_type: str) -> list[Any]:
         if not rows:
             raise ValidationError("body", "is empty; one member object per line is expected")
         return rows
+    if raw.strip() and len(raw) <= MAX_BYTES:
+        try:
+            items = array_items(raw.decode("utf-8"))
+            if items is not None:  # an array: decoded a row at a time
+                return list(items)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise ValidationError("body", "is not valid JSON") from None
     document = decode_json(raw, MAX_BYTES, "a JSON array of members")
     if not isinstance(document, list):
         raise ValidationError("body", "must be a JSON array of member objects")
@@ -111,8 +120,53 @@ def _errors(report: ImportReport) -> list[dict[str, Any]]:
     ]
 
 
+def _answer(rows: list[Any], report: ImportReport, skip_invalid: bool) -> Response:
+    """The answer to a checked (and, unless refused, written) request, for a worker
+    thread: at 50,000 rows its list and its JSON are tens of ms of CPU, and so is
+    freeing the rows, which happens here too, a slice at a time (serving/release.py)."""
+    try:
+        return _made(rows, report, skip_invalid)
+    finally:
+        release(rows)
+        release(report.planned)
+
+
+def _made(rows: list[Any], report: ImportReport, skip_invalid: bool) -> Response:
+    errors = _errors(report)
+    if errors and not skip_invalid:
+        return problem(
+            422,
+            "invalid-rows",
+            "Invalid rows",
+            f"{len(errors)} of {len(rows)} rows are invalid; nothing was created"
+            " (skip_invalid=true creates the good rows)",
+            field="rows",
+            errors=errors,
+        )
+    bad = {e.row for e in report.errors}
+    created = [
+        {"row": number, "slug": row["slug"]}
+        for number, row in enumerate(rows, start=1)
+        if number not in bad
+    ]
+    return answer({"rows": len(rows), "created": created, "errors": errors})
+
+
 async def bulk_create_members(request: Request) -> Response:
-    """Create up to ``MAX_ROWS`` members in one transaction (see the module's docstring)."""
+    """Create up to ``MAX_ROWS`` members in one transaction (see the module's docstring).
+
+    The rows, the checked members and the written rows live until the answer is
+    made; the collector is paused meanwhile (serving/collector.py), so no pass
+    walks them again and again (285 ms passes at 20,000 rows, the event loop
+    waiting), and they are freed in a worker thread (``_answer``) before what
+    is still alive is frozen and the collector is back on.
+    """
+    snapshots = runtime_of(request).snapshots
+    with collector.paused(freeze=snapshots is not None and snapshots.serving):
+        return await _bulk_create(request)
+
+
+async def _bulk_create(request: Request) -> Response:
     await require(request, coordinator=True)
     runtime = runtime_of(request)
     flag = request.query_params.get("skip_invalid", "false")
@@ -131,23 +185,6 @@ async def bulk_create_members(request: Request) -> Response:
         return {**MEMBER_CREATE.check(row, "row"), "status": status}
 
     report = await import_members(runtime.storage, rows, skip_invalid=skip_invalid, prepare=prepare)
-    errors = _errors(report)
-    if errors and not skip_invalid:
-        return problem(
-            422,
-            "invalid-rows",
-            "Invalid rows",
-            f"{len(errors)} of {len(rows)} rows are invalid; nothing was created"
-            " (skip_invalid=true creates the good rows)",
-            field="rows",
-            errors=errors,
-        )
     if report.imported:
         await refresh(request)
-    bad = {e.row for e in report.errors}
-    created = [
-        {"row": number, "slug": row["slug"]}
-        for number, row in enumerate(rows, start=1)
-        if number not in bad
-    ]
-    return answer({"rows": len(rows), "created": created, "errors": errors})
+    return await asyncio.to_thread(_answer, rows, report, skip_invalid)

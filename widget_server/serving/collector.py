@@ -1,0 +1,58 @@
+"""Keeping the cyclic collector's passes off the event loop while a lot is made at once.
+
+A pass of generation *n* walks every tracked object of generations 0..n, in
+whichever thread allocated past the threshold, holding the GIL: the event
+loop waits for it even when a worker thread pays.  Two kinds of work made
+passes of 50-400 ms at 100,000 members:
+
+* a full load makes the network's million objects (each pass walks all made
+  so far);
+* a bulk import keeps its request's rows, checked members and written rows
+  alive for seconds, and every fourth of them promoted to the oldest
+  generation starts a full pass over all of them (the network itself is
+  frozen, so they are most of what the collector sees).
+
+Both are acyclic data freed by reference counting, so they run with the
+collector ``paused()``.  What a serving process keeps of a full load is then
+frozen (``gc.freeze``, serving/holder.py) before the collector is back on;
+otherwise the million objects would be the young generation its next pass
+walks.  Cycles other code makes meanwhile wait for the collector's return.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+_pauses = 0  # pauses in progress (a full load and a bulk import may overlap)
+_freeze = False  # one of them asked for what survives to be frozen at the end
+
+
+@contextlib.contextmanager
+def paused(*, freeze: bool = False) -> Iterator[None]:
+    """No cyclic collection inside; nested and overlapping uses (two holders of one
+    process, as in tests; a reload during a bulk import) turn it on after the last.
+
+    ``freeze`` (a serving process): what is alive when the last pause ends, whoever
+    made it meanwhile (a ledger computation in a worker thread, requests), is frozen
+    before the collector is back on: else it is all the young generation, and the
+    first pass walks it (300 ms seen after a bulk import).  Cycles made during the
+    pause are frozen with it and never collected: a pause is a rare, bounded event.
+    """
+    global _pauses, _freeze
+    if _pauses == 0 and not gc.isenabled():
+        yield  # turned off by someone else: theirs to turn back on
+        return
+    _pauses += 1
+    _freeze = _freeze or freeze
+    gc.disable()
+    try:
+        yield
+    finally:
+        _pauses -= 1
+        if _pauses == 0:
+            if _freeze:
+                gc.freeze()
+            _freeze = False
+            gc.enable()
