@@ -58,11 +58,11 @@ class SharedPlan:
     def footprint(self) -> int:
         """About how many bytes this part holds with a day's orders of all 16 variants
         (made during the warm-up): the render cache's measure of it.  Per candidate
-        its id and weight (16 bytes) and in the orders its id, hash and 16 places
-        (48), per variant some 200; the balances are the pool's, not counted here."""
+        its id and weight (16 bytes) and in the orders its hash, its place in each
+        variant and in the first order (48); the balances are the pool's."""
         n = len(self.candidates)
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 40
-        return 2_000 + 16 * 200 + n * (16 + 48) + extra + len(self.fixed_order) * 8
+        return 2_000 + n * (16 + 48) + extra + len(self.fixed_order) * 8
 
     def values(self) -> array[float]:
         """The weights in the candidates' (sorted) order, as doubles."""

@@ -3,11 +3,22 @@
 Each entry belongs to one theme (a shared plan part, a plan, a block as JSON
 or as the iframe page, an API block), so a change to a theme drops only that
 theme's entries (``invalidate_theme``) and the rest of the network keeps its
-warm entries.  The cache is bounded by its number of entries
-(``WIDGET_RENDER_CACHE_SIZE``): when it is full the entry used longest ago goes.
+warm entries.
+
+The cache is bounded by **bytes** (``WIDGET_RENDER_CACHE_MB``): entries differ
+a hundredfold (a block of 1-3 kB, a theme's shared plan part with its orders of
+the day some 8 kB per 100 members), so a count of entries said little about
+the memory they take.  Each entry's size is estimated when it is kept
+(``footprint``: a value's own estimate, else its body's length, else 1 kB) and
+the entries together take at most two thirds of the budget; when a new one does
+not fit, the rendered entry used longest ago goes (a theme's shared plan part is
+kept before any block: it is a pool's worth of work to make again, and there is
+one per theme).  The number of entries is bounded too
+(``WIDGET_RENDER_CACHE_SIZE``).
 
 Beside it, ``ready`` holds whole ``/w/`` responses (web/ready.py) by request
-key, at most as many as the entries: a ready response may only be sent while
+key, within the rest of the budget (their bodies and headers counted) and at
+most as many as the entries: a ready response may only be sent while
 everything it was made from is unchanged, so any invalidation empties it, and
 a copy for a new snapshot starts without it.  Its order is the order kept
 (``keep_ready`` moves a key to the end), the oldest goes first; a hot URL is
@@ -21,15 +32,44 @@ from collections import OrderedDict
 from collections.abc import Collection, Hashable
 from typing import Any
 
-DEFAULT_SIZE = 10_000  # entries; at 2–4 kB a block or page, 20–40 MB
+DEFAULT_SIZE = 10_000  # entries at most
+MB = 1 << 20
+DEFAULT_BYTES = 48 * MB  # entries and kept answers together (WIDGET_RENDER_CACHE_MB)
+# What an entry costs beyond its value: its key, the entry's tuple, the ordered dict's
+# links and the theme's set; a kept answer adds its headers, key and Ready object.
+ENTRY_BYTES = 250
+READY_BYTES = 700
+UNKNOWN_BYTES = 1024  # a value that says nothing of its size (a plan, an API block)
+
+
+def footprint(value: Any) -> int:
+    """About how many bytes ``value`` holds: its own estimate (``footprint()``), else
+    its body's length, else ``UNKNOWN_BYTES``."""
+    estimate = getattr(value, "footprint", None)
+    if callable(estimate):
+        return int(estimate())
+    body = getattr(value, "body", None)
+    if isinstance(body, (bytes, str)):
+        return len(body) + 100
+    return UNKNOWN_BYTES
 
 
 class RenderCache:
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES) -> None:
         if size < 1:
             raise ValueError(f"a render cache holds at least one entry, not {size}")
+        if max_bytes < 1:
+            raise ValueError(f"a render cache holds at least one byte, not {max_bytes}")
         self.size = size
-        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self.max_bytes = max_bytes
+        # Entries take at most two thirds of the bytes, kept answers the rest.
+        self._entry_budget = max_bytes * 2 // 3
+        self._ready_budget = max_bytes - self._entry_budget
+        self.entry_bytes = 0  # estimated, as kept (footprint)
+        self.ready_bytes = 0
+        self._entries: OrderedDict[Hashable, tuple[int, Any, int]] = OrderedDict()
+        # The entries that are not plan parts, least recently used first: they go first.
+        self._rendered: OrderedDict[Hashable, None] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
         self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
 
@@ -42,54 +82,90 @@ class RenderCache:
         if found is None:
             return None
         self._entries.move_to_end(key)
+        if key in self._rendered:
+            self._rendered.move_to_end(key)
         return found[1]
 
     def put(self, theme_id: int, key: Hashable, value: Any) -> Any:
-        """Keep ``value`` under ``key`` as part of ``theme_id``; returns ``value``."""
-        entries = self._entries
+        """Keep ``value`` under ``key`` as part of ``theme_id``; returns ``value``.
+
+        While there are too many entries or they take too much, the rendered entry
+        used longest ago goes; plan parts (values that estimate their own size, a
+        theme's shared part: a pool's worth of work to make again, and one per theme)
+        go only when they alone fill the cache, the one used longest ago first.
+        """
+        entries, rendered = self._entries, self._rendered
         old = entries.pop(key, None)
-        if old is not None and old[0] != theme_id:
-            self._forget(old[0], key)
-        entries[key] = (theme_id, value)
+        if old is not None:
+            self.entry_bytes -= old[2]
+            rendered.pop(key, None)
+            if old[0] != theme_id:
+                self._forget(old[0], key)
+        estimate = getattr(value, "footprint", None)
+        if callable(estimate):
+            cost = int(estimate()) + ENTRY_BYTES
+        else:
+            cost = footprint(value) + ENTRY_BYTES
+            rendered[key] = None
+        entries[key] = (theme_id, value, cost)
+        self.entry_bytes += cost
         self._by_theme.setdefault(theme_id, set()).add(key)
-        while len(entries) > self.size:
-            gone, (theme, _) = entries.popitem(last=False)
+        while len(entries) > self.size or (
+            self.entry_bytes > self._entry_budget and len(entries) > 1
+        ):
+            if rendered:
+                gone = next(iter(rendered))
+                del rendered[gone]
+                theme, _, size = entries.pop(gone)
+            else:
+                gone, (theme, _, size) = entries.popitem(last=False)
+            self.entry_bytes -= size
             self._forget(theme, gone)
         return value
 
     def keep_ready(self, key: Hashable, response: Any) -> None:
-        """Keep a whole response under its request key; the oldest goes when full."""
+        """Keep a whole response under its request key; the oldest go when full."""
         ready = self.ready
-        ready.pop(key, None)
+        old = ready.pop(key, None)
+        if old is not None:
+            self.ready_bytes -= footprint(old) + READY_BYTES
         ready[key] = response
-        if len(ready) > self.size:
-            del ready[next(iter(ready))]
+        self.ready_bytes += footprint(response) + READY_BYTES
+        while len(ready) > self.size or (self.ready_bytes > self._ready_budget and len(ready) > 1):
+            gone = ready.pop(next(iter(ready)))
+            self.ready_bytes -= footprint(gone) + READY_BYTES
 
     def invalidate_theme(self, theme_id: int) -> int:
         """Drop every entry of ``theme_id`` (its rules, pool or members changed); how many.
         The ready responses all go: they are not filed by theme."""
         self.ready.clear()
+        self.ready_bytes = 0
         keys = self._by_theme.pop(theme_id, set())
         for key in keys:
-            del self._entries[key]
+            self.entry_bytes -= self._entries.pop(key)[2]
+            self._rendered.pop(key, None)
         return len(keys)
 
     def without(self, themes: Collection[int]) -> RenderCache:
         """A copy holding every entry but those of ``themes``, in the same order: what a
         snapshot that changes only ``themes`` takes over (the old one may still serve)."""
-        copy = RenderCache(self.size)
+        copy = RenderCache(self.size, self.max_bytes)
         themes = set(themes)
         gone = {key for t in themes for key in self._by_theme.get(t, ())}
         copy._entries = OrderedDict(
             (key, entry) for key, entry in self._entries.items() if key not in gone
         )
+        copy._rendered = OrderedDict((key, None) for key in self._rendered if key not in gone)
+        copy.entry_bytes = sum(entry[2] for entry in copy._entries.values())
         copy._by_theme = {t: set(keys) for t, keys in self._by_theme.items() if t not in themes}
         return copy
 
     def clear(self) -> None:
         self.ready.clear()
         self._entries.clear()
+        self._rendered.clear()
         self._by_theme.clear()
+        self.entry_bytes = self.ready_bytes = 0
 
     def _forget(self, theme_id: int, key: Hashable) -> None:
         keys = self._by_theme.get(theme_id)
