@@ -116,6 +116,8 @@ def with_balances(
     return replace(
         pool,
         members=members,
+        # A new roster's slugs are its own (the old roster is not kept alive by them).
+        ids_by_slug=Slugs(members) if isinstance(members, Roster) else pool.ids_by_slug,
         balances=balances(figures, active, fairness, ages, pool.themes_of, index),
         ledger=figures,
     )
