@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -36,7 +37,7 @@ async def admin(
     members = {m.slug: m for m in await storage.list_members()}
     hostile = members["fotos"]
     await storage.update_member(
-        type(hostile)(**{**hostile.__dict__, "name": HOSTILE})  # straight to storage
+        dataclasses.replace(hostile, name=HOSTILE)  # straight to storage
     )
     today = day_of(clock())
     rows = []

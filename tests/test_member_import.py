@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ async def test_the_import_stores_what_member_add_stores(storage: Storage) -> Non
     await import_members(storage, [record])
     imported = await storage.get_member("x")
     added = await add_member(storage, MemberInput(**{**record, "slug": "y"}))  # type: ignore[arg-type]
-    assert imported == type(added)(**{**added.__dict__, "id": imported.id, "slug": "x"})
+    assert imported == dataclasses.replace(added, id=imported.id, slug="x")
 
 
 @pytest.mark.asyncio

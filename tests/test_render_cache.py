@@ -3,6 +3,7 @@ the widget endpoints keep in it (the JSON block and the iframe page, once per bu
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import httpx
@@ -11,13 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
-from tests.conftest import Clock
+from tests.conftest import Clock, reopened
 from tests.counting_helpers import stored
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.serving.cache import RenderCache
 from widget_server.serving.snapshot import LedgerInput, Snapshot
 from widget_server.storage import NetworkData, SQLiteStorage
+from widget_server.web.app import create_app
 
 # -- the cache itself -----------------------------------------------------------------------
 
@@ -151,6 +153,110 @@ def test_a_snapshot_gets_a_cache_of_the_configured_size_and_invalidates_by_theme
     assert (snapshot.cached("x"), snapshot.cached("y")) == (None, 2)
 
 
+class Body:
+    """A rendered value: the cache measures it by its body."""
+
+    def __init__(self, size: int) -> None:
+        self.body = b"x" * size
+
+
+class Estimated:
+    """A value that estimates its own size (a shared plan part does)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def footprint(self) -> int:
+        return self.size
+
+
+def test_a_cache_over_its_bytes_drops_the_entries_used_longest_ago() -> None:
+    cache = RenderCache(100, max_bytes=30_000)  # 20,000 for the entries
+    for n in range(4):  # 4,350 bytes each as counted (body, its object, the entry)
+        cache.put(1, n, Body(4_000))
+    assert len(cache) == 4
+    cache.get(0)  # used again: now the most recent
+    cache.put(1, 4, Body(4_000))
+    assert cache.get(1) is None and len(cache) == 4  # the least recently used went
+    cache.put(2, "part", Estimated(12_000))  # a value's own estimate counts
+    assert [k for k in (0, 2, 3, 4, "part") if cache.get(k) is not None] == [4, "part"]
+    assert cache.entry_bytes <= 20_000
+
+
+def test_plan_parts_outlive_rendered_blocks_until_they_alone_fill_the_cache() -> None:
+    cache = RenderCache(100, max_bytes=30_000)  # 20,000 for the entries
+    cache.put(1, "part-1", Estimated(6_000))
+    cache.put(2, "part-2", Estimated(6_000))
+    for n in range(10):
+        cache.put(1, n, Body(2_000))
+    assert cache.get("part-1") is not None and cache.get("part-2") is not None
+    assert [n for n in range(10) if cache.get(n) is not None] == [7, 8, 9]
+    cache.put(3, "part-3", Estimated(6_000))  # the blocks go first, then the oldest part
+    assert [k for k in ("part-1", "part-2", "part-3", 9) if cache.get(k)] == [
+        "part-1",
+        "part-2",
+        "part-3",
+    ]
+    cache.put(4, "part-4", Estimated(6_000))
+    assert cache.get("part-1") is None and cache.get("part-4") is not None
+    assert cache.invalidate_theme(2) == 1 and cache.entry_bytes == 2 * 6_250
+
+
+def test_an_entry_larger_than_the_budget_is_still_kept_alone() -> None:
+    cache = RenderCache(100, max_bytes=3_000)
+    cache.put(1, "a", Body(100))
+    cache.put(1, "big", Body(50_000))
+    assert cache.get("big") is not None and len(cache) == 1
+
+
+def test_kept_answers_take_at_most_a_third_of_the_bytes() -> None:
+    cache = RenderCache(100, max_bytes=30_000)  # 10,000 for the kept answers
+    for n in range(5):  # 2,800 bytes each as counted (body, headers, key)
+        cache.keep_ready(("path", n), Body(2_000))
+    assert list(cache.ready) == [("path", 2), ("path", 3), ("path", 4)]
+    assert cache.ready_bytes <= 10_000
+    cache.invalidate_theme(1)
+    assert cache.ready_bytes == 0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["put", "get", "invalidate", "without", "ready"]),
+            st.integers(1, 3),
+            st.integers(0, 9),
+            st.integers(0, 6_000),
+        ),
+        max_size=60,
+    )
+)
+def test_the_bytes_counted_are_the_entries_kept(ops: list[tuple[str, int, int, int]]) -> None:
+    cache = RenderCache(6, max_bytes=24_000)
+    for op, theme, key, size in ops:
+        if op == "put":
+            cache.put(theme, key, Body(size))
+        elif op == "get":
+            cache.get(key)
+        elif op == "invalidate":
+            cache.invalidate_theme(theme)
+        elif op == "without":
+            cache = cache.without([theme])
+        else:
+            cache.keep_ready(key, Body(size))
+        entries = [cache._entries[k][1] for k in cache._entries]
+        assert cache.entry_bytes == sum(len(v.body) + 350 for v in entries)
+        assert cache.entry_bytes <= 16_000 or len(cache) == 1
+        assert cache.ready_bytes == sum(len(v.body) + 800 for v in cache.ready.values())
+        assert cache.ready_bytes <= 8_000 or len(cache.ready) == 1
+        assert len(cache) <= 6 and len(cache.ready) <= 6
+
+
+def test_a_snapshot_gets_a_cache_of_the_configured_bytes() -> None:
+    snapshot = Snapshot.build(NetworkData(1, (), (), (), (), ()), LedgerInput(), 0.0, 50, 5 << 20)
+    assert (snapshot.cache.size, snapshot.cache.max_bytes) == (50, 5 << 20)
+    assert snapshot.cache.without([1]).max_bytes == 5 << 20
+
+
 # -- the setting ----------------------------------------------------------------------------
 
 
@@ -168,6 +274,32 @@ def test_render_cache_size_at_its_limits_is_accepted(value: str) -> None:
 def test_render_cache_size_out_of_range_names_the_variable(value: str) -> None:
     with pytest.raises(ValueError, match="WIDGET_RENDER_CACHE_SIZE"):
         Settings.from_environ({"WIDGET_RENDER_CACHE_SIZE": value})
+
+
+def test_render_cache_bytes_default_to_48_megabytes() -> None:
+    assert Settings.from_environ({}).render_cache_mb == 48
+
+
+@pytest.mark.parametrize("value", ["4", "65536"])
+def test_render_cache_megabytes_at_their_limits_are_accepted(value: str) -> None:
+    assert Settings.from_environ({"WIDGET_RENDER_CACHE_MB": value}).render_cache_mb == int(value)
+
+
+@pytest.mark.parametrize("value", ["3", "0", "-1", "65537", "lots", "1.5"])
+def test_render_cache_megabytes_out_of_range_name_the_variable(value: str) -> None:
+    with pytest.raises(ValueError, match="WIDGET_RENDER_CACHE_MB"):
+        Settings.from_environ({"WIDGET_RENDER_CACHE_MB": value})
+
+
+@pytest.mark.asyncio
+async def test_a_servers_render_cache_has_the_configured_bytes(
+    settings: Settings, storage: SQLiteStorage, clock: Clock
+) -> None:
+    configured = dataclasses.replace(settings, render_cache_mb=8, render_cache_size=500)
+    application = create_app(configured, storage=reopened(storage), clock=clock)
+    async with application.router.lifespan_context(application):
+        cache = application.state.runtime.snapshots.current.cache
+        assert (cache.size, cache.max_bytes) == (500, 8 << 20)
 
 
 # -- the widget endpoints -------------------------------------------------------------------

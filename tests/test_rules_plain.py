@@ -4,6 +4,7 @@ reference, versions numbered right, and the simulator's figures in words."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import AsyncIterator
@@ -137,7 +138,7 @@ async def test_hostile_member_names_in_the_member_table_are_inert(
 ) -> None:
     member = await storage.get_member("blumen")
     hostile = '<img src=x onerror=alert(1)> "x"'
-    await storage.update_member(type(member)(**{**member.__dict__, "name": hostile}))
+    await storage.update_member(dataclasses.replace(member, name=hostile))
     page = await admin.get(URL)
     assert page.status_code == 200
     assert "<img src=x" not in page.text and "&lt;img src=x" in page.text

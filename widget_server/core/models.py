@@ -61,7 +61,8 @@ class Logo:
     height: int
 
 
-@dataclass(frozen=True)
+# Slots: a snapshot holds every member (100,000 in a large network).
+@dataclass(frozen=True, slots=True)
 class Member:
     id: int
     slug: str

@@ -43,9 +43,15 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     ("WIDGET_COUNTING", "true", "Count served, viewed and clicked blocks (false: serve only)."),
     ("WIDGET_CLICK_TOKEN_MAX_AGE", "86400", "Seconds a partner link counts clicks."),
     (
+        "WIDGET_RENDER_CACHE_MB",
+        "48",
+        "Megabytes of rendered blocks, plan parts and whole answers kept per process"
+        " (least recently used go first).",
+    ),
+    (
         "WIDGET_RENDER_CACHE_SIZE",
-        "20000",
-        "Rendered blocks and plan parts kept per process (least recently used go first).",
+        "10000",
+        "At most this many rendered blocks and plan parts kept per process.",
     ),
     (
         "WIDGET_NEW_MEMBERS",
@@ -101,6 +107,11 @@ RANGES: tuple[tuple[str, str, float, float], ...] = (
 # would take gigabytes, one of a few entries would make every block a first sight.
 SIZES: tuple[tuple[str, str, int, int], ...] = (
     ("WIDGET_RENDER_CACHE_SIZE", "render_cache_size", 100, 10_000_000),
+)
+# (variable, field, lowest, highest) in megabytes: a few leave most first sights
+# uncached, and a cache beyond 64 GB is a typo.
+MEGABYTES: tuple[tuple[str, str, int, int], ...] = (
+    ("WIDGET_RENDER_CACHE_MB", "render_cache_mb", 4, 65_536),
 )
 
 
@@ -163,7 +174,8 @@ class Settings:
     snapshot_interval: float = 2.0  # seconds
     ledger_interval: float = 60.0  # seconds
     click_token_max_age: int = 86_400  # seconds (one day)
-    render_cache_size: int = 10_000  # entries: 2–4 kB each (a block, a page)
+    render_cache_size: int = 10_000  # entries at most
+    render_cache_mb: int = 48  # megabytes: entries and kept answers together
     flush_interval: float = 1.0  # seconds between writes of buffered counts
     counting: bool = True
     redis_url: Secret | None = None  # shared visitor state; None: the database
@@ -207,6 +219,7 @@ class Settings:
             ledger_interval=_seconds(text, "WIDGET_LEDGER_INTERVAL", 60.0),
             click_token_max_age=int(_seconds(text, "WIDGET_CLICK_TOKEN_MAX_AGE", 86_400)),
             render_cache_size=_whole(text, "WIDGET_RENDER_CACHE_SIZE", 10_000),
+            render_cache_mb=_whole(text, "WIDGET_RENDER_CACHE_MB", 48),
             flush_interval=_seconds(text, "WIDGET_FLUSH_INTERVAL", 1.0),
             counting=_flag(text, "WIDGET_COUNTING", True),
             redis_url=Secret(redis) if redis else None,
@@ -245,6 +258,11 @@ class Settings:
             if not low <= getattr(self, value) <= high:
                 raise ValueError(
                     f"{name} must be between {low} and {high} entries, got {getattr(self, value)}"
+                )
+        for name, value, low, high in MEGABYTES:
+            if not low <= getattr(self, value) <= high:
+                raise ValueError(
+                    f"{name} must be between {low} and {high} megabytes, got {getattr(self, value)}"
                 )
         if self.language not in LANGUAGES:
             raise ValueError(

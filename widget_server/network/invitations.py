@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,7 +171,7 @@ async def submit(
 ) -> Member:
     """A pending member in ``theme`` and its application (one transaction)."""
     member = check_application(data)
-    member = Member(**{**member.__dict__, "slug": await _free_slug(storage, member.slug)})
+    member = replace(member, slug=await _free_slug(storage, member.slug))
     try:
         return await storage.submit_application(
             member, theme.id, invitation.id if invitation else None, now
@@ -180,7 +180,7 @@ async def submit(
         if "invitation" in str(exc):
             raise BadTokenError("invitation was used") from None
         # the slug was taken at this very moment: one more try with a random tail
-        member = Member(**{**member.__dict__, "slug": f"{member.slug[:30]}-{secrets.token_hex(3)}"})
+        member = replace(member, slug=f"{member.slug[:30]}-{secrets.token_hex(3)}")
         return await storage.submit_application(
             member, theme.id, invitation.id if invitation else None, now
         )

@@ -118,12 +118,23 @@ class Balances(Mapping[int, Balance]):
 
     __slots__ = ("_columns", "_index", "_newcomers")
 
-    def __init__(self, rows: Mapping[int, tuple[float, ...]], newcomers: frozenset[int]) -> None:
-        self._index = {m: n for n, m in enumerate(rows)}
+    def __init__(
+        self,
+        rows: Mapping[int, tuple[float, ...]],
+        newcomers: frozenset[int],
+        index: Mapping[int, int] | None = None,
+    ) -> None:
+        # ``index``: member -> place, the same keys in the same order as ``rows`` (a
+        # pool's index of its members, shared rather than made again for each theme).
+        if index is not None and len(index) == len(rows) and list(index) == list(rows):
+            self._index = index
+        else:
+            self._index = {m: n for n, m in enumerate(rows)}
         self._columns = tuple(array("d", column) for column in zip(*rows.values(), strict=True))
         if not self._columns:
             self._columns = tuple(array("d") for _ in _FIELDS)
-        self._newcomers = newcomers
+        # A flag per member, not a set: after an import every member is a newcomer.
+        self._newcomers = bytes(m in newcomers for m in rows) if newcomers else b""
 
     def __getitem__(self, member: int) -> Balance:
         n = self._index[member]
@@ -134,7 +145,7 @@ class Balances(Mapping[int, Balance]):
             entitlement=entitlement,
             debt=debt,
             multiplier=multiplier,
-            newcomer=member in self._newcomers,
+            newcomer=bool(self._newcomers) and bool(self._newcomers[n]),
             share=share,
             grant=grant,
         )
@@ -166,12 +177,15 @@ def balances(
     fairness: Fairness,
     ages: Mapping[int, float] | None = None,
     themes_of: Mapping[int, int] | None = None,
+    index: Mapping[int, int] | None = None,
 ) -> Balances:
     """Each active member's balance; ``ledger`` maps member -> (given, received).
 
     ``ages`` are days since each member joined the theme (newcomers get the
     grant); ``themes_of`` counts the themes each member is active in (one
     equal share across the network).  Both default to "old, one theme".
+    ``index`` (member -> place, in the order of ``members``) is kept rather than
+    made again when it fits.
     """
     ids = list(members)
     if not ids:
@@ -222,7 +236,7 @@ def balances(
         )
         if fading:
             newcomers.add(m)
-    return Balances(rows, frozenset(newcomers))
+    return Balances(rows, frozenset(newcomers), index)
 
 
 def structural_bound(views: Mapping[int, float], member: int, given: float) -> float | None:

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from widget_server.rotation.fairness import Balance, balances, multipliers
-from widget_server.rotation.pool import MemberInfo, ThemePool
+from widget_server.rotation.pool import MemberInfo, ThemePool, eligible_ids, joined_at
 from widget_server.rotation.quick import Column
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.schedule import Schedule
@@ -55,6 +55,15 @@ class SharedPlan:
         default_factory=dict, compare=False, repr=False
     )
 
+    def footprint(self) -> int:
+        """About how many bytes this part holds with a day's orders of all 16 variants
+        (made during the warm-up): the render cache's measure of it.  Per candidate
+        its id and weight (16 bytes) and in the orders its hash, its place in each
+        variant and in the first order (48); the balances are the pool's."""
+        n = len(self.candidates)
+        extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 40
+        return 2_000 + n * (16 + 48) + extra + len(self.fixed_order) * 8
+
     def values(self) -> array[float]:
         """The weights in the candidates' (sorted) order, as doubles."""
         return self.weights.array
@@ -78,8 +87,8 @@ def balances_under(pool: ThemePool, rules: Rules, now: float) -> Mapping[int, Ba
     """The balances under the fairness parameters in force (a period may change them)."""
     if rules.fairness == pool.rules.fairness:
         return pool.balances
-    active = [m.id for m in pool.members.values() if m.eligible]
-    ages = {m: (now - pool.members[m].joined) / DAY for m in active}
+    active = eligible_ids(pool.members)
+    ages = {m: (now - joined_at(pool.members, m)) / DAY for m in active}
     return balances(pool.ledger, active, rules.fairness, ages, pool.themes_of)
 
 
@@ -115,7 +124,7 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
     windows: dict[int, tuple[Schedule, ...]] = {}
     members = pool.members
     if not by_slug and gate is None:  # nothing changes with time (the common case)
-        candidates = [c.id for c in members.values() if c.eligible]
+        candidates = eligible_ids(members)
     for c in members.values() if by_slug or gate is not None else ():
         if not c.eligible:
             continue

@@ -3,11 +3,22 @@
 Each entry belongs to one theme (a shared plan part, a plan, a block as JSON
 or as the iframe page, an API block), so a change to a theme drops only that
 theme's entries (``invalidate_theme``) and the rest of the network keeps its
-warm entries.  The cache is bounded by its number of entries
-(``WIDGET_RENDER_CACHE_SIZE``): when it is full the entry used longest ago goes.
+warm entries.
+
+The cache is bounded by **bytes** (``WIDGET_RENDER_CACHE_MB``): entries differ
+a hundredfold (a block of 1-3 kB, a theme's shared plan part with its orders of
+the day some 8 kB per 100 members), so a count of entries said little about
+the memory they take.  Each entry's size is estimated when it is kept
+(``footprint``: a value's own estimate, else its body's length, else 1 kB) and
+the entries together take at most two thirds of the budget; when a new one does
+not fit, the rendered entry used longest ago goes (a theme's shared plan part is
+kept before any block: it is a pool's worth of work to make again, and there is
+one per theme).  The number of entries is bounded too
+(``WIDGET_RENDER_CACHE_SIZE``).
 
 Beside it, ``ready`` holds whole ``/w/`` responses (web/ready.py) by request
-key, at most as many as the entries: a ready response may only be sent while
+key, within the rest of the budget (their bodies and headers counted) and at
+most as many as the entries: a ready response may only be sent while
 everything it was made from is unchanged, so any invalidation empties it, and
 a copy for a new snapshot starts without it.  Its order is the order kept
 (``keep_ready`` moves a key to the end), the oldest goes first; a hot URL is
@@ -30,32 +41,70 @@ from collections import OrderedDict
 from collections.abc import Collection, Hashable
 from typing import Any
 
-DEFAULT_SIZE = 10_000  # entries; at 2–4 kB a block or page, 20–40 MB
+DEFAULT_SIZE = 10_000  # entries at most
+MB = 1 << 20
+DEFAULT_BYTES = 48 * MB  # entries and kept answers together (WIDGET_RENDER_CACHE_MB)
+# What an entry costs beyond its value: its key, the entry's tuple, the ordered dict's
+# links and the theme's set; a kept answer adds its headers, key and Ready object.
+ENTRY_BYTES = 250
+READY_BYTES = 700
+UNKNOWN_BYTES = 1024  # a value that says nothing of its size (a plan, an API block)
+
+
+def footprint(value: Any) -> int:
+    """About how many bytes ``value`` holds: its own estimate (``footprint()``), else
+    its body's length, else ``UNKNOWN_BYTES``."""
+    estimate = getattr(value, "footprint", None)
+    if callable(estimate):
+        return int(estimate())
+    body = getattr(value, "body", None)
+    if isinstance(body, (bytes, str)):
+        return len(body) + 100
+    return UNKNOWN_BYTES
 
 
 class _Changes:
     """What the caches sharing one set of entries know of the changes made since: how
     many, and each changed theme's latest generation (that count at its last change)."""
 
-    __slots__ = ("count", "latest")
+    __slots__ = ("count", "latest", "entry_bytes")
 
     def __init__(self) -> None:
         self.count = 0
         self.latest: dict[int, int] = {}
+        self.entry_bytes = 0  # the shared entries' estimated bytes, as kept (footprint)
 
 
 class RenderCache:
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES) -> None:
         if size < 1:
             raise ValueError(f"a render cache holds at least one entry, not {size}")
+        if max_bytes < 1:
+            raise ValueError(f"a render cache holds at least one byte, not {max_bytes}")
         self.size = size
-        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self.max_bytes = max_bytes
+        # Entries take at most two thirds of the bytes, kept answers the rest.
+        self._entry_budget = max_bytes * 2 // 3
+        self._ready_budget = max_bytes - self._entry_budget
+        self.ready_bytes = 0
+        self._entries: OrderedDict[Hashable, tuple[int, Any, int]] = OrderedDict()
+        # The entries that are not plan parts, least recently used first: they go first.
+        self._rendered: OrderedDict[Hashable, None] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
         self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
         self._changes = _Changes()  # shared with the caches ``without`` makes from this one
         self._generation: dict[int, int] = {}  # this cache's generation of each changed theme
         self._behind: frozenset[int] = frozenset()  # themes a newer cache changed
         self._checked = 0  # the changes counted when ``_behind`` was worked out
+
+    @property
+    def entry_bytes(self) -> int:
+        """The entries' estimated bytes (shared with the caches sharing the entries)."""
+        return self._changes.entry_bytes
+
+    @entry_bytes.setter
+    def entry_bytes(self, value: int) -> None:
+        self._changes.entry_bytes = value
 
     def _recheck(self) -> None:
         """Which themes a newer cache changed since this one was made (rare: only a
@@ -77,40 +126,72 @@ class RenderCache:
         if self._behind and found[0] in self._behind:
             return None  # made from a newer snapshot's data
         self._entries.move_to_end(key)
+        if key in self._rendered:
+            self._rendered.move_to_end(key)
         return found[1]
 
     def put(self, theme_id: int, key: Hashable, value: Any) -> Any:
-        """Keep ``value`` under ``key`` as part of ``theme_id``; returns ``value``."""
+        """Keep ``value`` under ``key`` as part of ``theme_id``; returns ``value``.
+
+        While there are too many entries or they take too much, the rendered entry
+        used longest ago goes; plan parts (values that estimate their own size, a
+        theme's shared part: a pool's worth of work to make again, and one per theme)
+        go only when they alone fill the cache, the one used longest ago first.
+        """
         if self._checked != self._changes.count:
             self._recheck()
         if theme_id in self._behind:
             return value  # made from data a newer snapshot has changed: not kept
-        entries = self._entries
+        entries, rendered = self._entries, self._rendered
         old = entries.pop(key, None)
-        if old is not None and old[0] != theme_id:
-            self._forget(old[0], key)
-        entries[key] = (theme_id, value)
+        if old is not None:
+            self.entry_bytes -= old[2]
+            rendered.pop(key, None)
+            if old[0] != theme_id:
+                self._forget(old[0], key)
+        estimate = getattr(value, "footprint", None)
+        if callable(estimate):
+            cost = int(estimate()) + ENTRY_BYTES
+        else:
+            cost = footprint(value) + ENTRY_BYTES
+            rendered[key] = None
+        entries[key] = (theme_id, value, cost)
+        self.entry_bytes += cost
         self._by_theme.setdefault(theme_id, set()).add(key)
-        while len(entries) > self.size:
-            gone, (theme, _) = entries.popitem(last=False)
+        while len(entries) > self.size or (
+            self.entry_bytes > self._entry_budget and len(entries) > 1
+        ):
+            if rendered:
+                gone = next(iter(rendered))
+                del rendered[gone]
+                theme, _, size = entries.pop(gone)
+            else:
+                gone, (theme, _, size) = entries.popitem(last=False)
+            self.entry_bytes -= size
             self._forget(theme, gone)
         return value
 
     def keep_ready(self, key: Hashable, response: Any) -> None:
-        """Keep a whole response under its request key; the oldest goes when full."""
+        """Keep a whole response under its request key; the oldest go when full."""
         ready = self.ready
-        ready.pop(key, None)
+        old = ready.pop(key, None)
+        if old is not None:
+            self.ready_bytes -= footprint(old) + READY_BYTES
         ready[key] = response
-        if len(ready) > self.size:
-            del ready[next(iter(ready))]
+        self.ready_bytes += footprint(response) + READY_BYTES
+        while len(ready) > self.size or (self.ready_bytes > self._ready_budget and len(ready) > 1):
+            gone = ready.pop(next(iter(ready)))
+            self.ready_bytes -= footprint(gone) + READY_BYTES
 
     def invalidate_theme(self, theme_id: int) -> int:
         """Drop every entry of ``theme_id`` (its rules, pool or members changed); how many.
         The ready responses all go: they are not filed by theme."""
         self.ready.clear()
+        self.ready_bytes = 0
         keys = self._by_theme.pop(theme_id, set())
         for key in keys:
-            del self._entries[key]
+            self.entry_bytes -= self._entries.pop(key)[2]
+            self._rendered.pop(key, None)
         return len(keys)
 
     def without(self, themes: Collection[int]) -> RenderCache:
@@ -119,9 +200,11 @@ class RenderCache:
         responses; this one (the old snapshot may still serve) is behind on ``themes``
         from now on.  Costs the entries of ``themes``, not the cache's size."""
         copy = RenderCache.__new__(RenderCache)
-        copy.size = self.size
+        copy.size, copy.max_bytes = self.size, self.max_bytes
+        copy._entry_budget, copy._ready_budget = self._entry_budget, self._ready_budget
         copy._entries, copy._by_theme = self._entries, self._by_theme
-        copy.ready = {}
+        copy._rendered = self._rendered
+        copy.ready, copy.ready_bytes = {}, 0
         copy._changes = changes = self._changes
         if self._checked != changes.count:
             self._recheck()
@@ -134,13 +217,16 @@ class RenderCache:
         copy._checked = generation
         for theme_id in themes:
             for key in self._by_theme.pop(theme_id, ()):
-                del self._entries[key]
+                changes.entry_bytes -= self._entries.pop(key)[2]
+                self._rendered.pop(key, None)
         return copy
 
     def clear(self) -> None:
         self.ready.clear()
         self._entries.clear()
+        self._rendered.clear()
         self._by_theme.clear()
+        self.entry_bytes = self.ready_bytes = 0
 
     def _forget(self, theme_id: int, key: Hashable) -> None:
         keys = self._by_theme.get(theme_id)

@@ -40,7 +40,7 @@ from widget_server.rotation.ledger import (
     ThemeLedger,
 )
 from widget_server.serving import collector, release
-from widget_server.serving.cache import DEFAULT_SIZE, RenderCache
+from widget_server.serving.cache import DEFAULT_BYTES, DEFAULT_SIZE, RenderCache
 from widget_server.serving.indexed import Network
 from widget_server.serving.ledger import compute_ledger_update
 from widget_server.serving.snapshot import (
@@ -134,9 +134,11 @@ class SnapshotHolder:
         ledger_interval: float,
         clock: Callable[[], float] = time.time,
         cache_size: int = DEFAULT_SIZE,
+        cache_bytes: int = DEFAULT_BYTES,
     ) -> None:
         self._storage = storage
         self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
         self._interval = interval
         self._ledger_interval = ledger_interval
         self._clock = clock
@@ -320,7 +322,11 @@ class SnapshotHolder:
                 now = self._clock()
                 ledger = LedgerState(themes=self._ledger)
                 base = Snapshot.of(
-                    network, ledger, now, stats=self.stats, cache=RenderCache(self._cache_size)
+                    network,
+                    ledger,
+                    now,
+                    stats=self.stats,
+                    cache=RenderCache(self._cache_size, self._cache_bytes),
                 )
                 self.stats.full_loads += 1
                 await self._catch_up(base)

@@ -10,7 +10,7 @@ first use.  ``serving/snapshot.py`` puts these together with the ledger.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from widget_server.core.models import Member, Membership, Placement, RuleSet, Theme
 from widget_server.network.rules import theme_rules
 from widget_server.rotation import Rules
+from widget_server.serving.columns import EMPTY_THEME, Joined, Placements, ThemeMembers
 from widget_server.storage import ChangeLog, NetworkData
 
 V = TypeVar("V")
@@ -33,12 +34,9 @@ def _timestamp(iso: str) -> float:
     return moment.timestamp()
 
 
-# A membership as the snapshot keeps it: (status, joined as Unix time).
-Joined = tuple[str, float]
-
-
-def _joined(ms: Membership) -> Joined:
-    return (sys.intern(ms.status), _timestamp(ms.joined))
+def _row(ms: Membership) -> tuple[int, str, float]:
+    """A membership as its theme's columns take it: (member, status, joined as Unix time)."""
+    return ms.member_id, sys.intern(ms.status), _timestamp(ms.joined)
 
 
 class Gone:
@@ -99,6 +97,9 @@ class Layered(Mapping[int, V], Generic[V]):
         top = {**self._top, **changes}
         if len(top) <= LAYER_LIMIT:
             return Layered(self._base, top)
+        merge = getattr(self._base, "merged", None)
+        if merge is not None:  # a base kept as columns merges into columns again
+            return Layered(merge(top))
         merged = dict(self._base)
         for key, value in top.items():
             if isinstance(value, Gone):
@@ -124,26 +125,28 @@ class Network:
     placements: Mapping[int, Placement]
     rule_sets: Mapping[int, RuleSet]  # the current version per theme
     rules: Mapping[int, Rules]  # parsed, per theme (defaults where none is stored)
-    # theme -> member -> its membership there, in the storage's order
-    memberships: Mapping[int, Mapping[int, Joined]]
+    # theme -> member -> its membership there, in the storage's order (columns)
+    memberships: Mapping[int, ThemeMembers]
     member_themes: Mapping[int, tuple[int, ...]]  # member -> themes it has a membership in
 
     @classmethod
     def of(cls, data: NetworkData) -> Network:
         """Index a full load (at 100,000 members: a second or two; run it in a thread)."""
         rule_sets = {r.theme_id: r for r in data.rule_sets}
-        memberships: dict[int, dict[int, Joined]] = {}
+        rows: dict[int, list[tuple[int, str, float]]] = {}
         member_themes: dict[int, list[int]] = {}
         for ms in data.memberships:
-            memberships.setdefault(ms.theme_id, {})[ms.member_id] = _joined(ms)
+            rows.setdefault(ms.theme_id, []).append(_row(ms))
             member_themes.setdefault(ms.member_id, []).append(ms.theme_id)
+        memberships = {t: ThemeMembers.of(found) for t, found in rows.items()}
+        del rows
         themes = {t.id: t for t in data.themes}
         return cls(
             version=data.version,
             themes=themes,
             themes_by_slug={t.slug: t for t in data.themes},
             members={m.id: m for m in data.members},
-            placements={p.id: p for p in data.placements},
+            placements=Placements.of(data.placements),
             rule_sets=rule_sets,
             rules={t: theme_rules(rule_sets.get(t)) for t in themes},
             memberships=memberships,
@@ -167,16 +170,17 @@ class Network:
 
         now_in: dict[int, dict[int, Joined]] = {m: {} for m in log.members}
         for ms in part.memberships:
-            now_in.setdefault(ms.member_id, {})[ms.theme_id] = _joined(ms)
+            _, status, joined = _row(ms)
+            now_in.setdefault(ms.member_id, {})[ms.theme_id] = (status, joined)
         memberships = dict(self.memberships)
         for theme_id in affected:
-            inner = dict(memberships.get(theme_id, {}))
+            inner = dict(memberships.get(theme_id, EMPTY_THEME))
             for member_id, theirs in now_in.items():
                 if theme_id in theirs:
                     inner[member_id] = theirs[theme_id]  # in place: the order stays
                 else:
                     inner.pop(member_id, None)
-            memberships[theme_id] = inner
+            memberships[theme_id] = _theme_members(inner.items())
         member_themes = _layered(self.member_themes).updated(
             {m: tuple(theirs) if theirs else GONE for m, theirs in now_in.items()}
         )
@@ -222,8 +226,12 @@ class Network:
         return sum(
             1
             for theme_id in self.member_themes.get(member_id, ())
-            if self.memberships[theme_id][member_id][0] == "active"
+            if self.memberships[theme_id].status(member_id) == "active"
         )
+
+
+def _theme_members(items: Iterable[tuple[int, Joined]]) -> ThemeMembers:
+    return ThemeMembers.of((m, status, joined) for m, (status, joined) in items)
 
 
 class Lazy(Mapping[int, V], Generic[V]):

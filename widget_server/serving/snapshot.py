@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from array import array
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -31,7 +32,9 @@ from widget_server.rotation.ledger import (
     compute_ledger,
     window_start,
 )
-from widget_server.serving.cache import DEFAULT_SIZE, RenderCache
+from widget_server.rotation.pool import Keyed, Profile, Roster, Slugs, eligible_ids, joined_at
+from widget_server.serving.cache import DEFAULT_BYTES, DEFAULT_SIZE, RenderCache
+from widget_server.serving.columns import EMPTY_THEME, ThemeMembers
 from widget_server.serving.indexed import Lazy, Network
 from widget_server.storage import NetworkData, Storage
 
@@ -95,17 +98,27 @@ def with_balances(
     pool: ThemePool, figures: Figures, served: Mapping[int, date], at: float
 ) -> ThemePool:
     """``pool`` with the given ledger figures, last-served days and balances as of ``at``."""
-    members = dict(pool.members)
-    for m, info in pool.members.items():
-        seen = _end_of_day(served[m]) if m in served else None
-        if seen != info.last_seen:
-            members[m] = replace(info, last_seen=seen)
-    active = [m for m, info in members.items() if info.eligible]
-    ages = {m: max(0.0, (at - members[m].joined) / DAY) for m in active}
+    members: Mapping[int, MemberInfo]
+    index: Mapping[int, int] | None = None
+    if isinstance(pool.members, Roster):
+        roster = pool.members
+        members = roster.seen_at({m: _end_of_day(d) for m, d in served.items() if m in roster})
+        index = roster.active_index()
+    else:
+        members = dict(pool.members)
+        for m, info in pool.members.items():
+            seen = _end_of_day(served[m]) if m in served else None
+            if seen != info.last_seen:
+                members[m] = replace(info, last_seen=seen)
+    active = eligible_ids(members)
+    ages = {m: max(0.0, (at - joined_at(members, m)) / DAY) for m in active}
+    fairness = pool.rules.fairness
     return replace(
         pool,
         members=members,
-        balances=balances(figures, active, pool.rules.fairness, ages, pool.themes_of),
+        # A new roster's slugs are its own (the old roster is not kept alive by them).
+        ids_by_slug=Slugs(members) if isinstance(members, Roster) else pool.ids_by_slug,
+        balances=balances(figures, active, fairness, ages, pool.themes_of, index),
         ledger=figures,
     )
 
@@ -120,29 +133,44 @@ def with_ledger(pool: ThemePool, ledger: ThemeLedger | None, now: float) -> Them
 def build_pool(network: Network, ledger: LedgerState, theme_id: int, now: float) -> ThemePool:
     """One theme's pool: its rules, members as selection sees them, and balances."""
     theme_rule = network.rules.get(theme_id) or theme_rules(None)
-    theme_members: dict[int, MemberInfo] = {}
-    for member_id, (status, joined) in network.memberships.get(theme_id, {}).items():
-        member = network.members.get(member_id)
-        if member is None or member.status == "removed" or status == "left":
-            continue
-        theme_members[member_id] = MemberInfo(
-            id=member_id,
-            slug=member.slug,
-            category=member.category,
-            town=member.town,
-            postal_code=member.postal_code,
-            eligible=member.status == "active" and status == "active",
-            joined=joined,
-        )
-    active = [m.id for m in theme_members.values() if m.eligible]
+    roster = roster_of(network, network.memberships.get(theme_id, EMPTY_THEME))
+    active = roster.active_index()
+    counts = array("i", [network.active_themes(m) for m in active])
     pool = ThemePool(
         theme_id=theme_id,
         rules=theme_rule,
-        members=theme_members,
-        ids_by_slug={m.slug: m.id for m in theme_members.values()},
-        themes_of={m: network.active_themes(m) for m in active},
+        members=roster,
+        ids_by_slug=Slugs(roster),
+        themes_of=Keyed(active, counts),
     )
     return ledger.apply(pool, now)
+
+
+def roster_of(network: Network, theme: ThemeMembers) -> Roster:
+    """A theme's members as selection sees them (removed members and left memberships
+    are not there), as columns sharing the theme's index and join times when every
+    membership is there (the common case)."""
+    members = network.members
+    profiles: list[Profile] = []
+    eligible = bytearray()
+    rows: list[int] = []
+    for (member_id, n), status in zip(theme.index.items(), theme.statuses(), strict=True):
+        member = members.get(member_id)
+        if member is None or member.status == "removed" or status == "left":
+            continue
+        rows.append(n)
+        profiles.append(member)
+        eligible.append(member.status == "active" and status == "active")
+    if len(rows) == len(theme):
+        return Roster(theme.index, tuple(profiles), bytes(eligible), theme.joined)
+    ids = list(theme.index)
+    joined = theme.joined
+    return Roster(
+        {ids[n]: k for k, n in enumerate(rows)},
+        tuple(profiles),
+        bytes(eligible),
+        array("d", [joined[n] for n in rows]),
+    )
 
 
 def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int, ThemePool]:
@@ -184,11 +212,16 @@ class Snapshot:
 
     @classmethod
     def build(
-        cls, data: NetworkData, ledger: LedgerInput, now: float, cache_size: int = DEFAULT_SIZE
+        cls,
+        data: NetworkData,
+        ledger: LedgerInput,
+        now: float,
+        cache_size: int = DEFAULT_SIZE,
+        cache_bytes: int = DEFAULT_BYTES,
     ) -> Snapshot:
         network = Network.of(data)
         ledger_state = LedgerState.of(ledger, network.rules, now)
-        return cls.of(network, ledger_state, now, cache=RenderCache(cache_size))
+        return cls.of(network, ledger_state, now, cache=RenderCache(cache_size, cache_bytes))
 
     @classmethod
     def of(

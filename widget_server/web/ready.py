@@ -31,11 +31,11 @@ What a response depends on, and how a kept one stays right:
 * the time: an entry serves only within its bucket, under the rules it was
   made with (a period of the rules starting or ending is a miss).
 
-Bounded by entries, as many as the render cache's (``WIDGET_RENDER_CACHE_SIZE``,
-serving/cache.py): when full, the one kept longest ago goes.  The body is the
-render cache's own bytes object, not a copy; what an entry adds is its headers
-and key, about 0.5 kB (a 10,000-entry cache: about 5 MB, plus the bodies of
-blocks the render cache has let go meanwhile, 1–4 kB each).
+Bounded with the render cache (serving/cache.py): a third of
+``WIDGET_RENDER_CACHE_MB``, each kept answer counted with its body and about
+0.7 kB of headers and key, and at most ``WIDGET_RENDER_CACHE_SIZE`` of them;
+when full, the one kept longest ago goes.  The body is the render cache's own
+bytes object, not a copy, so the count is on the safe side.
 """
 
 from __future__ import annotations

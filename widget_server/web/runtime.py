@@ -31,6 +31,7 @@ from widget_server.network.database import (
     rotation_key,
 )
 from widget_server.serving.blocks import prepare_theme
+from widget_server.serving.cache import MB
 from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.loader import (
     BlockStylesheet,
@@ -93,6 +94,7 @@ class Runtime:
             self.settings.ledger_interval,
             self.clock,
             self.settings.render_cache_size,
+            self.settings.render_cache_mb * MB,
         )
         key = self.key
         self.snapshots.ahead = lambda snapshot, theme_id: prepare_theme(
