@@ -22,6 +22,7 @@ from collections.abc import Collection, Hashable
 from typing import Any
 
 DEFAULT_SIZE = 10_000  # entries; at 2–4 kB a block or page, 20–40 MB
+PARTS_PER_THEME = 16  # a theme's parts kept (displays, base URLs); the first kept goes first
 
 
 class RenderCache:
@@ -32,6 +33,9 @@ class RenderCache:
         self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
         self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
+        # Small parts every block of a theme is made from (serving/fragments.py, page.py),
+        # beside the entries: the theme's first sights must not push them out.
+        self._parts: dict[int, dict[Hashable, Any]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -57,6 +61,22 @@ class RenderCache:
             self._forget(theme, gone)
         return value
 
+    def part(self, theme_id: int, key: Hashable) -> Any:
+        """A part kept for ``theme_id`` under ``key``, or None."""
+        parts = self._parts.get(theme_id)
+        return None if parts is None else parts.get(key)
+
+    def keep_part(self, theme_id: int, key: Hashable, value: Any) -> Any:
+        """Keep a part every block of ``theme_id`` may use (a block's frame, a page's
+        head): not in the entries' order, so blocks never push it out, and at most
+        ``PARTS_PER_THEME`` per theme; dropped with the theme's entries.  Returns it."""
+        parts = self._parts.setdefault(theme_id, {})
+        parts.pop(key, None)
+        parts[key] = value
+        if len(parts) > PARTS_PER_THEME:
+            del parts[next(iter(parts))]
+        return value
+
     def keep_ready(self, key: Hashable, response: Any) -> None:
         """Keep a whole response under its request key; the oldest goes when full."""
         ready = self.ready
@@ -69,6 +89,7 @@ class RenderCache:
         """Drop every entry of ``theme_id`` (its rules, pool or members changed); how many.
         The ready responses all go: they are not filed by theme."""
         self.ready.clear()
+        self._parts.pop(theme_id, None)
         keys = self._by_theme.pop(theme_id, set())
         for key in keys:
             del self._entries[key]
@@ -84,10 +105,12 @@ class RenderCache:
             (key, entry) for key, entry in self._entries.items() if key not in gone
         )
         copy._by_theme = {t: set(keys) for t, keys in self._by_theme.items() if t not in themes}
+        copy._parts = {t: dict(p) for t, p in self._parts.items() if t not in themes}
         return copy
 
     def clear(self) -> None:
         self.ready.clear()
+        self._parts.clear()
         self._entries.clear()
         self._by_theme.clear()
 

@@ -21,8 +21,22 @@ from markupsafe import escape
 DEFAULT_REL = "sponsored nofollow noopener"
 
 
-def _e(value: str) -> str:
+def escaped(value: str) -> str:
+    """``str(markupsafe.escape(value))``: a plain string's five characters replaced as
+    markupsafe's own replacement does, without making a ``Markup`` per value (28 per
+    page); anything else (a ``Markup``, an object with ``__html__``) goes to markupsafe."""
+    if type(value) is str:
+        return (
+            value.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
     return str(escape(value))
+
+
+_e = escaped
 
 
 def _text(value: Any) -> str:

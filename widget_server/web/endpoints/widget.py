@@ -9,20 +9,18 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import BadTokenError
-from widget_server.core.i18n import translator
 from widget_server.core.logs import loggable_path
 from widget_server.core.models import Placement
 from widget_server.counting.served import served_token
 from widget_server.rotation import Rules, Slot
+from widget_server.serving import fragments, page
 from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
@@ -128,16 +126,20 @@ async def embed_js(request: Request) -> Response:
 
 
 def _view_link(
-    request: Request, runtime: Runtime, placement: Placement, built: Built
+    request: Request,
+    runtime: Runtime,
+    placement: Placement,
+    rules: Rules,
+    rotation: Rotation,
+    shown: list[tuple[int, int, int]],
 ) -> str | None:
     """The block's view link (its served token), the same for every visitor; None when
     nothing is counted (no card credits anyone, or counting switched off)."""
     assert runtime.counting is not None
     counting = runtime.counting
-    rules, rotation = built.rules, built.rotation
-    if not built.shown or not counting.enabled:
+    if not shown or not counting.enabled:
         return None
-    prefix = counting.signer.view_prefix(placement.id, rotation.bucket, built.shown)
+    prefix = counting.signer.view_prefix(placement.id, rotation.bucket, shown)
     # The bucket's start, not the moment of rendering: every process renders the
     # same bytes for a bucket (one ETag), and the token's age counts from there.
     start = rotation.bucket * rules.bucket_seconds if rotation.cacheable else runtime.clock()
@@ -158,11 +160,42 @@ class RenderedBlock:
 def render_block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> RenderedBlock:
-    built = _block(request, runtime, snapshot, placement, display)
-    block = built.block
-    block["view"] = _view_link(request, runtime, placement, built)
-    body = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
-    return RenderedBlock(body, strong_etag(body), built.rotation)
+    """The block's JSON, joined from parts (serving/fragments.py): the bytes of
+    ``json.dumps`` of the block ``joint.joint_block`` makes, with its view link."""
+    assert runtime.signer is not None
+    slots, rules, rotation = select_slots(
+        snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
+    )
+    joint_board = runtime.joint
+    attached = joint.attach(
+        joint_board, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
+    )
+    base_url = runtime.base_url(request)
+    extra = None
+    if attached.chosen is not None:
+        extra = joint.counted_card(
+            attached.chosen,
+            signer=runtime.signer,
+            placement_id=placement.id,
+            bucket=rotation.bucket,
+            lang=display.lang,
+            zone=joint_board.zone,
+            base_url=base_url,
+            rel=rules.links.rel,
+        )
+    body = fragments.block_body(
+        snapshot,
+        placement,
+        display,
+        slots=attached.partners,
+        extra=extra,
+        rules=rules,
+        rotation=rotation,
+        signer=runtime.signer,
+        base_url=base_url,
+        view=_view_link(request, runtime, placement, rules, rotation, attached.shown),
+    )
+    return RenderedBlock(body, strong_etag(body), rotation)
 
 
 class BlockRequest(NamedTuple):
@@ -349,24 +382,22 @@ class RenderedPage:
 def render_page(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> tuple[RenderedPage, Rotation]:
+    """The iframe page: ``widget/frame.html``'s characters, made in Python
+    (serving/page.py): its head kept per theme, the ``<nav>`` by serving/nav.py (the
+    template's macro costs as much as the selection)."""
     built = _block(request, runtime, snapshot, placement, display)
     block, rotation = built.block, built.rotation
-    theme = snapshot.themes[placement.theme_id]
-    context = {
-        "request": request,
-        "block": block,
-        "lang": display.lang,
-        "title": translator(display.lang).gettext(
-            "Partners in the %(theme)s network", theme=theme.name(display.lang)
-        ),
-        "css_url": runtime.base_url(request) + runtime.block_css.path,
-        "script_url": f"{runtime.base_url(request)}/static/frame.js",
-        # The <nav> in Python: the template's macro costs as much as the selection.
-        "prerendered": Markup(nav_markup(block, display.lang)),  # noqa: S704  (escaped by nav.py)
-        # frame.js posts it, as the loader does: counted as served where it is shown.
-        "view_link": _view_link(request, runtime, placement, built),
-    }
-    body = runtime.templates.get_template("widget/frame.html").render(context).encode()
+    base_url = runtime.base_url(request)
+    head = page.theme_page_head(
+        snapshot,
+        placement.theme_id,
+        display.lang,
+        base_url + runtime.block_css.path,
+        f"{base_url}/static/frame.js",
+    )
+    # frame.js posts the view link, as the loader does: counted as served where shown.
+    view_link = _view_link(request, runtime, placement, built.rules, rotation, built.shown)
+    body = page.page(head, view_link, nav_markup(block, display.lang)).encode()
     return RenderedPage(body, strong_etag(body)), rotation
 
 
