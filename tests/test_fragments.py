@@ -28,7 +28,7 @@ from widget_server.counting.served import served_token
 from widget_server.network.services import update_member, update_theme
 from widget_server.rotation import Rules, Slot
 from widget_server.rotation.rules import Links
-from widget_server.serving import fragments
+from widget_server.serving import fragments, page
 from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
@@ -37,6 +37,7 @@ from widget_server.serving.blocks import (
     resolve_display,
     select_slots,
 )
+from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import LedgerInput, Snapshot
 from widget_server.storage import NetworkData, Storage
 
@@ -176,6 +177,62 @@ def test_the_joined_body_is_the_dicts_json_for_hostile_text(
         view=view,
     )
     assert again == made
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    fields=st.lists(member_fields, min_size=1, max_size=5),
+    shown=st.integers(0, 5),
+    theme_name=text,
+    lang=st.sampled_from(["de", "en"]),
+    layout=st.sampled_from(["list", "cards", "compact"]),
+    label=st.one_of(st.sampled_from(["", "Anzeige"]), text),
+    rel=st.one_of(st.sampled_from(["sponsored nofollow noopener", ""]), text),
+    fallback=st.sampled_from(["directory", "hide"]),
+    base=st.one_of(base_url, st.sampled_from(["", " https://x.example", "ftp://x"])),
+    extra=st.one_of(
+        st.none(),
+        st.fixed_dictionaries(
+            {"name": text, "url": st.sampled_from(["https://o.example/o/x", "x"]), "kind": text}
+        ),
+    ),
+)
+def test_the_pages_nav_is_the_dicts_for_hostile_text(
+    fields: list[dict[str, Any]],
+    shown: int,
+    theme_name: str,
+    lang: str,
+    layout: str,
+    label: str,
+    rel: str,
+    fallback: str,
+    base: str,
+    extra: dict[str, Any] | None,
+) -> None:
+    members = [
+        Member(n + 10, f"m{n}", website=f"https://m{n}.example/", status="active", **f)
+        for n, f in enumerate(fields)
+    ]
+    snapshot = snapshot_of(Theme(1, "t-1", theme_name or "x", theme_name), members)
+    rules = Rules(fallback=fallback, links=Links(rel=rel, label=label))
+    display = Display(lang, layout, "auto")
+    slots = tuple(Slot(m.id, n + 1) for n, m in enumerate(members[:shown]))
+    signer = Signer(["fragments-test-key"], clock=lambda: NOW)
+    rotation = Rotation(6_000_000, cacheable=True, seconds_left=10)
+    block = json.loads(reference(snapshot, display, slots, extra, rules, signer, base, None))
+    for _ in range(2):  # made, then from the frame kept
+        made = page.block_nav(
+            snapshot,
+            snapshot.placements[1],
+            display,
+            slots=slots,
+            extra=extra,
+            rules=rules,
+            rotation=rotation,
+            signer=signer,
+            base_url=base,
+        )
+        assert made == nav_markup(block, lang)
 
 
 def test_a_frame_made_before_a_theme_changed_is_not_served_after() -> None:

@@ -29,7 +29,6 @@ from widget_server.serving.blocks import (
     rotation_at,
     select_slots,
 )
-from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.problems import problem
 from widget_server.web.ready import BLOCK_MAX_AGE, Ready, find, not_modified, request_key
@@ -61,38 +60,6 @@ def unknown_embed() -> Response:
         "Unknown embed code",
         "This embed code is not valid (mistyped, or the placement was removed).",
     )
-
-
-class Built(NamedTuple):
-    block: dict[str, object]
-    slots: tuple[Slot, ...]
-    rules: Rules
-    rotation: Rotation
-    shown: list[tuple[int, int, int]]  # what its view tokens name (slots.view_entries)
-
-
-def _block(
-    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
-) -> Built:
-    assert runtime.signer is not None
-    slots, rules, rotation = select_slots(
-        snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
-    )
-    # the joint slot (serving/slots.py), only when the display asks for one
-    block, attached = joint.joint_block(
-        runtime.joint,
-        snapshot,
-        placement,
-        display,
-        slots,
-        rules=rules,
-        rotation=rotation,
-        signer=runtime.signer,
-        key=runtime.key,
-        zone=runtime.joint.zone,
-        base_url=runtime.base_url(request),
-    )
-    return Built(block, attached.partners, rules, rotation, attached.shown)
 
 
 def _cache_headers(rotation: Rotation, *, shared: bool = True) -> dict[str, str]:
@@ -157,20 +124,30 @@ class RenderedBlock:
     rotation: Rotation
 
 
-def render_block(
-    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
-) -> RenderedBlock:
-    """The block's JSON, joined from parts (serving/fragments.py): the bytes of
-    ``json.dumps`` of the block ``joint.joint_block`` makes, with its view link."""
+class Drawn(NamedTuple):
+    """What a block is made of: its partners beside its joint slot's card (``extra``),
+    the rules in force, its rotation and what its view link names."""
+
+    partners: tuple[Slot, ...]
+    extra: dict[str, object] | None
+    rules: Rules
+    rotation: Rotation
+    shown: list[tuple[int, int, int]]
+
+
+def _drawn(
+    runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
+) -> Drawn:
+    """The partners of the placement's block now, and its joint slot when the display
+    asks for one (serving/slots.py): what ``joint.joint_block`` puts in its dict."""
     assert runtime.signer is not None
     slots, rules, rotation = select_slots(
         snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
     )
-    joint_board = runtime.joint
+    board = runtime.joint
     attached = joint.attach(
-        joint_board, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
+        board, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
     )
-    base_url = runtime.base_url(request)
     extra = None
     if attached.chosen is not None:
         extra = joint.counted_card(
@@ -179,21 +156,33 @@ def render_block(
             placement_id=placement.id,
             bucket=rotation.bucket,
             lang=display.lang,
-            zone=joint_board.zone,
+            zone=board.zone,
             base_url=base_url,
             rel=rules.links.rel,
         )
+    return Drawn(attached.partners, extra, rules, rotation, attached.shown)
+
+
+def render_block(
+    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
+) -> RenderedBlock:
+    """The block's JSON, joined from parts (serving/fragments.py): the bytes of
+    ``json.dumps`` of the block ``joint.joint_block`` makes, with its view link."""
+    assert runtime.signer is not None
+    base_url = runtime.base_url(request)
+    drawn = _drawn(runtime, snapshot, placement, display, base_url)
+    rules, rotation = drawn.rules, drawn.rotation
     body = fragments.block_body(
         snapshot,
         placement,
         display,
-        slots=attached.partners,
-        extra=extra,
+        slots=drawn.partners,
+        extra=drawn.extra,
         rules=rules,
         rotation=rotation,
         signer=runtime.signer,
         base_url=base_url,
-        view=_view_link(request, runtime, placement, rules, rotation, attached.shown),
+        view=_view_link(request, runtime, placement, rules, rotation, drawn.shown),
     )
     return RenderedBlock(body, strong_etag(body), rotation)
 
@@ -382,12 +371,13 @@ class RenderedPage:
 def render_page(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> tuple[RenderedPage, Rotation]:
-    """The iframe page: ``widget/frame.html``'s characters, made in Python
-    (serving/page.py): its head kept per theme, the ``<nav>`` by serving/nav.py (the
-    template's macro costs as much as the selection)."""
-    built = _block(request, runtime, snapshot, placement, display)
-    block, rotation = built.block, built.rotation
+    """The iframe page: ``widget/frame.html``'s characters with the ``<nav>`` of the block
+    ``joint.joint_block`` makes, both made in Python from parts kept per theme
+    (serving/page.py; the template and its macro cost as much as the selection)."""
+    assert runtime.signer is not None
     base_url = runtime.base_url(request)
+    drawn = _drawn(runtime, snapshot, placement, display, base_url)
+    rules, rotation = drawn.rules, drawn.rotation
     head = page.theme_page_head(
         snapshot,
         placement.theme_id,
@@ -395,9 +385,20 @@ def render_page(
         base_url + runtime.block_css.path,
         f"{base_url}/static/frame.js",
     )
+    nav = page.block_nav(
+        snapshot,
+        placement,
+        display,
+        slots=drawn.partners,
+        extra=drawn.extra,
+        rules=rules,
+        rotation=rotation,
+        signer=runtime.signer,
+        base_url=base_url,
+    )
     # frame.js posts the view link, as the loader does: counted as served where shown.
-    view_link = _view_link(request, runtime, placement, built.rules, rotation, built.shown)
-    body = page.page(head, view_link, nav_markup(block, display.lang)).encode()
+    view_link = _view_link(request, runtime, placement, rules, rotation, drawn.shown)
+    body = page.page(head, view_link, nav).encode()
     return RenderedPage(body, strong_etag(body)), rotation
 
 
