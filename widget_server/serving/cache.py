@@ -6,13 +6,6 @@ theme's entries (``invalidate_theme``) and the rest of the network keeps its
 warm entries.  The cache is bounded by its number of entries
 (``WIDGET_RENDER_CACHE_SIZE``): when it is full the entry used longest ago goes.
 
-Each theme also has its parts (``keep_part``: its shared plan part, its
-blocks' frames and page heads), which every first sight of the theme uses:
-they are not in the entries' least-recently-used order, so the long tail of
-first sights (one entry each) never pushes them out; they count against the
-size (the entries give way), at most ``PARTS_PER_THEME`` per theme, and go
-with the theme's entries.
-
 Beside it, ``ready`` holds whole ``/w/`` responses (web/ready.py) by request
 key, at most as many as the entries: a ready response may only be sent while
 everything it was made from is unchanged, so any invalidation empties it, and
@@ -40,11 +33,9 @@ class RenderCache:
         self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
         self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
-        # Parts every block of a theme is made from (its shared plan part, frames, page
-        # heads), beside the entries: the theme's first sights must not push them out.
-        # They count against the size, so the entries give way to them.
+        # Small parts every block of a theme is made from (serving/fragments.py, page.py),
+        # beside the entries: the theme's first sights must not push them out.
         self._parts: dict[int, dict[Hashable, Any]] = {}
-        self._part_count = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -65,16 +56,10 @@ class RenderCache:
             self._forget(old[0], key)
         entries[key] = (theme_id, value)
         self._by_theme.setdefault(theme_id, set()).add(key)
-        self._shrink()
-        return value
-
-    def _shrink(self) -> None:
-        """Drop the entries used longest ago until entries and parts fit the size (one
-        entry is always kept: what was just put is returned and kept)."""
-        entries = self._entries
-        while len(entries) > max(1, self.size - self._part_count):
+        while len(entries) > self.size:
             gone, (theme, _) = entries.popitem(last=False)
             self._forget(theme, gone)
+        return value
 
     def part(self, theme_id: int, key: Hashable) -> Any:
         """A part kept for ``theme_id`` under ``key``, or None."""
@@ -84,18 +69,12 @@ class RenderCache:
     def keep_part(self, theme_id: int, key: Hashable, value: Any) -> Any:
         """Keep a part every block of ``theme_id`` may use (a block's frame, a page's
         head): not in the entries' order, so blocks never push it out, and at most
-        ``PARTS_PER_THEME`` per theme; dropped with the theme's entries.  Parts count
-        against the size: the entries used longest ago make room.  Returns it."""
+        ``PARTS_PER_THEME`` per theme; dropped with the theme's entries.  Returns it."""
         parts = self._parts.setdefault(theme_id, {})
-        if key in parts:
-            del parts[key]  # kept again: now the last kept
-        else:
-            self._part_count += 1
+        parts.pop(key, None)
         parts[key] = value
         if len(parts) > PARTS_PER_THEME:
             del parts[next(iter(parts))]
-            self._part_count -= 1
-        self._shrink()
         return value
 
     def keep_ready(self, key: Hashable, response: Any) -> None:
@@ -110,7 +89,7 @@ class RenderCache:
         """Drop every entry of ``theme_id`` (its rules, pool or members changed); how many.
         The ready responses all go: they are not filed by theme."""
         self.ready.clear()
-        self._part_count -= len(self._parts.pop(theme_id, {}))
+        self._parts.pop(theme_id, None)
         keys = self._by_theme.pop(theme_id, set())
         for key in keys:
             del self._entries[key]
@@ -127,13 +106,11 @@ class RenderCache:
         )
         copy._by_theme = {t: set(keys) for t, keys in self._by_theme.items() if t not in themes}
         copy._parts = {t: dict(p) for t, p in self._parts.items() if t not in themes}
-        copy._part_count = sum(map(len, copy._parts.values()))
         return copy
 
     def clear(self) -> None:
         self.ready.clear()
         self._parts.clear()
-        self._part_count = 0
         self._entries.clear()
         self._by_theme.clear()
 
