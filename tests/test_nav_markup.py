@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
-from widget_server.serving.nav import nav_markup
+from widget_server.serving.nav import escaped, nav_markup
 from widget_server.web.runtime import TEMPLATES_DIR
 from widget_server.web.templating import make_templates
 
@@ -170,3 +171,9 @@ def test_a_joint_slot_is_a_partner_card_with_its_kind() -> None:
     odd = {**SERVED, "partners": [hostile]}
     assert nav_markup(odd, "de") == macro(odd, "de")
     assert "onclick" not in nav_markup(odd, "de")
+
+
+@given(st.one_of(st.text(), st.sampled_from(HOSTILE)))
+def test_escaping_is_markupsafes(value: str) -> None:
+    assert escaped(value) == str(escape(value))
+    assert escaped(Markup(value)) == str(escape(Markup(value)))  # noqa: S704  (the test)

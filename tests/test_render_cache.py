@@ -16,7 +16,7 @@ from tests.conftest import Clock, reopened
 from tests.counting_helpers import stored
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
-from widget_server.serving.cache import RenderCache
+from widget_server.serving.cache import PARTS_PER_THEME, RenderCache
 from widget_server.serving.snapshot import LedgerInput, Snapshot
 from widget_server.storage import NetworkData, SQLiteStorage
 from widget_server.web.app import create_app
@@ -370,8 +370,35 @@ async def test_invalidating_a_theme_renders_its_blocks_anew(
     snapshot = app.state.runtime.snapshots.current
     theme_id = snapshot.placements[network["blumen"]].theme_id
     assert _entries(app, "json") == _entries(app, "html") == 1
-    assert _entries(app, "shared") >= 1
+    assert snapshot.cache.part(theme_id, ("shared", id(snapshot.pools[theme_id].rules)))
     snapshot.invalidate_theme(theme_id)
     assert len(snapshot.cache) == 0
     page = await client.get(f"/w/{token}.html")
     assert page.status_code == 200 and _entries(app, "html") == 1
+
+
+# -- a theme's parts beside the entries -------------------------------------------------------
+
+
+def test_a_themes_parts_are_not_pushed_out_by_entries_and_go_with_the_theme() -> None:
+    cache = RenderCache(2)
+    cache.keep_part(1, "frame", "f1")
+    cache.keep_part(2, "frame", "f2")
+    for n in range(10):  # many blocks: the entries turn over, the parts stay
+        cache.put(1, ("block", n), n)
+    assert (cache.part(1, "frame"), cache.part(2, "frame")) == ("f1", "f2")
+    assert len(cache) == 2
+    taken_over = cache.without({2})
+    assert (taken_over.part(1, "frame"), taken_over.part(2, "frame")) == ("f1", None)
+    cache.invalidate_theme(1)
+    assert (cache.part(1, "frame"), cache.part(2, "frame")) == (None, "f2")
+    cache.clear()
+    assert cache.part(2, "frame") is None
+
+
+def test_a_theme_keeps_at_most_its_number_of_parts_the_first_kept_going_first() -> None:
+    cache = RenderCache(10)
+    for n in range(PARTS_PER_THEME + 3):
+        cache.keep_part(1, n, n)
+    assert [cache.part(1, n) for n in range(3)] == [None, None, None]
+    assert all(cache.part(1, n) == n for n in range(3, PARTS_PER_THEME + 3))

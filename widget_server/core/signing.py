@@ -13,7 +13,7 @@ are in use (see docs/deployment.md).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -109,8 +109,41 @@ def _timestamp_signer(clock: Clock) -> type[TimestampSigner]:
 VIEW_MAC_BYTES = 16  # 128-bit MAC: short tokens, still far beyond guessing
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    """Unpadded URL-safe base64 (``base64.urlsafe_b64encode`` without its layers)."""
+    return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+
+
+class _Mac:
+    """An HMAC with one key as one C call per message (``hmac.digest``), the MAC that
+    ``hmac.new(key, message, digest_method)`` gives: itsdangerous' digest method is a
+    Python function (its lazy SHA-1), which keeps ``hmac`` on its pure-Python path
+    (a copy of two hash states and several calls per token).  Checked at set-up; a
+    digest method the one-call path cannot name keeps the copies."""
+
+    __slots__ = ("_keyed", "_name", "key")
+
+    def __init__(self, key: bytes, digest_method: Any) -> None:
+        self.key = key
+        self._keyed = hmac.new(key, digestmod=digest_method)
+        self._name: str | None = None  # until the one-call path is shown to agree
+        name = getattr(digest_method(), "name", None)
+        probe = b"partnerkreis"
+        try:
+            same = name is not None and hmac.digest(key, probe, name) == self.of(probe)
+        except ValueError:  # not a digest OpenSSL knows
+            same = False
+        self._name = name if same else None
+
+    def of(self, message: bytes) -> bytes:
+        if self._name is not None:
+            return hmac.digest(self.key, message, self._name)
+        mac = self._keyed.copy()
+        mac.update(message)
+        return bytes(mac.digest())
 
 
 def _view_mac(key: bytes, payload: str) -> str:
@@ -144,7 +177,7 @@ class Signer:
         # as itsdangerous does, with keyed HMAC objects to copy.
         embed_signer = self._embed.make_signer(SALT_EMBED)
         self._embed_macs = [
-            hmac.new(embed_signer.derive_key(k), digestmod=embed_signer.digest_method)
+            _Mac(embed_signer.derive_key(k), embed_signer.digest_method)
             for k in reversed(embed_signer.secret_keys)
         ]
         # View tokens are made on every widget request: a compact payload signed
@@ -160,7 +193,7 @@ class Signer:
         # Click tokens are made for every partner of every block built: the same
         # format as the serializer's, assembled directly (see click_token).
         click_signer = self._click.make_signer(SALT_CLICK)
-        self._click_mac = hmac.new(click_signer.derive_key(), digestmod=click_signer.digest_method)
+        self._click_mac = _Mac(click_signer.derive_key(), click_signer.digest_method)
         self._click_stamp = (-1, "")  # (second, its base64 part), made once a second
         self._timed: dict[str, URLSafeTimedSerializer] = {
             salt: URLSafeTimedSerializer(secret, salt=salt, signer=timed)
@@ -202,10 +235,8 @@ class Signer:
         payload, sep, signature = token.rpartition(".")
         if sep and token.isascii():
             raw = payload.encode()
-            for keyed in self._embed_macs:
-                mac = keyed.copy()
-                mac.update(raw)
-                if hmac.compare_digest(signature, _b64(mac.digest())):
+            for mac in self._embed_macs:
+                if hmac.compare_digest(signature, _b64(mac.of(raw))):
                     if raw.startswith(b"."):  # compressed: never made for an id, but valid
                         return self._embed.load_payload(raw)
                     try:
@@ -243,9 +274,7 @@ class Signer:
     def _click_signed(self, payload_json: str, stamp: str) -> str:
         payload = _b64(payload_json.encode())
         value = f"{payload}.{stamp}"
-        mac = self._click_mac.copy()
-        mac.update(value.encode())
-        return f"{value}.{_b64(mac.digest())}"
+        return f"{value}.{_b64(self._click_mac.of(value.encode()))}"
 
     def read_click_token(self, token: str, max_age: int) -> ClickClaim:
         fresh = True

@@ -131,15 +131,18 @@ def shared_part(snapshot: Snapshot, pool: ThemePool, rules: Rules, now: float) -
     size = rules.bucket_seconds
     span = None if timeless else int(now // size)
     # id(rules): a period's rules differ from the theme's; the pool keeps them alive,
-    # and covers() checks identity, so a reused id never passes.
-    key = ("shared", pool.theme_id, id(rules), span)
-    found: SharedPlan | None = snapshot.cached(key)
+    # and covers() checks identity, so a reused id never passes.  One part per rules:
+    # a span's part replaces the one before it.  Kept among the theme's parts, beside
+    # the render cache's entries, so the long tail of first sights (one block entry
+    # each) never pushes out what every host of the theme is drawn from.
+    key = ("shared", id(rules))
+    found: SharedPlan | None = snapshot.cache.part(pool.theme_id, key)
     if found is None or not found.covers(rules, now):
         if span is None:
             found = shared_plan(pool, rules, -math.inf, math.inf)
         else:
             found = shared_plan(pool, rules, span * size, (span + 1) * size)
-        snapshot.remember(pool.theme_id, key, found)
+        snapshot.cache.keep_part(pool.theme_id, key, found)
     return found
 
 

@@ -75,6 +75,9 @@ class _Changes:
         self.entry_bytes = 0  # the shared entries' estimated bytes, as kept (footprint)
 
 
+PARTS_PER_THEME = 16  # a theme's parts kept (displays, base URLs); the first kept goes first
+
+
 class RenderCache:
     def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES) -> None:
         if size < 1:
@@ -92,6 +95,9 @@ class RenderCache:
         self._rendered: OrderedDict[Hashable, None] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
         self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
+        # Small parts every block of a theme is made from (serving/fragments.py, page.py),
+        # beside the entries: the theme's first sights must not push them out.
+        self._parts: dict[int, dict[Hashable, Any]] = {}
         self._changes = _Changes()  # shared with the caches ``without`` makes from this one
         self._generation: dict[int, int] = {}  # this cache's generation of each changed theme
         self._behind: frozenset[int] = frozenset()  # themes a newer cache changed
@@ -171,6 +177,30 @@ class RenderCache:
             self._forget(theme, gone)
         return value
 
+    def part(self, theme_id: int, key: Hashable) -> Any:
+        """A part kept for ``theme_id`` under ``key``, or None."""
+        if self._checked != self._changes.count:
+            self._recheck()
+        if theme_id in self._behind:
+            return None  # a newer snapshot changed the theme: its parts are not this one's
+        parts = self._parts.get(theme_id)
+        return None if parts is None else parts.get(key)
+
+    def keep_part(self, theme_id: int, key: Hashable, value: Any) -> Any:
+        """Keep a part every block of ``theme_id`` may use (a block's frame, a page's
+        head): not in the entries' order, so blocks never push it out, and at most
+        ``PARTS_PER_THEME`` per theme; dropped with the theme's entries.  Returns it."""
+        if self._checked != self._changes.count:
+            self._recheck()
+        if theme_id in self._behind:
+            return value  # made from data a newer snapshot has changed: not kept
+        parts = self._parts.setdefault(theme_id, {})
+        parts.pop(key, None)
+        parts[key] = value
+        if len(parts) > PARTS_PER_THEME:
+            del parts[next(iter(parts))]
+        return value
+
     def keep_ready(self, key: Hashable, response: Any) -> None:
         """Keep a whole response under its request key; the oldest go when full."""
         ready = self.ready
@@ -188,6 +218,7 @@ class RenderCache:
         The ready responses all go: they are not filed by theme."""
         self.ready.clear()
         self.ready_bytes = 0
+        self._parts.pop(theme_id, None)
         keys = self._by_theme.pop(theme_id, set())
         for key in keys:
             self.entry_bytes -= self._entries.pop(key)[2]
@@ -203,7 +234,7 @@ class RenderCache:
         copy.size, copy.max_bytes = self.size, self.max_bytes
         copy._entry_budget, copy._ready_budget = self._entry_budget, self._ready_budget
         copy._entries, copy._by_theme = self._entries, self._by_theme
-        copy._rendered = self._rendered
+        copy._rendered, copy._parts = self._rendered, self._parts
         copy.ready, copy.ready_bytes = {}, 0
         copy._changes = changes = self._changes
         if self._checked != changes.count:
@@ -219,10 +250,12 @@ class RenderCache:
             for key in self._by_theme.pop(theme_id, ()):
                 changes.entry_bytes -= self._entries.pop(key)[2]
                 self._rendered.pop(key, None)
+            self._parts.pop(theme_id, None)
         return copy
 
     def clear(self) -> None:
         self.ready.clear()
+        self._parts.clear()
         self._entries.clear()
         self._rendered.clear()
         self._by_theme.clear()

@@ -352,13 +352,37 @@ def add_card(
 ) -> None:
     """Append the slot's card to a built block (``build_block``'s dict), with its counted
     click link; a block with a slot is no fallback."""
-    item = chosen.item
-    token = signer.slot_click_token(placement_id, bucket, KIND_CODES[item.kind], item.id)
-    card = slot_card(
-        chosen, lang=lang, zone=zone, url=f"{base_url}/c/{token}", base_url=base_url, rel=rel
+    card = counted_card(
+        chosen,
+        signer=signer,
+        placement_id=placement_id,
+        bucket=bucket,
+        lang=lang,
+        zone=zone,
+        base_url=base_url,
+        rel=rel,
     )
     block["partners"].append(card)
     block["fallback"] = False
+
+
+def counted_card(
+    chosen: Chosen,
+    *,
+    signer: Signer,
+    placement_id: int,
+    bucket: int,
+    lang: str,
+    zone: str,
+    base_url: str,
+    rel: str,
+) -> dict[str, Any]:
+    """The slot's card with its counted click link (``/c/``, a slot click token)."""
+    item = chosen.item
+    token = signer.slot_click_token(placement_id, bucket, KIND_CODES[item.kind], item.id)
+    return slot_card(
+        chosen, lang=lang, zone=zone, url=f"{base_url}/c/{token}", base_url=base_url, rel=rel
+    )
 
 
 def joint_block(

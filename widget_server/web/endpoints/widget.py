@@ -9,20 +9,18 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
 from widget_server.core.errors import BadTokenError
-from widget_server.core.i18n import translator
 from widget_server.core.logs import loggable_path
 from widget_server.core.models import Placement
 from widget_server.counting.served import served_token
 from widget_server.rotation import Rules, Slot
+from widget_server.serving import fragments, page
 from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
@@ -31,7 +29,6 @@ from widget_server.serving.blocks import (
     rotation_at,
     select_slots,
 )
-from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.problems import problem
 from widget_server.web.ready import BLOCK_MAX_AGE, Ready, find, not_modified, request_key
@@ -65,38 +62,6 @@ def unknown_embed() -> Response:
     )
 
 
-class Built(NamedTuple):
-    block: dict[str, object]
-    slots: tuple[Slot, ...]
-    rules: Rules
-    rotation: Rotation
-    shown: list[tuple[int, int, int]]  # what its view tokens name (slots.view_entries)
-
-
-def _block(
-    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
-) -> Built:
-    assert runtime.signer is not None
-    slots, rules, rotation = select_slots(
-        snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
-    )
-    # the joint slot (serving/slots.py), only when the display asks for one
-    block, attached = joint.joint_block(
-        runtime.joint,
-        snapshot,
-        placement,
-        display,
-        slots,
-        rules=rules,
-        rotation=rotation,
-        signer=runtime.signer,
-        key=runtime.key,
-        zone=runtime.joint.zone,
-        base_url=runtime.base_url(request),
-    )
-    return Built(block, attached.partners, rules, rotation, attached.shown)
-
-
 def _cache_headers(rotation: Rotation, *, shared: bool = True) -> dict[str, str]:
     """Until the bucket ends (at most ``BLOCK_MAX_AGE``, so a removed partner leaves every
     cache within minutes); ``shared=False`` for a body only one visitor may see."""
@@ -128,16 +93,20 @@ async def embed_js(request: Request) -> Response:
 
 
 def _view_link(
-    request: Request, runtime: Runtime, placement: Placement, built: Built
+    request: Request,
+    runtime: Runtime,
+    placement: Placement,
+    rules: Rules,
+    rotation: Rotation,
+    shown: list[tuple[int, int, int]],
 ) -> str | None:
     """The block's view link (its served token), the same for every visitor; None when
     nothing is counted (no card credits anyone, or counting switched off)."""
     assert runtime.counting is not None
     counting = runtime.counting
-    rules, rotation = built.rules, built.rotation
-    if not built.shown or not counting.enabled:
+    if not shown or not counting.enabled:
         return None
-    prefix = counting.signer.view_prefix(placement.id, rotation.bucket, built.shown)
+    prefix = counting.signer.view_prefix(placement.id, rotation.bucket, shown)
     # The bucket's start, not the moment of rendering: every process renders the
     # same bytes for a bucket (one ETag), and the token's age counts from there.
     start = rotation.bucket * rules.bucket_seconds if rotation.cacheable else runtime.clock()
@@ -155,14 +124,67 @@ class RenderedBlock:
     rotation: Rotation
 
 
+class Drawn(NamedTuple):
+    """What a block is made of: its partners beside its joint slot's card (``extra``),
+    the rules in force, its rotation and what its view link names."""
+
+    partners: tuple[Slot, ...]
+    extra: dict[str, object] | None
+    rules: Rules
+    rotation: Rotation
+    shown: list[tuple[int, int, int]]
+
+
+def _drawn(
+    runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
+) -> Drawn:
+    """The partners of the placement's block now, and its joint slot when the display
+    asks for one (serving/slots.py): what ``joint.joint_block`` puts in its dict."""
+    assert runtime.signer is not None
+    slots, rules, rotation = select_slots(
+        snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
+    )
+    board = runtime.joint
+    attached = joint.attach(
+        board, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
+    )
+    extra = None
+    if attached.chosen is not None:
+        extra = joint.counted_card(
+            attached.chosen,
+            signer=runtime.signer,
+            placement_id=placement.id,
+            bucket=rotation.bucket,
+            lang=display.lang,
+            zone=board.zone,
+            base_url=base_url,
+            rel=rules.links.rel,
+        )
+    return Drawn(attached.partners, extra, rules, rotation, attached.shown)
+
+
 def render_block(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> RenderedBlock:
-    built = _block(request, runtime, snapshot, placement, display)
-    block = built.block
-    block["view"] = _view_link(request, runtime, placement, built)
-    body = json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
-    return RenderedBlock(body, strong_etag(body), built.rotation)
+    """The block's JSON, joined from parts (serving/fragments.py): the bytes of
+    ``json.dumps`` of the block ``joint.joint_block`` makes, with its view link."""
+    assert runtime.signer is not None
+    base_url = runtime.base_url(request)
+    drawn = _drawn(runtime, snapshot, placement, display, base_url)
+    rules, rotation = drawn.rules, drawn.rotation
+    body = fragments.block_body(
+        snapshot,
+        placement,
+        display,
+        slots=drawn.partners,
+        extra=drawn.extra,
+        rules=rules,
+        rotation=rotation,
+        signer=runtime.signer,
+        base_url=base_url,
+        view=_view_link(request, runtime, placement, rules, rotation, drawn.shown),
+    )
+    return RenderedBlock(body, strong_etag(body), rotation)
 
 
 class BlockRequest(NamedTuple):
@@ -349,24 +371,34 @@ class RenderedPage:
 def render_page(
     request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
 ) -> tuple[RenderedPage, Rotation]:
-    built = _block(request, runtime, snapshot, placement, display)
-    block, rotation = built.block, built.rotation
-    theme = snapshot.themes[placement.theme_id]
-    context = {
-        "request": request,
-        "block": block,
-        "lang": display.lang,
-        "title": translator(display.lang).gettext(
-            "Partners in the %(theme)s network", theme=theme.name(display.lang)
-        ),
-        "css_url": runtime.base_url(request) + runtime.block_css.path,
-        "script_url": f"{runtime.base_url(request)}/static/frame.js",
-        # The <nav> in Python: the template's macro costs as much as the selection.
-        "prerendered": Markup(nav_markup(block, display.lang)),  # noqa: S704  (escaped by nav.py)
-        # frame.js posts it, as the loader does: counted as served where it is shown.
-        "view_link": _view_link(request, runtime, placement, built),
-    }
-    body = runtime.templates.get_template("widget/frame.html").render(context).encode()
+    """The iframe page: ``widget/frame.html``'s characters with the ``<nav>`` of the block
+    ``joint.joint_block`` makes, both made in Python from parts kept per theme
+    (serving/page.py; the template and its macro cost as much as the selection)."""
+    assert runtime.signer is not None
+    base_url = runtime.base_url(request)
+    drawn = _drawn(runtime, snapshot, placement, display, base_url)
+    rules, rotation = drawn.rules, drawn.rotation
+    head = page.theme_page_head(
+        snapshot,
+        placement.theme_id,
+        display.lang,
+        base_url + runtime.block_css.path,
+        f"{base_url}/static/frame.js",
+    )
+    nav = page.block_nav(
+        snapshot,
+        placement,
+        display,
+        slots=drawn.partners,
+        extra=drawn.extra,
+        rules=rules,
+        rotation=rotation,
+        signer=runtime.signer,
+        base_url=base_url,
+    )
+    # frame.js posts the view link, as the loader does: counted as served where shown.
+    view_link = _view_link(request, runtime, placement, rules, rotation, drawn.shown)
+    body = page.page(head, view_link, nav).encode()
     return RenderedPage(body, strong_etag(body)), rotation
 
 
