@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -302,6 +303,20 @@ def test_hostile_member_text_is_shown_as_plain_text(
 ) -> None:
     name = '<img src=x onerror="window.__pwned=1">Evil & Co'
     description = "<script>window.__pwned=2</script><b>fett</b>"
+    # The demo server is shared by the module's tests: its rules and members are put back.
+    before = json.loads(demo_server.cli("rules", "show", WEDDING, "--json"))["rules"]
+    try:
+        _show_hostile_member(demo_server, host_site, watched, name, description)
+    finally:
+        rules = demo_server.log.parent / "rules-before.json"
+        rules.write_text(json.dumps(before))
+        demo_server.cli("rules", "set", WEDDING, str(rules))
+        demo_server.cli("member", "remove", "evil-co", "--yes")
+
+
+def _show_hostile_member(
+    demo_server: DemoServer, host_site: HostSite, watched: Watched, name: str, description: str
+) -> None:
     demo_server.cli(
         "member",
         "add",
@@ -338,8 +353,6 @@ def test_hostile_member_text_is_shown_as_plain_text(
     assert all(src is None or src.startswith(demo_server.base) for src in blocks[0]["imgs"])
     assert page.evaluate("() => window.__pwned") is None
     assert watched.errors == []
-    rules.write_text("{}")  # back to the defaults for the tests that follow
-    demo_server.cli("rules", "set", WEDDING, str(rules))
 
 
 def test_dark_colour_scheme_follows_the_visitor(
