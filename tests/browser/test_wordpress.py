@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,9 +153,11 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPress]:
             stderr=subprocess.STDOUT,
             # The block editor sends requests in parallel: serve them in parallel.
             env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
+            # Its own process group: the workers outlive a SIGTERM to the parent alone.
+            start_new_session=True,
         )
         cleanup.callback(server.wait, 15)
-        cleanup.callback(server.terminate)
+        cleanup.callback(os.killpg, server.pid, signal.SIGTERM)
         wait_for(f"{base}/wp-admin/install.php", server)
         # The installer's form, as its page posts it.
         done = httpx.post(
