@@ -45,7 +45,7 @@ SETTINGS_HELP: tuple[tuple[str, str, str], ...] = (
     (
         "WIDGET_RENDER_CACHE_MB",
         "48",
-        "Megabytes of rendered blocks, plan parts and whole answers kept per process"
+        "Megabytes of rendered blocks, plans and whole answers kept per process"
         " (least recently used go first).",
     ),
     (

@@ -11,10 +11,12 @@ the day some 8 kB per 100 members), so a count of entries said little about
 the memory they take.  Each entry's size is estimated when it is kept
 (``footprint``: a value's own estimate, else its body's length, else 1 kB) and
 the entries together take at most two thirds of the budget; when a new one does
-not fit, the rendered entry used longest ago goes (a theme's shared plan part is
-kept before any block: it is a pool's worth of work to make again, and there is
-one per theme).  The number of entries is bounded too
-(``WIDGET_RENDER_CACHE_SIZE``).
+not fit, the rendered entry used longest ago goes (a value that estimates its own
+size, a plan part, is kept before any rendered one).  The number of entries is
+bounded too (``WIDGET_RENDER_CACHE_SIZE``).  Each theme's parts (its shared plan
+part, its blocks' frames: ``keep_part``) are kept beside the entries, outside
+their order and budget, at most ``PARTS_PER_THEME`` a theme, so the long tail of
+first sights never pushes out what every host of a theme is drawn from.
 
 Beside it, ``ready`` holds whole ``/w/`` responses (web/ready.py) by request
 key, within the rest of the budget (their bodies and headers counted) and at
