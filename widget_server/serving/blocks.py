@@ -7,8 +7,9 @@ The same dict is sent as JSON to the loader, rendered into the iframe page and
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from widget_server.core.i18n import N_, translator
@@ -53,6 +54,18 @@ class Display:
     layout: str
     scheme: str
     show: tuple[str, ...] = ()  # the joint slot's kinds asked for (serving/slots.py)
+
+
+class Drawn(NamedTuple):
+    """What a block is made of: its partners beside its joint slot's card (``extra``),
+    the rules in force, its rotation and what its view link names (partner, position,
+    share)."""
+
+    partners: tuple[Slot, ...]
+    extra: dict[str, Any] | None
+    rules: Rules
+    rotation: Rotation
+    shown: Sequence[tuple[int, int, int]] = ()
 
 
 @dataclass(frozen=True)

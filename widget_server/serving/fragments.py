@@ -27,7 +27,6 @@ the same as the dict's, to the byte.  ``tests/test_fragments.py`` holds them to
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -35,12 +34,11 @@ from widget_server.core.i18n import translator
 from widget_server.core.models import Placement, Theme
 from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
-from widget_server.rotation import Rules, Slot
 from widget_server.serving.blocks import (
     BLOCK_FORMAT,
     HEADINGS,
     Display,
-    Rotation,
+    Drawn,
     badge,
     directory_path,
     logo_path,
@@ -117,18 +115,16 @@ def block_body(
     snapshot: Snapshot,
     placement: Placement,
     display: Display,
+    drawn: Drawn,
     *,
-    slots: Sequence[Slot],
-    extra: dict[str, Any] | None,
-    rules: Rules,
-    rotation: Rotation,
     signer: Signer,
     base_url: str,
     view: str | None,
 ) -> bytes:
-    """The body of ``/w/{token}``: ``build_block``'s dict for these ``slots`` (plus the
-    joint slot's card ``extra``, as ``slots.add_card`` appends it) and ``view``, encoded.
-    """
+    """The body of ``/w/{token}``: ``build_block``'s dict for the drawn partners (plus the
+    joint slot's card ``drawn.extra``, as ``slots.add_card`` appends it) and ``view``,
+    encoded."""
+    slots, extra, rules, rotation = drawn.partners, drawn.extra, drawn.rules, drawn.rotation
     lang = display.lang
     found = frame(snapshot, placement.theme_id, display, rules.links.label, base_url)
     base = found.base

@@ -12,16 +12,14 @@ to the template's on hostile input, character for character.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from widget_server.core.i18n import translator
 from widget_server.core.models import Placement, Theme
 from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
-from widget_server.rotation import Rules, Slot
-from widget_server.serving.blocks import Display, Rotation, build_block, logo_path
+from widget_server.rotation import Rules
+from widget_server.serving.blocks import Display, Drawn, Rotation, build_block, logo_path
 from widget_server.serving.nav import card, listed, nav_close, nav_open, shown
 from widget_server.serving.nav import escaped as _e
 from widget_server.serving.nav import item as nav_item
@@ -118,16 +116,15 @@ def block_nav(
     snapshot: Snapshot,
     placement: Placement,
     display: Display,
+    drawn: Drawn,
     *,
-    slots: Sequence[Slot],
-    extra: dict[str, Any] | None,
-    rules: Rules,
-    rotation: Rotation,
     signer: Signer,
     base_url: str,
 ) -> str:
-    """``nav_markup`` of ``build_block``'s dict for these ``slots`` (and the joint slot's card
-    ``extra``), made from the member fields with the ``<nav>``'s frame kept per theme."""
+    """``nav_markup`` of ``build_block``'s dict for the drawn partners (and the joint slot's
+    card ``drawn.extra``), made from the member fields with the ``<nav>``'s frame kept per
+    theme."""
+    slots, extra, rules, rotation = drawn.partners, drawn.extra, drawn.rules, drawn.rotation
     lang = display.lang
     theme = snapshot.themes[placement.theme_id]
     key = ("nav", lang, display.layout, display.scheme, rules.links.label, base_url)

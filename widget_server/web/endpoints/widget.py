@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -19,11 +20,12 @@ from widget_server.core.errors import BadTokenError
 from widget_server.core.logs import loggable_path
 from widget_server.core.models import Placement
 from widget_server.counting.served import served_token
-from widget_server.rotation import Rules, Slot
+from widget_server.rotation import Rules
 from widget_server.serving import fragments, page
 from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
+    Drawn,
     Rotation,
     resolve_display,
     rotation_at,
@@ -98,7 +100,7 @@ def _view_link(
     placement: Placement,
     rules: Rules,
     rotation: Rotation,
-    shown: list[tuple[int, int, int]],
+    shown: Sequence[tuple[int, int, int]],
 ) -> str | None:
     """The block's view link (its served token), the same for every visitor; None when
     nothing is counted (no card credits anyone, or counting switched off)."""
@@ -122,17 +124,6 @@ class RenderedBlock:
     body: bytes
     etag: str
     rotation: Rotation
-
-
-class Drawn(NamedTuple):
-    """What a block is made of: its partners beside its joint slot's card (``extra``),
-    the rules in force, its rotation and what its view link names."""
-
-    partners: tuple[Slot, ...]
-    extra: dict[str, object] | None
-    rules: Rules
-    rotation: Rotation
-    shown: list[tuple[int, int, int]]
 
 
 def _drawn(
@@ -176,10 +167,7 @@ def render_block(
         snapshot,
         placement,
         display,
-        slots=drawn.partners,
-        extra=drawn.extra,
-        rules=rules,
-        rotation=rotation,
+        drawn,
         signer=runtime.signer,
         base_url=base_url,
         view=_view_link(request, runtime, placement, rules, rotation, drawn.shown),
@@ -386,15 +374,7 @@ def render_page(
         f"{base_url}/static/frame.js",
     )
     nav = page.block_nav(
-        snapshot,
-        placement,
-        display,
-        slots=drawn.partners,
-        extra=drawn.extra,
-        rules=rules,
-        rotation=rotation,
-        signer=runtime.signer,
-        base_url=base_url,
+        snapshot, placement, display, drawn, signer=runtime.signer, base_url=base_url
     )
     # frame.js posts the view link, as the loader does: counted as served where shown.
     view_link = _view_link(request, runtime, placement, rules, rotation, drawn.shown)
