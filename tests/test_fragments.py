@@ -103,7 +103,7 @@ def reference(
         signer=signer,
         base_url=base,
     )
-    if extra is not None:  # as slots.add_card appends it
+    if extra is not None:  # as slots.joint_block appends it
         block["partners"].append(extra)
         block["fallback"] = False
     block["view"] = view
@@ -279,7 +279,6 @@ def served_reference(app: Starlette, placement_id: int, now: float) -> bytes:
         rotation=rotation,
         signer=runtime.signer,
         key=runtime.key,
-        zone=runtime.joint.zone,
         base_url="http://testserver",
     )
     prefix = runtime.counting.signer.view_prefix(placement.id, rotation.bucket, attached.shown)

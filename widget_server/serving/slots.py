@@ -48,7 +48,7 @@ from widget_server.core.stopping import stopped
 from widget_server.network.offers import image_path
 from widget_server.rotation import Rules, Slot
 from widget_server.rotation.keyed import keyed_hash
-from widget_server.serving.blocks import Display, Rotation, build_block
+from widget_server.serving.blocks import Display, Drawn, Rotation, build_block
 from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import Storage
 
@@ -338,34 +338,6 @@ def attach(
     return Attached(partners, chosen, view_entries(partners, chosen, position))
 
 
-def add_card(
-    block: dict[str, Any],
-    chosen: Chosen,
-    *,
-    signer: Signer,
-    placement_id: int,
-    bucket: int,
-    lang: str,
-    zone: str,
-    base_url: str,
-    rel: str,
-) -> None:
-    """Append the slot's card to a built block (``build_block``'s dict), with its counted
-    click link; a block with a slot is no fallback."""
-    card = counted_card(
-        chosen,
-        signer=signer,
-        placement_id=placement_id,
-        bucket=bucket,
-        lang=lang,
-        zone=zone,
-        base_url=base_url,
-        rel=rel,
-    )
-    block["partners"].append(card)
-    block["fallback"] = False
-
-
 def counted_card(
     chosen: Chosen,
     *,
@@ -385,46 +357,79 @@ def counted_card(
     )
 
 
-def joint_block(
+def drawn_block(
     board: JointBoard,
     snapshot: Snapshot,
     placement: Placement,
     display: Display,
-    drawn: tuple[Slot, ...],
+    slots: tuple[Slot, ...],
     *,
     rules: Rules,
     rotation: Rotation,
     signer: Signer,
     key: bytes,
-    zone: str,
     base_url: str,
-) -> tuple[dict[str, Any], Attached]:
-    """A placement's block (``build_block``) with its joint slot when the display asks for
-    one: what the /w/ endpoints and the API's blocks both serve."""
-    attached = attach(board, snapshot, placement, display.show, drawn, rotation.bucket, key)
-    block = build_block(
-        snapshot,
-        placement,
-        display,
-        slots=attached.partners,
-        rules=rules,
-        rotation=rotation,
-        signer=signer,
-        base_url=base_url,
-    )
+) -> Drawn:
+    """What a placement's block shows now: the drawn partners and, when the display asks
+    for a joint slot, its counted card (``extra``) in place of the last partner; what
+    the /w/ endpoints join from parts and the API's blocks build as a dict."""
+    attached = attach(board, snapshot, placement, display.show, slots, rotation.bucket, key)
+    extra = None
     if attached.chosen is not None:
-        add_card(
-            block,
+        extra = counted_card(
             attached.chosen,
             signer=signer,
             placement_id=placement.id,
             bucket=rotation.bucket,
             lang=display.lang,
-            zone=zone,
+            zone=board.zone,
             base_url=base_url,
             rel=rules.links.rel,
         )
-    return block, attached
+    return Drawn(attached.partners, extra, rules, rotation, attached.shown)
+
+
+def joint_block(
+    board: JointBoard,
+    snapshot: Snapshot,
+    placement: Placement,
+    display: Display,
+    slots: tuple[Slot, ...],
+    *,
+    rules: Rules,
+    rotation: Rotation,
+    signer: Signer,
+    key: bytes,
+    base_url: str,
+) -> tuple[dict[str, Any], Drawn]:
+    """A placement's block as ``build_block``'s dict, with its joint slot's card appended
+    when the display asks for one (a block with a slot is no fallback)."""
+    drawn = drawn_block(
+        board,
+        snapshot,
+        placement,
+        display,
+        slots,
+        rules=rules,
+        rotation=rotation,
+        signer=signer,
+        key=key,
+        base_url=base_url,
+    )
+    block = build_block(
+        snapshot,
+        placement,
+        display,
+        slots=drawn.partners,
+        rules=rules,
+        rotation=rotation,
+        signer=signer,
+        base_url=base_url,
+    )
+    if drawn.extra is not None:
+        block["partners"].append(drawn.extra)
+        block["fallback"] = False
+    return block, drawn
 
 
 def cache_key(key: tuple[object, ...], display: Display, board: JointBoard) -> tuple[object, ...]:

@@ -129,29 +129,24 @@ class RenderedBlock:
 def _drawn(
     runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
 ) -> Drawn:
-    """The partners of the placement's block now, and its joint slot when the display
-    asks for one (serving/slots.py): what ``joint.joint_block`` puts in its dict."""
+    """The partners of the placement's block now, with its joint slot's card when the
+    display asks for one (``joint.drawn_block``)."""
     assert runtime.signer is not None
     slots, rules, rotation = select_slots(
         snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
     )
-    board = runtime.joint
-    attached = joint.attach(
-        board, snapshot, placement, display.show, slots, rotation.bucket, runtime.key
+    return joint.drawn_block(
+        runtime.joint,
+        snapshot,
+        placement,
+        display,
+        slots,
+        rules=rules,
+        rotation=rotation,
+        signer=runtime.signer,
+        key=runtime.key,
+        base_url=base_url,
     )
-    extra = None
-    if attached.chosen is not None:
-        extra = joint.counted_card(
-            attached.chosen,
-            signer=runtime.signer,
-            placement_id=placement.id,
-            bucket=rotation.bucket,
-            lang=display.lang,
-            zone=board.zone,
-            base_url=base_url,
-            rel=rules.links.rel,
-        )
-    return Drawn(attached.partners, extra, rules, rotation, attached.shown)
 
 
 def render_block(

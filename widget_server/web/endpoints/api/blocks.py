@@ -122,7 +122,6 @@ def _build(
         rotation=rotation,
         signer=runtime.signer,
         key=runtime.key,
-        zone=runtime.joint.zone,
         base_url=base_url,
     )
     slots = attached.partners
