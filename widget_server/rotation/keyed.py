@@ -7,19 +7,33 @@ same block for the same inputs, and a selection must be replayable.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from typing import Any
 
 _SEP = b"\x1f"  # unit separator: ("a", "bc") and ("ab", "c") hash differently
 
 
 def _message(parts: Iterable[object]) -> bytes:
-    return _SEP.join(str(p).encode("utf-8", "surrogatepass") for p in parts)
+    # Joined as text, then encoded once: the same bytes as encoding each part and
+    # joining with _SEP (UTF-8 encodes character by character, and "\x1f" is one byte).
+    return "\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")
+
+
+@lru_cache(maxsize=64)
+def _keyed(key: bytes) -> Callable[[], Any]:
+    """A copier of BLAKE2b's state after the key block.  A keyed digest first
+    compresses the key padded to a whole block; for the short messages hashed here
+    that is half the work, so it is done once per key and copied per message (the
+    same digests: BLAKE2b is incremental)."""
+    return hashlib.blake2b(key=key[:64], digest_size=8).copy
 
 
 def keyed_hash(key: bytes, *parts: object) -> int:
     """A 64-bit integer from BLAKE2b keyed with ``key`` over ``parts``."""
-    digest = hashlib.blake2b(_message(parts), key=key[:64], digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    h = _keyed(key)()
+    h.update("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass"))
+    return int.from_bytes(h.digest(), "big")
 
 
 def keyed_unit(key: bytes, *parts: object) -> float:
@@ -40,8 +54,10 @@ def keyed_hashes(
     are the same as ``keyed_hash``'s).  ``encoded`` may give ``str(i).encode()``
     made beforehand (a theme's members are hashed for every host).
     """
-    head = _message(prefix) + _SEP if prefix else b""
-    copy = hashlib.blake2b(head, key=key[:64], digest_size=8).copy
+    state = _keyed(key)()
+    if prefix:
+        state.update(_message(prefix) + _SEP)
+    copy = state.copy
     out = {}
     from_bytes = int.from_bytes
     if encoded is None:

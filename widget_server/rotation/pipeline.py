@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
 from widget_server.rotation.pool import MemberInfo, ThemePool
@@ -28,7 +29,7 @@ from widget_server.rotation.quick import (
     Scaled,
     Without,
     host_place,
-    quick_sample,
+    quick_places,
     quick_scale,
 )
 from widget_server.rotation.rules import Rules
@@ -66,8 +67,10 @@ class Check:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
+    """One place of a block.  A named tuple: a block makes a few per first sight, and
+    a tuple is made at a fraction of a frozen dataclass's cost."""
+
     member_id: int
     position: int  # 1-based
     pinned: bool = False
@@ -243,11 +246,11 @@ def plan(
     if shared is None or not shared.covers(rules, now):
         shared = shared_plan(pool, rules, now, now)
     limit = min(limit, rules.max_partners)
-    host = pool.members.get(host_id) or MemberInfo(host_id, f"#{host_id}")
     if not explain:
-        quick = _quick_plan(pool, shared, rules, host, now, key, limit)
+        quick = _quick_plan(pool, shared, rules, host_id, now, key, limit)
         if quick is not None:
             return quick
+    host = _host(pool, host_id)
     checks: dict[int, tuple[Check, ...]] = {}
     if explain:
         eligible: list[int] = []
@@ -369,11 +372,15 @@ def plan(
     )
 
 
+def _host(pool: ThemePool, host_id: int) -> MemberInfo:
+    return pool.members.get(host_id) or MemberInfo(host_id, f"#{host_id}")
+
+
 def _quick_plan(
     pool: ThemePool,
     shared: SharedPlan,
     rules: Rules,
-    host: MemberInfo,
+    host_id: int,
     now: float,
     key: bytes,
     limit: int,
@@ -387,13 +394,18 @@ def _quick_plan(
         or rules.pins
         or rules.one_per_category
         or rules.region.mode != "off"
-        or (rules.exclude_same_category and host.category)
-        or host.slug in rules.blocklists
-        or (rules.exclude_pairs and any(host.slug in pair for pair in rules.exclude_pairs))
     ):
         return None
+    # The host itself is looked at only by rules that exclude per host.
+    if rules.exclude_same_category or rules.blocklists or rules.exclude_pairs:
+        host = _host(pool, host_id)
+        if (
+            (rules.exclude_same_category and host.category)
+            or host.slug in rules.blocklists
+            or (rules.exclude_pairs and any(host.slug in pair for pair in rules.exclude_pairs))
+        ):
+            return None
     weights = shared.weights
-    host_id = host.id
     free = tuple(range(1, limit + 1))
     at = host_place(shared.candidates, host_id)
     values = shared.values()
@@ -414,7 +426,7 @@ def _quick_plan(
         tiers=(
             Tier(first, probabilities=Scaled(weights, host_id, scale, values, at), orders=orders),
         ),
-        weights=Without(weights, host_id),
+        weights=Without(weights, host_id, at >= 0),
         checks={},
         day=day,
     )
@@ -452,9 +464,8 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     if tier.orders is not None:
         k, point = mix % tier.orders.count, walk_point(mix)
         if isinstance(probabilities, Scaled):  # the common case, over the shared part
-            chosen = quick_sample(tier.orders, k, point, probabilities, u, need)
-        else:
-            chosen = systematic_sample(tier.orders.walk(k, point), probabilities, u, need)
+            return _quick_draw(tier.orders, k, point, probabilities, u, need, strategy)
+        chosen = systematic_sample(tier.orders.walk(k, point), probabilities, u, need)
     else:
         shift = (mix // VARIANTS) % len(tier.order)
         order = tuple(tier.order)
@@ -470,19 +481,44 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     return chosen
 
 
+def _quick_draw(
+    orders: DailyOrders,
+    k: int,
+    point: int,
+    probabilities: Scaled,
+    u: float,
+    need: int,
+    strategy: str,
+) -> list[int]:
+    """``_draw_tier`` of a quick plan's tier (``_quick_plan``), over places in the
+    theme's candidates rather than member ids.  Fair exchange sorts by the same key
+    as the general branch: a chosen member is never the host, so its weight in
+    ``p.weights`` is the shared weight at its place, and ``first_rank`` is its
+    ``first_place``."""
+    chosen = quick_places(orders, k, point, probabilities, u, need)
+    if strategy == "fair-exchange":
+        values, rank = probabilities.weight_array, orders.first_rank
+        chosen.sort(key=lambda j: (-values[j], rank(j)))
+    ids = orders.ids
+    return [ids[j] for j in chosen]
+
+
 def draw(p: Plan, bucket: int, key: bytes) -> tuple[Slot, ...]:
     """The slots of one block; empty when fewer than the minimum were found."""
     picks: list[int] = []
     need = len(p.free_positions)
     for index, tier in enumerate(p.tiers):
         picks += _draw_tier(p, tier, need - len(picks), bucket, key, index)
-    slots = list(p.pinned) + [
-        Slot(member_id, position)
-        for member_id, position in zip(picks, p.free_positions, strict=False)
-    ]
-    slots.sort(key=lambda s: s.position)
-    # Close gaps left by positions nobody could fill, so positions stay 1..n.
-    slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(slots, start=1)]
+    if not p.pinned:  # free positions are 1..limit: the picks fill them in order
+        slots = [Slot(member_id, n) for n, member_id in enumerate(picks[:need], start=1)]
+    else:
+        placed = list(p.pinned) + [
+            Slot(member_id, position)
+            for member_id, position in zip(picks, p.free_positions, strict=False)
+        ]
+        placed.sort(key=lambda s: s.position)
+        # Close gaps left by positions nobody could fill, so positions stay 1..n.
+        slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(placed, start=1)]
     if len(slots) < min(p.rules.min_partners, p.limit):
         return ()
     return tuple(slots)

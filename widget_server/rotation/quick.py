@@ -68,10 +68,11 @@ class Without(Mapping[int, float]):
 
     __slots__ = ("base", "host", "_len")
 
-    def __init__(self, base: Mapping[int, float], host: int) -> None:
+    def __init__(self, base: Mapping[int, float], host: int, present: bool | None = None) -> None:
+        """``present``: whether ``host`` is in ``base``, when the caller knows."""
         self.base = base
         self.host = host
-        self._len = len(base) - (host in base)
+        self._len = len(base) - (host in base if present is None else present)
 
     def __getitem__(self, key: int) -> float:
         if key == self.host:
@@ -150,7 +151,7 @@ class Scaled(Without):
     def __init__(
         self, base: Mapping[int, float], host: int, scale: float, values: array[float], at: int
     ) -> None:
-        super().__init__(base, host)
+        super().__init__(base, host, at >= 0)
         self.scale = scale
         self.weight_array = values
         self.at = at
@@ -191,7 +192,17 @@ def quick_sample(
     orders: DailyOrders, k: int, point: int, probabilities: Scaled, u: float, limit: int
 ) -> list[int]:
     """``systematic_sample(orders.walk(k, point), probabilities, u, limit)`` for orders
-    over the shared candidates, by bisection over the running sums.
+    over the shared candidates: the members at the places ``quick_places`` finds."""
+    ids = orders.ids
+    return [ids[j] for j in quick_places(orders, k, point, probabilities, u, limit)]
+
+
+def quick_places(
+    orders: DailyOrders, k: int, point: int, probabilities: Scaled, u: float, limit: int
+) -> list[int]:
+    """The places in ``orders.ids`` (the shared candidates, sorted) of the members
+    ``systematic_sample(orders.walk(k, point), probabilities, u, limit)`` takes, in the
+    order taken, found by bisection over the running sums.
 
     The running sums are the loop's own (``accumulate`` adds in the same order;
     the host adds 0.0, which changes no sum), and each point is looked for from
@@ -201,27 +212,29 @@ def quick_sample(
     """
     if limit <= 0:
         return []
-    places = orders.places(k, point)
+    places = orders.places(k, point)  # a fresh array: ours to change
     values, scale = probabilities.weight_array, probabilities.scale
     if probabilities.at >= 0:
-        values = values[:]
-        values[probabilities.at] = 0.0
-    # p = w * scale, summed as the loop sums, then the loop's "cumulative - EPSILON".
+        # The host's share is 0.0, which changes no running sum and is never taken:
+        # leaving it out of the walk gives the loop's sums and picks.
+        places.remove(probabilities.at)
+    # p = w * scale, summed as the loop sums; "cumulative - EPSILON" is computed only
+    # where the bisection looks (its key), the same floats as the loop's.
     # (Comprehensions: a bound float method called per item costs twice as much.)
     shares = [values[j] * scale for j in places]
-    bounds = [c - EPSILON for c in accumulate(shares)]
-    n = len(bounds)
-    ids = orders.ids
+    sums = list(accumulate(shares))
+    bound = EPSILON.__rsub__  # c -> c - EPSILON
+    n = len(sums)
     chosen: list[int] = []
     point_ = u
     lo = 0
     while True:
-        at = bisect_right(bounds, point_, lo)
+        at = bisect_right(sums, point_, lo, key=bound)
         while at < n and shares[at] <= 0.0:  # the loop skips members without a share
             at += 1
         if at >= n:
             return chosen
-        chosen.append(ids[places[at]])
+        chosen.append(places[at])
         if len(chosen) == limit:
             return chosen
         point_ += 1.0

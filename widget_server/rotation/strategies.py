@@ -144,8 +144,11 @@ class DailyOrders:
     def first_place(self, member: int) -> tuple[int, int]:
         """A key that orders members as ``first`` does: their rank in variant 0, then
         their place in ``ids`` (as the variant breaks ties)."""
+        return self.first_rank(bisect_left(self.ids, member))
+
+    def first_rank(self, j: int) -> tuple[int, int]:
+        """``first_place`` of the member at place ``j`` in ``ids``."""
         a, b = self._affine(0)
-        j = bisect_left(self.ids, member)
         return (a * self._hashes[j] + b) % _PRIME, j
 
     def walk(self, k: int, point: int) -> tuple[int, ...]:
