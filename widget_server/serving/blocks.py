@@ -183,16 +183,16 @@ def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: byte
     pool = snapshot.pools[placement.theme_id]
     rules = pool.rules.at(moment)
     limit = placement.options.max_partners
-    per_request = rules.granularity == "request"
+    if rules.granularity != "request":
+        shared = shared_part(snapshot, pool, rules, moment)
+        return plan(pool, placement.member_id, moment, key, limit=limit, shared=shared)
     cache_key = ("plan", placement.theme_id, placement.member_id, limit, moment)
-    if per_request:
-        found: Plan | None = snapshot.cached(cache_key)
-        if found is not None:
-            return found
+    found: Plan | None = snapshot.cached(cache_key)
+    if found is not None:
+        return found
     shared = shared_part(snapshot, pool, rules, moment)
     made = plan(pool, placement.member_id, moment, key, limit=limit, shared=shared)
-    if per_request:
-        snapshot.remember(placement.theme_id, cache_key, made)
+    snapshot.remember(placement.theme_id, cache_key, made)
     return made
 
 
