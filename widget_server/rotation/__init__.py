@@ -4,7 +4,9 @@
     schedule.py   windows of dates, weekdays and hours in a time zone
     pool.py       a theme as selection sees it: ThemePool, MemberInfo
     shared.py     the part of a theme's plans every host shares (SharedPlan)
-    pipeline.py   plan (filters, pins, weights) and draw (one block), explain
+    plans.py      the values a selection is made of: Plan, Tier, Slot, Check
+    pipeline.py   plan (filters, pins, weights) and draw (one block)
+    explain.py    explain: one selection replayed, every candidate's checks
     sampling.py   exact weighted sampling without replacement
     strategies.py round-robin cycles, the day's keyed orders of the weighted draw
     fairness.py   exposure, the fair-exchange ledger and multipliers
@@ -19,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from widget_server.rotation.explain import explain
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
-from widget_server.rotation.pipeline import MemberInfo, Plan, Slot, ThemePool, draw, explain, plan
+from widget_server.rotation.pipeline import MemberInfo, Plan, Slot, ThemePool, draw, plan
 from widget_server.rotation.rules import (
     DEFAULT_RULES,
     STRATEGY_NAMES,

@@ -11,18 +11,18 @@ Split in two so the hot path stays cheap:
 * ``draw(plan, bucket, key)`` picks the partners for one rotation bucket (or
   one request): one keyed hash and a walk over the plan.
 
-Both are pure.  ``explain`` replays a selection and reports every candidate
-with the checks it passed or failed, its weight, multiplier and probability.
+Both are pure.  ``explain`` (``rotation/explain.py``) replays a selection and
+reports every candidate with the checks it passed or failed, its weight,
+multiplier and probability.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Mapping
 
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
+from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.quick import (
     HostOrder,
@@ -34,7 +34,7 @@ from widget_server.rotation.quick import (
 )
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
-from widget_server.rotation.shared import SharedPlan, balances_under, shared_plan, timely
+from widget_server.rotation.shared import SharedPlan, shared_plan, timely
 from widget_server.rotation.strategies import (
     VARIANTS,
     DailyOrders,
@@ -52,60 +52,11 @@ __all__ = [
     "ThemePool",
     "Tier",
     "draw",
-    "explain",
     "plan",
     "shared_plan",
 ]
 
 DAY = 86_400
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    passed: bool
-    detail: str = ""
-
-
-class Slot(NamedTuple):
-    """One place of a block.  A named tuple: a block makes a few per first sight, and
-    a tuple is made at a fraction of a frozen dataclass's cost."""
-
-    member_id: int
-    position: int  # 1-based
-    pinned: bool = False
-    counts: bool = True  # does its exposure count in the fairness ledger?
-
-
-@dataclass(frozen=True)
-class Tier:
-    """Members drawn from together; tiers are filled in order (region: same town first).
-
-    ``order`` is what the strategy walks: the coordinator's order (fixed), the
-    host's cycle (round-robin) or the theme's keyed order of the day filtered to
-    the tier (weighted).
-    """
-
-    order: Sequence[int]  # a tuple, or a host's view of the theme's (quick.HostOrder)
-    offset: int = 0  # round-robin: where the cycle starts
-    probabilities: Mapping[int, float] = field(default_factory=dict)  # weighted only
-    # Weighted only: the theme's keyed orders of the day (over more members than the
-    # tier: the draw skips those without a probability); each bucket walks one.
-    orders: DailyOrders | None = None
-
-
-@dataclass(frozen=True)
-class Plan:
-    theme_id: int
-    host_id: int
-    rules: Rules  # the rules in force (a period's, if one is active)
-    limit: int
-    pinned: tuple[Slot, ...]
-    free_positions: tuple[int, ...]
-    tiers: tuple[Tier, ...]
-    weights: Mapping[int, float]  # base weight x region boost x fairness multiplier
-    checks: Mapping[int, tuple[Check, ...]]  # filled only when explaining
-    day: int  # the permutation of the systematic sample changes daily
 
 
 def _same_region(rules: Rules, a: MemberInfo, b: MemberInfo) -> bool:
@@ -522,58 +473,3 @@ def draw(p: Plan, bucket: int, key: bytes) -> tuple[Slot, ...]:
     if len(slots) < min(p.rules.min_partners, p.limit):
         return ()
     return tuple(slots)
-
-
-@dataclass(frozen=True)
-class CandidateReport:
-    member_id: int
-    slug: str
-    checks: tuple[Check, ...]
-    eligible: bool
-    weight: float | None
-    multiplier: float | None
-    probability: float | None  # inclusion probability, for weighted strategies
-    position: int | None  # where it was shown in the replayed block
-    pinned: bool
-
-
-@dataclass(frozen=True)
-class Explanation:
-    rules: Rules
-    bucket: int
-    slots: tuple[Slot, ...]
-    fallback: str | None
-    candidates: tuple[CandidateReport, ...]
-
-
-def explain(
-    pool: ThemePool, host_id: int, now: float, bucket: int, key: bytes, *, limit: int
-) -> Explanation:
-    """Replay one selection and say, for every candidate, why it was or was not shown."""
-    p = plan(pool, host_id, now, key, limit=limit, explain=True)
-    slots = draw(p, bucket, key)
-    shown = {s.member_id: s for s in slots}
-    fair = balances_under(pool, p.rules, now) if p.rules.strategy == "fair-exchange" else {}
-    probabilities: dict[int, float] = {}
-    for tier in p.tiers:
-        probabilities.update(tier.probabilities)
-    reports = []
-    for member_id, checks in sorted(p.checks.items(), key=lambda kv: pool.members[kv[0]].slug):
-        balance = fair.get(member_id)
-        eligible = all(c.passed for c in checks)
-        slot = shown.get(member_id)
-        reports.append(
-            CandidateReport(
-                member_id=member_id,
-                slug=pool.members[member_id].slug,
-                checks=checks,
-                eligible=eligible,
-                weight=p.weights.get(member_id),
-                multiplier=balance.multiplier if balance else None,
-                probability=probabilities.get(member_id),
-                position=slot.position if slot else None,
-                pinned=bool(slot and slot.pinned),
-            )
-        )
-    fallback = p.rules.fallback if not slots else None
-    return Explanation(p.rules, bucket, slots, fallback, tuple(reports))
