@@ -96,7 +96,9 @@ class RenderCache:
         # The entries that are not plan parts, least recently used first: they go first.
         self._rendered: OrderedDict[Hashable, None] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
-        self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
+        # Read directly by the hot path.  Ordered: a plain dict's oldest entry is found by
+        # a walk over the slots its earlier removals left, thousands of them when full.
+        self.ready: OrderedDict[Hashable, Any] = OrderedDict()
         # Small parts every block of a theme is made from (serving/fragments.py, page.py),
         # beside the entries: the theme's first sights must not push them out.
         self._parts: dict[int, dict[Hashable, Any]] = {}
@@ -212,7 +214,7 @@ class RenderCache:
         ready[key] = response
         self.ready_bytes += footprint(response) + READY_BYTES
         while len(ready) > self.size or (self.ready_bytes > self._ready_budget and len(ready) > 1):
-            gone = ready.pop(next(iter(ready)))
+            _, gone = ready.popitem(last=False)
             self.ready_bytes -= footprint(gone) + READY_BYTES
 
     def invalidate_theme(self, theme_id: int) -> int:
@@ -237,7 +239,7 @@ class RenderCache:
         copy._entry_budget, copy._ready_budget = self._entry_budget, self._ready_budget
         copy._entries, copy._by_theme = self._entries, self._by_theme
         copy._rendered, copy._parts = self._rendered, self._parts
-        copy.ready, copy.ready_bytes = {}, 0
+        copy.ready, copy.ready_bytes = OrderedDict(), 0
         copy._changes = changes = self._changes
         if self._checked != changes.count:
             self._recheck()
