@@ -453,13 +453,13 @@ def _block_html(request: Request) -> Response:
             snapshot.remember(placement.theme_id, key, page)
     # Nothing is counted here (a cache may answer): frame.js exchanges the view link.
     if rotation.cacheable:
-        headers = PageResponse(b"", rotation, base_url, page.etag, not_modified=True).raw_headers
+        after = page_after(page.etag, base_url)  # PageResponse's headers
         ready = Ready(
             page.body,
             page.etag,
-            headers[:1],  # X-Content-Type-Options, then Cache-Control
-            headers[2:],
-            length_at=len(headers) - 3,  # before the Content-Type
+            PAGE_BEFORE,
+            after,
+            length_at=len(after) - 1,  # before the Content-Type
             rules=rules,
             active=active,
             bucket=rotation.bucket,
@@ -487,16 +487,25 @@ class PageResponse(Response):
         self.status_code = 304 if not_modified else 200
         self.background = None
         self.body = body
-        self.raw_headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"cache-control", _cache_headers(rotation)["Cache-Control"].encode()),
-            (b"etag", etag.encode()),
-            (b"content-security-policy", frame_csp(base_url).encode("latin-1")),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"content-type", b"text/html; charset=utf-8"),
-        ]
+        cache = (b"cache-control", _cache_headers(rotation)["Cache-Control"].encode())
+        self.raw_headers = [*PAGE_BEFORE, cache, *page_after(etag, base_url)]
         if not not_modified:  # a 304's length would have to be the page's
             self.raw_headers.insert(-1, (b"content-length", str(len(body)).encode()))
+
+
+# The page's headers around its Cache-Control, in a template response's order; a 200
+# has its Content-Length before the Content-Type (the last).
+PAGE_BEFORE = ((b"x-content-type-options", b"nosniff"),)
+
+
+def page_after(etag: str, base_url: str) -> list[tuple[bytes, bytes]]:
+    """The page's headers after its Cache-Control but the Content-Length."""
+    return [
+        (b"etag", etag.encode()),
+        (b"content-security-policy", frame_csp(base_url).encode("latin-1")),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"content-type", b"text/html; charset=utf-8"),
+    ]
 
 
 async def block_stylesheet(request: Request) -> Response:
