@@ -345,12 +345,13 @@ def block_headers(rendered: RenderedBlock) -> list[tuple[bytes, bytes]]:
     return [*BLOCK_FIXED, (b"cache-control", cache), (b"etag", rendered.etag.encode())]
 
 
-BLOCK_FIXED = [
+# A tuple: each kept answer's Ready holds this one object, not a copy of its own.
+BLOCK_FIXED = (
     (b"content-type", b"application/json"),
     (b"access-control-allow-origin", b"*"),
     (b"cross-origin-resource-policy", b"cross-origin"),
     (b"x-content-type-options", b"nosniff"),
-]
+)
 
 
 class BlockResponse(Response):
