@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from widget_server.core.models import LANGUAGES, LAYOUTS, SCHEMES, Placement, PlacementOptions
-from widget_server.serving.blocks import resolve_display
+from widget_server.rotation import Rules
+from widget_server.serving.blocks import resolve_display, rotation_at
 from widget_server.web.endpoints import widget
 
 # Known values, values next to them, and none: what a placement's fixed options may hold.
@@ -45,3 +46,14 @@ def test_if_none_match_is_the_request_headers(headers: list[tuple[bytes, bytes]]
     request = Request({"type": "http", "headers": list(headers)})
     expected = Request({"type": "http", "headers": list(headers)}).headers.get("if-none-match")
     assert widget._if_none_match(request) == expected
+
+
+@given(
+    st.sampled_from(["bucket", "request"]),
+    st.integers(10, 86_400),
+    st.floats(0, 4e9, allow_nan=False) | st.integers(0, 4 * 10**9).map(float),
+)
+def test_the_bucket_is_rotation_ats(granularity: str, seconds: int, now: float) -> None:
+    rules = Rules(granularity=granularity, bucket_seconds=seconds)
+    rotation = rotation_at(rules, now, 0)
+    assert widget._bucket(rules, now) == (rotation.cacheable, rotation.bucket)

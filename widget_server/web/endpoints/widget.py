@@ -27,7 +27,6 @@ from widget_server.serving.blocks import (
     Drawn,
     Rotation,
     resolve_display,
-    rotation_at,
     select_slots,
 )
 from widget_server.serving.snapshot import Snapshot
@@ -444,33 +443,33 @@ def _block_html(request: Request) -> Response:
     now = runtime.clock()
     rules = snapshot.pools[placement.theme_id].rules
     active = rules.at(now)
-    rotation = rotation_at(active, now, 0)
+    cacheable, bucket = _bucket(active, now)
     base_url = runtime.base_url(request)
-    key = _cache_key("html", placement.id, rotation.bucket, display, base_url, runtime)
-    page: RenderedPage | None = snapshot.cached(key) if rotation.cacheable else None
+    key = _cache_key("html", placement.id, bucket, display, base_url, runtime)
+    page: RenderedPage | None = snapshot.cached(key) if cacheable else None
     if page is None:
         page, rotation = render_page(runtime, snapshot, placement, display, base_url)
-        if rotation.cacheable:
-            snapshot.remember(placement.theme_id, key, page)
+        if not rotation.cacheable:
+            if not_modified(_if_none_match(request), page.etag):
+                return PageResponse(b"", rotation, base_url, page.etag, not_modified=True)
+            return PageResponse(page.body, rotation, base_url, page.etag)
+        snapshot.remember(placement.theme_id, key, page)
+        bucket = rotation.bucket
     # Nothing is counted here (a cache may answer): frame.js exchanges the view link.
-    if rotation.cacheable:
-        after = page_after(page.etag, base_url)  # PageResponse's headers
-        ready = Ready(
-            page.body,
-            page.etag,
-            PAGE_BEFORE,
-            after,
-            length_at=len(after) - 1,  # before the Content-Type
-            rules=rules,
-            active=active,
-            bucket=rotation.bucket,
-            log_path=loggable_path(request.scope["path"]),
-            board=runtime.joint if display.show else None,
-        )
-        return _keep(request, asked, ready)
-    if not_modified(_if_none_match(request), page.etag):
-        return PageResponse(b"", rotation, base_url, page.etag, not_modified=True)
-    return PageResponse(page.body, rotation, base_url, page.etag)
+    after = page_after(page.etag, base_url)  # PageResponse's headers
+    ready = Ready(
+        page.body,
+        page.etag,
+        PAGE_BEFORE,
+        after,
+        length_at=len(after) - 1,  # before the Content-Type
+        rules=rules,
+        active=active,
+        bucket=bucket,
+        log_path=loggable_path(request.scope["path"]),
+        board=runtime.joint if display.show else None,
+    )
+    return _keep(request, asked, ready)
 
 
 class PageResponse(Response):
