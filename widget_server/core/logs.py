@@ -82,10 +82,22 @@ def configure_logging(level: str, log_format: str = "json") -> None:
 
 _WIDGET_TOKEN = re.compile(r"^/(w|c|v)/[^/]*?(\.html)?$")
 _PORTAL_TOKEN = re.compile(r"^/portal/[^/]*\.[^/]*$")  # a link's token has dots; pages do not
+# What _WIDGET_TOKEN's substitution makes of each widget prefix, with and without .html.
+_WIDGET_PREFIXES = ("/w/", "/c/", "/v/")
+_WIDGET_LOGGED = {
+    (p, html): f"/{p}/{{token}}" + (".html" if html else "")
+    for p in "wcv"
+    for html in (False, True)
+}
 
 
 def loggable_path(path: str) -> str:
     """The path with any token in it replaced by ``{token}``."""
+    if path.startswith(_WIDGET_PREFIXES) and path.find("/", 3) < 0 and not path.endswith("\n"):
+        # What the substitution makes of a widget path, without it (each first sight
+        # of a block logs its path): one segment after the prefix, and ``$`` only at
+        # the very end, so the optional ``.html`` is there exactly when it ends the path.
+        return _WIDGET_LOGGED[path[1], path.endswith(".html")]
     if _PORTAL_TOKEN.match(path):
         return "/portal/{token}"
     return _WIDGET_TOKEN.sub(r"/\1/{token}\2", path)

@@ -59,6 +59,12 @@ def footprint(value: Any) -> int:
     estimate = getattr(value, "footprint", None)
     if callable(estimate):
         return int(estimate())
+    return _body_bytes(value)
+
+
+def _body_bytes(value: Any) -> int:
+    """``footprint`` of a value without an estimate of its own: its body's length, else
+    ``UNKNOWN_BYTES``."""
     body = getattr(value, "body", None)
     if isinstance(body, (bytes, str)):
         return len(body) + 100
@@ -96,7 +102,9 @@ class RenderCache:
         # The entries that are not plan parts, least recently used first: they go first.
         self._rendered: OrderedDict[Hashable, None] = OrderedDict()
         self._by_theme: dict[int, set[Hashable]] = {}
-        self.ready: dict[Hashable, Any] = {}  # read directly by the hot path
+        # Read directly by the hot path.  Ordered: a plain dict's oldest entry is found by
+        # a walk over the slots its earlier removals left, thousands of them when full.
+        self.ready: OrderedDict[Hashable, Any] = OrderedDict()
         # Small parts every block of a theme is made from (serving/fragments.py, page.py),
         # beside the entries: the theme's first sights must not push them out.
         self._parts: dict[int, dict[Hashable, Any]] = {}
@@ -146,14 +154,15 @@ class RenderCache:
         theme's shared part: a pool's worth of work to make again, and one per theme)
         go only when they alone fill the cache, the one used longest ago first.
         """
-        if self._checked != self._changes.count:
+        changes = self._changes  # its entry_bytes directly: the property costs two calls
+        if self._checked != changes.count:
             self._recheck()
         if theme_id in self._behind:
             return value  # made from data a newer snapshot has changed: not kept
         entries, rendered = self._entries, self._rendered
         old = entries.pop(key, None)
         if old is not None:
-            self.entry_bytes -= old[2]
+            changes.entry_bytes -= old[2]
             rendered.pop(key, None)
             if old[0] != theme_id:
                 self._forget(old[0], key)
@@ -161,21 +170,22 @@ class RenderCache:
         if callable(estimate):
             cost = int(estimate()) + ENTRY_BYTES
         else:
-            cost = footprint(value) + ENTRY_BYTES
+            cost = _body_bytes(value) + ENTRY_BYTES
             rendered[key] = None
         entries[key] = (theme_id, value, cost)
-        self.entry_bytes += cost
-        self._by_theme.setdefault(theme_id, set()).add(key)
-        while len(entries) > self.size or (
-            self.entry_bytes > self._entry_budget and len(entries) > 1
-        ):
+        changes.entry_bytes += cost
+        keys = self._by_theme.get(theme_id)
+        if keys is None:
+            keys = self._by_theme[theme_id] = set()
+        keys.add(key)
+        size, budget = self.size, self._entry_budget
+        while len(entries) > size or (changes.entry_bytes > budget and len(entries) > 1):
             if rendered:
-                gone = next(iter(rendered))
-                del rendered[gone]
-                theme, _, size = entries.pop(gone)
+                gone, _ = rendered.popitem(last=False)
+                theme, _, cost = entries.pop(gone)
             else:
-                gone, (theme, _, size) = entries.popitem(last=False)
-            self.entry_bytes -= size
+                gone, (theme, _, cost) = entries.popitem(last=False)
+            changes.entry_bytes -= cost
             self._forget(theme, gone)
         return value
 
@@ -212,7 +222,7 @@ class RenderCache:
         ready[key] = response
         self.ready_bytes += footprint(response) + READY_BYTES
         while len(ready) > self.size or (self.ready_bytes > self._ready_budget and len(ready) > 1):
-            gone = ready.pop(next(iter(ready)))
+            _, gone = ready.popitem(last=False)
             self.ready_bytes -= footprint(gone) + READY_BYTES
 
     def invalidate_theme(self, theme_id: int) -> int:
@@ -237,7 +247,7 @@ class RenderCache:
         copy._entry_budget, copy._ready_budget = self._entry_budget, self._ready_budget
         copy._entries, copy._by_theme = self._entries, self._by_theme
         copy._rendered, copy._parts = self._rendered, self._parts
-        copy.ready, copy.ready_bytes = {}, 0
+        copy.ready, copy.ready_bytes = OrderedDict(), 0
         copy._changes = changes = self._changes
         if self._checked != changes.count:
             self._recheck()

@@ -147,7 +147,9 @@ class FastPath:
         # A repeat request for a block: its whole answer is kept (web/ready.py), filed
         # under request_key's tuple (made inline here, as is all of this branch).
         holder = self.runtime.snapshots
+        looked = False  # whether this request was looked up among the kept answers
         if scope["method"] in _GET_HEAD and holder is not None:
+            looked = True
             ready: Ready | None = holder.current.cache.ready.get(
                 (path, scope["query_string"], scope["scheme"], host or scope.get("server"))
             )
@@ -198,6 +200,8 @@ class FastPath:
         scope["router"] = self.app.router
         scope["route"] = route
         scope["endpoint"] = endpoint = route.endpoint
+        if looked:  # not found among the kept answers: the endpoint need not look again
+            endpoint = widget.AFTER_KEPT.get(endpoint, endpoint)
         params = match.groupdict()
         if not plain:
             params = {k: route.param_convertors[k].convert(v) for k, v in params.items()}

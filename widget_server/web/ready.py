@@ -13,7 +13,9 @@ page is rendered (or found in the render cache), the endpoint makes a ``Ready``
 of its body and ETag, has the snapshot's render cache keep it under the
 request's key (``RenderCache.keep_ready``) and answers with ``Ready.answer``,
 so a fresh answer and a kept one are made by the same code.  The fast path
-(web/fastpath.py, inline) and the endpoints (``find``) look a request up.
+(web/fastpath.py, inline) and the endpoints (``find``) look a request up; the
+fast path, having looked, calls the endpoints' ``made_*`` variants, which do
+not look again (a first sight looked up once).
 
 What a response depends on, and how a kept one stays right:
 

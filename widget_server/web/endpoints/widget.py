@@ -6,11 +6,10 @@ in-memory snapshot (logos excepted, which are cached by browsers for a year).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import dataclasses
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from starlette.requests import Request
@@ -28,7 +27,6 @@ from widget_server.serving.blocks import (
     Drawn,
     Rotation,
     resolve_display,
-    rotation_at,
     select_slots,
 )
 from widget_server.serving.snapshot import Snapshot
@@ -76,8 +74,11 @@ def _cache_headers(rotation: Rotation, *, shared: bool = True) -> dict[str, str]
 def strong_etag(body: bytes) -> str:
     """A strong validator of a block's bytes: equal bodies, equal tags, in every process
     (a block depends only on the bucket, never on which request rendered it)."""
-    digest = hashlib.blake2b(body, digest_size=12).digest()
-    return '"' + base64.urlsafe_b64encode(digest).decode() + '"'
+    digest = hashlib.blake2b(body, digest_size=12).digest()  # 16 characters, no padding
+    return '"' + binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode() + '"'
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # base64.urlsafe_b64encode's alphabet
 
 
 async def embed_js(request: Request) -> Response:
@@ -95,7 +96,7 @@ async def embed_js(request: Request) -> Response:
 
 
 def _view_link(
-    request: Request,
+    base_url: str,
     runtime: Runtime,
     placement: Placement,
     rules: Rules,
@@ -112,14 +113,14 @@ def _view_link(
     # The bucket's start, not the moment of rendering: every process renders the
     # same bytes for a bucket (one ETag), and the token's age counts from there.
     start = rotation.bucket * rules.bucket_seconds if rotation.cacheable else runtime.clock()
-    return f"{runtime.base_url(request)}/v/{served_token(counting, prefix, int(start))}"
+    return f"{base_url}/v/{served_token(counting, prefix, int(start))}"
 
 
-@dataclass(frozen=True)
-class RenderedBlock:
+class RenderedBlock(NamedTuple):
     """A block encoded once per bucket: the same bytes for every visitor, so any cache
     may keep it.  Its ``view`` is the block's served token (``counting/served.py``);
-    the one-time view token is handed out by the exchange, never in the body."""
+    the one-time view token is handed out by the exchange, never in the body.
+    (A named tuple: one is made per first sight and kept in the render cache.)"""
 
     body: bytes
     etag: str
@@ -150,12 +151,12 @@ def _drawn(
 
 
 def render_block(
-    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
+    runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
 ) -> RenderedBlock:
     """The block's JSON, joined from parts (serving/fragments.py): the bytes of
-    ``json.dumps`` of the block ``joint.joint_block`` makes, with its view link."""
+    ``json.dumps`` of the block ``joint.joint_block`` makes, with its view link;
+    ``base_url``: ``runtime.base_url`` of the request."""
     assert runtime.signer is not None
-    base_url = runtime.base_url(request)
     drawn = _drawn(runtime, snapshot, placement, display, base_url)
     rules, rotation = drawn.rules, drawn.rotation
     body = fragments.block_body(
@@ -165,7 +166,7 @@ def render_block(
         drawn,
         signer=runtime.signer,
         base_url=base_url,
-        view=_view_link(request, runtime, placement, rules, rotation, drawn.shown),
+        view=_view_link(base_url, runtime, placement, rules, rotation, drawn.shown),
     )
     return RenderedBlock(body, strong_etag(body), rotation)
 
@@ -177,6 +178,25 @@ class BlockRequest(NamedTuple):
     snapshot: Snapshot
     placement: Placement
     display: Display
+
+
+# The display of a request without a query, by the placement's fixed (lang, layout,
+# scheme): resolve_display's answer depends on nothing else, so one Display serves
+# them all.  Placements share a few distinct options; bounded all the same.
+_PLAIN_DISPLAYS: dict[tuple[str | None, str | None, str | None], Display] = {}
+_PLAIN_DISPLAYS_KEPT = 256
+
+
+def _plain_display(placement: Placement) -> Display:
+    """``resolve_display(placement, None, None, None)``, made once per fixed options."""
+    options = placement.options
+    key = (options.lang, options.layout, options.scheme)
+    found = _PLAIN_DISPLAYS.get(key)
+    if found is None:
+        if len(_PLAIN_DISPLAYS) >= _PLAIN_DISPLAYS_KEPT:
+            _PLAIN_DISPLAYS.clear()
+        found = _PLAIN_DISPLAYS[key] = resolve_display(placement, None, None, None)
+    return found
 
 
 def _block_request(request: Request) -> BlockRequest | Response:
@@ -193,7 +213,7 @@ def _block_request(request: Request) -> BlockRequest | Response:
         display = resolve_display(placement, q.get("lang"), q.get("layout"), q.get("scheme"))
         asked_show = q.get("show")
     else:  # the common case; parsing an empty query string still costs
-        display = resolve_display(placement, None, None, None)
+        display = _plain_display(placement)
     if asked_show is not None or placement.options.show is not None:
         try:
             show = joint.resolve_show(placement, asked_show)
@@ -216,17 +236,20 @@ def _bad_show(value: str) -> Response:
 
 
 def _cache_key(
-    kind: str,
-    placement: Placement,
-    rotation: Rotation,
-    display: Display,
-    base: str,
-    runtime: Runtime,
+    kind: str, placement_id: int, bucket: int, display: Display, base: str, runtime: Runtime
 ) -> tuple[object, ...]:
-    """A rendered block's key (with the joint board's version when a slot is asked for)."""
-    return joint.cache_key(
-        (kind, placement.id, rotation.bucket, display, base), display, runtime.joint
-    )
+    """A rendered block's key (with the joint board's version when a slot is asked for).
+    The display is in it as its fields: the render cache hashes a key at each of its
+    steps, a tuple of strings in C, a dataclass in Python."""
+    fields = (display.lang, display.layout, display.scheme, display.show)
+    return joint.cache_key((kind, placement_id, bucket, *fields, base), display, runtime.joint)
+
+
+def _bucket(active: Rules, now: float) -> tuple[bool, int]:
+    """``rotation_at(active, now, 0)``'s cacheable and bucket, without a Rotation made."""
+    if active.granularity == "request":
+        return False, 0
+    return True, int(now // active.bucket_seconds)
 
 
 def _kept(request: Request) -> Response | None:
@@ -238,14 +261,14 @@ def _kept(request: Request) -> Response | None:
     ready = find(runtime.snapshots.current, key, now)
     if ready is None:
         return None
-    return ReadyResponse(*ready.answer(now, request.headers.get("if-none-match")))
+    return ReadyResponse(*ready.answer(now, _if_none_match(request)))
 
 
 def _keep(request: Request, asked: BlockRequest, ready: Ready) -> Response:
     """Keep ``ready`` for the next request of this URL and answer with it."""
     runtime = asked.runtime
     asked.snapshot.cache.keep_ready(request_key(request.scope, _host(request)), ready)
-    answer = ready.answer(runtime.clock(), request.headers.get("if-none-match"))
+    answer = ready.answer(runtime.clock(), _if_none_match(request))
     return ReadyResponse(*answer)
 
 
@@ -253,9 +276,28 @@ def _host(request: Request) -> bytes | None:
     return next((v for k, v in request.scope["headers"] if k == b"host"), None)
 
 
+def _if_none_match(request: Request) -> str | None:
+    """``request.headers.get("if-none-match")`` without making the request's Headers."""
+    for name, value in request.scope["headers"]:
+        if name == b"if-none-match":
+            found: str = value.decode("latin-1")
+            return found
+    return None
+
+
 async def block_json(request: Request) -> Response:
     if (kept := _kept(request)) is not None:
         return kept
+    return _block_json(request)
+
+
+async def made_block_json(request: Request) -> Response:
+    """``block_json`` for a request the fast path has looked up among the kept answers."""
+    return _block_json(request)
+
+
+def _block_json(request: Request) -> Response:
+    """The block of a request with no kept answer: rendered, or found in the render cache."""
     asked = _block_request(request)
     if isinstance(asked, Response):
         return asked
@@ -263,35 +305,33 @@ async def block_json(request: Request) -> Response:
     now = runtime.clock()
     rules = snapshot.pools[placement.theme_id].rules
     active = rules.at(now)
-    rotation = rotation_at(active, now, 0)
+    cacheable, bucket = _bucket(active, now)
     base_url = runtime.base_url(request)
-    key = _cache_key("json", placement, rotation, display, base_url, runtime)
-    rendered: RenderedBlock | None = snapshot.cached(key) if rotation.cacheable else None
+    key = _cache_key("json", placement.id, bucket, display, base_url, runtime)
+    rendered: RenderedBlock | None = snapshot.cached(key) if cacheable else None
     if rendered is None:
-        rendered = render_block(request, runtime, snapshot, placement, display)
-        if rendered.rotation.cacheable:
-            snapshot.remember(placement.theme_id, key, rendered)
-    else:  # the bucket's block, with the seconds left counted from now
-        rendered = RenderedBlock(rendered.body, rendered.etag, rotation)
+        rendered = render_block(runtime, snapshot, placement, display, base_url)
+        if not rendered.rotation.cacheable:
+            if not_modified(_if_none_match(request), rendered.etag):
+                return BlockResponse(b"", rendered, not_modified=True)
+            return BlockResponse(rendered.body, rendered)
+        snapshot.remember(placement.theme_id, key, rendered)
+        bucket = rendered.rotation.bucket
     # Nothing is counted here: a cache in front may answer most of these requests.
-    # The loader's exchange (``view`` below) counts the block as served.
-    if rendered.rotation.cacheable:
-        ready = Ready(
-            rendered.body,
-            rendered.etag,
-            BLOCK_FIXED,
-            [(b"etag", rendered.etag.encode())],
-            length_at=1,
-            rules=rules,
-            active=active,
-            bucket=rendered.rotation.bucket,
-            log_path=loggable_path(request.scope["path"]),
-            board=runtime.joint if display.show else None,
-        )
-        return _keep(request, asked, ready)
-    if not_modified(request.headers.get("if-none-match"), rendered.etag):
-        return BlockResponse(b"", rendered, not_modified=True)
-    return BlockResponse(rendered.body, rendered)
+    # The loader's exchange (``view`` in the body) counts the block as served.
+    ready = Ready(
+        rendered.body,
+        rendered.etag,
+        BLOCK_FIXED,
+        [(b"etag", rendered.etag.encode())],
+        length_at=1,
+        rules=rules,
+        active=active,
+        bucket=bucket,
+        log_path=loggable_path(request.scope["path"]),
+        board=runtime.joint if display.show else None,
+    )
+    return _keep(request, asked, ready)
 
 
 def block_headers(rendered: RenderedBlock) -> list[tuple[bytes, bytes]]:
@@ -304,12 +344,13 @@ def block_headers(rendered: RenderedBlock) -> list[tuple[bytes, bytes]]:
     return [*BLOCK_FIXED, (b"cache-control", cache), (b"etag", rendered.etag.encode())]
 
 
-BLOCK_FIXED = [
+# A tuple: each kept answer's Ready holds this one object, not a copy of its own.
+BLOCK_FIXED = (
     (b"content-type", b"application/json"),
     (b"access-control-allow-origin", b"*"),
     (b"cross-origin-resource-policy", b"cross-origin"),
     (b"x-content-type-options", b"nosniff"),
-]
+)
 
 
 class BlockResponse(Response):
@@ -343,8 +384,7 @@ def frame_csp(base_url: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class RenderedPage:
+class RenderedPage(NamedTuple):
     """The iframe page of one block, rendered once per bucket (it has no one-time part)."""
 
     body: bytes
@@ -352,13 +392,13 @@ class RenderedPage:
 
 
 def render_page(
-    request: Request, runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display
+    runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
 ) -> tuple[RenderedPage, Rotation]:
     """The iframe page: ``widget/frame.html``'s characters with the ``<nav>`` of the block
     ``joint.joint_block`` makes, both made in Python from parts kept per theme
-    (serving/page.py; the template and its macro cost as much as the selection)."""
+    (serving/page.py; the template and its macro cost as much as the selection);
+    ``base_url``: ``runtime.base_url`` of the request."""
     assert runtime.signer is not None
-    base_url = runtime.base_url(request)
     drawn = _drawn(runtime, snapshot, placement, display, base_url)
     rules, rotation = drawn.rules, drawn.rotation
     head = page.theme_page_head(
@@ -372,7 +412,7 @@ def render_page(
         snapshot, placement, display, drawn, signer=runtime.signer, base_url=base_url
     )
     # frame.js posts the view link, as the loader does: counted as served where shown.
-    view_link = _view_link(request, runtime, placement, rules, rotation, drawn.shown)
+    view_link = _view_link(base_url, runtime, placement, rules, rotation, drawn.shown)
     body = page.page(head, view_link, nav).encode()
     return RenderedPage(body, strong_etag(body)), rotation
 
@@ -385,6 +425,16 @@ async def block_html(request: Request) -> Response:
     """
     if (kept := _kept(request)) is not None:
         return kept
+    return _block_html(request)
+
+
+async def made_block_html(request: Request) -> Response:
+    """``block_html`` for a request the fast path has looked up among the kept answers."""
+    return _block_html(request)
+
+
+def _block_html(request: Request) -> Response:
+    """The page of a request with no kept answer: rendered, or found in the render cache."""
     asked = _block_request(request)
     if isinstance(asked, Response):
         return asked
@@ -393,33 +443,33 @@ async def block_html(request: Request) -> Response:
     now = runtime.clock()
     rules = snapshot.pools[placement.theme_id].rules
     active = rules.at(now)
-    rotation = rotation_at(active, now, 0)
+    cacheable, bucket = _bucket(active, now)
     base_url = runtime.base_url(request)
-    key = _cache_key("html", placement, rotation, display, base_url, runtime)
-    page: RenderedPage | None = snapshot.cached(key) if rotation.cacheable else None
+    key = _cache_key("html", placement.id, bucket, display, base_url, runtime)
+    page: RenderedPage | None = snapshot.cached(key) if cacheable else None
     if page is None:
-        page, rotation = render_page(request, runtime, snapshot, placement, display)
-        if rotation.cacheable:
-            snapshot.remember(placement.theme_id, key, page)
+        page, rotation = render_page(runtime, snapshot, placement, display, base_url)
+        if not rotation.cacheable:
+            if not_modified(_if_none_match(request), page.etag):
+                return PageResponse(b"", rotation, base_url, page.etag, not_modified=True)
+            return PageResponse(page.body, rotation, base_url, page.etag)
+        snapshot.remember(placement.theme_id, key, page)
+        bucket = rotation.bucket
     # Nothing is counted here (a cache may answer): frame.js exchanges the view link.
-    if rotation.cacheable:
-        headers = PageResponse(b"", rotation, base_url, page.etag, not_modified=True).raw_headers
-        ready = Ready(
-            page.body,
-            page.etag,
-            headers[:1],  # X-Content-Type-Options, then Cache-Control
-            headers[2:],
-            length_at=len(headers) - 3,  # before the Content-Type
-            rules=rules,
-            active=active,
-            bucket=rotation.bucket,
-            log_path=loggable_path(request.scope["path"]),
-            board=runtime.joint if display.show else None,
-        )
-        return _keep(request, asked, ready)
-    if not_modified(request.headers.get("if-none-match"), page.etag):
-        return PageResponse(b"", rotation, base_url, page.etag, not_modified=True)
-    return PageResponse(page.body, rotation, base_url, page.etag)
+    after = page_after(page.etag, base_url)  # PageResponse's headers
+    ready = Ready(
+        page.body,
+        page.etag,
+        PAGE_BEFORE,
+        after,
+        length_at=len(after) - 1,  # before the Content-Type
+        rules=rules,
+        active=active,
+        bucket=bucket,
+        log_path=loggable_path(request.scope["path"]),
+        board=runtime.joint if display.show else None,
+    )
+    return _keep(request, asked, ready)
 
 
 class PageResponse(Response):
@@ -437,16 +487,25 @@ class PageResponse(Response):
         self.status_code = 304 if not_modified else 200
         self.background = None
         self.body = body
-        self.raw_headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"cache-control", _cache_headers(rotation)["Cache-Control"].encode()),
-            (b"etag", etag.encode()),
-            (b"content-security-policy", frame_csp(base_url).encode("latin-1")),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"content-type", b"text/html; charset=utf-8"),
-        ]
+        cache = (b"cache-control", _cache_headers(rotation)["Cache-Control"].encode())
+        self.raw_headers = [*PAGE_BEFORE, cache, *page_after(etag, base_url)]
         if not not_modified:  # a 304's length would have to be the page's
             self.raw_headers.insert(-1, (b"content-length", str(len(body)).encode()))
+
+
+# The page's headers around its Cache-Control, in a template response's order; a 200
+# has its Content-Length before the Content-Type (the last).
+PAGE_BEFORE = ((b"x-content-type-options", b"nosniff"),)
+
+
+def page_after(etag: str, base_url: str) -> list[tuple[bytes, bytes]]:
+    """The page's headers after its Cache-Control but the Content-Length."""
+    return [
+        (b"etag", etag.encode()),
+        (b"content-security-policy", frame_csp(base_url).encode("latin-1")),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"content-type", b"text/html; charset=utf-8"),
+    ]
 
 
 async def block_stylesheet(request: Request) -> Response:
@@ -463,3 +522,8 @@ async def block_stylesheet(request: Request) -> Response:
         else "public, max-age=300",
     }
     return Response(sheet.css, media_type="text/css; charset=utf-8", headers=headers)
+
+
+# The fast path (web/fastpath.py) looks every block request up among the kept answers
+# before it calls the endpoint; it calls these instead, which do not look again.
+AFTER_KEPT = {block_json: made_block_json, block_html: made_block_html}
