@@ -38,6 +38,7 @@ All of this runs when a ledger is installed, never per request.
 
 from __future__ import annotations
 
+import functools
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
@@ -98,10 +99,15 @@ def grant_days(age_days: float, fairness: Fairness) -> float:
         return 0.0  # its days have left the ledger window, as their rows have
     q = 0.5 ** (1.0 / fairness.half_life_days)
     total = 0.0
-    for day in range(min(int(age_days), grace - 1) + 1):
-        fade = 1.0 - (day + 0.5) / grace  # the mid-day value: sums to grace / 2
+    for day, fade in enumerate(_fades(grace)[: min(int(age_days), grace - 1) + 1]):
         total += fade * q ** (age_days - day)
     return fairness.newcomer_grant * total
+
+
+@functools.lru_cache(maxsize=16)
+def _fades(grace: int) -> tuple[float, ...]:
+    """The grant's mid-day values on the days of the grace period: they sum to grace / 2."""
+    return tuple(1.0 - (day + 0.5) / grace for day in range(grace))
 
 
 _FIELDS = ("given", "received", "entitlement", "debt", "multiplier", "share", "grant")
@@ -192,11 +198,14 @@ def balances(
         return Balances({}, frozenset())
     known = set(ids)
     ages = {m: a for m, a in (ages or {}).items() if m in known}
-    given = {m: ledger.get(m, (0.0, 0.0))[0] for m in ids}
-    received = {m: ledger.get(m, (0.0, 0.0))[1] for m in ids}
+    nothing = (0.0, 0.0)
+    figures = [ledger.get(m, nothing) for m in ids]
+    given = {m: g for m, (g, _) in zip(ids, figures, strict=True)}
+    received = {m: r for m, (_, r) in zip(ids, figures, strict=True)}
     total_given = sum(given.values())
     total_received = sum(received.values())
-    phi = {m: 1.0 / max(1, (themes_of or {}).get(m, 1)) for m in ids}
+    counts = themes_of or {}
+    phi = {m: 1.0 / max(1, counts.get(m, 1)) for m in ids}
     total_phi = sum(phi.values())
     alpha = fairness.alpha if total_given > 1e-9 else 0.0  # next to nothing given: equal
     share = {
@@ -207,7 +216,12 @@ def balances(
     grace = fairness.newcomer_grace_days
     # The grant stays in the target after the grace period and decays out of
     # it exactly as the exposure it bought decays out of R: never clawed back.
-    grants = {m: grant_days(ages[m], fairness) * daily * phi[m] / total_phi for m in ages}
+    # Members who joined at the same moment (an import) share the integral: made once.
+    integral: dict[float, float] = {}
+    for age in ages.values():
+        if age not in integral:
+            integral[age] = grant_days(age, fairness)
+    grants = {m: integral[a] * daily * phi[m] / total_phi for m, a in ages.items()}
     shared = max(total_received - sum(grants.values()), 0.0)
     n = len(ids)
     rows: dict[int, tuple[float, ...]] = {}
