@@ -148,8 +148,22 @@ def roll_base(base: Base, closed: Figures | None, leaving: Figures | None) -> Ba
 
 def current_figures(base: Base, yesterday: Figures | None, today: Figures | None) -> Figures:
     """The ledger as of ``base.day``: the closed days plus yesterday's and today's sums."""
-    figures = _add(dict(base.figures), yesterday, decay(1, base.half_life_days))
-    return _cleaned(_add(figures, today, 1.0))
+    return _cleaned(_add(closed_figures(base, yesterday), today, 1.0))
+
+
+def closed_figures(base: Base, yesterday: Figures | None) -> dict[int, tuple[float, float]]:
+    """The closed days plus yesterday's sums: the part of the ledger fixed for a whole day.
+
+    Whoever computes the ledger many times a day (the simulator) keeps this and
+    adds each moment's sums with :func:`with_today`; the figures are exactly
+    :func:`current_figures`'.
+    """
+    return _add(dict(base.figures), yesterday, decay(1, base.half_life_days))
+
+
+def with_today(closed: Figures, today: Figures | None) -> Figures:
+    """The ledger from :func:`closed_figures` and today's sums (``closed`` is not changed)."""
+    return _cleaned(_add(dict(closed), today, 1.0))
 
 
 # -- the published figures of one theme ------------------------------------------------------
