@@ -197,20 +197,22 @@ def balances(
     if not ids:
         return Balances({}, frozenset())
     known = set(ids)
+    n = len(ids)
+    unique = ids if len(known) == n else list(dict.fromkeys(ids))
     ages = {m: a for m, a in (ages or {}).items() if m in known}
+    # Columns in the order of ``unique`` (summed in that order, as the dicts were).
     nothing = (0.0, 0.0)
-    figures = [ledger.get(m, nothing) for m in ids]
-    given = {m: g for m, (g, _) in zip(ids, figures, strict=True)}
-    received = {m: r for m, (_, r) in zip(ids, figures, strict=True)}
-    total_given = sum(given.values())
-    total_received = sum(received.values())
+    figures = [ledger.get(m, nothing) for m in unique]
+    given = [g for g, _ in figures]
+    received = [r for _, r in figures]
+    total_given = sum(given)
+    total_received = sum(received)
     counts = themes_of or {}
-    phi = {m: 1.0 / max(1, counts.get(m, 1)) for m in ids}
-    total_phi = sum(phi.values())
+    phi = [1.0 / max(1, counts.get(m, 1)) for m in unique] if counts else [1.0] * len(unique)
+    total_phi = sum(phi)
     alpha = fairness.alpha if total_given > 1e-9 else 0.0  # next to nothing given: equal
-    share = {
-        m: alpha * given[m] / max(total_given, 1e-9) + (1 - alpha) * phi[m] / total_phi for m in ids
-    }
+    most, rest = max(total_given, 1e-9), 1 - alpha
+    share = [alpha * g / most + rest * p / total_phi for g, p in zip(given, phi, strict=True)]
     window = window_days(fairness.half_life_days)
     daily = total_received / window  # the theme's received exposure per day, about
     grace = fairness.newcomer_grace_days
@@ -221,33 +223,31 @@ def balances(
     for age in ages.values():
         if age not in integral:
             integral[age] = grant_days(age, fairness)
-    grants = {m: integral[a] * daily * phi[m] / total_phi for m, a in ages.items()}
+    phi_of = dict(zip(unique, phi, strict=True)) if ages else {}
+    grants = {m: integral[a] * daily * phi_of[m] / total_phi for m, a in ages.items()}
     shared = max(total_received - sum(grants.values()), 0.0)
-    n = len(ids)
+    kappa, delta, beta, rate_now = (
+        fairness.kappa,
+        fairness.delta,
+        fairness.beta,
+        fairness.newcomer_grant,
+    )
+    exp = math.exp
     rows: dict[int, tuple[float, ...]] = {}
     newcomers = set()
-    for m in ids:
+    for m, g, r, s, p in zip(unique, given, received, share, phi, strict=True):
         grant = grants.get(m, 0.0)
-        target = share[m] * shared + grant
+        target = s * shared + grant
         # Credit in days of the member's own target rate; kappa (exposure per
         # day) keeps a member with a near-zero target from dividing by ~0.
-        rate = target / window + fairness.kappa
-        credit = (target - received[m]) / rate
-        clipped = max(-fairness.delta, min(fairness.delta, credit))
+        rate = target / window + kappa
+        credit = (target - r) / rate
+        clipped = max(-delta, min(delta, credit))
         fading = m in ages and ages[m] < grace
         # Feed-forward: the target share now, with today's value of the fading grant.
-        now_grant = fairness.newcomer_grant * (1 - ages[m] / grace) if fading else 0.0
-        feed = n * (share[m] + now_grant * phi[m] / total_phi)
-        # In the order of _FIELDS.
-        rows[m] = (
-            given[m],
-            received[m],
-            target,
-            credit,
-            feed * math.exp(fairness.beta * clipped),
-            share[m],
-            grant,
-        )
+        now_grant = rate_now * (1 - ages[m] / grace) if fading else 0.0
+        feed = n * (s + now_grant * p / total_phi)
+        rows[m] = (g, r, target, credit, feed * exp(beta * clipped), s, grant)  # _FIELDS
         if fading:
             newcomers.add(m)
     return Balances(rows, frozenset(newcomers), index)
