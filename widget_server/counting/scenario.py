@@ -30,12 +30,13 @@ lives here.
 
 from __future__ import annotations
 
-import heapq
 import math
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import compress
 
 from widget_server.rotation import MemberInfo, Plan, ThemePool, draw, plan
 from widget_server.rotation.fairness import balances, exposure
@@ -146,28 +147,39 @@ def _add_reach(
     """
     everyone_capped = everyone_free = 0.0
     own: dict[int, tuple[float, float]] = {}
-    candidates = shared.weights  # sorted ids: ``in`` bisects
-    size = len(shared.candidates)
+    candidates = set(shared.candidates)
+    size = len(candidates)
+    reach, uncapped = day.reach, day.reach_uncapped
+    # The first places of the last plan asked: the hosts of a tick share their rules.
+    rules: Rules | None = None
+    positions: tuple[int, ...] = ()
+    capped = free = 0.0
     for host, (hp, n) in plans.items():
         inside = host in candidates
         # The plan's candidates are a subset of the shared ones without the host,
         # so the same count means the same members.
         if not hp.pinned and not hp.rules.weights and len(hp.weights) == size - inside:
-            capped, free = _first_place(hp, strategy)
+            if hp.rules is not rules or hp.free_positions != positions:
+                rules, positions = hp.rules, hp.free_positions
+                capped, free = _first_place(hp, strategy)
             everyone_capped += n * capped
             everyone_free += n * free
             if inside:
                 own[host] = (n * capped, n * free)
             continue
-        for m, (r, free) in _reach(hp, pool, strategy).items():
-            day.reach[m] += n * r
-            day.reach_uncapped[m] += n * free
+        for m, (r, f) in _reach(hp, pool, strategy).items():
+            reach[m] += n * r
+            uncapped[m] += n * f
     if everyone_free <= 0.0:
         return
     for m in shared.candidates:
-        capped, free = own.get(m, (0.0, 0.0))
-        day.reach[m] += everyone_capped - capped
-        day.reach_uncapped[m] += everyone_free - free
+        mine = own.get(m)
+        if mine is None:  # less nothing: the same float
+            reach[m] += everyone_capped
+            uncapped[m] += everyone_free
+        else:
+            reach[m] += everyone_capped - mine[0]
+            uncapped[m] += everyone_free - mine[1]
 
 
 def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, ThemePool]:
@@ -179,38 +191,58 @@ def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, 
     return dict(pools)
 
 
-def _richest(
-    candidates: Sequence[int], credit: Mapping[int, float], bucket: int, k: int
-) -> list[int]:
-    """The ``k`` richest of ``candidates``, richest first; ties by a fixed shuffle per bucket,
-    then by the order of the candidates.
+Credits = Callable[[Mapping[int, float]], Sequence[float]]  # a plan's candidates' credits
+
+
+def _credit_candidates(p: Plan) -> tuple[list[int], Credits]:
+    """The candidates for a credit plan's free places (the pins stay), in the plan's
+    order, and how to read their credits (at C speed: a block reads them all)."""
+    pinned = {s.member_id for s in p.pinned}
+    candidates = [i for i in p.weights if i not in pinned] if pinned else list(p.weights)
+    if len(candidates) > 1:
+        return candidates, operator.itemgetter(*candidates)
+    return candidates, lambda credit: [credit[i] for i in candidates]
+
+
+def _richest(candidates: Sequence[int], values: Sequence[float], bucket: int, k: int) -> list[int]:
+    """The ``k`` richest of ``candidates`` (their credits: ``values``), richest first; ties
+    by a fixed shuffle per bucket, then by the order of the candidates.
 
     Only a candidate at least as rich as the k-th richest can be among them, so the
     tie-break keys are made for those alone (the same picks as ranking them all).
     """
-    values = [credit[i] for i in candidates]
-    least = heapq.nlargest(k, values)[-1] if 0 < k < len(values) else -math.inf
+    if k <= 0:
+        return []
+    rich: Iterable[int] = range(len(values))
+    if k < len(values):
+        least = sorted(values, reverse=True)[k - 1]
+        rich = compress(rich, map(least.__le__, values))
     ranked = [
-        (c, (i * 7919 + bucket) % 65_521, -n, i)
-        for n, (i, c) in enumerate(zip(candidates, values, strict=True))
-        if c >= least
+        (values[n], (candidates[n] * 7919 + bucket) % 65_521, -n, candidates[n]) for n in rich
     ]
-    return [i for *_, i in heapq.nlargest(k, ranked)]
+    ranked.sort(reverse=True)
+    return [i for *_, i in ranked[:k]]
 
 
 def _credit_draw(
-    p: Plan, credit: dict[int, float], host: int, bucket: int, views: int
+    p: Plan,
+    credit: dict[int, float],
+    host: int,
+    bucket: int,
+    views: int,
+    candidates: tuple[list[int], Credits] | None = None,
 ) -> list[tuple[int, int, bool, bool]]:
     """The 1:1 credit baseline: pins stay, the richest candidates fill the free places.
 
     Credits are exposure: the host earns what each place it shows is worth and
     the partner shown there pays the same, so credit is 1:1 in the unit the
     ratios are measured in.  The block is seen ``views`` times (its bucket's views).
+    ``candidates``: ``_credit_candidates(p)``, when the caller keeps them for the plan.
     """
+    ids, credits = candidates or _credit_candidates(p)
     slots = [(s.member_id, s.position) for s in p.pinned]
     pinned = {s.member_id: s.counts for s in p.pinned}
-    candidates = [i for i in p.weights if i not in pinned] if pinned else list(p.weights)
-    picks = _richest(candidates, credit, bucket, len(p.free_positions))
+    picks = _richest(ids, credits(credit), bucket, len(p.free_positions))
     slots += list(zip(picks, p.free_positions, strict=False))
     slots.sort(key=lambda s: s[1])
     # A pin that does not count in the ledger earns and costs no credit either.
@@ -406,10 +438,14 @@ def _show(
     today's exposure given and received per member (weight 1)."""
     counts, gave, got = tallies
     pinned_exposure = day.pinned
+    candidates: dict[int, tuple[list[int], Credits]] = {}  # per host: its plan's, made once
     for _, host, bucket, views in sequence:
         p = plans[host][0]
         if strategy == "credit":
-            shown = _credit_draw(p, credit, host, bucket, views)
+            mine = candidates.get(host)
+            if mine is None:
+                mine = candidates[host] = _credit_candidates(p)
+            shown = _credit_draw(p, credit, host, bucket, views, mine)
         else:
             shown = [(s.member_id, s.position, s.counts, s.pinned) for s in draw(p, bucket, key)]
         if not shown:
