@@ -307,6 +307,7 @@ class _Theme:
     today: dict[int, MemberInfo] = field(default_factory=dict)
     active: list[int] = field(default_factory=list)
     themes_of: dict[int, int] = field(default_factory=dict)
+    index: dict[int, int] = field(default_factory=dict)  # eligible member -> its place
     joined: list[tuple[int, float]] = field(default_factory=list)
     per_tick: dict[int, float] = field(default_factory=dict)
     seen: list[int] = field(default_factory=list)
@@ -350,6 +351,7 @@ class _Theme:
         self.seen = [m for m in members if self.gated and serving.get(m, 0.0) > 0]
         self.active = sorted(m for m, info in members.items() if info.eligible)
         self.themes_of = {m: themes_of[m] for m in self.active}
+        self.index = {m: n for n, m in enumerate(self.active)}
         self.joined = [(m, members[m].joined) for m in self.active]
         self.per_tick = {m: serving.get(m, 0.0) / themes_of[m] / n_ticks for m in self.active}
 
@@ -374,7 +376,7 @@ class _Theme:
             self.pool,
             members=members,
             themes_of=self.themes_of,
-            balances=balances(ledger, self.active, fairness, ages, self.themes_of),
+            balances=balances(ledger, self.active, fairness, ages, self.themes_of, self.index),
             ledger=ledger,
         )
 
@@ -454,15 +456,15 @@ def _show(
             day.short += views
         for m, place, counted, pinned in shown:
             cell = (theme_id, host, m)
-            if counted:
-                e = views * E[place]
-                counts[cell] = counts.get(cell, 0.0) + e
-                gave[host] += e
-                got[m] += e
-                if pinned:
-                    pinned_exposure[m] += e
-            elif cell not in counts:
-                counts[cell] = 0.0
+            if not counted:
+                counts.setdefault(cell, 0.0)
+                continue
+            e = views * E[place]
+            counts[cell] = counts.get(cell, 0.0) + e
+            gave[host] += e
+            got[m] += e
+            if pinned:
+                pinned_exposure[m] += e
 
 
 def run_scenario(
@@ -556,10 +558,11 @@ def run_scenario(
             }
             for t in pools
         }
+        given, received, flows = day.given, day.received, day.flows
         for (_, host, partner), exp in counts.items():
-            day.given[host] += exp
-            day.received[partner] += exp
-            day.flows[(host, partner)] += exp
+            given[host] += exp
+            received[partner] += exp
+            flows[host, partner] += exp
         out.append(day)
         if progress is not None:
             progress(d + 1)

@@ -163,7 +163,12 @@ def closed_figures(base: Base, yesterday: Figures | None) -> dict[int, tuple[flo
 
 def with_today(closed: Figures, today: Figures | None) -> Figures:
     """The ledger from :func:`closed_figures` and today's sums (``closed`` is not changed)."""
-    return _cleaned(_add(dict(closed), today, 1.0))
+    figures = dict(closed)
+    nothing = (0.0, 0.0)
+    for m, (g, r) in (today or {}).items():
+        og, orr = figures.get(m, nothing)
+        figures[m] = (og + g, orr + r)  # today's weight is 1: x * 1.0 is x, bit for bit
+    return _cleaned(figures)
 
 
 # -- the published figures of one theme ------------------------------------------------------
