@@ -123,14 +123,23 @@ def _all_in_band(days: Sequence[Day], last: int, joins: Mapping[int, int]) -> bo
 
 
 def settle_days(
-    days: Sequence[Day], event_day: int, joins: Mapping[int, int] | None = None
+    days: Sequence[Day],
+    event_day: int,
+    joins: Mapping[int, int] | None = None,
+    verdicts: dict[int, bool] | None = None,
 ) -> int | None:
     """Days after ``event_day`` until every member is in band over the trailing 7 days.
 
     ``joins`` maps members to the day they joined (newcomers on their grant).
+    ``verdicts`` (day -> all in band), kept by a caller asking for several events
+    with the same ``days`` and ``joins``, spares judging a day twice.
     """
+    known = {} if verdicts is None else verdicts
     for t in range(1, len(days) - event_day):
-        if _all_in_band(days, event_day + t, joins or {}):
+        last = event_day + t
+        if last not in known:
+            known[last] = _all_in_band(days, last, joins or {})
+        if known[last]:
             return t
     return None
 
@@ -186,6 +195,7 @@ def strategy_report(
     multi = [r for m, r in ratios.items() if r is not None and themes_of.get(m, 1) > 1]
     measured = days[warmup:]
     joins = {e.member: e.day for e in events if e.kind == "join"}
+    verdicts: dict[int, bool] = {}  # the days judged, shared by the events
     return StrategyReport(
         strategy=strategy,
         min_ratio=min(valid) if valid else None,
@@ -202,7 +212,7 @@ def strategy_report(
         median_single=statistics.median(single) if single else None,
         median_multi=statistics.median(multi) if multi else None,
         settle_days=tuple(
-            (f"day {e.day} {e.kind} {slugs[e.member]}", settle_days(days, e.day, joins))
+            (f"day {e.day} {e.kind} {slugs[e.member]}", settle_days(days, e.day, joins, verdicts))
             for e in events
         ),
     )

@@ -30,16 +30,24 @@ lives here.
 
 from __future__ import annotations
 
-import heapq
 import math
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import compress
 
 from widget_server.rotation import MemberInfo, Plan, ThemePool, draw, plan
 from widget_server.rotation.fairness import balances, exposure
-from widget_server.rotation.ledger import Base, Figures, current_figures, roll_base, window_days
+from widget_server.rotation.ledger import (
+    Base,
+    Figures,
+    closed_figures,
+    roll_base,
+    window_days,
+    with_today,
+)
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.shared import SharedPlan, shared_plan
 
@@ -139,28 +147,39 @@ def _add_reach(
     """
     everyone_capped = everyone_free = 0.0
     own: dict[int, tuple[float, float]] = {}
-    candidates = shared.weights  # sorted ids: ``in`` bisects
-    size = len(shared.candidates)
+    candidates = set(shared.candidates)
+    size = len(candidates)
+    reach, uncapped = day.reach, day.reach_uncapped
+    # The first places of the last plan asked: the hosts of a tick share their rules.
+    rules: Rules | None = None
+    positions: tuple[int, ...] = ()
+    capped = free = 0.0
     for host, (hp, n) in plans.items():
         inside = host in candidates
         # The plan's candidates are a subset of the shared ones without the host,
         # so the same count means the same members.
         if not hp.pinned and not hp.rules.weights and len(hp.weights) == size - inside:
-            capped, free = _first_place(hp, strategy)
+            if hp.rules is not rules or hp.free_positions != positions:
+                rules, positions = hp.rules, hp.free_positions
+                capped, free = _first_place(hp, strategy)
             everyone_capped += n * capped
             everyone_free += n * free
             if inside:
                 own[host] = (n * capped, n * free)
             continue
-        for m, (r, free) in _reach(hp, pool, strategy).items():
-            day.reach[m] += n * r
-            day.reach_uncapped[m] += n * free
+        for m, (r, f) in _reach(hp, pool, strategy).items():
+            reach[m] += n * r
+            uncapped[m] += n * f
     if everyone_free <= 0.0:
         return
     for m in shared.candidates:
-        capped, free = own.get(m, (0.0, 0.0))
-        day.reach[m] += everyone_capped - capped
-        day.reach_uncapped[m] += everyone_free - free
+        mine = own.get(m)
+        if mine is None:  # less nothing: the same float
+            reach[m] += everyone_capped
+            uncapped[m] += everyone_free
+        else:
+            reach[m] += everyone_capped - mine[0]
+            uncapped[m] += everyone_free - mine[1]
 
 
 def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, ThemePool]:
@@ -172,23 +191,58 @@ def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, 
     return dict(pools)
 
 
+Credits = Callable[[Mapping[int, float]], Sequence[float]]  # a plan's candidates' credits
+
+
+def _credit_candidates(p: Plan) -> tuple[list[int], Credits]:
+    """The candidates for a credit plan's free places (the pins stay), in the plan's
+    order, and how to read their credits (at C speed: a block reads them all)."""
+    pinned = {s.member_id for s in p.pinned}
+    candidates = [i for i in p.weights if i not in pinned] if pinned else list(p.weights)
+    if len(candidates) > 1:
+        return candidates, operator.itemgetter(*candidates)
+    return candidates, lambda credit: [credit[i] for i in candidates]
+
+
+def _richest(candidates: Sequence[int], values: Sequence[float], bucket: int, k: int) -> list[int]:
+    """The ``k`` richest of ``candidates`` (their credits: ``values``), richest first; ties
+    by a fixed shuffle per bucket, then by the order of the candidates.
+
+    Only a candidate at least as rich as the k-th richest can be among them, so the
+    tie-break keys are made for those alone (the same picks as ranking them all).
+    """
+    if k <= 0:
+        return []
+    rich: Iterable[int] = range(len(values))
+    if k < len(values):
+        least = sorted(values, reverse=True)[k - 1]
+        rich = compress(rich, map(least.__le__, values))
+    ranked = [
+        (values[n], (candidates[n] * 7919 + bucket) % 65_521, -n, candidates[n]) for n in rich
+    ]
+    ranked.sort(reverse=True)
+    return [i for *_, i in ranked[:k]]
+
+
 def _credit_draw(
-    p: Plan, credit: dict[int, float], host: int, bucket: int, views: int
+    p: Plan,
+    credit: dict[int, float],
+    host: int,
+    bucket: int,
+    views: int,
+    candidates: tuple[list[int], Credits] | None = None,
 ) -> list[tuple[int, int, bool, bool]]:
     """The 1:1 credit baseline: pins stay, the richest candidates fill the free places.
 
     Credits are exposure: the host earns what each place it shows is worth and
     the partner shown there pays the same, so credit is 1:1 in the unit the
     ratios are measured in.  The block is seen ``views`` times (its bucket's views).
+    ``candidates``: ``_credit_candidates(p)``, when the caller keeps them for the plan.
     """
+    ids, credits = candidates or _credit_candidates(p)
     slots = [(s.member_id, s.position) for s in p.pinned]
     pinned = {s.member_id: s.counts for s in p.pinned}
-    taken = set(pinned)
-    candidates = [i for i in p.weights if i not in taken] if taken else list(p.weights)
-    # The richest first, ties by a fixed shuffle per bucket, then by the order of the
-    # candidates (as the stable ranking with a key function did): tuples are cheaper.
-    ranked = [(credit[i], (i * 7919 + bucket) % 65_521, -n, i) for n, i in enumerate(candidates)]
-    picks = [i for *_, i in heapq.nlargest(len(p.free_positions), ranked)]
+    picks = _richest(ids, credits(credit), bucket, len(p.free_positions))
     slots += list(zip(picks, p.free_positions, strict=False))
     slots.sort(key=lambda s: s[1])
     # A pin that does not count in the ledger earns and costs no credit either.
@@ -231,49 +285,186 @@ def bucket_views(
     return out
 
 
-def _day_pool(
-    pool: ThemePool,
-    status: Mapping[int, str],
-    joined_at: Mapping[int, float],
-    serving: Mapping[int, float],
-    themes_of: Mapping[int, int],
-    ledger: Mapping[int, tuple[float, float]],
-    now: float,
-) -> ThemePool:
-    """The pool as the server would hold it at ``now``: statuses, joins, balances."""
-    rules = pool.rules
-    # When the widget was last seen matters only to an activity gate.
-    gated = rules.inactive_after_days is not None or any(
-        r.inactive_after_days is not None for _, r in rules.periods
-    )
-    members = {}
-    for m, info in pool.members.items():
-        eligible = info.eligible and status[m] == "active"
-        joined = joined_at.get(m, info.joined)
-        # A host serving views today has its widget seen (the activity gate).
-        seen = now if gated and serving.get(m, 0.0) > 0 else info.last_seen
-        if eligible == info.eligible and joined == info.joined and seen == info.last_seen:
-            members[m] = info  # frozen: the same member
-            continue
-        # Built directly: ``dataclasses.replace`` costs several times as much, and this
-        # runs for every member at every tick.
-        members[m] = MemberInfo(
-            info.id, info.slug, info.category, info.town, info.postal_code, eligible, joined, seen
+@dataclass
+class _Theme:
+    """One theme through a run: its pool and what the days carry on, and the day's part.
+
+    What changes only from one day to the next (statuses, joins, traffic, the
+    ledger's closed days) is worked out once a day (:meth:`start_day`); each
+    tick adds only what moves with the moment (:meth:`pool_at`): the members'
+    ages and, under an activity gate, the widgets seen now.
+    """
+
+    pool: ThemePool
+    members: dict[int, MemberInfo]  # the pool's members, read once
+    fair: bool  # only fair exchange reads the ledger and balances (equal rotation never)
+    gated: bool  # when a widget was last seen matters only to an activity gate
+    carry: dict[int, float] = field(default_factory=dict)  # host -> a view not yet whole
+    previous: SharedPlan | None = None  # the last tick's shared plan part
+    # The day's part (start_day): members as the server holds them, the eligible
+    # (sorted), their theme counts and join times, each host's views per tick, the
+    # members whose widgets are seen at every tick, the closed days of the ledger.
+    today: dict[int, MemberInfo] = field(default_factory=dict)
+    active: list[int] = field(default_factory=list)
+    themes_of: dict[int, int] = field(default_factory=dict)
+    index: dict[int, int] = field(default_factory=dict)  # eligible member -> its place
+    joined: list[tuple[int, float]] = field(default_factory=list)
+    per_tick: dict[int, float] = field(default_factory=dict)
+    seen: list[int] = field(default_factory=list)
+    closed: Figures = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pool: ThemePool) -> _Theme:
+        rules = pool.rules
+        return cls(
+            pool,
+            dict(pool.members),
+            fair=rules.strategy == "fair-exchange"
+            or any(r.strategy == "fair-exchange" for _, r in rules.periods),
+            gated=rules.inactive_after_days is not None
+            or any(r.inactive_after_days is not None for _, r in rules.periods),
         )
-    active = sorted(m for m, info in members.items() if info.eligible)
-    ages = {m: (now - members[m].joined) / DAY for m in active}
-    counts = {m: themes_of[m] for m in active}
-    # Only fair exchange reads the balances (equal rotation never does).
-    fair = rules.strategy == "fair-exchange" or any(
-        r.strategy == "fair-exchange" for _, r in rules.periods
-    )
-    return replace(
-        pool,
-        members=members,
-        themes_of=counts,
-        balances=balances(ledger, active, rules.fairness, ages, counts) if fair else {},
-        ledger=ledger,
-    )
+
+    def start_day(
+        self,
+        status: Mapping[int, str],
+        joined_at: Mapping[int, float],
+        serving: Mapping[int, float],
+        themes_of: Mapping[int, int],
+        n_ticks: int,
+    ) -> None:
+        """The members as the server would hold them today (statuses, joins); a host
+        serving views today has its widget seen at every tick (the activity gate)."""
+        members = {}
+        for m, info in self.members.items():
+            eligible = info.eligible and status[m] == "active"
+            joined = joined_at.get(m, info.joined)
+            if eligible == info.eligible and joined == info.joined:
+                members[m] = info  # frozen: the same member
+                continue
+            # Built directly: ``dataclasses.replace`` costs several times as much.
+            members[m] = MemberInfo(
+                info.id, info.slug, info.category, info.town, info.postal_code, eligible, joined,
+                info.last_seen,
+            )  # fmt: skip
+        self.today = members
+        self.seen = [m for m in members if self.gated and serving.get(m, 0.0) > 0]
+        self.active = sorted(m for m, info in members.items() if info.eligible)
+        self.themes_of = {m: themes_of[m] for m in self.active}
+        self.index = {m: n for n, m in enumerate(self.active)}
+        self.joined = [(m, members[m].joined) for m in self.active]
+        self.per_tick = {m: serving.get(m, 0.0) / themes_of[m] / n_ticks for m in self.active}
+
+    def pool_at(self, now: float, gave: Mapping[int, float], got: Mapping[int, float]) -> ThemePool:
+        """The pool as the server would hold it at ``now``: statuses, joins, balances
+        (the ledger: the closed days and the exposure given and received today so far)."""
+        members = self.today
+        if self.seen:
+            members = dict(members)
+            for m in self.seen:
+                i = members[m]
+                members[m] = MemberInfo(
+                    i.id, i.slug, i.category, i.town, i.postal_code, i.eligible, i.joined, now
+                )
+        if not self.fair:  # nobody reads the ledger
+            return replace(self.pool, members=members, themes_of=self.themes_of, balances={})
+        today = {m: (gave.get(m, 0.0), got.get(m, 0.0)) for m in gave.keys() | got.keys()}
+        ledger = with_today(self.closed, today)
+        ages = {m: (now - joined) / DAY for m, joined in self.joined}
+        fairness = self.pool.rules.fairness
+        return replace(
+            self.pool,
+            members=members,
+            themes_of=self.themes_of,
+            balances=balances(ledger, self.active, fairness, ages, self.themes_of, self.index),
+            ledger=ledger,
+        )
+
+    def plans(
+        self, pool: ThemePool, now: float, key: bytes, limit: int
+    ) -> tuple[SharedPlan, dict[int, tuple[Plan, int]]]:
+        """This tick's plan of every host with views (and their views): each host's
+        views of the day spread evenly over the ticks, a remainder carried on."""
+        # The part of the plans every host shares, made once for this moment.
+        shared = shared_plan(pool, pool.rules.at(now), now, now)
+        # The theme's keyed orders of the day depend on its candidates and the day
+        # only: while they stay, the next tick walks the orders already made.
+        last = self.previous
+        if last is not None and last.candidates == shared.candidates:
+            shared.daily.update(last.daily)
+        self.previous = shared
+        plans: dict[int, tuple[Plan, int]] = {}
+        carry, per_tick = self.carry, self.per_tick
+        for host in self.active:
+            owed = carry.get(host, 0.0) + per_tick[host]
+            n = int(owed + 1e-9)
+            carry[host] = owed - n
+            if n > 0:
+                plans[host] = (plan(pool, host, now, key, limit=limit, shared=shared), n)
+        return shared, plans
+
+
+Spread = dict[tuple[int, str, int], list[tuple[float, int, int]]]
+
+
+def _sequence(
+    plans: Mapping[int, tuple[Plan, int]], begin: float, length: float, nonce: int, spread: Spread
+) -> list[tuple[float, int, int, int]]:
+    """The blocks of all hosts of a tick interleaved in time (matters to the credit
+    baseline): (moment, host, bucket, views).  ``spread`` keeps the tick's
+    ``bucket_views`` by views and rotation: hosts with as many views share them."""
+    out = []
+    for host, (hp, n) in plans.items():
+        rules = hp.rules
+        how = (n, rules.granularity, rules.bucket_seconds)
+        views = spread.get(how)
+        if views is None:
+            views = spread[how] = bucket_views(n, begin, length, rules, nonce)
+        out += [(moment, host, bucket, v) for moment, bucket, v in views]
+    out.sort()
+    return out
+
+
+def _show(
+    day: Day,
+    sequence: Sequence[tuple[float, int, int, int]],
+    plans: Mapping[int, tuple[Plan, int]],
+    tallies: tuple[dict[tuple[int, int, int], float], dict[int, float], dict[int, float]],
+    theme_id: int,
+    strategy: str,
+    key: bytes,
+    credit: dict[int, float],
+) -> None:
+    """Draw and count every block of ``sequence``: per (theme, host, partner) the exposure
+    that counts (a partner shown only where it does not count is there with 0), and
+    today's exposure given and received per member (weight 1)."""
+    counts, gave, got = tallies
+    pinned_exposure = day.pinned
+    candidates: dict[int, tuple[list[int], Credits]] = {}  # per host: its plan's, made once
+    for _, host, bucket, views in sequence:
+        p = plans[host][0]
+        if strategy == "credit":
+            mine = candidates.get(host)
+            if mine is None:
+                mine = candidates[host] = _credit_candidates(p)
+            shown = _credit_draw(p, credit, host, bucket, views, mine)
+        else:
+            shown = [(s.member_id, s.position, s.counts, s.pinned) for s in draw(p, bucket, key)]
+        if not shown:
+            day.empty += views
+        elif len(shown) < p.limit:
+            day.short += views
+        for m, place, counted, pinned in shown:
+            cell = (theme_id, host, m)
+            if not counted:
+                counts.setdefault(cell, 0.0)
+                continue
+            e = views * E[place]
+            counts[cell] = counts.get(cell, 0.0) + e
+            gave[host] += e
+            got[m] += e
+            if pinned:
+                pinned_exposure[m] += e
 
 
 def run_scenario(
@@ -296,17 +487,16 @@ def run_scenario(
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}")
     pools = _strategy_pools(scenario.pools, strategy)
+    themes = {t: _Theme.of(p) for t, p in pools.items()}
     half_lives = {t: p.rules.fairness.half_life_days for t, p in pools.items()}
     window = window_days(max(half_lives.values(), default=14.0))
     first_day = datetime.fromtimestamp(start, UTC).date()
     joins = {ev.member: ev.day for ev in scenario.events if ev.kind == "join"}
-    status = {m: "absent" if m in joins else "active" for tp in pools.values() for m in tp.members}
+    status = {m: "absent" if m in joins else "active" for th in themes.values() for m in th.members}
     base = dict(scenario.traffic)
     factor: dict[int, float] = defaultdict(lambda: 1.0)
     joined_at: dict[int, float] = {}
-    carry: dict[tuple[int, int], float] = defaultdict(float)
     credit: dict[int, float] = defaultdict(float)
-    previous: dict[int, SharedPlan] = {}  # per theme: the last tick's shared plan part
     # The ledger as the server keeps it: per theme the closed days (a base rolled once
     # a day) and the undecayed sums of the days still open (day -> theme -> figures).
     bases = {t: Base(first_day, h, window) for t, h in half_lives.items()}
@@ -331,86 +521,48 @@ def run_scenario(
             sums.pop(d - 1 - window, None)
         yesterday = sums.get(d - 1, {})
         themes_of: dict[int, int] = defaultdict(int)
-        for tp in pools.values():
-            for m, info in tp.members.items():
+        for th in themes.values():
+            for m, info in th.members.items():
                 if info.eligible and status[m] == "active":
                     themes_of[m] += 1
         day = Day(active=frozenset(themes_of))
-        counts: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        counts: dict[tuple[int, int, int], float] = {}
         # Today's exposure so far per theme and member: (given, received), weight 1.
         gave: dict[int, dict[int, float]] = {t: defaultdict(float) for t in pools}
         got: dict[int, dict[int, float]] = {t: defaultdict(float) for t in pools}
         # Many steps on the first day, while the ledger is still empty.
         n_ticks = max(ticks, FIRST_DAY_TICKS) if d == 0 else ticks
         length = DAY / n_ticks
+        for t, th in themes.items():
+            th.start_day(status, joined_at, serving, themes_of, n_ticks)
+            if th.fair:
+                th.closed = closed_figures(bases[t], yesterday.get(t))
         for tick in range(n_ticks):
             begin = start + d * DAY + tick * length
             now = begin + length / 2
             nonce = d * BUCKETS_PER_DAY + tick * BUCKETS_PER_TICK
-            for theme_id, pool in pools.items():
+            spread: Spread = {}
+            for theme_id, th in themes.items():
                 g, r = gave[theme_id], got[theme_id]
-                today = {m: (g.get(m, 0.0), r.get(m, 0.0)) for m in g.keys() | r.keys()}
-                ledger = current_figures(bases[theme_id], yesterday.get(theme_id), today)
-                day_pool = _day_pool(pool, status, joined_at, serving, themes_of, ledger, now)
-                plans: dict[int, tuple[Plan, int]] = {}
-                # The part of the plans every host shares, made once for this moment.
-                shared = shared_plan(day_pool, day_pool.rules.at(now), now, now)
-                # The theme's keyed orders of the day depend on its candidates and the
-                # day only: while they stay, the next tick walks the orders already made.
-                last = previous.get(theme_id)
-                if last is not None and last.candidates == shared.candidates:
-                    shared.daily.update(last.daily)
-                previous[theme_id] = shared
-                for host in sorted(m for m, i in day_pool.members.items() if i.eligible):
-                    carry[(theme_id, host)] += serving.get(host, 0.0) / themes_of[host] / n_ticks
-                    n = int(carry[(theme_id, host)] + 1e-9)
-                    carry[(theme_id, host)] -= n
-                    if n > 0:
-                        plans[host] = (
-                            plan(day_pool, host, now, key, limit=limit, shared=shared),
-                            n,
-                        )
-                _add_reach(day, plans, pool, shared, strategy)
+                day_pool = th.pool_at(now, g, r)
+                shared, plans = th.plans(day_pool, now, key, limit)
+                _add_reach(day, plans, th.pool, shared, strategy)
                 for host, (_, n) in plans.items():
                     day.views[host] += n
                     day.blocks += n
-                # Blocks of all hosts interleaved in time (matters to the credit baseline).
-                sequence = sorted(
-                    (moment, host, bucket, views)
-                    for host, (hp, n) in plans.items()
-                    for moment, bucket, views in bucket_views(n, begin, length, hp.rules, nonce)
-                )
-                for _, host, bucket, views in sequence:
-                    p = plans[host][0]
-                    if strategy == "credit":
-                        shown = _credit_draw(p, credit, host, bucket, views)
-                    else:
-                        slots = draw(p, bucket, key)
-                        shown = [(s.member_id, s.position, s.counts, s.pinned) for s in slots]
-                    if not shown:
-                        day.empty += views
-                    elif len(shown) < p.limit:
-                        day.short += views
-                    for m, place, counted, pinned in shown:
-                        cell = counts[(theme_id, host, m)]
-                        cell[0] += views
-                        if counted:
-                            e = views * E[place]
-                            cell[1] += e
-                            g[host] += e
-                            r[m] += e
-                            if pinned:
-                                day.pinned[m] += e
+                sequence = _sequence(plans, begin, length, nonce, spread)
+                _show(day, sequence, plans, (counts, g, r), theme_id, strategy, key, credit)
         sums[d] = {
             t: {
                 m: (gave[t].get(m, 0.0), got[t].get(m, 0.0)) for m in gave[t].keys() | got[t].keys()
             }
             for t in pools
         }
-        for (_, host, partner), (_, exp) in counts.items():
-            day.given[host] += exp
-            day.received[partner] += exp
-            day.flows[(host, partner)] += exp
+        given, received, flows = day.given, day.received, day.flows
+        for (_, host, partner), exp in counts.items():
+            given[host] += exp
+            received[partner] += exp
+            flows[host, partner] += exp
         out.append(day)
         if progress is not None:
             progress(d + 1)

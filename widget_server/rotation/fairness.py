@@ -38,6 +38,7 @@ All of this runs when a ledger is installed, never per request.
 
 from __future__ import annotations
 
+import functools
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
@@ -98,10 +99,15 @@ def grant_days(age_days: float, fairness: Fairness) -> float:
         return 0.0  # its days have left the ledger window, as their rows have
     q = 0.5 ** (1.0 / fairness.half_life_days)
     total = 0.0
-    for day in range(min(int(age_days), grace - 1) + 1):
-        fade = 1.0 - (day + 0.5) / grace  # the mid-day value: sums to grace / 2
+    for day, fade in enumerate(_fades(grace)[: min(int(age_days), grace - 1) + 1]):
         total += fade * q ** (age_days - day)
     return fairness.newcomer_grant * total
+
+
+@functools.lru_cache(maxsize=16)
+def _fades(grace: int) -> tuple[float, ...]:
+    """The grant's mid-day values on the days of the grace period: they sum to grace / 2."""
+    return tuple(1.0 - (day + 0.5) / grace for day in range(grace))
 
 
 _FIELDS = ("given", "received", "entitlement", "debt", "multiplier", "share", "grant")
@@ -191,49 +197,57 @@ def balances(
     if not ids:
         return Balances({}, frozenset())
     known = set(ids)
+    n = len(ids)
+    unique = ids if len(known) == n else list(dict.fromkeys(ids))
     ages = {m: a for m, a in (ages or {}).items() if m in known}
-    given = {m: ledger.get(m, (0.0, 0.0))[0] for m in ids}
-    received = {m: ledger.get(m, (0.0, 0.0))[1] for m in ids}
-    total_given = sum(given.values())
-    total_received = sum(received.values())
-    phi = {m: 1.0 / max(1, (themes_of or {}).get(m, 1)) for m in ids}
-    total_phi = sum(phi.values())
+    # Columns in the order of ``unique`` (summed in that order, as the dicts were).
+    nothing = (0.0, 0.0)
+    figures = [ledger.get(m, nothing) for m in unique]
+    given = [g for g, _ in figures]
+    received = [r for _, r in figures]
+    total_given = sum(given)
+    total_received = sum(received)
+    counts = themes_of or {}
+    phi = [1.0 / max(1, counts.get(m, 1)) for m in unique] if counts else [1.0] * len(unique)
+    total_phi = sum(phi)
     alpha = fairness.alpha if total_given > 1e-9 else 0.0  # next to nothing given: equal
-    share = {
-        m: alpha * given[m] / max(total_given, 1e-9) + (1 - alpha) * phi[m] / total_phi for m in ids
-    }
+    most, rest = max(total_given, 1e-9), 1 - alpha
+    share = [alpha * g / most + rest * p / total_phi for g, p in zip(given, phi, strict=True)]
     window = window_days(fairness.half_life_days)
     daily = total_received / window  # the theme's received exposure per day, about
     grace = fairness.newcomer_grace_days
     # The grant stays in the target after the grace period and decays out of
     # it exactly as the exposure it bought decays out of R: never clawed back.
-    grants = {m: grant_days(ages[m], fairness) * daily * phi[m] / total_phi for m in ages}
+    # Members who joined at the same moment (an import) share the integral: made once.
+    integral: dict[float, float] = {}
+    for age in ages.values():
+        if age not in integral:
+            integral[age] = grant_days(age, fairness)
+    phi_of = dict(zip(unique, phi, strict=True)) if ages else {}
+    grants = {m: integral[a] * daily * phi_of[m] / total_phi for m, a in ages.items()}
     shared = max(total_received - sum(grants.values()), 0.0)
-    n = len(ids)
+    kappa, delta, beta, rate_now = (
+        fairness.kappa,
+        fairness.delta,
+        fairness.beta,
+        fairness.newcomer_grant,
+    )
+    exp = math.exp
     rows: dict[int, tuple[float, ...]] = {}
     newcomers = set()
-    for m in ids:
+    for m, g, r, s, p in zip(unique, given, received, share, phi, strict=True):
         grant = grants.get(m, 0.0)
-        target = share[m] * shared + grant
+        target = s * shared + grant
         # Credit in days of the member's own target rate; kappa (exposure per
         # day) keeps a member with a near-zero target from dividing by ~0.
-        rate = target / window + fairness.kappa
-        credit = (target - received[m]) / rate
-        clipped = max(-fairness.delta, min(fairness.delta, credit))
+        rate = target / window + kappa
+        credit = (target - r) / rate
+        clipped = max(-delta, min(delta, credit))
         fading = m in ages and ages[m] < grace
         # Feed-forward: the target share now, with today's value of the fading grant.
-        now_grant = fairness.newcomer_grant * (1 - ages[m] / grace) if fading else 0.0
-        feed = n * (share[m] + now_grant * phi[m] / total_phi)
-        # In the order of _FIELDS.
-        rows[m] = (
-            given[m],
-            received[m],
-            target,
-            credit,
-            feed * math.exp(fairness.beta * clipped),
-            share[m],
-            grant,
-        )
+        now_grant = rate_now * (1 - ages[m] / grace) if fading else 0.0
+        feed = n * (s + now_grant * p / total_phi)
+        rows[m] = (g, r, target, credit, feed * exp(beta * clipped), s, grant)  # _FIELDS
         if fading:
             newcomers.add(m)
     return Balances(rows, frozenset(newcomers), index)

@@ -148,8 +148,27 @@ def roll_base(base: Base, closed: Figures | None, leaving: Figures | None) -> Ba
 
 def current_figures(base: Base, yesterday: Figures | None, today: Figures | None) -> Figures:
     """The ledger as of ``base.day``: the closed days plus yesterday's and today's sums."""
-    figures = _add(dict(base.figures), yesterday, decay(1, base.half_life_days))
-    return _cleaned(_add(figures, today, 1.0))
+    return _cleaned(_add(closed_figures(base, yesterday), today, 1.0))
+
+
+def closed_figures(base: Base, yesterday: Figures | None) -> dict[int, tuple[float, float]]:
+    """The closed days plus yesterday's sums: the part of the ledger fixed for a whole day.
+
+    Whoever computes the ledger many times a day (the simulator) keeps this and
+    adds each moment's sums with :func:`with_today`; the figures are exactly
+    :func:`current_figures`'.
+    """
+    return _add(dict(base.figures), yesterday, decay(1, base.half_life_days))
+
+
+def with_today(closed: Figures, today: Figures | None) -> Figures:
+    """The ledger from :func:`closed_figures` and today's sums (``closed`` is not changed)."""
+    figures = dict(closed)
+    nothing = (0.0, 0.0)
+    for m, (g, r) in (today or {}).items():
+        og, orr = figures.get(m, nothing)
+        figures[m] = (og + g, orr + r)  # today's weight is 1: x * 1.0 is x, bit for bit
+    return _cleaned(figures)
 
 
 # -- the published figures of one theme ------------------------------------------------------
