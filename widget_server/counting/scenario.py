@@ -22,22 +22,20 @@
 
 Three strategies run on the same traffic: ``engine`` (the rules as given),
 ``equal`` (the same rules with equal random rotation: strategy ``weighted``,
-no weights) and ``credit`` (a plain 1:1 credit exchange: every slot a host
-shows earns it one credit, and the richest eligible partners are shown, each
-paying one credit; one block per bucket too).  No second fairness formula
-lives here.
+no weights) and ``credit`` (the plain 1:1 credit exchange of
+:mod:`~widget_server.counting.credit`; one block per bucket too).  No second
+fairness formula lives here: the baselines are only compared with the engine.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import compress
 
+from widget_server.counting.credit import Credits, credit_candidates, credit_draw
 from widget_server.rotation import MemberInfo, Plan, ThemePool, draw, plan
 from widget_server.rotation.fairness import balances, exposure
 from widget_server.rotation.ledger import (
@@ -189,70 +187,6 @@ def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, 
             for t, p in pools.items()
         }
     return dict(pools)
-
-
-Credits = Callable[[Mapping[int, float]], Sequence[float]]  # a plan's candidates' credits
-
-
-def _credit_candidates(p: Plan) -> tuple[list[int], Credits]:
-    """The candidates for a credit plan's free places (the pins stay), in the plan's
-    order, and how to read their credits (at C speed: a block reads them all)."""
-    pinned = {s.member_id for s in p.pinned}
-    candidates = [i for i in p.weights if i not in pinned] if pinned else list(p.weights)
-    if len(candidates) > 1:
-        return candidates, operator.itemgetter(*candidates)
-    return candidates, lambda credit: [credit[i] for i in candidates]
-
-
-def _richest(candidates: Sequence[int], values: Sequence[float], bucket: int, k: int) -> list[int]:
-    """The ``k`` richest of ``candidates`` (their credits: ``values``), richest first; ties
-    by a fixed shuffle per bucket, then by the order of the candidates.
-
-    Only a candidate at least as rich as the k-th richest can be among them, so the
-    tie-break keys are made for those alone (the same picks as ranking them all).
-    """
-    if k <= 0:
-        return []
-    rich: Iterable[int] = range(len(values))
-    if k < len(values):
-        least = sorted(values, reverse=True)[k - 1]
-        rich = compress(rich, map(least.__le__, values))
-    ranked = [
-        (values[n], (candidates[n] * 7919 + bucket) % 65_521, -n, candidates[n]) for n in rich
-    ]
-    ranked.sort(reverse=True)
-    return [i for *_, i in ranked[:k]]
-
-
-def _credit_draw(
-    p: Plan,
-    credit: dict[int, float],
-    host: int,
-    bucket: int,
-    views: int,
-    candidates: tuple[list[int], Credits] | None = None,
-) -> list[tuple[int, int, bool, bool]]:
-    """The 1:1 credit baseline: pins stay, the richest candidates fill the free places.
-
-    Credits are exposure: the host earns what each place it shows is worth and
-    the partner shown there pays the same, so credit is 1:1 in the unit the
-    ratios are measured in.  The block is seen ``views`` times (its bucket's views).
-    ``candidates``: ``_credit_candidates(p)``, when the caller keeps them for the plan.
-    """
-    ids, credits = candidates or _credit_candidates(p)
-    slots = [(s.member_id, s.position) for s in p.pinned]
-    pinned = {s.member_id: s.counts for s in p.pinned}
-    picks = _richest(ids, credits(credit), bucket, len(p.free_positions))
-    slots += list(zip(picks, p.free_positions, strict=False))
-    slots.sort(key=lambda s: s[1])
-    # A pin that does not count in the ledger earns and costs no credit either.
-    shown = [(m, n, pinned.get(m, True), m in pinned) for n, (m, _) in enumerate(slots, start=1)]
-    for m, n, counts, _ in shown:
-        if not counts:
-            continue
-        credit[host] += views * E[n]
-        credit[m] -= views * E[n]
-    return shown
 
 
 def bucket_views(
@@ -446,8 +380,8 @@ def _show(
         if strategy == "credit":
             mine = candidates.get(host)
             if mine is None:
-                mine = candidates[host] = _credit_candidates(p)
-            shown = _credit_draw(p, credit, host, bucket, views, mine)
+                mine = candidates[host] = credit_candidates(p)
+            shown = credit_draw(p, credit, host, bucket, views, mine)
         else:
             shown = [(s.member_id, s.position, s.counts, s.pinned) for s in draw(p, bucket, key)]
         if not shown:
