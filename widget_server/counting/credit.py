@@ -24,7 +24,8 @@ from itertools import compress
 from widget_server.rotation import Plan
 from widget_server.rotation.fairness import exposure
 
-# Exposure by place, 1 to 12: the same table as the engine's in scenario.py.
+# Exposure by place, 1 to 12 (index 0 unused): the engine's counting in scenario.py
+# reads the same table.
 E = [0.0] + [exposure(r) for r in range(1, 13)]
 
 Credits = Callable[[Mapping[int, float]], Sequence[float]]  # a plan's candidates' credits

@@ -35,9 +35,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from widget_server.counting.credit import Credits, credit_candidates, credit_draw
+from widget_server.counting.credit import Credits, E, credit_candidates, credit_draw
 from widget_server.rotation import MemberInfo, Plan, ThemePool, draw, plan
-from widget_server.rotation.fairness import balances, exposure
+from widget_server.rotation.fairness import balances
 from widget_server.rotation.ledger import (
     Base,
     Figures,
@@ -58,7 +58,6 @@ TICKS_PER_DAY = 24  # ledger and plans recomputed hourly
 FIRST_DAY_TICKS = 48
 BUCKETS_PER_TICK = 10**7
 EVENT_KINDS = ("join", "pause", "resume", "leave", "traffic")
-E = [0.0] + [exposure(r) for r in range(1, 13)]
 TOTALS = ("given", "received", "reach", "reach_uncapped", "pinned", "views")
 
 
