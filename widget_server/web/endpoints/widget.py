@@ -302,11 +302,7 @@ def _block_json(request: Request) -> Response:
     if isinstance(asked, Response):
         return asked
     runtime, snapshot, placement, display = asked
-    now = runtime.clock()
-    rules = snapshot.pools[placement.theme_id].rules
-    active = rules.at(now)
-    cacheable, bucket = _bucket(active, now)
-    base_url = runtime.base_url(request)
+    rules, active, cacheable, bucket, base_url = _moment(request, asked)
     key = _cache_key("json", placement.id, bucket, display, base_url, runtime)
     rendered: RenderedBlock | None = snapshot.cached(key) if cacheable else None
     if rendered is None:
@@ -332,6 +328,18 @@ def _block_json(request: Request) -> Response:
         board=runtime.joint if display.show else None,
     )
     return _keep(request, asked, ready)
+
+
+def _moment(request: Request, asked: BlockRequest) -> tuple[Rules, Rules, bool, int, str]:
+    """What both block endpoints start a first sight from: the theme's rules, those in
+    force now, whether the block is kept for its bucket and which bucket, and the
+    base URL."""
+    runtime = asked.runtime
+    now = runtime.clock()
+    rules = asked.snapshot.pools[asked.placement.theme_id].rules
+    active = rules.at(now)
+    cacheable, bucket = _bucket(active, now)
+    return rules, active, cacheable, bucket, runtime.base_url(request)
 
 
 def block_headers(rendered: RenderedBlock) -> list[tuple[bytes, bytes]]:
@@ -440,11 +448,7 @@ def _block_html(request: Request) -> Response:
         return asked
     runtime, snapshot, placement, display = asked
     assert runtime.counting is not None
-    now = runtime.clock()
-    rules = snapshot.pools[placement.theme_id].rules
-    active = rules.at(now)
-    cacheable, bucket = _bucket(active, now)
-    base_url = runtime.base_url(request)
+    rules, active, cacheable, bucket, base_url = _moment(request, asked)
     key = _cache_key("html", placement.id, bucket, display, base_url, runtime)
     page: RenderedPage | None = snapshot.cached(key) if cacheable else None
     if page is None:
