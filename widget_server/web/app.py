@@ -19,6 +19,7 @@ from widget_server.web.endpoints import (
     counted,
     crawling,
     demo,
+    frame,
     join,
     offer_page,
     public,
@@ -387,7 +388,7 @@ api_routes = [
 routes = [
     # public, cross-origin: what members' websites load
     Route("/embed.js", widget.embed_js, name="embed_js"),
-    Route("/w/{token}.html", widget.block_html, name="block_html"),
+    Route("/w/{token}.html", frame.block_html, name="block_html"),
     Route("/w/{token}", widget.block_json, name="block_json"),
     Route("/v/{token}", counted.view, methods=["POST"], name="view"),
     Route("/c/{token}", counted.click, name="click"),

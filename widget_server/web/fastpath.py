@@ -41,7 +41,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from widget_server.core.logs import RequestLogMiddleware, access_log, log_request
-from widget_server.web.endpoints import counted, widget
+from widget_server.web.endpoints import counted, frame, widget
 from widget_server.web.hosts import HostGuard, bad_host
 from widget_server.web.ready import Ready
 from widget_server.web.request_ids import RequestIdMiddleware, new_request_id, request_id
@@ -49,8 +49,11 @@ from widget_server.web.runtime import Runtime
 
 # The endpoints the fast path serves; each is an ``async def f(request) -> Response``.
 FAST_ENDPOINTS = frozenset(
-    {widget.embed_js, widget.block_html, widget.block_json, counted.view, counted.click}
+    {widget.embed_js, frame.block_html, widget.block_json, counted.view, counted.click}
 )
+# The block endpoints look a request up among the kept answers first; the fast path has
+# done that already when it calls them, so it calls these, which do not look again.
+AFTER_KEPT = {widget.block_json: widget.made_block_json, frame.block_html: frame.made_block_html}
 # The middleware the fast path does inline, in create_app's order (outermost first).
 REPLAYED_MIDDLEWARE = (RequestIdMiddleware, HostGuard, RequestLogMiddleware)
 _GET_HEAD = frozenset({"GET", "HEAD"})  # the methods of the kept blocks' routes
@@ -201,7 +204,7 @@ class FastPath:
         scope["route"] = route
         scope["endpoint"] = endpoint = route.endpoint
         if looked:  # not found among the kept answers: the endpoint need not look again
-            endpoint = widget.AFTER_KEPT.get(endpoint, endpoint)
+            endpoint = AFTER_KEPT.get(endpoint, endpoint)
         params = match.groupdict()
         if not plain:
             params = {k: route.param_convertors[k].convert(v) for k, v in params.items()}

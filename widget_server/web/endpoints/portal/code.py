@@ -26,9 +26,10 @@ from widget_server.network import services as network
 from widget_server.serving.blocks import build_block, resolve_display, rotation_at, select_slots
 from widget_server.serving.slots import SHOW_ALL as JOINT_SHOW
 from widget_server.serving.snippets import iframe_snippet, placement_snippet
+from widget_server.web.endpoints.frame import frame_csp
 from widget_server.web.endpoints.portal.base import member_of, render
 from widget_server.web.endpoints.portal.pages import memberships
-from widget_server.web.endpoints.widget import NOSNIFF, frame_csp
+from widget_server.web.endpoints.widget import NOSNIFF
 from widget_server.web.runtime import Runtime, runtime_of
 
 SHOWN = ("active", "paused", "pending")  # memberships with a code (not "left")
