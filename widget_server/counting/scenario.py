@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from widget_server.counting.credit import Credits, E, credit_candidates, credit_draw
+from widget_server.counting.reach import add_reach
 from widget_server.rotation import MemberInfo, Plan, ThemePool, draw, plan
 from widget_server.rotation.fairness import balances
 from widget_server.rotation.ledger import (
@@ -94,89 +95,6 @@ class Day:
     empty: int = 0  # no block at all (fallback)
     active: frozenset[int] = frozenset()
     flows: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
-
-
-def _first_place(p: Plan, strategy: str) -> tuple[float, float]:
-    """The most exposure per view a candidate of ``p`` can get: (with the cap, without).
-
-    The best free place, and with the cap on at most ``max_share`` of the
-    host's blocks.  Only the sampling strategies apply the cap (so the credit
-    baseline does not).
-    """
-    sampling = p.rules.strategy in ("weighted", "fair-exchange") and strategy != "credit"
-    cap = min(1.0, p.rules.max_share) if sampling else 1.0
-    first = E[p.free_positions[0]] if p.free_positions else 0.0
-    return cap * first, first
-
-
-def _reach(p: Plan, pool: ThemePool, strategy: str) -> dict[int, tuple[float, float]]:
-    """The most exposure per view each member can get on this host under the rules in force.
-
-    Per member (with the cap, without the cap): a member cannot be on more
-    than ``max_share`` of the host's blocks, and the best free place is all it
-    can hold; a pinned member gets its pinned place (nothing if it does not count).
-    """
-    out: dict[int, tuple[float, float]] = {}
-    for s in p.pinned:
-        out[s.member_id] = (E[s.position], E[s.position]) if s.counts else (0.0, 0.0)
-    weights = p.rules.weights
-    reach = _first_place(p, strategy)
-    for i in p.weights:
-        # Without weights in the rules (the usual case) every candidate can be reached.
-        if not weights or weights.get(pool.members[i].slug, 1.0) > 0:
-            out[i] = reach
-    return out
-
-
-def _add_reach(
-    day: Day,
-    plans: Mapping[int, tuple[Plan, int]],
-    pool: ThemePool,
-    shared: SharedPlan,
-    strategy: str,
-) -> None:
-    """Add every member's reach over this tick's views of all hosts (``_reach`` times views).
-
-    A host whose candidates are the theme's shared candidates but itself, with
-    no pins and no weights (the usual case), gives every one of them the same
-    reach: those are summed once and handed out in one pass over the
-    candidates, less each host's own part, instead of a pass per host.
-    """
-    everyone_capped = everyone_free = 0.0
-    own: dict[int, tuple[float, float]] = {}
-    candidates = set(shared.candidates)
-    size = len(candidates)
-    reach, uncapped = day.reach, day.reach_uncapped
-    # The first places of the last plan asked: the hosts of a tick share their rules.
-    rules: Rules | None = None
-    positions: tuple[int, ...] = ()
-    capped = free = 0.0
-    for host, (hp, n) in plans.items():
-        inside = host in candidates
-        # The plan's candidates are a subset of the shared ones without the host,
-        # so the same count means the same members.
-        if not hp.pinned and not hp.rules.weights and len(hp.weights) == size - inside:
-            if hp.rules is not rules or hp.free_positions != positions:
-                rules, positions = hp.rules, hp.free_positions
-                capped, free = _first_place(hp, strategy)
-            everyone_capped += n * capped
-            everyone_free += n * free
-            if inside:
-                own[host] = (n * capped, n * free)
-            continue
-        for m, (r, f) in _reach(hp, pool, strategy).items():
-            reach[m] += n * r
-            uncapped[m] += n * f
-    if everyone_free <= 0.0:
-        return
-    for m in shared.candidates:
-        mine = own.get(m)
-        if mine is None:  # less nothing: the same float
-            reach[m] += everyone_capped
-            uncapped[m] += everyone_free
-        else:
-            reach[m] += everyone_capped - mine[0]
-            uncapped[m] += everyone_free - mine[1]
 
 
 def _strategy_pools(pools: Mapping[int, ThemePool], strategy: str) -> dict[int, ThemePool]:
@@ -479,7 +397,7 @@ def run_scenario(
                 g, r = gave[theme_id], got[theme_id]
                 day_pool = th.pool_at(now, g, r)
                 shared, plans = th.plans(day_pool, now, key, limit)
-                _add_reach(day, plans, th.pool, shared, strategy)
+                add_reach(day.reach, day.reach_uncapped, plans, th.pool, shared, strategy)
                 for host, (_, n) in plans.items():
                     day.views[host] += n
                     day.blocks += n
