@@ -36,7 +36,6 @@ from widget_server.serving.blocks import (
     Rotation,
     build_block,
     resolve_display,
-    select_slots,
 )
 from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import LedgerInput, Snapshot
@@ -103,7 +102,7 @@ def reference(
         signer=signer,
         base_url=base,
     )
-    if extra is not None:  # as slots.joint_block appends it
+    if extra is not None:  # as slots.block_dict appends it
         block["partners"].append(extra)
         block["fallback"] = False
     block["view"] = view
@@ -263,26 +262,19 @@ def test_a_frame_made_before_a_theme_changed_is_not_served_after() -> None:
 
 
 def served_reference(app: Starlette, placement_id: int, now: float) -> bytes:
-    """The body ``/w/`` sent before this module: ``joint_block``'s dict with its view link."""
+    """The body ``/w/`` sent before this module: ``block_dict``'s dict with its view link."""
     runtime = app.state.runtime
     snapshot = runtime.snapshots.current
     placement = snapshot.placements[placement_id]
     display = resolve_display(placement, None, None, None)
-    slots, rules, rotation = select_slots(snapshot, placement, now, runtime.key, 0)
-    block, attached = joint.joint_block(
-        runtime.joint,
-        snapshot,
-        placement,
-        display,
-        slots,
-        rules=rules,
-        rotation=rotation,
-        signer=runtime.signer,
-        key=runtime.key,
-        base_url="http://testserver",
+    base_url = "http://testserver"
+    drawn = runtime.drawn(snapshot, placement, display, base_url, now)
+    block = joint.block_dict(
+        snapshot, placement, display, drawn, signer=runtime.signer, base_url=base_url
     )
-    prefix = runtime.counting.signer.view_prefix(placement.id, rotation.bucket, attached.shown)
-    start = rotation.bucket * rules.bucket_seconds
+    rotation = drawn.rotation
+    prefix = runtime.counting.signer.view_prefix(placement.id, rotation.bucket, drawn.shown)
+    start = rotation.bucket * drawn.rules.bucket_seconds
     block["view"] = f"http://testserver/v/{served_token(runtime.counting, prefix, start)}"
     return json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode()
 

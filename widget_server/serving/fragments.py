@@ -122,7 +122,7 @@ def block_body(
     view: str | None,
 ) -> bytes:
     """The body of ``/w/{token}``: ``build_block``'s dict for the drawn partners (plus the
-    joint slot's card ``drawn.extra``, as ``slots.joint_block`` appends it) and ``view``,
+    joint slot's card ``drawn.extra``, as ``slots.block_dict`` appends it) and ``view``,
     encoded."""
     slots, extra, rules, rotation = drawn.partners, drawn.extra, drawn.rules, drawn.rotation
     lang = display.lang

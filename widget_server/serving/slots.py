@@ -389,47 +389,31 @@ def drawn_block(
     return Drawn(attached.partners, extra, rules, rotation, attached.shown)
 
 
-def joint_block(
-    board: JointBoard,
+def block_dict(
     snapshot: Snapshot,
     placement: Placement,
     display: Display,
-    slots: tuple[Slot, ...],
+    drawn: Drawn,
     *,
-    rules: Rules,
-    rotation: Rotation,
     signer: Signer,
-    key: bytes,
     base_url: str,
-) -> tuple[dict[str, Any], Drawn]:
-    """A placement's block as ``build_block``'s dict, with its joint slot's card appended
-    when the display asks for one (a block with a slot is no fallback)."""
-    drawn = drawn_block(
-        board,
-        snapshot,
-        placement,
-        display,
-        slots,
-        rules=rules,
-        rotation=rotation,
-        signer=signer,
-        key=key,
-        base_url=base_url,
-    )
+) -> dict[str, Any]:
+    """A drawn block (``drawn_block``) as ``build_block``'s dict, with its joint slot's
+    card appended when it has one (a block with a slot is no fallback)."""
     block = build_block(
         snapshot,
         placement,
         display,
         slots=drawn.partners,
-        rules=rules,
-        rotation=rotation,
+        rules=drawn.rules,
+        rotation=drawn.rotation,
         signer=signer,
         base_url=base_url,
     )
     if drawn.extra is not None:
         block["partners"].append(drawn.extra)
         block["fallback"] = False
-    return block, drawn
+    return block
 
 
 def cache_key(key: tuple[object, ...], display: Display, board: JointBoard) -> tuple[object, ...]:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from widget_server.core.models import Placement
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.counting.intake import Counting
@@ -30,7 +31,7 @@ from widget_server.network.database import (
     open_storage,
     rotation_key,
 )
-from widget_server.serving.blocks import prepare_theme
+from widget_server.serving.blocks import Display, Drawn, prepare_theme, select_slots
 from widget_server.serving.cache import MB
 from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.loader import (
@@ -39,7 +40,8 @@ from widget_server.serving.loader import (
     build_block_stylesheet,
     build_loader,
 )
-from widget_server.serving.slots import JOINT_INTERVAL, JointBoard
+from widget_server.serving.slots import JOINT_INTERVAL, JointBoard, drawn_block
+from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import Storage
 from widget_server.web.templating import make_templates
 
@@ -185,6 +187,35 @@ class Runtime:
     def request_nonce(self) -> int:
         """A unique number per request, for rules that rotate on every request."""
         return (int(self.clock()) << 20) | (next(self._requests) & 0xFFFFF)
+
+    def drawn(
+        self,
+        snapshot: Snapshot,
+        placement: Placement,
+        display: Display,
+        base_url: str,
+        now: float,
+    ) -> Drawn:
+        """The placement's block at ``now`` with this server's key, signer and joint
+        board: its drawn partners and, when the display asks for one, its joint slot's
+        counted card (``slots.drawn_block``).  What every channel's block is made of:
+        the /w/ JSON and iframe page, and the API's blocks."""
+        assert self.signer is not None
+        slots, rules, rotation = select_slots(
+            snapshot, placement, now, self.key, self.request_nonce()
+        )
+        return drawn_block(
+            self.joint,
+            snapshot,
+            placement,
+            display,
+            slots,
+            rules=rules,
+            rotation=rotation,
+            signer=self.signer,
+            key=self.key,
+            base_url=base_url,
+        )
 
 
 def mailer_of(request: Request) -> Mailer:

@@ -1,7 +1,7 @@
 """The iframe page of a block: ``GET /w/{token}.html``, the same block as the JSON of
 ``widget.py`` for members' sites without JavaScript.
 
-It is made from the same drawn block (``widget._drawn``) and kept like the JSON
+It is made from the same drawn block (``Runtime.drawn``) and kept like the JSON
 (the render cache per bucket, then a kept answer per URL); only its markup
 (serving/page.py) and headers (a Content-Security-Policy of its own) differ.
 It shares the block endpoint's request reading and caching steps with
@@ -44,11 +44,11 @@ def render_page(
     runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
 ) -> tuple[RenderedPage, Rotation]:
     """The iframe page: ``widget/frame.html``'s characters with the ``<nav>`` of the block
-    ``joint.joint_block`` makes, both made in Python from parts kept per theme
+    ``joint.block_dict`` makes, both made in Python from parts kept per theme
     (serving/page.py; the template and its macro cost as much as the selection);
     ``base_url``: ``runtime.base_url`` of the request."""
     assert runtime.signer is not None
-    drawn = widget._drawn(runtime, snapshot, placement, display, base_url)
+    drawn = runtime.drawn(snapshot, placement, display, base_url, runtime.clock())
     rules, rotation = drawn.rules, drawn.rotation
     head = page.theme_page_head(
         snapshot,

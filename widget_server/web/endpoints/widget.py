@@ -24,10 +24,8 @@ from widget_server.serving import fragments
 from widget_server.serving import slots as joint
 from widget_server.serving.blocks import (
     Display,
-    Drawn,
     Rotation,
     resolve_display,
-    select_slots,
 )
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.problems import problem
@@ -127,37 +125,14 @@ class RenderedBlock(NamedTuple):
     rotation: Rotation
 
 
-def _drawn(
-    runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
-) -> Drawn:
-    """The partners of the placement's block now, with its joint slot's card when the
-    display asks for one (``joint.drawn_block``)."""
-    assert runtime.signer is not None
-    slots, rules, rotation = select_slots(
-        snapshot, placement, runtime.clock(), runtime.key, runtime.request_nonce()
-    )
-    return joint.drawn_block(
-        runtime.joint,
-        snapshot,
-        placement,
-        display,
-        slots,
-        rules=rules,
-        rotation=rotation,
-        signer=runtime.signer,
-        key=runtime.key,
-        base_url=base_url,
-    )
-
-
 def render_block(
     runtime: Runtime, snapshot: Snapshot, placement: Placement, display: Display, base_url: str
 ) -> RenderedBlock:
     """The block's JSON, joined from parts (serving/fragments.py): the bytes of
-    ``json.dumps`` of the block ``joint.joint_block`` makes, with its view link;
+    ``json.dumps`` of ``joint.block_dict`` of the drawn block, with its view link;
     ``base_url``: ``runtime.base_url`` of the request."""
     assert runtime.signer is not None
-    drawn = _drawn(runtime, snapshot, placement, display, base_url)
+    drawn = runtime.drawn(snapshot, placement, display, base_url, runtime.clock())
     rules, rotation = drawn.rules, drawn.rotation
     body = fragments.block_body(
         snapshot,

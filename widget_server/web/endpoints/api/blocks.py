@@ -29,7 +29,6 @@ from widget_server.serving.blocks import (
     Rotation,
     resolve_display,
     rotation_at,
-    select_slots,
 )
 from widget_server.serving.nav import nav_markup
 from widget_server.serving.snapshot import Snapshot
@@ -108,24 +107,13 @@ def _build(
         if found is not None:
             expires = (current.bucket + 1) * rules.bucket_seconds
             return replace(found, rotation=current, expires=expires)
-    slots, rules, rotation = select_slots(
-        snapshot, placement, now, runtime.key, runtime.request_nonce()
-    )
     # the joint slot (serving/slots.py), as in the /w/ blocks
-    block, attached = joint.joint_block(
-        runtime.joint,
-        snapshot,
-        placement,
-        display,
-        slots,
-        rules=rules,
-        rotation=rotation,
-        signer=runtime.signer,
-        key=runtime.key,
-        base_url=base_url,
+    drawn = runtime.drawn(snapshot, placement, display, base_url, now)
+    block = joint.block_dict(
+        snapshot, placement, display, drawn, signer=runtime.signer, base_url=base_url
     )
-    slots = attached.partners
-    credited = tuple(member_id for member_id, _, _ in attached.shown)
+    slots, rules, rotation = drawn.partners, drawn.rules, drawn.rotation
+    credited = tuple(member_id for member_id, _, _ in drawn.shown)
     if not rotation.cacheable:
         return Built(block, slots, rotation, now, credited)
     built = Built(block, slots, rotation, (rotation.bucket + 1) * rules.bucket_seconds, credited)
