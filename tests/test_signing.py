@@ -354,3 +354,56 @@ def test_view_tokens_survive_a_key_rotation(clock: Clock) -> None:
         Signer(["new-key"], clock=clock).read_view_token(token, MAX_AGE)
     with pytest.raises(BadTokenError):  # new tokens are signed with the newest key
         old.read_view_token(view(rotated, 3, 1, (), "m"), MAX_AGE)
+
+
+# -- the MAC behind embed and click tokens --------------------------------------------------
+
+
+def _lazy_sha1(string: bytes = b"") -> Any:
+    """A digest method as itsdangerous gives it: a Python function, not a hashlib name."""
+    import hashlib
+
+    return hashlib.sha1(string)
+
+
+@pytest.mark.parametrize("name", ["sha1", "sha256", "sha512", "md5"])
+@pytest.mark.parametrize("key_length", [0, 1, 20, 63, 64, 65, 128, 129, 200])
+def test_the_padded_mac_is_the_standard_hmac(name: str, key_length: int) -> None:
+    """The MAC from the two kept hash states equals ``hmac.new``'s for keys shorter
+    than, as long as and longer than the hash's block (a long key is hashed first)."""
+    import hashlib
+    import hmac
+
+    key = bytes((7 * i + key_length) % 256 for i in range(key_length))
+    mac = signing._Mac(key, getattr(hashlib, name))
+    assert mac._inner is not None  # the padded path, not the fallback
+    for message in (b"", b"x", b"WzEsMiwzXQ.ZyA", bytes(range(256)) * 3):
+        assert mac.of(message) == hmac.new(key, message, name).digest()
+
+
+def test_a_digest_method_without_a_name_keeps_the_keyed_copy() -> None:
+    """itsdangerous' lazy SHA-1 still has a name; a method whose hash has none, or
+    one hashlib does not know, falls back to copying a keyed HMAC: the same MAC."""
+    import hashlib
+    import hmac
+
+    class Nameless:
+        def __init__(self, data: bytes = b"") -> None:
+            self._h = hashlib.sha1(data)
+            self.digest_size, self.block_size = self._h.digest_size, self._h.block_size
+
+        def update(self, data: bytes) -> None:
+            self._h.update(data)
+
+        def digest(self) -> bytes:
+            return self._h.digest()
+
+        def copy(self) -> Nameless:
+            made = Nameless()
+            made._h = self._h.copy()
+            return made
+
+    for method in (Nameless, _lazy_sha1):
+        mac = signing._Mac(b"k" * 30, method)
+        assert (mac._inner is None) == (method is Nameless)
+        assert mac.of(b"message") == hmac.new(b"k" * 30, b"message", "sha1").digest()
