@@ -117,6 +117,11 @@ def _b64(raw: bytes) -> str:
     return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
+def _b64_bytes(raw: bytes) -> bytes:
+    """``_b64(raw).encode()``: the same characters, never decoded."""
+    return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=")
+
+
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
@@ -235,7 +240,7 @@ class Signer:
         # format as the serializer's, assembled directly (see click_token).
         click_signer = self._click.make_signer(SALT_CLICK)
         self._click_mac = _Mac(click_signer.derive_key(), click_signer.digest_method)
-        self._click_stamp = (-1, "")  # (second, its base64 part), made once a second
+        self._click_stamp = (-1, b"")  # (second, its base64 part), made once a second
         self._timed: dict[str, URLSafeTimedSerializer] = {
             salt: URLSafeTimedSerializer(secret, salt=salt, signer=timed)
             for salt in (
@@ -301,12 +306,18 @@ class Signer:
         list almost never does, and uncompressed payloads read back the same, so
         this never compresses.  ``read_click_token`` checks with itsdangerous.
         """
+        return self.click_token_bytes(placement_id, partner_id, bucket).decode()
+
+    def click_token_bytes(self, placement_id: int, partner_id: int, bucket: int) -> bytes:
+        """``click_token(...).encode()``, made as bytes throughout: what a block's body,
+        itself bytes, joins (serving/fragments.py)."""
         now = int(self._clock())
         second, stamp = self._click_stamp
         if second != now:
-            stamp = _b64(now.to_bytes((now.bit_length() + 7) // 8, "big"))
+            stamp = _b64_bytes(now.to_bytes((now.bit_length() + 7) // 8, "big"))
             self._click_stamp = (now, stamp)
-        return self._click_signed(f"[{placement_id},{partner_id},{bucket}]", stamp)
+        value = b"%s.%s" % (_b64_bytes(b"[%d,%d,%d]" % (placement_id, partner_id, bucket)), stamp)
+        return b"%s.%s" % (value, _b64_bytes(self._click_mac.of(value)))
 
     def slot_click_token(self, placement_id: int, bucket: int, kind: int, ref: int) -> str:
         """A click token for a block's joint slot: ``[placement, 0, bucket, kind, ref]``

@@ -131,7 +131,7 @@ def block_body(
     rel = b'","logo":', b',"rel":' + _str(rules.links.rel) + b"}"
     out = [found.head]
     members = snapshot.members
-    click = signer.click_token
+    click = signer.click_token_bytes
     placement_id, bucket = placement.id, rotation.bucket
     for n, slot in enumerate(slots):
         member = members[slot.member_id]
@@ -148,7 +148,7 @@ def block_body(
             b',"url":"',
             base,
             b"/c/",
-            click(placement_id, member.id, bucket).encode(),
+            click(placement_id, member.id, bucket),
             rel[0],
             b'"' + base + _inner(logo) + b'"' if logo else b"null",
             rel[1],
