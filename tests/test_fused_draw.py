@@ -1,11 +1,14 @@
 """The fused first sight (``rotation/fused.py``) selects exactly what the plan and its
 draw select, to the bit, and steps aside exactly where the quick plan does.
 
-``fused_slots`` goes from a theme's shared part straight to a block's slots.
-These tests hold it to ``draw(plan(...))`` with the quick path on, with it off
-(the general path only) and to ``tests/selection_reference.py``, on random
-themes, hosts, weights, caps, partner limits, strategies, exclusions, pins,
-regions, schedules, buckets and days.
+``fused_slots`` goes from a theme's shared part straight to a block's slots;
+``serving.blocks.select_slots`` tries it before making a plan.  These tests
+hold it to ``draw(plan(...))`` with the quick path on, with it off (the general
+path only) and to ``tests/selection_reference.py``, on random themes, hosts,
+weights, caps, partner limits, strategies, exclusions, pins, regions,
+schedules, buckets and days; and ``select_slots`` to the way it drew before
+(``host_plan`` and ``draw``) on whole snapshots, rotating by bucket and on every
+request.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import event, given
+from hypothesis import assume, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -32,14 +35,38 @@ from tests.test_selection_shared import (
     make_pool,
     member_infos,
 )
+from widget_server.core.errors import ValidationError
+from widget_server.core.models import (
+    Member,
+    Membership,
+    Placement,
+    PlacementOptions,
+    RuleSet,
+    Theme,
+)
 from widget_server.rotation import MemberInfo, ThemePool, draw, parse_rules, pipeline, plan
 from widget_server.rotation.fused import fused_slots
 from widget_server.rotation.keyed import keyed_hash, keyed_hash_and_unit, keyed_unit
 from widget_server.rotation.plans import Slot
 from widget_server.rotation.quick import Scaled
 from widget_server.rotation.shared import SharedPlan, shared_plan
+from widget_server.serving import blocks
+from widget_server.serving.snapshot import LedgerInput, Snapshot
+from widget_server.storage import NetworkData
 
 properties = hypothesis_settings(database=None, max_examples=250, deadline=None)
+
+
+class Spy:
+    """``fused_slots``, with what each call returned."""
+
+    def __init__(self) -> None:
+        self.returned: list[tuple[Slot, ...] | None] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Slot, ...] | None:
+        got = fused_slots(*args, **kwargs)
+        self.returned.append(got)
+        return got
 
 
 @contextmanager
@@ -276,3 +303,113 @@ def test_a_keyed_hash_and_unit_are_keyed_hash_and_keyed_unit(
         keyed_hash(KEY, first, *parts),
         keyed_unit(KEY, second, *parts),
     )
+
+
+# select_slots on whole snapshots: the fused path first, then the plan, as before.
+
+THEME = Theme(1, "hochzeit", "Hochzeit", "Wedding")
+member_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["florist", "caterer", "venue", ""]),
+        st.sampled_from(["Heide", "Husum", ""]),
+        st.sampled_from(["active", "active", "active", "paused"]),  # the member
+        st.sampled_from(["active", "active", "active", "paused", "left"]),  # its membership
+        st.integers(1, 6),  # its placement's max_partners
+    ),
+    min_size=2,
+    max_size=16,
+)
+
+
+def snapshot_with(rows: list[tuple[Any, ...]], document: dict[str, Any]) -> Snapshot:
+    members = tuple(
+        Member(n, SLUGS[n - 1], f"M{n}", f"https://m{n}.example/", (), "", cat, town, "", status)
+        for n, (cat, town, status, _, _) in enumerate(rows, start=1)
+    )
+    memberships = tuple(
+        Membership(n, 1, status) for n, (_, _, _, status, _) in enumerate(rows, start=1)
+    )
+    placements = tuple(
+        Placement(100 + n, n, 1, PlacementOptions(max_partners=most))
+        for n, (*_, most) in enumerate(rows, start=1)
+    )
+    rule_set = RuleSet(1, 1, document, "test", "")
+    data = NetworkData(1, (THEME,), members, memberships, placements, (rule_set,))
+    return Snapshot.build(data, LedgerInput(), NOW)
+
+
+def drawn_before(
+    snapshot: Snapshot, placement: Placement, now: float, nonce: int
+) -> tuple[tuple[Slot, ...], Any, blocks.Rotation]:
+    """``select_slots`` as it was before the fused path: a plan, then its draw."""
+    rules = snapshot.pools[placement.theme_id].rules.at(now)
+    made = blocks.host_plan(snapshot, placement, blocks.plan_moment(rules, now), KEY)
+    rotation = blocks.rotation_at(rules, now, nonce)
+    return draw(made, rotation.bucket, KEY), made.rules, rotation
+
+
+@properties
+@given(
+    data=st.data(),
+    rows=member_rows,
+    offset=st.floats(0, 3 * DAY),
+    granularity=st.sampled_from(["bucket", "bucket", "request"]),
+    seconds=st.sampled_from([60, 300, 3_600]),
+)
+def test_select_slots_is_what_it_drew_before(
+    data: st.DataObject,
+    rows: list[tuple[Any, ...]],
+    offset: float,
+    granularity: str,
+    seconds: int,
+) -> None:
+    # Any rules, or rules under which most first sights take the fused path.
+    document = data.draw(documents(SLUGS[: len(rows)]) | plain_documents() | quick_documents())
+    document["rotation"] = {"granularity": granularity, "bucket_seconds": seconds}
+    try:
+        parse_rules(document)
+    except ValidationError:
+        assume(False)
+    snapshot = snapshot_with(rows, document)
+    spy = Spy()
+    with mock.patch.object(blocks, "fused_slots", spy):
+        for now in (NOW + offset, NOW + offset + seconds / 2, NOW + offset + seconds):
+            for nonce, placement in enumerate(snapshot.placements.values()):
+                spy.returned.clear()
+                got = blocks.select_slots(snapshot, placement, now, KEY, nonce)
+                expected = drawn_before(snapshot, placement, now, nonce)
+                assert got[0] == expected[0] and got[2] == expected[2]
+                assert got[1] is expected[1]
+                pool = snapshot.pools[1]
+                rules = pool.rules.at(now)
+                moment = blocks.plan_moment(rules, now)
+                in_force = pool.rules.at(moment)
+                made = blocks.host_plan(snapshot, placement, moment, KEY)
+                quick = bool(made.tiers) and isinstance(made.tiers[0].probabilities, Scaled)
+                if "request" in (rules.granularity, in_force.granularity):
+                    # Rules that draw on every request keep their plan a minute.
+                    event("request")
+                    assert not spy.returned
+                    if in_force.granularity == "request":
+                        most = placement.options.max_partners
+                        assert (
+                            snapshot.cached(("plan", 1, placement.member_id, most, moment)) is made
+                        )
+                elif spy.returned:
+                    event("fused" if spy.returned[0] is not None else "fused stepped aside")
+                    assert (spy.returned == [None]) is not quick
+                else:  # only without a shared part (a period's own fairness)
+                    event("no shared part")
+                    assert blocks.shared_part(snapshot, pool, in_force, moment) is None
+
+
+def test_most_first_sights_of_a_plain_theme_take_the_fused_path() -> None:
+    rows = [("", "Heide", "active", "active", 3)] * 12
+    snapshot = snapshot_with(rows, {"strategy": "fair-exchange"})
+    spy = Spy()
+    with mock.patch.object(blocks, "fused_slots", spy):
+        for n, placement in enumerate(snapshot.placements.values()):
+            got = blocks.select_slots(snapshot, placement, NOW + 60 * n, KEY, 0)
+            assert spy.returned[-1] == got[0] and len(got[0]) == 3
+            assert got == drawn_before(snapshot, placement, NOW + 60 * n, 0)
+    assert len(spy.returned) == len(rows)

@@ -17,6 +17,7 @@ from widget_server.core.models import LANGUAGES, LAYOUTS, SCHEMES, Member, Place
 from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
 from widget_server.rotation import Plan, Rules, Slot, ThemePool, draw, plan
+from widget_server.rotation.fused import fused_slots
 from widget_server.rotation.shared import SharedPlan, shared_plan
 from widget_server.serving.snapshot import Snapshot
 
@@ -199,10 +200,35 @@ def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: byte
 def select_slots(
     snapshot: Snapshot, placement: Placement, now: float, key: bytes, nonce: int
 ) -> tuple[tuple[Slot, ...], Rules, Rotation]:
-    """The partners a placement shows right now, the rules in force and the rotation."""
-    rules = snapshot.pools[placement.theme_id].rules.at(now)
-    p = host_plan(snapshot, placement, plan_moment(rules, now), key)
+    """The partners a placement shows right now, the rules in force and the rotation.
+
+    Most first sights take the fused path (``rotation/fused.py``): the slots straight
+    from the theme's shared part, without a plan in between; where it does not apply
+    (and for rules that draw on every request, whose plans are kept a minute) the
+    placement's plan is made and drawn from.  Both give the same slots.
+    """
+    pool = snapshot.pools[placement.theme_id]
+    rules = pool.rules.at(now)
+    moment = plan_moment(rules, now)
     rotation = rotation_at(rules, now, nonce)
+    if rules.granularity != "request":
+        in_force = pool.rules.at(moment)  # what host_plan plans with
+        if in_force.granularity != "request":
+            shared = shared_part(snapshot, pool, in_force, moment)
+            if shared is not None:
+                slots = fused_slots(
+                    pool,
+                    shared,
+                    in_force,
+                    placement.member_id,
+                    moment,
+                    rotation.bucket,
+                    key,
+                    limit=placement.options.max_partners,
+                )
+                if slots is not None:
+                    return slots, in_force, rotation
+    p = host_plan(snapshot, placement, moment, key)
     return draw(p, rotation.bucket, key), p.rules, rotation
 
 
