@@ -204,8 +204,9 @@ def select_slots(
 
     Most first sights take the fused path (``rotation/fused.py``): the slots straight
     from the theme's shared part, without a plan in between; where it does not apply
-    (and for rules that draw on every request, whose plans are kept a minute) the
-    placement's plan is made and drawn from.  Both give the same slots.
+    the placement's plan is made from the same shared part and drawn from, as rules
+    that draw on every request always do (``host_plan`` keeps their plans a minute).
+    Both give the same slots.
     """
     pool = snapshot.pools[placement.theme_id]
     rules = pool.rules.at(now)
@@ -214,20 +215,17 @@ def select_slots(
     if rules.granularity != "request":
         in_force = pool.rules.at(moment)  # what host_plan plans with
         if in_force.granularity != "request":
+            host, limit = placement.member_id, placement.options.max_partners
             shared = shared_part(snapshot, pool, in_force, moment)
             if shared is not None:
                 slots = fused_slots(
-                    pool,
-                    shared,
-                    in_force,
-                    placement.member_id,
-                    moment,
-                    rotation.bucket,
-                    key,
-                    limit=placement.options.max_partners,
+                    pool, shared, in_force, host, moment, rotation.bucket, key, limit=limit
                 )
                 if slots is not None:
                     return slots, in_force, rotation
+            # host_plan's own way for these rules, without looking the shared part up again.
+            p = plan(pool, host, moment, key, limit=limit, shared=shared)
+            return draw(p, rotation.bucket, key), p.rules, rotation
     p = host_plan(snapshot, placement, moment, key)
     return draw(p, rotation.bucket, key), p.rules, rotation
 
