@@ -354,7 +354,7 @@ def drawn_before(
     rows=member_rows,
     offset=st.floats(0, 3 * DAY),
     granularity=st.sampled_from(["bucket", "bucket", "request"]),
-    seconds=st.sampled_from([60, 300, 3_600]),
+    seconds=st.sampled_from([60, 300, 3_600, 7_000]),  # 7,000 s: buckets across midnight
 )
 def test_select_slots_is_what_it_drew_before(
     data: st.DataObject,
@@ -386,15 +386,13 @@ def test_select_slots_is_what_it_drew_before(
                 in_force = pool.rules.at(moment)
                 made = blocks.host_plan(snapshot, placement, moment, KEY)
                 quick = bool(made.tiers) and isinstance(made.tiers[0].probabilities, Scaled)
-                if "request" in (rules.granularity, in_force.granularity):
+                if in_force.granularity == "request":
                     # Rules that draw on every request keep their plan a minute.
                     event("request")
                     assert not spy.returned
-                    if in_force.granularity == "request":
-                        most = placement.options.max_partners
-                        assert (
-                            snapshot.cached(("plan", 1, placement.member_id, most, moment)) is made
-                        )
+                    most = placement.options.max_partners
+                    kept = ("plan", 1, placement.member_id, most, moment)
+                    assert snapshot.cached(kept) is made
                 elif spy.returned:
                     event("fused" if spy.returned[0] is not None else "fused stepped aside")
                     assert (spy.returned == [None]) is not quick
@@ -413,3 +411,74 @@ def test_most_first_sights_of_a_plain_theme_take_the_fused_path() -> None:
             assert spy.returned[-1] == got[0] and len(got[0]) == 3
             assert got == drawn_before(snapshot, placement, NOW + 60 * n, 0)
     assert len(spy.returned) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("theme", "period"),
+    [
+        ({}, {}),
+        ({}, {"rotation": {"granularity": "request"}}),
+        (
+            {"rotation": {"granularity": "request", "bucket_seconds": 3_600}},
+            {"rotation": {"granularity": "bucket"}},
+        ),
+    ],
+)
+def test_a_period_starting_inside_a_bucket_draws_with_the_rules_of_its_start(
+    theme: dict[str, Any], period: dict[str, Any]
+) -> None:
+    # Hourly buckets; from 12:10 (Berlin) a period lowers the partners to two.  A first
+    # sight at 12:15 is drawn with the rules of its bucket's start (12:00) and rotates
+    # as the rules of 12:15 say, as before the fused path.
+    document = {
+        "strategy": "weighted",
+        "rotation": {"bucket_seconds": 3_600},
+        **theme,
+        "periods": [
+            {
+                "schedule": {"hours": ["12:10-13:00"]},
+                "rules": {"partners": {"max": 2}, **period},
+            }
+        ],
+    }
+    rows = [("", "Heide", "active", "active", 3)] * 10
+    snapshot = snapshot_with(rows, document)
+    pool = snapshot.pools[1]
+    now = NOW + 900  # NOW is 12:00 in Berlin, the start of an hour's bucket
+    spy = Spy()
+    with mock.patch.object(blocks, "fused_slots", spy):
+        for nonce, placement in enumerate(snapshot.placements.values()):
+            spy.returned.clear()
+            got = blocks.select_slots(snapshot, placement, now, KEY, nonce)
+            expected = drawn_before(snapshot, placement, now, nonce)
+            assert got[0] == expected[0] and got[2] == expected[2]
+            assert got[1] is expected[1]
+            rules = pool.rules.at(now)
+            assert rules is pool.rules.periods[0][1]
+            moment = blocks.plan_moment(rules, now)
+            in_force = pool.rules.at(moment)
+            if in_force.granularity == "request":
+                assert not spy.returned and got[1] is in_force
+            else:
+                assert moment == NOW and in_force is pool.rules
+                assert spy.returned == [got[0]] and got[1] is pool.rules
+                assert len(got[0]) == 3
+
+
+def test_a_bucket_across_midnight_draws_with_the_orders_of_its_start() -> None:
+    # Buckets of 7,000 s do not divide a day: the one holding a midnight (UTC, where the
+    # day's orders change) began the day before, and its first sights are drawn with
+    # that day's orders, as before the fused path.
+    midnight = (int(NOW // DAY) + 1) * DAY
+    snapshot = snapshot_with(
+        [("", "Heide", "active", "active", 3)] * 12,
+        {"strategy": "weighted", "rotation": {"bucket_seconds": 7_000}},
+    )
+    now = midnight + 60
+    assert blocks.plan_moment(snapshot.pools[1].rules, now) < midnight
+    spy = Spy()
+    with mock.patch.object(blocks, "fused_slots", spy):
+        for placement in snapshot.placements.values():
+            got = blocks.select_slots(snapshot, placement, now, KEY, 0)
+            assert got == drawn_before(snapshot, placement, now, 0)
+    assert len(spy.returned) == 12 and None not in spy.returned

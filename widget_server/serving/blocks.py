@@ -204,28 +204,27 @@ def select_slots(
 
     Most first sights take the fused path (``rotation/fused.py``): the slots straight
     from the theme's shared part, without a plan in between; where it does not apply
-    the placement's plan is made from the same shared part and drawn from, as rules
-    that draw on every request always do (``host_plan`` keeps their plans a minute).
-    Both give the same slots.
+    the placement's plan is made from the same shared part and drawn from.  Plans of
+    rules that draw on every request always come from ``host_plan``, which keeps them
+    a minute.  All ways give the same slots.
     """
     pool = snapshot.pools[placement.theme_id]
     rules = pool.rules.at(now)
     moment = plan_moment(rules, now)
     rotation = rotation_at(rules, now, nonce)
-    if rules.granularity != "request":
-        in_force = pool.rules.at(moment)  # what host_plan plans with
-        if in_force.granularity != "request":
-            host, limit = placement.member_id, placement.options.max_partners
-            shared = shared_part(snapshot, pool, in_force, moment)
-            if shared is not None:
-                slots = fused_slots(
-                    pool, shared, in_force, host, moment, rotation.bucket, key, limit=limit
-                )
-                if slots is not None:
-                    return slots, in_force, rotation
-            # host_plan's own way for these rules, without looking the shared part up again.
-            p = plan(pool, host, moment, key, limit=limit, shared=shared)
-            return draw(p, rotation.bucket, key), p.rules, rotation
+    in_force = pool.rules.at(moment)  # what the plan is made with (host_plan)
+    if in_force.granularity != "request":
+        host, limit = placement.member_id, placement.options.max_partners
+        shared = shared_part(snapshot, pool, in_force, moment)
+        if shared is not None:
+            slots = fused_slots(
+                pool, shared, in_force, host, moment, rotation.bucket, key, limit=limit
+            )
+            if slots is not None:
+                return slots, in_force, rotation
+        # host_plan's own way for these rules, without looking the shared part up again.
+        p = plan(pool, host, moment, key, limit=limit, shared=shared)
+        return draw(p, rotation.bucket, key), p.rules, rotation
     p = host_plan(snapshot, placement, moment, key)
     return draw(p, rotation.bucket, key), p.rules, rotation
 
