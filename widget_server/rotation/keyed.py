@@ -41,6 +41,24 @@ def keyed_unit(key: bytes, *parts: object) -> float:
     return (keyed_hash(key, *parts) >> 11) / 2**53  # 53 bits: exact in a float, never 1.0
 
 
+def keyed_hash_and_unit(
+    key: bytes, hash_tag: str, unit_tag: str, *parts: object
+) -> tuple[int, float]:
+    """``(keyed_hash(key, hash_tag, *parts), keyed_unit(key, unit_tag, *parts))``: two
+    messages that differ only in their first part (a draw's walk and its start), with
+    the rest joined once and the key's state fetched once.  The same bytes as
+    joining each message whole: ``str`` of a ``str`` is itself, and UTF-8 (with
+    surrogatepass) encodes character by character."""
+    copy = _keyed(key)
+    tail = "".join(["\x1f" + str(p) for p in parts])
+    h = copy()
+    h.update((hash_tag + tail).encode("utf-8", "surrogatepass"))
+    first = int.from_bytes(h.digest(), "big")
+    h = copy()
+    h.update((unit_tag + tail).encode("utf-8", "surrogatepass"))
+    return first, (int.from_bytes(h.digest(), "big") >> 11) / 2**53
+
+
 def keyed_hashes(
     key: bytes,
     prefix: tuple[object, ...],

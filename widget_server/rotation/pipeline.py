@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from widget_server.rotation.fused import host_info, quick_case
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool
@@ -201,7 +202,7 @@ def plan(
         quick = _quick_plan(pool, shared, rules, host_id, now, key, limit)
         if quick is not None:
             return quick
-    host = _host(pool, host_id)
+    host = host_info(pool, host_id)
     checks: dict[int, tuple[Check, ...]] = {}
     if explain:
         eligible: list[int] = []
@@ -323,10 +324,6 @@ def plan(
     )
 
 
-def _host(pool: ThemePool, host_id: int) -> MemberInfo:
-    return pool.members.get(host_id) or MemberInfo(host_id, f"#{host_id}")
-
-
 def _quick_plan(
     pool: ThemePool,
     shared: SharedPlan,
@@ -339,23 +336,8 @@ def _quick_plan(
     """The plan of a host that excludes only itself from a weighted theme whose cap does
     not bind, over the shared part without copies (``rotation/quick.py``); None when
     anything else applies.  The same plan as the general path's, value for value."""
-    if (
-        rules.strategy not in ("weighted", "fair-exchange")
-        or shared.recheck
-        or rules.pins
-        or rules.one_per_category
-        or rules.region.mode != "off"
-    ):
+    if not quick_case(pool, shared, rules, host_id):
         return None
-    # The host itself is looked at only by rules that exclude per host.
-    if rules.exclude_same_category or rules.blocklists or rules.exclude_pairs:
-        host = _host(pool, host_id)
-        if (
-            (rules.exclude_same_category and host.category)
-            or host.slug in rules.blocklists
-            or (rules.exclude_pairs and any(host.slug in pair for pair in rules.exclude_pairs))
-        ):
-            return None
     weights = shared.weights
     free = tuple(range(1, limit + 1))
     at = host_place(shared.candidates, host_id)

@@ -202,7 +202,33 @@ def quick_places(
 ) -> list[int]:
     """The places in ``orders.ids`` (the shared candidates, sorted) of the members
     ``systematic_sample(orders.walk(k, point), probabilities, u, limit)`` takes, in the
-    order taken, found by bisection over the running sums.
+    order taken: ``take_places`` over the probabilities' weights, scale and host place."""
+    return take_places(
+        orders,
+        k,
+        point,
+        probabilities.weight_array,
+        probabilities.scale,
+        probabilities.at,
+        u,
+        limit,
+    )
+
+
+def take_places(
+    orders: DailyOrders,
+    k: int,
+    point: int,
+    values: array[float],
+    scale: float,
+    at: int,
+    u: float,
+    limit: int,
+) -> list[int]:
+    """The places in ``orders.ids`` of the members a systematic sample takes from the
+    walk of variant ``k`` from ``point``, each member at place ``j`` with probability
+    ``values[j] * scale`` (the host, at place ``at`` or -1 for none, with none), found
+    by bisection over the running sums.
 
     The running sums are the loop's own (``accumulate`` adds in the same order;
     the host adds 0.0, which changes no sum), and each point is looked for from
@@ -213,11 +239,10 @@ def quick_places(
     if limit <= 0:
         return []
     places = orders.places(k, point)  # a fresh array: ours to change
-    values, scale = probabilities.weight_array, probabilities.scale
-    if probabilities.at >= 0:
+    if at >= 0:
         # The host's share is 0.0, which changes no running sum and is never taken:
         # leaving it out of the walk gives the loop's sums and picks.
-        places.remove(probabilities.at)
+        places.remove(at)
     # p = w * scale, summed as the loop sums; "cumulative - EPSILON" is computed only
     # where the bisection looks (its key), the same floats as the loop's.
     # (Comprehensions: a bound float method called per item costs twice as much.)
@@ -229,13 +254,13 @@ def quick_places(
     point_ = u
     lo = 0
     while True:
-        at = bisect_right(sums, point_, lo, key=bound)
-        while at < n and shares[at] <= 0.0:  # the loop skips members without a share
-            at += 1
-        if at >= n:
+        i = bisect_right(sums, point_, lo, key=bound)
+        while i < n and shares[i] <= 0.0:  # the loop skips members without a share
+            i += 1
+        if i >= n:
             return chosen
-        chosen.append(places[at])
+        chosen.append(places[i])
         if len(chosen) == limit:
             return chosen
         point_ += 1.0
-        lo = at + 1
+        lo = i + 1

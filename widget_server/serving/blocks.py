@@ -17,6 +17,7 @@ from widget_server.core.models import LANGUAGES, LAYOUTS, SCHEMES, Member, Place
 from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
 from widget_server.rotation import Plan, Rules, Slot, ThemePool, draw, plan
+from widget_server.rotation.fused import fused_slots
 from widget_server.rotation.shared import SharedPlan, shared_plan
 from widget_server.serving.snapshot import Snapshot
 
@@ -199,10 +200,32 @@ def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: byte
 def select_slots(
     snapshot: Snapshot, placement: Placement, now: float, key: bytes, nonce: int
 ) -> tuple[tuple[Slot, ...], Rules, Rotation]:
-    """The partners a placement shows right now, the rules in force and the rotation."""
-    rules = snapshot.pools[placement.theme_id].rules.at(now)
-    p = host_plan(snapshot, placement, plan_moment(rules, now), key)
+    """The partners a placement shows right now, the rules in force and the rotation.
+
+    Most first sights take the fused path (``rotation/fused.py``): the slots straight
+    from the theme's shared part, without a plan in between; where it does not apply
+    the placement's plan is made from the same shared part and drawn from.  Plans of
+    rules that draw on every request always come from ``host_plan``, which keeps them
+    a minute.  All ways give the same slots.
+    """
+    pool = snapshot.pools[placement.theme_id]
+    rules = pool.rules.at(now)
+    moment = plan_moment(rules, now)
     rotation = rotation_at(rules, now, nonce)
+    in_force = pool.rules.at(moment)  # what the plan is made with (host_plan)
+    if in_force.granularity != "request":
+        host, limit = placement.member_id, placement.options.max_partners
+        shared = shared_part(snapshot, pool, in_force, moment)
+        if shared is not None:
+            slots = fused_slots(
+                pool, shared, in_force, host, moment, rotation.bucket, key, limit=limit
+            )
+            if slots is not None:
+                return slots, in_force, rotation
+        # host_plan's own way for these rules, without looking the shared part up again.
+        p = plan(pool, host, moment, key, limit=limit, shared=shared)
+        return draw(p, rotation.bucket, key), p.rules, rotation
+    p = host_plan(snapshot, placement, moment, key)
     return draw(p, rotation.bucket, key), p.rules, rotation
 
 
