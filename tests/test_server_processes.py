@@ -208,7 +208,7 @@ def test_changes_through_one_process_reach_blocks_of_another(
     key = json.loads(cli(deployment.env, "key", "create", "--scope", "coordinator", "--json"))
     auth = {"Authorization": f"Bearer {key['key']}"}
     token = deployment.token
-    # The default poll interval (WIDGET_SNAPSHOT_INTERVAL=2): what a deployment runs with.
+    # The default poll interval (WIDGET_SNAPSHOT_INTERVAL=1): what a deployment runs with.
     with (
         process(deployment, tmp_path / "a.log") as (a, _),
         process(deployment, tmp_path / "b.log") as (b, _),

@@ -23,7 +23,7 @@ def test_defaults_without_any_variable() -> None:
     assert settings.database_url_given is False
     assert settings.secret_keys == ()  # never a built-in key
     assert settings.public_url is None
-    assert settings.snapshot_interval == 2.0
+    assert settings.snapshot_interval == 1.0
     assert settings.ledger_interval == 60.0
     assert settings.click_token_max_age == 86_400
     assert settings.debug is False
