@@ -340,6 +340,19 @@ def drawn_before(
     return draw(made, rotation.bucket, KEY), made.rules, rotation
 
 
+def selected_as_before(
+    spy: Spy, snapshot: Snapshot, placement: Placement, now: float, nonce: int
+) -> tuple[tuple[Slot, ...], Any, blocks.Rotation]:
+    """``select_slots`` (what ``spy`` saw of the fused path: this call's only), held to
+    ``drawn_before``: the same slots and rotation, the very same rules."""
+    spy.returned.clear()
+    got = blocks.select_slots(snapshot, placement, now, KEY, nonce)
+    expected = drawn_before(snapshot, placement, now, nonce)
+    assert got[0] == expected[0] and got[2] == expected[2]
+    assert got[1] is expected[1]
+    return got
+
+
 @properties
 @given(
     data=st.data(),
@@ -367,11 +380,7 @@ def test_select_slots_is_what_it_drew_before(
     with mock.patch.object(blocks, "fused_slots", spy):
         for now in (NOW + offset, NOW + offset + seconds / 2, NOW + offset + seconds):
             for nonce, placement in enumerate(snapshot.placements.values()):
-                spy.returned.clear()
-                got = blocks.select_slots(snapshot, placement, now, KEY, nonce)
-                expected = drawn_before(snapshot, placement, now, nonce)
-                assert got[0] == expected[0] and got[2] == expected[2]
-                assert got[1] is expected[1]
+                selected_as_before(spy, snapshot, placement, now, nonce)
                 pool = snapshot.pools[1]
                 rules = pool.rules.at(now)
                 moment = blocks.plan_moment(rules, now)
@@ -440,11 +449,7 @@ def test_a_period_starting_inside_a_bucket_draws_with_the_rules_of_its_start(
     spy = Spy()
     with mock.patch.object(blocks, "fused_slots", spy):
         for nonce, placement in enumerate(snapshot.placements.values()):
-            spy.returned.clear()
-            got = blocks.select_slots(snapshot, placement, now, KEY, nonce)
-            expected = drawn_before(snapshot, placement, now, nonce)
-            assert got[0] == expected[0] and got[2] == expected[2]
-            assert got[1] is expected[1]
+            got = selected_as_before(spy, snapshot, placement, now, nonce)
             rules = pool.rules.at(now)
             assert rules is pool.rules.periods[0][1]
             moment = blocks.plan_moment(rules, now)
