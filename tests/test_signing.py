@@ -106,7 +106,8 @@ def test_click_token_is_what_itsdangerous_makes_as_text_and_as_bytes(
     signer: Signer, clock: Clock, placement_id: int, partner_id: int, bucket: int
 ) -> None:
     """The token assembled directly is itsdangerous' own token, byte for byte, at the
-    same second; the bytes made for a block's body are the same characters."""
+    same second (a joint slot's too); the bytes made for a block's body are the same
+    characters."""
 
     raw = URLSafeTimedSerializer(SECRET, salt=signing.SALT_CLICK)
     for step in (0, 0.5, 1, 86_400):
@@ -114,8 +115,10 @@ def test_click_token_is_what_itsdangerous_makes_as_text_and_as_bytes(
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("itsdangerous.timed.time.time", lambda: clock.now)
             expected = str(raw.dumps([placement_id, partner_id, bucket]))
+            slot = str(raw.dumps([placement_id, 0, bucket, 2, partner_id]))
         assert signer.click_token(placement_id, partner_id, bucket) == expected
         assert signer.click_token_bytes(placement_id, partner_id, bucket) == expected.encode()
+        assert signer.slot_click_token(placement_id, bucket, 2, partner_id) == slot
 
 
 @pytest.mark.parametrize("where", [payload_start, signature_start], ids=["payload", "signature"])

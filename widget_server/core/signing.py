@@ -311,25 +311,23 @@ class Signer:
     def click_token_bytes(self, placement_id: int, partner_id: int, bucket: int) -> bytes:
         """``click_token(...).encode()``, made as bytes throughout: what a block's body,
         itself bytes, joins (serving/fragments.py)."""
+        return self._click_signed(b"[%d,%d,%d]" % (placement_id, partner_id, bucket))
+
+    def slot_click_token(self, placement_id: int, bucket: int, kind: int, ref: int) -> str:
+        """A click token for a block's joint slot: ``[placement, 0, bucket, kind, ref]``
+        (partner 0: no member; ``kind`` 1 an offer, 2 an event, ``ref`` its id)."""
+        return self._click_signed(b"[%d,0,%d,%d,%d]" % (placement_id, bucket, kind, ref)).decode()
+
+    def _click_signed(self, payload_json: bytes) -> bytes:
+        """``PAYLOAD.TIME.MAC`` of a compact JSON list, the time this second's (its base64
+        made once a second)."""
         now = int(self._clock())
         second, stamp = self._click_stamp
         if second != now:
             stamp = _b64_bytes(now.to_bytes((now.bit_length() + 7) // 8, "big"))
             self._click_stamp = (now, stamp)
-        value = b"%s.%s" % (_b64_bytes(b"[%d,%d,%d]" % (placement_id, partner_id, bucket)), stamp)
+        value = b"%s.%s" % (_b64_bytes(payload_json), stamp)
         return b"%s.%s" % (value, _b64_bytes(self._click_mac.of(value)))
-
-    def slot_click_token(self, placement_id: int, bucket: int, kind: int, ref: int) -> str:
-        """A click token for a block's joint slot: ``[placement, 0, bucket, kind, ref]``
-        (partner 0: no member; ``kind`` 1 an offer, 2 an event, ``ref`` its id)."""
-        now = int(self._clock())
-        stamp = _b64(now.to_bytes((now.bit_length() + 7) // 8, "big"))
-        return self._click_signed(f"[{placement_id},0,{bucket},{kind},{ref}]", stamp)
-
-    def _click_signed(self, payload_json: str, stamp: str) -> str:
-        payload = _b64(payload_json.encode())
-        value = f"{payload}.{stamp}"
-        return f"{value}.{_b64(self._click_mac.of(value.encode()))}"
 
     def read_click_token(self, token: str, max_age: int) -> ClickClaim:
         fresh = True
