@@ -19,7 +19,7 @@ from __future__ import annotations
 from widget_server.rotation.keyed import keyed_hash_and_unit
 from widget_server.rotation.plans import Slot
 from widget_server.rotation.pool import MemberInfo, ThemePool
-from widget_server.rotation.quick import host_place, quick_scale, take_places
+from widget_server.rotation.quick import host_place, owed_first, quick_scale, take_places
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.shared import SharedPlan
 from widget_server.rotation.strategies import walk_point
@@ -95,9 +95,7 @@ def fused_slots(
     mix, u = keyed_hash_and_unit(key, "shift", "draw", pool.theme_id, host_id, bucket, 0)
     chosen = take_places(orders, mix % orders.count, walk_point(mix), values, scale, at, u, need)
     if rules.strategy == "fair-exchange":
-        # Those the network owes most get the best places; ties by the first order.
-        rank = orders.first_rank
-        chosen.sort(key=lambda j: (-values[j], rank(j)))
+        owed_first(chosen, values, orders)
     if len(chosen) < min(rules.min_partners, limit):
         return ()
     ids = orders.ids

@@ -30,6 +30,7 @@ from widget_server.rotation.quick import (
     Scaled,
     Without,
     host_place,
+    owed_first,
     quick_places,
     quick_scale,
 )
@@ -430,8 +431,7 @@ def _quick_draw(
     ``first_place``."""
     chosen = quick_places(orders, k, point, probabilities, u, need)
     if strategy == "fair-exchange":
-        values, rank = probabilities.weight_array, orders.first_rank
-        chosen.sort(key=lambda j: (-values[j], rank(j)))
+        owed_first(chosen, probabilities.weight_array, orders)
     ids = orders.ids
     return [ids[j] for j in chosen]
 

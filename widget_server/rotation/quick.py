@@ -215,6 +215,14 @@ def quick_places(
     )
 
 
+def owed_first(chosen: list[int], values: array[float], orders: DailyOrders) -> None:
+    """Fair exchange's order of the places ``chosen``, in place: those the network owes
+    most (the heaviest weight at their place) first, ties by the day's first order
+    (``first_rank``), the key the general draw sorts its member ids by."""
+    rank = orders.first_rank
+    chosen.sort(key=lambda j: (-values[j], rank(j)))
+
+
 def take_places(
     orders: DailyOrders,
     k: int,

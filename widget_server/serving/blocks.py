@@ -203,10 +203,10 @@ def select_slots(
     """The partners a placement shows right now, the rules in force and the rotation.
 
     Most first sights take the fused path (``rotation/fused.py``): the slots straight
-    from the theme's shared part, without a plan in between; where it does not apply
-    the placement's plan is made from the same shared part and drawn from.  Plans of
-    rules that draw on every request always come from ``host_plan``, which keeps them
-    a minute.  All ways give the same slots.
+    from the theme's shared part, without a plan in between.  Where it does not
+    apply, and for rules that draw on every request (whose plans are kept a minute),
+    the placement's plan is made (``host_plan``) and drawn from.  Both give the same
+    slots.
     """
     pool = snapshot.pools[placement.theme_id]
     rules = pool.rules.at(now)
@@ -214,17 +214,20 @@ def select_slots(
     rotation = rotation_at(rules, now, nonce)
     in_force = pool.rules.at(moment)  # what the plan is made with (host_plan)
     if in_force.granularity != "request":
-        host, limit = placement.member_id, placement.options.max_partners
         shared = shared_part(snapshot, pool, in_force, moment)
         if shared is not None:
             slots = fused_slots(
-                pool, shared, in_force, host, moment, rotation.bucket, key, limit=limit
+                pool,
+                shared,
+                in_force,
+                placement.member_id,
+                moment,
+                rotation.bucket,
+                key,
+                limit=placement.options.max_partners,
             )
             if slots is not None:
                 return slots, in_force, rotation
-        # host_plan's own way for these rules, without looking the shared part up again.
-        p = plan(pool, host, moment, key, limit=limit, shared=shared)
-        return draw(p, rotation.bucket, key), p.rules, rotation
     p = host_plan(snapshot, placement, moment, key)
     return draw(p, rotation.bucket, key), p.rules, rotation
 
