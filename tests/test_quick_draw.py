@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 from tests import selection_reference as reference
 from tests.test_selection_shared import KEY, NOW, SLUGS, make_pool, same_plan
 from widget_server.rotation import draw, plan
+from widget_server.rotation.pipeline import quick_members
 from widget_server.rotation.quick import (
     HostOrder,
     Scaled,
     Without,
     host_place,
+    owed_first,
     quick_sample,
     quick_scale,
 )
@@ -111,6 +113,45 @@ def test_quick_plans_match_the_reference(
         if quick:
             assert isinstance(made.weights, Without)
             assert isinstance(made.tiers[0].order, HostOrder)
+            assert made.weights.keys_list() == list(made.weights)
+        for bucket in range(first, first + 12):
+            members = quick_members(made, bucket, KEY)
+            if not quick:
+                assert members is None
+                continue
+            # The simulator's draw of a quick plan: the slots' members, and nothing else
+            # to say (positions 1, 2, ..., none pinned, every one counted).
+            slots = draw(made, bucket, KEY)
+            assert members == [s.member_id for s in slots]
+            assert [(s.position, s.pinned, s.counts) for s in slots] == [
+                (n, False, True) for n in range(1, len(slots) + 1)
+            ]
+
+
+@properties
+@given(
+    weights=st.lists(st.sampled_from([0.5, 1.0, 2.0]) | weights_, min_size=1, max_size=30),
+    picks=st.data(),
+)
+def test_owed_first_orders_as_the_general_draw_with_and_without_ties(
+    weights: list[float], picks: st.DataObject
+) -> None:
+    ids = [2 * n + 5 for n in range(len(weights))]
+    orders = DailyOrders(ids, KEY, ("owed", 3))
+    values = array("d", weights)
+    chosen = picks.draw(st.lists(st.integers(0, len(ids) - 1), max_size=6, unique=True))
+    got = list(chosen)
+    owed_first(got, values, orders)
+    # The general draw's key: the heaviest first, ties by the day's first order.
+    expected = sorted(chosen, key=lambda j: (-weights[j], orders.first_place(ids[j])))
+    assert got == expected
+
+
+def test_a_host_less_view_lists_its_keys_as_iterating_does() -> None:
+    base = {4: 1.0, 9: 2.0, 1: 0.5}
+    assert Without(base, 9).keys_list() == list(Without(base, 9)) == [4, 1]
+    assert Without(base, 7).keys_list() == list(Without(base, 7)) == [4, 9, 1]
+    assert Without(base, 9, True).keys_list() == [4, 1]
 
 
 def test_the_quick_path_is_taken_by_a_plain_weighted_theme() -> None:

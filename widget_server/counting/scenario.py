@@ -11,8 +11,9 @@
    with :func:`~widget_server.rotation.fairness.balances`;
 3. 24 times a day plans each host that has views with
    :func:`~widget_server.rotation.plan` (from the theme's shared part) and
-   draws its blocks with :func:`~widget_server.rotation.draw` as the server
-   serves them: one block per host and rotation bucket of the rules
+   draws its blocks with :func:`~widget_server.rotation.draw` (a quick plan's
+   with ``pipeline.quick_members``: the same members, without slot objects) as
+   the server serves them: one block per host and rotation bucket of the rules
    (``rotation.bucket_seconds``, 300 s by default; the bucket numbers are the
    server's), seen by every view of that host in that bucket; with
    ``rotation.granularity: request`` every view draws a block of its own;
@@ -47,6 +48,7 @@ from widget_server.rotation.ledger import (
     window_days,
     with_today,
 )
+from widget_server.rotation.pipeline import quick_members
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.shared import SharedPlan, shared_plan
 
@@ -294,6 +296,20 @@ def _show(
     candidates: dict[int, tuple[list[int], Credits]] = {}  # per host: its plan's, made once
     for _, host, bucket, views in sequence:
         p = plans[host][0]
+        members = None if strategy == "credit" else quick_members(p, bucket, key)
+        if members is not None:
+            # A quick plan's block: positions 1, 2, ..., none pinned, every one counted.
+            if not members:
+                day.empty += views
+            elif len(members) < p.limit:
+                day.short += views
+            for place, m in enumerate(members, start=1):
+                cell = (theme_id, host, m)
+                e = views * E[place]
+                counts[cell] = counts.get(cell, 0.0) + e
+                gave[host] += e
+                got[m] += e
+            continue
         if strategy == "credit":
             mine = candidates.get(host)
             if mine is None:

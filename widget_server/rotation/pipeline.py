@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping
 
 from widget_server.rotation.fused import host_info, quick_case
-from widget_server.rotation.keyed import keyed_hash, keyed_unit
+from widget_server.rotation.keyed import keyed_hash, keyed_hash_and_unit, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.quick import (
@@ -33,6 +33,7 @@ from widget_server.rotation.quick import (
     owed_first,
     quick_places,
     quick_scale,
+    take_places,
 )
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
@@ -432,6 +433,33 @@ def _quick_draw(
     chosen = quick_places(orders, k, point, probabilities, u, need)
     if strategy == "fair-exchange":
         owed_first(chosen, probabilities.weight_array, orders)
+    ids = orders.ids
+    return [ids[j] for j in chosen]
+
+
+def quick_members(p: Plan, bucket: int, key: bytes) -> list[int] | None:
+    """``[s.member_id for s in draw(p, bucket, key)]`` when ``p`` is a quick plan
+    (``_quick_plan``), else None.  Its slots are at positions 1, 2, ... in that
+    order, none pinned, all counted, so the members say everything: the simulator
+    draws a quick plan this way, without the slots, ``_draw_tier``'s branches or a
+    second keyed message (the two hashes joined, as ``fused_slots`` does)."""
+    if p.pinned or len(p.tiers) != 1:
+        return None
+    tier = p.tiers[0]
+    probabilities, orders = tier.probabilities, tier.orders
+    if orders is None or not isinstance(probabilities, Scaled):
+        return None
+    need = len(p.free_positions)
+    chosen: list[int] = []
+    if need > 0 and tier.order:
+        values, scale, at = probabilities.weight_array, probabilities.scale, probabilities.at
+        mix, u = keyed_hash_and_unit(key, "shift", "draw", p.theme_id, p.host_id, bucket, 0)
+        k, point = mix % orders.count, walk_point(mix)
+        chosen = take_places(orders, k, point, values, scale, at, u, need)
+        if p.rules.strategy == "fair-exchange":
+            owed_first(chosen, values, orders)
+    if len(chosen) < min(p.rules.min_partners, p.limit):
+        return []
     ids = orders.ids
     return [ids[j] for j in chosen]
 

@@ -94,6 +94,13 @@ class Without(Mapping[int, float]):
     def __len__(self) -> int:
         return self._len
 
+    def keys_list(self) -> list[int]:
+        """``list(self)``, copied in C: the base's keys, then the host taken out."""
+        keys = list(self.base)
+        if self.host in self.base:
+            keys.remove(self.host)
+        return keys
+
 
 class HostOrder(Sequence[int]):
     """``order`` without ``host``: a host's order of the day, made into a tuple only
@@ -218,7 +225,12 @@ def quick_places(
 def owed_first(chosen: list[int], values: array[float], orders: DailyOrders) -> None:
     """Fair exchange's order of the places ``chosen``, in place: those the network owes
     most (the heaviest weight at their place) first, ties by the day's first order
-    (``first_rank``), the key the general draw sorts its member ids by."""
+    (``first_rank``), the key the general draw sorts its member ids by.  Without a
+    tie the weights alone give that order (heaviest first), and no rank is made."""
+    owed = [values[j] for j in chosen]
+    if len(set(owed)) == len(owed):
+        chosen.sort(key=values.__getitem__, reverse=True)
+        return
     rank = orders.first_rank
     chosen.sort(key=lambda j: (-values[j], rank(j)))
 
