@@ -16,8 +16,9 @@ becomes a stall record with, over the late interval, the loop thread's CPU
 time and its time on the run queue (``/proc/thread-self/schedstat``: the
 kernel's own accounting), the CPU the process's other threads used meanwhile,
 the garbage collections that ran (``gc.callbacks``), and the loop thread's
-stack as a watchdog thread sampled it every millisecond while the loop was
-late (``sys._current_frames``).  Stall time minus loop CPU minus run-queue
+stack, and those of the other threads (a GIL holder among them), as a
+watchdog thread sampled them every millisecond while the loop was late
+(``sys._current_frames``).  Stall time minus loop CPU minus run-queue
 wait is time the loop thread was runnable-but-blocked: the GIL (or a
 blocking call).
 
@@ -84,6 +85,8 @@ class Watch:
         self.loop_ident = 0  # the loop thread's Python ident
         self.loop_native = 0
         self.samples: collections.Counter[str] = collections.Counter()
+        # What the process's other threads were doing meanwhile (a GIL holder among them).
+        self.others: collections.Counter[str] = collections.Counter()
         self.gcs: list[tuple[float, int, float, str]] = []  # (start, generation, s, thread)
         self._gc_start = 0.0
         self._lock = threading.Lock()
@@ -127,6 +130,7 @@ class Watch:
     def _record(self, late: float, cpu: float, queued: float) -> None:
         with self._lock:
             samples, self.samples = self.samples, collections.Counter()
+            other_samples, self.others = self.others, collections.Counter()
             others_before, self._others_before = self._others_before, None
             gcs = [g for g in self.gcs if g[0] >= time.time() - late - 0.01]
             self.gcs = []
@@ -150,6 +154,7 @@ class Watch:
             "watchdog_late_ms": round(watchdog_late * 1e3, 1),
             "gc": [{"gen": g, "ms": round(s * 1e3, 1), "thread": w} for _, g, s, w in gcs],
             "stacks": samples.most_common(6),
+            "other_stacks": other_samples.most_common(6),
         }
         with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
@@ -164,12 +169,17 @@ class Watch:
             expected = now
             if now - self.last_wake < self.threshold / 2:
                 continue
-            frame = sys._current_frames().get(self.loop_ident)
+            frames = sys._current_frames()
+            frame = frames.get(self.loop_ident)
+            mine = threading.get_ident()
             with self._lock:
                 if self._others_before is None:
                     self._others_before = _threads_cpu({self.loop_native, me})
                 if frame is not None:
                     self.samples[_frames(frame)] += 1
+                for ident, other in frames.items():
+                    if ident not in (self.loop_ident, mine):
+                        self.others[_frames(other)] += 1
 
 
 def work(record: dict[str, Any]) -> float:
