@@ -208,3 +208,35 @@ async def test_deltas_that_do_not_follow_the_installed_version_are_read_whole(
         assert serving._ledger[theme].version == computing._ledger[theme].version
     finally:
         await serving._storage.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 2046, 2047, 2048, 4094, 4095, 6000, 70_000])
+def test_a_documents_digest_is_its_sha256_hashed_in_pieces_that_keep_the_gil(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest is the SHA-256 of the whole document, as before, but hashlib is never
+    handed 2,048 bytes or more at once: it would let go of the GIL for them, and the
+    job's thousands of documents a minute would keep the event loop from it."""
+    import hashlib
+
+    # Multi-byte characters too: the pieces are bytes, cut wherever they fall.
+    document = ("äx€" * size)[:size]
+    expected = hashlib.sha256(document.encode()).hexdigest()
+    fed: list[int] = []
+    real = hashlib.sha256
+
+    class Recording:
+        def __init__(self) -> None:
+            self.hashed = real()
+
+        def update(self, data: bytes | memoryview) -> None:
+            fed.append(len(data))
+            self.hashed.update(data)
+
+        def hexdigest(self) -> str:
+            return self.hashed.hexdigest()
+
+    monkeypatch.setattr(hashlib, "sha256", Recording)
+    assert digest(document) == expected
+    assert sum(fed) == len(document.encode())
+    assert all(0 < n < 2048 for n in fed)
