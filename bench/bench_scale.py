@@ -29,7 +29,9 @@ made by the same generator), so the ratios hold on a shared machine.
   the API and a member is paused by the CLI (another process: the time until
   the server serves the change is measured), and then for one ledger interval
   (``--ledger-interval``, the server's ``WIDGET_LEDGER_INTERVAL``) with no
-  writes, so a ledger run falls into it.
+  writes, so a ledger run falls into it; before it, a day of counted views is
+  stored (``counted_day``: about 1,000,000 counter rows at 100,000 members), so
+  that run has a day's figures to work through.
 
 Exit status 0 even when a target is missed; 1 when the measurement failed.
 """
@@ -48,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +166,28 @@ async def embed_tokens(url: str) -> list[str]:
         # m0's first placement first; the stall and change measurements use it.
         placements.sort(key=lambda p: p.member_id != m0)
         return [signer.embed_token(p.id) for p in placements]
+    finally:
+        await storage.close()
+
+
+async def counted_day(url: str) -> int:
+    """Today's views counted, as the server's intake stores them (``add_counts``): every
+    placement served some 1-40 times, each view with 4 partners (bench_ledger.py's
+    ``day_rows``), so the ledger job that follows has a day of figures to work through
+    (about 1,000,000 counter rows at 100,000 members).  The rows written."""
+    from bench.bench_ledger import add, day_rows
+    from widget_server.storage import storage_from_url
+
+    storage = storage_from_url(url)
+    await storage.open()
+    try:
+        by_theme: dict[int, list[int]] = {}
+        for ms in await storage.list_memberships():
+            by_theme.setdefault(ms.theme_id, []).append(ms.member_id)
+        today = datetime.now(UTC).date()
+        rows = day_rows(by_theme, today, 4, random.Random(12), 1.0)
+        await add(storage, rows)
+        return len(rows)
     finally:
         await storage.close()
 
@@ -404,6 +429,8 @@ def network(
     print(f"[{name}] writes and the ledger under a probe ...", file=sys.stderr)
     begun = time.time()
     result["writes"] = changes(base, key, env, theme, tokens, tokens[-1])
+    # The ledger run under the probe has a day's counts to work through, not none.
+    result["writes"]["counter rows of today"] = asyncio.run(counted_day(url))
     ledger_begun = time.time()
     with Probe(f"{base}/w/{tokens[-1]}") as probe:
         time.sleep(args.ledger_interval + 5)
