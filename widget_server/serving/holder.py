@@ -402,6 +402,10 @@ class SnapshotHolder:
         log.info(
             "ledger installed", extra={"ledger_version": stored.version, "themes": len(changed)}
         )
+        # The computation's rows and the replaced balances are freed by now, but the
+        # allocator keeps the pages (worker threads allocate in arenas of their own):
+        # 35-40 MB a computation at 100,000 members, given back here.
+        await asyncio.to_thread(_give_back_memory)
         return True
 
     async def start(self, *, compute_ledger: bool = True, serving: bool = False) -> None:
