@@ -23,7 +23,6 @@ from itertools import compress
 
 from widget_server.rotation import Plan
 from widget_server.rotation.fairness import exposure
-from widget_server.rotation.quick import Without
 
 # Exposure by place, 1 to 12 (index 0 unused): the engine's counting in scenario.py
 # reads the same table.
@@ -36,12 +35,7 @@ def credit_candidates(p: Plan) -> tuple[list[int], Credits]:
     """The candidates for a credit plan's free places (the pins stay), in the plan's
     order, and how to read their credits (at C speed: a block reads them all)."""
     pinned = {s.member_id for s in p.pinned}
-    if pinned:
-        candidates = [i for i in p.weights if i not in pinned]
-    elif isinstance(p.weights, Without):  # a quick plan's: the theme's weights but the host's
-        candidates = p.weights.keys_list()
-    else:
-        candidates = list(p.weights)
+    candidates = [i for i in p.weights if i not in pinned] if pinned else list(p.weights)
     if len(candidates) > 1:
         return candidates, operator.itemgetter(*candidates)
     return candidates, lambda credit: [credit[i] for i in candidates]

@@ -16,13 +16,15 @@ the simulator, the general path) still makes one.
 
 from __future__ import annotations
 
+from array import array
+
 from widget_server.rotation.keyed import keyed_hash_and_unit
 from widget_server.rotation.plans import Slot
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.quick import host_place, owed_first, quick_scale, take_places
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.shared import SharedPlan
-from widget_server.rotation.strategies import walk_point
+from widget_server.rotation.strategies import DailyOrders, walk_point
 
 DAY = 86_400
 
@@ -92,11 +94,34 @@ def fused_slots(
     # From here on at least one candidate besides the host has a share (take >= 1),
     # so the tier's order is not empty and the draw walks it.
     orders = shared.orders(key, int(moment // DAY))
-    mix, u = keyed_hash_and_unit(key, "shift", "draw", pool.theme_id, host_id, bucket, 0)
-    chosen = take_places(orders, mix % orders.count, walk_point(mix), values, scale, at, u, need)
-    if rules.strategy == "fair-exchange":
-        owed_first(chosen, values, orders)
+    chosen = drawn_places(
+        orders, values, scale, at, rules.strategy, pool.theme_id, host_id, bucket, key, need
+    )
     if len(chosen) < min(rules.min_partners, limit):
         return ()
     ids = orders.ids
     return tuple([Slot(ids[j], n) for n, j in enumerate(chosen, start=1)])
+
+
+def drawn_places(
+    orders: DailyOrders,
+    values: array[float],
+    scale: float,
+    at: int,
+    strategy: str,
+    theme_id: int,
+    host_id: int,
+    bucket: int,
+    key: bytes,
+    need: int,
+) -> list[int]:
+    """The places in ``orders.ids`` a quick plan's draw takes for a host and bucket, in
+    the order of the block: tier 0's two keyed hashes (joined), the walk of one of the
+    day's orders from the keyed point (``quick.take_places``), and for fair exchange
+    those the network owes most first.  ``fused_slots`` and ``pipeline.quick_members``
+    draw through it."""
+    mix, u = keyed_hash_and_unit(key, "shift", "draw", theme_id, host_id, bucket, 0)
+    chosen = take_places(orders, mix % orders.count, walk_point(mix), values, scale, at, u, need)
+    if strategy == "fair-exchange":
+        owed_first(chosen, values, orders)
+    return chosen

@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from widget_server.rotation.fused import host_info, quick_case
-from widget_server.rotation.keyed import keyed_hash, keyed_hash_and_unit, keyed_unit
+from widget_server.rotation.fused import drawn_places, host_info, quick_case
+from widget_server.rotation.keyed import keyed_hash, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.quick import (
@@ -33,7 +33,6 @@ from widget_server.rotation.quick import (
     owed_first,
     quick_places,
     quick_scale,
-    take_places,
 )
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.sampling import inclusion_probabilities, systematic_sample
@@ -442,7 +441,7 @@ def quick_members(p: Plan, bucket: int, key: bytes) -> list[int] | None:
     (``_quick_plan``), else None.  Its slots are at positions 1, 2, ... in that
     order, none pinned, all counted, so the members say everything: the simulator
     draws a quick plan this way, without the slots, ``_draw_tier``'s branches or a
-    second keyed message (the two hashes joined, as ``fused_slots`` does)."""
+    second keyed message (``fused.drawn_places``, as ``fused_slots`` draws)."""
     if p.pinned or len(p.tiers) != 1:
         return None
     tier = p.tiers[0]
@@ -453,11 +452,9 @@ def quick_members(p: Plan, bucket: int, key: bytes) -> list[int] | None:
     chosen: list[int] = []
     if need > 0 and tier.order:
         values, scale, at = probabilities.weight_array, probabilities.scale, probabilities.at
-        mix, u = keyed_hash_and_unit(key, "shift", "draw", p.theme_id, p.host_id, bucket, 0)
-        k, point = mix % orders.count, walk_point(mix)
-        chosen = take_places(orders, k, point, values, scale, at, u, need)
-        if p.rules.strategy == "fair-exchange":
-            owed_first(chosen, values, orders)
+        chosen = drawn_places(
+            orders, values, scale, at, p.rules.strategy, p.theme_id, p.host_id, bucket, key, need
+        )
     if len(chosen) < min(p.rules.min_partners, p.limit):
         return []
     ids = orders.ids
