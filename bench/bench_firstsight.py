@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path.cwd()
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scale import add_themes, embed_tokens, member_rows  # noqa: E402
+from bench.scale_network import add_themes, embed_tokens, member_rows  # noqa: E402
 
 
 def make_database(url: str, members: int, themes: int, directory: Path) -> None:

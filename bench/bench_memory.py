@@ -42,8 +42,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scale import add_themes, cli, embed_tokens  # noqa: E402
 from bench.bench_snapshot import members_file  # noqa: E402
+from bench.scale_network import add_themes, cli, embed_tokens  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -60,17 +60,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import stallwatch  # noqa: E402
-from bench.bench_scale import (  # noqa: E402  (after the path set-up)
-    DEFAULT_PG,
-    add_themes,
-    cli,
-    member_rows,
-    proc_cpu,
-    proc_rss_mb,
-    schema,
-    wait_block,
-)
+from bench.bench_scale import proc_cpu, proc_rss_mb, wait_block  # noqa: E402  (after the path set-up)
 from bench.bench_widget import PY, ROOT, BenchError, describe_setup, free_port, stop  # noqa: E402
+from bench.scale_network import DEFAULT_PG, add_themes, cli, member_rows, schema  # noqa: E402
 
 
 def members_file(path: Path, members: int, themes: int) -> str:
