@@ -30,8 +30,6 @@ from widget_server.rotation.quick import (
     Scaled,
     Without,
     host_place,
-    owed_first,
-    quick_places,
     quick_scale,
 )
 from widget_server.rotation.rules import Rules
@@ -397,8 +395,6 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     probabilities = tier.probabilities
     if tier.orders is not None:
         k, point = mix % tier.orders.count, walk_point(mix)
-        if isinstance(probabilities, Scaled):  # the common case, over the shared part
-            return _quick_draw(tier.orders, k, point, probabilities, u, need, strategy)
         chosen = systematic_sample(tier.orders.walk(k, point), probabilities, u, need)
     else:
         shift = (mix // VARIANTS) % len(tier.order)
@@ -415,33 +411,15 @@ def _draw_tier(p: Plan, tier: Tier, need: int, bucket: int, key: bytes, index: i
     return chosen
 
 
-def _quick_draw(
-    orders: DailyOrders,
-    k: int,
-    point: int,
-    probabilities: Scaled,
-    u: float,
-    need: int,
-    strategy: str,
-) -> list[int]:
-    """``_draw_tier`` of a quick plan's tier (``_quick_plan``), over places in the
-    theme's candidates rather than member ids.  Fair exchange sorts by the same key
-    as the general branch: a chosen member is never the host, so its weight in
+def quick_members(p: Plan, bucket: int, key: bytes) -> list[int] | None:
+    """The members of ``draw(p, bucket, key)`` in order when ``p`` is a quick plan
+    (``_quick_plan``), else None.  Its slots are at positions 1, 2, ... in that
+    order, none pinned, all counted, so the members say everything: ``draw`` and
+    the simulator draw a quick plan this way, over places in the theme's candidates
+    (``fused.drawn_places``, as ``fused_slots`` draws).  Fair exchange sorts by the
+    general draw's key: a chosen member is never the host, so its weight in
     ``p.weights`` is the shared weight at its place, and ``first_rank`` is its
     ``first_place``."""
-    chosen = quick_places(orders, k, point, probabilities, u, need)
-    if strategy == "fair-exchange":
-        owed_first(chosen, probabilities.weight_array, orders)
-    ids = orders.ids
-    return [ids[j] for j in chosen]
-
-
-def quick_members(p: Plan, bucket: int, key: bytes) -> list[int] | None:
-    """``[s.member_id for s in draw(p, bucket, key)]`` when ``p`` is a quick plan
-    (``_quick_plan``), else None.  Its slots are at positions 1, 2, ... in that
-    order, none pinned, all counted, so the members say everything: the simulator
-    draws a quick plan this way, without the slots, ``_draw_tier``'s branches or a
-    second keyed message (``fused.drawn_places``, as ``fused_slots`` draws)."""
     if p.pinned or len(p.tiers) != 1:
         return None
     tier = p.tiers[0]
@@ -463,6 +441,9 @@ def quick_members(p: Plan, bucket: int, key: bytes) -> list[int] | None:
 
 def draw(p: Plan, bucket: int, key: bytes) -> tuple[Slot, ...]:
     """The slots of one block; empty when fewer than the minimum were found."""
+    members = quick_members(p, bucket, key)
+    if members is not None:  # the common case, over the theme's shared part
+        return tuple([Slot(member_id, n) for n, member_id in enumerate(members, start=1)])
     picks: list[int] = []
     need = len(p.free_positions)
     for index, tier in enumerate(p.tiers):
