@@ -44,6 +44,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from widget_server.rotation.packed import PackedFigures
 from widget_server.rotation.rules import Fairness
 
 DAY = 86_400  # seconds
@@ -201,10 +202,13 @@ def balances(
     unique = ids if len(known) == n else list(dict.fromkeys(ids))
     ages = {m: a for m, a in (ages or {}).items() if m in known}
     # Columns in the order of ``unique`` (summed in that order, as the dicts were).
-    nothing = (0.0, 0.0)
-    figures = [ledger.get(m, nothing) for m in unique]
-    given = [g for g, _ in figures]
-    received = [r for _, r in figures]
+    if isinstance(ledger, PackedFigures):
+        given, received = ledger.columns(unique)
+    else:
+        nothing = (0.0, 0.0)
+        figures = [ledger.get(m, nothing) for m in unique]
+        given = [g for g, _ in figures]
+        received = [r for _, r in figures]
     total_given = sum(given)
     total_received = sum(received)
     counts = themes_of or {}

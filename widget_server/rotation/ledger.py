@@ -28,6 +28,7 @@ from datetime import date, timedelta
 
 from widget_server.core.models import CounterRow
 from widget_server.rotation.fairness import HALF_LIVES_KEPT, decay
+from widget_server.rotation.packed import PackedDays, PackedFigures
 
 Figures = Mapping[int, tuple[float, float]]  # member -> (given, received)
 Ledger = Mapping[int, Figures]  # theme -> member -> (given, received)
@@ -178,7 +179,8 @@ DOCUMENT_FORMAT = 2
 
 @dataclass(frozen=True)
 class ThemeLedger:
-    """One published version of a theme's ledger, as every process installs it."""
+    """One published version of a theme's ledger, as every process installs it (read
+    from the database: its figures and days as columns, ``rotation/packed.py``)."""
 
     version: int
     computed_at: float  # unix seconds; ages (the newcomer grant) are taken at this moment
@@ -206,10 +208,10 @@ def read_theme_document(version: int, computed_at: float, text: str) -> ThemeLed
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("format") != DOCUMENT_FORMAT:
             raise ValueError("unknown ledger document format")
-        figures = {int(m): (float(g), float(r)) for m, g, r in data["members"]}
-        served = {int(h): date.fromisoformat(d) for h, d in data["served"]}
+        figures = PackedFigures.from_rows(data["members"])
+        served = PackedDays.from_rows(data["served"])
         return ThemeLedger(version, computed_at, date.fromisoformat(data["day"]), figures, served)
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, AttributeError, OverflowError, json.JSONDecodeError) as exc:
         raise ValueError(f"unreadable ledger document: {exc}") from exc
 
 
@@ -224,7 +226,8 @@ def delta_document(
     """What changed from ``previous`` to these figures: the members whose figures differ
     (exactly: what is applied is what was computed), those gone, likewise the hosts'
     last-served days."""
-    before, last = previous.figures, previous.served
+    # As dicts, whatever the installed version holds (one lookup a member below).
+    before, last = dict(previous.figures.items()), dict(previous.served.items())
     moved = [h for h in sorted(served) if last.get(h) != served[h]]
     return json.dumps(
         {
@@ -249,16 +252,22 @@ def apply_delta(ledger: ThemeLedger, version: int, computed_at: float, text: str
             raise ValueError("unknown ledger document format")
         if data["after"] != ledger.version:
             raise ValueError(f"delta follows version {data['after']}, not {ledger.version}")
-        figures = dict(ledger.figures)
+        figures = dict(ledger.figures.items())
         for m in data["gone"]:
             figures.pop(int(m), None)
         figures.update({int(m): (float(g), float(r)) for m, g, r in data["members"]})
-        served = dict(ledger.served)
+        served = dict(ledger.served.items())
         for h in data["unserved"]:
             served.pop(int(h), None)
         served.update({int(h): date.fromisoformat(d) for h, d in data["served"]})
-        return ThemeLedger(version, computed_at, date.fromisoformat(data["day"]), figures, served)
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        return ThemeLedger(
+            version,
+            computed_at,
+            date.fromisoformat(data["day"]),
+            PackedFigures.of(figures),
+            PackedDays.of(served),
+        )
+    except (KeyError, TypeError, AttributeError, OverflowError, json.JSONDecodeError) as exc:
         raise ValueError(f"unreadable ledger delta: {exc}") from exc
 
 
