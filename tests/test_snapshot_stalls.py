@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
@@ -334,3 +335,76 @@ async def test_the_new_pool_of_a_large_theme_in_use_is_built_before_the_swap(
     pool = holder.current.pools[theme]
     assert pool is not before
     assert not pool.members[(await storage.get_member("catering")).id].eligible
+
+
+@pytest.mark.asyncio
+async def test_the_ledger_job_frees_what_it_read_and_made_in_a_worker_thread(
+    storage: Storage, network: dict[str, int], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dropped on the event loop, a computation's reads and figures (a membership each,
+    # several times over) were freed there in one piece: 70-100 ms at 100,000 members.
+    from widget_server.storage import ledger as storage_ledger
+
+    holder = SnapshotHolder(storage, 3600, 60, clock)
+    await holder.start()
+    for _ in range(3):  # counts on three days: the bases have closed days to roll
+        await count_views(storage, clock)
+        await holder.refresh_ledger()
+        clock.advance(86_400)
+    loop_thread = threading.get_ident()
+    freed_on: list[str] = []  # for each base read or stored: where it was freed
+
+    def watch(objects: Any) -> None:
+        for obj in objects:
+            weakref.finalize(
+                obj, lambda: freed_on.append(_where(threading.get_ident() == loop_thread))
+            )
+
+    read_bases = storage.ledger_bases
+
+    async def watched_read() -> dict[int, Base]:
+        bases = await read_bases()
+        watch(bases.values())
+        return bases
+
+    compute = holder_module.compute_ledger_update
+
+    async def watched_compute(*args: Any, **kwargs: Any) -> Any:
+        update = await compute(*args, **kwargs)
+        watch(update.bases.values())
+        return update
+
+    read: list[list[Any]] = []  # the rows of each large read
+    rows_freed: list[tuple[str, int]] = []  # lists let go of: where, which
+    fetch, let_go = storage_ledger.fetch_in_chunks, storage_ledger.release
+
+    async def watched_fetch(*args: Any, **kwargs: Any) -> list[Any]:
+        rows = await fetch(*args, **kwargs)
+        read.append(rows)
+        return rows
+
+    def watched_release(objects: list[Any]) -> None:
+        rows_freed.append((_where(threading.get_ident() == loop_thread), id(objects)))
+        let_go(objects)
+
+    monkeypatch.setattr(storage, "ledger_bases", watched_read)
+    monkeypatch.setattr(holder_module, "compute_ledger_update", watched_compute)
+    monkeypatch.setattr(storage_ledger, "release", watched_release)
+    monkeypatch.setattr(storage_ledger, "fetch_in_chunks", watched_fetch)
+    await count_views(storage, clock)
+    await holder.refresh_ledger()  # the day's first computation: every base rolls
+    themes = len(await storage.list_themes())
+    # Every base read and every base stored was freed, none of them on the event loop.
+    assert len(freed_on) == 2 * themes
+    assert set(freed_on) == {"worker thread"}
+    # The rows of every large read (the bases, each day's sums, the last-served days)
+    # were let go of in a worker thread too.
+    assert len(read) >= 4 and sum(map(len, read)) == 0  # emptied, all of them
+    assert {(where, which) for where, which in rows_freed} >= {
+        ("worker thread", id(rows)) for rows in read
+    }
+    assert "event loop" not in {where for where, _ in rows_freed}
+
+
+def _where(on_loop: bool) -> str:
+    return "event loop" if on_loop else "worker thread"

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
+from widget_server.core.freeing import held, release
 from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import Base
 from widget_server.storage.base import (
@@ -209,6 +210,7 @@ class Ledger(Queries):
             figures: dict[int, dict[int, tuple[float, float]]] = {}
             for theme_id, member_id, given, received in rows:
                 figures.setdefault(theme_id, {})[member_id] = (float(given), float(received))
+            release(rows)  # here, not where the list goes: on the event loop
             return {
                 t: Base(dialect.from_day(d), float(h), int(w), figures.get(t, {}))
                 for t, d, h, w in heads
@@ -226,8 +228,12 @@ class Ledger(Queries):
 
         def convert() -> dict[int, dict[int, date]]:
             out: dict[int, dict[int, date]] = {}
+            days: dict[Any, date] = {}  # the driver's value -> date, converted once
             for theme_id, host_id, day in rows:
-                out.setdefault(theme_id, {})[host_id] = from_day(day)
+                if day not in days:
+                    days[day] = from_day(day)
+                out.setdefault(theme_id, {})[host_id] = days[day]
+            release(rows)
             return out
 
         return await asyncio.to_thread(convert)
@@ -259,6 +265,7 @@ class Ledger(Queries):
                     days[day] = dialect.from_day(day)
                 themes = out.setdefault(days[day], {})
                 themes.setdefault(theme, {})[member] = (float(given), float(received))
+            release(rows)
             return out
 
         return await asyncio.to_thread(convert)
@@ -281,6 +288,11 @@ class Ledger(Queries):
             update = await compute()
             version = (stored.version if stored else 0) + 1
             await self._store(conn, version, now, update)
+        # The bases (a membership each, on the day's first computation) are freed in a
+        # worker thread, not where the update goes: on the event loop (core/freeing.py).
+        objects = held([update.bases])
+        del update
+        await asyncio.to_thread(release, objects)
         return StoredLedger(version, now)
 
     async def _publish_leased(
@@ -306,6 +318,9 @@ class Ledger(Queries):
             version = int((await read_meta(conn, LEDGER_KEYS[:1])).get(LEDGER_KEYS[0], "0")) + 1
             await self._store(conn, version, now, update)
             await conn.execute("DELETE FROM meta WHERE key = ?", CLAIM_KEY)
+        objects = held([update.bases])  # freed off the event loop, as above
+        del update
+        await asyncio.to_thread(release, objects)
         return StoredLedger(version, now)
 
     async def _store(
@@ -331,6 +346,7 @@ class Ledger(Queries):
                 await dialect.insert_rows(
                     conn, "ledger_base", BASE_TYPES, rows[start : start + CHUNK]
                 )
+            await asyncio.to_thread(release, rows)
             await conn.executemany(
                 "INSERT INTO ledger_base_themes (theme_id, day, half_life_days, window_days)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (theme_id) DO UPDATE SET day = excluded.day,"
