@@ -50,7 +50,8 @@ def day_of(now: float) -> date:
 
 
 Days = Mapping[date, Mapping[int, Figures]]  # day -> theme -> member -> (given, received)
-New = dict[int, tuple[Figures, Mapping[int, date], str]]  # theme -> figures, served, document
+# theme -> figures, served, document and its digest
+New = dict[int, tuple[Figures, Mapping[int, date], str, str]]
 
 
 def _stale(base: Base | None, half_life: float, window: int, today: date) -> bool:
@@ -139,8 +140,9 @@ def _documents(
         theme_served = served.get(theme_id, {})
         document = theme_document(figures, theme_served, today)
         head = heads.get(theme_id)
-        if head is None or head.digest != digest(document):
-            new[theme_id] = (figures, theme_served, document)
+        hashed = digest(document)
+        if head is None or head.digest != hashed:
+            new[theme_id] = (figures, theme_served, document, hashed)
     return new
 
 
@@ -149,13 +151,13 @@ def _publications(
 ) -> dict[int, Publication]:
     """Each changed theme's version to store: whole as the day's first, else a delta."""
     documents = {}
-    for theme_id, (figures, served, document) in new.items():
+    for theme_id, (figures, served, document, hashed) in new.items():
         before = previous.get(theme_id)
         if before is None or before.day != today:
-            documents[theme_id] = Publication(digest(document), document)
+            documents[theme_id] = Publication(hashed, document)
         else:
             delta = delta_document(before, figures, served, today)
-            documents[theme_id] = Publication(digest(document), delta, heads[theme_id].checkpoint)
+            documents[theme_id] = Publication(hashed, delta, heads[theme_id].checkpoint)
     return documents
 
 
