@@ -188,14 +188,22 @@ def work(record: dict[str, Any]) -> float:
     return round(record["loop_cpu_ms"] + min(record["loop_blocked_ms"], others), 1)
 
 
-def summary(path: str | Path, since: float, until: float, top: int = 3) -> dict[str, Any]:
-    """The stalls recorded between ``since`` and ``until`` (``time.time()``): the longest,
-    their causes summed, and the longest ones in full."""
+def summary(
+    path: str | Path,
+    since: float,
+    until: float,
+    top: int = 3,
+    windows: list[tuple[float, float]] | None = None,
+) -> dict[str, Any]:
+    """The stalls recorded between ``since`` and ``until`` (``time.time()``), or only
+    those that began in one of ``windows`` (each a (since, until)): the longest, their
+    causes summed, and the longest ones in full."""
+    spans = windows if windows is not None else [(since, until)]
     found = []
     if Path(path).exists():
         for line in Path(path).read_text().splitlines():
             record = json.loads(line)
-            if since <= record["at"] <= until:
+            if any(a <= record["at"] <= b for a, b in spans):
                 found.append(record)
     found.sort(key=lambda r: -r["late_ms"])
     return {
