@@ -408,3 +408,45 @@ async def test_the_ledger_job_frees_what_it_read_and_made_in_a_worker_thread(
 
 def _where(on_loop: bool) -> str:
     return "event loop" if on_loop else "worker thread"
+
+
+@pytest.mark.asyncio
+async def test_the_collector_is_paused_while_the_ledger_is_computed_and_installed(
+    storage: Storage, network: dict[str, int], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its full passes walked the computation's rows on the event loop (40-80 ms each at
+    # 100,000 members on PostgreSQL, whose driver makes the rows there).
+    holder = SnapshotHolder(storage, 3600, 60, clock)
+    await holder.start()
+    await count_views(storage, clock)
+    enabled: dict[str, bool] = {}
+    compute, install = holder_module.compute_ledger_update, Snapshot.with_ledger
+
+    async def watched_compute(*args: Any, **kwargs: Any) -> Any:
+        enabled["computing"] = gc.isenabled()
+        return await compute(*args, **kwargs)
+
+    def watched_install(self: Snapshot, *args: Any, **kwargs: Any) -> Snapshot:
+        enabled.setdefault("installing", gc.isenabled())
+        return install(self, *args, **kwargs)
+
+    monkeypatch.setattr(holder_module, "compute_ledger_update", watched_compute)
+    monkeypatch.setattr(Snapshot, "with_ledger", watched_install)
+    assert gc.isenabled()
+    await holder.refresh_ledger()
+    assert enabled == {"computing": False, "installing": False}
+    assert gc.isenabled()  # back on after
+    # A process that only installs what another computed pauses it too.
+    second = reopened(storage)
+    await second.open()
+    try:
+        other = SnapshotHolder(second, 3600, 60, clock)
+        await other.start(compute_ledger=False)
+        clock.advance(60)
+        await count_views(storage, clock)
+        await holder.refresh_ledger()
+        enabled.clear()
+        assert await other.poll_ledger()
+        assert enabled == {"installing": False} and gc.isenabled()
+    finally:
+        await second.close()
