@@ -13,7 +13,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 Pair = tuple[float, float]
 
@@ -22,11 +22,51 @@ def _sorted_ids(ids: array[int]) -> bool:
     return all(a < b for a, b in zip(ids, ids[1:], strict=False))
 
 
-class PackedFigures(Mapping[int, Pair]):
+V = TypeVar("V")
+
+
+class _Sorted(Mapping[int, V]):
+    """A read-only mapping over a column of ids in ascending order: a value is made from
+    its row (``_at``) when read."""
+
+    __slots__ = ("_ids",)
+    _ids: array[int]
+
+    def _at(self, i: int) -> V:
+        raise NotImplementedError
+
+    def _find(self, key: object) -> int:
+        ids = self._ids
+        if type(key) is not int:  # a float or a str is no id here
+            return -1
+        i = bisect_left(ids, key)
+        return i if i < len(ids) and ids[i] == key else -1
+
+    def __getitem__(self, key: int) -> V:
+        i = self._find(key)
+        if i < 0:
+            raise KeyError(key)
+        return self._at(i)
+
+    def get(self, key: int, default: Any = None) -> Any:
+        i = self._find(key)
+        return default if i < 0 else self._at(i)
+
+    def __contains__(self, key: object) -> bool:
+        return self._find(key) >= 0
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+class PackedFigures(_Sorted[Pair]):
     """member -> (given, received), as a column of member ids in ascending order and a
     column of each figure."""
 
-    __slots__ = ("_given", "_ids", "_received")
+    __slots__ = ("_given", "_received")
 
     def __init__(self, ids: array[int], given: array[float], received: array[float]) -> None:
         if not len(ids) == len(given) == len(received):
@@ -61,31 +101,8 @@ class PackedFigures(Mapping[int, Pair]):
             return cls(ids, given, received)
         return cls.of(dict(zip(ids, zip(given, received, strict=True), strict=True)))
 
-    def _find(self, member_id: object) -> int:
-        ids = self._ids
-        if type(member_id) is not int:  # a float or a str is no member id here
-            return -1
-        i = bisect_left(ids, member_id)
-        return i if i < len(ids) and ids[i] == member_id else -1
-
-    def __getitem__(self, member_id: int) -> Pair:
-        i = self._find(member_id)
-        if i < 0:
-            raise KeyError(member_id)
+    def _at(self, i: int) -> Pair:
         return self._given[i], self._received[i]
-
-    def get(self, member_id: int, default: Any = None) -> Any:
-        i = self._find(member_id)
-        return default if i < 0 else (self._given[i], self._received[i])
-
-    def __contains__(self, member_id: object) -> bool:
-        return self._find(member_id) >= 0
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ids)
-
-    def __len__(self) -> int:
-        return len(self._ids)
 
     def items(self) -> ItemsView[int, Pair]:
         return _PackedItems(self)
@@ -113,11 +130,11 @@ class _PackedItems(ItemsView[int, Pair]):
         return zip(packed._ids, zip(packed._given, packed._received, strict=True), strict=True)
 
 
-class PackedDays(Mapping[int, date]):
+class PackedDays(_Sorted[date]):
     """host -> the last day its widget was served, as a column of host ids in ascending
     order and one of day ordinals."""
 
-    __slots__ = ("_days", "_ids")
+    __slots__ = ("_days",)
 
     def __init__(self, ids: array[int], days: array[int]) -> None:
         if len(ids) != len(days):
@@ -145,31 +162,8 @@ class PackedDays(Mapping[int, date]):
             return cls(ids, days)
         return cls.of(dict(zip(ids, map(date.fromordinal, days), strict=True)))
 
-    def _find(self, host_id: object) -> int:
-        ids = self._ids
-        if type(host_id) is not int:
-            return -1
-        i = bisect_left(ids, host_id)
-        return i if i < len(ids) and ids[i] == host_id else -1
-
-    def __getitem__(self, host_id: int) -> date:
-        i = self._find(host_id)
-        if i < 0:
-            raise KeyError(host_id)
+    def _at(self, i: int) -> date:
         return date.fromordinal(self._days[i])
-
-    def get(self, host_id: int, default: Any = None) -> Any:
-        i = self._find(host_id)
-        return default if i < 0 else date.fromordinal(self._days[i])
-
-    def __contains__(self, host_id: object) -> bool:
-        return self._find(host_id) >= 0
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ids)
-
-    def __len__(self) -> int:
-        return len(self._ids)
 
     def items(self) -> ItemsView[int, date]:
         return _DayItems(self)

@@ -161,21 +161,6 @@ def _publications(
     return documents
 
 
-def _figures(
-    stored: Mapping[int, Base],
-    today: date,
-    half_lives: Mapping[int, float],
-    window: int,
-    sums: Days,
-    whole: Days,
-    served: Mapping[int, Mapping[int, date]],
-    heads: Mapping[int, LedgerHead],
-) -> tuple[dict[int, Base], New]:
-    """The bases that changed (to store) and the themes whose versions changed."""
-    bases, changed = _rolled(stored, today, half_lives, window, sums, whole)
-    return changed, _documents(bases, sums, today, served, heads)
-
-
 async def compute_ledger_update(
     storage: Storage,
     now: float,
@@ -200,16 +185,17 @@ async def compute_ledger_update(
     served = await storage.served_days()
     heads = await storage.ledger_heads()
 
-    changed, new = await asyncio.to_thread(
-        _figures, stored, today, half_lives, window, sums, whole, served, heads
+    bases, changed = await asyncio.to_thread(
+        _rolled, stored, today, half_lives, window, sums, whole
     )
+    new = await asyncio.to_thread(_documents, bases, sums, today, served, heads)
     previous = await _previous(storage, heads, new, installed or {})
     documents = await asyncio.to_thread(_publications, new, previous, heads, today)
     # What was read and made (a membership each, several times over) is freed in a
     # worker thread, a theme at a time, not where it goes: on the event loop, 70-100 ms
     # at 100,000 members (core/freeing.py).  The installed versions are not freed.
-    objects = held([stored, served, new, *sums.values(), *whole.values()])
-    del stored, served, new, sums, whole, previous
+    objects = held([stored, bases, served, new, *sums.values(), *whole.values()])
+    del stored, bases, served, new, sums, whole, previous
     await asyncio.to_thread(release, objects)
     return LedgerUpdate(changed, documents, keep_since=now - RETENTION_DAYS * DAY)
 
