@@ -8,11 +8,10 @@ a ledger computation 70-100 ms (at 100,000 members), and a replaced snapshot
 more.
 
 ``held(...)`` takes a reference to each of the many small objects under a
-structure (the values of its large mappings, the rows of its sequences; with
-``depth`` the values of mappings in mappings) into one list before the
-structure goes; dropping the structure then frees only its containers, and
-``release(list)`` frees the objects a slice at a time, in a worker thread,
-between slices of which the event loop gets the GIL.  It never changes the
+structure (the values of its large mappings, the rows of its sequences) into
+one list before the structure goes; dropping the structure then frees only
+its containers, and ``release(list)`` frees the objects a slice at a time, in
+a worker thread, between slices of which the event loop gets the GIL.  It never changes the
 structure: whatever else still refers to one of the objects keeps it, and
 freeing it is then only a count going down.
 """
@@ -25,17 +24,11 @@ from typing import Any
 SLICE = 200  # objects freed per step: a pool frees some 500 under it, a member a few
 
 
-def held(parts: Iterable[Mapping[Any, Any] | Iterable[Any]], depth: int = 1) -> list[object]:
-    """A reference to every value of each mapping and every item of each other part;
-    with ``depth`` > 1, the values of the mappings among those instead, and so on."""
+def held(parts: Iterable[Mapping[Any, Any] | Iterable[Any]]) -> list[object]:
+    """A reference to every value of each mapping and every item of each other part."""
     found: list[object] = []
     for part in parts:
         found.extend(part.values() if isinstance(part, Mapping) else part)
-    if depth > 1:
-        found = [
-            *held((o for o in found if isinstance(o, Mapping)), depth - 1),
-            *(o for o in found if not isinstance(o, Mapping)),
-        ]
     return found
 
 
