@@ -2,8 +2,8 @@
 
 At 100,000 members a process holds the figures and last-served days of some
 200,000 memberships.  As dicts of tuples (an int, a tuple and two floats a
-membership) that is about 45 MB; as the columns here, sorted by member id, about
-6 MB.  Both are read-only mappings with the dicts' contents, so whatever reads a
+membership) that is about 56 MB; as the columns here, sorted by member id, about
+8 MB.  Both are read-only mappings with the dicts' contents, so whatever reads a
 theme's ledger (balances, deltas, ``explain``) reads either.
 """
 
