@@ -353,14 +353,9 @@ class SnapshotHolder:
                 return await compute_ledger_update(self._storage, now, data, self._ledger)
 
             stale_before = math.inf if force else now - self._ledger_interval
-            # What the computation and the install read and make (a membership each,
-            # several times over) is acyclic and freed by reference counting; with the
-            # collector on, its full passes walked all of it on the event loop (40-80 ms
-            # each on PostgreSQL, whose driver makes the rows there): paused meanwhile.
-            with collector.paused():
-                await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
-                self._ledger_checked = time.monotonic()
-                await self._install_ledger()
+            await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
+            self._ledger_checked = time.monotonic()
+            await self._install_ledger()
 
     def _network_data(self) -> NetworkData:
         """What the ledger computation reads of the network: its themes and rule sets."""
@@ -378,8 +373,7 @@ class SnapshotHolder:
         """Install the ledger another process stored; True when a new one was installed."""
         if await self._storage.ledger_version() == self._ledger_version:
             return False
-        with collector.paused():  # as for a computation (refresh_ledger)
-            return await self._install_ledger()
+        return await self._install_ledger()
 
     async def _install_ledger(self) -> bool:
         """Install the themes whose published ledger changed since the installed version.
