@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -202,15 +202,19 @@ class Ledger(Queries):
                 "SELECT theme_id, day, half_life_days, window_days FROM ledger_base_themes"
             )
             rows = await fetch_in_chunks(
-                conn, "SELECT theme_id, member_id, given, received FROM ledger_base", "1 = 1", ()
+                conn,
+                dialect,
+                "SELECT theme_id, member_id, given, received FROM ledger_base",
+                "1 = 1",
+                (),
             )
 
         # A row per membership: converted in a worker thread, off the event loop.
         def convert() -> dict[int, Base]:
             figures: dict[int, dict[int, tuple[float, float]]] = {}
-            for theme_id, member_id, given, received in rows:
+            for theme_id, member_id, given, received in rows_of(rows):
                 figures.setdefault(theme_id, {})[member_id] = (float(given), float(received))
-            release(rows)  # here, not where the list goes: on the event loop
+            let_go(rows)  # here, not where the list goes: on the event loop
             return {
                 t: Base(dialect.from_day(d), float(h), int(w), figures.get(t, {}))
                 for t, d, h, w in heads
@@ -220,20 +224,21 @@ class Ledger(Queries):
 
     async def served_days(self) -> dict[int, dict[int, date]]:
         """theme -> host -> the last day a block of that host was served (``last_served``)."""
-        from_day = self._dialect.from_day
+        dialect = self._dialect
+        from_day = dialect.from_day
         async with self._snapshot() as conn:
             rows = await fetch_in_chunks(
-                conn, "SELECT theme_id, host_id, day FROM last_served", "1 = 1", ()
+                conn, dialect, "SELECT theme_id, host_id, day FROM last_served", "1 = 1", ()
             )
 
         def convert() -> dict[int, dict[int, date]]:
             out: dict[int, dict[int, date]] = {}
             days: dict[Any, date] = {}  # the driver's value -> date, converted once
-            for theme_id, host_id, day in rows:
+            for theme_id, host_id, day in rows_of(rows):
                 if day not in days:
                     days[day] = from_day(day)
                 out.setdefault(theme_id, {})[host_id] = days[day]
-            release(rows)
+            let_go(rows)
             return out
 
         return await asyncio.to_thread(convert)
@@ -251,6 +256,7 @@ class Ledger(Queries):
         async with self._snapshot() as conn:
             rows = await fetch_in_chunks(
                 conn,
+                dialect,
                 "SELECT day, theme_id, member_id, given, received FROM daily_exposure",
                 f"day >= ? AND day <= ?{clause}",
                 (dialect.day(first), dialect.day(last), *only),
@@ -260,12 +266,12 @@ class Ledger(Queries):
         def convert() -> dict[date, dict[int, dict[int, tuple[float, float]]]]:
             out: dict[date, dict[int, dict[int, tuple[float, float]]]] = {}
             days: dict[Any, date] = {}  # the driver's value -> date, converted once
-            for day, theme, member, given, received in rows:
+            for day, theme, member, given, received in rows_of(rows):
                 if day not in days:
                     days[day] = dialect.from_day(day)
                 themes = out.setdefault(days[day], {})
                 themes.setdefault(theme, {})[member] = (float(given), float(received))
-            release(rows)
+            let_go(rows)
             return out
 
         return await asyncio.to_thread(convert)
@@ -390,24 +396,61 @@ class Ledger(Queries):
 CHUNK = 2_000
 
 
+class Columns(list[list[Any]]):
+    """A large read as one list per column (``Dialect.array_reads``): each chunk comes as
+    one row of arrays, decoded into a few lists of plain values, not a row object per
+    row; ``rows_of`` gives its rows."""
+
+
 async def fetch_in_chunks(
-    conn: Connection, select: str, where: str, params: Sequence[Any], keys: int = 2
+    conn: Connection,
+    dialect: Dialect,
+    select: str,
+    where: str,
+    params: Sequence[Any],
+    keys: int = 2,
 ) -> list[Any]:
     """Every row of ``select ... WHERE where``, read ``CHUNK`` rows at a time in the order
-    of its first ``keys`` columns (the table's primary key), each chunk after the last."""
-    columns = select.removeprefix("SELECT ").split(" FROM ")[0].split(", ")[:keys]
-    order = ", ".join(columns)
-    rows: list[Any] = []
+    of its first ``keys`` columns (the table's primary key), each chunk after the last:
+    a list of rows, or ``Columns`` where the dialect reads arrays.  Iterate it with
+    ``rows_of``, let go of it with ``let_go`` (in a worker thread)."""
+    names = select.removeprefix("SELECT ").split(" FROM ")[0].split(", ")
+    order = ", ".join(names[:keys])
+    rows: list[Any] = Columns([] for _ in names) if dialect.array_reads else []
     after: tuple[Any, ...] = ()
     while True:
         clause = f" AND ({order}) > ({', '.join('?' * keys)})" if after else ""
-        chunk = await conn.fetch(
-            f"{select} WHERE {where}{clause} ORDER BY {order} LIMIT {CHUNK}", *params, *after
-        )
-        rows.extend(chunk)
-        if len(chunk) < CHUNK:
-            return rows
-        after = tuple(chunk[-1][i] for i in range(keys))
+        query = f"{select} WHERE {where}{clause} ORDER BY {order} LIMIT {CHUNK}"
+        if isinstance(rows, Columns):
+            # Each aggregate orders its own input: the columns line up row by row.
+            arrays = ", ".join(f"array_agg({name} ORDER BY {order})" for name in names)
+            found = await conn.fetchrow(f"SELECT {arrays} FROM ({query}) AS chunk", *params, *after)
+            columns = [column or [] for column in found or ()]  # no rows: NULL arrays
+            for into, column in zip(rows, columns, strict=True):
+                into.extend(column)
+            count = len(columns[0])
+            if count < CHUNK:
+                return rows
+            after = tuple(column[-1] for column in columns[:keys])
+        else:
+            chunk = await conn.fetch(query, *params, *after)
+            rows.extend(chunk)
+            if len(chunk) < CHUNK:
+                return rows
+            after = tuple(chunk[-1][i] for i in range(keys))
+
+
+def rows_of(rows: list[Any]) -> Iterable[Sequence[Any]]:
+    """The rows of what ``fetch_in_chunks`` read, as tuples."""
+    return zip(*rows, strict=True) if isinstance(rows, Columns) else rows
+
+
+def let_go(rows: list[Any]) -> None:
+    """``release`` what ``fetch_in_chunks`` read, each column a slice at a time."""
+    if isinstance(rows, Columns):
+        for column in rows:
+            release(column)
+    release(rows)
 
 
 def _kind(checkpoint: int | None, version: int) -> tuple[str, int]:
