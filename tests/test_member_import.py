@@ -69,6 +69,61 @@ async def test_the_import_stores_what_member_add_stores(storage: Storage) -> Non
 
 
 @pytest.mark.asyncio
+async def test_an_import_sent_as_arrays_goes_in_statements_of_a_bounded_size(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a bulk insert passes one array per column (PostgreSQL), the driver encodes
+    the arrays on the event loop: each statement carries at most ``ARRAY_VALUES`` values,
+    and every row lands all the same, in one transaction."""
+    from widget_server.storage import dialect as dialect_module
+
+    monkeypatch.setattr(dialect_module, "ARRAY_VALUES", 40)
+    await themes(storage)
+    sent: list[int] = []  # values per array statement
+    dialect = storage._dialect  # type: ignore[attr-defined]
+    real_insert = dialect.insert_rows
+
+    async def insert_rows(conn: Any, *args: Any, **kwargs: Any) -> None:
+        class Counting:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(conn, name)
+
+            async def execute(self, sql: str, *params: Any) -> int:
+                if dialect.bulk_arrays:
+                    sent.append(sum(len(p) for p in params))
+                return int(await conn.execute(sql, *params))
+
+        await real_insert(Counting(), *args, **kwargs)
+
+    monkeypatch.setattr(dialect, "insert_rows", insert_rows)
+    records = [
+        {
+            "slug": f"m{i}",
+            "name": f"Betrieb {i}",
+            "website": f"https://m{i}.example/",
+            "domains": [f"shop.m{i}.example"],
+            "themes": ["hochzeit", "stadt"],
+        }
+        for i in range(60)
+    ]
+    report = await import_members(storage, records)
+    assert (report.imported, report.errors) == (60, [])
+    assert len(await storage.list_members()) == 60
+    hochzeit = await storage.get_theme("hochzeit")
+    assert len(await storage.list_members(theme_id=hochzeit.id)) == 60
+    assert len(await storage.list_placements()) == 120
+    assert (await storage.get_member("m59")).domains == (
+        "m59.example",
+        "shop.m59.example",
+        "www.m59.example",
+    )
+    if dialect.name == "postgres":
+        assert len(sent) > 10 and max(sent) <= 40  # 60 members' rows in many statements
+    else:
+        assert sent == []  # SQLite: a prepared statement per row
+
+
+@pytest.mark.asyncio
 async def test_a_bad_row_names_row_and_field_and_nothing_is_written(storage: Storage) -> None:
     await themes(storage)
     records = [
