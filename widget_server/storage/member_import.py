@@ -2,8 +2,9 @@
 
 Every table is written with multi-row inserts (``Dialect.insert_rows``: one
 prepared statement over all rows on SQLite, statements over arrays of at most
-``ARRAY_VALUES`` values on PostgreSQL), in chunks so a caller can show progress, and the data version is
-bumped once, so every process rebuilds its snapshot once for the whole file.
+``ARRAY_VALUES`` values on PostgreSQL), in chunks so a caller can show progress,
+and the data version is bumped once, so every process rebuilds its snapshot
+once for the whole file.
 """
 
 from __future__ import annotations
