@@ -59,6 +59,30 @@ async def test_login_with_a_wrong_password_or_unknown_user_fails_alike(
     assert (await client.get("/admin/")).status_code == 303
 
 
+async def test_the_unknown_users_hash_is_made_at_the_first_such_login_not_at_import() -> None:
+    # A password hash is tens of ms of CPU; every server start and CLI command imports
+    # the login module.  An unknown user's password is still checked against a real hash.
+    import asyncio
+    import sys
+
+    probe = (
+        "from widget_server.core import passwords\n"
+        "made = []\n"
+        "real = passwords.hash_password\n"
+        "passwords.hash_password = lambda p: made.append(p) or real(p)\n"
+        "from widget_server.web.endpoints.admin import auth\n"
+        "print(len(made))\n"
+        "stored = auth._dummy_hash()\n"
+        "print(len(made), auth._dummy_hash() is stored, passwords.verify_password('x', stored))\n"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", probe, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == 0
+    assert out.decode().split() == ["0", "1", "True", "False"]
+
+
 async def test_login_goes_back_to_the_page_asked_for_but_never_elsewhere(
     account: None, client: httpx.AsyncClient
 ) -> None:

@@ -12,6 +12,7 @@ unknown user name costs the same scrypt check as a known one.
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -32,8 +33,13 @@ from widget_server.web.sessions import (
 
 LOGIN_PATH = "/admin/login"
 
-# Checked against when the account does not exist, so both cases take equally long.
-_DUMMY_HASH = hash_password("partnerkreis-no-such-account")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the account does not exist, so both cases take equally long.
+    Made at the first such login, not at import: a hash is tens of ms of CPU, and every
+    server start and CLI command imports this module."""
+    return hash_password("partnerkreis-no-such-account")
 
 
 def _next(request: Request, value: str) -> str:
@@ -78,8 +84,10 @@ async def login(request: Request) -> Response:
         account = await runtime.storage.get_account(username)
         stored = account.password_hash
     except NotFoundError:
-        account, stored = None, _DUMMY_HASH
-    valid = await asyncio.to_thread(verify_password, password, stored)
+        account, stored = None, None
+    valid = await asyncio.to_thread(
+        lambda: verify_password(password, stored if stored is not None else _dummy_hash())
+    )
     if account is None or not valid or not username or not account.active:
         state.throttle.failed(username, _address(request), now)
         return render(request, "login.html", {**context, "failed": True}, status=401)
