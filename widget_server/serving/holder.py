@@ -31,7 +31,7 @@ import gc
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from widget_server.core.stopping import stopped
 from widget_server.network import categories
@@ -43,6 +43,7 @@ from widget_server.serving import collector, release
 from widget_server.serving.cache import DEFAULT_BYTES, DEFAULT_SIZE, RenderCache
 from widget_server.serving.indexed import Network
 from widget_server.serving.ledger import compute_ledger_update
+from widget_server.serving.ledger_process import LARGE
 from widget_server.serving.snapshot import (
     LedgerState,
     Snapshot,
@@ -104,6 +105,11 @@ def _rebase(
     return new
 
 
+def _memberships(network: Network) -> int:
+    """How many memberships ``network`` has (a count per theme, summed)."""
+    return sum(len(members) for members in network.memberships.values())
+
+
 def _snapshot_objects(snapshot: Snapshot) -> list[object]:
     """The objects of a snapshot replaced by a full load, to free in slices
     (``release.held``): its network's, its pools and directory lists, its ready answers."""
@@ -154,6 +160,9 @@ class SnapshotHolder:
         # What warm() makes of a theme beyond its pool (the serving layer's shared plan
         # part and orders of the day: serving.blocks.prepare_theme).
         self.ahead: Callable[[Snapshot, int], None] | None = None
+        # How a serving process runs the ledger computation of a large network: in a
+        # child process (serving/ledger_process.py), given ``now`` and ``stale_before``.
+        self.compute_elsewhere: Callable[[float, float], Awaitable[None]] | None = None
         self.stats = SnapshotStats()
         self.current = Snapshot.empty()
 
@@ -353,8 +362,16 @@ class SnapshotHolder:
                 return await compute_ledger_update(self._storage, now, data, self._ledger)
 
             stale_before = math.inf if force else now - self._ledger_interval
-            await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
-            self._ledger_checked = time.monotonic()
+            elsewhere = self.compute_elsewhere
+            if elsewhere is not None and _memberships(self.current.network) >= LARGE:
+                try:
+                    await elsewhere(now, stale_before)
+                finally:
+                    # A failed child is tried again an interval later, not at every poll.
+                    self._ledger_checked = time.monotonic()
+            else:
+                await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
+                self._ledger_checked = time.monotonic()
             await self._install_ledger()
 
     def _network_data(self) -> NetworkData:

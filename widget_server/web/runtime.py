@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from widget_server.network.database import (
 from widget_server.serving.blocks import Display, Drawn, prepare_theme, select_slots
 from widget_server.serving.cache import MB
 from widget_server.serving.holder import SnapshotHolder
+from widget_server.serving.ledger_process import compute_in_child, database_url
 from widget_server.serving.loader import (
     BlockStylesheet,
     LoaderAsset,
@@ -101,6 +103,11 @@ class Runtime:
         key = self.key
         self.snapshots.ahead = lambda snapshot, theme_id: prepare_theme(
             snapshot, theme_id, self.clock(), key
+        )
+        # A large network's ledger is computed in a child process (its CPU, its GIL and
+        # its transient memory kept out of this one); a small one's here.
+        self.snapshots.compute_elsewhere = functools.partial(
+            compute_in_child, database_url(self.storage)
         )
         # The ledger as stored: the poller brings it up to date at its first turn, after
         # the first blocks are served.
