@@ -356,11 +356,6 @@ class SnapshotHolder:
         # changes meanwhile (they wait for no ledger).
         async with self._ledger_lock:
             now = self._clock()
-            data = self._network_data()
-
-            async def compute() -> LedgerUpdate:
-                return await compute_ledger_update(self._storage, now, data, self._ledger)
-
             stale_before = math.inf if force else now - self._ledger_interval
             elsewhere = self.compute_elsewhere
             if elsewhere is not None and _memberships(self.current.network) >= LARGE:
@@ -370,6 +365,11 @@ class SnapshotHolder:
                     # A failed child is tried again an interval later, not at every poll.
                     self._ledger_checked = time.monotonic()
             else:
+                data = self._network_data()
+
+                async def compute() -> LedgerUpdate:
+                    return await compute_ledger_update(self._storage, now, data, self._ledger)
+
                 await self._storage.publish_ledger(compute, stale_before=stale_before, now=now)
                 self._ledger_checked = time.monotonic()
             await self._install_ledger()
