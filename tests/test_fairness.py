@@ -181,6 +181,25 @@ def test_among_members_who_gave_the_same_the_one_who_received_less_is_owed_more(
     assert result[1].multiplier >= result[2].multiplier
 
 
+def test_without_a_grace_period_nobody_is_a_newcomer_even_joined_after_now() -> None:
+    # A join time after `now` (another process's clock, or a join during a
+    # computation) is a negative age; with a grace period of 0 days it once
+    # divided by zero and failed the theme's balances.
+    fairness = Fairness(newcomer_grace_days=0)
+    result = balances({1: (5.0, 1.0), 2: (1.0, 5.0)}, [1, 2], fairness, {1: -0.5, 2: 3.0})
+    assert not result[1].newcomer and not result[2].newcomer
+    assert result[1].grant == result[2].grant == 0.0
+
+
+def test_a_member_joined_after_now_gets_the_grant_of_its_first_day_not_more() -> None:
+    # Nothing received yet: no grant in any target, only the feed-forward's grant.
+    ledger = {1: (5.0, 0.0), 2: (1.0, 0.0), 3: (2.0, 0.0)}
+    early = balances(ledger, [1, 2, 3], DEFAULTS, {1: -0.5})
+    joined = balances(ledger, [1, 2, 3], DEFAULTS, {1: 0.0})
+    assert early[1].newcomer and joined[1].newcomer and not early[2].newcomer
+    assert early[1].multiplier == joined[1].multiplier
+
+
 def test_no_members_have_no_balances() -> None:
     assert balances({1: (1.0, 1.0)}, [], DEFAULTS) == {}
 

@@ -74,8 +74,8 @@ def reference_balances(
         rate = target / window + fairness.kappa
         credit = (target - received[m]) / rate
         clipped = max(-fairness.delta, min(fairness.delta, credit))
-        fading = m in ages and ages[m] < grace
-        now_grant = fairness.newcomer_grant * (1 - ages[m] / grace) if fading else 0.0
+        fading = grace > 0 and m in ages and ages[m] < grace
+        now_grant = fairness.newcomer_grant * (1 - max(ages[m], 0.0) / grace) if fading else 0.0
         feed = n * (share[m] + now_grant * phi[m] / total_phi)
         out[m] = Balance(
             given=given[m],

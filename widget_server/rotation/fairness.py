@@ -247,9 +247,12 @@ def balances(
         rate = target / window + kappa
         credit = (target - r) / rate
         clipped = max(-delta, min(delta, credit))
-        fading = m in ages and ages[m] < grace
+        # A grace period of 0 days has no newcomers.  A negative age (a join time
+        # after ``now``: another process's clock, or a join while this ran) is the
+        # day of joining, never more than the full grant.
+        fading = grace > 0 and m in ages and ages[m] < grace
         # Feed-forward: the target share now, with today's value of the fading grant.
-        now_grant = rate_now * (1 - ages[m] / grace) if fading else 0.0
+        now_grant = rate_now * (1 - max(ages[m], 0.0) / grace) if fading else 0.0
         feed = n * (s + now_grant * p / total_phi)
         rows[m] = (g, r, target, credit, feed * exp(beta * clipped), s, grant)  # _FIELDS
         if fading:
