@@ -4,6 +4,8 @@ on the same database, and installed as another process's computation would be.""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -14,7 +16,7 @@ from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import compute_ledger
 from widget_server.serving import holder as holder_module
 from widget_server.serving.holder import SnapshotHolder
-from widget_server.serving.ledger import day_of
+from widget_server.serving.ledger import compute_ledger_update, day_of
 from widget_server.serving.ledger_process import (
     LedgerProcessError,
     compute_in_child,
@@ -133,3 +135,60 @@ async def test_the_server_computes_a_large_networks_ledger_in_a_child_on_its_dat
     elsewhere = app.state.runtime.snapshots.compute_elsewhere
     assert elsewhere is not None and elsewhere.func is compute_in_child
     assert elsewhere.args == (database_url(storage),)
+
+
+async def test_no_child_is_started_when_another_process_has_computed_or_is_computing(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    monkeypatch.setattr(holder_module, "LARGE", 1)
+    theme, members = await big_theme(storage)
+    clock = Clock()
+    rows = everyone(day_of(clock.now), theme, members)
+    await storage.add_counts(rows)
+    started: dict[str, list[float]] = {"first": [], "second": []}
+
+    def child_of(name: str) -> Callable[[float, float], Awaitable[None]]:
+        async def in_child(now: float, stale_before: float) -> None:
+            started[name].append(now)
+            await compute_in_child(database_url(storage), now, stale_before)
+
+        return in_child
+
+    # Two serving processes of one deployment (two workers), each with its child.
+    first, second = (SnapshotHolder(storage, 3600, 60, clock) for _ in range(2))
+    first.compute_elsewhere, second.compute_elsewhere = child_of("first"), child_of("second")
+    await first.start(compute_ledger=False)  # nothing stored yet: computed, in its child
+    await second.start(compute_ledger=False)  # installs what is stored
+    assert started == {"first": [clock.now], "second": []}
+
+    # The second process's poll finds the first's ledger fresh: no child, and it
+    # installs that ledger.
+    clock.advance(10)
+    await second.refresh_ledger(force=False)
+    assert started["second"] == []
+    assert second._ledger_version == first._ledger_version == await storage.ledger_version()
+    assert_is_the_ledger_of(dict(second.current.pools[theme].ledger), rows, theme, clock)
+
+    # An interval later, while another process computes (it holds the claim), none.
+    clock.advance(60)
+    assert await storage.ledger_due(stale_before=clock.now - 60, now=clock.now)
+    computing, release = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> Any:
+        computing.set()
+        await release.wait()
+        return await compute_ledger_update(storage, clock.now, first._network_data())
+
+    other = asyncio.create_task(
+        storage.publish_ledger(slow, stale_before=clock.now - 60, now=clock.now)
+    )
+    await computing.wait()
+    assert not await storage.ledger_due(stale_before=clock.now - 60, now=clock.now)
+    await second.refresh_ledger(force=False)
+    assert started["second"] == []
+    release.set()
+    assert (await other) is not None
+    # Stored now, and fresh: still nothing to compute.
+    assert not await storage.ledger_due(stale_before=clock.now - 60, now=clock.now)

@@ -360,7 +360,10 @@ class SnapshotHolder:
             elsewhere = self.compute_elsewhere
             if elsewhere is not None and _memberships(self.current.network) >= LARGE:
                 try:
-                    await elsewhere(now, stale_before)
+                    # A child only when it would compute: another process's fresh
+                    # ledger, or its computation under way, costs no process start.
+                    if await self._storage.ledger_due(stale_before=stale_before, now=now):
+                        await elsewhere(now, stale_before)
                 finally:
                     # A failed child is tried again an interval later, not at every poll.
                     self._ledger_checked = time.monotonic()

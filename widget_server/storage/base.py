@@ -561,6 +561,11 @@ class Storage(Protocol):
         self, first: date, last: date, theme_id: int | None = None
     ) -> dict[date, dict[int, dict[int, tuple[float, float]]]]: ...
 
+    async def ledger_due(self, *, stale_before: float, now: float) -> bool:
+        """Whether ``publish_ledger`` would compute now (stale, and nobody computing);
+        a look only: ``publish_ledger`` decides again when it claims."""
+        ...
+
     async def publish_ledger(
         self, compute: Callable[[], Awaitable[LedgerUpdate]], *, stale_before: float, now: float
     ) -> StoredLedger | None:

@@ -278,6 +278,22 @@ class Ledger(Queries):
 
     # -- the computation: one process at a time ---------------------------------------------
 
+    async def ledger_due(self, *, stale_before: float, now: float) -> bool:
+        """Whether ``publish_ledger`` would compute now: the stored ledger is not newer
+        than ``stale_before`` and no other process is computing.  A look, not a
+        claim: ``publish_ledger`` decides again under its lock or lease."""
+        lock = self._dialect.try_xact_lock
+        async with self._snapshot() as conn:
+            # The lock is taken for this read-only transaction only: taken, nobody
+            # else holds it; refused, another process is computing.
+            if lock is not None and not await conn.fetchval(lock, LEDGER_LOCK):
+                return False
+            meta = await read_meta(conn, (*LEDGER_KEYS, CLAIM_KEY))
+        stored = ledger_from_meta(meta)
+        if stored is not None and stored.computed_at > stale_before:
+            return False
+        return lock is not None or float(meta.get(CLAIM_KEY, "-inf")) <= now - LEDGER_LEASE
+
     async def publish_ledger(
         self, compute: Callable[[], Awaitable[LedgerUpdate]], *, stale_before: float, now: float
     ) -> StoredLedger | None:
