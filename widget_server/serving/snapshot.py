@@ -298,11 +298,16 @@ class Snapshot:
         return new
 
     def parts(
-        self, dropped: Collection[int]
+        self, dropped: Collection[int], freed: list[object] | None = None
     ) -> tuple[dict[int, ThemePool], dict[int, tuple[Member, ...]], RenderCache]:
         """Copies of the built pools and directory lists, and of the render cache without
-        ``dropped``: what a new snapshot takes over (made on the event loop's thread)."""
-        return dict(self.pools.built), dict(self.active_members.built), self.cache.without(dropped)
+        ``dropped``: what a new snapshot takes over (made on the event loop's thread).
+        ``freed`` takes the dropped cache entries (``RenderCache.without``)."""
+        return (
+            dict(self.pools.built),
+            dict(self.active_members.built),
+            self.cache.without(dropped, freed),
+        )
 
     def cached(self, key: Any) -> Any:
         return self.cache.get(key)
