@@ -50,6 +50,15 @@ async def count_views(storage: Storage, clock: Clock) -> tuple[int, int]:
     return theme, members[0]
 
 
+async def counted_holder(storage: Storage, clock: Clock) -> tuple[SnapshotHolder, int, int]:
+    """A started holder (its poller not running), then ``count_views``: (holder, theme,
+    host)."""
+    holder = SnapshotHolder(storage, 3600, 60, clock)
+    await holder.start()
+    theme, host = await count_views(storage, clock)
+    return holder, theme, host
+
+
 @pytest_asyncio.fixture
 async def quiet_app(
     settings: Settings, storage: Storage, clock: Clock, network: dict[str, int]
@@ -122,9 +131,7 @@ async def test_a_slow_ledger_install_blocks_neither_the_widget_nor_a_write(
 async def test_an_install_keeps_the_pools_no_write_touched_and_the_directory_lists(
     storage: Storage, network: dict[str, int], clock: Clock
 ) -> None:
-    holder = SnapshotHolder(storage, 3600, 60, clock)
-    await holder.start()
-    theme, host = await count_views(storage, clock)
+    holder, theme, host = await counted_holder(storage, clock)
     listed = holder.current.active_members[theme]
     before = holder.current.pools[theme]
     await holder.refresh_ledger()
@@ -417,9 +424,7 @@ async def test_a_ledger_install_frees_what_it_replaced_in_a_worker_thread(
     # The day's first install changes every theme: freeing the render cache's entries,
     # the replaced pools and ledgers and the old snapshot's kept answers where they
     # were dropped held the event loop 60-100 ms at 100,000 members.
-    holder = SnapshotHolder(storage, 3600, 60, clock)
-    await holder.start()
-    theme, _ = await count_views(storage, clock)
+    holder, theme, _ = await counted_holder(storage, clock)
     await holder.refresh_ledger()
     clock.advance(60)
     await count_views(storage, clock)  # the theme's figures change again
