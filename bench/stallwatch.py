@@ -89,7 +89,10 @@ class Watch:
         self.others: collections.Counter[str] = collections.Counter()
         self.gcs: list[tuple[float, int, float, str]] = []  # (start, generation, s, thread)
         self._gc_start = 0.0
-        self._lock = threading.Lock()
+        # Reentrant: a collection can start in a thread that holds it (the watchdog, as
+        # it makes its samples), and the collector's callback takes it again; with a
+        # plain lock that thread waited for itself and the loop for it: a hung server.
+        self._lock = threading.RLock()
         self._others_before: tuple[float, float] | None = None
         self._watchdog_late = 0.0
         self._watchdog_native = 0
