@@ -192,3 +192,23 @@ async def test_no_child_is_started_when_another_process_has_computed_or_is_compu
     assert (await other) is not None
     # Stored now, and fresh: still nothing to compute.
     assert not await storage.ledger_due(stale_before=clock.now - 60, now=clock.now)
+
+
+async def test_the_child_computes_at_a_lower_priority_than_the_server(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from widget_server.serving import ledger_process
+
+    # The computation is background work: on a machine of two cores it must not take
+    # the CPU from the server's answers (nor from the database's).
+    theme, members = await big_theme(storage)
+    clock = Clock()
+    await storage.add_counts(everyone(day_of(clock.now), theme, members))
+    niced: list[int] = []
+    monkeypatch.setattr(ledger_process.os, "nice", niced.append)
+    monkeypatch.setenv("WIDGET_DATABASE_URL", database_url(storage))
+    assert await asyncio.to_thread(ledger_process.main, [repr(clock.now), "inf"]) == 0
+    assert niced == [ledger_process.NICENESS] and ledger_process.NICENESS > 0
+    assert await storage.ledger_version() == 1  # and it computed

@@ -18,6 +18,7 @@ in the serving process: a child's start would cost more than the computation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import sys
@@ -30,6 +31,9 @@ from widget_server.storage.ledger import LEDGER_LEASE
 COMMAND = "widget_server.serving.ledger_process"
 LARGE = 20_000  # memberships from which a serving process computes in a child
 STDERR_KEPT = 2_000  # characters of a failed child's error output in the error
+# The child's scheduling priority below the server's (os.nice): the computation is
+# background work, and on a machine with few cores it must not delay the answers.
+NICENESS = 10
 
 
 def database_url(storage: Storage) -> str:
@@ -106,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         # Never a new, empty database: the child computes on the server's.
         print(f"no database to compute the ledger on: WIDGET_DATABASE_URL={url!r}", file=sys.stderr)
         return 2
+    with contextlib.suppress(OSError):  # a platform or sandbox without it: as is
+        os.nice(NICENESS)
     try:
         asyncio.run(_compute(url, now, stale_before))
     except Exception as exc:  # noqa: BLE001  (one line for the server's log, not a traceback)
