@@ -31,7 +31,7 @@ import gc
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 
 from widget_server.core.stopping import stopped
 from widget_server.network import categories
@@ -43,6 +43,7 @@ from widget_server.serving import collector, release
 from widget_server.serving.cache import DEFAULT_BYTES, DEFAULT_SIZE, RenderCache
 from widget_server.serving.indexed import Network
 from widget_server.serving.ledger import compute_ledger_update
+from widget_server.serving.ledger_install import read_themes, rebase, replaced_objects
 from widget_server.serving.ledger_process import LARGE
 from widget_server.serving.snapshot import (
     LedgerState,
@@ -51,7 +52,7 @@ from widget_server.serving.snapshot import (
     build_pool,
 )
 from widget_server.storage import NetworkData, Storage
-from widget_server.storage.base import LedgerUpdate, ThemeVersion
+from widget_server.storage.base import LedgerUpdate
 
 # The holder's log lines keep the name they always had (operators filter on it).
 log = logging.getLogger("widget_server.serving.snapshot")
@@ -59,56 +60,6 @@ log = logging.getLogger("widget_server.serving.snapshot")
 PART_ON_LOOP = 200  # members and placements of a change applied on the event loop
 POOL_ON_LOOP = 500  # memberships of a changed theme whose pool the next request may build
 WARM_SLICE = 0.005  # seconds of CPU the pool warm-up takes before it lets requests in
-
-
-def _read_themes(
-    themes: Mapping[int, ThemeVersion], installed: Mapping[int, ThemeLedger]
-) -> tuple[dict[int, ThemeLedger], list[int]]:
-    """The new ledgers of ``themes`` (a version's deltas applied to the installed one), and
-    the themes whose deltas do not follow what is installed (to read whole)."""
-    changed, whole = {}, []
-    for theme_id, found in themes.items():
-        try:
-            changed[theme_id] = found.read(installed.get(theme_id))
-        except ValueError as exc:
-            if found.checkpoint is None:
-                whole.append(theme_id)
-                continue
-            log.error(
-                "stored ledger unreadable",
-                extra={"theme_id": theme_id, "version": found.version, "error": str(exc)},
-            )
-    return changed, whole
-
-
-def _rebase(
-    ready: Snapshot,
-    base: Snapshot,
-    current: Snapshot,
-    changed: Collection[int],
-    now: float,
-    freed: list[object] | None = None,
-) -> Snapshot:
-    """``ready`` (``base`` with new ledgers for ``changed``) moved onto ``current``, the
-    snapshot serving now: the same unless writes were applied meanwhile.
-
-    Then ``current``'s network and pools are kept, a pool of ``changed`` takes its new
-    balances where it is still ``base``'s (the same object), and is dropped (built
-    again on use) where a write rebuilt it since; a walk over the built pools, with
-    nothing recomputed on the event loop.
-    """
-    if current is base:
-        return ready
-    cache = current.cache.without(changed, freed)
-    new = Snapshot.of(current.network, ready.ledger, now, cache=cache)
-    before, after = base.pools.built, ready.pools.built
-    for theme_id, pool in current.pools.built.items():
-        if theme_id not in changed:
-            new.pools.built[theme_id] = pool
-        elif before.get(theme_id) is pool and theme_id in after:
-            new.pools.built[theme_id] = after[theme_id]
-    new.active_members.built.update(current.active_members.built)
-    return new
 
 
 def _memberships(network: Network) -> int:
@@ -412,11 +363,11 @@ class SnapshotHolder:
             stored = await self._storage.get_ledger(since=self._ledger_version)
             if stored is None or stored.version == self._ledger_version:
                 return False
-            changed, whole = await asyncio.to_thread(_read_themes, stored.themes, self._ledger)
+            changed, whole = await asyncio.to_thread(read_themes, stored.themes, self._ledger)
             if whole:  # deltas after a version this process could not read: read them whole
                 chains = {t: await self._storage.ledger_at(t, math.inf) for t in whole}
                 found = {t: v for t, v in chains.items() if v is not None}
-                changed.update((await asyncio.to_thread(_read_themes, found, {}))[0])
+                changed.update((await asyncio.to_thread(read_themes, found, {}))[0])
             base = self.current
             # What the install replaces is freed in a worker thread, not on the event
             # loop: the render cache's entries of the changed themes, the replaced
@@ -428,24 +379,14 @@ class SnapshotHolder:
             ready = await asyncio.to_thread(base.with_ledger, changed, self._clock(), built)
             async with self._lock:
                 serving = self.current  # ``base``, unless writes were applied meanwhile
-                self.current = _rebase(ready, base, serving, changed, self._clock(), freed)
+                self.current = rebase(ready, base, serving, changed, self._clock(), freed)
                 replaced = self._ledger
                 self._ledger = {**replaced, **changed}
                 self._ledger_version = stored.version
                 self._ledger_computed_at = stored.computed_at
             version, count = stored.version, len(changed)
-            # The snapshots no longer served: the one the install started from, the one
-            # serving until now and the one made for the swap, when writes came between.
-            now_serving = self.current
-            gone = list({id(s): s for s in (base, serving, ready) if s is not now_serving}.values())
-            freed += release.held(
-                [
-                    *(part for old in gone for part in (old.pools.built, old.cache.ready)),
-                    replaced,
-                    stored.themes,
-                ]
-            )
-            del base, serving, now_serving, gone, built, ready, replaced, stored, changed
+            freed += replaced_objects((base, serving, ready), self.current, replaced, stored)
+            del base, serving, built, ready, replaced, stored, changed
         await asyncio.to_thread(release.release, freed)
         log.info("ledger installed", extra={"ledger_version": version, "themes": count})
         # The computation's rows and the replaced balances are freed by now, but the
