@@ -111,6 +111,21 @@ def test_a_change_costs_the_entries_of_its_themes_not_the_whole_cache() -> None:
     assert new.get(keys[(8, 0)]) == 8 and new.get(keys[(7, 0)]) is None
 
 
+def test_what_a_change_drops_is_handed_over_to_be_freed_and_nothing_else() -> None:
+    # A ledger install names every theme; most have nothing cached.  What goes to the
+    # worker thread to be freed is the dropped entries and their key sets alone.
+    cache = RenderCache(100)
+    cache.put(1, "a", "block a")
+    cache.put(1, "b", "block b")
+    freed: list[object] = []
+    new = cache.without(range(1_000), freed)
+    assert len(new) == 0
+    entries = [f for f in freed if isinstance(f, tuple)]
+    assert sorted(e[1] for e in entries) == ["block a", "block b"]
+    assert len(freed) == len(entries) + 1  # theme 1's key set; no empty set, no None
+    assert all(f for f in freed)
+
+
 def test_the_older_cache_neither_reads_nor_keeps_what_a_newer_one_changed() -> None:
     old = RenderCache(100)
     old.put(1, "a", "old a")

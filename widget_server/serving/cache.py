@@ -246,7 +246,7 @@ class RenderCache:
         ``freed``: the dropped entries and parts go into it, for the caller to free
         off the event loop (``core.freeing.release``).  A ledger install changes
         every theme: freeing a full cache's plans and blocks where they are dropped
-        held the loop 60-90 ms at 100,000 members."""
+        held the loop 44-100 ms at 100,000 members."""
         copy = RenderCache.__new__(RenderCache)
         copy.size, copy.max_bytes = self.size, self.max_bytes
         copy._entry_budget, copy._ready_budget = self._entry_budget, self._ready_budget
@@ -275,8 +275,10 @@ class RenderCache:
                     keep(entry)
             dropped = self._parts.pop(theme_id, None)
             if keep is not None:
-                keep(keys)
-                keep(dropped)
+                if keys:
+                    keep(keys)
+                if dropped is not None:
+                    keep(dropped)
         return copy
 
     def clear(self) -> None:
