@@ -87,7 +87,7 @@ class Watch:
         self.samples: collections.Counter[str] = collections.Counter()
         # What the process's other threads were doing meanwhile (a GIL holder among them).
         self.others: collections.Counter[str] = collections.Counter()
-        self.gcs: list[tuple[float, int, float, str]] = []  # (start, generation, s, thread)
+        self.gcs: list[tuple[float, int, float, str, int]] = []  # (start, gen, s, thread, freed)
         self._gc_start = 0.0
         # Reentrant: a collection can start in a thread that holds it (the watchdog, as
         # it makes its samples), and the collector's callback takes it again; with a
@@ -114,7 +114,9 @@ class Watch:
         if took > 0.002:
             who = "loop" if threading.get_ident() == self.loop_ident else "other"
             with self._lock:
-                self.gcs.append((time.time() - took, info["generation"], took, who))
+                self.gcs.append(
+                    (time.time() - took, info["generation"], took, who, info.get("collected", 0))
+                )
 
     async def _ticker(self) -> None:
         own = f"/proc/self/task/{self.loop_native}/schedstat"
@@ -155,7 +157,10 @@ class Watch:
             "other_threads_cpu_ms": others,
             "other_threads_queued_ms": others_queued,
             "watchdog_late_ms": round(watchdog_late * 1e3, 1),
-            "gc": [{"gen": g, "ms": round(s * 1e3, 1), "thread": w} for _, g, s, w in gcs],
+            "gc": [
+                {"gen": g, "ms": round(s * 1e3, 1), "thread": w, "collected": c}
+                for _, g, s, w, c in gcs
+            ],
             "stacks": samples.most_common(6),
             "other_stacks": other_samples.most_common(6),
         }

@@ -24,9 +24,9 @@ def test_a_collection_in_the_thread_that_holds_the_watch_lock_does_not_hang_it(
         with watch._lock:
             watch._gc("start", {"generation": 0})
             time.sleep(0.005)  # a pass longer than the 2 ms the watch records
-            watch._gc("stop", {"generation": 0})
+            watch._gc("stop", {"generation": 0, "collected": 3})
         done.set()
 
     threading.Thread(target=sample, daemon=True).start()
     assert done.wait(30), "the collector callback waited for a lock its own thread held"
-    assert [(generation, who) for _, generation, _, who in watch.gcs] == [(0, "other")]
+    assert [(gen, who, freed) for _, gen, _, who, freed in watch.gcs] == [(0, "other", 3)]
