@@ -43,6 +43,8 @@ from collections import OrderedDict
 from collections.abc import Collection, Hashable
 from typing import Any
 
+from widget_server.serving import collector
+
 DEFAULT_SIZE = 10_000  # entries at most
 MB = 1 << 20
 DEFAULT_BYTES = 48 * MB  # entries and kept answers together (WIDGET_RENDER_CACHE_MB)
@@ -187,6 +189,7 @@ class RenderCache:
                 gone, (theme, _, cost) = entries.popitem(last=False)
             changes.entry_bytes -= cost
             self._forget(theme, gone)
+            collector.replaced()  # the collector does not see this churn by itself
         return value
 
     def part(self, theme_id: int, key: Hashable) -> Any:
@@ -224,6 +227,7 @@ class RenderCache:
         while len(ready) > self.size or (self.ready_bytes > self._ready_budget and len(ready) > 1):
             _, gone = ready.popitem(last=False)
             self.ready_bytes -= footprint(gone) + READY_BYTES
+            collector.replaced()
 
     def invalidate_theme(self, theme_id: int) -> int:
         """Drop every entry of ``theme_id`` (its rules, pool or members changed); how many.

@@ -17,6 +17,17 @@ collector ``paused()``.  What a serving process keeps of a full load is then
 frozen (``gc.freeze``, serving/holder.py) before the collector is back on;
 otherwise the million objects would be the young generation its next pass
 walks.  Cycles other code makes meanwhile wait for the collector's return.
+
+A third kind made a young generation of 70,000-90,000 objects with no pass
+at all: a full render cache.  Each first sight keeps a new block (a handful
+of tracked objects) and frees the oldest one.  The collector counts
+allocations *less deallocations* of tracked objects, old ones included, so
+the count stays near zero while every new block waits in the youngest
+generation, until an allocation elsewhere tips it: then a pass walked all of
+them (20-40 ms, often in a ledger install's worker thread or the database
+driver's), and one of the next generation followed (17-26 ms).  ``replaced()``
+counts what such a cache replaces and passes over the young generations
+every ``YOUNG_EVERY`` of them, as the collector would have.
 """
 
 from __future__ import annotations
@@ -25,7 +36,10 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
+YOUNG_EVERY = 64  # entries replaced in a full cache between two passes over the young
+
 _pauses = 0  # pauses in progress (a full load and a bulk import may overlap)
+_replaced = 0  # entries replaced since the last pass ``replaced()`` made
 _freeze = False  # one of them asked for what survives to be frozen at the end
 
 
@@ -56,3 +70,20 @@ def paused(*, freeze: bool = False) -> Iterator[None]:
                 gc.freeze()
             _freeze = False
             gc.enable()
+
+
+def replaced(count: int = 1) -> None:
+    """A full cache freed ``count`` old entries for new ones: every ``YOUNG_EVERY`` of
+    them, a pass over the youngest generation (the next one too when it is due, as in
+    the collector's own schedule; the oldest is left to the collector and its rule of
+    a quarter grown).  A pass then walks some hundreds of objects, not tens of
+    thousands.  Nothing while the collector is off (``paused``, or by someone else)."""
+    global _replaced
+    _replaced += count
+    if _replaced < YOUNG_EVERY:
+        return
+    _replaced = 0
+    if not gc.isenabled():
+        return
+    generation = 1 if gc.get_count()[1] >= gc.get_threshold()[1] else 0
+    gc.collect(generation)
