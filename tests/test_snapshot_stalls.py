@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator
@@ -35,7 +36,7 @@ from widget_server.serving.indexed import Network
 from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import NetworkData, Storage
 from widget_server.storage import snapshot as storage_snapshot_module
-from widget_server.web.app import create_app
+from widget_server.web.app import SWITCH_INTERVAL, create_app
 
 
 async def count_views(storage: Storage, clock: Clock) -> tuple[int, int]:
@@ -77,6 +78,20 @@ async def quiet_client(quiet_app: Starlette) -> AsyncIterator[httpx.AsyncClient]
     transport = httpx.ASGITransport(app=quiet_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.mark.asyncio
+async def test_while_the_app_serves_a_computing_thread_hands_the_gil_over_within_1_ms(
+    settings: Settings, storage: Storage, clock: Clock, network: dict[str, int]
+) -> None:
+    # CPython's 5 ms let an install's worker thread keep the loop waiting that long at
+    # each hand-over of the GIL, several per request.  Given back as it was at the end.
+    before = sys.getswitchinterval()
+    assert before > SWITCH_INTERVAL
+    application = create_app(settings, storage=reopened(storage), clock=clock)
+    async with application.router.lifespan_context(application):
+        assert sys.getswitchinterval() == SWITCH_INTERVAL == 0.001
+    assert sys.getswitchinterval() == before
 
 
 @pytest.mark.asyncio
