@@ -138,7 +138,7 @@ def test_a_full_cache_keeps_the_collectors_young_generation_small() -> None:
     # Each new entry of a full cache frees the oldest.  The collector counts allocations
     # less deallocations, so its count stayed near zero and it made no pass: the whole
     # cache became the youngest generation (70,000-90,000 objects on a server after the
-    # long tail), walked in one 20-40 ms pass when an allocation elsewhere tipped the
+    # long tail), walked in one 20-42 ms pass when an allocation elsewhere tipped the
     # count.  The cache now has the young generations walked as it goes.
     for keep in ("put", "keep_ready"):
         cache = RenderCache(5_000)

@@ -24,7 +24,7 @@ of tracked objects) and frees the oldest one.  The collector counts
 allocations *less deallocations* of tracked objects, old ones included, so
 the count stays near zero while every new block waits in the youngest
 generation, until an allocation elsewhere tips it: then a pass walked all of
-them (20-40 ms, often in a ledger install's worker thread or the database
+them (20-42 ms, often in a ledger install's worker thread or the database
 driver's), and one of the next generation followed (17-26 ms).  ``replaced()``
 counts what such a cache replaces and passes over the young generations
 every ``YOUNG_EVERY`` of them, as the collector would have.

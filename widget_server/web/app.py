@@ -481,7 +481,7 @@ def create_app(
         # A worker thread computing in Python (a ledger install, a large write's
         # rebuild) keeps the GIL from the event loop for up to the switch interval at
         # each hand-over, and a request takes several: at CPython's 5 ms, answers of
-        # 25-33 ms during an install at 100,000 members, 16-24 ms at 1 ms.
+        # 19-33 ms during an install at 100,000 members, 16-24 ms at 1 ms.
         previous = sys.getswitchinterval()
         sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
         await runtime.start()
