@@ -123,6 +123,26 @@ async def test_the_simulator_runs_the_theme_and_charts_ratio_and_exposure(
     assert await storage.list_rule_sets((await storage.get_theme("hochzeit")).id) == []
 
 
+async def test_the_simulator_reads_only_its_themes_part_of_the_network(
+    admin: httpx.AsyncClient, storage: SQLiteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It read the whole network and built every theme's pool on the event loop: at
+    # 100,000 members a 15 s page, the widget held for seconds.  Now the theme's part,
+    # as `widget-server simulate` reads it.
+    whole: list[str] = []
+    original = SQLiteStorage.load_network
+
+    async def load_network(self: SQLiteStorage) -> object:
+        whole.append("load_network")
+        return await original(self)
+
+    monkeypatch.setattr(SQLiteStorage, "load_network", load_network)
+    result = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=7&views=300")
+    assert result.status_code == 200 and len(svgs(result.text)) == 2
+    assert "Festscheune Wulfshof" in result.text  # the theme's members, by name
+    assert whole == []
+
+
 @pytest.mark.parametrize(
     ("query", "input_id"),
     [

@@ -30,6 +30,7 @@ from widget_server.counting.simulation import (
     zipf_traffic,
 )
 from widget_server.network import audit
+from widget_server.network.scope import last_served_in, load_themes_network
 from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import review
@@ -172,9 +173,12 @@ async def simulate_page(request: Request) -> Response:
         )
     start_day = day_of(runtime.clock())
     start = datetime.combine(start_day, datetime.min.time(), UTC).timestamp()
-    data = await storage.load_network()
-    # A fresh ledger, as `widget-server simulate` starts from; activity as it is now.
-    pool = build_pools(data, LedgerInput((), await storage.last_served()), start)[theme.id]
+    # Only this theme's part of the network, as `widget-server simulate` reads it: the
+    # whole network and every theme's pool, built on the event loop, held the widget
+    # for seconds at 100,000 members.  A fresh ledger; activity as it is now.
+    data = await load_themes_network(storage, [theme.id])
+    served = await last_served_in(storage, [theme.id])
+    pool = (await asyncio.to_thread(build_pools, data, LedgerInput((), served), start))[theme.id]
     try:
         rules = with_fairness(pool.rules, [f"alpha={alpha}"] if alpha else [])
     except ValidationError as exc:
