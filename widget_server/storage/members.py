@@ -22,6 +22,7 @@ from widget_server.core.models import (
 from widget_server.storage.access import revoke_member_access
 from widget_server.storage.dialect import Connection, Dialect, Row, iso_now
 from widget_server.storage.history import record_statuses
+from widget_server.storage.ledger import fetch_in_chunks
 from widget_server.storage.mail import forget_member_mail
 from widget_server.storage.queries import Queries, page, where
 
@@ -305,6 +306,30 @@ class Members(Queries):
         )
         return [member_from(r) for r in rows]
 
+    async def member_index(self) -> list[Any]:
+        """(id, slug, name, status) of every member, read ``CHUNK`` rows at a time (as
+        arrays on PostgreSQL, where the driver decodes on the event loop): what a long
+        list is counted, filtered and sorted by, without the members' other fields.
+        Iterate it with ``ledger.rows_of``, in a worker thread at 100,000 members."""
+        async with self._snapshot() as conn:
+            return await fetch_in_chunks(
+                conn, self._dialect, "SELECT id, slug, name, status FROM members", "1 = 1", (), 1
+            )
+
+    async def members_with_ids(self, ids: Sequence[int]) -> list[Member]:
+        """The members of ``ids`` (a page of a list: a few hundred), in no given order."""
+        found: list[Member] = []
+        for at in range(0, len(ids), 500):
+            part = list(ids[at : at + 500])
+            marks = ", ".join("?" for _ in part)
+            rows = await self._fetch(
+                f"SELECT {member_columns(self._dialect)} FROM {MEMBER_FROM}"
+                f" WHERE m.id IN ({marks})",
+                *part,
+            )
+            found += [member_from(r) for r in rows]
+        return found
+
     async def update_member(self, member: Member) -> Member:
         """Write a member's profile fields and domains (not its status or logo)."""
         async with self._change() as (conn, changes):
@@ -408,6 +433,20 @@ class Members(Queries):
             *params,
         )
         return [membership_from(self._dialect, r) for r in rows]
+
+    async def memberships_of(self, member_ids: Sequence[int]) -> list[Membership]:
+        """The memberships of the members ``member_ids`` (a page of a list)."""
+        found: list[Membership] = []
+        for at in range(0, len(member_ids), 500):
+            part = list(member_ids[at : at + 500])
+            marks = ", ".join("?" for _ in part)
+            rows = await self._fetch(
+                f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE member_id IN ({marks})"
+                " ORDER BY theme_id, member_id",
+                *part,
+            )
+            found += [membership_from(self._dialect, r) for r in rows]
+        return found
 
     # -- placements -------------------------------------------------------------------------
 
