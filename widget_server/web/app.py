@@ -450,6 +450,26 @@ middleware = [Middleware(RequestIdMiddleware), Middleware(RequestLogMiddleware)]
 # Seconds a thread may hold the GIL while another waits for it, while the app serves
 # (CPython's default is 5 ms; see the lifespan below).
 SWITCH_INTERVAL = 0.001
+_serving = 0  # apps of this process between their start and their end
+_interval_before = 0.005
+
+
+def _switch_in() -> None:
+    """An app starts: the first one sets ``SWITCH_INTERVAL``."""
+    global _serving, _interval_before
+    if _serving == 0:
+        _interval_before = sys.getswitchinterval()
+        sys.setswitchinterval(min(_interval_before, SWITCH_INTERVAL))
+    _serving += 1
+
+
+def _switch_out() -> None:
+    """An app ends: the last one gives back the interval the first one found, in
+    whatever order they end (each giving back its own left the last one's)."""
+    global _serving
+    _serving -= 1
+    if _serving == 0:
+        sys.setswitchinterval(_interval_before)
 
 
 def create_app(
@@ -482,14 +502,15 @@ def create_app(
         # rebuild) keeps the GIL from the event loop for up to the switch interval at
         # each hand-over, and a request takes several: at CPython's 5 ms, answers of
         # 19-33 ms during an install at 100,000 members, 16-24 ms at 1 ms.
-        previous = sys.getswitchinterval()
-        sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
-        await runtime.start()
+        _switch_in()
         try:
-            yield
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
         finally:
-            await runtime.stop()
-            sys.setswitchinterval(previous)
+            _switch_out()
 
     app = (FastPathApp if fast_path else Starlette)(
         debug=settings.debug,
