@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from tests.images import pixels, png
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.signing import Signer
 from widget_server.network.portal_links import read_portal_token
+from widget_server.network.rules import set_rules
 from widget_server.network.services import MemberInput, add_member
 from widget_server.storage import SQLiteStorage, Storage
 from widget_server.web.endpoints.admin import members as members_page
@@ -345,6 +347,36 @@ async def test_a_theme_is_created_and_edited(
     assert actions == ["theme.edit", "theme.create"]
     listing = await admin.get("/admin/themes")
     assert "Heider Innenstadt" in listing.text
+
+
+async def test_the_theme_list_counts_and_versions_in_a_query_each_not_per_theme(
+    admin: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 2,000 themes a query per theme's rules and every membership read whole made
+    # the page take 3-5 s and held the widget for 1.5-2.7 s.
+    await set_rules(storage, "hochzeit", {"strategy": "weighted"}, "cli")
+    await set_rules(storage, "hochzeit", {"strategy": "fair-exchange"}, "cli")
+    theme = await storage.get_theme("hochzeit")
+    memberships = await storage.list_memberships(theme_id=theme.id)
+    [paused] = [ms for ms in memberships if ms.status == "active"][:1]
+    await storage.set_membership(paused.member_id, theme.id, "paused")
+    active = sum(ms.status == "active" for ms in memberships) - 1
+    per_theme: list[str] = []
+    kind = type(storage)
+    for name in ("get_rule_set", "list_memberships", "list_rule_sets"):
+        original = getattr(kind, name)
+
+        async def counted(
+            self: Storage, *args: object, _o: Any = original, _n: str = name, **kw: object
+        ) -> Any:
+            per_theme.append(_n)
+            return await _o(self, *args, **kw)
+
+        monkeypatch.setattr(kind, name, counted)
+    listing = (await admin.get("/admin/themes")).text
+    card = listing.split("Hochzeit", 1)[1]
+    assert f"{active} aktiv, 1 pausiert · Regeln Version 2" in card
+    assert per_theme == []
 
 
 @pytest.mark.parametrize(
