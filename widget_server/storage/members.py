@@ -209,6 +209,11 @@ class Members(Queries):
                 raise NotFoundError(f"no theme with id {theme.id}")
         return theme
 
+    async def member_status_counts(self) -> dict[str, int]:
+        """Member status -> members with it (statuses nobody has are left out)."""
+        rows = await self._fetch("SELECT status, COUNT(*) FROM members GROUP BY 1")
+        return {r[0]: r[1] for r in rows}
+
     async def theme_membership_counts(self) -> dict[int, dict[str, int]]:
         """Theme id -> membership status -> memberships (those not left): one query, not
         the 200,000 memberships of a large network read whole."""
