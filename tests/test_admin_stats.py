@@ -164,7 +164,13 @@ async def test_the_admin_pages_never_read_every_member_or_membership(
     members = await storage.list_members(status="active")
     hostile = next(m for m in members if m.name == HOSTILE)
     await storage.set_member_status(hostile.id, "pending")
-    pages = ("/admin/", "/admin/members", "/admin/themes", "/admin/stats?theme=hochzeit")
+    pages = (
+        "/admin/",
+        "/admin/members",
+        "/admin/themes",
+        "/admin/stats?theme=hochzeit",
+        "/admin/categories",
+    )
     for page in pages:
         response = await admin.get(page)
         assert response.status_code == 200, page
@@ -174,6 +180,17 @@ async def test_the_admin_pages_never_read_every_member_or_membership(
     assert tiles["active"] == str(len(members) - 1) and tiles["pending"] == "1"
     pending = dashboard.split('id="pending-title"', 1)[1].split("</section>", 1)[0]
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; Co" in pending and "<img src=x" not in pending
+    listed = [
+        m for s in ("active", "pending", "paused") for m in await storage.list_members(status=s)
+    ]
+    used = {m.category for m in listed if m.category}
+    assert used  # the wedding network's members have categories
+    page = (await admin.get("/admin/categories")).text
+    for slug in used:
+        count = sum(m.category == slug for m in listed)
+        assert re.search(
+            rf"<code>{slug}</code></td><td>[^<]*</td><td class=\"num\">{count}</td>", page
+        )
 
 
 @pytest.mark.parametrize(

@@ -214,6 +214,14 @@ class Members(Queries):
         rows = await self._fetch("SELECT status, COUNT(*) FROM members GROUP BY 1")
         return {r[0]: r[1] for r in rows}
 
+    async def category_member_counts(self) -> dict[str, int]:
+        """Category slug -> members in it (removed members and no category left out)."""
+        rows = await self._fetch(
+            "SELECT category, COUNT(*) FROM members WHERE category != '' AND status != 'removed'"
+            " GROUP BY 1"
+        )
+        return {r[0]: r[1] for r in rows}
+
     async def theme_membership_counts(self) -> dict[int, dict[str, int]]:
         """Theme id -> membership status -> memberships (those not left): one query, not
         the 200,000 memberships of a large network read whole."""
