@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -191,6 +192,27 @@ async def test_the_admin_pages_never_read_every_member_or_membership(
         assert re.search(
             rf"<code>{slug}</code></td><td>[^<]*</td><td class=\"num\">{count}</td>", page
         )
+
+
+async def test_the_pages_that_grow_with_the_network_are_rendered_off_the_event_loop(
+    admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A card per theme: at 2,000 themes Jinja took 0.6-1 s for the dashboard and the
+    # theme list, and the widget waited for it (a 200-member page of the list, 40 ms).
+    from widget_server.web.endpoints.admin import base
+
+    rendered: dict[str, bool] = {}
+    loop_thread = threading.get_ident()
+    original = base.render
+
+    def render(request: object, template: str, *args: object, **kwargs: object) -> object:
+        rendered[template] = threading.get_ident() != loop_thread
+        return original(request, template, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(base, "render", render)
+    for page in ("/admin/", "/admin/themes", "/admin/members"):
+        assert (await admin.get(page)).status_code == 200
+    assert rendered == {"dashboard.html": True, "themes.html": True, "members.html": True}
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ from widget_server.serving.snippets import placement_snippet
 from widget_server.storage.ledger import rows_of
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
-from widget_server.web.endpoints.admin.base import actor, lang_of, render
+from widget_server.web.endpoints.admin.base import actor, lang_of, render, render_long
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import mailer_of, runtime_of
 
@@ -114,7 +114,7 @@ async def member_list(request: Request) -> Response:
         }
         for m in shown
     ]
-    return render(
+    return await render_long(
         request,
         "members.html",
         {

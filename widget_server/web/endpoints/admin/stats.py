@@ -34,7 +34,7 @@ from widget_server.network.scope import last_served_in, load_themes_network
 from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import review
-from widget_server.web.endpoints.admin.base import lang_of, render
+from widget_server.web.endpoints.admin.base import lang_of, render, render_long
 from widget_server.web.endpoints.admin.figures import (
     simulation_figures,
     simulation_in_words,
@@ -62,7 +62,7 @@ async def dashboard(request: Request) -> Response:
     pending = await storage.list_members(status="pending")
     themes = await storage.list_themes()
     per_theme = await storage.theme_member_counts()
-    return render(
+    return await render_long(
         request,
         "dashboard.html",
         {

@@ -12,7 +12,7 @@ from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.core.models import THEME_KINDS
 from widget_server.network import audit
 from widget_server.network import services as network
-from widget_server.web.endpoints.admin.base import actor, lang_of, render
+from widget_server.web.endpoints.admin.base import actor, lang_of, render, render_long
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import runtime_of
 
@@ -28,7 +28,7 @@ async def theme_list(request: Request) -> Response:
     counts = await storage.theme_membership_counts()
     stored = await storage.rule_versions()
     versions = {theme.id: stored.get(theme.id, 0) for theme in themes}
-    return render(
+    return await render_long(
         request,
         "themes.html",
         {"section": "themes", "themes": themes, "counts": counts, "versions": versions},
