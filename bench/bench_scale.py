@@ -32,6 +32,10 @@ made by the same generator), so the ratios hold on a shared machine.
   writes, so a ledger run falls into it; before it, a day of counted views is
   stored (``counted_day``: about 1,000,000 counter rows at 100,000 members), so
   that run has a day's figures to work through.
+* Admin pages: a coordinator signs in and opens the dashboard, the theme list,
+  the member list (its first page, then a search), the stats, the categories
+  and the theme's simulator (60 days): each page's wall time, and the probe's
+  longest gap while it loads.
 
 Exit status 0 even when a target is missed; 1 when the measurement failed.
 """
@@ -225,6 +229,42 @@ def changes(
     return found
 
 
+ADMIN_PAGES = (
+    "/admin/",
+    "/admin/themes",
+    "/admin/members",
+    "/admin/members?q=betrieb%2017",
+    "/admin/stats",
+    "/admin/categories",
+    "/admin/themes/{theme}/simulate?run=1&days=60",
+)
+
+
+def admin_pages(base: str, theme: str, probe_token: str) -> dict[str, dict[str, float]]:
+    """Each admin page as a coordinator opens it, signed in: its wall time, and the
+    probe's longest gap while it loads (the widget's answers meanwhile)."""
+    import re
+
+    import httpx
+
+    found: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=base, timeout=600) as client:
+        form = client.get("/admin/login").text
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
+        fields |= {"username": "koordination", "password": "bench-password-42"}
+        if client.post("/admin/login", data=fields).status_code not in (302, 303):
+            raise BenchError("the coordinator's login failed")
+        for page in ADMIN_PAGES:
+            path = page.format(theme=theme)
+            with Probe(f"{base}/w/{probe_token}") as probe:
+                time.sleep(0.1)
+                start = time.monotonic()
+                client.get(path).raise_for_status()
+                took = time.monotonic() - start
+            found[path] = {"s": round(took, 2), "longest probe gap ms": probe.longest_ms}
+    return found
+
+
 def network(
     name: str, url: str, env: dict[str, str], size: tuple[int, int], tmp: Path, args: Any
 ) -> dict[str, Any]:
@@ -319,6 +359,8 @@ def network(
         time.sleep(args.ledger_interval + 5)
     result["writes"]["longest stall over a ledger interval ms"] = probe.longest_ms
     result["writes"]["load average"] = [round(x, 1) for x in os.getloadavg()]
+    print(f"[{name}] admin pages under a probe ...", file=sys.stderr)
+    result["admin"] = admin_pages(base, theme, tokens[-1])
     if args.watch:  # the server's own view: loop lag, and the part not queued for a CPU
         for label, since, until in (
             ("writing", begun, ledger_begun),
@@ -465,6 +507,12 @@ def print_table(res: dict[str, Any]) -> None:
             print(f"{cmd + ' s':<34}{demo['commands_s'][cmd]:>12}{scale['commands_s'][cmd]:>12}")
         for what in scale["writes"]:
             print(f"{what:<34}{demo['writes'][what]!s:>12}{scale['writes'][what]!s:>12}")
+        pages = zip(demo["admin"], demo["admin"].values(), scale["admin"].values(), strict=True)
+        for page, d, s in pages:
+            label = page.split("?run")[0].replace("/admin", "admin")[:28]
+            print(f"{label + ' s':<34}{d['s']!s:>12}{s['s']!s:>12}")
+            gap = "longest probe gap ms"
+            print(f"{'  probe gap meanwhile ms':<34}{d[gap]!s:>12}{s[gap]!s:>12}")
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from widget_server.counting.events import day_of
 from widget_server.network.portal_links import read_portal_token
 from widget_server.network.rules import set_rules
 from widget_server.storage import SQLiteStorage
+from widget_server.web.endpoints.admin import stats as admin_stats
 
 pytestmark = pytest.mark.asyncio
 HOSTILE = "<img src=x onerror=alert(1)> & Co"
@@ -138,7 +140,16 @@ async def test_the_simulator_reads_only_its_themes_part_of_the_network(
         return await original(self)
 
     monkeypatch.setattr(SQLiteStorage, "load_network", load_network)
+    asked: list[object] = []
+    played = admin_stats.compare
+
+    def compare(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("niceness"))
+        return played(*args, **kwargs)
+
+    monkeypatch.setattr(admin_stats, "compare", compare)
     result = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=7&views=300")
+    assert asked == [10]  # the strategies' processes behind the server's answers
     assert result.status_code == 200 and len(svgs(result.text)) == 2
     assert "Festscheune Wulfshof" in result.text  # the theme's members, by name
     assert whole == []

@@ -235,6 +235,23 @@ def test_strategies_in_processes_of_their_own_give_the_same_comparison() -> None
     assert all(n == 18 and 0 < d <= 18 for d, n in told)
 
 
+def test_the_strategies_processes_can_run_behind_the_servers_answers() -> None:
+    """The admin's simulator plays the strategies beside the server: at a lower priority."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from widget_server.counting import comparison
+
+    context = multiprocessing.get_context("spawn")
+    mine = os.nice(0)
+    for niceness, expected in ((0, mine), (4, min(mine + 4, 19))):
+        with ProcessPoolExecutor(
+            1, mp_context=context, initializer=comparison._start_worker, initargs=(None, niceness)
+        ) as pool:
+            assert pool.submit(os.nice, 0).result() == expected
+
+
 # -- one block per host and rotation bucket, as the server serves it ----------------------
 
 MIDNIGHT = 1_800_057_600.0  # a UTC midnight: days and buckets start together

@@ -118,9 +118,11 @@ def _play(job: _Job, progress: Callable[[int], None] | None = None) -> Played:
 _progress_queue: Any = None  # in a worker process: where it reports days played
 
 
-def _start_worker(progress_queue: Any) -> None:
+def _start_worker(progress_queue: Any, niceness: int = 0) -> None:
     global _progress_queue
     _progress_queue = progress_queue
+    if niceness > 0:
+        os.nice(niceness)
 
 
 def _play_in_worker(n: int, job: _Job) -> Played:
@@ -136,7 +138,10 @@ def _cpus() -> int:
 
 
 def _play_parallel(
-    jobs: Sequence[_Job], progress: Callable[[int, int], None] | None, total: int
+    jobs: Sequence[_Job],
+    progress: Callable[[int, int], None] | None,
+    total: int,
+    niceness: int = 0,
 ) -> list[Played]:
     """Each strategy in a process of its own ("spawn": nothing of this process's
     threads or event loop is copied); progress summed over them."""
@@ -147,7 +152,7 @@ def _play_parallel(
         max_workers=len(jobs),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(progress_queue,),
+        initargs=(progress_queue, niceness),
     ) as pool:
         futures: list[Future[Played]] = [
             pool.submit(_play_in_worker, n, job) for n, job in enumerate(jobs)
@@ -174,12 +179,15 @@ def compare(
     strategies: Sequence[str] = STRATEGIES,
     progress: Callable[[int, int], None] | None = None,
     parallel: bool | None = None,
+    niceness: int = 0,
 ) -> Comparison:
     """Play ``scenario`` with every strategy on the same traffic and compare them.
 
     ``progress`` is told (days played, days to play) over all strategies.
     ``parallel``: play the strategies in processes of their own (default: when
     the run is long enough and there is more than one CPU); the result is the same.
+    ``niceness``: those processes run that much lower in the CPU's queue (a server
+    running the admin's simulator: its answers first).
     """
     if not 0 <= warmup < scenario.days:
         raise ValueError(f"warmup must be between 0 and {scenario.days - 1} days, got {warmup}")
@@ -196,7 +204,7 @@ def compare(
         for strategy in strategies
     ]
     if parallel:
-        played = _play_parallel(jobs, progress, total)
+        played = _play_parallel(jobs, progress, total, niceness)
     else:
         played = []
         for n, job in enumerate(jobs):

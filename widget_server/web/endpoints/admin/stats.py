@@ -31,6 +31,7 @@ from widget_server.counting.simulation import (
 )
 from widget_server.network import audit
 from widget_server.network.scope import last_served_in, load_themes_network
+from widget_server.serving.ledger_process import NICENESS
 from widget_server.serving.snapshot import LedgerInput, build_pools
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import review
@@ -197,6 +198,8 @@ async def simulate_page(request: Request) -> Response:
         warmup=default_warmup(days),
         slugs={m: info.slug for m, info in pool.members.items()},
         limit=rules.max_partners,
+        # Three processes of a few CPU-seconds each beside the server: behind its answers.
+        niceness=NICENESS,
     )
     names = {m.slug: m.name for m in data.members}
     return render(
