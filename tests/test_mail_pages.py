@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from widget_server.core.signing import Signer
 from widget_server.mail import contacts
 from widget_server.storage import Storage
 from widget_server.web.app import create_app
+from widget_server.web.endpoints.admin import mail as admin_mail
 
 from .admin_helpers import assert_invalid, make_account, post, signed_in
 from .api_auth import make_keys
@@ -175,6 +177,37 @@ async def test_admin_previews_the_report_in_a_frame_that_loads_nothing(
     assert bad.status_code == 422
     home = await mail_client.get("/admin/")
     assert "Mailversand ist an" in home.text
+
+
+@pytest.mark.asyncio
+async def test_with_many_members_the_report_preview_asks_for_a_slug_and_reads_one_member(
+    mail_client: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It read every member on each preview and offered all of them in a list: at
+    # 100,000 members a page of megabytes.  Beyond SELECT_UP_TO the slug is typed.
+    await signed_in(mail_client)
+    listed = await mail_client.get("/admin/mail/report?member=blumen&month=2026-11")
+    assert "<select" in listed.text and 'value="blumen" selected' in listed.text
+    monkeypatch.setattr(admin_mail, "SELECT_UP_TO", 2)
+    whole: list[str] = []
+    original = type(storage).list_members
+
+    async def list_members(self: Storage, **filters: Any) -> Any:
+        if not filters:
+            whole.append("list_members")
+        return await original(self, **filters)
+
+    monkeypatch.setattr(type(storage), "list_members", list_members)
+    page = await mail_client.get("/admin/mail/report?member=blumen&month=2026-11")
+    assert page.status_code == 200 and "<select" not in page.text
+    assert 'name="member"' in page.text and 'value="blumen"' in page.text
+    assert "Ihr Monat im Partnerkreis: November 2026" in page.text
+    # An unknown slug, or none: the first member by slug, as before.
+    first = min(m.slug for m in await storage.list_members(status="active"))
+    for query in ("member=niemand&", ""):
+        shown = await mail_client.get(f"/admin/mail/report?{query}month=2026-11")
+        assert shown.status_code == 200 and f'value="{first}"' in shown.text
+    assert whole == []
 
 
 @pytest.mark.asyncio

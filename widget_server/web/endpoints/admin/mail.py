@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from widget_server.core.errors import ValidationError
+from widget_server.core.errors import NotFoundError, ValidationError
 from widget_server.core.models import Member
 from widget_server.mail import contacts, report
 from widget_server.mail.message import Draft
 from widget_server.mail.outbox import Mailer
 from widget_server.network import audit
+from widget_server.storage import Storage
 from widget_server.web.endpoints.admin import members as admin_members
 from widget_server.web.endpoints.admin.base import actor, lang_of, render
 from widget_server.web.endpoints.guards import form_of, form_text, redirect
@@ -53,11 +54,23 @@ def _last_month(today: date) -> date:
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
+SELECT_UP_TO = 500  # members offered in a list to choose from; more: their slug is typed
+
+
 async def _chosen(request: Request) -> tuple[list[Member], Member | None, date, str]:
+    """The members to offer (all but the removed, or none when there are more than
+    ``SELECT_UP_TO``: a list of 100,000 was read whole on every preview), the member
+    asked for (else the first by slug) and the month."""
     storage = runtime_of(request).storage
-    members = [m for m in await storage.list_members() if m.status != "removed"]
+    counts = await storage.member_status_counts()
+    offered = sum(n for status, n in counts.items() if status != "removed")
+    members: list[Member] = []
+    if offered <= SELECT_UP_TO:
+        members = [m for m in await storage.list_members() if m.status != "removed"]
     slug = request.query_params.get("member", "")
-    member = next((m for m in members if m.slug == slug), members[0] if members else None)
+    member = await _member(storage, slug) if slug else None
+    if member is None:
+        member = await _first_member(storage)
     raw = request.query_params.get("month", "")
     error = ""
     month = _last_month(date.fromtimestamp(runtime_of(request).clock()))
@@ -67,6 +80,27 @@ async def _chosen(request: Request) -> tuple[list[Member], Member | None, date, 
         except ValueError:
             error = raw
     return members, member, month, error
+
+
+async def _member(storage: Storage, slug: str) -> Member | None:
+    try:
+        member = await storage.get_member(slug[:100])
+    except NotFoundError:
+        return None
+    return None if member.status == "removed" else member
+
+
+async def _first_member(storage: Storage) -> Member | None:
+    """The first member by slug that is not removed, read 50 at a time."""
+    after = None
+    while True:
+        batch = await storage.list_members(after=after, limit=50)
+        for member in batch:
+            if member.status != "removed":
+                return member
+        if len(batch) < 50:
+            return None
+        after = batch[-1].slug
 
 
 async def _draft(request: Request, member: Member, month: date) -> Draft:
