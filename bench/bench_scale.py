@@ -33,9 +33,9 @@ made by the same generator), so the ratios hold on a shared machine.
   stored (``counted_day``: about 1,000,000 counter rows at 100,000 members), so
   that run has a day's figures to work through.
 * Admin pages: a coordinator signs in and opens the dashboard, the theme list,
-  the member list (its first page, then a search), the stats, the categories
-  and the theme's simulator (60 days): each page's wall time, and the probe's
-  longest gap while it loads.
+  the member list (its first page, then a search), the stats, the categories,
+  the monthly report's preview and the theme's simulator (60 days): each
+  page's wall time, and the probe's longest gap while it loads.
 
 Exit status 0 even when a target is missed; 1 when the measurement failed.
 """
@@ -236,6 +236,7 @@ ADMIN_PAGES = (
     "/admin/members?q=betrieb%2017",
     "/admin/stats",
     "/admin/categories",
+    "/admin/mail/report",
     "/admin/themes/{theme}/simulate?run=1&days=60",
 )
 
