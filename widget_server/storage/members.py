@@ -341,19 +341,20 @@ class Members(Queries):
                 conn, self._dialect, "SELECT id, slug, name, status FROM members", "1 = 1", (), 1
             )
 
-    async def members_with_ids(self, ids: Sequence[int]) -> list[Member]:
-        """The members of ``ids`` (a page of a list: a few hundred), in no given order."""
-        found: list[Member] = []
+    async def _fetch_ids(self, sql: str, ids: Sequence[int]) -> list[Row]:
+        """The rows of ``sql`` (its ``{marks}``: the ids' placeholders) for ``ids``, 500
+        ids a query."""
+        rows: list[Row] = []
         for at in range(0, len(ids), 500):
             part = list(ids[at : at + 500])
-            marks = ", ".join("?" for _ in part)
-            rows = await self._fetch(
-                f"SELECT {member_columns(self._dialect)} FROM {MEMBER_FROM}"
-                f" WHERE m.id IN ({marks})",
-                *part,
-            )
-            found += [member_from(r) for r in rows]
-        return found
+            rows += await self._fetch(sql.format(marks=", ".join("?" for _ in part)), *part)
+        return rows
+
+    async def members_with_ids(self, ids: Sequence[int]) -> list[Member]:
+        """The members of ``ids`` (a page of a list: a few hundred), in no given order."""
+        columns = member_columns(self._dialect)
+        sql = f"SELECT {columns} FROM {MEMBER_FROM} WHERE m.id IN ({{marks}})"
+        return [member_from(r) for r in await self._fetch_ids(sql, ids)]
 
     async def update_member(self, member: Member) -> Member:
         """Write a member's profile fields and domains (not its status or logo)."""
@@ -461,17 +462,9 @@ class Members(Queries):
 
     async def memberships_of(self, member_ids: Sequence[int]) -> list[Membership]:
         """The memberships of the members ``member_ids`` (a page of a list)."""
-        found: list[Membership] = []
-        for at in range(0, len(member_ids), 500):
-            part = list(member_ids[at : at + 500])
-            marks = ", ".join("?" for _ in part)
-            rows = await self._fetch(
-                f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE member_id IN ({marks})"
-                " ORDER BY theme_id, member_id",
-                *part,
-            )
-            found += [membership_from(self._dialect, r) for r in rows]
-        return found
+        sql = f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE member_id IN ({{marks}})"
+        rows = await self._fetch_ids(sql, member_ids)
+        return [membership_from(self._dialect, r) for r in rows]
 
     # -- placements -------------------------------------------------------------------------
 
