@@ -36,7 +36,8 @@ from widget_server.serving.indexed import Network
 from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import NetworkData, Storage
 from widget_server.storage import snapshot as storage_snapshot_module
-from widget_server.web.app import SWITCH_INTERVAL, create_app
+from widget_server.web.app import create_app
+from widget_server.web.gil import SWITCH_INTERVAL
 
 
 async def count_views(storage: Storage, clock: Clock) -> tuple[int, int]:

@@ -22,7 +22,6 @@ from widget_server.core.models import (
 from widget_server.storage.access import revoke_member_access
 from widget_server.storage.dialect import Connection, Dialect, Row, iso_now
 from widget_server.storage.history import record_statuses
-from widget_server.storage.ledger import fetch_in_chunks
 from widget_server.storage.mail import forget_member_mail
 from widget_server.storage.queries import Queries, page, where
 
@@ -209,31 +208,6 @@ class Members(Queries):
                 raise NotFoundError(f"no theme with id {theme.id}")
         return theme
 
-    async def member_status_counts(self) -> dict[str, int]:
-        """Member status -> members with it (statuses nobody has are left out)."""
-        rows = await self._fetch("SELECT status, COUNT(*) FROM members GROUP BY 1")
-        return {r[0]: r[1] for r in rows}
-
-    async def category_member_counts(self) -> dict[str, int]:
-        """Category slug -> members in it (removed members and no category left out)."""
-        rows = await self._fetch(
-            "SELECT category, COUNT(*) FROM members WHERE category != '' AND status != 'removed'"
-            " GROUP BY 1"
-        )
-        return {r[0]: r[1] for r in rows}
-
-    async def theme_membership_counts(self) -> dict[int, dict[str, int]]:
-        """Theme id -> membership status -> memberships (those not left): one query, not
-        the 200,000 memberships of a large network read whole."""
-        rows = await self._fetch(
-            "SELECT +theme_id, status, COUNT(*) FROM memberships WHERE status != 'left'"
-            " GROUP BY 1, 2"
-        )
-        counts: dict[int, dict[str, int]] = {}
-        for theme_id, status, count in rows:
-            counts.setdefault(theme_id, {})[status] = count
-        return counts
-
     async def theme_member_counts(self, *, removed: bool = False) -> dict[int, int]:
         """Theme id -> members in it (memberships not left; removed members only if asked)."""
         # Grouped by "+ms.theme_id": SQLite would otherwise walk memberships_theme and look
@@ -330,31 +304,6 @@ class Members(Queries):
             *params,
         )
         return [member_from(r) for r in rows]
-
-    async def member_index(self) -> list[Any]:
-        """(id, slug, name, status) of every member, read ``CHUNK`` rows at a time (as
-        arrays on PostgreSQL, where the driver decodes on the event loop): what a long
-        list is counted, filtered and sorted by, without the members' other fields.
-        Iterate it with ``ledger.rows_of``, in a worker thread at 100,000 members."""
-        async with self._snapshot() as conn:
-            return await fetch_in_chunks(
-                conn, self._dialect, "SELECT id, slug, name, status FROM members", "1 = 1", (), 1
-            )
-
-    async def _fetch_ids(self, sql: str, ids: Sequence[int]) -> list[Row]:
-        """The rows of ``sql`` (its ``{marks}``: the ids' placeholders) for ``ids``, 500
-        ids a query."""
-        rows: list[Row] = []
-        for at in range(0, len(ids), 500):
-            part = list(ids[at : at + 500])
-            rows += await self._fetch(sql.format(marks=", ".join("?" for _ in part)), *part)
-        return rows
-
-    async def members_with_ids(self, ids: Sequence[int]) -> list[Member]:
-        """The members of ``ids`` (a page of a list: a few hundred), in no given order."""
-        columns = member_columns(self._dialect)
-        sql = f"SELECT {columns} FROM {MEMBER_FROM} WHERE m.id IN ({{marks}})"
-        return [member_from(r) for r in await self._fetch_ids(sql, ids)]
 
     async def update_member(self, member: Member) -> Member:
         """Write a member's profile fields and domains (not its status or logo)."""
@@ -458,12 +407,6 @@ class Members(Queries):
             f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships{clause} ORDER BY theme_id, member_id",
             *params,
         )
-        return [membership_from(self._dialect, r) for r in rows]
-
-    async def memberships_of(self, member_ids: Sequence[int]) -> list[Membership]:
-        """The memberships of the members ``member_ids`` (a page of a list)."""
-        sql = f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE member_id IN ({{marks}})"
-        rows = await self._fetch_ids(sql, member_ids)
         return [membership_from(self._dialect, r) for r in rows]
 
     # -- placements -------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.coordinators import Coordinators
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, PostgresDialect, Row, numbered, to_moment
+from widget_server.storage.directory import Directory
 from widget_server.storage.events import Events
 from widget_server.storage.history import History
 from widget_server.storage.invitations import Invitations
@@ -122,6 +123,7 @@ class PostgresStorage(
     Ledger,
     History,
     Members,
+    Directory,
     MemberImport,
     Rules,
     Snapshot,

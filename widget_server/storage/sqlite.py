@@ -25,6 +25,7 @@ from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.coordinators import Coordinators
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
+from widget_server.storage.directory import Directory
 from widget_server.storage.events import Events
 from widget_server.storage.history import History
 from widget_server.storage.invitations import Invitations
@@ -82,6 +83,7 @@ class SQLiteStorage(
     Ledger,
     History,
     Members,
+    Directory,
     MemberImport,
     Rules,
     Snapshot,

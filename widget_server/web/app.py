@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -67,6 +66,7 @@ from widget_server.web.endpoints.portal import pages as portal_pages
 from widget_server.web.endpoints.portal import profile as portal_profile
 from widget_server.web.endpoints.portal.base import PortalGuard
 from widget_server.web.fastpath import FastPathApp
+from widget_server.web.gil import switch_in, switch_out
 from widget_server.web.hosts import HostGuard
 from widget_server.web.problems import EXCEPTION_HANDLERS
 from widget_server.web.request_ids import RequestIdMiddleware
@@ -447,30 +447,6 @@ routes = [
 # deployment has a reverse proxy that compresses (docs/deployment.md).
 middleware = [Middleware(RequestIdMiddleware), Middleware(RequestLogMiddleware)]
 
-# Seconds a thread may hold the GIL while another waits for it, while the app serves
-# (CPython's default is 5 ms; see the lifespan below).
-SWITCH_INTERVAL = 0.001
-_serving = 0  # apps of this process between their start and their end
-_interval_before = 0.005
-
-
-def _switch_in() -> None:
-    """An app starts: the first one sets ``SWITCH_INTERVAL``."""
-    global _serving, _interval_before
-    if _serving == 0:
-        _interval_before = sys.getswitchinterval()
-        sys.setswitchinterval(min(_interval_before, SWITCH_INTERVAL))
-    _serving += 1
-
-
-def _switch_out() -> None:
-    """An app ends: the last one gives back the interval the first one found, in
-    whatever order they end (each giving back its own left the last one's)."""
-    global _serving
-    _serving -= 1
-    if _serving == 0:
-        sys.setswitchinterval(_interval_before)
-
 
 def create_app(
     settings: Settings | None = None,
@@ -498,11 +474,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # A worker thread computing in Python (a ledger install, a large write's
-        # rebuild) keeps the GIL from the event loop for up to the switch interval at
-        # each hand-over, and a request takes several: at CPython's 5 ms, answers of
-        # 19-33 ms during an install at 100,000 members, 16-24 ms at 1 ms.
-        _switch_in()
+        switch_in()  # the GIL handed to the event loop within 1 ms (web/gil.py)
         try:
             await runtime.start()
             try:
@@ -510,7 +482,7 @@ def create_app(
             finally:
                 await runtime.stop()
         finally:
-            _switch_out()
+            switch_out()
 
     app = (FastPathApp if fast_path else Starlette)(
         debug=settings.debug,

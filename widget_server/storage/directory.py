@@ -1,0 +1,79 @@
+"""What the admin's long lists read at 100,000 members: counts grouped in the database,
+an index of every member to sort and search in a worker thread, and a page's members
+and memberships by id.  Nothing here reads a whole table into full rows on the event
+loop (docs/architecture.md, "The admin")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from widget_server.core.models import Member, Membership
+from widget_server.storage.dialect import Row
+from widget_server.storage.ledger import fetch_in_chunks
+from widget_server.storage.members import (
+    MEMBER_FROM,
+    MEMBERSHIP_COLUMNS,
+    member_columns,
+    member_from,
+    membership_from,
+)
+from widget_server.storage.queries import Queries
+
+
+class Directory(Queries):
+    async def member_status_counts(self) -> dict[str, int]:
+        """Member status -> members with it (statuses nobody has are left out)."""
+        rows = await self._fetch("SELECT status, COUNT(*) FROM members GROUP BY 1")
+        return {r[0]: r[1] for r in rows}
+
+    async def category_member_counts(self) -> dict[str, int]:
+        """Category slug -> members in it (removed members and no category left out)."""
+        rows = await self._fetch(
+            "SELECT category, COUNT(*) FROM members WHERE category != '' AND status != 'removed'"
+            " GROUP BY 1"
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def theme_membership_counts(self) -> dict[int, dict[str, int]]:
+        """Theme id -> membership status -> memberships (those not left): one query, not
+        the 200,000 memberships of a large network read whole."""
+        rows = await self._fetch(
+            "SELECT +theme_id, status, COUNT(*) FROM memberships WHERE status != 'left'"
+            " GROUP BY 1, 2"
+        )
+        counts: dict[int, dict[str, int]] = {}
+        for theme_id, status, count in rows:
+            counts.setdefault(theme_id, {})[status] = count
+        return counts
+
+    async def member_index(self) -> list[Any]:
+        """(id, slug, name, status) of every member, read ``CHUNK`` rows at a time (as
+        arrays on PostgreSQL, where the driver decodes on the event loop): what a long
+        list is counted, filtered and sorted by, without the members' other fields.
+        Iterate it with ``ledger.rows_of``, in a worker thread at 100,000 members."""
+        async with self._snapshot() as conn:
+            return await fetch_in_chunks(
+                conn, self._dialect, "SELECT id, slug, name, status FROM members", "1 = 1", (), 1
+            )
+
+    async def _fetch_ids(self, sql: str, ids: Sequence[int]) -> list[Row]:
+        """The rows of ``sql`` (its ``{marks}``: the ids' placeholders) for ``ids``, 500
+        ids a query."""
+        rows: list[Row] = []
+        for at in range(0, len(ids), 500):
+            part = list(ids[at : at + 500])
+            rows += await self._fetch(sql.format(marks=", ".join("?" for _ in part)), *part)
+        return rows
+
+    async def members_with_ids(self, ids: Sequence[int]) -> list[Member]:
+        """The members of ``ids`` (a page of a list: a few hundred), in no given order."""
+        columns = member_columns(self._dialect)
+        sql = f"SELECT {columns} FROM {MEMBER_FROM} WHERE m.id IN ({{marks}})"
+        return [member_from(r) for r in await self._fetch_ids(sql, ids)]
+
+    async def memberships_of(self, member_ids: Sequence[int]) -> list[Membership]:
+        """The memberships of the members ``member_ids`` (a page of a list)."""
+        sql = f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE member_id IN ({{marks}})"
+        rows = await self._fetch_ids(sql, member_ids)
+        return [membership_from(self._dialect, r) for r in rows]
