@@ -77,6 +77,7 @@ from bench.scale_network import (  # noqa: E402
     member_rows,
     schema,
 )
+from bench.scale_probe import Probe, admin_pages, changes  # noqa: E402
 
 KINDS = ("same_token", "same_token_html", "distinct_token", "distinct_token_html")
 DEMO = (16, 2)  # members, themes: the demo network's size (15 members in 2 themes)
@@ -88,7 +89,6 @@ request = function()
   return wrk.format("GET", "/w/" .. tokens[i] .. "%s")
 end
 """
-PROBE_INTERVAL = 0.02  # seconds between the stall probe's requests
 
 
 def proc_cpu(pid: int) -> float:
@@ -140,130 +140,6 @@ def bulk_create(base: str, key: str, rows: list[dict[str, Any]], chunk: int) -> 
     if result.errors or len(result.created) != len(rows):
         raise BenchError(f"bulk create: {len(result.created)} created, {result.errors[:3]}")
     return round(time.monotonic() - start, 2)
-
-
-class Probe:
-    """Asks for one block every 20 ms in a thread; the longest gap between two answers."""
-
-    def __init__(self, url: str) -> None:
-        import threading
-
-        self.url = url
-        self.longest = 0.0
-        self.requests = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import httpx
-
-        with httpx.Client(timeout=120) as client:
-            last = time.monotonic()
-            while not self._stop.is_set():
-                client.get(self.url).raise_for_status()
-                now = time.monotonic()
-                self.longest = max(self.longest, now - last)
-                self.requests += 1
-                last = now
-                self._stop.wait(PROBE_INTERVAL)
-                last = max(last, time.monotonic() - PROBE_INTERVAL)
-
-    def __enter__(self) -> Probe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=180)
-
-    @property
-    def longest_ms(self) -> float:
-        return round(self.longest * 1000, 1)
-
-
-def block_of(base: str, token: str) -> tuple[int, tuple[str, ...]]:
-    import httpx
-
-    answer = httpx.get(f"{base}/w/{token}", timeout=120)
-    names = tuple(p["name"] for p in answer.json()["partners"]) if answer.status_code == 200 else ()
-    return answer.status_code, names
-
-
-def changes(
-    base: str, key: str, env: dict[str, str], theme: str, tokens: list[str], probe_token: str
-) -> dict[str, Any]:
-    """Writes while a probe polls: a rule change and a new member (API), a pause (CLI)."""
-    import httpx
-
-    auth = {"Authorization": f"Bearer {key}"}
-    found: dict[str, Any] = {}
-    with (
-        Probe(f"{base}/w/{probe_token}") as probe,
-        httpx.Client(base_url=base, headers=auth, timeout=300) as api,
-    ):
-        time.sleep(1)
-        start = time.monotonic()
-        api.put(
-            f"/api/v1/themes/{theme}/rules", json={"strategy": "round-robin"}
-        ).raise_for_status()
-        found["rule change (API) s"] = round(time.monotonic() - start, 2)
-        start = time.monotonic()
-        new = {"slug": "neu-im-bench", "name": "Neu", "website": "https://neu.example/"}
-        api.post("/api/v1/members", json={**new, "themes": [theme]}).raise_for_status()
-        found["member create (API) s"] = round(time.monotonic() - start, 2)
-        # Another process pauses a partner that m0's block shows: until it is gone from it.
-        shown = [n for n in block_of(base, tokens[0])[1] if n.startswith("Betrieb ")]
-        partner = "m" + shown[0].removeprefix("Betrieb ")  # "Betrieb 17" is m17
-        cli(env, "member", "pause", partner)
-        start = time.monotonic()
-        served = None
-        while time.monotonic() - start < 60:
-            if shown[0] not in block_of(base, tokens[0])[1]:
-                served = round(time.monotonic() - start, 2)
-                break
-            time.sleep(0.05)
-        found["change served after s"] = served
-        cli(env, "member", "activate", partner)
-        time.sleep(1)
-    found["longest stall while writing ms"] = probe.longest_ms
-    return found
-
-
-ADMIN_PAGES = (
-    "/admin/",
-    "/admin/themes",
-    "/admin/members",
-    "/admin/members?q=betrieb%2017",
-    "/admin/stats",
-    "/admin/categories",
-    "/admin/mail/report",
-    "/admin/themes/{theme}/simulate?run=1&days=60",
-)
-
-
-def admin_pages(base: str, theme: str, probe_token: str) -> dict[str, dict[str, float]]:
-    """Each admin page as a coordinator opens it, signed in: its wall time, and the
-    probe's longest gap while it loads (the widget's answers meanwhile)."""
-    import re
-
-    import httpx
-
-    found: dict[str, dict[str, float]] = {}
-    with httpx.Client(base_url=base, timeout=600) as client:
-        form = client.get("/admin/login").text
-        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
-        fields |= {"username": "koordination", "password": "bench-password-42"}
-        if client.post("/admin/login", data=fields).status_code not in (302, 303):
-            raise BenchError("the coordinator's login failed")
-        for page in ADMIN_PAGES:
-            path = page.format(theme=theme)
-            with Probe(f"{base}/w/{probe_token}") as probe:
-                time.sleep(0.1)
-                start = time.monotonic()
-                client.get(path).raise_for_status()
-                took = time.monotonic() - start
-            found[path] = {"s": round(took, 2), "longest probe gap ms": probe.longest_ms}
-    return found
 
 
 def network(
