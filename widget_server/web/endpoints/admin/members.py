@@ -32,7 +32,7 @@ from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_lin
 from widget_server.serving.blocks import logo_path
 from widget_server.serving.slots import SHOW_ALL as JOINT_SHOW
 from widget_server.serving.snippets import placement_snippet
-from widget_server.storage.ledger import rows_of
+from widget_server.storage.ledger import let_go, rows_of
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import actor, lang_of, render, render_long
@@ -60,13 +60,17 @@ def _page_number(text: str | None) -> int:
 
 
 def arrange(
-    index: list[Any], status: str | None, query: str, page_number: int
+    box: list[list[Any]], status: str | None, query: str, page_number: int
 ) -> tuple[dict[str, int], int, list[int], int, int]:
     """The list's counts per status and total, and the ids of one page: the members of
     ``status`` (any when empty) whose name or slug holds ``query`` (case and accents
     aside), pending first, then in German order of their names.  For a worker thread:
     at 100,000 members the whole index is looked at (0.3 s of CPU); only a page of
-    members is read in full.  Returns (counts, total, ids, matching, page)."""
+    members is read in full.  Returns (counts, total, ids, matching, page).
+
+    ``box`` holds the index (``Storage.member_index``), taken out of it here, so that
+    it is freed in this thread (``ledger.let_go``), not on the event loop."""
+    index = box.pop()
     counts: dict[str, int] = dict.fromkeys(MEMBER_STATUSES, 0)
     needle = sort_key(query)[0] if query else ""
     total = 0
@@ -85,6 +89,7 @@ def arrange(
     pages = max(1, math.ceil(len(shown) / PAGE))
     page_number = min(page_number, pages)
     ids: list[int] = [row[-1] for row in shown[(page_number - 1) * PAGE : page_number * PAGE]]
+    let_go(index)
     return counts, total, ids, len(shown), page_number
 
 
@@ -93,11 +98,10 @@ async def member_list(request: Request) -> Response:
     lang = lang_of(request)
     status = request.query_params.get("status")
     query = request.query_params.get("q", "").strip()[:MAX_QUERY]
-    index = await storage.member_index()
+    box = [await storage.member_index()]
     counts, total, ids, matching, page_number = await asyncio.to_thread(
-        arrange, index, status, query, _page_number(request.query_params.get("page"))
+        arrange, box, status, query, _page_number(request.query_params.get("page"))
     )
-    del index
     by_id = {m.id: m for m in await storage.members_with_ids(ids)}
     shown: Sequence[Member] = [by_id[i] for i in ids if i in by_id]
     themes = {t.id: t for t in await storage.list_themes()}
