@@ -133,13 +133,14 @@ async def test_the_simulator_reads_only_its_themes_part_of_the_network(
     # 100,000 members a 15 s page, the widget held for seconds.  Now the theme's part,
     # as `widget-server simulate` reads it.
     whole: list[str] = []
-    original = SQLiteStorage.load_network
+    kind = type(storage)  # the app's storage is of the same kind (both databases)
+    original = kind.load_network
 
     async def load_network(self: SQLiteStorage) -> object:
         whole.append("load_network")
         return await original(self)
 
-    monkeypatch.setattr(SQLiteStorage, "load_network", load_network)
+    monkeypatch.setattr(kind, "load_network", load_network)
     asked: list[object] = []
     played = admin_stats.compare
 
@@ -162,8 +163,9 @@ async def test_the_admin_pages_never_read_every_member_or_membership(
     # counted them in Python): 1-30 s per page at 100,000 members, the widget held
     # meanwhile.  Counts come from the database, lists a page or a theme at a time.
     whole: list[str] = []
+    kind = type(storage)  # the app's storage is of the same kind (both databases)
     for name in ("list_members", "list_memberships"):
-        original = getattr(SQLiteStorage, name)
+        original = getattr(kind, name)
 
         async def recorded(
             self: SQLiteStorage, _o: object = original, _n: str = name, **filters: object
@@ -172,7 +174,7 @@ async def test_the_admin_pages_never_read_every_member_or_membership(
                 whole.append(_n)
             return await _o(self, **filters)  # type: ignore[operator]
 
-        monkeypatch.setattr(SQLiteStorage, name, recorded)
+        monkeypatch.setattr(kind, name, recorded)
     members = await storage.list_members(status="active")
     hostile = next(m for m in members if m.name == HOSTILE)
     await storage.set_member_status(hostile.id, "pending")

@@ -21,6 +21,7 @@ from widget_server.rotation.ledger import compute_ledger, theme_document
 from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.ledger import DAY, RETENTION_DAYS, compute_ledger_update, day_of
 from widget_server.storage import Storage
+from widget_server.storage import chunks as storage_chunks
 from widget_server.storage import ledger as storage_ledger
 from widget_server.storage.ledger import digest
 
@@ -59,7 +60,8 @@ async def test_steady_traffic_stores_only_the_members_that_changed(
     storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The job's large reads come in chunks: small ones here, so every read takes several.
-    monkeypatch.setattr(storage_ledger, "CHUNK", 7)
+    monkeypatch.setattr(storage_ledger, "CHUNK", 7)  # its writes
+    monkeypatch.setattr(storage_chunks, "CHUNK", 7)  # its reads
     theme, members = await big_theme(storage)
     clock = Clock()  # 2027-01-15 08:00 UTC
     await storage.add_counts(everyone(day_of(clock.now), theme, members))
@@ -252,7 +254,7 @@ async def test_the_jobs_large_reads_page_through_every_row_and_read_arrays_where
     at 100,000 members) set off the cyclic collector's full passes."""
     import gc
 
-    monkeypatch.setattr(storage_ledger, "CHUNK", 3)  # chunks end inside a theme and a day
+    monkeypatch.setattr(storage_chunks, "CHUNK", 3)  # chunks end inside a theme and a day
     theme, members = await big_theme(storage)
     for day in (date(2027, 1, 14), date(2027, 1, 15)):
         await storage.add_counts(everyone(day, theme, members))
@@ -272,15 +274,15 @@ async def test_the_jobs_large_reads_page_through_every_row_and_read_arrays_where
             expected = await conn.fetch(f"{select} WHERE {where} ORDER BY {order}", *params)
             # Many chunks, the last one not full.
             assert len(expected) >= MEMBERS and len(expected) % 3 != 0
-            rows = await storage_ledger.fetch_in_chunks(conn, dialect, select, where, params, keys)
-            assert [tuple(r) for r in storage_ledger.rows_of(rows)] == [tuple(r) for r in expected]
+            rows = await storage_chunks.fetch_in_chunks(conn, dialect, select, where, params, keys)
+            assert [tuple(r) for r in storage_chunks.rows_of(rows)] == [tuple(r) for r in expected]
             if dialect.name == "postgres":  # asyncpg: decoded on the event loop
-                assert isinstance(rows, storage_ledger.Columns)
+                assert isinstance(rows, storage_chunks.Columns)
                 assert len(rows) == len(expected[0])  # one list per column
                 # Plain values only: nothing the cyclic collector walks but the lists.
                 assert not any(gc.is_tracked(value) for column in rows for value in column)
             else:
-                assert not isinstance(rows, storage_ledger.Columns)
+                assert not isinstance(rows, storage_chunks.Columns)
                 assert len(rows) == len(expected)
-            storage_ledger.let_go(rows)
+            storage_chunks.let_go(rows)
             assert rows == []

@@ -35,6 +35,7 @@ from widget_server.serving.holder import SnapshotHolder
 from widget_server.serving.indexed import Network
 from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import NetworkData, Storage
+from widget_server.storage import chunks as storage_chunks
 from widget_server.storage import snapshot as storage_snapshot_module
 from widget_server.web.app import create_app
 from widget_server.web.gil import SWITCH_INTERVAL
@@ -424,6 +425,7 @@ async def test_the_ledger_job_frees_what_it_read_and_made_in_a_worker_thread(
     monkeypatch.setattr(storage, "ledger_bases", watched_read)
     monkeypatch.setattr(holder_module, "compute_ledger_update", watched_compute)
     monkeypatch.setattr(storage_ledger, "release", watched_release)
+    monkeypatch.setattr(storage_chunks, "release", watched_release)  # the reads' let_go
     monkeypatch.setattr(storage_ledger, "fetch_in_chunks", watched_fetch)
     await count_views(storage, clock)
     await holder.refresh_ledger()  # the day's first computation: every base rolls

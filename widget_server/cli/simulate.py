@@ -34,7 +34,6 @@ from widget_server.counting.traffic import (
     load_traffic_plan,
     parse_event,
 )
-from widget_server.network.scope import last_served_in, load_themes_network
 from widget_server.rotation import ThemePool, referenced_members
 from widget_server.storage import Storage
 
@@ -215,15 +214,10 @@ def _fmt_days(days: int | None) -> str:
 async def theme_pools(
     storage: Storage, slugs: list[str], start: float
 ) -> tuple[list[Theme], dict[int, ThemePool], dict[int, str]]:
-    from widget_server.serving.snapshot import LedgerInput, build_pools
+    from widget_server.serving.snapshot import fresh_pools
 
     themes = [await storage.get_theme(slug) for slug in slugs]
-    ids = [t.id for t in themes]
-    # Only these themes' part of the network: their pools build as in the snapshot.
-    data = await load_themes_network(storage, ids)
-    # A fresh ledger; when widgets were last served still matters for the activity gate.
-    built = build_pools(data, LedgerInput((), await last_served_in(storage, ids)), start)
-    pools = {t.id: built[t.id] for t in themes}
+    _, pools = await fresh_pools(storage, [t.id for t in themes], start)
     names = {m: s for p in pools.values() for s, m in p.ids_by_slug.items()}
     return themes, pools, names
 

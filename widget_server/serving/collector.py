@@ -72,14 +72,14 @@ def paused(*, freeze: bool = False) -> Iterator[None]:
             gc.enable()
 
 
-def replaced(count: int = 1) -> None:
-    """A full cache freed ``count`` old entries for new ones: every ``YOUNG_EVERY`` of
-    them, a pass over the youngest generation (the next one too when it is due, as in
-    the collector's own schedule; the oldest is left to the collector and its rule of
-    a quarter grown).  A pass then walks some hundreds of objects, not tens of
+def replaced() -> None:
+    """A full cache freed an old entry for a new one: every ``YOUNG_EVERY`` of them, a
+    pass over the youngest generation (the next one too when it is due, as in the
+    collector's own schedule; the oldest is left to the collector and its rule of a
+    quarter grown).  A pass then walks some hundreds of objects, not tens of
     thousands.  Nothing while the collector is off (``paused``, or by someone else)."""
     global _replaced
-    _replaced += count
+    _replaced += 1
     if _replaced < YOUNG_EVERY:
         return
     _replaced = 0

@@ -13,11 +13,12 @@ It is kept in step with the storage by the :class:`~widget_server.serving.holder
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
 from array import array
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from widget_server.core.collation import sort_key
 from widget_server.core.models import Member, Placement, RuleSet, Theme
 from widget_server.network.rules import theme_rules
+from widget_server.network.scope import last_served_in, load_themes_network
 from widget_server.rotation import MemberInfo, Rules, ThemePool
 from widget_server.rotation.fairness import balances
 from widget_server.rotation.ledger import (
@@ -180,6 +182,19 @@ def build_pools(data: NetworkData, ledger: LedgerInput, now: float) -> dict[int,
     network = Network.of(data)
     state = LedgerState.of(ledger, network.rules, now)
     return {t.id: build_pool(network, state, t.id, now) for t in data.themes}
+
+
+async def fresh_pools(
+    storage: Storage, theme_ids: Sequence[int], now: float
+) -> tuple[NetworkData, dict[int, ThemePool]]:
+    """A few themes' pools as a simulation starts from them, and the part of the network
+    they were built from: only those themes' part (``network/scope.py``; the whole
+    network at 100,000 members took seconds), a fresh ledger, when widgets were last
+    served (the activity gate), built in a worker thread."""
+    data = await load_themes_network(storage, theme_ids)
+    served = await last_served_in(storage, theme_ids)
+    built = await asyncio.to_thread(build_pools, data, LedgerInput((), served), now)
+    return data, {t: built[t] for t in theme_ids}
 
 
 @dataclass

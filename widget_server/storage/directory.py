@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from widget_server.core.models import Member, Membership
+from widget_server.storage.chunks import fetch_in_chunks
 from widget_server.storage.dialect import Row
-from widget_server.storage.ledger import fetch_in_chunks
 from widget_server.storage.members import (
     MEMBER_FROM,
     MEMBERSHIP_COLUMNS,
@@ -51,7 +51,7 @@ class Directory(Queries):
         """(id, slug, name, status) of every member, read ``CHUNK`` rows at a time (as
         arrays on PostgreSQL, where the driver decodes on the event loop): what a long
         list is counted, filtered and sorted by, without the members' other fields.
-        Iterate it with ``ledger.rows_of``, in a worker thread at 100,000 members."""
+        Iterate it with ``chunks.rows_of``, in a worker thread at 100,000 members."""
         async with self._snapshot() as conn:
             return await fetch_in_chunks(
                 conn, self._dialect, "SELECT id, slug, name, status FROM members", "1 = 1", (), 1

@@ -32,7 +32,7 @@ from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_lin
 from widget_server.serving.blocks import logo_path
 from widget_server.serving.slots import SHOW_ALL as JOINT_SHOW
 from widget_server.serving.snippets import placement_snippet
-from widget_server.storage.ledger import let_go, rows_of
+from widget_server.storage.chunks import let_go, rows_of
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import actor, lang_of, render, render_long
@@ -65,11 +65,11 @@ def arrange(
     """The list's counts per status and total, and the ids of one page: the members of
     ``status`` (any when empty) whose name or slug holds ``query`` (case and accents
     aside), pending first, then in German order of their names.  For a worker thread:
-    at 100,000 members the whole index is looked at (0.3 s of CPU); only a page of
+    the whole index is looked at (100,000 rows at 100,000 members); only a page of
     members is read in full.  Returns (counts, total, ids, matching, page).
 
     ``box`` holds the index (``Storage.member_index``), taken out of it here, so that
-    it is freed in this thread (``ledger.let_go``), not on the event loop."""
+    it is freed in this thread (``chunks.let_go``), not on the event loop."""
     index = box.pop()
     counts: dict[str, int] = dict.fromkeys(MEMBER_STATUSES, 0)
     needle = sort_key(query)[0] if query else ""

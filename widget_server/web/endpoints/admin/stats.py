@@ -30,9 +30,8 @@ from widget_server.counting.simulation import (
     zipf_traffic,
 )
 from widget_server.network import audit
-from widget_server.network.scope import last_served_in, load_themes_network
 from widget_server.serving.ledger_process import NICENESS
-from widget_server.serving.snapshot import LedgerInput, build_pools
+from widget_server.serving.snapshot import fresh_pools
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import lang_of, render, render_long
@@ -174,12 +173,10 @@ async def simulate_page(request: Request) -> Response:
         )
     start_day = day_of(runtime.clock())
     start = datetime.combine(start_day, datetime.min.time(), UTC).timestamp()
-    # Only this theme's part of the network, as `widget-server simulate` reads it: the
-    # whole network and every theme's pool, built on the event loop, held the widget
-    # for seconds at 100,000 members.  A fresh ledger; activity as it is now.
-    data = await load_themes_network(storage, [theme.id])
-    served = await last_served_in(storage, [theme.id])
-    pool = (await asyncio.to_thread(build_pools, data, LedgerInput((), served), start))[theme.id]
+    # As `widget-server simulate` starts: the whole network and every theme's pool,
+    # built on the event loop, held the widget for seconds at 100,000 members.
+    data, pools = await fresh_pools(storage, [theme.id], start)
+    pool = pools[theme.id]
     try:
         rules = with_fairness(pool.rules, [f"alpha={alpha}"] if alpha else [])
     except ValidationError as exc:
