@@ -232,6 +232,37 @@ def test_json_takes_an_array_or_a_members_object_and_lists_or_strings() -> None:
     assert read_records(json.dumps({"members": [member]}), "json") == [member]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Excel in German ("CSV (Trennzeichen-getrennt)"): semicolons, CRLF, quoted cells.
+        '"slug";"name";"website";"themes"\r\n'
+        'fotos;"Fotografie Brandt, Heide";https://fotos.example/;"hochzeit;stadt"\r\n',
+        "slug\tname\twebsite\tthemes\nfotos\tFotografie Brandt, Heide\t"
+        "https://fotos.example/\thochzeit;stadt\n",
+        "slug,name,website,themes\n"
+        'fotos,"Fotografie Brandt, Heide",https://fotos.example/,hochzeit;stadt\n',
+    ],
+    ids=["semicolons", "tabs", "commas"],
+)
+def test_a_csv_file_may_separate_its_cells_by_semicolons_or_tabs(text: str) -> None:
+    assert read_records(text, "csv") == [
+        {
+            "slug": "fotos",
+            "name": "Fotografie Brandt, Heide",
+            "website": "https://fotos.example/",
+            "themes": "hochzeit;stadt",
+        }
+    ]
+
+
+def test_an_unknown_column_is_named_whatever_the_separator() -> None:
+    with pytest.raises(ValidationError) as caught:
+        read_records("slug;name;website;notiz\n", "csv")
+    assert caught.value.field == "columns"
+    assert caught.value.reason.startswith("'notiz' is not one of")
+
+
 def test_a_csv_row_with_extra_cells_is_a_row_error() -> None:
     records = read_records("slug,name,website\na,A,https://a.example/,extra\n", "csv")
     from widget_server.network.member_import import member_input
@@ -279,6 +310,15 @@ def test_the_command_imports_json_and_reports_bad_csv_rows(
     assert "nothing imported" in err
     code, _, err = run(db, capsys, "member", "import", str(tmp_path / "members.txt"))
     assert code == 2 and "'" + str(tmp_path / "members.txt") + "'" in err
+    excel = tmp_path / "excel.csv"  # "CSV UTF-8" from Excel in German: a BOM, semicolons
+    excel.write_bytes(
+        "\ufeffslug;name;website;themes\r\nmueller;Blumen Müller;https://mueller.example/;"
+        "hochzeit\r\n".encode()
+    )
+    code, out, err = run(db, capsys, "member", "import", str(excel))
+    assert (code, out) == (0, "1 member imported.\n"), err
+    rows = json.loads(run(db, capsys, "theme", "list", "--json")[1])
+    assert rows[0]["members"] == 1201
     latin = tmp_path / "latin.csv"
     latin.write_bytes("slug,name,website\nä,Ä,https://a.example/\n".encode("latin-1"))
     code, _, err = run(db, capsys, "member", "import", str(latin))

@@ -67,7 +67,7 @@ async def cmd_member_import(args: argparse.Namespace, storage: Storage, settings
         )
     else:
         lines.append(
-            f"{report.imported} members imported"
+            f"{report.imported} member{'' if report.imported == 1 else 's'} imported"
             + (f", {report.skipped} invalid rows skipped." if report.skipped else ".")
         )
     if getattr(args, "json", False):

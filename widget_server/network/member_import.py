@@ -100,7 +100,9 @@ def read_records(text: str, fmt: str) -> list[Record]:
         return data
     if fmt != "csv":
         raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\x00extra")
+    reader = csv.DictReader(
+        io.StringIO(text, newline=""), restkey="\x00extra", delimiter=csv_delimiter(text)
+    )
     try:
         records: list[Record] = list(reader)
     except csv.Error as exc:
@@ -113,6 +115,23 @@ def read_records(text: str, fmt: str) -> list[Record]:
     if missing:
         raise ValidationError("columns", f"the column {missing[0]!r} is missing")
     return records
+
+
+DELIMITERS = (",", ";", "\t")  # a spreadsheet's CSV: Excel in German writes semicolons
+
+
+def csv_delimiter(text: str) -> str:
+    """The delimiter of a CSV file, told from its header row: the one of ``DELIMITERS``
+    that splits it into the most member fields, then the one it holds most often (so
+    an unknown column is named as such, not the whole row); a comma when none does."""
+    header = text.split("\n", 1)[0]
+
+    def score(delimiter: str) -> tuple[int, int]:
+        cells = [c.strip().strip('"').strip() for c in header.split(delimiter)]
+        return sum(c in FIELDS for c in cells), header.count(delimiter)
+
+    best = max(DELIMITERS, key=score)  # max keeps the first of equals: the comma
+    return best if score(best) > (1, 0) else ","
 
 
 def member_input(record: Any) -> MemberInput:
