@@ -56,6 +56,7 @@ from widget_server.storage.records import (
     Migration,
     NetworkData,
     Publication,
+    RuleChange,
     StoredLedger,
     StoredResponse,
     TableRows,
@@ -74,6 +75,7 @@ __all__ = [
     "Migration",
     "NetworkData",
     "Publication",
+    "RuleChange",
     "StoredLedger",
     "StoredResponse",
     "TableRows",
@@ -195,6 +197,7 @@ class Storage(Protocol):
     async def get_rule_set(self, theme_id: int) -> RuleSet | None: ...
     async def list_rule_sets(self, theme_id: int) -> list[RuleSet]: ...
     async def rule_versions(self) -> dict[int, int]: ...
+    async def recent_rule_changes(self, limit: int) -> list[RuleChange]: ...
 
     # counters
     async def add_counts(self, rows: Sequence[CounterRow]) -> None: ...

@@ -29,6 +29,15 @@ class NetworkData:
 
 
 @dataclass(frozen=True)
+class RuleChange:
+    """A version of a theme's rules as the audit log lists it (``recent_rule_changes``)."""
+
+    slug: str  # the theme's
+    rule_set: RuleSet
+    previous: dict[str, Any]  # the rules it replaced; empty for a theme's first version
+
+
+@dataclass(frozen=True)
 class ChangeLog:
     """What the change log says happened after a version (``Storage.changes_since``).
 

@@ -9,6 +9,7 @@ from widget_server.core.errors import PreconditionFailedError
 from widget_server.core.models import RuleSet
 from widget_server.storage.dialect import Dialect, Row
 from widget_server.storage.queries import Queries
+from widget_server.storage.records import RuleChange
 
 RULE_SET_COLUMNS = "theme_id, version, rules, author, created_at"
 
@@ -62,6 +63,30 @@ class Rules(Queries):
             theme_id,
         )
         return [rule_set_from(self._dialect, r) for r in rows]
+
+    async def recent_rule_changes(self, limit: int) -> list[RuleChange]:
+        """The newest ``limit`` rule versions of all themes (and every other one made at
+        the moment of the last of them), each with the rules it replaced, in the order of
+        the themes' slugs and then versions: two queries, not one per theme (a network
+        of 2,000 themes made the overview's audit lines 2,000 queries)."""
+        if limit <= 0:
+            return []
+        bound = await self._fetchrow(
+            "SELECT created_at FROM rule_sets ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+            limit - 1,
+        )
+        clause, params = ("", ()) if bound is None else (" WHERE r.created_at >= ?", (bound[0],))
+        rows = await self._fetch(
+            "SELECT t.slug, r.theme_id, r.version, r.rules, r.author, r.created_at, p.rules"
+            " FROM rule_sets r JOIN themes t ON t.id = r.theme_id"
+            " LEFT JOIN rule_sets p ON p.theme_id = r.theme_id AND p.version = r.version - 1"
+            f"{clause} ORDER BY t.slug, r.version",
+            *params,
+        )
+        return [
+            RuleChange(r[0], rule_set_from(self._dialect, r[1:6]), json.loads(r[6]) if r[6] else {})
+            for r in rows
+        ]
 
     async def rule_versions(self) -> dict[int, int]:
         """Theme id -> the version of its rules in force, for every theme with rules: one
