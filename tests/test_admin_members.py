@@ -18,9 +18,11 @@ from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.signing import Signer
 from widget_server.network.portal_links import read_portal_token
 from widget_server.network.rules import set_rules
-from widget_server.network.services import MemberInput, add_member
+from widget_server.network.services import MemberInput, add_member, add_theme
 from widget_server.storage import SQLiteStorage, Storage
 from widget_server.web.endpoints.admin import members as members_page
+from widget_server.web.endpoints.admin import stats as overview
+from widget_server.web.endpoints.admin import themes as themes_page
 from widget_server.web.runtime import runtime_of
 
 pytestmark = pytest.mark.asyncio
@@ -347,6 +349,96 @@ async def test_a_theme_is_created_and_edited(
     assert actions == ["theme.edit", "theme.create"]
     listing = await admin.get("/admin/themes")
     assert "Heider Innenstadt" in listing.text
+
+
+CARD = r'<h2 class="card-title"><a href="[^"]*/admin/themes/([a-z-]+)"'
+
+
+async def test_the_theme_list_comes_a_page_at_a_time_and_finds_names_and_slugs(
+    admin: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 2,000 themes the list was one page of 2,000 cards, made in about a second.
+    for slug, name in (
+        ("oeko", "Ökomarkt Heide"),
+        ("advent", "Adventsmarkt"),
+        ("zeltfest", "Zeltfest"),
+        ("brunnen", "Brunnenfest <b>Nord</b>"),
+    ):
+        await add_theme(storage, slug=slug, name_de=name)
+    whole = re.findall(CARD, (await admin.get("/admin/themes")).text)
+    # German order: "Ökomarkt" sorts as "o" (after "Hochzeit").
+    assert whole == ["advent", "brunnen", "hochzeit", "oeko", "zeltfest"]
+    monkeypatch.setattr(themes_page, "PAGE", 2)
+    first = (await admin.get("/admin/themes")).text
+    assert re.findall(CARD, first) == whole[:2]
+    assert "5 Themen" in first and "Seite 1 von 3" in first
+    [following] = re.findall(r'<a rel="next" href="([^"]+)"', first)
+    assert following.endswith("/admin/themes?page=2")
+    assert re.findall(CARD, (await admin.get(following)).text) == whole[2:4]
+    last = (await admin.get("/admin/themes?page=99")).text  # past the last: the last
+    assert re.findall(CARD, last) == whole[4:] and 'rel="next"' not in last
+    assert re.findall(CARD, (await admin.get("/admin/themes?page=x")).text) == whole[:2]
+    found = (await admin.get("/admin/themes?q=%C3%B6KO")).text  # "öKO": case and accents aside
+    assert re.findall(CARD, found) == ["oeko"] and "1 Thema · von 5" in found
+    assert re.findall(CARD, (await admin.get("/admin/themes?q=zelt")).text) == ["zeltfest"]
+    # A search is paged over what it finds: two themes, one page, the pager's links keep it.
+    searched = (await admin.get("/admin/themes?q=fest&page=2")).text
+    assert re.findall(CARD, searched) == ["brunnen", "zeltfest"] and "Seite 1" not in searched
+    monkeypatch.setattr(themes_page, "PAGE", 1)
+    searched = (await admin.get("/admin/themes?q=fest")).text
+    assert re.findall(CARD, searched) == ["brunnen"] and "Seite 1 von 2" in searched
+    [following] = re.findall(r'<a rel="next" href="([^"]+)"', searched)
+    assert following.endswith("/admin/themes?page=2&amp;q=fest")
+    assert re.findall(CARD, (await admin.get(following.replace("&amp;", "&"))).text) == ["zeltfest"]
+    hostile = (await admin.get("/admin/themes?q=%3Cscript%3Ex")).text
+    assert re.findall(CARD, hostile) == []
+    assert "<script>x" not in hostile and "„&lt;script&gt;x“" in hostile
+    assert (
+        "Brunnenfest &lt;b&gt;Nord&lt;/b&gt;" in (await admin.get("/admin/themes?q=brunnen")).text
+    )
+
+
+async def test_the_overview_lists_the_first_few_themes_and_waiting_members_and_links_the_rest(
+    admin: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chamber's network: 2,000 themes, an import of thousands left pending.
+    monkeypatch.setattr(overview, "OVERVIEW_SHOWN", 2)
+    for n in range(3):
+        await add_theme(storage, slug=f"markt-{n}", name_de=f"Markt {n}")
+        await add_member(
+            storage,
+            MemberInput(
+                slug=f"neu-{n}",
+                name=f"Neu {n}",
+                website=f"https://neu{n}.example/",
+                status="pending",
+            ),
+        )
+    reads: list[object] = []
+    original = type(storage).list_members
+
+    async def list_members(self: Storage, **filters: object) -> object:
+        reads.append(filters.get("limit"))
+        return await original(self, **filters)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(storage), "list_members", list_members)
+    page = (await admin.get("/admin/")).text
+    waiting = page.split('id="pending-title"', 1)[1].split("</section>", 1)[0]
+    assert len(re.findall(r'value="approve"', waiting)) == 2
+    assert re.search(
+        r'href="[^"]*/admin/members\?status=pending">Alle 4 wartenden Mitglieder<', waiting
+    )
+    assert reads == [2]  # not every waiting member read
+    listed = page.split('id="themes-title"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r'<span><a href="[^"]*/admin/themes/([a-z0-9-]+)">', listed) == [
+        "hochzeit",
+        "markt-0",
+    ]
+    assert re.search(r'href="[^"]*/admin/themes">Alle 4 Themen</a>', listed)
+    monkeypatch.setattr(overview, "OVERVIEW_SHOWN", 12)  # all of them fit: no links
+    page = (await admin.get("/admin/")).text
+    assert "wartenden Mitglieder<" not in page and "Alle 4 Themen" not in page
+    assert len(re.findall(r'value="approve"', page)) == 4
 
 
 async def test_the_theme_list_counts_and_versions_in_a_query_each_not_per_theme(

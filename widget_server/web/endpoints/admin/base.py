@@ -237,6 +237,15 @@ def actor(request: Request) -> str:
     return f"admin:{session_of(request).username}"
 
 
+def page_number(request: Request) -> int:
+    """The ``page`` a paged list asks for: 1 unless it is a whole number above 1 (a page
+    beyond the last is the list's to clamp)."""
+    try:
+        return max(1, int(request.query_params.get("page") or "1"))
+    except ValueError:
+        return 1
+
+
 def lang_of(request: Request) -> str:
     return session_of(request).lang or "de"
 

@@ -35,7 +35,13 @@ from widget_server.serving.snippets import placement_snippet
 from widget_server.storage.chunks import let_go, rows_of
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
-from widget_server.web.endpoints.admin.base import actor, lang_of, render, render_long
+from widget_server.web.endpoints.admin.base import (
+    actor,
+    lang_of,
+    page_number,
+    render,
+    render_long,
+)
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import mailer_of, runtime_of
 
@@ -50,13 +56,6 @@ ACTIONS: dict[str, tuple[tuple[MemberStatus, ...], MemberStatus]] = {
     "resume": (("paused",), "active"),
     "remove": (("pending", "active", "paused"), "removed"),
 }
-
-
-def _page_number(text: str | None) -> int:
-    try:
-        return max(1, int(text or "1"))
-    except ValueError:
-        return 1
 
 
 def arrange(
@@ -99,8 +98,8 @@ async def member_list(request: Request) -> Response:
     status = request.query_params.get("status")
     query = request.query_params.get("q", "").strip()[:MAX_QUERY]
     box = [await storage.member_index()]
-    counts, total, ids, matching, page_number = await asyncio.to_thread(
-        arrange, box, status, query, _page_number(request.query_params.get("page"))
+    counts, total, ids, matching, number = await asyncio.to_thread(
+        arrange, box, status, query, page_number(request)
     )
     by_id = {m.id: m for m in await storage.members_with_ids(ids)}
     shown: Sequence[Member] = [by_id[i] for i in ids if i in by_id]
@@ -130,10 +129,10 @@ async def member_list(request: Request) -> Response:
             "total": total,
             "statuses": MEMBER_STATUSES,
             "matching": matching,
-            "page": page_number,
+            "page": number,
             "pages": max(1, math.ceil(matching / PAGE)),
-            "first": (page_number - 1) * PAGE + 1,
-            "last": (page_number - 1) * PAGE + len(rows),
+            "first": (number - 1) * PAGE + 1,
+            "last": (number - 1) * PAGE + len(rows),
         },
     )
 

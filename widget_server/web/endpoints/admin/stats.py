@@ -44,6 +44,9 @@ from widget_server.web.runtime import mailer_of, runtime_of
 
 DEFAULT_PERIOD = 30  # days shown by the stats page unless asked otherwise
 MAX_PERIOD = 366
+# Themes and members awaiting approval the overview lists; past that it links to the
+# lists (a network of a chamber: 2,000 themes, an import of thousands left pending).
+OVERVIEW_SHOWN = 12
 # simulator inputs: name -> (default, low, high)
 SIM_INPUTS: dict[str, tuple[float, float, float]] = {
     "days": (60, 7, 120),
@@ -59,8 +62,11 @@ async def dashboard(request: Request) -> Response:
     # 2-3 s at 100,000 members and held the widget for most of a second.
     stored = await storage.member_status_counts()
     counts = {s: stored.get(s, 0) for s in MEMBER_STATUSES}
-    pending = await storage.list_members(status="pending")
-    themes = await storage.list_themes()
+    waiting = counts["pending"]
+    pending = await storage.list_members(
+        status="pending", limit=OVERVIEW_SHOWN if waiting > OVERVIEW_SHOWN else None
+    )
+    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
     per_theme = await storage.theme_member_counts()
     return await render_long(
         request,
@@ -69,10 +75,8 @@ async def dashboard(request: Request) -> Response:
             "section": "home",
             "counts": counts,
             "pending": sorted_german(pending, key=lambda m: m.name),
-            "themes": [
-                (t, per_theme.get(t.id, 0), t.name(lang))
-                for t in sorted_german(themes, key=lambda t: t.name(lang))
-            ],
+            "themes": [(t, per_theme.get(t.id, 0), t.name(lang)) for t in themes[:OVERVIEW_SHOWN]],
+            "theme_count": len(themes),
             "recent": await audit.entries(storage, limit=8),
             "changes": await review.pending_entries(request, storage),
             "mail": await admin_mail.status(mailer_of(request)),
