@@ -43,6 +43,7 @@ from widget_server.web.endpoints.admin.base import (
     render_long,
 )
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
+from widget_server.web.gil import sorted_slice
 from widget_server.web.runtime import mailer_of, runtime_of
 
 MAX_NOTE = 1000  # characters of a coordinator's note in a decision mail
@@ -84,10 +85,10 @@ def arrange(
         if needle and needle not in key[0] and needle not in slug:
             continue
         shown.append((member_status != "pending", key, slug, member_id))
-    shown.sort()
     pages = max(1, math.ceil(len(shown) / PAGE))
     page_number = min(page_number, pages)
-    ids: list[int] = [row[-1] for row in shown[(page_number - 1) * PAGE : page_number * PAGE]]
+    page = sorted_slice(shown, (page_number - 1) * PAGE, page_number * PAGE)
+    ids: list[int] = [row[-1] for row in page]
     let_go(index)
     return counts, total, ids, len(shown), page_number
 
