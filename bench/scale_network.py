@@ -26,19 +26,114 @@ CATEGORIES = ("flowers", "catering", "photography", "venue", "music", "bakery", 
 TOWNS = ("Heide", "Husum", "Meldorf", "Büsum", "Brunsbüttel", "Wesselburen")
 
 
+# What a real network's member text looks like: names in no order of the ids (a
+# sort of them is a real sort), descriptions of their own, 120-300 characters (the
+# limit is 300) with umlauts.  Until 2026-12-04 every member was "Betrieb {i}" with
+# one 60-character description: names sorted by id, and 20 MB less to hold.
+KINDS = (
+    "Blumenhaus",
+    "Bäckerei",
+    "Café",
+    "Fotostudio",
+    "Weingut",
+    "Hotel",
+    "Friseur",
+    "Atelier",
+    "Ökohof",
+    "Buchhandlung",
+    "Konditorei",
+    "Festscheune",
+    "Autovermietung",
+)
+SURNAMES = (
+    "Hansen",
+    "Jensen",
+    "Petersen",
+    "Carstens",
+    "Boie",
+    "Wulf",
+    "Thießen",
+    "Lüders",
+    "Brandt",
+    "Möller",
+    "Schröder",
+    "Claußen",
+    "Jürgensen",
+    "Sönnichsen",
+    "Asmussen",
+)
+WORDS = (
+    "Wir",
+    "sind",
+    "ein",
+    "Familienbetrieb",
+    "aus",
+    "der",
+    "Region",
+    "mit",
+    "Liebe",
+    "zum",
+    "Detail",
+    "frische",
+    "Zutaten",
+    "regionale",
+    "Produkte",
+    "Beratung",
+    "und",
+    "Service",
+    "Qualität",
+    "seit",
+    "über",
+    "Jahren",
+    "für",
+    "Ihre",
+    "Feier",
+    "Hochzeit",
+    "Geburtstag",
+    "Firmenfeier",
+    "Blumen",
+    "Torten",
+    "Musik",
+    "Dekoration",
+    "Küche",
+    "Gäste",
+    "Natur",
+    "Handwerk",
+    "individuell",
+    "persönlich",
+    "gemütlich",
+    "nachhaltig",
+    "Öffnungszeiten",
+)
+
+
+def member_text(i: int, rng: random.Random) -> tuple[str, str]:
+    """Member ``i``'s name and description."""
+    name = f"{rng.choice(KINDS)} {rng.choice(SURNAMES)} {rng.randrange(1, 1000)}"
+    size = rng.randrange(120, 301)
+    words: list[str] = []
+    while sum(len(w) + 1 for w in words) < size:
+        words.append(rng.choice(WORDS))
+    return name, " ".join(words)[: size - 1].rstrip() + "."
+
+
 def member_rows(members: int, themes: int, seed: int = 14) -> list[dict[str, Any]]:
     """``members`` members as the API takes them, each in 1-3 of ``themes`` themes
-    (about even); member m0's first theme comes first in its list."""
+    (about even); member m0's first theme comes first in its list.  Their text comes
+    from a random source of its own (``member_text``), so the themes are those the
+    seed always gave."""
     rng = random.Random(seed)
+    text = random.Random(seed + 1)
     rows = []
     for i in range(members):
         count = min(themes, rng.choice((1, 2, 3)))
+        name, description = member_text(i, text)
         rows.append(
             {
                 "slug": f"m{i}",
-                "name": f"Betrieb {i}",
+                "name": name,
                 "website": f"https://m{i}.example.de/",
-                "description": "Ein Betrieb aus dem Netzwerk, mit einer kurzen Beschreibung.",
+                "description": description,
                 "category": CATEGORIES[i % len(CATEGORIES)],
                 "town": TOWNS[i % len(TOWNS)],
                 "themes": [f"t{t}" for t in sorted(rng.sample(range(themes), count))],

@@ -104,7 +104,7 @@ ADMIN_PAGES = (
     "/admin/",
     "/admin/themes",
     "/admin/members",
-    "/admin/members?q=betrieb%2017",
+    "/admin/members?q=b%C3%A4ckerei%20m%C3%B6ller",  # "bäckerei möller"
     "/admin/stats",
     "/admin/categories",
     "/admin/mail/report",
