@@ -101,8 +101,9 @@ async def member_views(
     runtime = runtime_of(request)
     storage = runtime.storage
     slugs = {t.id: t.slug for t in await storage.list_themes()}
-    if memberships is None:
-        memberships = await storage.list_memberships()
+    if memberships is None:  # the page's, by id: not all 200,000 of a large network
+        found = await storage.memberships_of([m.id for m in members])
+        memberships = sorted(found, key=lambda ms: (ms.theme_id, ms.member_id))
     by_member: dict[int, list[dict[str, str]]] = {}
     for ms in memberships:
         by_member.setdefault(ms.member_id, []).append(
