@@ -5,6 +5,7 @@ time until a change is served, and the admin pages as a coordinator opens them."
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from bench.bench_widget import BenchError
@@ -61,9 +62,16 @@ def block_of(base: str, token: str) -> tuple[int, tuple[str, ...]]:
 
 
 def changes(
-    base: str, key: str, env: dict[str, str], theme: str, tokens: list[str], probe_token: str
+    base: str,
+    key: str,
+    env: dict[str, str],
+    theme: str,
+    tokens: list[str],
+    probe_token: str,
+    slug_of: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Writes while a probe polls: a rule change and a new member (API), a pause (CLI)."""
+    """Writes while a probe polls: a rule change and a new member (API), a pause (CLI).
+    ``slug_of``: member slug by name, for the names no other member has."""
     import httpx
 
     auth = {"Authorization": f"Bearer {key}"}
@@ -83,8 +91,8 @@ def changes(
         api.post("/api/v1/members", json={**new, "themes": [theme]}).raise_for_status()
         found["member create (API) s"] = round(time.monotonic() - start, 2)
         # Another process pauses a partner that m0's block shows: until it is gone from it.
-        shown = [n for n in block_of(base, tokens[0])[1] if n.startswith("Betrieb ")]
-        partner = "m" + shown[0].removeprefix("Betrieb ")  # "Betrieb 17" is m17
+        shown = [n for n in block_of(base, tokens[0])[1] if n in slug_of]
+        partner = slug_of[shown[0]]
         cli(env, "member", "pause", partner)
         start = time.monotonic()
         served = None
