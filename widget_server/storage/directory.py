@@ -1,11 +1,13 @@
 """What the admin's long lists read at 100,000 members: counts grouped in the database,
 an index of every member to sort and search in a worker thread, and a page's members
-and memberships by id.  Nothing here reads a whole table into full rows on the event
-loop (docs/architecture.md, "The admin")."""
+and memberships by id (the daily mail check reads its pages so too).  Nothing here
+reads a whole table into full rows on the event loop (docs/architecture.md, "The
+admin")."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from widget_server.core.models import Member, Membership
@@ -77,3 +79,9 @@ class Directory(Queries):
         sql = f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE member_id IN ({{marks}})"
         rows = await self._fetch_ids(sql, member_ids)
         return [membership_from(self._dialect, r) for r in rows]
+
+    async def last_served_of(self, host_ids: Sequence[int]) -> dict[tuple[int, int], date]:
+        """``last_served()`` for the hosts ``host_ids`` only (a page of members)."""
+        sql = "SELECT theme_id, host_id, day FROM last_served WHERE host_id IN ({marks})"
+        rows = await self._fetch_ids(sql, host_ids)
+        return {(r[0], r[1]): self._dialect.from_day(r[2]) for r in rows}
