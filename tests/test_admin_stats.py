@@ -228,6 +228,31 @@ async def test_the_pages_that_grow_with_the_network_are_rendered_off_the_event_l
     assert rendered == {"dashboard.html": True, "themes.html": True, "members.html": True}
 
 
+async def test_the_simulators_result_is_drawn_and_rendered_off_the_event_loop(
+    admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A theme of 100 members: its charts and page held the widget for tens of ms.
+    from widget_server.web.endpoints.admin import base, stats
+
+    off_loop: dict[str, bool] = {}
+    loop_thread = threading.get_ident()
+    render, figures = base.render, stats.simulation_figures
+
+    def rendered(request: object, template: str, *args: object, **kwargs: object) -> object:
+        off_loop[template] = threading.get_ident() != loop_thread
+        return render(request, template, *args, **kwargs)  # type: ignore[arg-type]
+
+    def drawn(*args: object, **kwargs: object) -> object:
+        off_loop["figures"] = threading.get_ident() != loop_thread
+        return figures(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(base, "render", rendered)
+    monkeypatch.setattr(stats, "simulation_figures", drawn)
+    page = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=7&views=100")
+    assert page.status_code == 200 and svgs(page.text)
+    assert off_loop == {"simulate.html": True, "figures": True}
+
+
 @pytest.mark.parametrize(
     ("query", "input_id"),
     [

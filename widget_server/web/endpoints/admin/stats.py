@@ -203,15 +203,23 @@ async def simulate_page(request: Request) -> Response:
         niceness=NICENESS,
     )
     names = {m.slug: m.name for m in data.members}
-    return render(
+    # The charts and the page (a row and a bar per member of the theme) in a worker
+    # thread too: the widget's answers go on meanwhile.
+    figures, words = await asyncio.to_thread(
+        lambda: (
+            simulation_figures(result, names, lang, f"sim-{theme.slug}"),
+            simulation_in_words(result, names, lang, rules.fairness.alpha),
+        )
+    )
+    return await render_long(
         request,
         "simulate.html",
         {
             **context,
             "result": result,
             "engine": result.report("engine"),
-            "figures": simulation_figures(result, names, lang, f"sim-{theme.slug}"),
-            "words": simulation_in_words(result, names, lang, rules.fairness.alpha),
+            "figures": figures,
+            "words": words,
             "errors": {},
         },
     )
