@@ -14,13 +14,13 @@ from starlette.applications import Starlette
 from tests.admin_helpers import assert_invalid, make_account, post, signed_in
 from tests.conftest import Clock
 from tests.images import pixels, png
+from widget_server.core import sorting
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.signing import Signer
 from widget_server.network.portal_links import read_portal_token
 from widget_server.network.rules import set_rules
 from widget_server.network.services import MemberInput, add_member, add_theme
 from widget_server.storage import SQLiteStorage, Storage
-from widget_server.web import gil
 from widget_server.web.endpoints.admin import members as members_page
 from widget_server.web.endpoints.admin import stats as overview
 from widget_server.web.endpoints.admin import themes as themes_page
@@ -92,9 +92,9 @@ async def test_the_member_list_comes_a_page_at_a_time_in_the_same_order(
 async def test_the_member_list_sorts_its_index_a_part_at_a_time_in_the_same_order(
     admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One sort of 100,000 index rows kept the GIL for 280 ms (web/gil.py).
+    # One sort of 100,000 index rows kept the GIL for 280 ms (core/sorting.py).
     whole = re.findall(ROW, (await admin.get("/admin/members")).text)
-    monkeypatch.setattr(gil, "SORT_PART", 2)
+    monkeypatch.setattr(sorting, "SORT_PART", 2)
     monkeypatch.setattr(members_page, "PAGE", 2)
     pages = [re.findall(ROW, (await admin.get(f"/admin/members?page={n}")).text) for n in (1, 2, 3)]
     assert [m for page in pages for m in page] == whole and all(len(p) == 2 for p in pages)

@@ -13,7 +13,7 @@ from functools import total_ordering
 
 import pytest
 
-from widget_server.web import gil
+from widget_server.core import sorting
 
 
 @total_ordering
@@ -36,28 +36,28 @@ class Keyed:
 def test_the_slice_is_sorteds_with_ties_in_their_order(
     size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gil, "SORT_PART", 8)
+    monkeypatch.setattr(sorting, "SORT_PART", 8)
     rng = random.Random(size)
     for _ in range(20):
         items = [Keyed(rng.randrange(5), n) for n in range(size)]
         start = rng.randrange(size + 3)
         stop = start + rng.randrange(size + 3)
         expected = sorted(items)[start:stop]
-        got = gil.sorted_slice(list(items), start, stop)
+        got = sorting.sorted_slice(list(items), start, stop)
         assert [(i.key, i.tag) for i in got] == [(i.key, i.tag) for i in expected]
 
 
 def test_a_long_list_is_sorted_a_part_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     parts: list[int] = []
-    sort_part = gil._sorted_part
+    sort_part = sorting._sorted_part
 
     def spy(part: list[object]) -> list[object]:
         parts.append(len(part))
         return sort_part(part)
 
-    monkeypatch.setattr(gil, "_sorted_part", spy)
+    monkeypatch.setattr(sorting, "_sorted_part", spy)
     rng = random.Random(3)
     rows = [(rng.random() < 0.1, f"name {rng.randrange(10**6)}", n) for n in range(20_000)]
-    assert gil.sorted_slice(list(rows), 19_900, 20_100) == sorted(rows)[19_900:]
-    assert gil.sorted_slice(list(rows), 0, 200) == sorted(rows)[:200]
-    assert parts and max(parts) <= gil.SORT_PART and sum(parts) == 2 * len(rows)
+    assert sorting.sorted_slice(list(rows), 19_900, 20_100) == sorted(rows)[19_900:]
+    assert sorting.sorted_slice(list(rows), 0, 200) == sorted(rows)[:200]
+    assert parts and max(parts) <= sorting.SORT_PART and sum(parts) == 2 * len(rows)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from widget_server.core.errors import NotFoundError
 from widget_server.core.i18n import translator
 from widget_server.core.models import Member, Theme
+from widget_server.core.sorting import sorted_slice
 from widget_server.mail import notices, report
 from widget_server.mail.message import Draft
 from widget_server.mail.notices import Notice
@@ -33,7 +34,6 @@ from widget_server.network import services as network
 from widget_server.network.rules import theme_rules
 from widget_server.serving.snippets import placement_snippet
 from widget_server.storage import Storage
-from widget_server.web.gil import sorted_slice
 
 KEEP_DAYS = 90  # sent and failed mails are kept this long (docs/privacy.md)
 FAILURES_WORTH_TELLING = 3  # failed or retrying mails before the digest mentions them

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from widget_server.core.collation import sort_key, sorted_german
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
 from widget_server.core.models import MEMBER_STATUSES, Application, Member, MemberStatus
+from widget_server.core.sorting import sorted_slice
 from widget_server.counting.events import day_of
 from widget_server.mail import contacts, notices
 from widget_server.network import audit, categories, invitations, portal_links
@@ -43,7 +44,6 @@ from widget_server.web.endpoints.admin.base import (
     render_long,
 )
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
-from widget_server.web.gil import sorted_slice
 from widget_server.web.runtime import mailer_of, runtime_of
 
 MAX_NOTE = 1000  # characters of a coordinator's note in a decision mail
