@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from starlette.applications import Starlette
 from tests.admin_helpers import assert_invalid, make_account, post, signed_in
 from tests.conftest import Clock
 from tests.images import pixels, png
+from tests.storage_calls import record_calls
 from widget_server.core import sorting
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.signing import Signer
@@ -465,18 +465,9 @@ async def test_the_theme_list_counts_and_versions_in_a_query_each_not_per_theme(
     [paused] = [ms for ms in memberships if ms.status == "active"][:1]
     await storage.set_membership(paused.member_id, theme.id, "paused")
     active = sum(ms.status == "active" for ms in memberships) - 1
-    per_theme: list[str] = []
-    kind = type(storage)
-    for name in ("get_rule_set", "list_memberships", "list_rule_sets"):
-        original = getattr(kind, name)
-
-        async def counted(
-            self: Storage, *args: object, _o: Any = original, _n: str = name, **kw: object
-        ) -> Any:
-            per_theme.append(_n)
-            return await _o(self, *args, **kw)
-
-        monkeypatch.setattr(kind, name, counted)
+    per_theme = record_calls(
+        monkeypatch, storage, ("get_rule_set", "list_memberships", "list_rule_sets")
+    )
     listing = (await admin.get("/admin/themes")).text
     card = listing.split("Hochzeit", 1)[1]
     assert f"{active} aktiv, 1 pausiert · Regeln Version 2" in card

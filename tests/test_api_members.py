@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from tests.api_auth import make_keys
 from tests.conftest import Clock, reopened
+from tests.storage_calls import record_calls, whole_table
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import add_theme
@@ -169,15 +170,7 @@ async def test_a_page_of_the_list_reads_only_its_members_memberships(
     blumen = (await storage.get_member("blumen")).id
     await storage.set_membership(blumen, stadt, "active")
     before = (await client.get("/api/v1/members", headers=keys.coordinator)).json()["data"]
-    whole: list[str] = []
-    original = type(storage).list_memberships
-
-    async def list_memberships(self: SQLiteStorage, **filters: object) -> object:
-        if not any(v is not None for v in filters.values()):
-            whole.append("list_memberships")
-        return await original(self, **filters)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(type(storage), "list_memberships", list_memberships)
+    whole = record_calls(monkeypatch, storage, ("list_memberships",), whole_table)
     pages, cursor = [], ""
     while True:
         answer = await client.get(f"/api/v1/members?limit=2{cursor}", headers=keys.coordinator)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.storage_calls import record_calls
 from widget_server.network import audit
 from widget_server.network.rules import diff_documents
 from widget_server.network.services import add_theme
@@ -104,14 +105,7 @@ async def test_the_overview_lines_do_not_read_each_themes_versions(
     for n in range(30):
         theme = await add_theme(storage, slug=f"t{n}", name_de=f"T {n}")
         await storage.add_rule_set(theme.id, {"strategy": "weighted"}, "cli")
-    read: list[int] = []
-    original = type(storage).list_rule_sets
-
-    async def list_rule_sets(self: Storage, theme_id: int) -> object:
-        read.append(theme_id)
-        return await original(self, theme_id)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(type(storage), "list_rule_sets", list_rule_sets)
+    read = record_calls(monkeypatch, storage, ("list_rule_sets",))
     lines = await audit.entries(storage, limit=8)
     assert len(lines) == 8 and read == []
     assert {line.subject for line in await audit.entries(storage, subject="theme:t3")} == {

@@ -26,6 +26,7 @@ from widget_server.web.app import create_app
 
 from .conftest import SECRET, WEDDING_MEMBERS, Clock, reopened
 from .mail_helpers import PUBLIC_URL, ROOT, SENDER, SmtpSink
+from .storage_calls import record_calls, whole_table
 
 MARCH = date(2026, 3, 1)
 
@@ -330,20 +331,15 @@ async def test_the_daily_check_and_the_reports_read_a_page_of_members_at_a_time(
     today = datetime.fromisoformat(membership.joined).date() + timedelta(days=15)
     expected = await jobs.activity_notices(mailer, today)
     monkeypatch.setattr(jobs, "PAGE", 2)
-    whole: list[str] = []
-    kind = type(storage)
-    for name in ("list_members", "list_memberships", "last_served"):
-        original = getattr(kind, name)
 
-        async def recorded(
-            self: Storage, *args: object, _o: object = original, _n: str = name, **kw: object
-        ) -> object:
-            unbounded = kw.get("limit") is None if _n == "list_members" else not any(kw.values())
-            if not args and unbounded:
-                whole.append(_n)
-            return await _o(self, *args, **kw)  # type: ignore[operator]
+    def unbounded(name: str, args: tuple[object, ...], kwargs: dict[str, object]) -> bool:
+        if name == "list_members":  # by status, but every one of them
+            return kwargs.get("limit") is None
+        return whole_table(name, args, kwargs)
 
-        monkeypatch.setattr(kind, name, recorded)
+    whole = record_calls(
+        monkeypatch, storage, ("list_members", "list_memberships", "last_served"), unbounded
+    )
     found = await jobs.activity_notices(mailer, today)
     assert found == expected
     assert [i.member.slug for i in found] == [slug for slug, _, _ in WEDDING_MEMBERS]
