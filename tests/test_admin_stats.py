@@ -228,7 +228,7 @@ async def test_the_pages_that_grow_with_the_network_are_rendered_off_the_event_l
     assert rendered == {"dashboard.html": True, "themes.html": True, "members.html": True}
 
 
-async def test_the_simulators_result_is_drawn_and_rendered_off_the_event_loop(
+async def test_the_simulators_result_and_the_stats_are_made_off_the_event_loop(
     admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A theme of 100 members: its charts and page held the widget for tens of ms.
@@ -251,6 +251,9 @@ async def test_the_simulators_result_is_drawn_and_rendered_off_the_event_loop(
     page = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=7&views=100")
     assert page.status_code == 200 and svgs(page.text)
     assert off_loop == {"simulate.html": True, "figures": True}
+    # The stats page lists every theme in its choice of theme.
+    assert (await admin.get("/admin/stats?theme=hochzeit")).status_code == 200
+    assert off_loop["stats.html"]
 
 
 @pytest.mark.parametrize(
