@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from widget_server.core.errors import NotFoundError
 from widget_server.core.i18n import translator
-from widget_server.core.models import Member, Theme
+from widget_server.core.models import Member, MemberStatus, Theme
 from widget_server.core.sorting import sorted_slice
 from widget_server.mail import notices, report
 from widget_server.mail.message import Draft
@@ -121,20 +121,24 @@ async def _report_members(storage: Storage, slug: str | None) -> AsyncIterator[M
     if slug is not None:
         yield await storage.get_member(slug)
         return
-    async for page in active_members(storage):
+    async for page in member_pages(storage, status="active"):
         for member in page:
             yield member
 
 
-async def active_members(storage: Storage) -> AsyncIterator[list[Member]]:
-    """The active members ``PAGE`` at a time, in the order of their slugs: read whole,
-    the 100,000 of a large network held the event loop for most of a second."""
+async def member_pages(
+    storage: Storage, *, status: MemberStatus | None = None, size: int = 0
+) -> AsyncIterator[list[Member]]:
+    """The members (of ``status``, any when None) ``size`` at a time (``PAGE`` when 0),
+    in the order of their slugs: read whole, the 100,000 of a large network held the
+    event loop for most of a second."""
+    size = size or PAGE
     after = None
     while True:
-        page = await storage.list_members(status="active", after=after, limit=PAGE)
+        page = await storage.list_members(status=status, after=after, limit=size)
         if page:
             yield page
-        if len(page) < PAGE:
+        if len(page) < size:
             return
         after = page[-1].slug
 
@@ -146,7 +150,7 @@ async def activity_notices(mailer: Mailer, today: date) -> list[Inactive]:
     # at a time: every member, membership and day served read at once (200,000 at
     # 100,000 members) took the event loop for 1.5-2 s each day.
     unseen: list[tuple[int, int, Member, Theme, date, int]] = []
-    async for page in active_members(storage):
+    async for page in member_pages(storage, status="active"):
         members = {m.id: m for m in page}
         served = await storage.last_served_of(list(members))
         for ms in await storage.memberships_of(list(members)):

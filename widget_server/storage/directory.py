@@ -81,7 +81,14 @@ class Directory(Queries):
         return [membership_from(self._dialect, r) for r in rows]
 
     async def last_served_of(self, host_ids: Sequence[int]) -> dict[tuple[int, int], date]:
-        """``last_served()`` for the hosts ``host_ids`` only (a page of members)."""
-        sql = "SELECT theme_id, host_id, day FROM last_served WHERE host_id IN ({marks})"
+        """``last_served()`` for the hosts ``host_ids`` only (a page of members), found
+        through their memberships, whose key leads to last_served's (theme, host) key:
+        last_served has no index on the host alone (by the host, 200 pages of a
+        100,000-member network scanned it whole 200 times, 3.4 s)."""
+        sql = (
+            "SELECT l.theme_id, l.host_id, l.day FROM memberships m"
+            " JOIN last_served l ON l.theme_id = m.theme_id AND l.host_id = m.member_id"
+            " WHERE m.member_id IN ({marks})"
+        )
         rows = await self._fetch_ids(sql, host_ids)
         return {(r[0], r[1]): self._dialect.from_day(r[2]) for r in rows}

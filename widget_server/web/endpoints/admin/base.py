@@ -237,6 +237,11 @@ def actor(request: Request) -> str:
     return f"admin:{session_of(request).username}"
 
 
+def page_count(items: int, size: int) -> int:
+    """The pages a list of ``items`` shows ``size`` at a time; an empty one has one."""
+    return max(1, -(-items // size))
+
+
 def page_number(request: Request) -> int:
     """The ``page`` a paged list asks for: 1 unless it is a whole number above 1 (a page
     beyond the last is the list's to clamp)."""

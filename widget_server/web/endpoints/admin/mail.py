@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from widget_server.core.errors import NotFoundError, ValidationError
 from widget_server.core.models import Member
-from widget_server.mail import contacts, report
+from widget_server.mail import contacts, jobs, report
 from widget_server.mail.message import Draft
 from widget_server.mail.outbox import Mailer
 from widget_server.network import audit
@@ -92,15 +92,11 @@ async def _member(storage: Storage, slug: str) -> Member | None:
 
 async def _first_member(storage: Storage) -> Member | None:
     """The first member by slug that is not removed, read 50 at a time."""
-    after = None
-    while True:
-        batch = await storage.list_members(after=after, limit=50)
+    async for batch in jobs.member_pages(storage, size=50):
         for member in batch:
             if member.status != "removed":
                 return member
-        if len(batch) < 50:
-            return None
-        after = batch[-1].slug
+    return None
 
 
 async def _draft(request: Request, member: Member, month: date) -> Draft:

@@ -9,7 +9,6 @@ the field and the values as typed.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -39,6 +38,7 @@ from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import (
     actor,
     lang_of,
+    page_count,
     page_number,
     render,
     render_long,
@@ -60,7 +60,7 @@ ACTIONS: dict[str, tuple[tuple[MemberStatus, ...], MemberStatus]] = {
 
 
 def arrange(
-    box: list[list[Any]], status: str | None, query: str, page_number: int
+    box: list[list[Any]], status: str | None, query: str, number: int
 ) -> tuple[dict[str, int], int, list[int], int, int]:
     """The list's counts per status and total, and the ids of one page: the members of
     ``status`` (any when empty) whose name or slug holds ``query`` (case and accents
@@ -85,12 +85,11 @@ def arrange(
         if needle and needle not in key[0] and needle not in slug:
             continue
         shown.append((member_status != "pending", key, slug, member_id))
-    pages = max(1, math.ceil(len(shown) / PAGE))
-    page_number = min(page_number, pages)
-    page = sorted_slice(shown, (page_number - 1) * PAGE, page_number * PAGE)
+    number = min(number, page_count(len(shown), PAGE))
+    page = sorted_slice(shown, (number - 1) * PAGE, number * PAGE)
     ids: list[int] = [row[-1] for row in page]
     let_go(index)
-    return counts, total, ids, len(shown), page_number
+    return counts, total, ids, len(shown), number
 
 
 async def member_list(request: Request) -> Response:
@@ -131,7 +130,7 @@ async def member_list(request: Request) -> Response:
             "statuses": MEMBER_STATUSES,
             "matching": matching,
             "page": number,
-            "pages": max(1, math.ceil(matching / PAGE)),
+            "pages": page_count(matching, PAGE),
             "first": (number - 1) * PAGE + 1,
             "last": (number - 1) * PAGE + len(rows),
         },

@@ -62,10 +62,7 @@ async def dashboard(request: Request) -> Response:
     # 2-3 s at 100,000 members and held the widget for most of a second.
     stored = await storage.member_status_counts()
     counts = {s: stored.get(s, 0) for s in MEMBER_STATUSES}
-    waiting = counts["pending"]
-    pending = await storage.list_members(
-        status="pending", limit=OVERVIEW_SHOWN if waiting > OVERVIEW_SHOWN else None
-    )
+    pending = await storage.list_members(status="pending", limit=OVERVIEW_SHOWN)
     themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
     per_theme = await storage.theme_member_counts()
     return await render_long(

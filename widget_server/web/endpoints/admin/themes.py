@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from widget_server.network import services as network
 from widget_server.web.endpoints.admin.base import (
     actor,
     lang_of,
+    page_count,
     page_number,
     render,
     render_long,
@@ -38,15 +38,9 @@ def arrange_themes(
     ``query`` (case and accents aside), in German order of their names.  Returns the
     page's themes, how many match and the page's number (at most the last)."""
     needle = sort_key(query)[0] if query else ""
-    keyed = [(sort_key(theme.name(lang)), theme.slug, theme) for theme in themes]
-    shown = [
-        (key, slug, theme)
-        for key, slug, theme in keyed
-        if not needle or needle in key[0] or needle in slug
-    ]
-    shown.sort(key=lambda row: (row[0], row[1]))
-    pages = max(1, math.ceil(len(shown) / PAGE))
-    number = min(number, pages)
+    keyed = ((sort_key(theme.name(lang)), theme.slug, theme) for theme in themes)
+    shown = sorted(row for row in keyed if not needle or needle in row[0][0] or needle in row[1])
+    number = min(number, page_count(len(shown), PAGE))
     return [row[2] for row in shown[(number - 1) * PAGE : number * PAGE]], len(shown), number
 
 
@@ -74,7 +68,7 @@ async def theme_list(request: Request) -> Response:
             "total": len(everything),
             "matching": matching,
             "page": number,
-            "pages": max(1, math.ceil(matching / PAGE)),
+            "pages": page_count(matching, PAGE),
         },
     )
 
