@@ -136,9 +136,9 @@ async def test_the_simulator_reads_only_its_themes_part_of_the_network(
     kind = type(storage)  # the app's storage is of the same kind (both databases)
     original = kind.load_network
 
-    async def load_network(self: SQLiteStorage) -> object:
+    async def load_network(self: SQLiteStorage, **options: Any) -> object:
         whole.append("load_network")
-        return await original(self)
+        return await original(self, **options)
 
     monkeypatch.setattr(kind, "load_network", load_network)
     asked: list[object] = []

@@ -1,9 +1,11 @@
-"""The snapshot's compact layout: placements and memberships as columns, pools as rosters
-over them.  Each reads exactly as the plain mappings it replaces (the values the
-snapshot held before), and shares what it should, which is where the memory goes."""
+"""The snapshot's compact layout: placements and memberships as columns, members as
+records, pools as rosters over them.  Each reads exactly as the plain mappings it
+replaces (the values the snapshot held before), and shares what it should, which is
+where the memory goes."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,7 +15,9 @@ from hypothesis import strategies as st
 from widget_server.core.models import (
     MEMBER_STATUSES,
     MEMBERSHIP_STATUSES,
+    Logo,
     Member,
+    MemberRecord,
     Membership,
     Placement,
     PlacementOptions,
@@ -23,7 +27,7 @@ from widget_server.rotation import MemberInfo
 from widget_server.rotation.fairness import Balances
 from widget_server.rotation.pool import Roster
 from widget_server.serving.columns import Placements, ThemeMembers
-from widget_server.serving.indexed import GONE, LAYER_LIMIT, Layered, Network
+from widget_server.serving.indexed import GONE, LAYER_LIMIT, Layered, Members, Network
 from widget_server.serving.snapshot import LedgerInput, Snapshot, build_pools
 from widget_server.storage import NetworkData
 
@@ -87,6 +91,126 @@ def test_placements_stay_columns_when_a_snapshots_changes_are_merged() -> None:
     assert layered[5] == Placement(5, 5, 2, OPTIONS[1])
     assert layered[3000] == Placement(3000, 3000, 1)
     assert len(layered) == 3000
+
+
+# -- members -----------------------------------------------------------------------------------
+
+# Any text a member's fields may hold as the snapshot reads them, NUL and lone
+# surrogates included (the profile checks refuse them; an old database may not).
+texts = st.text(st.characters(exclude_categories=()), max_size=40) | st.sampled_from(
+    ("", "\0", "a\0b", "\ud800", "Möller \U0001f490")
+)
+members = st.builds(
+    Member,
+    st.integers(1, 2**40),
+    texts,
+    texts,
+    texts,
+    st.lists(texts, max_size=3).map(tuple),
+    texts,
+    st.sampled_from(("", "florist", "caterer")),
+    texts,
+    texts,
+    st.sampled_from(MEMBER_STATUSES),
+    st.one_of(
+        st.none(), st.builds(Logo, st.integers(1, 9), texts, texts, st.integers(), st.integers())
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(members)
+def test_a_member_record_gives_back_the_member_it_was_made_from(member: Member) -> None:
+    record = MemberRecord(member)
+    assert record.member() == member
+    assert (record.name, record.website, record.description) == (
+        member.name,
+        member.website,
+        member.description,
+    )
+    assert record.domains == member.domains
+    assert record.name_and_description() == (member.name, member.description)
+    assert (record.id, record.slug, record.status, record.logo) == (
+        member.id,
+        member.slug,
+        member.status,
+        member.logo,
+    )
+    assert record.slug is member.slug  # shared with the pools' MemberInfo, not copied
+    packed = (member.name, member.website, member.description, *member.domains)
+    if any("\0" in t or any("\ud800" <= c <= "\udfff" for c in t) for t in packed):
+        assert isinstance(record._text, tuple)  # kept as it is
+    else:
+        assert isinstance(record._text, bytes)
+
+
+@given(st.lists(members, max_size=12), st.lists(members, max_size=6), st.sets(st.integers(1, 9)))
+def test_members_read_as_a_dict_of_them_before_and_after_changes(
+    found: list[Member], changed: list[Member], removed: set[int]
+) -> None:
+    plain = {m.id: m for m in found}
+    kept = Members.of(found)
+    assert kept == plain and list(kept) == list(plain) and len(kept) == len(plain)
+    for member_id in [*plain, 0, 10]:
+        assert kept.get(member_id) == plain.get(member_id)
+        assert (member_id in kept) is (member_id in plain)
+    changes: dict[int, object] = dict.fromkeys(removed, GONE)
+    changes.update((m.id, m) for m in changed)
+    after = kept.updated(changes)  # type: ignore[arg-type]
+    expected = dict(plain)
+    for member_id, value in changes.items():
+        if isinstance(value, Member):
+            expected[member_id] = value
+        else:
+            expected.pop(member_id, None)
+    assert after == expected
+    assert kept == plain  # the earlier snapshot's members are unchanged
+
+
+def test_members_stay_records_when_a_snapshots_changes_are_merged() -> None:
+    base = Members.of(_member(i, "active") for i in range(1, 3001))
+    renamed = {i: replace(_member(i, "active"), name=f"Neu {i}") for i in range(1, LAYER_LIMIT + 2)}
+    after = base.updated(renamed)
+    assert isinstance(after.records, Layered) and not after.records._top  # merged
+    assert all(isinstance(r, MemberRecord) for r in after.records.values())
+    assert after[5].name == "Neu 5" and after[3000] == _member(3000, "active")
+
+
+def test_a_record_holds_a_members_text_in_one_object() -> None:
+    """Where the memory goes: a typical member's four texts and domains are six objects;
+    its record keeps them as one UTF-8 string (the rest is shared or small)."""
+    member = replace(
+        _member(7, "active"),
+        name="Bäckerei Möller 512",
+        description="Frische Brötchen, Torten für Hochzeit und Geburtstag " * 4,
+        domains=("m7.example", "www.m7.example"),
+    )
+    parts = (member.name, member.website, member.description, *member.domains)
+    as_member = sys.getsizeof(member) + sys.getsizeof(member.domains)
+    as_member += sum(sys.getsizeof(p) for p in parts)
+    record = MemberRecord(member)
+    as_record = sys.getsizeof(record) + sys.getsizeof(record._text)
+    assert isinstance(record._text, bytes)
+    assert as_record < as_member - 200
+
+
+def test_pools_and_directory_lists_share_the_members_records() -> None:
+    """No pool or directory list keeps a ``Member`` of its own: at 100,000 members that
+    would be a second copy of the network's text for every theme built."""
+    found = [replace(_member(i, "active"), name=f"Betrieb {10 - i}") for i in range(1, 6)]
+    memberships = [Membership(i, 1, "active", _joined(i)) for i in range(1, 6)]
+    data = NetworkData(1, (Theme(1, "t", "T", ""),), tuple(found), tuple(memberships), (), ())
+    network = Network.of(data)
+    snapshot = Snapshot.of(network, Snapshot.empty().ledger, NOW)
+    roster = snapshot.pools[1].members
+    assert isinstance(roster, Roster)
+    assert all(
+        p is network.members.record(m) for m, p in zip(roster, roster._profiles, strict=True)
+    )
+    directory = snapshot.active_members[1]
+    assert [m.id for m in directory] == [5, 4, 3, 2, 1]  # by name
+    assert directory[0] == found[4] and directory[1:3] == [found[3], found[2]]
+    assert all(r is network.members.record(r.id) for r in directory._records)
 
 
 # -- memberships -------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from typing import Any, cast
 
 import pytest
 
-from widget_server.core.models import SHOW_VALUES, Placement, PlacementOptions
+from widget_server.core.models import SHOW_VALUES, Member, Placement, PlacementOptions
 from widget_server.counting.events import CounterBuffer, ViewedSlot, credit_view
 from widget_server.rotation import Slot
 from widget_server.rotation.fairness import exposure
 from widget_server.serving import slots
+from widget_server.serving.indexed import Members
 from widget_server.serving.snapshot import Snapshot
 
 KEY = b"k" * 32
@@ -44,9 +45,10 @@ def test_an_unknown_show_value_is_named(text: str) -> None:
 
 
 def network(removed: tuple[int, ...] = ()) -> Snapshot:
-    members = {
-        i: SimpleNamespace(status="removed" if i in removed else "active") for i in range(1, 8)
-    }
+    members = Members.of(
+        Member(i, f"m{i}", f"M{i}", "", status="removed" if i in removed else "active")
+        for i in range(1, 8)
+    )
     return cast(Snapshot, SimpleNamespace(members=members))
 
 

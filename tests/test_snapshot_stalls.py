@@ -178,7 +178,7 @@ async def test_a_full_load_makes_no_collector_passes_and_a_serving_holder_freeze
     index = Network.of
 
     def watched(data: NetworkData) -> Network:
-        if data.members:  # not the empty snapshot a holder starts with
+        if data.members or data.records:  # not the empty snapshot a holder starts with
             seen.append(gc.isenabled())
         return index(data)
 
@@ -219,7 +219,7 @@ async def test_a_serving_start_freezes_the_loaded_network_before_the_collector_i
     try:
         await holder.start(serving=True)
         assert enabled and enabled[0] is False  # frozen while the collector was still off
-        member = next(iter(holder.current.members.values()))
+        member = next(iter(holder.current.members.records.values()))
         assert all(o is not member for o in gc.get_objects())  # in no generation: frozen
     finally:
         gc.unfreeze()
@@ -236,7 +236,7 @@ async def test_a_full_reload_lets_go_of_the_load_and_the_replaced_network_in_a_w
     holder = SnapshotHolder(storage, 3600, 60, clock)
     await holder.start()
     loop_thread = threading.get_ident()
-    old_members = list(holder.current.members.values())
+    old_members = list(holder.current.members.records.values())  # what the network holds
     old_pool = holder.current.pools[(await storage.get_theme("hochzeit")).id]
     freed: list[tuple[bool, list[object]]] = []
     let_go = release.release
@@ -256,7 +256,7 @@ async def test_a_full_reload_lets_go_of_the_load_and_the_replaced_network_in_a_w
     assert all(any(o is m for o in rows) for m in old_members)
     assert any(o is old_pool for o in rows)
     assert holder.current.members.keys() == {m.id for m in old_members}
-    assert all(holder.current.members[m.id] is not m for m in old_members)  # all new
+    assert all(holder.current.members.record(m.id) is not m for m in old_members)  # all new
 
 
 class HeldLedger:

@@ -447,6 +447,14 @@ async def test_load_network_returns_everything_with_the_current_version(
     }
     assert set(data.placements) == {p1, p2}
     assert [(r.theme_id, r.version, r.rules) for r in data.rule_sets] == [(t1.id, 2, {"v": 2})]
+    assert data.records == ()
+
+    # As the serving snapshot reads it: the same members, as records.
+    compact = await storage.load_network(compact=True)
+    assert compact.members == ()
+    assert [r.member() for r in compact.records] == list(data.members)
+    assert (compact.themes, compact.rule_sets) == (data.themes, data.rule_sets)
+    assert set(compact.memberships) == set(data.memberships)
 
 
 async def test_load_network_of_an_empty_database(storage: SQLiteStorage) -> None:

@@ -29,7 +29,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from widget_server.core.errors import BadTokenError, StorageError
-from widget_server.core.models import Member
+from widget_server.core.models import Member, MemberRecord
 from widget_server.core.signing import ClickClaim, Signer
 from widget_server.core.stopping import stopped
 from widget_server.counting.events import (
@@ -210,7 +210,7 @@ class Counting(Settlement):
             return self._reject("expired" if "expired" in str(exc) else "bad-token")
         placement_id, bucket = claim.placement_id, claim.bucket
         placement = snapshot.placements.get(placement_id)
-        host = snapshot.members.get(placement.member_id) if placement else None
+        host = snapshot.members.record(placement.member_id) if placement else None
         if placement is None or host is None:
             return self._reject("unknown")
         if not self.from_host(host, origin):
@@ -234,7 +234,7 @@ class Counting(Settlement):
         )
         return Outcome(True)
 
-    def from_host(self, host: Member, origin: str | None) -> bool:
+    def from_host(self, host: Member | MemberRecord, origin: str | None) -> bool:
         """Is the page that sent the beacon on one of the host member's domains?"""
         if not origin:
             return False

@@ -44,7 +44,7 @@ def exchange(counting: Counting, token: str, snapshot: Snapshot, user_agent: str
     except BadTokenError as exc:
         return Exchanged(None, "expired" if "expired" in str(exc) else "bad-token")
     placement = snapshot.placements.get(claim.placement_id)
-    host = snapshot.members.get(placement.member_id) if placement else None
+    host = snapshot.members.record(placement.member_id) if placement else None
     if placement is None or host is None or host.status == "removed":
         return Exchanged(None, "unknown")
     partners = tuple(partner for partner, _, _ in claim.slots)

@@ -13,7 +13,14 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from widget_server.core.i18n import N_, translator
-from widget_server.core.models import LANGUAGES, LAYOUTS, SCHEMES, Member, Placement
+from widget_server.core.models import (
+    LANGUAGES,
+    LAYOUTS,
+    SCHEMES,
+    Member,
+    MemberRecord,
+    Placement,
+)
 from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
 from widget_server.rotation import Plan, Rules, Slot, ThemePool, draw, plan
@@ -104,7 +111,7 @@ def rotation_at(rules: Rules, now: float, nonce: int) -> Rotation:
     return Rotation(int(now // size), cacheable=True, seconds_left=max(1, int(size - now % size)))
 
 
-def logo_path(member: Member) -> str | None:
+def logo_path(member: Member | MemberRecord) -> str | None:
     if member.logo is None:
         return None
     ext = member.logo.content_type.rsplit("/", 1)[-1].replace("jpeg", "jpg")
@@ -249,13 +256,14 @@ def build_block(
     theme_name = theme.name(lang)
     partners = []
     for slot in slots:
-        member = snapshot.members[slot.member_id]
+        member = snapshot.members.records[slot.member_id]  # no ``Member`` made
+        name, description = member.name_and_description()
         logo = logo_path(member)
         token = signer.click_token(placement.id, member.id, rotation.bucket)
         partners.append(
             {
-                "name": member.name,
-                "description": member.description,
+                "name": name,
+                "description": description,
                 "category": category_label(member.category, lang),
                 "town": member.town,
                 "url": f"{base_url}/c/{token}",

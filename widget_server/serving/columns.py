@@ -1,4 +1,4 @@
-"""The network's most numerous rows kept as columns: memberships per theme, and placements.
+"""The network's most numerous rows kept compact: memberships per theme, placements, members.
 
 At 100,000 members in 2,000 themes a snapshot holds some 200,000 memberships and
 as many placements.  As one object each (a tuple and a float per membership, a
@@ -6,6 +6,10 @@ as many placements.  As one object each (a tuple and a float per membership, a
 of a server's memory; as columns of machine numbers they take about 10.  Both
 are read-only mappings with the interface the snapshot always had, and make the
 familiar value when one is read.
+
+Each member is a ``core.models.MemberRecord`` (what selection reads as
+attributes, its own text as one UTF-8 ``bytes``): ``serving/indexed.py``'s
+``Members`` makes the ``Member`` when one is read.
 
 :class:`ThemeMembers` keeps its members' index (member id -> row) as a plain
 dict that the theme's pool shares (``rotation/pool.py``'s ``Roster``), so a

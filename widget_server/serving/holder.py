@@ -280,7 +280,7 @@ class SnapshotHolder:
         # replaced snapshot are let go in a worker thread (serving/release.py), not
         # freed in one piece where the event loop drops them.
         with collector.paused(freeze=self._running):
-            box = [await self._storage.load_network()]
+            box = [await self._storage.load_network(compact=True)]
             await categories.load(self._storage)  # their labels, before blocks are built
             network = await asyncio.to_thread(release.index, box)
             async with self._lock:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from widget_server.core.models import Member, Membership, Placement, RuleSet, Theme
+from widget_server.core.models import Member, MemberRecord, Membership, Placement, RuleSet, Theme
 from widget_server.network.rules import theme_rules
 from widget_server.rotation import Rules
 from widget_server.serving.columns import EMPTY_THEME, Joined, Placements, ThemeMembers
@@ -113,6 +113,55 @@ def _layered(mapping: Mapping[int, V]) -> Layered[V]:
     return mapping if isinstance(mapping, Layered) else Layered(mapping)
 
 
+class Members(Mapping[int, Member]):
+    """Member id -> ``Member``, kept as compact records (``core.models.MemberRecord``); the
+    ``Member`` is made when one is read.  ``record`` reads a record itself: what the
+    status checks and the pools need, without making a ``Member``."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, records: Mapping[int, MemberRecord]) -> None:
+        self.records = records
+
+    @classmethod
+    def of(cls, members: Iterable[Member], records: Iterable[MemberRecord] = ()) -> Members:
+        found = {m.id: MemberRecord(m) for m in members}
+        found.update((r.id, r) for r in records)
+        return cls(found)
+
+    def record(self, member_id: int) -> MemberRecord | None:
+        return self.records.get(member_id)
+
+    def with_slug(self, slug: str) -> Member | None:
+        """The member with ``slug``, looked for record by record (the demo's pages)."""
+        found = next((r for r in self.records.values() if r.slug == slug), None)
+        return None if found is None else found.member()
+
+    def __getitem__(self, member_id: int) -> Member:
+        return self.records[member_id].member()
+
+    def get(self, member_id: int, default: Any = None) -> Any:
+        record = self.records.get(member_id)
+        return default if record is None else record.member()
+
+    def __contains__(self, member_id: object) -> bool:
+        return member_id in self.records
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def updated(self, changes: Mapping[int, Member | Gone]) -> Members:
+        """These members with ``changes`` (``GONE``: removed) on top (``Layered``)."""
+        records = {
+            m: value if isinstance(value, Gone) else MemberRecord(value)
+            for m, value in changes.items()
+        }
+        return Members(_layered(self.records).updated(records))
+
+
 @dataclass(frozen=True)
 class Network:
     """The network as serving needs it, indexed; immutable.  A change makes a new one
@@ -121,7 +170,7 @@ class Network:
     version: int
     themes: Mapping[int, Theme]
     themes_by_slug: Mapping[str, Theme]
-    members: Mapping[int, Member]
+    members: Members
     placements: Mapping[int, Placement]
     rule_sets: Mapping[int, RuleSet]  # the current version per theme
     rules: Mapping[int, Rules]  # parsed, per theme (defaults where none is stored)
@@ -145,7 +194,7 @@ class Network:
             version=data.version,
             themes=themes,
             themes_by_slug={t.slug: t for t in data.themes},
-            members={m.id: m for m in data.members},
+            members=Members.of(data.members, data.records),
             placements=Placements.of(data.placements),
             rule_sets=rule_sets,
             rules={t: theme_rules(rule_sets.get(t)) for t in themes},
@@ -166,7 +215,7 @@ class Network:
         affected.update(ms.theme_id for ms in part.memberships)
 
         found = {m.id: m for m in part.members}
-        members = _layered(self.members).updated({m: found.get(m, GONE) for m in log.members})
+        members = self.members.updated({m: found.get(m, GONE) for m in log.members})
 
         now_in: dict[int, dict[int, Joined]] = {m: {} for m in log.members}
         for ms in part.memberships:
@@ -220,7 +269,7 @@ class Network:
 
     def active_themes(self, member_id: int) -> int:
         """In how many themes the member is active (one equal share across the network)."""
-        member = self.members.get(member_id)
+        member = self.members.record(member_id)
         if member is None or member.status != "active":
             return 0
         return sum(

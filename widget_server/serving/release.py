@@ -22,7 +22,7 @@ __all__ = ["held", "index", "network_parts", "release"]
 def network_parts(network: Network) -> list[Mapping[Any, Any]]:
     """The large mappings of ``network`` (members, placements, memberships, ...)."""
     return [
-        network.members,
+        network.members.records,  # not the members: reading one makes a ``Member``
         network.placements,
         network.memberships,
         network.member_themes,

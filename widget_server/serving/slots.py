@@ -198,7 +198,7 @@ def receivers(item: JointItem, host_id: int, snapshot: Snapshot) -> tuple[int, .
     that are still members (not removed), each once, in id order."""
     found = set()
     for member_id in item.members:
-        member = snapshot.members.get(member_id)
+        member = snapshot.members.record(member_id)
         if member_id != host_id and member is not None and member.status != "removed":
             found.add(member_id)
     return tuple(sorted(found))

@@ -18,13 +18,13 @@ import functools
 import logging
 import time
 from array import array
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from widget_server.core.collation import sort_key
-from widget_server.core.models import Member, Placement, RuleSet, Theme
+from widget_server.core.models import Member, MemberRecord, Placement, RuleSet, Theme
 from widget_server.network.rules import theme_rules
 from widget_server.network.scope import last_served_in, load_themes_network
 from widget_server.rotation import MemberInfo, Rules, ThemePool
@@ -38,7 +38,7 @@ from widget_server.rotation.ledger import (
 from widget_server.rotation.pool import Keyed, Profile, Roster, Slugs, eligible_ids, joined_at
 from widget_server.serving.cache import DEFAULT_BYTES, DEFAULT_SIZE, RenderCache
 from widget_server.serving.columns import EMPTY_THEME, ThemeMembers
-from widget_server.serving.indexed import Lazy, Network
+from widget_server.serving.indexed import Lazy, Members, Network
 from widget_server.storage import NetworkData, Storage
 
 log = logging.getLogger(__name__)
@@ -154,12 +154,12 @@ def roster_of(network: Network, theme: ThemeMembers) -> Roster:
     """A theme's members as selection sees them (removed members and left memberships
     are not there), as columns sharing the theme's index and join times when every
     membership is there (the common case)."""
-    members = network.members
+    record = network.members.record
     profiles: list[Profile] = []
     eligible = bytearray()
     rows: list[int] = []
     for (member_id, n), status in zip(theme.index.items(), theme.statuses(), strict=True):
-        member = members.get(member_id)
+        member = record(member_id)
         if member is None or member.status == "removed" or status == "left":
             continue
         rows.append(n)
@@ -206,15 +206,37 @@ class SnapshotStats:
     partial_loads: int = 0
 
 
+class Directory(Sequence[Member]):
+    """A theme's active members for its directory page, by name: their records, each
+    ``Member`` made when read (kept for every theme a crawler asks for, a list of
+    ``Member`` objects would hold a second copy of the network's text)."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self, records: Sequence[MemberRecord]) -> None:
+        self._records = records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, n: Any) -> Any:
+        if isinstance(n, slice):
+            return [r.member() for r in self._records[n]]
+        return self._records[n].member()
+
+    def __iter__(self) -> Iterator[Member]:
+        return (r.member() for r in self._records)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     version: int
     themes: Mapping[int, Theme]
     themes_by_slug: Mapping[str, Theme]
-    members: Mapping[int, Member]
+    members: Members
     placements: Mapping[int, Placement]
     pools: Lazy[ThemePool]  # theme id -> compiled rules, members, balances
-    active_members: Lazy[tuple[Member, ...]]  # theme id -> for the directory page
+    active_members: Lazy[Directory]  # theme id -> for the directory page
     rule_sets: Mapping[int, RuleSet]
     network: Network = field(compare=False, repr=False)
     ledger: LedgerState = field(compare=False, repr=False)
@@ -260,10 +282,11 @@ class Snapshot:
                 stats.pools_built += 1
             return build_pool(network, ledger, theme_id, now)
 
-        def directory(theme_id: int) -> tuple[Member, ...]:
+        def directory(theme_id: int) -> Directory:
             listed = pools[theme_id].members.items()
-            chosen = (network.members[i] for i, info in listed if info.eligible)
-            return tuple(sorted(chosen, key=lambda m: sort_key(m.name)))
+            record = network.members.records.__getitem__
+            chosen = [record(i) for i, info in listed if info.eligible]
+            return Directory(tuple(sorted(chosen, key=lambda m: sort_key(m.name))))
 
         themes = network.themes
         keep_pools = previous.pools.kept(themes, dropped) if previous else {}
@@ -291,8 +314,7 @@ class Snapshot:
         self,
         themes: Mapping[int, ThemeLedger],
         now: float,
-        built: tuple[dict[int, ThemePool], dict[int, tuple[Member, ...]], RenderCache]
-        | None = None,
+        built: tuple[dict[int, ThemePool], dict[int, Directory], RenderCache] | None = None,
     ) -> Snapshot:
         """This snapshot with new ledgers for ``themes``: the balances of their built pools
         are replaced, nothing else is rebuilt; the render cache drops those themes.
@@ -314,7 +336,7 @@ class Snapshot:
 
     def parts(
         self, dropped: Collection[int], freed: list[object] | None = None
-    ) -> tuple[dict[int, ThemePool], dict[int, tuple[Member, ...]], RenderCache]:
+    ) -> tuple[dict[int, ThemePool], dict[int, Directory], RenderCache]:
         """Copies of the built pools and directory lists, and of the render cache without
         ``dropped``: what a new snapshot takes over (made on the event loop's thread).
         ``freed`` takes the dropped cache entries (``RenderCache.without``)."""

@@ -373,7 +373,12 @@ class Storage(Protocol):
     async def release_idempotency_key(self, api_key_id: str, key: str) -> None: ...
 
     # the hot path's snapshot
-    async def load_network(self) -> NetworkData: ...
+    async def load_network(self, *, compact: bool = False) -> NetworkData:
+        """Everything the serving snapshot holds, in one consistent read.  ``compact``:
+        the members as ``MemberRecord`` (``NetworkData.records``), each made as its
+        row is read, so no ``Member`` of the whole network is ever held at once."""
+        ...
+
     async def load_theme_network(self, theme_id: int) -> NetworkData:
         """One theme's part of ``load_network`` (its pool builds the same)."""
         ...

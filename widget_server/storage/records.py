@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from widget_server.core.errors import StorageError
-from widget_server.core.models import Member, Membership, Placement, RuleSet, Theme
+from widget_server.core.models import Member, MemberRecord, Membership, Placement, RuleSet, Theme
 from widget_server.rotation.ledger import Base, ThemeLedger, read_theme_chain
 
 
@@ -26,6 +26,9 @@ class NetworkData:
     memberships: tuple[Membership, ...]
     placements: tuple[Placement, ...]
     rule_sets: tuple[RuleSet, ...]  # the current version per theme
+    # ``load_network(compact=True)``: the members as the serving snapshot keeps them
+    # (``members`` is then empty).
+    records: tuple[MemberRecord, ...] = ()
 
 
 @dataclass(frozen=True)

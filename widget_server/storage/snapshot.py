@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
-from widget_server.core.models import Member, Membership, Placement, PlacementOptions
+from widget_server.core.models import Member, MemberRecord, Membership, Placement, PlacementOptions
 from widget_server.storage.base import ChangeLog, NetworkData
 from widget_server.storage.dialect import Connection, Dialect, Row
 from widget_server.storage.members import (
@@ -75,7 +75,7 @@ async def fetch_in(conn: Connection, sql: str, ids: Collection[int]) -> list[Row
 
 
 class Snapshot(Queries):
-    async def load_network(self) -> NetworkData:
+    async def load_network(self, *, compact: bool = False) -> NetworkData:
         # One transaction, so the snapshot is consistent with its version.  Each table's
         # rows become models in a worker thread (at 100,000 members that takes seconds,
         # which the event loop spends serving), one table at a time (less memory).
@@ -100,6 +100,13 @@ class Snapshot(Queries):
             ids.update((m.id, m.id) for m in found)
             return found
 
+        def records_from(rows: Sequence[Row]) -> tuple[MemberRecord, ...]:
+            # Each member's objects go as soon as its record is made: memory freed
+            # row by row is used again by the next rows.
+            found = tuple(MemberRecord(member_from(r)) for r in rows)
+            ids.update((m.id, m.id) for m in found)
+            return found
+
         def same(value: int) -> int:
             return ids.get(value, value)
 
@@ -116,9 +123,9 @@ class Snapshot(Queries):
                 lambda rows: tuple(theme_from(r) for r in rows),
             )
             ids.update((t.id, t.id) for t in themes)
-            members = await convert(
-                f"SELECT {member_columns(dialect)} FROM {MEMBER_FROM} ORDER BY m.id", members_from
-            )
+            read = f"SELECT {member_columns(dialect)} FROM {MEMBER_FROM} ORDER BY m.id"
+            members = () if compact else await convert(read, members_from)
+            records = await convert(read, records_from) if compact else ()
             memberships = await convert(
                 f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships", memberships_from
             )
@@ -135,6 +142,7 @@ class Snapshot(Queries):
             memberships,
             placements,
             rule_sets,
+            records,
         )
 
     async def changes_since(self, version: int) -> ChangeLog:

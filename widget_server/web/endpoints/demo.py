@@ -93,8 +93,8 @@ async def demo_index(request: Request) -> Response:
                 ],
             }
         )
-    giver = next((m for m in snapshot.members.values() if m.slug == PORTAL_MEMBER), None)
-    start = next((m for m in snapshot.members.values() if m.slug == TOUR_START), None)
+    giver = snapshot.members.with_slug(PORTAL_MEMBER)
+    start = snapshot.members.with_slug(TOUR_START)
     tour = {
         "start_url": request.url_for("demo_site", slug=TOUR_START),
         "start_name": start.name if start else TOUR_START,
@@ -123,7 +123,7 @@ async def demo_portal(request: Request) -> Response:
     runtime = _demo_runtime(request)
     assert runtime.snapshots is not None and runtime.signer is not None
     slug = request.path_params["slug"]
-    member = next((m for m in runtime.snapshots.current.members.values() if m.slug == slug), None)
+    member = runtime.snapshots.current.members.with_slug(slug)
     if member is None or member.status == "removed":
         raise HTTPException(404, "No such demo member")
     link = await issue_link(
@@ -137,7 +137,7 @@ async def demo_site(request: Request) -> Response:
     assert runtime.snapshots is not None and runtime.signer is not None
     snapshot = runtime.snapshots.current
     slug = request.path_params["slug"]
-    member = next((m for m in snapshot.members.values() if m.slug == slug), None)
+    member = snapshot.members.with_slug(slug)
     if member is None or member.status == "removed":
         raise HTTPException(404, "No such demo member")
     data: dict[str, Any] = dict(_SITES.get(slug, {}))

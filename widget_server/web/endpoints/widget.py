@@ -45,7 +45,7 @@ def _placement(runtime: Runtime, snapshot: Snapshot, token: str) -> Placement | 
     placement = snapshot.placements.get(placement_id)
     if placement is None:
         return None
-    host = snapshot.members.get(placement.member_id)
+    host = snapshot.members.record(placement.member_id)
     if host is None or host.status == "removed":
         return None
     return placement
