@@ -16,13 +16,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.core.collation import sorted_german
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
 from widget_server.core.models import Member
 from widget_server.mail import notices
 from widget_server.network import audit, categories, invitations
 from widget_server.network.services import check_text
-from widget_server.web.endpoints.admin.base import actor, lang_of, render
+from widget_server.web.endpoints.admin.base import actor, lang_of, render, themes_by_name
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import mailer_of, runtime_of
 
@@ -38,7 +37,7 @@ async def applications_page(
     runtime = runtime_of(request)
     storage = runtime.storage
     lang = lang_of(request)
-    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
+    themes = await themes_by_name(storage, lang)
     by_id = {t.id: t for t in themes}
     waiting = []
     for application in await storage.list_applications(open_only=True):

@@ -35,8 +35,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from widget_server.core.collation import sorted_german
 from widget_server.core.errors import NotFoundError
-from widget_server.core.models import LANGUAGES
+from widget_server.core.models import LANGUAGES, Theme
+from widget_server.storage import Storage
 from widget_server.web.charts import number
 from widget_server.web.endpoints.guards import serve_pages, with_headers
 from widget_server.web.endpoints.public import PAGE_HEADERS
@@ -299,3 +301,10 @@ def render(
         status_code=status,
         headers=dict(headers or {}),
     )
+
+
+async def themes_by_name(storage: Storage, lang: str) -> list[Theme]:
+    """Every theme in German order of its name, sorted in a worker thread (2,000
+    themes' collation keys are some 15 ms)."""
+    themes = await storage.list_themes()
+    return await asyncio.to_thread(sorted_german, themes, key=lambda t: t.name(lang))

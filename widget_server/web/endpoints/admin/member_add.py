@@ -17,13 +17,13 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.core.collation import slugify, sorted_german
+from widget_server.core.collation import slugify
 from widget_server.core.errors import ConflictError, ValidationError
 from widget_server.network import audit, categories
 from widget_server.network import services as network
 from widget_server.network.logos import MAX_BYTES, check_logo
 from widget_server.network.member_import import FIELDS, import_members, read_records
-from widget_server.web.endpoints.admin.base import actor, lang_of, render
+from widget_server.web.endpoints.admin.base import actor, lang_of, render, themes_by_name
 from widget_server.web.endpoints.guards import form_of, form_text, redirect, refresh
 from widget_server.web.runtime import runtime_of
 
@@ -45,7 +45,7 @@ async def new_page(
     storage = runtime_of(request).storage
     lang = lang_of(request)
     values = {"status": "active", "themes": [], **(values or {})}
-    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
+    themes = await themes_by_name(storage, lang)
     return render(
         request,
         "member_new.html",

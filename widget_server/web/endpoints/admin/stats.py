@@ -34,7 +34,7 @@ from widget_server.serving.ledger_process import NICENESS
 from widget_server.serving.snapshot import fresh_pools
 from widget_server.web.endpoints.admin import mail as admin_mail
 from widget_server.web.endpoints.admin import review
-from widget_server.web.endpoints.admin.base import lang_of, render, render_long
+from widget_server.web.endpoints.admin.base import lang_of, render, render_long, themes_by_name
 from widget_server.web.endpoints.admin.figures import (
     simulation_figures,
     simulation_in_words,
@@ -63,7 +63,7 @@ async def dashboard(request: Request) -> Response:
     stored = await storage.member_status_counts()
     counts = {s: stored.get(s, 0) for s in MEMBER_STATUSES}
     pending = await storage.list_members(status="pending", limit=OVERVIEW_SHOWN)
-    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
+    themes = await themes_by_name(storage, lang)
     per_theme = await storage.theme_member_counts()
     return await render_long(
         request,
@@ -101,7 +101,7 @@ async def stats_page(request: Request) -> Response:
     runtime = runtime_of(request)
     storage = runtime.storage
     lang = lang_of(request)
-    themes = sorted_german(await storage.list_themes(), key=lambda t: t.name(lang))
+    themes = await themes_by_name(storage, lang)
     slug = request.query_params.get("theme") or (themes[0].slug if themes else "")
     theme = next((t for t in themes if t.slug == slug), None)
     today = day_of(runtime.clock())
