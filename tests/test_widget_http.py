@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from tests.conftest import Clock, reopened
 from tests.test_loader import BUDGET
+from widget_server.core.models import Member, MemberRecord
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import MemberInput, add_member, set_member_status
@@ -345,6 +346,31 @@ async def test_widget_hot_path_does_not_touch_the_database(
         data = await block(client, token)
         assert (await client.get(data["partners"][0]["url"])).status_code == 302
     assert counting.calls == []
+
+
+async def test_a_block_reads_the_members_records_and_makes_no_member(
+    network: dict[str, int],
+    client: httpx.AsyncClient,
+    signer: Signer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The snapshot keeps members as records; a ``Member`` made for each partner shown
+    # would be some 2 us of every first sight at 100,000 members.
+    made: list[str] = []
+    original = MemberRecord.member
+
+    def member(self: MemberRecord) -> Member:
+        made.append(self.slug)
+        return original(self)
+
+    monkeypatch.setattr(MemberRecord, "member", member)
+    shown = 0
+    for placement_id in network.values():
+        token = signer.embed_token(placement_id)
+        shown += len((await block(client, token))["partners"])
+        page = await client.get(f"/w/{token}.html")
+        assert page.status_code == 200
+    assert shown > 0 and made == []
 
 
 async def test_change_by_another_process_reaches_widgets_without_restart(

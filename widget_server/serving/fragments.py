@@ -130,17 +130,18 @@ def block_body(
     base = found.base
     rel = b'","logo":', b',"rel":' + _str(rules.links.rel) + b"}"
     out = [found.head]
-    members = snapshot.members
+    records = snapshot.members.records  # no ``Member`` made
     click = signer.click_token_bytes
     placement_id, bucket = placement.id, rotation.bucket
     for n, slot in enumerate(slots):
-        member = members[slot.member_id]
+        member = records[slot.member_id]
+        name, description = member.name_and_description()
         logo = logo_path(member)
         out += (
             b'{"name":' if n == 0 else b',{"name":',
-            _str(member.name),
+            _str(name),
             b',"description":',
-            _str(member.description),
+            _str(description),
             b',"category":',
             _str(category_label(member.category, lang)),
             b',"town":',

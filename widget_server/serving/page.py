@@ -134,23 +134,24 @@ def block_nav(
         snapshot.cache.keep_part(placement.theme_id, key, found)
     compact = display.layout.strip() == "compact"
     rel = rules.links.rel
-    members = snapshot.members
+    records = snapshot.members.records  # no ``Member`` made
     items = []
     for slot in slots:
-        member = members[slot.member_id]
+        member = records[slot.member_id]
+        name, description = member.name_and_description()
         url = f"{base_url}/c/{signer.click_token(placement.id, member.id, rotation.bucket)}"
-        if not shown(member.name, url):
+        if not shown(name, url):
             continue
         logo = logo_path(member)
         items.append(
             card(
-                member.name,
+                name,
                 url,
                 rel,
                 f"{base_url}{logo}" if logo else None,
                 category_label(member.category, lang),
                 member.town,
-                member.description,
+                description,
                 None,
                 compact,
             )
