@@ -157,12 +157,11 @@ def network(
     key = asyncio.run(add_themes(url, themes))
     rows = member_rows(members, themes)
     theme = rows[0]["themes"][0]
-    # The probe's writes pause a partner found by its name in a block: names no other
-    # member has (the generator's names repeat now and then, as real ones do).
-    named: dict[str, str | None] = {}
+    # The probe's writes pause a partner found by its name in a block (the generator's
+    # names repeat, as real ones do: the members of a name, by name).
+    slugs_of: dict[str, list[str]] = {}
     for row in rows:
-        named[row["name"]] = None if row["name"] in named else row["slug"]
-    slug_of = {name: slug for name, slug in named.items() if slug is not None}
+        slugs_of.setdefault(row["name"], []).append(row["slug"])
     log = tmp / f"{name}.log"
     proc, base = start_server(env, log, args)
     wait_for(f"{base}/healthz", proc, log)
@@ -234,7 +233,7 @@ def network(
     served = runs[0]["requests"] + result["distinct_token_html"]["requests"]
     print(f"[{name}] writes and the ledger under a probe ...", file=sys.stderr)
     begun = time.time()
-    result["writes"] = changes(base, key, env, theme, tokens, tokens[-1], slug_of)
+    result["writes"] = changes(base, key, env, theme, tokens, tokens[-1], slugs_of)
     # The ledger run under the probe has a day's counts to work through, not none.
     result["writes"]["counter rows of today"] = asyncio.run(counted_day(url))
     ledger_begun = time.time()

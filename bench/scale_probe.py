@@ -5,7 +5,7 @@ time until a change is served, and the admin pages as a coordinator opens them."
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.bench_widget import BenchError
@@ -68,10 +68,10 @@ def changes(
     theme: str,
     tokens: list[str],
     probe_token: str,
-    slug_of: Mapping[str, str],
+    slugs_of: Mapping[str, Sequence[str]],
 ) -> dict[str, Any]:
     """Writes while a probe polls: a rule change and a new member (API), a pause (CLI).
-    ``slug_of``: member slug by name, for the names no other member has."""
+    ``slugs_of``: the slugs of the members of each name."""
     import httpx
 
     auth = {"Authorization": f"Bearer {key}"}
@@ -91,9 +91,15 @@ def changes(
         api.post("/api/v1/members", json={**new, "themes": [theme]}).raise_for_status()
         found["member create (API) s"] = round(time.monotonic() - start, 2)
         # Another process pauses a partner that m0's block shows: until it is gone from it.
-        shown = [n for n in block_of(base, tokens[0])[1] if n in slug_of]
-        partner = slug_of[shown[0]]
-        cli(env, "member", "pause", partner)
+        # The generator's names repeat (as real ones do): every member of the shown
+        # name is paused, the one with the fewest namesakes taken.
+        status, names = block_of(base, tokens[0])
+        if not names:
+            raise RuntimeError(f"m0's block shows no partner to pause (status {status})")
+        shown = sorted(names, key=lambda n: len(slugs_of[n]))
+        partners = slugs_of[shown[0]]
+        for partner in partners:
+            cli(env, "member", "pause", partner)
         start = time.monotonic()
         served = None
         while time.monotonic() - start < 60:
@@ -102,7 +108,8 @@ def changes(
                 break
             time.sleep(0.05)
         found["change served after s"] = served
-        cli(env, "member", "activate", partner)
+        for partner in partners:
+            cli(env, "member", "activate", partner)
         time.sleep(1)
     found["longest stall while writing ms"] = probe.longest_ms
     return found
