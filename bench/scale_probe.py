@@ -96,8 +96,9 @@ def changes(
         status, names = block_of(base, tokens[0])
         if not names:
             raise RuntimeError(f"m0's block shows no partner to pause (status {status})")
-        shown = sorted(names, key=lambda n: len(slugs_of[n]))
-        partners = slugs_of[shown[0]]
+        slugs = {**slugs_of, new["name"]: [new["slug"]]}  # the new member may be shown
+        shown = sorted(names, key=lambda n: len(slugs[n]))
+        partners = slugs[shown[0]]
         for partner in partners:
             cli(env, "member", "pause", partner)
         start = time.monotonic()
