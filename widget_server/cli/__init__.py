@@ -69,6 +69,11 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     except PartnerkreisError as exc:
         print(f"widget-server: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C: asyncio.run cancelled the command, and a write in progress ended as its
+        # transaction does, whole or not at all; 130 is the shell's status for SIGINT.
+        print("widget-server: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (`widget-server ... | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
