@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -102,6 +105,23 @@ class Progress:
         if self._shown or seconds > 1.0:
             start = "\r" if self._shown else ""
             print(f"{start}{self.label} ... done ({seconds:.1f} s)", file=self.stream, flush=True)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C stops synchronous work inside at once (``KeyboardInterrupt`` where it is).
+
+    asyncio.run takes Ctrl-C as a cancellation of the command's task, which only
+    lands at the task's next await: a simulation of minutes on the event loop's
+    thread ran to its end first.  Only around work that awaits nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only; nothing to change here
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def check_base_url(value: str) -> str:

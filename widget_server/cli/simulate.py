@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from widget_server.cli.common import Progress, emit, texts
+from widget_server.cli.common import Progress, emit, interruptible, texts
 from widget_server.core.errors import (
     ValidationError,
 )
@@ -263,15 +263,16 @@ async def cmd_simulate(args: argparse.Namespace, storage: Storage, settings: Set
             args.days,
         )
     )
-    result = compare(
-        scenario,
-        key=hashlib.sha256(args.seed.encode("utf-8")).digest(),
-        start=start,
-        warmup=warmup,
-        slugs=slugs,
-        limit=args.partners,
-        progress=progress.update,
-    )
+    with interruptible():  # seconds to minutes of work that awaits nothing
+        result = compare(
+            scenario,
+            key=hashlib.sha256(args.seed.encode("utf-8")).digest(),
+            start=start,
+            warmup=warmup,
+            slugs=slugs,
+            limit=args.partners,
+            progress=progress.update,
+        )
     progress.done()
     f = result.rules.fairness
     data_out = {
