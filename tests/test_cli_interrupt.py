@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from widget_server.cli import _closed
@@ -82,12 +83,14 @@ def test_ctrl_c_during_a_simulation_stops_it_at_once(tmp_path: Path) -> None:
     )
     os.close(its_end)
     said = b""
+    hang = time.monotonic() + 600  # against a hang only, never the verdict
     try:
         # Until the progress shows the simulation under way and not yet half done.
         while not any(
             0 < int(done) <= int(total) // 2 for done, total in re.findall(rb"(\d+)/(\d+)", said)
         ):
             assert proc.poll() is None, said.decode()
+            assert time.monotonic() < hang, f"no progress in 10 minutes: {said.decode()}"
             if select.select([terminal], [], [], 60)[0]:
                 said += os.read(terminal, 4096)
         os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole group
