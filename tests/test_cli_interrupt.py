@@ -1,10 +1,8 @@
-"""Ctrl-C in a command: it stops at once, says so in one line, exits with status 130,
-and leaves no database connection (nor the driver's thread) behind that would keep
-the process from ending."""
+"""Ctrl-C in a command: it stops at once, says so in one line and exits with status 130.
+(A close that the cancellation lands in: tests/test_storage_lifecycle.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import pty
@@ -13,39 +11,8 @@ import select
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-
-from widget_server.cli import _closed
-from widget_server.storage import SQLiteStorage
-
-
-def test_a_close_that_ctrl_c_lands_in_still_closes_every_connection(tmp_path: Path) -> None:
-    """asyncio.run delivers Ctrl-C as a cancellation at the command's next await; after
-    synchronous work that is the close's first.  The connections it had not reached
-    kept their threads alive, and the process waited for them at exit."""
-    storage = SQLiteStorage(tmp_path / "n.db")
-
-    async def run() -> None:
-        before = set(threading.enumerate())
-        await storage.open()
-        drivers = set(threading.enumerate()) - before  # a thread per connection
-        assert len(drivers) >= 2
-        closing = asyncio.ensure_future(_closed(storage))
-        await asyncio.sleep(0)  # it runs up to its first await: a connection closing
-        closing.cancel()  # lands there, as Ctrl-C's cancellation does
-        try:
-            await closing
-        except asyncio.CancelledError:
-            pass
-        else:
-            raise AssertionError("the cancellation was swallowed")
-        for thread in drivers:
-            thread.join(timeout=30)  # a thread left waiting would wait for ever
-            assert not thread.is_alive(), thread.name
-
-    asyncio.run(run())
 
 
 def test_ctrl_c_during_a_simulation_stops_it_at_once(tmp_path: Path) -> None:

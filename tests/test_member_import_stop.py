@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,10 +48,11 @@ async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def stored(conn: object) -> dict[str, int]:
-    found = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}  # type: ignore[attr-defined]
+async def stored(conn: Any) -> dict[str, int]:
+    """Rows per table and the data version, as another connection sees them."""
+    found = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
     found["data_version"] = int(
-        await conn.fetchval("SELECT value FROM meta WHERE key = 'data_version'")  # type: ignore[attr-defined]
+        await conn.fetchval("SELECT value FROM meta WHERE key = 'data_version'")
     )
     return found
 

@@ -3,7 +3,9 @@ as two server processes open it."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -68,6 +70,34 @@ async def test_storage_can_be_reopened_after_close(database_url: str) -> None:
     created = await store.create_theme(theme())
     await store.close()
     await store.open()
+    try:
+        assert await store.get_theme("hochzeit") == created
+    finally:
+        await store.close()
+
+
+async def test_a_close_cancelled_on_the_way_still_closes_everything(database_url: str) -> None:
+    """A cancellation (Ctrl-C in a command: asyncio.run delivers it at the task's next
+    await, after synchronous work the close's first) once left the connections it had
+    not reached open; on SQLite each keeps its driver thread, no daemon, and the
+    process waited for them at exit, for ever."""
+    store = storage_from_url(database_url)
+    before = set(threading.enumerate())
+    await store.open()
+    await store.migrate()
+    created = await store.create_theme(theme())
+    drivers = set(threading.enumerate()) - before  # SQLite: a thread per connection
+    closing = asyncio.ensure_future(store.close())
+    await asyncio.sleep(0)  # it runs up to its first await: a connection closing
+    closing.cancel()  # lands there
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    for thread in drivers:
+        thread.join(timeout=30)  # a thread left waiting would wait for ever
+        assert not thread.is_alive(), thread.name
+    with pytest.raises(StorageError):  # closed, not half open
+        await store.get_theme("hochzeit")
+    await store.open()  # and it opens again
     try:
         assert await store.get_theme("hochzeit") == created
     finally:

@@ -2,8 +2,8 @@
 
 Every command that prints data takes ``--json``.  A bad argument gives a
 message naming the value and exit status 2; nothing is written before all
-input has been checked.  Ctrl-C stops a command at once with one line and
-exit status 130; a write it was making is one transaction, whole or not at all.
+input has been checked.  Ctrl-C stops a command with one line and exit
+status 130; a write it was making is one transaction, whole or not at all.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from widget_server.core.errors import (
 
 if TYPE_CHECKING:
     from widget_server.core.settings import Settings
-    from widget_server.storage import Storage
 
 __all__ = ["build_parser", "main"]
 
@@ -45,22 +44,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         result: int = await args.func(args, storage, settings)
         return result
     finally:
-        await _closed(storage)
-
-
-async def _closed(storage: Storage) -> None:
-    """``storage.close()``, finished even when Ctrl-C's cancellation lands in it.
-
-    asyncio.run takes Ctrl-C as a cancellation of the command's task, delivered at
-    its next await.  After synchronous work (a simulation, whose worker processes
-    stop at the same Ctrl-C) that await is the close's first: the connections not
-    yet closed kept their driver threads (aiosqlite's are no daemons) and the
-    process waited for them at exit, for ever."""
-    try:
-        await storage.close()
-    except asyncio.CancelledError:
-        await storage.close()  # closing twice is harmless: what is closed is skipped
-        raise
+        await storage.close()  # finished even when Ctrl-C's cancellation lands in it
 
 
 def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
@@ -87,7 +71,8 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
         print(f"widget-server: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        # Ctrl-C: asyncio.run cancelled the command, and a write in progress ended as its
+        # Ctrl-C: the command was cancelled at an await (asyncio.run) or interrupted in
+        # synchronous work (common.interruptible), and a write in progress ended as its
         # transaction does, whole or not at all; 130 is the shell's status for SIGINT.
         print("widget-server: interrupted", file=sys.stderr)
         return 130

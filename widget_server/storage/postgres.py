@@ -16,6 +16,7 @@ stores them; the dialect converts.  Slugs and other keys sort bytewise
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -175,7 +176,11 @@ class PostgresStorage(
         pool, self._pool = self._pool, None
         if pool is not None:
             with self._dialect.translated():
-                await pool.close()
+                try:
+                    await pool.close()
+                except asyncio.CancelledError:  # cancelled on the way: closed at once
+                    pool.terminate()
+                    raise
 
     # -- connections ------------------------------------------------------------------------
 

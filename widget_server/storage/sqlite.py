@@ -135,13 +135,21 @@ class SQLiteStorage(
             self._readers.put_nowait(reader)
 
     async def close(self) -> None:
-        for reader in self._all_readers:
-            await reader.close()
-        self._all_readers.clear()
+        """Close every connection, also when cancelled on the way: a cancellation (Ctrl-C
+        in a command, a shutdown's deadline) lands at the first await, and each
+        connection left open keeps its aiosqlite thread, which is no daemon, and the
+        process alive at exit."""
+        connections = [*self._all_readers, *([self._writer] if self._writer else [])]
+        self._all_readers, self._writer = [], None
         self._readers = asyncio.Queue()
-        if self._writer is not None:
-            await self._writer.close()
-            self._writer = None
+        cancelled: asyncio.CancelledError | None = None
+        for conn in connections:
+            try:
+                await conn.close()
+            except asyncio.CancelledError as exc:  # the rest are closed all the same
+                cancelled = exc
+        if cancelled is not None:
+            raise cancelled
 
     # -- connections ------------------------------------------------------------------------
 
