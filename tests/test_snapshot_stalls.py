@@ -24,7 +24,7 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.conftest import Clock, reopened
-from widget_server.core.models import CounterRow, Member
+from widget_server.core.models import CounterRow, Member, PlacementOptions
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
 from widget_server.network.services import add_theme, set_member_status
@@ -249,9 +249,16 @@ async def test_a_full_reload_lets_go_of_the_load_and_the_replaced_network_in_a_w
     holder.reload_in_background()
     await holder.reloaded()
     assert freed and not any(on_loop for on_loop, _ in freed)
-    # The load's rows (a membership: the network keeps a tuple of it, not the row) ...
+    # The load's rows (a membership's and a placement's: the network keeps columns of
+    # them, not the rows) ...
     rows = [o for _, objects in freed for o in objects]
-    assert any(type(o).__name__ == "Membership" for o in rows)
+    network = holder.current.network
+    memberships = sum(len(members) for members in network.memberships.values())
+    assert memberships > 0 and len(network.placements) > 0
+    assert sum(isinstance(o, tuple) and isinstance(o[-1], float) for o in rows) == memberships
+    assert sum(isinstance(o, tuple) and isinstance(o[-1], PlacementOptions) for o in rows) == len(
+        network.placements
+    )
     # ... and every member and built pool of the replaced snapshot.
     assert all(any(o is m for o in rows) for m in old_members)
     assert any(o is old_pool for o in rows)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -17,6 +17,7 @@ from widget_server.core.models import (
     PlacementOptions,
     Theme,
 )
+from widget_server.serving.indexed import Network
 from widget_server.storage import SQLiteStorage
 
 pytestmark = pytest.mark.asyncio
@@ -435,12 +436,26 @@ async def test_load_network_returns_everything_with_the_current_version(
     assert [(r.theme_id, r.version, r.rules) for r in data.rule_sets] == [(t1.id, 2, {"v": 2})]
     assert data.records == ()
 
-    # As the serving snapshot reads it: the same members, as records.
+    # As the serving snapshot reads it: the members as records, the memberships and
+    # placements as the rows it indexes; indexed, the same network as the full load's.
     compact = await storage.load_network(compact=True)
-    assert compact.members == ()
+    assert (compact.members, compact.memberships, compact.placements) == ((), (), ())
     assert [r.member() for r in compact.records] == list(data.members)
     assert (compact.themes, compact.rule_sets) == (data.themes, data.rule_sets)
-    assert set(compact.memberships) == set(data.memberships)
+    full, served = Network.of(data), Network.of(compact)
+    assert dict(served.placements) == dict(full.placements) == {p1.id: p1, p2.id: p2}
+    assert [served.members[m.id] for m in data.members] == list(data.members)
+    assert served.member_themes == full.member_themes == {a.id: (t1.id,), b.id: (t1.id, t2.id)}
+    joined = {t: dict(members) for t, members in served.memberships.items()}
+    assert joined == {t: dict(members) for t, members in full.memberships.items()}
+    assert joined[t1.id][b.id][0] == "active"
+    # The time each joined, to the second it was stored (not the 0.0 of unreadable text).
+    stored = {(ms.member_id, ms.theme_id): ms.joined for ms in data.memberships}
+    assert all(
+        joined[t][m][1] == datetime.fromisoformat(stored[m, t]).timestamp()
+        for t in joined
+        for m in joined[t]
+    )
 
 
 async def test_load_network_of_an_empty_database(storage: SQLiteStorage) -> None:

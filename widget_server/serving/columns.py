@@ -27,6 +27,8 @@ from widget_server.core.models import MEMBERSHIP_STATUSES, Placement, PlacementO
 
 # A membership as the snapshot reads it: (status, joined as Unix time).
 Joined = tuple[str, float]
+# A placement as a full load gives it: (id, member id, theme id, options).
+PlacementRow = tuple[int, int, int, PlacementOptions]
 
 # Status codes of the memberships' column; a status this code does not know (the
 # schema CHECKs them) gets a code of its own rather than being lost.
@@ -132,13 +134,19 @@ class Placements(Mapping[int, Placement]):
 
     @classmethod
     def of(cls, placements: Iterable[Placement]) -> Placements:
+        return cls.of_rows((p.id, p.member_id, p.theme_id, p.options) for p in placements)
+
+    @classmethod
+    def of_rows(cls, placements: Iterable[PlacementRow]) -> Placements:
+        """From (id, member id, theme id, options) rows: a full load's, no ``Placement``
+        made (``load_network(compact=True)``)."""
         rows = list(placements)
-        ids = [p.id for p in rows]
+        ids = [p[0] for p in rows]
         if any(a >= b for a, b in zip(ids, ids[1:], strict=False)):
             # Not in ascending order (a load gives them so): sorted, and one place per
             # id, the last placement of an id winning as a dict's assignment does.
-            rows = sorted({p.id: p for p in rows}.values(), key=lambda p: p.id)
-            ids = [p.id for p in rows]
+            rows = sorted({p[0]: p for p in rows}.values(), key=lambda p: p[0])
+            ids = [p[0] for p in rows]
         if not rows:
             return cls(array("i"), array("i"), array("i"), array("B"), ())
         # Equal options are mostly one object already (the loader shares them): looked
@@ -147,12 +155,13 @@ class Placements(Mapping[int, Placement]):
         by_object: dict[int, int] = {}
         which: list[int] = []
         for p in rows:
-            n = by_object.get(id(p.options))
+            options = p[3]
+            n = by_object.get(id(options))
             if n is None:
-                n = by_object[id(p.options)] = distinct.setdefault(p.options, len(distinct))
+                n = by_object[id(options)] = distinct.setdefault(options, len(distinct))
             which.append(n)
-        members = [p.member_id for p in rows]
-        themes = [p.theme_id for p in rows]
+        members = [p[1] for p in rows]
+        themes = [p[2] for p in rows]
         return cls(
             array(_typecode(ids), ids),
             array(_typecode(members), members),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from widget_server.core.models import Member, MemberRecord, Membership, Placement, RuleSet, Theme
@@ -20,23 +19,14 @@ from widget_server.network.rules import theme_rules
 from widget_server.rotation import Rules
 from widget_server.serving.columns import EMPTY_THEME, Joined, Placements, ThemeMembers
 from widget_server.storage import ChangeLog, NetworkData
+from widget_server.storage.dialect import unix_time
 
 V = TypeVar("V")
 
 
-def _timestamp(iso: str) -> float:
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return 0.0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 def _row(ms: Membership) -> tuple[int, str, float]:
     """A membership as its theme's columns take it: (member, status, joined as Unix time)."""
-    return ms.member_id, sys.intern(ms.status), _timestamp(ms.joined)
+    return ms.member_id, sys.intern(ms.status), unix_time(ms.joined)
 
 
 class Gone:
@@ -187,6 +177,9 @@ class Network:
         for ms in data.memberships:
             rows.setdefault(ms.theme_id, []).append(_row(ms))
             member_themes.setdefault(ms.member_id, []).append(ms.theme_id)
+        for member_id, theme_id, status, joined in data.joined:  # a compact load's
+            rows.setdefault(theme_id, []).append((member_id, status, joined))
+            member_themes.setdefault(member_id, []).append(theme_id)
         memberships = {t: ThemeMembers.of(found) for t, found in rows.items()}
         del rows
         themes = {t.id: t for t in data.themes}
@@ -195,7 +188,9 @@ class Network:
             themes=themes,
             themes_by_slug={t.slug: t for t in data.themes},
             members=Members.of(data.members, data.records),
-            placements=Placements.of(data.placements),
+            placements=Placements.of_rows(data.placement_rows)
+            if data.placement_rows
+            else Placements.of(data.placements),
             rule_sets=rule_sets,
             rules={t: theme_rules(rule_sets.get(t)) for t in themes},
             memberships=memberships,

@@ -37,7 +37,17 @@ def index(box: list[NetworkData]) -> Network:
     worker thread."""
     data = box.pop()
     network = Network.of(data)
-    rows = held([data.themes, data.members, data.memberships, data.placements, data.rule_sets])
+    rows = held(
+        [
+            data.themes,
+            data.members,
+            data.memberships,
+            data.joined,
+            data.placements,
+            data.placement_rows,
+            data.rule_sets,
+        ]
+    )
     del data  # frees the tuples only: each row is still in `rows`
     release(rows)
     return network

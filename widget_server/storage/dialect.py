@@ -51,6 +51,15 @@ def to_moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def unix_time(iso: str) -> float:
+    """The models' ISO text of a time as Unix time (UTC when it names no zone); 0.0 for
+    text that is no time."""
+    try:
+        return to_moment(iso).timestamp()
+    except ValueError:
+        return 0.0
+
+
 @functools.lru_cache(maxsize=512)
 def numbered(sql: str) -> str:
     """``?`` placeholders as PostgreSQL's ``$1, $2 …`` (our SQL has no ``?`` in literals)."""
@@ -91,6 +100,10 @@ class Dialect:
     def iso(self, value: Any) -> str:
         """A stored time as the models' ISO text."""
         return str(value)
+
+    def unix(self, value: Any) -> float:
+        """A stored time as Unix time: ``unix_time(self.iso(value))``."""
+        return unix_time(str(value))
 
     def day(self, value: date) -> Any:
         return value.isoformat()
@@ -176,6 +189,10 @@ class PostgresDialect(Dialect):
     def iso(self, value: Any) -> str:
         moment: datetime = value
         return moment.astimezone(UTC).isoformat()
+
+    def unix(self, value: Any) -> float:
+        moment: datetime = value  # timestamptz: aware, the same instant as its ISO text
+        return moment.timestamp()
 
     def day(self, value: date) -> Any:
         return value

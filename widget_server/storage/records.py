@@ -12,7 +12,15 @@ from importlib import resources
 from typing import Any
 
 from widget_server.core.errors import StorageError
-from widget_server.core.models import Member, MemberRecord, Membership, Placement, RuleSet, Theme
+from widget_server.core.models import (
+    Member,
+    MemberRecord,
+    Membership,
+    Placement,
+    PlacementOptions,
+    RuleSet,
+    Theme,
+)
 from widget_server.rotation.ledger import Base, ThemeLedger, read_theme_chain
 
 
@@ -27,8 +35,14 @@ class NetworkData:
     placements: tuple[Placement, ...]
     rule_sets: tuple[RuleSet, ...]  # the current version per theme
     # ``load_network(compact=True)``: the members as the serving snapshot keeps them
-    # (``members`` is then empty).
+    # (``members`` is then empty) ...
     records: tuple[MemberRecord, ...] = ()
+    # ... and the memberships as it indexes them: (member id, theme id, status, joined as
+    # Unix time), no ``Membership`` made (``memberships`` is then empty).
+    joined: tuple[tuple[int, int, str, float], ...] = ()
+    # ... and the placements as (id, member id, theme id, options), no ``Placement`` made
+    # (``placements`` is then empty).
+    placement_rows: tuple[tuple[int, int, int, PlacementOptions], ...] = ()
 
 
 @dataclass(frozen=True)

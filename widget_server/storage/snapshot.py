@@ -19,6 +19,8 @@ from widget_server.storage.members import (
     member_from,
     membership_from,
     placement_from,
+    placement_options,
+    record_from,
     theme_from,
 )
 from widget_server.storage.queries import Queries
@@ -101,9 +103,7 @@ class Snapshot(Queries):
             return found
 
         def records_from(rows: Sequence[Row]) -> tuple[MemberRecord, ...]:
-            # Each member's objects go as soon as its record is made: memory freed
-            # row by row is used again by the next rows.
-            found = tuple(MemberRecord(member_from(r)) for r in rows)
+            found = tuple(record_from(r) for r in rows)
             ids.update((m.id, m.id) for m in found)
             return found
 
@@ -113,8 +113,22 @@ class Snapshot(Queries):
         def memberships_from(rows: Sequence[Row]) -> tuple[Membership, ...]:
             return tuple(Membership(same(r[0]), same(r[1]), r[2], dialect.iso(r[3])) for r in rows)
 
+        def joined_from(rows: Sequence[Row]) -> tuple[tuple[int, int, str, float], ...]:
+            # As the snapshot indexes them (serving/indexed.py): no ``Membership`` and
+            # no ISO text made and parsed again, per row of 200,000.
+            unix = dialect.unix
+            return tuple((same(r[0]), same(r[1]), r[2], unix(r[3])) for r in rows)
+
         def placements_from(rows: Sequence[Row]) -> tuple[Placement, ...]:
             return _placements([(r[0], same(r[1]), same(r[2]), *r[3:]) for r in rows])
+
+        shared: dict[tuple[object, ...], PlacementOptions] = {}  # equal options: one object
+
+        def placement_rows_from(
+            rows: Sequence[Row],
+        ) -> tuple[tuple[int, int, int, PlacementOptions], ...]:
+            # As the snapshot keeps them: columns of numbers (serving/columns.py).
+            return tuple((r[0], r[1], r[2], placement_options(r, shared)) for r in rows)
 
         async with self._snapshot() as conn:
             version = await conn.fetchval("SELECT value FROM meta WHERE key = 'data_version'")
@@ -126,12 +140,12 @@ class Snapshot(Queries):
             read = f"SELECT {member_columns(dialect)} FROM {MEMBER_FROM} ORDER BY m.id"
             members = () if compact else await convert(read, members_from)
             records = await convert(read, records_from) if compact else ()
-            memberships = await convert(
-                f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships", memberships_from
-            )
-            placements = await convert(
-                f"SELECT {PLACEMENT_COLUMNS} FROM placements", placements_from
-            )
+            read = f"SELECT {MEMBERSHIP_COLUMNS} FROM memberships"
+            memberships = () if compact else await convert(read, memberships_from)
+            joined = await convert(read, joined_from) if compact else ()
+            read = f"SELECT {PLACEMENT_COLUMNS} FROM placements"
+            placements = () if compact else await convert(read, placements_from)
+            placement_rows = await convert(read, placement_rows_from) if compact else ()
             rule_sets = await convert(
                 CURRENT_RULE_SETS, lambda rows: tuple(rule_set_from(dialect, r) for r in rows)
             )
@@ -143,6 +157,8 @@ class Snapshot(Queries):
             placements,
             rule_sets,
             records,
+            joined,
+            placement_rows,
         )
 
     async def changes_since(self, version: int) -> ChangeLog:
