@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +46,13 @@ from widget_server.serving.loader import (
 from widget_server.serving.slots import JOINT_INTERVAL, JointBoard, drawn_block
 from widget_server.serving.snapshot import Snapshot
 from widget_server.storage import Storage
-from widget_server.web.templating import make_templates
+from widget_server.web.templating import compile_all, make_templates
 
 PACKAGE_DIR = Path(__file__).parents[1]
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -74,6 +77,8 @@ class Runtime:
     joint: JointBoard = field(default_factory=JointBoard)
     _joint_reader: asyncio.Task[None] | None = None
     _requests: itertools.count[int] = field(default_factory=itertools.count)
+    # Every template compiled in a worker thread after the start (``compile_all``).
+    compiled: asyncio.Task[int] | None = None
 
     async def start(self) -> None:
         await open_storage(self.storage)
@@ -112,6 +117,8 @@ class Runtime:
         # The ledger as stored: the poller brings it up to date at its first turn, after
         # the first blocks are served.
         await self.snapshots.start(compute_ledger=False, serving=True)
+        # Not on a page's first request, on the event loop.
+        self.compiled = asyncio.create_task(self._compile(), name="templates-compile")
         self._poller = asyncio.create_task(
             self.snapshots.run(self._stopping), name="snapshot-poller"
         )
@@ -156,6 +163,13 @@ class Runtime:
                 name="mail-worker",
             )
 
+    async def _compile(self) -> int:
+        try:
+            return await asyncio.to_thread(compile_all, self.templates)
+        except Exception:  # a broken template: its page fails when asked for, not the start
+            log.exception("templates not compiled ahead")
+            return 0
+
     def _own_hosts(self) -> frozenset[str]:
         hosts = set()
         if self.settings.public_url:
@@ -175,6 +189,8 @@ class Runtime:
         for task in (self._poller, self._joint_reader, self._flusher, self._mail_worker):
             if task is not None:
                 await task
+        if self.compiled is not None:
+            await self.compiled  # a thread: never left running past the stop
         if self.counting is not None:
             await self.counting.store.close()
         await self.storage.close()

@@ -13,6 +13,7 @@ here, exactly as ``{{ text }}`` would be.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -33,7 +34,10 @@ def language_names() -> tuple[tuple[str, str], ...]:
     return tuple(names)
 
 
+@functools.cache
 def make_templates(directory: Path) -> Jinja2Templates:
+    """The pages' environment for ``directory``: one per process (the templates ship with
+    the package), so each is compiled once, by ``compile_all`` or its first render."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         autoescape=jinja2.select_autoescape(),
@@ -49,3 +53,20 @@ def make_templates(directory: Path) -> Jinja2Templates:
         translations(lang)
     env.globals["languages"] = language_names()
     return Jinja2Templates(env=env)
+
+
+def compile_all(templates: Jinja2Templates) -> int:
+    """Compile every page template and the mails' now; how many.  For a worker thread at
+    a server's start: compiling one on its first render held the event loop for
+    20-60 ms (an admin page at 100,000 members, bench/README.md), and every
+    widget request waited.  Compiled templates stay in the environment's cache."""
+    from widget_server.mail.render import environment  # the mails' own environment
+
+    count = 0
+    # One directory, two environments: the mails' renders only what is under mail/.
+    for env, mails in ((templates.env, False), (environment(), True)):
+        for name in env.list_templates(extensions=["html"]):
+            if name.startswith("mail/") == mails:
+                env.get_template(name)
+                count += 1
+    return count
