@@ -4,6 +4,7 @@ for 20-60 ms at 100,000 members)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from tests.conftest import Clock
 from widget_server.core.settings import Settings
 from widget_server.mail import render as mail_render
+from widget_server.serving.holder import SnapshotHolder
 from widget_server.storage import Storage
 from widget_server.web import runtime as runtime_module
 from widget_server.web import templating
@@ -86,3 +88,37 @@ async def test_a_template_that_does_not_compile_leaves_the_start_alone(
 
 def test_the_pages_environment_is_one_per_process() -> None:
     assert templating.make_templates(TEMPLATES_DIR) is templating.make_templates(TEMPLATES_DIR)
+
+
+@pytest.mark.asyncio
+async def test_templates_wait_for_the_warm_up_of_the_start(
+    settings: Settings,
+    storage: Storage,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Compiling takes 0.3-1.5 s of CPU: not while the start builds its pools.
+    monkeypatch.setattr(runtime_module, "make_templates", templating.make_templates.__wrapped__)
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+
+    def watched(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any) -> Any:
+        compiled.append(name)
+        return compile_(self, source, name, *a)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", watched)
+    go_on = asyncio.Event()
+    warm = SnapshotHolder.warm
+
+    async def held(self: SnapshotHolder, *a: Any, **kw: Any) -> int:
+        await go_on.wait()
+        return await warm(self, *a, **kw)
+
+    monkeypatch.setattr(SnapshotHolder, "warm", held)
+    app = create_app(settings, storage=storage, clock=clock)
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        await asyncio.sleep(0.3)
+        assert compiled == [] and runtime.compiled is not None and not runtime.compiled.done()
+        go_on.set()
+        assert await runtime.compiled > 0 and compiled

@@ -122,6 +122,9 @@ class SnapshotHolder:
         self.compute_elsewhere: Callable[[float, float], Awaitable[None]] | None = None
         self.stats = SnapshotStats()
         self.current = Snapshot.empty()
+        # Set when the warm-up of the start (``run()``) has built every pool: what can
+        # wait until then (compiling the pages' templates) starts after it.
+        self.warmed = asyncio.Event()
 
     async def refresh(self) -> bool:
         """Bring the snapshot up to the storage's data version; True when a new one was
@@ -253,6 +256,7 @@ class SnapshotHolder:
         if built:
             log.info("pools built ahead", extra={"pools": built})
         self._freeze()
+        self.warmed.set()
         return built
 
     @property
