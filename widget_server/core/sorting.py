@@ -13,9 +13,8 @@ import heapq
 from itertools import islice
 from typing import Any
 
-# Items sorted in one call of ``list.sort`` (it keeps the GIL): 1,024 admin index rows
-# take about 1 ms (4,096 took 6-8 ms on a slow machine, and the event loop waited
-# for several in a row: 63 ms of widget answers while the member list loaded).
+# Items sorted in one call of ``list.sort``, which keeps the GIL throughout: 1,024
+# admin index rows take about 1 ms on a slow machine (4,096 took 6-8 ms there).
 SORT_PART = 1_024
 
 
