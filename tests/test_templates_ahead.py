@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,6 +24,30 @@ from widget_server.web.app import create_app
 from widget_server.web.runtime import TEMPLATES_DIR
 
 
+@pytest.fixture
+def fresh_templates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Environments of their own, so that a test sees each compilation (they are shared
+    per process otherwise, and another test may have compiled them)."""
+    monkeypatch.setattr(runtime_module, "make_templates", templating.make_templates.__wrapped__)
+    mail_render.environment.cache_clear()
+    yield
+    mail_render.environment.cache_clear()
+
+
+def watch_compiles(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str | None, bool]]:
+    """Each template compiled from now on: (its name, compiled on this thread)."""
+    compiled: list[tuple[str | None, bool]] = []
+    compile_ = jinja2.Environment.compile
+    here = threading.get_ident()
+
+    def watched(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any) -> Any:
+        compiled.append((name, threading.get_ident() == here))
+        return compile_(self, source, name, *a)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", watched)
+    return compiled
+
+
 @pytest.mark.asyncio
 async def test_every_template_is_compiled_off_the_loop_before_its_page_is_asked_for(
     network: dict[str, int],
@@ -30,20 +55,9 @@ async def test_every_template_is_compiled_off_the_loop_before_its_page_is_asked_
     storage: Storage,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
+    fresh_templates: None,
 ) -> None:
-    # Fresh environments, so that this test sees each compilation (they are shared per
-    # process otherwise, and another test may have compiled them).
-    monkeypatch.setattr(runtime_module, "make_templates", templating.make_templates.__wrapped__)
-    mail_render.environment.cache_clear()
-    compiled: list[tuple[str | None, bool]] = []  # (template, on the event loop's thread)
-    compile_ = jinja2.Environment.compile
-    loop_thread = threading.get_ident()
-
-    def watched(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any) -> Any:
-        compiled.append((name, threading.get_ident() == loop_thread))
-        return compile_(self, source, name, *a)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", watched)
+    compiled = watch_compiles(monkeypatch)  # (template, on the event loop's thread)
     app = create_app(settings, storage=storage, clock=clock)
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
@@ -63,7 +77,6 @@ async def test_every_template_is_compiled_off_the_loop_before_its_page_is_asked_
                 answer = await c.get(path)
                 assert answer.status_code == 200, path
         assert len(compiled) == before
-    mail_render.environment.cache_clear()
 
 
 @pytest.mark.asyncio
@@ -73,8 +86,8 @@ async def test_a_template_that_does_not_compile_leaves_the_start_alone(
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    fresh_templates: None,
 ) -> None:
-    monkeypatch.setattr(runtime_module, "make_templates", templating.make_templates.__wrapped__)
 
     def broken(self: jinja2.Environment, *a: Any, **kw: Any) -> Any:
         raise jinja2.TemplateSyntaxError("unexpected '}'", 1)
@@ -96,17 +109,10 @@ async def test_templates_wait_for_the_warm_up_of_the_start(
     storage: Storage,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
+    fresh_templates: None,
 ) -> None:
     # Compiling takes 0.3-1.5 s of CPU: not while the start builds its pools.
-    monkeypatch.setattr(runtime_module, "make_templates", templating.make_templates.__wrapped__)
-    compiled: list[str | None] = []
-    compile_ = jinja2.Environment.compile
-
-    def watched(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any) -> Any:
-        compiled.append(name)
-        return compile_(self, source, name, *a)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", watched)
+    compiled = watch_compiles(monkeypatch)
     go_on = asyncio.Event()
     warm = SnapshotHolder.warm
 

@@ -121,14 +121,17 @@ class MemberRecord:
     logo: Logo | None
 
     def __init__(self, member: Member) -> None:
-        self.id = member.id
-        self.slug = member.slug
-        self.category = member.category
-        self.town = member.town
-        self.postal_code = member.postal_code
+        self._fill(member.id, member.slug, member.category, member.town, member.postal_code)
         self.status = member.status
         self.logo = member.logo
         self._text = _pack(member)
+
+    def _fill(self, id: int, slug: str, category: str, town: str, postal_code: str) -> None:
+        self.id = id
+        self.slug = slug
+        self.category = category
+        self.town = town
+        self.postal_code = postal_code
 
     @classmethod
     def of_fields(
@@ -148,11 +151,7 @@ class MemberRecord:
         """The record of the ``Member`` with these fields, without making it (a full
         load makes 100,000)."""
         record = cls.__new__(cls)
-        record.id = id
-        record.slug = slug
-        record.category = category
-        record.town = town
-        record.postal_code = postal_code
+        record._fill(id, slug, category, town, postal_code)
         record.status = status
         record.logo = logo
         record._text = _pack_parts((name, website, description, *domains))
