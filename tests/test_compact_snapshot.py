@@ -137,6 +137,10 @@ def test_a_member_record_gives_back_the_member_it_was_made_from(member: Member) 
         member.logo,
     )
     assert record.slug is member.slug  # shared with the pools' MemberInfo, not copied
+    # As a full load makes it, from the fields without the Member (storage.record_from).
+    fields = [getattr(member, f) for f in Member.__dataclass_fields__]
+    made = MemberRecord.of_fields(*fields)
+    assert made.member() == member and made._text == record._text
     packed = (member.name, member.website, member.description, *member.domains)
     if any("\0" in t or any("\ud800" <= c <= "\udfff" for c in t) for t in packed):
         assert isinstance(record._text, tuple)  # kept as it is
