@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from tests.admin_helpers import make_account, signed_in
 from widget_server.cli import main
+from widget_server.core import collation
 from widget_server.core.collation import slugify, sort_key, sorted_german
 from widget_server.network.services import MemberInput, add_member
 from widget_server.storage import SQLiteStorage
@@ -97,3 +101,31 @@ def test_the_cli_lists_in_german_order(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["member", "list", "--json"], environ=env) == 0
     names = [row["name"] for row in json.loads(capsys.readouterr().out)]
     assert names == ["Ährenhof Jessen", "Bäckerei Thode", "Buchhandlung Lüth", "Zweirad Sievers"]
+
+
+def _letters_one_at_a_time(text: str) -> str:
+    """What the key's base letters are: the text decomposed, its combining marks dropped."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(exclude_categories=()), max_size=30))
+def test_the_keys_base_letters_are_those_of_the_definition(text: str) -> None:
+    assert collation._base_letters(text) == _letters_one_at_a_time(text)
+    folded = text.casefold().translate(collation._SORT_SPECIAL)
+    assert sort_key(text) == (_letters_one_at_a_time(folded), text)
+
+
+def test_every_code_point_loses_exactly_its_combining_marks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every code point outside the surrogates, in a table that keeps only the first ones
+    # it decides (a name of every script does not grow it without bound).
+    monkeypatch.setattr(collation, "_MARKS", collation._Marks())
+    monkeypatch.setattr(collation._Marks, "KEPT", 300)
+    points = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    for at in range(0, len(points), 4096):
+        part = points[at : at + 4096]
+        assert collation._base_letters(part) == _letters_one_at_a_time(part), hex(at)
+    assert len(collation._MARKS) == 300
