@@ -21,6 +21,7 @@ from tests.migration_seed import (
     OFFER_REVISION,
     OFFERS_MIGRATION,
     PLACEMENT_SHOW,
+    SORT_NAME,
     THEME_INTRO,
 )
 from widget_server.core.models import (
@@ -251,6 +252,15 @@ async def check_placement_show(storage: SQLiteStorage) -> None:
     assert (await storage.get_placement(1)).options.show is None  # older ones: the embed decides
 
 
+async def check_sort_name(storage: SQLiteStorage) -> None:
+    # Rows of before (none here when seeded at the latest version) get theirs as the
+    # member list fills them; the list then sorts and finds by them.
+    await storage.fill_sort_names()
+    assert await storage.listed_members(None, "strasse", 1, 10) == (1, 1, [2])
+    assert await storage.listed_members(None, "blumenhaus", 1, 10) == (1, 1, [1])
+    assert await storage.listed_members(None, "", 1, 10) == (2, 1, [2, 1])  # pending first
+
+
 CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     1: check_v1,
     2: check_v2,
@@ -271,4 +281,5 @@ CHECKS: dict[int, Callable[[SQLiteStorage], Awaitable[None]]] = {
     OFFERS_MIGRATION: check_offers_migration,
     OFFER_REVISION: check_offer_revision,
     PLACEMENT_SHOW: check_placement_show,
+    SORT_NAME: check_sort_name,
 }

@@ -43,6 +43,7 @@ EVENTS = next(m.version for m in load_migrations("sqlite") if m.name == "events"
 OFFERS_MIGRATION = next(m.version for m in load_migrations("sqlite") if m.name == "offers")
 OFFER_REVISION = next(m.version for m in load_migrations("sqlite") if m.name == "offer_revision")
 PLACEMENT_SHOW = next(m.version for m in load_migrations("sqlite") if m.name == "placement_show")
+SORT_NAME = next(m.version for m in load_migrations("sqlite") if m.name == "member_sort_name")
 
 # Rows that are valid right after migration N, inserted with plain SQL as a
 # server of that version would have written them.  Every migration needs an
@@ -340,6 +341,22 @@ SEED: dict[int, list[tuple[str, tuple[object, ...]]]] = {
             "INSERT INTO placements (id, member_id, theme_id, layout, max_partners, lang,"
             " scheme, show_kinds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (2, 1, 1, None, 3, None, None, "partners,offer", NOW),
+        ),
+    ],
+    SORT_NAME: [
+        (
+            "INSERT INTO members (id, slug, name, sort_name, website, status, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                2,
+                "oelmuehle",
+                "Ölmühle Straße",
+                "olmuhle strasse",
+                "https://oel.example/",
+                "pending",
+                NOW,
+                NOW,
+            ),
         ),
     ],
 }

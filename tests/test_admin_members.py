@@ -14,7 +14,6 @@ from tests.admin_helpers import assert_invalid, make_account, post, signed_in
 from tests.conftest import Clock
 from tests.images import pixels, png
 from tests.storage_calls import record_calls
-from widget_server.core import sorting
 from widget_server.core.errors import BadTokenError, NotFoundError
 from widget_server.core.signing import Signer
 from widget_server.network.portal_links import read_portal_token
@@ -89,17 +88,6 @@ async def test_the_member_list_comes_a_page_at_a_time_in_the_same_order(
     assert re.findall(ROW, (await admin.get("/admin/members?page=x")).text) == whole[:4]
 
 
-async def test_the_member_list_sorts_its_index_a_part_at_a_time_in_the_same_order(
-    admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # One sort of 100,000 index rows kept the GIL for 280 ms (core/sorting.py).
-    whole = re.findall(ROW, (await admin.get("/admin/members")).text)
-    monkeypatch.setattr(sorting, "SORT_PART", 2)
-    monkeypatch.setattr(members_page, "PAGE", 2)
-    pages = [re.findall(ROW, (await admin.get(f"/admin/members?page={n}")).text) for n in (1, 2, 3)]
-    assert [m for page in pages for m in page] == whole and all(len(p) == 2 for p in pages)
-
-
 async def test_the_member_list_finds_names_and_slugs_case_and_accents_aside(
     admin: httpx.AsyncClient, storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -120,7 +108,7 @@ async def test_the_member_list_finds_names_and_slugs_case_and_accents_aside(
     hostile = (await admin.get("/admin/members?q=%3Cscript%3Ex")).text
     assert re.findall(ROW, hostile) == []
     assert "<script>x" not in hostile and "&lt;script&gt;x" in hostile
-    assert reads == []  # never every member in full: an index, then a page of them
+    assert reads == []  # never every member in full: the database pages, then a page of them
 
 
 async def test_approving_a_member_activates_it_logs_it_and_shows_it_in_blocks(

@@ -50,10 +50,17 @@ def _base_letters(text: str) -> str:
     return unicodedata.normalize("NFKD", text).translate(_MARKS)
 
 
+def sort_name(text: str) -> str:
+    """``text`` case- and accent-blind, as the German order compares it first (and as a
+    search matches it): the first part of ``sort_key``, stored with each member's name
+    (``members.sort_name``) so that the database sorts and searches long lists."""
+    return _base_letters(text.casefold().translate(_SORT_SPECIAL))
+
+
 def sort_key(text: str) -> tuple[str, str]:
-    """The key that sorts ``text`` in German order (case- and accent-blind first)."""
-    folded = text.casefold().translate(_SORT_SPECIAL)
-    return (_base_letters(folded), text)
+    """The key that sorts ``text`` in German order (case- and accent-blind first, then
+    the text itself, code point by code point)."""
+    return (sort_name(text), text)
 
 
 def sorted_german(items: Iterable[T], key: Callable[[T], str] = str) -> list[T]:

@@ -82,6 +82,11 @@ class Dialect:
     # Appended to the subquery that picks mails to claim: rows another worker is
     # claiming are passed over rather than waited for (SQLite: one writer anyway).
     skip_locked = ""
+    # Appended to a text column an ORDER BY must compare code point by code point, as
+    # Python's ``str`` does (SQLite's own comparison already does: bytes of UTF-8).
+    bytewise = ""
+    # Whether the text of the one parameter occurs in ``{}`` (a column), case and all.
+    contains = "instr({}, ?) > 0"
 
     def __init__(
         self,
@@ -178,6 +183,8 @@ class PostgresDialect(Dialect):
     # Holds off writers of the row, not readers or foreign-key checks.
     for_update = " FOR NO KEY UPDATE"
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    bytewise = ' COLLATE "C"'
+    contains = "strpos({}, ?) > 0"
     # Keyed by the schema too, so networks in other schemas don't wait for each other.
     try_xact_lock = (
         "SELECT pg_try_advisory_xact_lock(hashtext(? || COALESCE(current_schema(), '')))"

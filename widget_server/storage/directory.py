@@ -1,6 +1,6 @@
 """What the admin's long lists read at 100,000 members: counts grouped in the database,
-an index of every member to sort and search in a worker thread, and a page's members
-and memberships by id (the daily mail check reads its pages so too).  Nothing here
+the member list filtered, sorted and paged by the database, and a page's members and
+memberships by id (the daily mail check reads its pages so too).  Nothing here
 reads a whole table into full rows on the event loop (docs/architecture.md, "The
 admin")."""
 
@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from widget_server.core.models import Member, Membership
-from widget_server.storage.chunks import fetch_in_chunks
 from widget_server.storage.dialect import Row
 from widget_server.storage.members import (
     MEMBER_FROM,
@@ -49,15 +47,37 @@ class Directory(Queries):
             counts.setdefault(theme_id, {})[status] = count
         return counts
 
-    async def member_index(self) -> list[Any]:
-        """(id, slug, name, status) of every member, read ``CHUNK`` rows at a time (as
-        arrays on PostgreSQL, where the driver decodes on the event loop): what a long
-        list is counted, filtered and sorted by, without the members' other fields.
-        Iterate it with ``chunks.rows_of``, in a worker thread at 100,000 members."""
+    async def listed_members(
+        self, status: str | None, needle: str, number: int, size: int
+    ) -> tuple[int, int, list[int]]:
+        """How many members have ``status`` (any when None) and hold ``needle`` (a
+        ``collation.sort_name``; none when empty) in their sort name or slug, which page
+        of ``size`` of them is shown (``number``, or the last when past it), and its ids:
+        pending first, then in German order of their names (``collation.sort_key``), then
+        by slug.  The database filters,
+        sorts and pages (``members.sort_name``), so the list's cost is one sort there,
+        not one key per member in Python (GIL-bound beside the event loop)."""
+        conditions, params = [], []
+        if status is not None:
+            conditions.append("status = ?")
+            params.append(status)
+        if needle:
+            contains = self._dialect.contains
+            conditions.append(f"({contains.format('sort_name')} OR {contains.format('slug')})")
+            params += [needle, needle]
+        clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        bytewise = self._dialect.bytewise
         async with self._snapshot() as conn:
-            return await fetch_in_chunks(
-                conn, self._dialect, "SELECT id, slug, name, status FROM members", "1 = 1", (), 1
+            matching = int(await conn.fetchval(f"SELECT COUNT(*) FROM members{clause}", *params))
+            number = max(1, min(number, -(-matching // size)))
+            rows = await conn.fetch(
+                f"SELECT id FROM members{clause}"
+                " ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END,"
+                f" sort_name{bytewise}, name{bytewise}, slug{bytewise}, id"
+                f" LIMIT {int(size)} OFFSET {(number - 1) * int(size)}",
+                *params,
             )
+        return matching, number, [r[0] for r in rows]
 
     async def _fetch_ids(self, sql: str, ids: Sequence[int]) -> list[Row]:
         """The rows of ``sql`` (its ``{marks}``: the ids' placeholders) for ``ids``, 500

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from widget_server.core.collation import sort_name
 from widget_server.core.models import Member, PlacementOptions
 from widget_server.storage.history import StatusChange, record_statuses
 from widget_server.storage.queries import Queries
@@ -29,6 +30,7 @@ MEMBERS_LOGGED = 1_000
 MEMBER_TYPES = (
     ("slug", "text"),
     ("name", "text"),
+    ("sort_name", "text"),
     ("website", "text"),
     ("description", "text"),
     ("category", "text"),
@@ -74,6 +76,7 @@ def _member_rows(chunk: Sequence[NewMember], now: object) -> list[tuple[object, 
         (
             m.slug,
             m.name,
+            sort_name(m.name),
             m.website,
             m.description,
             m.category,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from widget_server.core.collation import sort_name
 from widget_server.core.errors import NotFoundError
 from widget_server.core.models import (
     Logo,
@@ -137,11 +138,12 @@ async def insert_member(
     now = dialect.time(at)
     member_id = int(
         await conn.fetchval(
-            "INSERT INTO members (slug, name, website, description, category, town,"
-            " postal_code, status, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO members (slug, name, sort_name, website, description, category,"
+            " town, postal_code, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             member.slug,
             member.name,
+            sort_name(member.name),
             member.website,
             member.description,
             member.category,
@@ -330,9 +332,10 @@ class Members(Queries):
         async with self._change() as (conn, changes):
             changes.add("member", member.id)
             changed = await conn.execute(
-                "UPDATE members SET name = ?, website = ?, description = ?, category = ?,"
-                " town = ?, postal_code = ?, updated_at = ? WHERE id = ?",
+                "UPDATE members SET name = ?, sort_name = ?, website = ?, description = ?,"
+                " category = ?, town = ?, postal_code = ?, updated_at = ? WHERE id = ?",
                 member.name,
+                sort_name(member.name),
                 member.website,
                 member.description,
                 member.category,

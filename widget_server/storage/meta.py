@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
+from widget_server.core.collation import sort_name
 from widget_server.core.errors import StorageError
 from widget_server.storage.base import Migration, identifier, load_migrations
 from widget_server.storage.dialect import Connection, iso_now
@@ -23,6 +24,11 @@ async def write_meta(conn: Connection, items: Sequence[tuple[str, str]]) -> None
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         items,
     )
+
+
+def sort_names_version(migrations: Sequence[Migration]) -> int:
+    """The migration that gave members their ``sort_name``."""
+    return next(m.version for m in migrations if m.name == "member_sort_name")
 
 
 class Meta(Queries):
@@ -68,6 +74,7 @@ class Meta(Queries):
                     " upgrade the server"
                 )
             applied = []
+            reached = current
             for migration in migrations:
                 if not current < migration.version <= target:
                     continue
@@ -83,7 +90,27 @@ class Meta(Queries):
                         f"migration {migration.version} ({migration.name}) failed: {exc}"
                     ) from exc
                 applied.append(migration.version)
-            return applied
+                reached = migration.version
+        if reached >= sort_names_version(migrations):
+            await self.fill_sort_names()
+        return applied
+
+    async def fill_sort_names(self, chunk: int = 5_000) -> int:
+        """Give each member without a ``sort_name`` (every one right after migration 20,
+        or rows another tool wrote) the one of its name; returns how many.  Found through
+        a partial index: with none to fill, one cheap query.  A name changed meanwhile
+        wrote its own, which is kept."""
+        filled = 0
+        while rows := await self._fetch(
+            f"SELECT id, name FROM members WHERE sort_name IS NULL ORDER BY id LIMIT {int(chunk)}"
+        ):
+            async with self._write(bump=False) as conn:
+                await conn.executemany(
+                    "UPDATE members SET sort_name = ? WHERE id = ? AND sort_name IS NULL",
+                    [(sort_name(name), member_id) for member_id, name in rows],
+                )
+            filled += len(rows)
+        return filled
 
     # -- meta rows --------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ the field and the values as typed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -17,10 +16,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widget_server.core.collation import sort_key, sorted_german
+from widget_server.core.collation import sort_name, sorted_german
 from widget_server.core.errors import ConflictError, NotFoundError, ValidationError
 from widget_server.core.models import MEMBER_STATUSES, Application, Member, MemberStatus
-from widget_server.core.sorting import sorted_slice
 from widget_server.counting.events import day_of
 from widget_server.mail import contacts, notices
 from widget_server.network import audit, categories, invitations, portal_links
@@ -32,7 +30,6 @@ from widget_server.network.portal_links import DEFAULT_DAYS, MAX_DAYS, issue_lin
 from widget_server.serving.blocks import logo_path
 from widget_server.serving.slots import SHOW_ALL as JOINT_SHOW
 from widget_server.serving.snippets import placement_snippet
-from widget_server.storage.chunks import let_go, rows_of
 from widget_server.web.endpoints.admin import figures as admin_figures
 from widget_server.web.endpoints.admin import review
 from widget_server.web.endpoints.admin.base import (
@@ -59,48 +56,18 @@ ACTIONS: dict[str, tuple[tuple[MemberStatus, ...], MemberStatus]] = {
 }
 
 
-def arrange(
-    box: list[list[Any]], status: str | None, query: str, number: int
-) -> tuple[dict[str, int], int, list[int], int, int]:
-    """The list's counts per status and total, and the ids of one page: the members of
-    ``status`` (any when empty) whose name or slug holds ``query`` (case and accents
-    aside), pending first, then in German order of their names.  For a worker thread:
-    the whole index is looked at (100,000 rows at 100,000 members); only a page of
-    members is read in full.  Returns (counts, total, ids, matching, page).
-
-    ``box`` holds the index (``Storage.member_index``), taken out of it here, so that
-    it is freed in this thread (``chunks.let_go``), not on the event loop."""
-    index = box.pop()
-    counts: dict[str, int] = dict.fromkeys(MEMBER_STATUSES, 0)
-    needle = sort_key(query)[0] if query else ""
-    total = 0
-    shown = []
-    for member_id, slug, name, member_status in rows_of(index):
-        total += 1
-        if member_status in counts:
-            counts[member_status] += 1
-        if status not in (None, "", member_status):
-            continue
-        key = sort_key(name)
-        if needle and needle not in key[0] and needle not in slug:
-            continue
-        shown.append((member_status != "pending", key, slug, member_id))
-    number = min(number, page_count(len(shown), PAGE))
-    page = sorted_slice(shown, (number - 1) * PAGE, number * PAGE)
-    ids: list[int] = [row[-1] for row in page]
-    let_go(index)
-    return counts, total, ids, len(shown), number
-
-
 async def member_list(request: Request) -> Response:
     storage = runtime_of(request).storage
     lang = lang_of(request)
     status = request.query_params.get("status")
     query = request.query_params.get("q", "").strip()[:MAX_QUERY]
-    box = [await storage.member_index()]
-    counts, total, ids, matching, number = await asyncio.to_thread(
-        arrange, box, status, query, page_number(request)
-    )
+    stored = await storage.member_status_counts()
+    counts = {s: stored.get(s, 0) for s in MEMBER_STATUSES}
+    total = sum(stored.values())
+    wanted = status if status in MEMBER_STATUSES else None
+    needle = sort_name(query)
+    await storage.fill_sort_names()  # rows another tool (or an older server) wrote
+    matching, number, ids = await storage.listed_members(wanted, needle, page_number(request), PAGE)
     by_id = {m.id: m for m in await storage.members_with_ids(ids)}
     shown: Sequence[Member] = [by_id[i] for i in ids if i in by_id]
     themes = {t.id: t for t in await storage.list_themes()}
