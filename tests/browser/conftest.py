@@ -161,9 +161,17 @@ def host_site() -> Iterator[HostSite]:
     port = free_port()
     site = HostSite(f"http://127.0.0.1:{port}", {}, {}, {})
     app: Starlette = make_host_app(site.pages, site.headers, site.gates)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # A page or block that never answers (the "slow" block, a gate left shut) would hold
+    # the shutdown until the join below gives up: it is cut off after a second.
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=1,
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(f"{site.base}/healthz")
