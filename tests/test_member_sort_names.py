@@ -133,7 +133,9 @@ async def test_the_database_lists_in_the_german_order_python_defines(
 
 
 @pytest.mark.parametrize(
-    "query", ["a", "SS", "straße", "É", "%", "_", "m1", "Ü", "ℌ", "h", "ﬁ", "😀", "Σ", " ", "zz"]
+    "query",
+    ["a", "SS", "straße", "É", "%", "_", "m1", "Ü", "ℌ", "h", "ﬁ", "😀", "Σ", " ", "zz"]
+    + ["\x00", "a\x00", "\\", "'", "' OR 1=1 --", "\u00a0", "\ufffd", "x" * 100],
 )
 async def test_a_search_finds_what_python_finds_case_and_accents_aside(
     storage: SQLiteStorage, query: str

@@ -57,6 +57,8 @@ class Directory(Queries):
         by slug.  The database filters,
         sorts and pages (``members.sort_name``), so the list's cost is one sort there,
         not one key per member in Python (GIL-bound beside the event loop)."""
+        if "\x00" in needle:  # in no stored name (PostgreSQL's text cannot even hold it)
+            return 0, 1, []
         conditions, params = [], []
         if status is not None:
             conditions.append("status = ?")
