@@ -14,7 +14,7 @@ from tests.admin_helpers import make_account, post, signed_in
 from tests.api_auth import make_keys
 from tests.conftest import Clock
 from tests.portal_helpers import link_path
-from widget_server.core.errors import BadTokenError, ValidationError
+from widget_server.core.errors import BadTokenError, NotFoundError, ValidationError
 from widget_server.core.logs import loggable_path
 from widget_server.core.settings import Settings
 from widget_server.core.signing import Signer
@@ -61,6 +61,32 @@ async def test_a_logo_url_with_a_huge_member_id_is_not_found(
     response = await client.get("/logos/99999999999999999999999999-a.png")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.asyncio
+async def test_a_nul_character_in_a_looked_up_name_finds_nothing_on_either_database(
+    network: dict[str, int], storage: Storage, client: httpx.AsyncClient
+) -> None:
+    # PostgreSQL's text cannot hold NUL: such a lookup was a 503 "database not
+    # reachable" there, and a plain "not found" on SQLite.  Both say not found now.
+    with pytest.raises(NotFoundError):
+        await storage.get_theme("hoch\x00zeit")
+    with pytest.raises(NotFoundError):
+        await storage.get_member("blumen\x00")
+    keys = await make_keys(storage)
+    for path in ("/api/v1/themes/a%00", "/api/v1/members/a%00", "/api/v1/offers?theme=a%00"):
+        response = await client.get(path, headers=keys.coordinator)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json"
+    listed = await client.get("/api/v1/members?theme=a%00", headers=keys.coordinator)
+    assert listed.status_code == 422 and listed.json()["field"] == "theme"
+    joined = await client.post(
+        "/api/v1/members",
+        headers=keys.coordinator,
+        json={"slug": "neu", "name": "Neu", "website": "https://neu.example/", "themes": ["a\x00"]},
+    )
+    assert joined.status_code == 422 and joined.json()["field"] == "themes"
+    assert (await client.get("/api/v1/members/blumen", headers=keys.coordinator)).status_code == 200
 
 
 @pytest.mark.asyncio

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from widget_server.core.errors import ConflictError, StorageError
+from widget_server.core.errors import ConflictError, NotFoundError, StorageError
 
 Row = tuple[Any, ...]
 
@@ -92,9 +92,14 @@ class Dialect:
         self,
         conflicts: tuple[type[BaseException], ...],
         failures: tuple[type[BaseException], ...],
+        unmatchable: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.conflicts = conflicts  # integrity violations
         self.failures = failures  # every other error of the driver
+        # A text parameter the database cannot hold: PostgreSQL's text has no NUL
+        # character.  No stored text holds one, so a lookup by it finds nothing, as on
+        # SQLite (a slug with %00 in a URL or a request body: not a database outage).
+        self.unmatchable = unmatchable
 
     # -- values in and out ------------------------------------------------------------------
 
@@ -169,6 +174,8 @@ class Dialect:
             yield
         except self.conflicts as exc:
             raise ConflictError(str(exc)) from exc
+        except self.unmatchable as exc:
+            raise NotFoundError("nothing stored holds a NUL character") from exc
         except self.failures as exc:
             raise StorageError(str(exc) or type(exc).__name__) from exc
 

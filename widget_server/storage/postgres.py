@@ -59,7 +59,11 @@ _LOCK_KEY = "hashtext($1 || COALESCE(current_schema(), ''))"
 EXPORT_BATCH = 1_000
 
 FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
-DIALECT = PostgresDialect(conflicts=(asyncpg.IntegrityConstraintViolationError,), failures=FAILURES)
+DIALECT = PostgresDialect(
+    conflicts=(asyncpg.IntegrityConstraintViolationError,),
+    failures=FAILURES,
+    unmatchable=(asyncpg.CharacterNotInRepertoireError,),
+)
 
 
 def _affected(status: str) -> int:
