@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser.conftest import running_demo
 
@@ -196,6 +196,50 @@ def seed_traffic(server: AdminServer, days: int = 21) -> None:
         conn.commit()
     finally:
         conn.close()
+
+
+def test_the_simulator_says_it_is_working_while_its_answer_loads(
+    admin_server: AdminServer, page: Page
+) -> None:
+    # At 100,000 members a theme's 60 days take 6-15 s: the page must not look dead.
+    # The answer is held until the page has shown that it is working (Playwright's
+    # own locators wait while a navigation is under way, so the page reports it).
+    sign_in(page, admin_server)
+    page.goto(f"{admin_server.base}/admin/themes/{THEME}/simulate")
+    note = page.get_by_role("status").filter(has_text="Simulation läuft")
+    button = page.get_by_role("button", name="Simulieren")
+    expect(note).to_be_hidden()
+    page.evaluate(
+        """() => {
+            const form = document.querySelector("form[data-busy]");
+            const note = form.querySelector("[data-busy-note]");
+            const button = form.querySelector("button[type=submit]");
+            new MutationObserver(() => console.log(
+                `busy ${note.hidden} ${button.disabled} ${form.getAttribute("aria-busy")}`
+            )).observe(form, {attributes: true, subtree: true});
+        }"""
+    )
+    held: list[Route] = []
+    shown: list[str] = []
+
+    def release() -> None:
+        if held and shown:
+            held.pop().continue_()
+
+    page.route(re.compile(r"/simulate\?run=1"), lambda route: (held.append(route), release()))
+    page.on(
+        "console",
+        lambda m: (shown.append(m.text), release()) if m.text.startswith("busy") else None,
+    )
+    page.get_by_label("Tage").fill("7")
+    button.click(no_wait_after=True)  # its answer waits for the page's report
+    expect(page.locator("#sim-compare")).to_be_visible()
+    assert shown[0] == "busy false true true"  # note shown, button off, form busy
+    assert "days=7" in page.url  # the values went out with the button off
+    expect(note).to_be_hidden()
+    page.go_back()  # from the back/forward cache or anew: ready for the next run
+    expect(button).to_be_enabled()
+    expect(note).to_be_hidden()
 
 
 def test_screenshots_of_the_figures_pages(

@@ -100,6 +100,33 @@
     });
   });
 
+  // A form whose answer takes seconds (the simulator of a large theme): while the
+  // next page loads, its button is off and a note says it is working. Without this
+  // file the browser's own loading indicator is all there is.
+  function idle(form, busy) {
+    var note = form.querySelector("[data-busy-note]");
+    var button = form.querySelector("button[type=submit]");
+    if (note) note.hidden = !busy;
+    if (button) button.disabled = busy;
+    if (busy) form.setAttribute("aria-busy", "true");
+    else form.removeAttribute("aria-busy");
+  }
+  document.querySelectorAll("form[data-busy]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      // After the browser has taken the form's values: a disabled button is left out.
+      setTimeout(function () {
+        idle(form, true);
+      }, 0);
+    });
+  });
+  // Back to the page from the next one (the back/forward cache keeps it as it was).
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-busy]").forEach(function (form) {
+      idle(form, false);
+    });
+  });
+
   document.querySelectorAll(".copy-field").forEach(function (field) {
     field.addEventListener("click", function () {
       if (field.selectionStart === field.selectionEnd) field.select();
