@@ -132,19 +132,21 @@ async def test_the_database_lists_in_the_german_order_python_defines(
         assert await _listed(storage, status, "", 50) == _expected(members, status)
 
 
-@pytest.mark.parametrize(
-    "query",
-    ["a", "SS", "straße", "É", "%", "_", "m1", "Ü", "ℌ", "h", "ﬁ", "😀", "Σ", " ", "zz"]
-    + ["\x00", "a\x00", "\\", "'", "' OR 1=1 --", "\u00a0", "\ufffd", "x" * 100],
-)
+QUERIES = ["a", "SS", "straße", "É", "%", "_", "m1", "Ü", "ℌ", "h", "ﬁ", "😀", "Σ", " ", "zz"]
+HOSTILE = ["\x00", "a\x00", "\\", "'", "' OR 1=1 --", "\u00a0", "\ufffd", "x" * 100]
+
+
 async def test_a_search_finds_what_python_finds_case_and_accents_aside(
-    storage: SQLiteStorage, query: str
+    storage: SQLiteStorage,
 ) -> None:
     members = await _network(storage, 120)
-    needle = sort_name(query)
-    found = _expected(members, None, needle)
-    assert await _listed(storage, None, needle, 1000) == found
-    assert await _listed(storage, "active", needle, 1000) == _expected(members, "active", needle)
+    for query in QUERIES + HOSTILE:  # one network for all: a network is 120 writes
+        needle = sort_name(query)
+        found = _expected(members, None, needle)
+        assert await _listed(storage, None, needle, 1000) == found, query
+        assert await _listed(storage, "active", needle, 1000) == _expected(
+            members, "active", needle
+        ), query
 
 
 async def test_a_page_past_the_end_is_the_last_and_an_empty_list_has_one(
