@@ -15,7 +15,7 @@ from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import Base, read_theme_document, theme_document
 from widget_server.serving.holder import SnapshotHolder
 from widget_server.storage import Storage
-from widget_server.storage.base import LedgerUpdate
+from widget_server.storage.records import LedgerUpdate
 
 LEDGER_INTERVAL = 60.0
 

@@ -52,7 +52,7 @@ from widget_server.serving.snapshot import (
     build_pool,
 )
 from widget_server.storage import NetworkData, Storage
-from widget_server.storage.base import LedgerUpdate
+from widget_server.storage.records import LedgerUpdate
 
 # The holder's log lines keep the name they always had (operators filter on it).
 log = logging.getLogger("widget_server.serving.snapshot")

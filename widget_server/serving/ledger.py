@@ -37,8 +37,8 @@ from widget_server.rotation.ledger import (
     window_days,
 )
 from widget_server.storage import NetworkData, Storage
-from widget_server.storage.base import LedgerHead, LedgerUpdate, Publication
 from widget_server.storage.ledger import digest
+from widget_server.storage.records import LedgerHead, LedgerUpdate, Publication
 
 # Published versions are kept this long for `explain --at` (docs/rotation.md).
 RETENTION_DAYS = 400

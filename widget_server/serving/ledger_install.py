@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Mapping
 from widget_server.rotation.ledger import ThemeLedger
 from widget_server.serving import release
 from widget_server.serving.snapshot import Snapshot
-from widget_server.storage.base import StoredLedger, ThemeVersion
+from widget_server.storage.records import StoredLedger, ThemeVersion
 
 # The holder's log lines keep the name they always had (operators filter on it).
 log = logging.getLogger("widget_server.serving.snapshot")

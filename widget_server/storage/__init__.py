@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from widget_server.storage.base import (
+from widget_server.storage.base import Storage
+from widget_server.storage.records import (
     ChangeLog,
     Migration,
     NetworkData,
-    Storage,
     StoredLedger,
     StoredResponse,
     load_migrations,

@@ -6,9 +6,9 @@ import json
 
 from widget_server.core.errors import NotFoundError
 from widget_server.core.models import Account, ApiKey
-from widget_server.storage.base import StoredResponse
 from widget_server.storage.dialect import Dialect, Row, iso_now
 from widget_server.storage.queries import Queries, page, where
+from widget_server.storage.records import StoredResponse
 
 API_KEY_COLUMNS = "id, key_id, secret_hash, scope, name, created_at, revoked_at"
 

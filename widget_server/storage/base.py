@@ -49,41 +49,16 @@ from widget_server.core.models import (
 )
 from widget_server.rotation.ledger import Base
 from widget_server.storage.records import (
-    LEDGER_KEYS,
     ChangeLog,
     LedgerHead,
     LedgerUpdate,
-    Migration,
     NetworkData,
-    Publication,
     RuleChange,
     StoredLedger,
     StoredResponse,
     TableRows,
     ThemeVersion,
-    identifier,
-    ledger_from_meta,
-    load_migrations,
 )
-
-__all__ = [
-    "Storage",
-    "LEDGER_KEYS",
-    "ChangeLog",
-    "LedgerHead",
-    "LedgerUpdate",
-    "Migration",
-    "NetworkData",
-    "Publication",
-    "RuleChange",
-    "StoredLedger",
-    "StoredResponse",
-    "TableRows",
-    "ThemeVersion",
-    "identifier",
-    "ledger_from_meta",
-    "load_migrations",
-]
 
 
 class Storage(Protocol):

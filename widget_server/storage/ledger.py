@@ -22,7 +22,11 @@ from typing import Any
 from widget_server.core.freeing import held, release
 from widget_server.core.models import CounterRow
 from widget_server.rotation.ledger import Base
-from widget_server.storage.base import (
+from widget_server.storage.chunks import CHUNK, fetch_in_chunks, let_go, rows_of
+from widget_server.storage.dialect import Connection, Dialect
+from widget_server.storage.meta import read_meta, write_meta
+from widget_server.storage.queries import Queries
+from widget_server.storage.records import (
     LEDGER_KEYS,
     LedgerHead,
     LedgerUpdate,
@@ -30,10 +34,6 @@ from widget_server.storage.base import (
     ThemeVersion,
     ledger_from_meta,
 )
-from widget_server.storage.chunks import CHUNK, fetch_in_chunks, let_go, rows_of
-from widget_server.storage.dialect import Connection, Dialect
-from widget_server.storage.meta import read_meta, write_meta
-from widget_server.storage.queries import Queries
 
 # Seconds a process may take to compute the ledger before another one takes over
 # (where the dialect has no transaction-scoped lock to claim the computation with).

@@ -7,9 +7,9 @@ from contextlib import AbstractAsyncContextManager
 
 from widget_server.core.collation import sort_name
 from widget_server.core.errors import StorageError
-from widget_server.storage.base import Migration, identifier, load_migrations
 from widget_server.storage.dialect import Connection, iso_now
 from widget_server.storage.queries import Queries
+from widget_server.storage.records import Migration, identifier, load_migrations
 
 
 async def read_meta(conn: Connection, keys: Sequence[str]) -> dict[str, str]:

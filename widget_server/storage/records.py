@@ -1,7 +1,7 @@
 """The records the storage layer hands over (the snapshot's data, the change log, a
 stored response, the ledger's versions and what a computation stores) and its
-helpers (the ledger's meta rows, checked identifiers, the shipped migrations).
-``storage/base.py`` re-exports each of them beside the ``Storage`` protocol."""
+helpers (the ledger's meta rows, checked identifiers, the shipped migrations),
+imported from here; ``storage/base.py`` holds only the ``Storage`` protocol."""
 
 from __future__ import annotations
 

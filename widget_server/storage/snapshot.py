@@ -8,7 +8,6 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
 from widget_server.core.models import Member, MemberRecord, Membership, Placement, PlacementOptions
-from widget_server.storage.base import ChangeLog, NetworkData
 from widget_server.storage.dialect import Connection, Dialect, Row
 from widget_server.storage.members import (
     MEMBER_FROM,
@@ -24,6 +23,7 @@ from widget_server.storage.members import (
     theme_from,
 )
 from widget_server.storage.queries import Queries
+from widget_server.storage.records import ChangeLog, NetworkData
 from widget_server.storage.rules import RULE_SET_COLUMNS, rule_set_from
 
 CURRENT_RULE_SETS = (

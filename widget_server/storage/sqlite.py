@@ -21,7 +21,6 @@ from widget_server.core.errors import StorageError
 from widget_server.storage.access import Access
 from widget_server.storage.accounts import Accounts
 from widget_server.storage.audit import Audit
-from widget_server.storage.base import Migration, TableRows, identifier
 from widget_server.storage.coordinators import Coordinators
 from widget_server.storage.counts import Counts
 from widget_server.storage.dialect import Connection, Dialect, Row
@@ -35,6 +34,7 @@ from widget_server.storage.member_import import MemberImport
 from widget_server.storage.members import Members
 from widget_server.storage.meta import Meta
 from widget_server.storage.offers import Offers
+from widget_server.storage.records import Migration, TableRows, identifier
 from widget_server.storage.rules import Rules
 from widget_server.storage.snapshot import Snapshot
 from widget_server.storage.visitors import Visitors
