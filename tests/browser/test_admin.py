@@ -201,7 +201,7 @@ def seed_traffic(server: AdminServer, days: int = 21) -> None:
 def test_the_simulator_says_it_is_working_while_its_answer_loads(
     admin_server: AdminServer, page: Page
 ) -> None:
-    # At 100,000 members a theme's 60 days take 6-15 s: the page must not look dead.
+    # At 100,000 members a theme's 60 days take 6-17 s: the page must not look dead.
     # The answer is held until the page has shown that it is working (Playwright's
     # own locators wait while a navigation is under way, so the page reports it).
     sign_in(page, admin_server)
