@@ -54,9 +54,9 @@ class Directory(Queries):
         ``collation.sort_name``; none when empty) in their sort name or slug, which page
         of ``size`` of them is shown (``number``, or the last when past it), and its ids:
         pending first, then in German order of their names (``collation.sort_key``), then
-        by slug.  The database filters,
-        sorts and pages (``members.sort_name``), so the list's cost is one sort there,
-        not one key per member in Python (GIL-bound beside the event loop)."""
+        by slug.  The database filters, sorts and pages (``members.sort_name``), so the
+        list's cost is one sort there, not one key per member in Python (GIL-bound beside
+        the event loop)."""
         if "\x00" in needle:  # in no stored name (PostgreSQL's text cannot even hold it)
             return 0, 1, []
         conditions, params = [], []
