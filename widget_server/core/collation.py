@@ -29,8 +29,9 @@ class _Marks(dict[int, int | None]):
     """``str.translate``'s table that drops combining marks: a code point is decided
     when first looked up (``unicodedata.combining``) and kept, so later lookups stay
     in C; at most ``KEPT`` of them (text from members: a name of every script may not
-    grow it without bound).  A character at a time in Python cost the admin's member
-    list 0.7 s per 100,000 names on a slow machine, this 0.35 s."""
+    grow it without bound).  A character at a time in Python cost 0.7 s per 100,000
+    names on a slow machine, this 0.35 s (the upgrade that gives every member its
+    ``sort_name`` computes one per member)."""
 
     KEPT = 8_192
 
