@@ -88,7 +88,7 @@ def fused_slots(
     at = host_place(shared.candidates, host_id)
     values = shared.values()
     take = min(need, len(values) - (at >= 0))
-    scale = quick_scale(values, at, take, rules.max_share)
+    scale = quick_scale(values, at, take, rules.max_share, shared.extremes())
     if scale is None:
         return None
     # From here on at least one candidate besides the host has a share (take >= 1),

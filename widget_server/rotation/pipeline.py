@@ -342,7 +342,7 @@ def _quick_plan(
     at = host_place(shared.candidates, host_id)
     values = shared.values()
     take = min(len(free), len(values) - (at >= 0))
-    scale = quick_scale(values, at, take, rules.max_share)
+    scale = quick_scale(values, at, take, rules.max_share, shared.extremes())
     if scale is None:
         return None
     day = int(now // DAY)

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import accumulate
 from typing import Any
 
+from widget_server.rotation.guide import GUIDED_FROM, guided_places
 from widget_server.rotation.sampling import EPSILON
 from widget_server.rotation.strategies import DailyOrders
 
@@ -178,19 +179,50 @@ def host_place(candidates: Sequence[int], host: int) -> int:
     return at if at < len(candidates) and candidates[at] == host else -1
 
 
-def quick_scale(values: array[float], at: int, k: int, cap: float) -> float | None:
+class Extremes:
+    """The least and the greatest of a theme part's weights, and the next of each
+    (where they are: a host's own weight is not among its candidates'): the host's
+    least and greatest weight without two passes over all of them."""
+
+    __slots__ = ("low", "low_at", "low_next", "high", "high_at", "high_next")
+
+    def __init__(self, values: array[float]) -> None:
+        self.low = self.high = 0.0
+        self.low_at = self.high_at = -1
+        self.low_next = self.high_next = 0.0
+        if values:
+            self.low, self.high = min(values), max(values)
+            self.low_at, self.high_at = values.index(self.low), values.index(self.high)
+        if len(values) > 1:
+            self.low_next = min(values[: self.low_at] + values[self.low_at + 1 :])
+            self.high_next = max(values[: self.high_at] + values[self.high_at + 1 :])
+
+    def without(self, at: int) -> tuple[float, float]:
+        """min and max of the weights without place ``at`` (-1: all; not all of them)."""
+        return (
+            self.low_next if at == self.low_at else self.low,
+            self.high_next if at == self.high_at else self.high,
+        )
+
+
+def quick_scale(
+    values: array[float], at: int, k: int, cap: float, extremes: Extremes | None = None
+) -> float | None:
     """The scale of ``inclusion_probabilities`` over ``values`` without place ``at`` when
     it takes its one-pass branch (all weights positive, nobody at the cap), else None.
+    ``extremes``: those of ``values``, when the caller keeps them.
 
     The sum runs over the same values in the same order as that branch's, so the
     scale is the same float.
     """
-    if at >= 0:
-        values = values[:at] + values[at + 1 :]
-    if k <= 0 or not values or min(values) <= 0:
+    rest = values[:at] + values[at + 1 :] if at >= 0 else values
+    if k <= 0 or not rest:
         return None
-    scale = float(k) / sum(values)
-    if not max(values) * scale < min(cap, 1.0) - EPSILON:
+    low, high = (min(rest), max(rest)) if extremes is None else extremes.without(at)
+    if low <= 0:
+        return None
+    scale = float(k) / sum(rest)
+    if not high * scale < min(cap, 1.0) - EPSILON:
         return None
     return scale
 
@@ -258,6 +290,10 @@ def take_places(
     """
     if limit <= 0:
         return []
+    if len(values) >= GUIDED_FROM:  # a large theme: the same places, by its guide
+        guided = guided_places(orders, k, point, values, scale, at, u, limit)
+        if guided is not None:
+            return guided
     places = orders.places(k, point)  # a fresh array: ours to change
     if at >= 0:
         # The host's share is 0.0, which changes no running sum and is never taken:

@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from widget_server.rotation.fairness import Balance, balances, multipliers
+from widget_server.rotation.guide import BLOCK, GUIDED_FROM
 from widget_server.rotation.pool import MemberInfo, ThemePool, eligible_ids, joined_at
-from widget_server.rotation.quick import Column
+from widget_server.rotation.quick import Column, Extremes
 from widget_server.rotation.rules import Rules
 from widget_server.rotation.schedule import Schedule
-from widget_server.rotation.strategies import DailyOrders
+from widget_server.rotation.strategies import VARIANTS, DailyOrders
 
 DAY = 86_400
 
@@ -54,19 +55,31 @@ class SharedPlan:
     daily: dict[tuple[int, bytes], DailyOrders] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # The weights' extremes (``quick.Extremes``), made when a quick plan first asks.
+    memo: dict[str, Extremes] = field(default_factory=dict, compare=False, repr=False)
 
     def footprint(self) -> int:
         """About how many bytes this part holds with a day's orders of all 16 variants
         (made during the warm-up): the render cache's measure of it.  Per candidate
         its id and weight (16 bytes) and in the orders its hash, its place in each
-        variant and in the first order (48); the balances are the pool's."""
+        variant and in the first order (48), and in a large theme its walks' guides;
+        the balances are the pool's."""
         n = len(self.candidates)
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 40
+        if n >= GUIDED_FROM:  # the walks' guides (rotation/guide.py): 16 of n / 32 sums
+            extra += VARIANTS * (300 + (n // BLOCK + 1) * 8)
         return 2_000 + n * (16 + 48) + extra + len(self.fixed_order) * 8
 
     def values(self) -> array[float]:
         """The weights in the candidates' (sorted) order, as doubles."""
         return self.weights.array
+
+    def extremes(self) -> Extremes:
+        """The least and greatest weights (and the next of each): made once."""
+        found = self.memo.get("extremes")
+        if found is None:
+            found = self.memo["extremes"] = Extremes(self.weights.array)
+        return found
 
     def covers(self, rules: Rules, now: float) -> bool:
         return rules is self.rules and self.start <= now <= self.end

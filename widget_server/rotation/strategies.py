@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes
+
+if TYPE_CHECKING:
+    from widget_server.rotation.guide import Guide
 
 # Keyed permutations per theme and day.  A systematic sample over one order
 # only ever puts members together that lie about 1/k apart on it (with equal
@@ -62,7 +66,18 @@ class DailyOrders:
     for its start (a few of them, by bisection).
     """
 
-    __slots__ = ("count", "first", "ids", "_hashes", "_key", "_made", "_params", "_places", "_seed")
+    __slots__ = (
+        "count",
+        "first",
+        "ids",
+        "_guides",
+        "_hashes",
+        "_key",
+        "_made",
+        "_params",
+        "_places",
+        "_seed",
+    )
 
     def __init__(
         self,
@@ -92,6 +107,9 @@ class DailyOrders:
         self._places = array(code, bytes(array(code).itemsize * n * VARIANTS))
         self._params = array("Q", bytes(8 * 2 * VARIANTS))
         self._made = bytearray(VARIANTS)
+        # A large theme's guides to its walks (rotation/guide.py), per variant: made
+        # for one array of weights, the theme part's these orders belong to.
+        self._guides: dict[int, Guide] = {}
         self.first = self.variant(0)
 
     def _make(self, k: int) -> None:
@@ -140,6 +158,45 @@ class DailyOrders:
 
         start = bisect_left(order, point, key=rank)
         return order[start:] + order[:start] if start else order
+
+    def walk_start(self, k: int, point: int) -> tuple[memoryview, int]:
+        """Variant ``k`` as places in ``ids`` (a view, not a copy) and the index in it of
+        its first member ranked at ``point`` or above (``len`` when none): where
+        ``places`` starts its walk, without making the walk."""
+        order = self._order(k)
+        return order, bisect_left(order, point, key=self._rank(k))
+
+    def _order(self, k: int) -> memoryview:
+        self._make(k)
+        n = len(self.ids)
+        return memoryview(self._places)[k * n : (k + 1) * n]
+
+    def index_in(self, k: int, j: int) -> int:
+        """The index of place ``j`` in variant ``k`` (found by its rank, not a search)."""
+        order, rank = self._order(k), self._rank(k)
+        at = bisect_left(order, rank(j), key=rank)
+        while order[at] != j:  # members of equal rank (never seen): by place, as made
+            at += 1
+        return at
+
+    def _rank(self, k: int) -> Callable[[int], int]:
+        a, b = self._affine(k)
+        hashes = self._hashes
+
+        def rank(j: int) -> int:
+            return (a * hashes[j] + b) % _PRIME
+
+        return rank
+
+    def guide(self, k: int, values: array[float]) -> Guide:
+        """The guide to variant ``k``'s walks over ``values`` (rotation/guide.py), made
+        once per variant and array of weights."""
+        from widget_server.rotation.guide import Guide  # it reads these orders
+
+        found = self._guides.get(k)
+        if found is None or found.values is not values:
+            found = self._guides[k] = Guide(values, self._order(k))
+        return found
 
     def first_place(self, member: int) -> tuple[int, int]:
         """A key that orders members as ``first`` does: their rank in variant 0, then
