@@ -305,3 +305,37 @@ async def test_warming_prepares_each_themes_shared_part_and_orders_for_its_first
     await fresh.start()
     again = host_plan(fresh.current, fresh.current.placements[placement.id], moment, key)
     assert (made.weights, made.tiers[0].order) == (again.weights, again.tiers[0].order)
+
+
+@pytest.mark.asyncio
+async def test_warming_makes_a_large_themes_guides_for_its_first_sight(
+    storage: Storage,
+    network: dict[str, int],
+    themes: dict[str, int],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A theme past ``GUIDED_FROM`` (here: any) gets its walks' guides made ahead, one
+    per variant for the weights it draws with, so no first sight makes one."""
+    from widget_server.rotation import guide
+    from widget_server.serving import blocks
+
+    monkeypatch.setattr(blocks, "GUIDED_FROM", 2)
+    key = b"prepared-ahead-key"
+    holder = SnapshotHolder(storage, 60, 60, clock)
+    await holder.start()
+    now = clock()
+    holder.ahead = lambda snapshot, theme_id: blocks.prepare_theme(snapshot, theme_id, now, key)
+    assert await holder.warm() == len(themes)
+    snapshot = holder.current
+    placement = snapshot.placements[network["blumen"]]
+    pool = snapshot.pools[placement.theme_id]
+    moment = blocks.plan_moment(pool.rules.at(now), now)
+    shared = blocks.shared_part(snapshot, pool, pool.rules.at(moment), moment)
+    assert shared is not None
+    orders = shared.orders(key, int(moment // blocks.DAY))
+    made = []
+    monkeypatch.setattr(guide.Guide, "__init__", lambda *args: made.append(args))
+    for k in range(orders.count):
+        assert orders.guide(k, shared.values()).values is shared.values()
+    assert made == []  # every variant's guide was there

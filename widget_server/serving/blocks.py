@@ -25,6 +25,7 @@ from widget_server.core.signing import Signer
 from widget_server.network.categories import category_label
 from widget_server.rotation import Plan, Rules, Slot, ThemePool, draw, plan
 from widget_server.rotation.fused import fused_slots
+from widget_server.rotation.guide import GUIDED_FROM
 from widget_server.rotation.shared import SharedPlan, shared_plan
 from widget_server.serving.snapshot import Snapshot
 
@@ -169,16 +170,21 @@ def shared_part(snapshot: Snapshot, pool: ThemePool, rules: Rules, now: float) -
 
 def prepare_theme(snapshot: Snapshot, theme_id: int, now: float, key: bytes) -> None:
     """Make a theme's shared plan part and, for the weighted draws, all its keyed orders
-    of the day and its weights as an array ahead of its first request
-    (``SnapshotHolder.warm``): what the first sights of its hosts would otherwise make
-    (a pool's worth once per theme, then a variant's on the first draw that walks it)."""
+    of the day, its weights as an array and, in a large theme, its walks' guides ahead
+    of its first request (``SnapshotHolder.warm``): what the first sights of its hosts
+    would otherwise make (a pool's worth once per theme, then a variant's on the first
+    draw that walks it)."""
     pool = snapshot.pools[theme_id]
     moment = plan_moment(pool.rules.at(now), now)
     rules = pool.rules.at(moment)
     shared = shared_part(snapshot, pool, rules, moment)
     if shared is not None and rules.strategy in ("weighted", "fair-exchange"):
-        shared.orders(key, int(moment // DAY)).prepare()
-        shared.values()
+        orders = shared.orders(key, int(moment // DAY))
+        orders.prepare()
+        values = shared.values()
+        if len(values) >= GUIDED_FROM:  # a large theme's draws read their walks' guides
+            for k in range(orders.count):
+                orders.guide(k, values)
 
 
 def host_plan(snapshot: Snapshot, placement: Placement, moment: float, key: bytes) -> Plan:
