@@ -25,12 +25,9 @@ from __future__ import annotations
 
 from array import array
 from itertools import accumulate
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from widget_server.rotation.sampling import EPSILON
-
-if TYPE_CHECKING:
-    from widget_server.rotation.strategies import DailyOrders
 
 BLOCK = 32  # places per stored running sum
 GUIDED_FROM = 300  # candidates; below, the loop costs less than the guide (even at ~290)
@@ -63,8 +60,18 @@ class Guide:
         return s
 
 
+class Walks(Protocol):
+    """What the guide reads of a theme's orders of the day (``strategies.DailyOrders``)."""
+
+    def walk_start(self, k: int, point: int) -> tuple[memoryview, int]: ...
+
+    def index_in(self, k: int, j: int) -> int: ...
+
+    def guide(self, k: int, values: array[float]) -> Guide: ...
+
+
 def guided_places(
-    orders: DailyOrders,
+    orders: Walks,
     k: int,
     point: int,
     values: array[float],

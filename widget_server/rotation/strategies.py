@@ -5,12 +5,9 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
+from widget_server.rotation.guide import Guide
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes
-
-if TYPE_CHECKING:
-    from widget_server.rotation.guide import Guide
 
 # Keyed permutations per theme and day.  A systematic sample over one order
 # only ever puts members together that lie about 1/k apart on it (with equal
@@ -191,8 +188,6 @@ class DailyOrders:
     def guide(self, k: int, values: array[float]) -> Guide:
         """The guide to variant ``k``'s walks over ``values`` (rotation/guide.py), made
         once per variant and array of weights."""
-        from widget_server.rotation.guide import Guide  # it reads these orders
-
         found = self._guides.get(k)
         if found is None or found.values is not values:
             found = self._guides[k] = Guide(values, self._order(k))
