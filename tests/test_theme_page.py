@@ -286,6 +286,77 @@ async def test_canonical_hreflang_and_open_graph_use_the_public_url(
     assert f'<link rel="canonical" href="{PUBLIC}/t/hochzeit?lang=en">' in english
 
 
+def partner_names(page: str) -> list[str]:
+    return re.findall(r'<h4 class="member-name">([^<]*)</h4>', page)
+
+
+async def test_a_long_partner_list_is_split_into_linked_pages(
+    page_client: tuple[httpx.AsyncClient, CountingStorage],
+    storage: Storage,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three partners a page (a theme of thousands: a hundred): the same partners in
+    the same order as one page, groups continued, news on the first page only,
+    pages linked both ways and each its own canonical address; no page past the last."""
+    from widget_server.serving import theme_page as listing
+    from widget_server.web.endpoints import theme_page as endpoint
+
+    client, _ = page_client
+    await seed(storage, clock)
+    await refreshed(client)
+    ordered: list[object] = []
+    monkeypatch.setattr(
+        endpoint, "by_category", lambda *a: ordered.append(a) or listing.by_category(*a)
+    )
+    whole = partner_names((await client.get("/t/hochzeit")).text)
+    assert len(whole) == 7 and "pager" not in (await client.get("/t/hochzeit")).text
+    monkeypatch.setattr(listing, "MEMBERS_PER_PAGE", 3)
+    await update_theme(storage, "hochzeit", {"intro_de": "Neu hier."})  # pages made anew
+    await refreshed(client)
+    pages = [(await client.get(f"/t/hochzeit?page={n}")).text for n in (1, 2, 3)]
+    assert len(ordered) == 2  # the order made once for the three pages (and before the change)
+    assert [len(partner_names(p)) for p in pages] == [3, 3, 1]
+    assert [n for p in pages for n in partner_names(p)] == whole
+    first, second, last = pages
+    assert (await client.get("/t/hochzeit")).text == first
+    assert "<p>Neu hier.</p>" in first and "Hochzeitspaket paket" in first
+    assert "theme-intro" not in second and "Hochzeitspaket" not in second + last
+    assert "Hochzeitsmesse" not in second + last
+    # The groups go on from page to page, in order.
+    groups = [re.findall(r'class="group-title">([^<]*)<', p) for p in pages]
+    flat = [g for gs in groups for g in gs]
+    assert [g for n, g in enumerate(flat) if n == 0 or flat[n - 1] != g] == [
+        "Brautmode",
+        "Catering",
+        "Festlocation",
+        "Floristik",
+        "Fotografie",
+        "Weitere Partner",
+    ]
+    # Linked both ways, in the head and in the list's own navigation.
+    head = second.split("</head>", 1)[0]
+    assert f'<link rel="canonical" href="{PUBLIC}/t/hochzeit?page=2">' in head
+    assert f'<link rel="prev" href="{PUBLIC}/t/hochzeit">' in head
+    assert f'<link rel="next" href="{PUBLIC}/t/hochzeit?page=3">' in head
+    assert f'hreflang="en" href="{PUBLIC}/t/hochzeit?lang=en&amp;page=2"' in head
+    assert "<title>Hochzeit – Seite 2 – " in head
+    nav = second.split('<nav class="pager"', 1)[1].split("</nav>", 1)[0]
+    assert f'rel="prev" href="{PUBLIC}/t/hochzeit">Vorige Seite</a>' in nav
+    assert "Seite 2 von 3" in nav and 'rel="next"' in nav
+    assert 'rel="prev"' not in first and 'rel="next"' not in last
+    assert "Seite 3 von 3" in last
+    # Structured data lists the page's partners only.
+    assert [len(nodes(json_ld(p), "ItemList")[0]["itemListElement"]) for p in pages] == [3, 3, 1]
+    english = (await client.get("/t/hochzeit?lang=en&page=2")).text
+    assert "Page 2 of 3" in english and "Previous page" in english
+    assert f'<link rel="next" href="{PUBLIC}/t/hochzeit?lang=en&amp;page=3">' in english
+    for bad in ("4", "0", "-1", "abc", "2.0", "%C2%B2", "1" * 8, ""):
+        response = await client.get(f"/t/hochzeit?page={bad}")
+        assert response.status_code == 404, bad
+        assert response.json()["title"] == "No such page"
+
+
 async def test_a_visit_costs_no_storage_call_until_something_changes(
     page_client: tuple[httpx.AsyncClient, CountingStorage], storage: Storage, clock: Clock
 ) -> None:

@@ -94,6 +94,34 @@ def by_category(members: Iterable[Member], lang: str) -> list[Category]:
     ]
 
 
+# Partners per page: a theme of a town or a region lists thousands (10,000 made a
+# page of 10 MB and held the server for half a second); each page lists this many,
+# groups continued from page to page, and links the pages before and after.
+MEMBERS_PER_PAGE = 100
+
+
+def page_count(listed_members: int, size: int) -> int:
+    """How many pages list ``listed_members`` partners ``size`` a page (one, if none)."""
+    return max(1, -(-listed_members // size))
+
+
+def page_of(categories: Sequence[Category], page: int, size: int) -> list[Category]:
+    """The groups of page ``page`` (1-based): the partners at places ``(page - 1) * size``
+    up to ``page * size`` of all groups in order, each in its own group."""
+    first, last = (page - 1) * size, page * size
+    out: list[Category] = []
+    seen = 0
+    for category in categories:
+        count = len(category.members)
+        begin, end = max(first - seen, 0), min(last - seen, count)
+        if begin < end:
+            out.append(Category(category.slug, category.label, category.members[begin:end]))
+        seen += count
+        if seen >= last:
+            break
+    return out
+
+
 @dataclass(frozen=True)
 class Participant:
     name: str
