@@ -295,6 +295,37 @@ async def test_bad_simulator_inputs_are_reported(
     assert not svgs(response.text)
 
 
+async def test_a_theme_too_large_for_the_pages_simulator_is_sent_to_the_command_line(
+    admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members times days past ``SIM_MEMBER_DAYS``: no run (it would take minutes and
+    three processes), the most days that fit, or none, and the command that runs it."""
+    from widget_server.web.endpoints.admin import stats
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated")
+
+    monkeypatch.setattr(stats, "compare", no_run)
+    monkeypatch.setattr(stats, "SIM_MEMBER_DAYS", 50)
+    response = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=60")
+    assert response.status_code == 422 and not svgs(response.text)
+    error = response.text.split('id="f-days-error"', 1)[1].split("</p>", 1)[0]
+    said = re.search(r"(\d+) Mitglieder: hier höchstens (\d+) Tage", error)
+    assert said is not None
+    members, most = int(said.group(1)), int(said.group(2))
+    assert members >= 5 and most == 50 // members >= 7
+    assert "widget-server simulate hochzeit --days 60" in error
+    monkeypatch.setattr(stats, "SIM_MEMBER_DAYS", 6 * members)  # under the 7 days' minimum
+    response = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=7")
+    assert response.status_code == 422
+    assert f"{members} Mitglieder sind zu viele für eine Simulation hier" in response.text
+    english = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=7&lang=en")
+    assert f"{members} members are too many to simulate here" in english.text
+    monkeypatch.undo()
+    done = await admin.get("/admin/themes/hochzeit/simulate?run=1&days=7&views=100")
+    assert done.status_code == 200 and len(svgs(done.text)) == 2
+
+
 async def test_the_audit_log_lists_rule_and_member_changes_with_who_and_what(
     admin: httpx.AsyncClient, storage: SQLiteStorage
 ) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -118,11 +120,23 @@ def _play(job: _Job, progress: Callable[[int], None] | None = None) -> Played:
 _progress_queue: Any = None  # in a worker process: where it reports days played
 
 
-def _start_worker(progress_queue: Any, niceness: int = 0) -> None:
+def _start_worker(progress_queue: Any, niceness: int = 0, parent: int = 0) -> None:
     global _progress_queue
     _progress_queue = progress_queue
+    if parent:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if niceness > 0:
         os.nice(niceness)
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker once ``parent`` (the process it works for, given rather than read:
+    one killed before this started would not be the one read) is gone: a server killed
+    while its simulator ran left its workers playing on for nobody (minutes of two
+    CPUs for a theme of thousands), and idle ones waiting for work forever."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def _play_in_worker(n: int, job: _Job) -> Played:
@@ -152,7 +166,7 @@ def _play_parallel(
         max_workers=len(jobs),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(progress_queue, niceness),
+        initargs=(progress_queue, niceness, os.getpid()),
     ) as pool:
         futures: list[Future[Played]] = [
             pool.submit(_play_in_worker, n, job) for n, job in enumerate(jobs)

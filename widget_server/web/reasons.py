@@ -75,6 +75,22 @@ SERVICE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"no member '(?P<slug>[^']*)'", N_("no member '%(slug)s'")),
         (
+            r"(?P<members>\d+) members: at most (?P<days>\d+) days here; "
+            r"the command line simulates longer \((?P<command>[^)]*)\)",
+            N_(
+                "%(members)s members: at most %(days)s days here; the command line "
+                "simulates longer (%(command)s)"
+            ),
+        ),
+        (
+            r"(?P<members>\d+) members are too many to simulate here; "
+            r"the command line simulates them \((?P<command>[^)]*)\)",
+            N_(
+                "%(members)s members are too many to simulate here; the command line "
+                "simulates them (%(command)s)"
+            ),
+        ),
+        (
             r"member '(?P<slug>[^']*)' is not in '(?P<theme>[^']*)'",
             N_("member '%(slug)s' is not in theme '%(theme)s'"),
         ),
