@@ -87,6 +87,33 @@ async def test_the_stats_page_draws_given_against_received_balance_and_time(
     assert '<th scope="row">Blumenhaus am Markt</th>' in page.text
 
 
+async def test_a_large_themes_stats_show_its_biggest_givers_and_name_the_full_list(
+    admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``STATS_SHOWN`` members the charts and their tables show those who gave the
+    most partner views, in that order, and say how many there are and where all are."""
+    from widget_server.web.endpoints.admin import figures
+
+    whole = (await admin.get("/admin/stats?theme=hochzeit")).text
+    assert "Alle Mitglieder: widget-server stats" not in whole
+    monkeypatch.setattr(figures, "STATS_SHOWN", 2)
+    page = (await admin.get("/admin/stats?theme=hochzeit")).text
+    tables = re.findall(r'<table class="data">.*?</table>', page, re.S)
+    exchange = re.findall(r'<th scope="row">([^<]*)</th>', tables[0])
+    balance = re.findall(r'<th scope="row">([^<]*)</th>', tables[1])
+    # scheune gave 30 a day, blumen 10 (catering 5): the two biggest, biggest first.
+    assert exchange == balance == ["Festscheune Wulfshof", "Blumenhaus am Markt"]
+    note = page.split('<p class="fineprint">Hier und unten:', 1)[1].split("</p>", 1)[0]
+    listed = len(
+        re.findall(
+            r'<th scope="row">', re.findall(r'<table class="data">.*?</table>', whole, re.S)[0]
+        )
+    )
+    assert f"die 2 Mitglieder mit den meisten gegebenen Partneransichten von {listed}" in note
+    assert "Alle Mitglieder: widget-server stats --theme hochzeit" in note
+    assert len(svgs(page)) == 3
+
+
 async def test_the_stats_period_can_be_chosen_and_bad_dates_are_reported(
     admin: httpx.AsyncClient, clock: Clock
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 from widget_server.cli import main
 from widget_server.core.models import CounterRow
 from widget_server.counting.events import BLOCK
-from widget_server.counting.stats import bound, gini, tally
+from widget_server.counting.stats import bound, gini, tally, theme_block_views
 from widget_server.rotation.fairness import block_exposure, exposure
 
 D1, D2 = date(2027, 3, 1), date(2027, 3, 2)
@@ -63,6 +63,40 @@ def test_the_bound_is_the_top_place_on_every_other_block_view() -> None:
     assert bound(ledger, 1, 1) == pytest.approx((2 * exposure(1)) / big_given)
     assert bound(ledger, 1, 1) < 1  # a structural net giver
     assert bound(ledger, 1, 3) is None
+
+
+def test_a_themes_block_views_summed_once_give_every_members_bound() -> None:
+    """A theme's report asks for every member's bound: the theme's block views summed
+    once give each the same float as summing the others' for each."""
+    import random
+
+    rng = random.Random(5)
+    rows = []
+    for host in range(1, 60):
+        for theme in (1, 2):
+            views = rng.randrange(0, 500)
+            rows.append(CounterRow(D1, theme, host, BLOCK, "viewed", views, 0.0))
+            for position, partner in enumerate(rng.sample(range(1, 60), 3), start=1):
+                rows.append(
+                    CounterRow(
+                        D1, theme, host, partner, "viewed", views, views * exposure(position)
+                    )
+                )
+    ledger = tally(rows, None, None)
+    for theme in (1, 2):
+        views = theme_block_views(ledger, theme)
+        for member in range(1, 60):
+            own = ledger.totals.get((theme, member))
+            expected = None
+            if own is not None and own.exposure_given > 0:
+                others = sum(
+                    t.block_views
+                    for (th, m), t in ledger.totals.items()
+                    if th == theme and m != member
+                )
+                expected = others * exposure(1) / own.exposure_given
+            assert bound(ledger, theme, member, views) == bound(ledger, theme, member)
+            assert bound(ledger, theme, member) == expected
 
 
 @pytest.mark.parametrize(
