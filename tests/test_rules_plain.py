@@ -92,6 +92,49 @@ async def test_weights_fixed_places_and_the_order_are_set_in_the_form(
     assert 'id="f-member-blumen-weight-error"' in bad.text
 
 
+def table_slugs(page: str) -> list[str]:
+    return re.findall(r'name="member\.([^."]+)\.weight"', page)
+
+
+async def test_a_large_themes_member_table_lists_those_with_settings_and_those_searched(
+    admin: httpx.AsyncClient, storage: SQLiteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MEMBER_TABLE_ALL`` members (a theme of thousands: a page of 10 MB) the table
+    lists the members with a setting of their own and those found by name; a save
+    changes only the members the table showed."""
+    from widget_server.web.endpoints.admin import rules as admin_rules
+
+    everyone = table_slugs((await admin.get(URL)).text)
+    assert len(everyone) >= 5 and "member-find" not in (await admin.get(URL)).text
+    monkeypatch.setattr(admin_rules, "MEMBER_TABLE_ALL", 2)
+    await set_rules(storage, "hochzeit", {"strategy": "weighted", "weights": {"blumen": 3}}, "cli")
+    page = (await admin.get(URL)).text
+    assert table_slugs(page) == ["blumen"]
+    assert re.search(r'name="members" value="blumen"', page)
+    assert f"Dieses Thema hat {len(everyone)} Mitglieder" in page
+    assert '<form id="member-find" method="get"' in page and 'form="member-find"' in page
+    found = (await admin.get(URL + "?find=festSCHEUNE")).text  # any case, part of the name
+    assert table_slugs(found) == ["blumen", "scheune"]  # in German order of their names
+    assert "Kein Mitglied" in (await admin.get(URL + "?find=zzz")).text
+    form = {
+        **knob_form(strategy="weighted"),
+        "version": "1",
+        "base": '{"strategy": "weighted", "weights": {"blumen": 3}}',
+        "members": "scheune,blumen",
+        "member.scheune.weight": "2",
+        "member.blumen.weight": "3",
+        "action": "save",
+    }
+    saved = await post(admin, URL, form)
+    assert saved.status_code == 303, saved.text
+    rule_set = await storage.get_rule_set((await storage.get_theme("hochzeit")).id)
+    assert rule_set is not None and rule_set.rules["weights"] == {"blumen": 3, "scheune": 2}
+    page = (await admin.get(URL)).text
+    assert table_slugs(page) == ["blumen", "scheune"]  # both have a weight now
+    bad = await post(admin, URL, {**form, "member.scheune.weight": "viel", "version": "2"})
+    assert bad.status_code == 422 and table_slugs(bad.text) == ["blumen", "scheune"]
+
+
 async def test_the_versions_are_numbered_once_and_right(
     admin: httpx.AsyncClient, storage: SQLiteStorage
 ) -> None:

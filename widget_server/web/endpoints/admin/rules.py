@@ -15,6 +15,7 @@ unsaved rules in place of the stored ones, beside what they show now.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 from dataclasses import replace
 from typing import Any
@@ -25,6 +26,7 @@ from starlette.responses import Response
 
 from widget_server.core.collation import sort_key, sorted_german
 from widget_server.core.errors import PreconditionFailedError, ValidationError
+from widget_server.core.models import Member
 from widget_server.network import rules as rulesets
 from widget_server.network.rules import theme_rules
 from widget_server.rotation import STRATEGY_NAMES, Rules, ThemePool, draw, parse_rules, plan
@@ -231,6 +233,32 @@ async def _draft(request: Request) -> tuple[str, dict[str, Any], str]:
     return "document", await asyncio.to_thread(load_text, text), text
 
 
+# A theme of up to this many members lists every one in the form's "per member" table;
+# a larger one (a town's, a region's: thousands, a page of 10 MB) lists those with a
+# setting of their own and those the coordinator searches for (``MEMBER_FOUND`` at most).
+MEMBER_TABLE_ALL = 200
+MEMBER_FOUND = 50
+
+
+def _table_members(
+    listed: list[Member], rules: Rules, find: str, member_form: Any
+) -> tuple[list[Member], int]:
+    """The members of a large theme's "per member" table and how many ``find`` found:
+    after a sent form, the ones it showed; else those with a weight, a fixed place or
+    a place in the order, and those whose name or slug holds ``find``."""
+    if member_form:
+        sent = set((member_form.get("members") or "").split(","))
+        return [m for m in listed if m.slug in sent], 0
+    own = set(rules.weights) | set(simple_pins(rules)) | set(rules.order)
+    needle = find.casefold()
+    found = []
+    if needle:
+        found = [m for m in listed if needle in m.name.casefold() or needle in m.slug]
+    found = found[:MEMBER_FOUND]
+    picked = {m.slug for m in found}
+    return found + [m for m in listed if m.slug in own and m.slug not in picked], len(found)
+
+
 def preview(request: Request, theme_id: int, draft: Rules | None) -> list[dict[str, Any]]:
     """What sample hosts show now and would show with ``draft``."""
     runtime = runtime_of(request)
@@ -240,10 +268,12 @@ def preview(request: Request, theme_id: int, draft: Rules | None) -> list[dict[s
     if pool is None:
         return []
     now = runtime.clock()
-    hosts = sorted(
-        (m for m in pool.members.values() if m.eligible),
-        key=lambda m: sort_key(snapshot.members[m.id].name),
-    )[:SAMPLE_HOSTS]
+    eligible = [m for m in pool.members.values() if m.eligible]
+    if len(eligible) > MEMBER_TABLE_ALL:  # the German key of thousands of names: too long
+        eligible = heapq.nsmallest(
+            SAMPLE_HOSTS, eligible, key=lambda m: snapshot.members[m.id].name.casefold()
+        )
+    hosts = sorted(eligible, key=lambda m: sort_key(snapshot.members[m.id].name))[:SAMPLE_HOSTS]
 
     def shown(p: ThemePool, host: int) -> list[dict[str, Any]]:
         rules = p.rules.at(now)
@@ -287,10 +317,12 @@ async def _page(
     document = draft if draft is not None else stored
     lang = lang_of(request)
     shown_rules = draft_rules or theme_rules(current)
-    members = sorted_german(
-        (m for m in await storage.list_members(theme_id=theme.id) if m.status != "removed"),
-        key=lambda m: m.name,
-    )
+    listed = [m for m in await storage.list_members(theme_id=theme.id) if m.status != "removed"]
+    find = (request.query_params.get("find") or "").strip()[:100]
+    shown, found = listed, 0
+    if len(listed) > MEMBER_TABLE_ALL:
+        shown, found = _table_members(listed, shown_rules, find, member_form)
+    members = sorted_german(shown, key=lambda m: m.name)
     slugs = [m.slug for m in members]
     values = member_values(shown_rules, slugs)
     if member_form:
@@ -314,6 +346,10 @@ async def _page(
         "member_columns": MEMBER_COLUMNS,
         "advanced": ADVANCED,
         "members": members,
+        "member_total": len(listed),
+        "member_table_all": len(listed) <= MEMBER_TABLE_ALL,
+        "member_find": find,
+        "member_found": found,
         "member_values": values,
         "member_slugs": ",".join(slugs),
         "pins_elsewhere": [p for p in shown_rules.pins if p.hosts or p.schedule is not None],
