@@ -115,7 +115,7 @@ def _preview(request: Request, theme: Theme, values: dict[str, str], lang: str) 
     assert runtime.snapshots is not None
     snapshot = runtime.snapshots.current
     base_url = runtime.base_url(request).rstrip("/")
-    others = list(snapshot.active_members.get(theme.id, ()))[:2]
+    others = list(snapshot.active_members.get(theme.id, ())[:2])  # two made, not thousands
     own = {
         "name": values.get("name", "").strip() or translator(lang).gettext("Your business"),
         "description": " ".join(values.get("description", "").split())[:300],

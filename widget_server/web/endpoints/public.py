@@ -10,6 +10,7 @@ from widget_server.core.collation import sort_key
 from widget_server.core.errors import NotFoundError, StorageError
 from widget_server.core.i18n import pick_language
 from widget_server.serving.plugin import plugin_zip
+from widget_server.serving.snapshot import Snapshot
 from widget_server.web.runtime import STATIC_DIR, runtime_of
 
 PAGE_CSP = (
@@ -29,6 +30,18 @@ def request_language(request: Request) -> str:
     )
 
 
+def listed_count(snapshot: Snapshot, theme_id: int) -> int:
+    """How many members a theme's page lists: its directory's length where it is made,
+    else its pool's eligible members counted (making every theme's directory, each
+    sorted by the German key, held the loop 1.2 s at 100,000 members)."""
+    made = snapshot.active_members.built.get(theme_id)
+    if made is not None:
+        return len(made)
+    if theme_id not in snapshot.pools:
+        return 0
+    return sum(1 for info in snapshot.pools[theme_id].members.values() if info.eligible)
+
+
 async def index(request: Request) -> Response:
     runtime = runtime_of(request)
     assert runtime.snapshots is not None
@@ -39,7 +52,7 @@ async def index(request: Request) -> Response:
             "slug": t.slug,
             "name": t.name(lang),
             "description": t.description(lang),
-            "count": len(snapshot.active_members.get(t.id, ())),
+            "count": listed_count(snapshot, t.id),
             "url": request.url_for("directory", slug=t.slug).include_query_params(lang=lang),
         }
         for t in sorted(snapshot.themes.values(), key=lambda t: sort_key(t.name(lang)))
