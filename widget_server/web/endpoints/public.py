@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from widget_server.core.collation import sort_key
 from widget_server.core.errors import NotFoundError, StorageError
 from widget_server.core.i18n import pick_language
+from widget_server.rotation.pool import eligible_ids
 from widget_server.serving.plugin import plugin_zip
 from widget_server.serving.snapshot import Snapshot
 from widget_server.web.runtime import STATIC_DIR, runtime_of
@@ -39,7 +40,7 @@ def listed_count(snapshot: Snapshot, theme_id: int) -> int:
         return len(made)
     if theme_id not in snapshot.pools:
         return 0
-    return sum(1 for info in snapshot.pools[theme_id].members.values() if info.eligible)
+    return len(eligible_ids(snapshot.pools[theme_id].members))
 
 
 async def index(request: Request) -> Response:
