@@ -25,9 +25,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests import selection_reference as reference
-from tests.test_selection_shared import DAY, KEY, NOW
+from tests.test_selection_shared import DAY, KEY, NOW, pool_of
 from widget_server.rotation import MemberInfo, ThemePool, draw, parse_rules, plan, quick
-from widget_server.rotation.fairness import balances
 from widget_server.rotation.guide import GUIDED_FROM, Guide, guided_places
 from widget_server.rotation.pipeline import quick_members
 from widget_server.rotation.quick import Extremes, quick_scale, take_places
@@ -173,20 +172,9 @@ def large_pool(n: int, document: dict[str, Any], seed: int) -> ThemePool:
         i: MemberInfo(i, f"m{i}", "", "Heide", "25746", rng.random() < 0.95, NOW - 40 * DAY)
         for i in range(1, n + 1)
     }
-    rules = parse_rules(document)
     active = sorted(m.id for m in members.values() if m.eligible)
     ledger = {m: (float(rng.randrange(50)), float(rng.randrange(50))) for m in active}
-    ages = {m: 40.0 for m in active}
-    themes_of = {m: 1 + m % 3 for m in active}
-    return ThemePool(
-        theme_id=7,
-        rules=rules,
-        members=members,
-        ids_by_slug={m.slug: m.id for m in members.values()},
-        balances=balances(ledger, active, rules.fairness, ages, themes_of),
-        ledger=ledger,
-        themes_of=themes_of,
-    )
+    return pool_of(members, parse_rules(document), ledger, {m: 1 + m % 3 for m in active})
 
 
 def test_a_large_themes_quick_draws_are_the_references() -> None:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests import selection_reference as reference
 from widget_server.core.errors import ValidationError
-from widget_server.rotation import MemberInfo, ThemePool, draw, parse_rules, plan
+from widget_server.rotation import MemberInfo, Rules, ThemePool, draw, parse_rules, plan
 from widget_server.rotation.fairness import balances
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes
 from widget_server.rotation.pipeline import Plan
@@ -159,8 +159,19 @@ def make_pool(infos: list[tuple[Any, ...]], document: dict[str, Any]) -> ThemePo
         raise
     active = sorted(m.id for m in members.values() if m.eligible)
     ledger = {m: (float(m % 5), float(m % 3) * 2) for m in active}
+    return pool_of(members, rules, ledger, {m: 1 + m % 2 for m in active})
+
+
+def pool_of(
+    members: dict[int, MemberInfo],
+    rules: Rules,
+    ledger: dict[int, tuple[float, float]],
+    themes_of: dict[int, int],
+) -> ThemePool:
+    """Theme 7 of ``members`` under ``rules``, its balances from ``ledger`` (the eligible
+    members' given and received) at ``NOW``."""
+    active = sorted(m.id for m in members.values() if m.eligible)
     ages = {m: (NOW - members[m].joined) / DAY for m in active}
-    themes_of = {m: 1 + m % 2 for m in active}
     return ThemePool(
         theme_id=7,
         rules=rules,

@@ -31,6 +31,8 @@ pytestmark = pytest.mark.asyncio
 
 PUBLIC = "https://partner.example"
 HOSTILE = '</script><script>alert(1)</script><!--\u2028"&'
+# The seeded wedding theme's categories, in German order, the uncategorised last.
+GROUPS = ["Brautmode", "Catering", "Festlocation", "Floristik", "Fotografie", "Weitere Partner"]
 INTRO = "Wir sind sechs Betriebe.\n\nZweiter <b>Absatz</b>\nmit zweiter Zeile."
 
 
@@ -170,14 +172,7 @@ async def test_the_page_shows_intro_events_and_members_by_category_in_order(
     assert "Abgesagt" in main.split("Hochzeitsmesse abgesagt", 1)[1].split("</li>", 1)[0]
     # Categories in German order of their labels, the uncategorised last; members sorted.
     groups = re.findall(r'<h3 id="cat-\d+" class="group-title">([^<]*)</h3>', main)
-    assert groups == [
-        "Brautmode",
-        "Catering",
-        "Festlocation",
-        "Floristik",
-        "Fotografie",
-        "Weitere Partner",
-    ]
+    assert groups == GROUPS
     flowers = main.split(">Floristik<", 1)[1].split("</section>", 1)[0]
     assert flowers.index("Ährenhof Jessen") < flowers.index("Blumenhaus am Markt")
     # Editorial links: plain, neither sponsored nor nofollow.
@@ -326,14 +321,7 @@ async def test_a_long_partner_list_is_split_into_linked_pages(
     # The groups go on from page to page, in order.
     groups = [re.findall(r'class="group-title">([^<]*)<', p) for p in pages]
     flat = [g for gs in groups for g in gs]
-    assert [g for n, g in enumerate(flat) if n == 0 or flat[n - 1] != g] == [
-        "Brautmode",
-        "Catering",
-        "Festlocation",
-        "Floristik",
-        "Fotografie",
-        "Weitere Partner",
-    ]
+    assert [g for n, g in enumerate(flat) if n == 0 or flat[n - 1] != g] == GROUPS
     # Linked both ways, in the head and in the list's own navigation.
     head = second.split("</head>", 1)[0]
     assert f'<link rel="canonical" href="{PUBLIC}/t/hochzeit?page=2">' in head
