@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from widget_server.core.dates import days_text, event_text
 from widget_server.core.models import LANGUAGES, Theme
+from widget_server.rotation.pool import eligible_ids
 from widget_server.serving import theme_page as listing
 from widget_server.serving.snapshot import Snapshot
 from widget_server.serving.structured_data import script_json, theme_graph
@@ -94,11 +95,16 @@ async def _ordered(snapshot: Snapshot, theme: Theme, lang: str) -> Ordered:
     key = ("theme-partners", theme.id, lang)
     found: Ordered | None = snapshot.cached(key)
     if found is None:
-        members = snapshot.active_members.get(theme.id, ())
-        if len(members) < ORDERED_IN_THREAD:
-            found = Ordered(by_category(members, lang))
-        else:
-            found = Ordered(await asyncio.to_thread(by_category, members, lang))
+        ids = eligible_ids(snapshot.pools[theme.id].members) if theme.id in snapshot.pools else []
+        if len(ids) < ORDERED_IN_THREAD:
+            found = Ordered(by_category(snapshot.active_members.get(theme.id, ()), lang))
+        else:  # the members made and sorted beside the loop, not as the sorted directory
+            records = snapshot.members.records
+            found = Ordered(
+                await asyncio.to_thread(
+                    lambda: by_category([records[i].member() for i in ids], lang)
+                )
+            )
         snapshot.remember(theme.id, key, found)
     return found
 
