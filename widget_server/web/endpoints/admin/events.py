@@ -67,10 +67,11 @@ async def _form(
 ) -> Response:
     runtime = runtime_of(request)
     lang = lang_of(request)
-    members, in_theme = pages.snapshot_members(request)
     themes = await runtime.storage.list_themes()
     if values is None and event is not None:
         values = pages.form_values(await _as_input(request, event))
+    values = values or pages.blank()
+    groups = await pages.groups_of(request, themes, lang, values["participants"])
     return render(
         request,
         "event_form.html",
@@ -78,10 +79,10 @@ async def _form(
             "section": "events",
             "event": event,
             "row": pages.rows(request, [event], lang)[0] if event else None,
-            "values": values or pages.blank(),
+            "values": values,
             "errors": errors or {},
             "themes": themes,
-            "groups": pages.participant_groups(themes, members, in_theme, lang),
+            "groups": groups,
             "zone": pages.zone_of(request),
         },
         status=status,
@@ -89,10 +90,10 @@ async def _form(
 
 
 async def _as_input(request: Request, event: Event) -> EventInput:
-    members, _ = pages.snapshot_members(request)
-    slugs = {i: members[i].slug for i in event.participants if i in members}
     snapshots = runtime_of(request).snapshots
     assert snapshots is not None
+    members = snapshots.current.network.members
+    slugs = {i: members[i].slug for i in event.participants if i in members}
     theme = snapshots.current.themes.get(event.theme_id or 0)
     return EventInput.from_event(
         event, pages.zone_of(request), slugs, theme.slug if theme else None

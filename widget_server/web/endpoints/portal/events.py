@@ -75,17 +75,18 @@ async def _form(
 ) -> Response:
     lang = lang_of(request)
     themes = await _themes(request)
-    members, in_theme = pages.snapshot_members(request)
+    values = values or pages.blank(themes[0].slug if themes else None)
+    groups = await pages.groups_of(request, themes, lang, values["participants"])
     return render(
         request,
         "event_form.html",
         {
             "section": "events",
             "event": event,
-            "values": values or pages.blank(themes[0].slug if themes else None),
+            "values": values,
             "errors": errors or {},
             "themes": themes,
-            "groups": pages.participant_groups(themes, members, in_theme, lang),
+            "groups": groups,
             "zone": pages.zone_of(request),
         },
         status=status,
@@ -124,10 +125,10 @@ async def _own(request: Request) -> Event:
 
 async def event_page(request: Request) -> Response:
     event = await _own(request)
-    members, _ = pages.snapshot_members(request)
-    slugs = {i: members[i].slug for i in event.participants if i in members}
     snapshots = runtime_of(request).snapshots
     assert snapshots is not None
+    members = snapshots.current.network.members
+    slugs = {i: members[i].slug for i in event.participants if i in members}
     theme = snapshots.current.themes.get(event.theme_id or 0)
     data = EventInput.from_event(
         event, pages.zone_of(request), slugs, theme.slug if theme else None
