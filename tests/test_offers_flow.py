@@ -228,6 +228,35 @@ async def test_a_bad_proposal_is_refused_naming_the_field(
     assert await storage.list_offers() == []
 
 
+async def test_a_large_themes_participants_are_the_chosen_and_those_named_by_slug(
+    portal: Portal, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``PICK_ALL`` members the offer form lists as boxes only those taking part and
+    takes more by slug (a box per member of a theme of 10,000: a form of 1.5 MB)."""
+    from widget_server.web.endpoints import offer_forms
+
+    monkeypatch.setattr(offer_forms, "PICK_ALL", 1)
+    blumen = await portal("blumen")
+    page = (await blumen.get("/portal/offers")).text
+    assert 'name="participants" value="catering"' not in page
+    assert 'id="p-hochzeit-more" name="participants" value=""' in page
+    assert "Dieses Thema hat" in page
+    response = await propose(blumen, participants=["catering, brautmoden", " "])
+    assert response.status_code == 303, response.text
+    offer = await only_offer(storage)
+    members = {m.id: m.slug for m in await storage.list_members()}
+    assert [members[p.member_id] for p in offer.participants] == [
+        "blumen",
+        "catering",
+        "brautmoden",
+    ]
+    edit = (await blumen.get(f"/portal/offers/{offer.id}/edit")).text
+    for slug in ("catering", "brautmoden"):  # taking part: listed to untick
+        assert f'name="participants" value="{slug}" checked' in edit
+    bad = await propose(blumen, title="Zweites Paket", participants=["catering,nobody-here"])
+    assert bad.status_code == 422 and "nobody-here" in bad.text
+
+
 async def test_a_member_outside_the_theme_cannot_be_named(portal: Portal, storage: Storage) -> None:
     fotos = await storage.get_member("fotos")
     theme = await storage.get_theme("hochzeit")

@@ -10,7 +10,7 @@ the participants whose confirmation a material change reset by mail.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +34,17 @@ from widget_server.web.runtime import mailer_of, runtime_of
 TEXT_FIELDS = ("title", "price_text", "text", "valid_from", "valid_until")
 
 
-async def theme_others(storage: Storage, theme_id: int, member_id: int) -> list[Member]:
-    """The theme's active members but ``member_id``, in German order of their names."""
+# A theme of more members than this lists as boxes to tick only those taking part and
+# takes more by short name (a box per member of a theme of 10,000: a form of 1.5 MB).
+PICK_ALL = 200
+
+
+async def theme_others(
+    storage: Storage, theme_id: int, member_id: int, chosen: Collection[str] = ()
+) -> tuple[list[Member], int]:
+    """The theme's active members but ``member_id`` to tick, in German order of their
+    names, and how many there are: of a theme of more than ``PICK_ALL``, those in
+    ``chosen`` (slugs), so thousands of names are neither sorted nor sent."""
     active = {
         ms.member_id
         for ms in await storage.list_memberships(theme_id=theme_id)
@@ -43,7 +52,21 @@ async def theme_others(storage: Storage, theme_id: int, member_id: int) -> list[
     }
     members = await storage.list_members(status="active", theme_id=theme_id)
     found = [m for m in members if m.id in active and m.id != member_id]
-    return sorted_german(found, key=lambda m: m.name)
+    total = len(found)
+    if total > PICK_ALL:
+        found = [m for m in found if m.slug in chosen]
+    return sorted_german(found, key=lambda m: m.name), total
+
+
+def participants_of(form: FormData) -> list[str]:
+    """The participants ticked, and those entered by short name (commas between)."""
+    return [
+        slug.strip()
+        for given in form.getlist("participants")
+        if isinstance(given, str)
+        for slug in given.split(",")
+        if slug.strip()
+    ]
 
 
 async def row(
@@ -74,7 +97,7 @@ def values_of(offer: Offer, members: Sequence[Member]) -> dict[str, Any]:
 async def changes_of(form: FormData) -> tuple[OfferChanges, dict[str, Any]]:
     """The form as a change (every field given), and its values to show again."""
     values: dict[str, Any] = {f: form_text(form, f) for f in TEXT_FIELDS}
-    values["participants"] = [v for v in form.getlist("participants") if isinstance(v, str)]
+    values["participants"] = participants_of(form)
     upload = form.get("image")
     image = None
     if isinstance(upload, UploadFile) and upload.filename:
@@ -136,15 +159,17 @@ class EditPage:
     ) -> Response:
         storage = runtime_of(request).storage
         theme = next(t for t in await storage.list_themes() if t.id == offer.theme_id)
-        others = await theme_others(storage, theme.id, offer.proposer_id)
         if values is None:
             values = values_of(offer, await offers.members_of(storage, offer))
+        others, total = await theme_others(
+            storage, theme.id, offer.proposer_id, values["participants"]
+        )
         end = self.end_route
         context: dict[str, Any] = {
             "section": "offers",
             "offer": offer,
             "offer_image": offers.image_path(offer),
-            "groups": [(theme, others, "")],
+            "groups": [(theme, others, "", total)],
             "values": values,
             "errors": errors or {},
             "image_max_kb": MAX_BYTES // 1024,

@@ -9,6 +9,7 @@ offer id is a 404 page, so ids cannot be probed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from starlette.requests import Request
@@ -29,26 +30,19 @@ from widget_server.web.endpoints.portal.base import actor, lang_of, member_of, r
 from widget_server.web.runtime import mailer_of, runtime_of
 
 
-async def active_themes(storage: Storage, member: Member) -> list[tuple[Theme, list[Member]]]:
-    """The themes the member takes part in, each with its other active members."""
+async def active_themes(
+    storage: Storage, member: Member, chosen: Collection[str] = ()
+) -> list[tuple[Theme, list[Member], int]]:
+    """The themes the member takes part in, each with its other active members to tick
+    and how many there are (``offer_forms.theme_others``)."""
     themes = {t.id: t for t in await storage.list_themes()}
     found = []
     for ms in await storage.list_memberships(member_id=member.id):
         if ms.status != "active" or ms.theme_id not in themes:
             continue
-        others = [
-            m
-            for m in await storage.list_members(status="active", theme_id=ms.theme_id)
-            if m.id != member.id
-        ]
-        active = {
-            x.member_id
-            for x in await storage.list_memberships(theme_id=ms.theme_id)
-            if x.status == "active"
-        }
-        others = sorted_german([m for m in others if m.id in active], key=lambda m: m.name)
-        found.append((themes[ms.theme_id], others))
-    return sorted_german(found, key=lambda pair: pair[0].name_de)
+        others, total = await offer_forms.theme_others(storage, ms.theme_id, member.id, chosen)
+        found.append((themes[ms.theme_id], others, total))
+    return sorted_german(found, key=lambda group: group[0].name_de)
 
 
 async def offer_rows(request: Request, storage: Storage, member: Member) -> list[dict[str, Any]]:
@@ -77,12 +71,13 @@ async def offers_page(
         "valid_until": end.isoformat(),
         "participants": [],
     }
-    themes = await active_themes(storage, member)
+    chosen = (values or {}).get("participants") or []
+    themes = await active_themes(storage, member, chosen)
     t = translator(lang_of(request))
     note = t.gettext("the coordinators approve offers of this theme")
     groups = [
-        (theme, others, note if await offers.approval_required(storage, theme) else "")
-        for theme, others in themes
+        (theme, others, note if await offers.approval_required(storage, theme) else "", total)
+        for theme, others, total in themes
     ]
     context: dict[str, Any] = {
         "section": "offers",
