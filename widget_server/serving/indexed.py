@@ -281,8 +281,9 @@ def _theme_members(items: Iterable[tuple[int, Joined]]) -> ThemeMembers:
 class Lazy(Mapping[int, V], Generic[V]):
     """Theme id -> a value built on first use and kept (pools, directory lists).
 
-    Only the event loop's thread builds; ``built`` may start with the values of
-    an earlier snapshot that are still right.
+    Only the event loop's thread keeps values (``make`` may build one in a worker
+    thread for the loop to keep); ``built`` may start with the values of an
+    earlier snapshot that are still right.
     """
 
     def __init__(
@@ -302,6 +303,10 @@ class Lazy(Mapping[int, V], Generic[V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._keys
+
+    def make(self, key: int) -> V:
+        """The value of ``key`` built anew and not kept (any thread may call it)."""
+        return self._build(key)
 
     def is_built(self, key: int) -> bool:
         return key in self.built
