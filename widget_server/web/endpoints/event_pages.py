@@ -18,7 +18,7 @@ from widget_server.core.collation import sorted_german
 from widget_server.core.dates import event_text
 from widget_server.core.models import Event, Member, Theme
 from widget_server.network.events import FIELDS, EventInput
-from widget_server.web.endpoints.guards import form_text
+from widget_server.web.endpoints.guards import PICK_ALL, form_text, participants_of
 from widget_server.web.runtime import runtime_of
 
 TEXT_FIELDS = tuple(f for f in FIELDS if f not in ("participants", "theme"))
@@ -32,15 +32,8 @@ def input_of(form: FormData) -> EventInput:
     """An event form as the service functions take it: the participants ticked, and
     those entered by short name (a large theme's field; commas between them)."""
     values = {f: form_text(form, f) for f in TEXT_FIELDS}
-    participants = [
-        slug.strip()
-        for given in form.getlist("participants")
-        if isinstance(given, str)
-        for slug in given.split(",")
-        if slug.strip()
-    ]
     theme = form_text(form, "theme").strip() or None
-    return EventInput(**values, participants=participants, theme=theme)
+    return EventInput(**values, participants=participants_of(form), theme=theme)
 
 
 def form_values(data: EventInput) -> dict[str, Any]:
@@ -58,12 +51,6 @@ def blank(theme: str | None = None) -> dict[str, Any]:
 def when(event: Event, zone: str, lang: str) -> str:
     """``Sa., 14. März 2027, 10:00–17:00 Uhr``: the one format of ``core/dates.py``."""
     return event_text(event.starts_at, event.ends_at, zone, lang)
-
-
-# A theme of more members than this lists as boxes to tick only those already taking
-# part, and takes more by short name: 10,000 boxes per theme made a form of megabytes
-# and, made on the event loop for every theme, held the server 4.4 s.
-PICK_ALL = 200
 
 
 def participant_groups(

@@ -27,16 +27,17 @@ from widget_server.network import audit, offer_edits, offers
 from widget_server.network.logos import MAX_BYTES
 from widget_server.network.offer_edits import Edit, OfferChanges
 from widget_server.storage import Storage
-from widget_server.web.endpoints.guards import form_of, form_text, redirect
+from widget_server.web.endpoints.guards import (
+    PICK_ALL,
+    form_of,
+    form_text,
+    participants_of,
+    redirect,
+)
 from widget_server.web.endpoints.offer_page import today_of
 from widget_server.web.runtime import mailer_of, runtime_of
 
 TEXT_FIELDS = ("title", "price_text", "text", "valid_from", "valid_until")
-
-
-# A theme of more members than this lists as boxes to tick only those taking part and
-# takes more by short name (a box per member of a theme of 10,000: a form of 1.5 MB).
-PICK_ALL = 200
 
 
 async def theme_others(
@@ -56,17 +57,6 @@ async def theme_others(
     if total > PICK_ALL:
         found = [m for m in found if m.slug in chosen]
     return sorted_german(found, key=lambda m: m.name), total
-
-
-def participants_of(form: FormData) -> list[str]:
-    """The participants ticked, and those entered by short name (commas between)."""
-    return [
-        slug.strip()
-        for given in form.getlist("participants")
-        if isinstance(given, str)
-        for slug in given.split(",")
-        if slug.strip()
-    ]
 
 
 async def row(

@@ -95,16 +95,15 @@ async def _ordered(snapshot: Snapshot, theme: Theme, lang: str) -> Ordered:
     key = ("theme-partners", theme.id, lang)
     found: Ordered | None = snapshot.cached(key)
     if found is None:
-        ids = eligible_ids(snapshot.pools[theme.id].members) if theme.id in snapshot.pools else []
-        if len(ids) < ORDERED_IN_THREAD:
-            found = Ordered(by_category(snapshot.active_members.get(theme.id, ()), lang))
-        else:  # the members made and sorted beside the loop, not as the sorted directory
-            records = snapshot.members.records
-            found = Ordered(
-                await asyncio.to_thread(
-                    lambda: by_category([records[i].member() for i in ids], lang)
-                )
-            )
+        pools, records = snapshot.pools, snapshot.members.records
+        ids = eligible_ids(pools[theme.id].members) if theme.id in pools else []
+
+        def ordered() -> Ordered:
+            return Ordered(by_category([records[i].member() for i in ids], lang))
+
+        # The members made and sorted from the pool's roster (the theme's sorted
+        # directory would be sorted once more by category), beside the loop when many.
+        found = ordered() if len(ids) < ORDERED_IN_THREAD else await asyncio.to_thread(ordered)
         snapshot.remember(theme.id, key, found)
     return found
 
