@@ -23,6 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests import selection_reference as reference
+from tests import test_selection_shared
 from tests.test_quick_draw import plain_documents
 from tests.test_selection_shared import (
     DAY,
@@ -42,8 +43,9 @@ from widget_server.core.models import (
     RuleSet,
     Theme,
 )
-from widget_server.rotation import MemberInfo, ThemePool, draw, parse_rules, pipeline, plan
+from widget_server.rotation import MemberInfo, ThemePool, draw, fused, parse_rules, pipeline, plan
 from widget_server.rotation.fused import fused_slots
+from widget_server.rotation.guide import GUIDED_FROM
 from widget_server.rotation.keyed import keyed_hash, keyed_hash_and_unit, keyed_unit
 from widget_server.rotation.plans import Slot
 from widget_server.rotation.quick import Scaled
@@ -77,8 +79,10 @@ def check_host(
     *,
     against_reference: bool = True,
 ) -> bool:
-    """Assert that ``fused_slots`` is the drawn plan's slots in every bucket, or None
-    exactly where the quick plan is; return whether it applied."""
+    """Assert that ``fused_slots`` is the drawn plan's slots in every bucket wherever it
+    answers, that it answers wherever the quick plan applies, and beyond that only for a
+    host that drops others (``fused.excludes_others``) under rules the quick plan takes;
+    return whether the quick plan applied."""
     rules = pool.rules.at(now)
     quick = pipeline._quick_plan(
         pool, shared, rules, host, now, KEY, min(limit, rules.max_partners)
@@ -94,7 +98,11 @@ def check_host(
         assert draw(general, bucket, KEY) == expected
         if old is not None:
             assert reference.draw(old, bucket, KEY) == expected
-        assert (got is None) is (quick is None)
+        if quick is not None:
+            assert got is not None
+        elif got is not None:  # not the quick plan: a host that drops others
+            assert fused.quick_rules(shared, rules)
+            assert fused.excludes_others(pool, rules, host)
         if got is not None:
             assert got == expected
             assert type(got) is tuple and all(type(s) is Slot for s in got)
@@ -259,6 +267,126 @@ def test_fused_slots_step_aside_where_the_quick_plan_does(
     assert check_host(pool, shared, 2, NOW, 3, range(first, first + 24)) is applies
     made = plan(pool, 2, NOW, KEY, limit=3, shared=shared)
     assert isinstance(made.tiers[0].probabilities, Scaled) is applies
+
+
+@pytest.mark.parametrize(
+    ("document", "applies"),
+    [
+        ({"strategy": "weighted", "exclusions": {"same_category": True}}, True),
+        (
+            {
+                "strategy": "fair-exchange",
+                "partners": {"max": 1},
+                "exclusions": {"same_category": True},
+            },
+            True,
+        ),
+        ({"strategy": "weighted", "exclusions": {"blocklists": {"m2": ["m5", "m6"]}}}, True),
+        ({"strategy": "weighted", "exclusions": {"pairs": [["m2", "m7"]]}}, True),
+        # The greatest weight binds the cap, but the host drops its member: what is
+        # kept does not bind, and the general plan takes the one-pass branch too.
+        (
+            {
+                "strategy": "weighted",
+                "caps": {"max_share": 0.5},
+                "weights": {"m4": 9},
+                "exclusions": {"blocklists": {"m2": ["m4"]}},
+            },
+            True,
+        ),
+        (
+            {
+                "strategy": "weighted",
+                "caps": {"max_share": 0.5},
+                "weights": {"m5": 9},
+                "exclusions": {"blocklists": {"m2": ["m4"]}},
+            },
+            False,
+        ),
+        # 3 of the 5 kept: 0.6 each, over the cap.
+        (
+            {
+                "strategy": "weighted",
+                "caps": {"max_share": 0.5},
+                "exclusions": {"same_category": True, "blocklists": {"m2": ["m8", "m9"]}},
+            },
+            False,
+        ),
+        (
+            {"strategy": "weighted", "weights": {"m5": 0}, "exclusions": {"same_category": True}},
+            False,
+        ),
+        # Nobody left to show.
+        (
+            {
+                "strategy": "weighted",
+                "exclusions": {
+                    "blocklists": {"m2": ["m1", "m3", "m4", "m5", "m6", "m7", "m8", "m9"]}
+                },
+            },
+            False,
+        ),
+        ({"strategy": "round-robin", "exclusions": {"same_category": True}}, False),
+        (
+            {
+                "strategy": "weighted",
+                "pins": [{"member": "m5", "position": 1}],
+                "exclusions": {"same_category": True},
+            },
+            False,
+        ),
+    ],
+)
+def test_a_host_that_drops_others_is_drawn_by_the_fused_path(
+    document: dict[str, Any], applies: bool
+) -> None:
+    # Hosts m2 and m3 are florists: under the same-category rule each drops the other.
+    infos = [("florist" if n in (1, 2) else "", *PLAIN[n][1:]) for n in range(len(PLAIN))]
+    pool = make_pool(infos, document)
+    rules = pool.rules.at(NOW)
+    shared = shared_plan(pool, rules, NOW, NOW)
+    first = int(NOW // 300)
+    for limit in (1, 3, 6):  # the same slots as the general plan's wherever it answers
+        assert not check_host(pool, shared, 2, NOW, limit, range(first, first + 24))
+    got = fused_slots(pool, shared, rules, 2, NOW, first, KEY, limit=3)
+    assert (got is not None) is applies
+    if got and document["exclusions"].get("same_category"):  # the other florist
+        assert 3 not in {s.member_id for s in got}
+
+
+def test_the_fused_draw_of_a_host_dropping_its_category_in_a_large_theme() -> None:
+    """A theme of 600 in 7 categories with weights of every size: the fused path (the
+    walk without the guides) draws each host's blocks as the general plan does, and
+    never a member of the host's category."""
+    rnd = random.Random(20261205)
+    n = 600
+    slugs = [f"g{i}" for i in range(1, n + 1)]
+    members = {
+        i: MemberInfo(i, slugs[i - 1], f"c{i % 7}" if i % 11 else "", joined=NOW - 40 * DAY)
+        for i in range(1, n + 1)
+    }
+    weights = {s: rnd.choice([0.5, 1.0, 2.0, rnd.uniform(0.2, 3.0)]) for s in slugs[::3]}
+    for strategy in ("weighted", "fair-exchange"):
+        rules = parse_rules(
+            {"strategy": strategy, "weights": weights, "exclusions": {"same_category": True}}
+        )
+        ledger = {i: (float(i % 13), float(i % 5)) for i in members}
+        pool = test_selection_shared.pool_of(members, rules, ledger, {i: 1 for i in members})
+        shared = shared_plan(pool, rules, NOW, NOW)
+        assert len(shared.candidates) >= GUIDED_FROM
+        first = int(NOW // 300)
+        drawn = 0
+        for host in rnd.sample(sorted(members), 40):
+            made = plan(pool, host, NOW, KEY, limit=4, shared=shared)
+            for bucket in range(first, first + 5):
+                got = fused_slots(pool, shared, rules, host, NOW, bucket, KEY, limit=4)
+                if got is None:
+                    continue
+                drawn += 1
+                assert got == draw(made, bucket, KEY)
+                category = members[host].category
+                assert not category or all(members[s.member_id].category != category for s in got)
+        assert drawn >= 150  # most hosts (all but those without a category) drop others
 
 
 def test_an_activity_gate_closing_inside_the_span_takes_the_general_path() -> None:

@@ -12,6 +12,15 @@ same scale (``quick.quick_scale``), the same two keyed hashes as
 slots to the bit, without the objects in between.  It serves the hot path
 (``serving.blocks.select_slots``); everything that needs a ``Plan`` (explain,
 the simulator, the general path) still makes one.
+
+A host that drops more than itself (its own category under the same-category
+rule, a blocklist, an excluded pair) has no quick plan: its general plan copies
+the candidates and weights without those it drops, a few microseconds in a
+theme of 100, milliseconds in one of 10,000.  ``fused_slots`` draws it too,
+from the theme's weights with the dropped members' set to 0.0
+(``excluding_scale``): the same scale and the same walk as the general plan's
+``inclusion_probabilities`` and ``systematic_sample``, which pass over members
+without a share (the walk without the guides a large theme's own weights have).
 """
 
 from __future__ import annotations
@@ -21,8 +30,9 @@ from array import array
 from widget_server.rotation.keyed import keyed_hash_and_unit
 from widget_server.rotation.plans import Slot
 from widget_server.rotation.pool import MemberInfo, ThemePool
-from widget_server.rotation.quick import host_place, owed_first, quick_scale, take_places
+from widget_server.rotation.quick import Extremes, host_place, owed_first, quick_scale, take_places
 from widget_server.rotation.rules import Rules
+from widget_server.rotation.sampling import EPSILON
 from widget_server.rotation.shared import SharedPlan
 from widget_server.rotation.strategies import DailyOrders, walk_point
 
@@ -34,20 +44,33 @@ def host_info(pool: ThemePool, host_id: int) -> MemberInfo:
     return pool.members.get(host_id) or MemberInfo(host_id, f"#{host_id}")
 
 
-def quick_case(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int) -> bool:
-    """Whether the host's plan under ``rules`` can be the quick one as far as its rules
-    go: a weighted or fair-exchange theme with no pins, regions, one per category or
-    members whose schedule or activity is decided per plan, and a host that excludes
-    only itself (no category of its own excluded, no blocklist, in no excluded pair).
-    Whether the cap binds is ``quick_scale``'s to say."""
-    if (
+def quick_rules(shared: SharedPlan, rules: Rules) -> bool:
+    """Whether ``rules`` let a theme's hosts be drawn over its shared part: a weighted or
+    fair-exchange theme with no pins, regions, one per category or members whose
+    schedule or activity is decided per plan."""
+    return not (
         rules.strategy not in ("weighted", "fair-exchange")
         or shared.recheck
         or rules.pins
         or rules.one_per_category
         or rules.region.mode != "off"
-    ):
-        return False
+    )
+
+
+def excluded_slugs(rules: Rules, host: MemberInfo) -> set[str]:
+    """The slugs ``host`` never shows: its blocklist and its pair exclusions (a pair of
+    one names the host's own slug)."""
+    slugs = set(rules.blocklists.get(host.slug, ()))
+    for pair in rules.exclude_pairs:
+        if host.slug in pair and len(pair) <= 2:  # what frozenset((host, c)) can equal
+            others = pair - {host.slug}
+            slugs.update(others if others else pair)
+    return slugs
+
+
+def excludes_others(pool: ThemePool, rules: Rules, host_id: int) -> bool:
+    """Whether the host excludes anyone but itself: its category's members (the
+    same-category rule), a blocklist, or a pair it is in."""
     # The host itself is looked at only by rules that exclude per host.
     if rules.exclude_same_category or rules.blocklists or rules.exclude_pairs:
         host = host_info(pool, host_id)
@@ -56,8 +79,60 @@ def quick_case(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int) 
             or host.slug in rules.blocklists
             or (rules.exclude_pairs and any(host.slug in pair for pair in rules.exclude_pairs))
         ):
-            return False
-    return True
+            return True
+    return False
+
+
+def quick_case(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int) -> bool:
+    """Whether the host's plan under ``rules`` can be the quick one as far as its rules
+    go: ``quick_rules``, and a host that excludes only itself (no category of its own
+    excluded, no blocklist, in no excluded pair).  Whether the cap binds is
+    ``quick_scale``'s to say."""
+    return quick_rules(shared, rules) and not excludes_others(pool, rules, host_id)
+
+
+def excluded_places(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int) -> set[int]:
+    """The places in ``shared.candidates`` of the members the host drops, as the general
+    path's ``_eligible`` drops them: itself, its category's members (the same-category
+    rule) and the slugs of ``excluded_slugs``."""
+    host = host_info(pool, host_id)
+    places: set[int] = set()
+    if rules.exclude_same_category and host.category:
+        places.update(shared.category_places(host.category))
+    candidates = shared.candidates
+    at = host_place(candidates, host_id)
+    if at >= 0:
+        places.add(at)
+    by_slug = pool.ids_by_slug
+    for slug in excluded_slugs(rules, host):
+        member = by_slug.get(slug)
+        if member is not None and (j := host_place(candidates, member)) >= 0:
+            places.add(j)
+    return places
+
+
+def excluding_scale(
+    values: array[float], dropped: set[int], need: int, cap: float, extremes: Extremes
+) -> tuple[array[float], float] | None:
+    """The weights with those at ``dropped`` set to 0.0 and the scale of
+    ``inclusion_probabilities`` over the others (in their order) when it takes its
+    one-pass branch, else None (as ``quick_scale`` for a host that drops only itself).
+
+    A 0.0 changes no sum it is added to (nor a compensated one), so the sum over
+    the array is the sum over the weights kept, in the same order: the same float."""
+    take = min(need, len(values) - len(dropped))
+    if take <= 0 or extremes.low <= 0:  # every weight kept must be positive
+        return None
+    kept = array("d", values)
+    for j in dropped:
+        kept[j] = 0.0
+    scale = float(take) / sum(kept)
+    ceiling = min(cap, 1.0) - EPSILON
+    # The greatest of all weights is a bound on those kept; only where it binds is the
+    # greatest kept looked for.
+    if not extremes.high * scale < ceiling and not max(kept) * scale < ceiling:
+        return None
+    return kept, scale
 
 
 def fused_slots(
@@ -81,21 +156,44 @@ def fused_slots(
     fair exchange puts the heaviest first (ties by the first order), and a block
     short of the rules' minimum is empty.
     """
-    if not shared.covers(rules, moment) or not quick_case(pool, shared, rules, host_id):
+    if not shared.covers(rules, moment) or not quick_rules(shared, rules):
         return None
     limit = min(limit, rules.max_partners)
     need = max(limit, 0)  # the plan's free positions, 1..limit
-    at = host_place(shared.candidates, host_id)
     values = shared.values()
-    take = min(need, len(values) - (at >= 0))
-    scale = quick_scale(values, at, take, rules.max_share, shared.extremes())
-    if scale is None:
-        return None
+    guided = True
+    if excludes_others(pool, rules, host_id):
+        # The general plan of such a host is its candidates and weights copied without
+        # those it drops (a theme of 10,000: milliseconds); the same draw walks the
+        # theme's weights with theirs set to 0.0, which no walk takes.
+        dropped = excluded_places(pool, shared, rules, host_id)
+        found = excluding_scale(values, dropped, need, rules.max_share, shared.extremes())
+        if found is None:
+            return None
+        values, scale = found
+        at, guided = -1, False  # the guides are made for the theme's own weights
+    else:
+        at = host_place(shared.candidates, host_id)
+        take = min(need, len(values) - (at >= 0))
+        scale_ = quick_scale(values, at, take, rules.max_share, shared.extremes())
+        if scale_ is None:
+            return None
+        scale = scale_
     # From here on at least one candidate besides the host has a share (take >= 1),
     # so the tier's order is not empty and the draw walks it.
     orders = shared.orders(key, int(moment // DAY))
     chosen = drawn_places(
-        orders, values, scale, at, rules.strategy, pool.theme_id, host_id, bucket, key, need
+        orders,
+        values,
+        scale,
+        at,
+        rules.strategy,
+        pool.theme_id,
+        host_id,
+        bucket,
+        key,
+        need,
+        guided=guided,
     )
     if len(chosen) < min(rules.min_partners, limit):
         return ()
@@ -114,6 +212,8 @@ def drawn_places(
     bucket: int,
     key: bytes,
     need: int,
+    *,
+    guided: bool = True,
 ) -> list[int]:
     """The places in ``orders.ids`` a quick plan's draw takes for a host and bucket, in
     the order of the block: tier 0's two keyed hashes (joined), the walk of one of the
@@ -121,7 +221,8 @@ def drawn_places(
     those the network owes most first.  ``fused_slots`` and ``pipeline.quick_members``
     draw through it."""
     mix, u = keyed_hash_and_unit(key, "shift", "draw", theme_id, host_id, bucket, 0)
-    chosen = take_places(orders, mix % orders.count, walk_point(mix), values, scale, at, u, need)
+    k, point = mix % orders.count, walk_point(mix)
+    chosen = take_places(orders, k, point, values, scale, at, u, need, guided=guided)
     if strategy == "fair-exchange":
         owed_first(chosen, values, orders)
     return chosen

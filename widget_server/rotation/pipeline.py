@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from widget_server.rotation.fused import drawn_places, host_info, quick_case
+from widget_server.rotation.fused import drawn_places, excluded_slugs, host_info, quick_case
 from widget_server.rotation.keyed import keyed_hash, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool
@@ -162,12 +162,7 @@ def _eligible(
         )
     if rules.exclude_same_category and host.category:
         drop.update(shared.by_category.get(host.category, ()))
-    # Slugs this host never shows: its pair exclusions and its blocklist.
-    slugs = set(rules.blocklists.get(host.slug, ()))
-    for pair in rules.exclude_pairs:
-        if host.slug in pair and len(pair) <= 2:  # what frozenset((host, c)) can equal
-            others = pair - {host.slug}
-            slugs.update(others if others else pair)  # a pair of one: the host's own slug
+    slugs = excluded_slugs(rules, host)  # its pair exclusions and its blocklist
     if len(drop) == 1:  # only the host itself (the common case): a copy, one removal
         ids = list(shared.candidates)
         if host.id in shared.weights:

@@ -276,11 +276,15 @@ def take_places(
     at: int,
     u: float,
     limit: int,
+    *,
+    guided: bool = True,
 ) -> list[int]:
     """The places in ``orders.ids`` of the members a systematic sample takes from the
     walk of variant ``k`` from ``point``, each member at place ``j`` with probability
     ``values[j] * scale`` (the host, at place ``at`` or -1 for none, with none), found
-    by bisection over the running sums.
+    by bisection over the running sums.  ``guided``: a large theme's walk may be told
+    by the variant's guide, made for ``values`` (the theme part's own weights; not
+    for a copy of them made for one host, whose guide would be made for every host).
 
     The running sums are the loop's own (``accumulate`` adds in the same order;
     the host adds 0.0, which changes no sum), and each point is looked for from
@@ -290,10 +294,10 @@ def take_places(
     """
     if limit <= 0:
         return []
-    if len(values) >= GUIDED_FROM:  # a large theme: the same places, by its guide
-        guided = guided_places(orders, k, point, values, scale, at, u, limit)
-        if guided is not None:
-            return guided
+    if guided and len(values) >= GUIDED_FROM:  # a large theme: the same places, by its guide
+        told = guided_places(orders, k, point, values, scale, at, u, limit)
+        if told is not None:
+            return told
     places = orders.places(k, point)  # a fresh array: ours to change
     if at >= 0:
         # The host's share is 0.0, which changes no running sum and is never taken:

@@ -22,6 +22,7 @@ span).  So a plan made with a SharedPlan is exactly the plan made without one.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -57,15 +58,20 @@ class SharedPlan:
     )
     # The weights' extremes (``quick.Extremes``), made when a quick plan first asks.
     memo: dict[str, Extremes] = field(default_factory=dict, compare=False, repr=False)
+    # Per category, the places of its members in ``candidates`` (the same-category
+    # rule's first sights, ``fused.excluded_places``), made when first asked for.
+    places_of: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def footprint(self) -> int:
         """About how many bytes this part holds with a day's orders of all 16 variants
         (made during the warm-up): the render cache's measure of it.  Per candidate
         its id and weight (16 bytes) and in the orders its hash, its place in each
         variant and in the first order (48), and in a large theme its walks' guides;
-        the balances are the pool's."""
+        the balances are the pool's.  A categorized candidate of a theme with the
+        same-category rule counts twice: in its category's set and, once a host of it
+        is drawn, among its category's places."""
         n = len(self.candidates)
-        extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 40
+        extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 80
         if n >= GUIDED_FROM:  # the walks' guides (rotation/guide.py): 16 of n / 32 sums
             extra += VARIANTS * (300 + (n // BLOCK + 1) * 8)
         return 2_000 + n * (16 + 48) + extra + len(self.fixed_order) * 8
@@ -79,6 +85,17 @@ class SharedPlan:
         found = self.memo.get("extremes")
         if found is None:
             found = self.memo["extremes"] = Extremes(self.weights.array)
+        return found
+
+    def category_places(self, category: str) -> tuple[int, ...]:
+        """The places in ``candidates`` of the category's members (none: an empty or
+        unknown category, or a theme without the same-category rule)."""
+        found = self.places_of.get(category)
+        if found is None:
+            candidates = self.candidates
+            found = self.places_of[category] = tuple(
+                sorted(bisect_left(candidates, i) for i in self.by_category.get(category, ()))
+            )
         return found
 
     def covers(self, rules: Rules, now: float) -> bool:
