@@ -2,6 +2,7 @@
 
 Usage: python bench/bench_firstsight.py DIR [--members 20000] [--themes 400]
                                         [--tokens 10000] [--html] [--profile FILE]
+                                        [--rules JSON]
 
 The network (``bench_scale.py``'s generator: each member in 1-3 themes, one
 placement per membership) is made once in ``DIR`` as an SQLite database
@@ -19,8 +20,11 @@ Printed as JSON: microseconds of this process's CPU (``time.process_time``) per
 request for both, the shared plan parts made during the first sights (a theme's
 part pushed out of the render cache and made again), the cyclic collector's
 time, RSS and the load average.  ``--html`` asks for ``/w/{token}.html``;
-``--profile FILE`` writes a cProfile of the first sights.  Run it from the tree
-to measure (its ``widget_server`` is imported from the working directory).
+``--profile FILE`` writes a cProfile of the first sights.  ``--rules JSON`` gives
+every theme these rules (a copy of the database per rule document, made once:
+``'{"exclusions": {"same_category": true}}'``, ``'{"strategy": "round-robin"}'``).
+Run it from the tree to measure (its ``widget_server`` is imported from the
+working directory).
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import hashlib
 import json
 import logging
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -62,6 +68,19 @@ def make_database(url: str, members: int, themes: int, directory: Path) -> None:
     subprocess.run(
         [*server, "member", "import", str(rows)], env=env, check=True, capture_output=True
     )
+
+
+async def set_rules(url: str, rules: dict[str, Any]) -> None:
+    """``rules`` for every theme (a new version of each theme's rule set)."""
+    from widget_server.storage import storage_from_url
+
+    storage = storage_from_url(url)
+    await storage.open()
+    try:
+        for theme in await storage.list_themes():
+            await storage.add_rule_set(theme.id, rules, "bench_firstsight")
+    finally:
+        await storage.close()
 
 
 def rss_mb() -> float:
@@ -171,12 +190,20 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=10_000)
     parser.add_argument("--html", action="store_true")
     parser.add_argument("--profile")
+    parser.add_argument("--rules", type=json.loads, help="rules (JSON) for every theme")
     args = parser.parse_args()
     args.directory.mkdir(parents=True, exist_ok=True)
     database = args.directory / f"firstsight-{args.members}-{args.themes}.db"
     url = f"sqlite:///{database}"
     if not database.exists():
         make_database(url, args.members, args.themes, args.directory)
+    if args.rules is not None:
+        text = json.dumps(args.rules, sort_keys=True)
+        ruled = database.with_suffix(f".{hashlib.sha256(text.encode()).hexdigest()[:10]}.db")
+        if not ruled.exists():
+            shutil.copy(database, ruled)
+            asyncio.run(set_rules(f"sqlite:///{ruled}", args.rules))
+        database, url = ruled, f"sqlite:///{ruled}"
     tokens = asyncio.run(embed_tokens(url))
     random.Random(6).shuffle(tokens)
     n = min(args.tokens, len(tokens) // 2)
