@@ -354,6 +354,49 @@ def test_a_host_that_drops_others_is_drawn_by_the_fused_path(
         assert 3 not in {s.member_id for s in got}
 
 
+@pytest.mark.parametrize("by", ["town", "postal"])
+def test_a_host_drawn_from_its_region_only_by_the_fused_path(by: str) -> None:
+    # Towns differ in case only (one region), postal codes in their last digits.
+    towns = ["Heide", "HEIDE", "heide", "Husum", "", "Heide", "Husum", "hEIDE", "Büsum"]
+    postals = ["25746", "25748", "25813", "", "25746", "25761", "25899", "25746", "25761"]
+    infos = [("", towns[n], postals[n], True, 30.0, None) for n in range(9)]
+    for document in (
+        {
+            "strategy": "weighted",
+            "caps": {"max_share": 1.0},
+            "region": {"mode": "only", "by": by, "postal_digits": 3},
+        },
+        {
+            "strategy": "fair-exchange",
+            "partners": {"max": 2},
+            "caps": {"max_share": 1.0},
+            "region": {"mode": "only", "by": by, "postal_digits": 3},
+            "exclusions": {"blocklists": {"m1": ["m6"]}},
+        },
+    ):
+        pool = make_pool(infos, document)
+        if document["strategy"] == "fair-exchange":  # balanced: nobody's weight binds the cap
+            pool = ThemePool(7, pool.rules, pool.members, pool.ids_by_slug, {})
+        rules = pool.rules.at(NOW)
+        shared = shared_plan(pool, rules, NOW, NOW)
+        first = int(NOW // 300)
+        drawn = 0
+        for host in [*pool.members, 99]:
+            for limit in (1, 2, 3):
+                check_host(pool, shared, host, NOW, limit, range(first, first + 12))
+            got = fused_slots(pool, shared, rules, host, NOW, first, KEY, limit=3)
+            drawn += bool(got)
+            near = pipeline._same_region
+            assert not got or all(
+                near(rules, pool.members[host], pool.members[s.member_id]) for s in got
+            )
+        assert drawn >= 4  # hosts with neighbours take the fused path
+        # A host without a town (m5) or postal code (m4) has no region: nobody to show.
+        nowhere = 5 if by == "town" else 4
+        assert fused_slots(pool, shared, rules, nowhere, NOW, first, KEY, limit=3) is None
+        assert draw(plan(pool, nowhere, NOW, KEY, limit=3, shared=shared), first, KEY) == ()
+
+
 def test_the_fused_draw_of_a_host_dropping_its_category_in_a_large_theme() -> None:
     """A theme of 600 in 7 categories with weights of every size: the fused path (the
     walk without the guides) draws each host's blocks as the general plan does, and

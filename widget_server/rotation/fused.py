@@ -14,7 +14,8 @@ slots to the bit, without the objects in between.  It serves the hot path
 the simulator, the general path) still makes one.
 
 A host that drops more than itself (its own category under the same-category
-rule, a blocklist, an excluded pair) has no quick plan: its general plan copies
+rule, a blocklist, an excluded pair, those outside its region under the
+region rule "only") has no quick plan: its general plan copies
 the candidates and weights without those it drops, a few microseconds in a
 theme of 100, milliseconds in one of 10,000.  ``fused_slots`` draws it too,
 from the theme's weights with the dropped members' set to 0.0
@@ -26,6 +27,7 @@ without a share (the walk without the guides a large theme's own weights have).
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 
 from widget_server.rotation.keyed import keyed_hash_and_unit
 from widget_server.rotation.plans import Slot
@@ -46,14 +48,15 @@ def host_info(pool: ThemePool, host_id: int) -> MemberInfo:
 
 def quick_rules(shared: SharedPlan, rules: Rules) -> bool:
     """Whether ``rules`` let a theme's hosts be drawn over its shared part: a weighted or
-    fair-exchange theme with no pins, regions, one per category or members whose
-    schedule or activity is decided per plan."""
+    fair-exchange theme with no pins, one per category, regions but "only" (which
+    drops members as exclusions do) or members whose schedule or activity is decided
+    per plan."""
     return not (
         rules.strategy not in ("weighted", "fair-exchange")
         or shared.recheck
         or rules.pins
         or rules.one_per_category
-        or rules.region.mode != "off"
+        or rules.region.mode not in ("off", "only")
     )
 
 
@@ -70,7 +73,9 @@ def excluded_slugs(rules: Rules, host: MemberInfo) -> set[str]:
 
 def excludes_others(pool: ThemePool, rules: Rules, host_id: int) -> bool:
     """Whether the host excludes anyone but itself: its category's members (the
-    same-category rule), a blocklist, or a pair it is in."""
+    same-category rule), a blocklist, a pair it is in, or those outside its region."""
+    if rules.region.mode == "only":
+        return True
     # The host itself is looked at only by rules that exclude per host.
     if rules.exclude_same_category or rules.blocklists or rules.exclude_pairs:
         host = host_info(pool, host_id)
@@ -111,28 +116,72 @@ def excluded_places(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: 
     return places
 
 
+def region_key(rules: Rules, member: MemberInfo) -> str:
+    """What ``pipeline._same_region`` compares of a member: its postal code's first
+    digits, or its town, casefolded."""
+    if rules.region.by == "postal":
+        return member.postal_code[: rules.region.postal_digits]
+    return member.town.casefold()
+
+
+def region_places(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int) -> Sequence[int]:
+    """The places in ``shared.candidates`` of the members in the host's region (none
+    for a host without a postal code or town), as ``pipeline._same_region`` finds them."""
+    host = host_info(pool, host_id)
+    if not (host.postal_code if rules.region.by == "postal" else host.town):
+        return ()
+    regions = shared.regions
+    if not regions:  # every region of the part at once: one pass over the candidates
+        found: dict[str, list[int]] = {}
+        members = pool.members
+        for j, i in enumerate(shared.candidates):
+            found.setdefault(region_key(rules, members[i]), []).append(j)
+        regions.update({k: tuple(v) for k, v in found.items()})
+        regions.setdefault("", ())  # made, even for a part without candidates
+    return regions.get(region_key(rules, host), ())
+
+
+def kept_weights(
+    pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int
+) -> tuple[array[float], int]:
+    """The theme's weights as the host's general plan keeps them, those it drops set to
+    0.0, and how many it keeps."""
+    values = shared.values()
+    dropped = excluded_places(pool, shared, rules, host_id)
+    if rules.region.mode != "only":
+        kept = array("d", values)
+        for j in dropped:
+            kept[j] = 0.0
+        return kept, len(values) - len(dropped)
+    kept = array("d", bytes(8 * len(values)))  # all 0.0, then those of the region
+    count = 0
+    for j in region_places(pool, shared, rules, host_id):
+        if j not in dropped:
+            kept[j] = values[j]
+            count += 1
+    return kept, count
+
+
 def excluding_scale(
-    values: array[float], dropped: set[int], need: int, cap: float, extremes: Extremes
-) -> tuple[array[float], float] | None:
-    """The weights with those at ``dropped`` set to 0.0 and the scale of
-    ``inclusion_probabilities`` over the others (in their order) when it takes its
-    one-pass branch, else None (as ``quick_scale`` for a host that drops only itself).
+    kept: array[float], count: int, need: int, cap: float, extremes: Extremes
+) -> float | None:
+    """The scale of ``inclusion_probabilities`` over the ``count`` weights ``kept``
+    (the others 0.0) in their order when it takes its one-pass branch, else None (as
+    ``quick_scale`` for a host that drops only itself).  ``extremes``: those of all
+    the theme's weights.
 
     A 0.0 changes no sum it is added to (nor a compensated one), so the sum over
     the array is the sum over the weights kept, in the same order: the same float."""
-    take = min(need, len(values) - len(dropped))
+    take = min(need, count)
     if take <= 0 or extremes.low <= 0:  # every weight kept must be positive
         return None
-    kept = array("d", values)
-    for j in dropped:
-        kept[j] = 0.0
     scale = float(take) / sum(kept)
     ceiling = min(cap, 1.0) - EPSILON
     # The greatest of all weights is a bound on those kept; only where it binds is the
     # greatest kept looked for.
     if not extremes.high * scale < ceiling and not max(kept) * scale < ceiling:
         return None
-    return kept, scale
+    return scale
 
 
 def fused_slots(
@@ -166,12 +215,11 @@ def fused_slots(
         # The general plan of such a host is its candidates and weights copied without
         # those it drops (a theme of 10,000: milliseconds); the same draw walks the
         # theme's weights with theirs set to 0.0, which no walk takes.
-        dropped = excluded_places(pool, shared, rules, host_id)
-        found = excluding_scale(values, dropped, need, rules.max_share, shared.extremes())
-        if found is None:
+        values, count = kept_weights(pool, shared, rules, host_id)
+        scale_ = excluding_scale(values, count, need, rules.max_share, shared.extremes())
+        if scale_ is None:
             return None
-        values, scale = found
-        at, guided = -1, False  # the guides are made for the theme's own weights
+        scale, at, guided = scale_, -1, False  # the guides are for the theme's own weights
     else:
         at = host_place(shared.candidates, host_id)
         take = min(need, len(values) - (at >= 0))

@@ -61,6 +61,9 @@ class SharedPlan:
     # Per category, the places of its members in ``candidates`` (the same-category
     # rule's first sights, ``fused.excluded_places``), made when first asked for.
     places_of: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    # Per region (``fused.region_key``), the places of its members: the region rule
+    # "only", made at once when a host is first drawn under it.
+    regions: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def footprint(self) -> int:
         """About how many bytes this part holds with a day's orders of all 16 variants
@@ -69,9 +72,12 @@ class SharedPlan:
         variant and in the first order (48), and in a large theme its walks' guides;
         the balances are the pool's.  A categorized candidate of a theme with the
         same-category rule counts twice: in its category's set and, once a host of it
-        is drawn, among its category's places."""
+        is drawn, among its category's places; under the region rule "only" each
+        candidate's place is kept in its region's."""
         n = len(self.candidates)
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 80
+        if self.rules.region.mode == "only":  # every candidate's place in its region
+            extra += n * 40
         if n >= GUIDED_FROM:  # the walks' guides (rotation/guide.py): 16 of n / 32 sums
             extra += VARIANTS * (300 + (n // BLOCK + 1) * 8)
         return 2_000 + n * (16 + 48) + extra + len(self.fixed_order) * 8
