@@ -15,7 +15,7 @@ the simulator, the general path) still makes one.
 
 A host that drops more than itself (its own category under the same-category
 rule, a blocklist, an excluded pair, those outside its region under the
-region rule "only") has no quick plan: its general plan copies
+region rule "only", the members pinned) has no quick plan: its general plan copies
 the candidates and weights without those it drops, a few microseconds in a
 theme of 100, milliseconds in one of 10,000.  ``fused_slots`` draws it too,
 from the theme's weights with the dropped members' set to 0.0
@@ -48,13 +48,12 @@ def host_info(pool: ThemePool, host_id: int) -> MemberInfo:
 
 def quick_rules(shared: SharedPlan, rules: Rules) -> bool:
     """Whether ``rules`` let a theme's hosts be drawn over its shared part: a weighted or
-    fair-exchange theme with no pins, one per category, regions but "only" (which
-    drops members as exclusions do) or members whose schedule or activity is decided
-    per plan."""
+    fair-exchange theme with no one per category, regions but "only" (which drops
+    members as exclusions do) or members whose schedule or activity is decided per
+    plan."""
     return not (
         rules.strategy not in ("weighted", "fair-exchange")
         or shared.recheck
-        or rules.pins
         or rules.one_per_category
         or rules.region.mode not in ("off", "only")
     )
@@ -73,8 +72,9 @@ def excluded_slugs(rules: Rules, host: MemberInfo) -> set[str]:
 
 def excludes_others(pool: ThemePool, rules: Rules, host_id: int) -> bool:
     """Whether the host excludes anyone but itself: its category's members (the
-    same-category rule), a blocklist, a pair it is in, or those outside its region."""
-    if rules.region.mode == "only":
+    same-category rule), a blocklist, a pair it is in, those outside its region, or
+    those pinned (whose places the draw leaves to them)."""
+    if rules.region.mode == "only" or rules.pins:
         return True
     # The host itself is looked at only by rules that exclude per host.
     if rules.exclude_same_category or rules.blocklists or rules.exclude_pairs:
@@ -211,12 +211,19 @@ def fused_slots(
     need = max(limit, 0)  # the plan's free positions, 1..limit
     values = shared.values()
     guided = True
+    pinned: list[Slot] = []
     if excludes_others(pool, rules, host_id):
         # The general plan of such a host is its candidates and weights copied without
         # those it drops (a theme of 10,000: milliseconds); the same draw walks the
         # theme's weights with theirs set to 0.0, which no walk takes.
+        extremes = shared.extremes()
+        if extremes.low <= 0:  # a kept weight of 0.0 would not tell who is kept
+            return None
         values, count = kept_weights(pool, shared, rules, host_id)
-        scale_ = excluding_scale(values, count, need, rules.max_share, shared.extremes())
+        if rules.pins:
+            count -= pins_of(pool, shared, rules, host_id, moment, limit, values, pinned)
+            need -= len(pinned)
+        scale_ = excluding_scale(values, count, need, rules.max_share, extremes)
         if scale_ is None:
             return None
         scale, at, guided = scale_, -1, False  # the guides are for the theme's own weights
@@ -243,10 +250,54 @@ def fused_slots(
         need,
         guided=guided,
     )
+    ids = orders.ids
+    if pinned:  # the picks fill the free positions in order; gaps close (``draw``)
+        taken = {s.position for s in pinned}
+        free = [n for n in range(1, limit + 1) if n not in taken]
+        placed = pinned + [Slot(ids[j], n) for j, n in zip(chosen, free, strict=False)]
+        placed.sort(key=lambda s: s.position)
+        slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(placed, start=1)]
+        return tuple(slots) if len(slots) >= min(rules.min_partners, limit) else ()
     if len(chosen) < min(rules.min_partners, limit):
         return ()
-    ids = orders.ids
     return tuple([Slot(ids[j], n) for n, j in enumerate(chosen, start=1)])
+
+
+def pins_of(
+    pool: ThemePool,
+    shared: SharedPlan,
+    rules: Rules,
+    host_id: int,
+    moment: float,
+    limit: int,
+    kept: array[float],
+    pinned: list[Slot],
+) -> int:
+    """The host's pins as the general plan takes them (``pipeline.plan``), added to
+    ``pinned``, their weights in ``kept`` set to 0.0 (the draw leaves them out);
+    how many.  A pin holds when its member is kept (all weights positive: a weight
+    above 0.0), not pinned already, within the block, its position free, on this
+    host and in its schedule."""
+    host = host_info(pool, host_id)
+    candidates = shared.candidates
+    taken: set[int] = set()
+    for pin in rules.pins:
+        member_id = pool.ids_by_slug.get(pin.member)
+        j = -1 if member_id is None else host_place(candidates, member_id)
+        if (
+            j < 0
+            or kept[j] <= 0.0
+            or pin.position > limit
+            or any(s.position == pin.position for s in pinned)
+            or (pin.hosts and host.slug not in pin.hosts)
+            or (pin.schedule is not None and not pin.schedule.active(moment))
+        ):
+            continue
+        assert member_id is not None
+        pinned.append(Slot(member_id, pin.position, pinned=True, counts=pin.counts_in_ledger))
+        taken.add(j)
+        kept[j] = 0.0
+    return len(taken)
 
 
 def drawn_places(
