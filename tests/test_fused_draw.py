@@ -49,6 +49,7 @@ from widget_server.rotation.guide import GUIDED_FROM
 from widget_server.rotation.keyed import keyed_hash, keyed_hash_and_unit, keyed_unit
 from widget_server.rotation.plans import Slot
 from widget_server.rotation.quick import Scaled
+from widget_server.rotation.rules import Rules
 from widget_server.rotation.shared import SharedPlan, shared_plan
 from widget_server.serving import blocks
 from widget_server.serving.snapshot import LedgerInput, Snapshot
@@ -67,6 +68,14 @@ class Spy:
         got = fused_slots(*args, **kwargs)
         self.returned.append(got)
         return got
+
+
+def beyond_quick(pool: ThemePool, shared: SharedPlan, rules: Rules, host: int) -> bool:
+    """Where ``fused_slots`` answers without a quick plan: a fixed theme's hosts, and
+    under rules the quick plan takes a host that drops others or weighs its region."""
+    if rules.strategy == "fixed":
+        return True
+    return fused.quick_rules(shared, rules) and fused.excludes_others(pool, rules, host)
 
 
 def check_host(
@@ -100,9 +109,8 @@ def check_host(
             assert reference.draw(old, bucket, KEY) == expected
         if quick is not None:
             assert got is not None
-        elif got is not None:  # not the quick plan: a host that drops others
-            assert fused.quick_rules(shared, rules)
-            assert fused.excludes_others(pool, rules, host)
+        elif got is not None:  # not the quick plan: a fixed theme, or a host that drops others
+            assert beyond_quick(pool, shared, rules, host)
         if got is not None:
             assert got == expected
             assert type(got) is tuple and all(type(s) is Slot for s in got)
@@ -435,6 +443,73 @@ def test_a_host_drawn_from_its_region_only_by_the_fused_path(by: str) -> None:
         assert draw(plan(pool, nowhere, NOW, KEY, limit=3, shared=shared), first, KEY) == ()
 
 
+@pytest.mark.parametrize("by", ["town", "postal"])
+def test_a_host_weighing_its_region_more_is_drawn_by_the_fused_path(by: str) -> None:
+    towns = ["Heide", "HEIDE", "heide", "Husum", "", "Heide", "Husum", "hEIDE", "Büsum"] * 2
+    postals = ["25746", "25748", "25813", "", "25746", "25761", "25899", "25746", "25761"] * 2
+    infos = [("", towns[n], postals[n], True, 30.0, None) for n in range(18)]
+    for document in (
+        {"strategy": "weighted", "region": {"mode": "boost", "by": by, "boost": 1.7}},
+        {
+            "strategy": "fair-exchange",
+            "weights": {"m2": 0.5, "m9": 3.0},
+            "region": {"mode": "boost", "by": by, "postal_digits": 3, "boost": 2.5},
+            "exclusions": {"pairs": [["m1", "m10"]]},
+        },
+    ):
+        for balanced in (False, True):
+            pool = make_pool(infos, document)
+            if balanced:
+                pool = ThemePool(7, pool.rules, pool.members, pool.ids_by_slug, {})
+            rules = pool.rules.at(NOW)
+            shared = shared_plan(pool, rules, NOW, NOW)
+            first = int(NOW // 300)
+            drawn = 0
+            for host in [*pool.members, 99]:
+                for limit in (1, 3, 5):
+                    check_host(pool, shared, host, NOW, limit, range(first, first + 12))
+                drawn += (
+                    fused_slots(pool, shared, rules, host, NOW, first, KEY, limit=3) is not None
+                )
+            if balanced or document["strategy"] == "weighted":  # no weight binds the cap
+                assert drawn >= 9, (document, balanced)  # most hosts take the fused path
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"exclusions": {"same_category": True}},
+        {"exclusions": {"blocklists": {"m2": ["m9", "m4"]}, "pairs": [["m2", "m1"]]}},
+        {"pins": [{"member": "m9", "position": 2}, {"member": "m3", "position": 1}]},
+        {"region": {"mode": "only", "by": "town"}, "pins": [{"member": "m6", "position": 1}]},
+        {"region": {"mode": "boost", "by": "town"}},
+        {"region": {"mode": "tiered", "by": "town"}},
+        {"exclusions": {"one_per_category": True}},
+    ],
+)
+def test_a_fixed_theme_is_drawn_by_the_fused_path(extra: dict[str, Any]) -> None:
+    # The coordinator's order puts m9, m4, m7 first; the rest follow by slug.
+    infos = [
+        ("florist" if n % 3 == 0 else "", "Heide" if n % 2 else "Husum", "", True, 30.0, None)
+        for n in range(12)
+    ]
+    document = {"strategy": "fixed", "order": ["m9", "m4", "m7"], **extra}
+    pool = make_pool(infos, document)
+    rules = pool.rules.at(NOW)
+    shared = shared_plan(pool, rules, NOW, NOW)
+    first = int(NOW // 300)
+    tiered = extra.get("region", {}).get("mode") == "tiered" or "one_per_category" in str(extra)
+    for host in [*pool.members, 99]:
+        for limit in (1, 2, 3, 6):
+            check_host(pool, shared, host, NOW, limit, range(first, first + 3))
+            got = fused_slots(pool, shared, rules, host, NOW, first, KEY, limit=limit)
+            assert (got is None) is tiered
+    if not extra:  # host m1: the order's first three, none of them the host
+        got = fused_slots(pool, shared, rules, 1, NOW, first, KEY, limit=3)
+        assert got is not None and [s.member_id for s in got] == [9, 4, 7]
+
+
 def test_the_fused_draw_of_a_host_dropping_its_category_in_a_large_theme() -> None:
     """A theme of 600 in 7 categories with weights of every size: the fused path (the
     walk without the guides) draws each host's blocks as the general plan does, and
@@ -605,13 +680,15 @@ def test_select_slots_is_what_it_drew_before(
                     assert snapshot.cached(kept) is made
                 elif spy.returned:
                     event("fused" if spy.returned[0] is not None else "fused stepped aside")
-                    # Wherever the quick plan applies; beyond it, for a host that drops
-                    # others (its result is held to the plan's by selected_as_before).
+                    # Wherever the quick plan applies; beyond it, for a fixed theme or a
+                    # host that drops others (held to the plan by selected_as_before).
                     answered = spy.returned != [None]
                     if quick:
                         assert answered
                     elif answered:
-                        assert fused.excludes_others(pool, in_force, placement.member_id)
+                        part = blocks.shared_part(snapshot, pool, in_force, moment)
+                        assert part is not None
+                        assert beyond_quick(pool, part, in_force, placement.member_id)
                 else:  # only without a shared part (a period's own fairness)
                     event("no shared part")
                     assert blocks.shared_part(snapshot, pool, in_force, moment) is None

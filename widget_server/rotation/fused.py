@@ -15,7 +15,8 @@ the simulator, the general path) still makes one.
 
 A host that drops more than itself (its own category under the same-category
 rule, a blocklist, an excluded pair, those outside its region under the
-region rule "only", the members pinned) has no quick plan: its general plan copies
+region rule "only", the members pinned) or weighs its region more (region
+"boost") has no quick plan: its general plan copies
 the candidates and weights without those it drops, a few microseconds in a
 theme of 100, milliseconds in one of 10,000.  ``fused_slots`` draws it too,
 from the theme's weights with the dropped members' set to 0.0
@@ -27,7 +28,7 @@ without a share (the walk without the guides a large theme's own weights have).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from widget_server.rotation.keyed import keyed_hash_and_unit
 from widget_server.rotation.plans import Slot
@@ -48,14 +49,13 @@ def host_info(pool: ThemePool, host_id: int) -> MemberInfo:
 
 def quick_rules(shared: SharedPlan, rules: Rules) -> bool:
     """Whether ``rules`` let a theme's hosts be drawn over its shared part: a weighted or
-    fair-exchange theme with no one per category, regions but "only" (which drops
-    members as exclusions do) or members whose schedule or activity is decided per
-    plan."""
+    fair-exchange theme with no one per category, tiered regions or members whose
+    schedule or activity is decided per plan."""
     return not (
         rules.strategy not in ("weighted", "fair-exchange")
         or shared.recheck
         or rules.one_per_category
-        or rules.region.mode not in ("off", "only")
+        or rules.region.mode == "tiered"
     )
 
 
@@ -73,8 +73,9 @@ def excluded_slugs(rules: Rules, host: MemberInfo) -> set[str]:
 def excludes_others(pool: ThemePool, rules: Rules, host_id: int) -> bool:
     """Whether the host excludes anyone but itself: its category's members (the
     same-category rule), a blocklist, a pair it is in, those outside its region, or
-    those pinned (whose places the draw leaves to them)."""
-    if rules.region.mode == "only" or rules.pins:
+    those pinned (whose places the draw leaves to them); or weighs some members as
+    no other host does (those of its region, under the region rule "boost")."""
+    if rules.region.mode != "off" or rules.pins:
         return True
     # The host itself is looked at only by rules that exclude per host.
     if rules.exclude_same_category or rules.blocklists or rules.exclude_pairs:
@@ -143,13 +144,25 @@ def region_places(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: in
 
 def kept_weights(
     pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int
-) -> tuple[array[float], int]:
+) -> tuple[array[float], int] | None:
     """The theme's weights as the host's general plan keeps them, those it drops set to
-    0.0, and how many it keeps."""
+    0.0, and how many it keeps; None where a kept weight is not positive (the general
+    plan's ``inclusion_probabilities`` then takes its other branch)."""
     values = shared.values()
     dropped = excluded_places(pool, shared, rules, host_id)
     if rules.region.mode != "only":
         kept = array("d", values)
+        if rules.region.mode == "boost":  # the host's region weighs more, as the plan weighs it
+            candidates, base, fair = shared.candidates, shared.base_weights, shared.fair
+            boost = rules.region.boost
+            for j in region_places(pool, shared, rules, host_id):
+                i = candidates[j]
+                w = base[i] * boost
+                if i in fair:
+                    w *= fair[i].multiplier
+                if not w > 0:
+                    return None
+                kept[j] = w
         for j in dropped:
             kept[j] = 0.0
         return kept, len(values) - len(dropped)
@@ -163,12 +176,18 @@ def kept_weights(
 
 
 def excluding_scale(
-    kept: array[float], count: int, need: int, cap: float, extremes: Extremes
+    kept: array[float],
+    count: int,
+    need: int,
+    cap: float,
+    extremes: Extremes,
+    *,
+    boosted: bool = False,
 ) -> float | None:
     """The scale of ``inclusion_probabilities`` over the ``count`` weights ``kept``
     (the others 0.0) in their order when it takes its one-pass branch, else None (as
     ``quick_scale`` for a host that drops only itself).  ``extremes``: those of all
-    the theme's weights.
+    the theme's weights; ``boosted``: some kept weights are above the theme's own.
 
     A 0.0 changes no sum it is added to (nor a compensated one), so the sum over
     the array is the sum over the weights kept, in the same order: the same float."""
@@ -177,9 +196,9 @@ def excluding_scale(
         return None
     scale = float(take) / sum(kept)
     ceiling = min(cap, 1.0) - EPSILON
-    # The greatest of all weights is a bound on those kept; only where it binds is the
-    # greatest kept looked for.
-    if not extremes.high * scale < ceiling and not max(kept) * scale < ceiling:
+    # The greatest of the theme's weights is a bound on those kept (but boosted ones);
+    # only where it binds is the greatest kept looked for.
+    if not (extremes.high * scale < ceiling and not boosted) and not max(kept) * scale < ceiling:
         return None
     return scale
 
@@ -205,7 +224,11 @@ def fused_slots(
     fair exchange puts the heaviest first (ties by the first order), and a block
     short of the rules' minimum is empty.
     """
-    if not shared.covers(rules, moment) or not quick_rules(shared, rules):
+    if not shared.covers(rules, moment):
+        return None
+    if rules.strategy == "fixed":
+        return fixed_slots(pool, shared, rules, host_id, moment, min(limit, rules.max_partners))
+    if not quick_rules(shared, rules):
         return None
     limit = min(limit, rules.max_partners)
     need = max(limit, 0)  # the plan's free positions, 1..limit
@@ -219,11 +242,20 @@ def fused_slots(
         extremes = shared.extremes()
         if extremes.low <= 0:  # a kept weight of 0.0 would not tell who is kept
             return None
-        values, count = kept_weights(pool, shared, rules, host_id)
+        found = kept_weights(pool, shared, rules, host_id)
+        if found is None:
+            return None
+        values, count = found
         if rules.pins:
-            count -= pins_of(pool, shared, rules, host_id, moment, limit, values, pinned)
+            kept = values
+            for j in pins_of(
+                pool, shared, rules, host_id, moment, limit, lambda j: kept[j] > 0.0, pinned
+            ):
+                kept[j] = 0.0  # the draw leaves the pinned out
+                count -= 1
             need -= len(pinned)
-        scale_ = excluding_scale(values, count, need, rules.max_share, extremes)
+        boosted = rules.region.mode == "boost"
+        scale_ = excluding_scale(values, count, need, rules.max_share, extremes, boosted=boosted)
         if scale_ is None:
             return None
         scale, at, guided = scale_, -1, False  # the guides are for the theme's own weights
@@ -251,13 +283,8 @@ def fused_slots(
         guided=guided,
     )
     ids = orders.ids
-    if pinned:  # the picks fill the free positions in order; gaps close (``draw``)
-        taken = {s.position for s in pinned}
-        free = [n for n in range(1, limit + 1) if n not in taken]
-        placed = pinned + [Slot(ids[j], n) for j, n in zip(chosen, free, strict=False)]
-        placed.sort(key=lambda s: s.position)
-        slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(placed, start=1)]
-        return tuple(slots) if len(slots) >= min(rules.min_partners, limit) else ()
+    if pinned:
+        return placed(pinned, [ids[j] for j in chosen], limit, rules.min_partners)
     if len(chosen) < min(rules.min_partners, limit):
         return ()
     return tuple([Slot(ids[j], n) for n, j in enumerate(chosen, start=1)])
@@ -270,23 +297,23 @@ def pins_of(
     host_id: int,
     moment: float,
     limit: int,
-    kept: array[float],
+    keeps: Callable[[int], bool],
     pinned: list[Slot],
-) -> int:
+) -> list[int]:
     """The host's pins as the general plan takes them (``pipeline.plan``), added to
-    ``pinned``, their weights in ``kept`` set to 0.0 (the draw leaves them out);
-    how many.  A pin holds when its member is kept (all weights positive: a weight
-    above 0.0), not pinned already, within the block, its position free, on this
-    host and in its schedule."""
+    ``pinned``; their places.  A pin holds when its member is kept (``keeps`` of its
+    place), not pinned already, within the block, its position free, on this host and
+    in its schedule."""
     host = host_info(pool, host_id)
     candidates = shared.candidates
-    taken: set[int] = set()
+    taken: list[int] = []
     for pin in rules.pins:
         member_id = pool.ids_by_slug.get(pin.member)
         j = -1 if member_id is None else host_place(candidates, member_id)
         if (
             j < 0
-            or kept[j] <= 0.0
+            or not keeps(j)
+            or j in taken
             or pin.position > limit
             or any(s.position == pin.position for s in pinned)
             or (pin.hosts and host.slug not in pin.hosts)
@@ -295,9 +322,58 @@ def pins_of(
             continue
         assert member_id is not None
         pinned.append(Slot(member_id, pin.position, pinned=True, counts=pin.counts_in_ledger))
-        taken.add(j)
-        kept[j] = 0.0
-    return len(taken)
+        taken.append(j)
+    return taken
+
+
+def placed(pinned: list[Slot], picks: Sequence[int], limit: int, least: int) -> tuple[Slot, ...]:
+    """``draw``'s slots: the pins at their positions, the picks in the free ones in
+    order, gaps closed; empty when fewer than ``least`` (the rules' minimum, at most
+    the block's size)."""
+    if not pinned:
+        slots = [Slot(m, n) for n, m in enumerate(picks, start=1)]
+    else:
+        taken = {s.position for s in pinned}
+        free = [n for n in range(1, limit + 1) if n not in taken]
+        ordered = pinned + [Slot(m, n) for m, n in zip(picks, free, strict=False)]
+        ordered.sort(key=lambda s: s.position)
+        slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(ordered, start=1)]
+    return tuple(slots) if len(slots) >= min(least, limit) else ()
+
+
+def fixed_slots(
+    pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int, moment: float, limit: int
+) -> tuple[Slot, ...] | None:
+    """The slots of a fixed theme's host as its plan and draw give them: its pins, then
+    the first of the coordinator's order (``shared.fixed_order``) that it keeps, in
+    that order; None under rules this does not follow (tiered regions, one per
+    category, members decided per plan)."""
+    if shared.recheck or rules.one_per_category or rules.region.mode == "tiered":
+        return None
+    candidates = shared.candidates
+    dropped = excluded_places(pool, shared, rules, host_id)
+    region = None
+    if rules.region.mode == "only":
+        region = set(region_places(pool, shared, rules, host_id))
+
+    def keeps(j: int) -> bool:
+        return j not in dropped and (region is None or j in region)
+
+    pinned: list[Slot] = []
+    if rules.pins:
+        dropped.update(pins_of(pool, shared, rules, host_id, moment, limit, keeps, pinned))
+    need = limit - len(pinned)
+    picks: list[int] = []
+    if need > 0:
+        # Whom the walk passes over, as ids: those dropped, or those outside the region.
+        skip = {candidates[j] for j in dropped}
+        near = None if region is None else {candidates[j] for j in region}
+        for i in shared.fixed_order:
+            if i not in skip and (near is None or i in near):
+                picks.append(i)
+                if len(picks) == need:
+                    break
+    return placed(pinned, picks, limit, rules.min_partners)
 
 
 def drawn_places(
