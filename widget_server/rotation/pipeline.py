@@ -279,7 +279,13 @@ def plan(
             tiers.append(Tier(tuple(i for i in shared.fixed_order if i in members)))
         elif rules.strategy == "round-robin":
             order, offset = round_robin_order(
-                group, key=key, host_id=host_id, theme_id=pool.theme_id
+                group,
+                key=key,
+                host_id=host_id,
+                theme_id=pool.theme_id,
+                # Explaining, the members passing every check at this moment, not only
+                # the part's candidates.
+                encoded=None if explain else shared.encoded(),
             )
             tiers.append(Tier(order, offset))
         else:

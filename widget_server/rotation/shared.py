@@ -57,7 +57,10 @@ class SharedPlan:
         default_factory=dict, compare=False, repr=False
     )
     # The weights' extremes (``quick.Extremes``), made when a quick plan first asks.
-    memo: dict[str, Extremes] = field(default_factory=dict, compare=False, repr=False)
+    # The candidates' ids as bytes (``encoded``), made when a round-robin host first asks.
+    memo: dict[str, Extremes | dict[int, bytes]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     # Per category, the places of its members in ``candidates`` (the same-category
     # rule's first sights, ``fused.excluded_places``), made when first asked for.
     places_of: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -78,6 +81,8 @@ class SharedPlan:
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 80
         if self.rules.region.mode == "only":  # every candidate's place in its region
             extra += n * 40
+        if self.rules.strategy == "round-robin":  # the candidates' ids as bytes
+            extra += n * 100
         if n >= GUIDED_FROM:  # the walks' guides (rotation/guide.py): 16 of n / 32 sums
             extra += VARIANTS * (300 + (n // BLOCK + 1) * 8)
         return 2_000 + n * (16 + 48) + extra + len(self.fixed_order) * 8
@@ -91,6 +96,7 @@ class SharedPlan:
         found = self.memo.get("extremes")
         if found is None:
             found = self.memo["extremes"] = Extremes(self.weights.array)
+        assert isinstance(found, Extremes)
         return found
 
     def category_places(self, category: str) -> tuple[int, ...]:
@@ -102,6 +108,15 @@ class SharedPlan:
             found = self.places_of[category] = tuple(
                 sorted(bisect_left(candidates, i) for i in self.by_category.get(category, ()))
             )
+        return found
+
+    def encoded(self) -> dict[int, bytes]:
+        """``str(i).encode()`` of every candidate, made once: what the keyed hashes of a
+        round-robin host's order hash per member (``strategies.round_robin_order``)."""
+        found = self.memo.get("encoded")
+        if found is None:
+            found = self.memo["encoded"] = {i: str(i).encode() for i in self.candidates}
+        assert isinstance(found, dict)
         return found
 
     def covers(self, rules: Rules, now: float) -> bool:
