@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping
 
 from widget_server.rotation.fused import drawn_places, excluded_slugs, host_info, quick_case
-from widget_server.rotation.keyed import keyed_hash, keyed_unit
+from widget_server.rotation.keyed import keyed_hash, keyed_hashes, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.quick import (
@@ -112,24 +112,33 @@ def _one_per_category(
     weights: Mapping[int, float],
     key: bytes,
     seed: tuple[object, ...],
+    encoded: Mapping[int, bytes] | None = None,
 ) -> tuple[list[int], dict[int, float], dict[int, float]]:
     """One member per category: the coordinator's first (fixed), else a weighted draw.
 
     Also each one's weight and cap in the draw (weighted strategies): the
     category's total weight, and max_share x total / largest weight (at most 1),
     so over the minutes no member exceeds the cap and none is shown less.
+
+    Each member's draw is ``keyed_unit(key, "category", *seed, i)``, made for all of
+    them from one state of the hash with the seed (``keyed_hashes``; ``encoded``: the
+    ids as bytes, made beforehand): the same numbers at half the cost.
     """
     rank = {slug: n for n, slug in enumerate(rules.order)}
     best: dict[str, tuple[float, int]] = {}
     total: dict[str, float] = {}
     largest: dict[str, float] = {}
+    units: dict[int, int] = {}
+    if rules.strategy != "fixed":
+        units = keyed_hashes(key, ("category", *seed), ids, encoded)
+    log = math.log
     for i in ids:
         member = pool.members[i]
         category = member.category or f"#{i}"  # no category: a group of its own
         if rules.strategy == "fixed":
             score = -float(rank.get(member.slug, len(rank)))
         elif rules.strategy == "round-robin":
-            score = keyed_unit(key, "category", *seed, i)  # weights play no part
+            score = (units[i] >> 11) / 2**53  # keyed_unit; weights play no part
         else:
             w = weights.get(i, 0.0)
             if w <= 0:
@@ -138,7 +147,7 @@ def _one_per_category(
             largest[category] = max(largest.get(category, 0.0), w)
             # Efraimidis-Spirakis: the largest u^(1/w) wins with probability w / sum(w);
             # log(u) / w orders the same without underflow for tiny weights.
-            score = math.log(max(keyed_unit(key, "category", *seed, i), 1e-300)) / w
+            score = log(max((units[i] >> 11) / 2**53, 1e-300)) / w
         if category not in best or score > best[category][0]:
             best[category] = (score, i)
     draw_weights: dict[int, float] = {}
@@ -257,7 +266,9 @@ def plan(
     if rules.one_per_category:
         # A new representative per category every minute (plans live a minute).
         minute = (pool.theme_id, host_id, int(now // 60))
-        kept, draw_weights, caps = _one_per_category(rest, pool, rules, weights, key, minute)
+        kept, draw_weights, caps = _one_per_category(
+            rest, pool, rules, weights, key, minute, None if explain else shared.encoded()
+        )
         if explain:
             note = Check("one-per-category", False, "another member of its category was drawn")
             for i in set(rest) - set(kept):
@@ -265,7 +276,10 @@ def plan(
         rest = kept
     if rules.region.mode == "tiered":
         near = [i for i in rest if _same_region(rules, host, pool.members[i])]
-        groups = [near, [i for i in rest if i not in near]]
+        # Looked up in a set: in a list, a theme of 10,000 with a region of 1,000 made
+        # ten million comparisons per plan.
+        nearby = set(near)
+        groups = [near, [i for i in rest if i not in nearby]]
     else:
         groups = [rest]
 
