@@ -71,9 +71,10 @@ class Spy:
 
 
 def beyond_quick(pool: ThemePool, shared: SharedPlan, rules: Rules, host: int) -> bool:
-    """Where ``fused_slots`` answers without a quick plan: a fixed theme's hosts, and
-    under rules the quick plan takes a host that drops others or weighs its region."""
-    if rules.strategy == "fixed":
+    """Where ``fused_slots`` answers without a quick plan: a fixed theme's hosts, a
+    theme's under the tiered region rule, and under rules the quick plan takes a host
+    that drops others or weighs its region."""
+    if rules.strategy == "fixed" or rules.region.mode == "tiered":
         return True
     return fused.quick_rules(shared, rules) and fused.excludes_others(pool, rules, host)
 
@@ -508,6 +509,55 @@ def test_a_fixed_theme_is_drawn_by_the_fused_path(extra: dict[str, Any]) -> None
     if not extra:  # host m1: the order's first three, none of them the host
         got = fused_slots(pool, shared, rules, 1, NOW, first, KEY, limit=3)
         assert got is not None and [s.member_id for s in got] == [9, 4, 7]
+
+
+@pytest.mark.parametrize("by", ["town", "postal"])
+def test_a_tiered_region_is_drawn_by_the_fused_path(by: str) -> None:
+    """A host with enough neighbours fills its block from its region (tier 0); one
+    alone in its region, or without a town, from the others (tier 1, its own keyed
+    walk); one with too few neighbours to fill it takes the general path (each of
+    them is certain: the plan's probabilities take their other branch)."""
+    towns = ["Heide", "HEIDE", "Husum", "", "Heide", "Husum", "Büsum", "heide", "Heide"]
+    towns += ["Meldorf", "heide", "Husum", "Wesselburen", "", "Heide", "Lunden"]
+    postals = ["25746", "25746", "25813", "", "25746", "25813", "25761", "25746", "25746"]
+    postals += ["25704", "25746", "25813", "25764", "", "25746", "25774"]
+    infos = [
+        ("florist" if n % 5 == 0 else "", towns[n], postals[n], True, 30.0, None)
+        for n in range(len(towns))
+    ]
+    region = {"mode": "tiered", "by": by, "postal_digits": 5}
+    for document in (
+        {"strategy": "weighted", "region": region},
+        {
+            "strategy": "fair-exchange",
+            "region": region,
+            "weights": {"m3": 2.0, "m8": 0.5},
+            "pins": [{"member": "m4", "position": 2}],
+            "exclusions": {"same_category": True, "pairs": [["m2", "m5"]]},
+        },
+    ):
+        for balanced in (False, True):
+            pool = make_pool(infos, document)
+            if balanced:
+                pool = ThemePool(7, pool.rules, pool.members, pool.ids_by_slug, {})
+            rules = pool.rules.at(NOW)
+            shared = shared_plan(pool, rules, NOW, NOW)
+            first = int(NOW // 300)
+            kinds = set()
+            for host in [*pool.members, 99]:
+                for limit in (1, 3, 5):
+                    check_host(pool, shared, host, NOW, limit, range(first, first + 12))
+                got = fused_slots(pool, shared, rules, host, NOW, first, KEY, limit=3)
+                if got and host != 99:
+                    same = pipeline._same_region
+                    near = {
+                        same(rules, pool.members[host], pool.members[s.member_id])
+                        for s in got
+                        if not s.pinned
+                    }
+                    kinds.add(tuple(sorted(near)))
+            if balanced or document["strategy"] == "weighted":
+                assert kinds == {(True,), (False,)}  # from the region, and from the others
 
 
 def test_the_fused_draw_of_a_host_dropping_its_category_in_a_large_theme() -> None:

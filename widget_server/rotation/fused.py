@@ -228,6 +228,12 @@ def fused_slots(
         return None
     if rules.strategy == "fixed":
         return fixed_slots(pool, shared, rules, host_id, moment, min(limit, rules.max_partners))
+    if (
+        rules.region.mode == "tiered"
+        and rules.strategy in ("weighted", "fair-exchange")
+        and not (shared.recheck or rules.one_per_category)
+    ):
+        return tiered_slots(pool, shared, rules, host_id, moment, bucket, key, limit)
     if not quick_rules(shared, rules):
         return None
     limit = min(limit, rules.max_partners)
@@ -288,6 +294,83 @@ def fused_slots(
     if len(chosen) < min(rules.min_partners, limit):
         return ()
     return tuple([Slot(ids[j], n) for n, j in enumerate(chosen, start=1)])
+
+
+def tiered_slots(
+    pool: ThemePool,
+    shared: SharedPlan,
+    rules: Rules,
+    host_id: int,
+    moment: float,
+    bucket: int,
+    key: bytes,
+    limit: int,
+) -> tuple[Slot, ...] | None:
+    """A weighted block under the region rule "tiered" as the general plan draws it:
+    the host's region first (tier 0), then the others (tier 1) for the places left,
+    each tier its weights over the theme's with everyone else's 0.0, its scale, and
+    its own keyed walk; None where a cap binds or a weight is not positive (the plan
+    takes ``inclusion_probabilities``' other branch)."""
+    limit = min(limit, rules.max_partners)
+    extremes = shared.extremes()
+    if extremes.low <= 0:
+        return None
+    found = kept_weights(pool, shared, rules, host_id)
+    if found is None:
+        return None
+    kept, count = found
+    pinned: list[Slot] = []
+    need = max(limit, 0)
+    if rules.pins:
+        for j in pins_of(
+            pool, shared, rules, host_id, moment, limit, lambda j: kept[j] > 0.0, pinned
+        ):
+            kept[j] = 0.0
+            count -= 1
+        need -= len(pinned)
+    # Tier 0: the kept members of the host's region, in the candidates' order.
+    near = [j for j in region_places(pool, shared, rules, host_id) if kept[j] > 0.0]
+    first = array("d", bytes(8 * len(kept)))
+    for j in near:
+        first[j] = kept[j]
+        kept[j] = 0.0  # what is left is tier 1
+    # The plan's tiers: each takes what is left of the block's free places (at most its
+    # size), and what its probabilities fall short of that (their sum, in its order)
+    # is left to the next.
+    ceiling = min(rules.max_share, 1.0) - EPSILON
+    remaining: float = need
+    scales = []
+    for weights, size in ((first, len(near)), (kept, count - len(near))):
+        take = min(remaining, size)
+        remaining -= take
+        scale = 0.0  # no share: none to take, or nobody in the tier
+        if take > 0:  # all its weights positive: the one-pass branch, if no cap binds
+            scale = float(take) / sum(weights)
+            if not max(weights) * scale < ceiling:
+                return None
+            if weights is first:
+                remaining += take - sum([weights[j] * scale for j in near])
+        scales.append(scale)
+    orders = shared.orders(key, int(moment // DAY))
+    picks: list[int] = []
+    for tier, (weights, scale) in enumerate(zip((first, kept), scales, strict=True)):
+        if scale > 0 and need - len(picks) > 0:
+            picks += drawn_places(
+                orders,
+                weights,
+                scale,
+                -1,
+                rules.strategy,
+                pool.theme_id,
+                host_id,
+                bucket,
+                key,
+                need - len(picks),
+                guided=False,
+                tier=tier,
+            )
+    ids = orders.ids
+    return placed(pinned, [ids[j] for j in picks], limit, rules.min_partners)
 
 
 def pins_of(
@@ -389,13 +472,14 @@ def drawn_places(
     need: int,
     *,
     guided: bool = True,
+    tier: int = 0,
 ) -> list[int]:
     """The places in ``orders.ids`` a quick plan's draw takes for a host and bucket, in
-    the order of the block: tier 0's two keyed hashes (joined), the walk of one of the
-    day's orders from the keyed point (``quick.take_places``), and for fair exchange
-    those the network owes most first.  ``fused_slots`` and ``pipeline.quick_members``
-    draw through it."""
-    mix, u = keyed_hash_and_unit(key, "shift", "draw", theme_id, host_id, bucket, 0)
+    the order of the block: the tier's two keyed hashes (joined), the walk of one of
+    the day's orders from the keyed point (``quick.take_places``), and for fair
+    exchange those the network owes most first.  ``fused_slots`` and
+    ``pipeline.quick_members`` draw through it."""
+    mix, u = keyed_hash_and_unit(key, "shift", "draw", theme_id, host_id, bucket, tier)
     k, point = mix % orders.count, walk_point(mix)
     chosen = take_places(orders, k, point, values, scale, at, u, need, guided=guided)
     if strategy == "fair-exchange":

@@ -64,8 +64,8 @@ class SharedPlan:
     # Per category, the places of its members in ``candidates`` (the same-category
     # rule's first sights, ``fused.excluded_places``), made when first asked for.
     places_of: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
-    # Per region (``fused.region_key``), the places of its members: the region rule
-    # "only", made at once when a host is first drawn under it.
+    # Per region (``fused.region_key``), the places of its members: the region rules
+    # "only", "boost" and "tiered", made at once when a host is first drawn under them.
     regions: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def footprint(self) -> int:
@@ -79,7 +79,7 @@ class SharedPlan:
         candidate's place is kept in its region's."""
         n = len(self.candidates)
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 80
-        if self.rules.region.mode == "only":  # every candidate's place in its region
+        if self.rules.region.mode != "off":  # each candidate's place in its region
             extra += n * 40
         if self.rules.strategy == "round-robin":  # the candidates' ids as bytes
             extra += n * 100
