@@ -7,6 +7,7 @@ go to artifacts/screenshots/ (not committed).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
@@ -275,3 +277,70 @@ def test_keyboard_users_reach_the_content_and_see_focus(
     expect(page.get_by_label("Benutzername")).to_be_focused()
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"
+
+
+def test_a_large_themes_event_participants_are_found_by_name(
+    admin_server: AdminServer, page: Page, tmp_path: Path
+) -> None:
+    """Past 200 members a theme's participants are not listed to tick; the form's
+    search finds them by name (static/participants.js), a hostile name stays text,
+    and the member added is saved with the event.  (This module's last test: the
+    theme it adds is its own.)"""
+    rows: list[dict[str, object]] = [
+        {
+            "slug": f"haendler-{n:03d}",
+            "name": f"Händler {n:03d}",
+            "website": f"https://haendler-{n:03d}.example/",
+            "town": "Heide",
+            "themes": ["grossmarkt"],
+        }
+        for n in range(205)
+    ]
+    rows.append(
+        {
+            "slug": "baeckerei-boese",
+            "name": "<img src=x onerror=window.__pwned=1> Bäckerei Böse",
+            "website": "https://boese.example/",
+            "town": "Heide",
+            "themes": ["grossmarkt"],
+        }
+    )
+    admin_server.cli("theme", "add", "grossmarkt", "--name-de", "Großmarkt")
+    (members := tmp_path / "members.json").write_text(json.dumps(rows))
+    admin_server.cli("member", "import", str(members))
+    sign_in(page, admin_server)
+    page.goto(f"{admin_server.base}/admin/events/new")
+    group = page.locator("details.participant-group", has_text="Großmarkt")
+    group.locator("summary").click()
+    assert group.locator('input[type="checkbox"]').count() == 0  # none listed to tick
+    search = group.get_by_label("Mitglied nach Namen suchen")
+    search.fill("bäckerei")
+    found = group.locator(".found-list li")
+    expect(found).to_have_count(1)  # the server's snapshot takes the import at its poll
+    expect(found).to_contain_text("<img src=x onerror=window.__pwned=1> Bäckerei Böse")
+    found.get_by_role("button").click()
+    added = group.locator('input[name="participants"][value="baeckerei-boese"]')
+    expect(added).to_be_checked()
+    search.fill("händler 1")  # 100 of them: the first 20, and a note
+    expect(found).to_have_count(20)
+    expect(group.get_by_role("status")).to_have_text(
+        "Es passen noch mehr Mitglieder: Geben Sie mehr vom Namen ein."
+    )
+    search.press("Enter")  # searching, not sending the form
+    expect(page).to_have_url(re.compile(r"/admin/events/new$"))
+    search.fill("zzz-niemand")
+    expect(group.get_by_role("status")).to_have_text(
+        "Kein Mitglied dieses Themas hat das im Namen."
+    )
+    page.fill("#f-title", "Markttag")
+    page.select_option("#f-theme", "grossmarkt")
+    page.fill("#f-starts-at", "2031-06-01T10:00")
+    page.fill("#f-ends-at", "2031-06-01T16:00")
+    page.fill("#f-place-name", "Marktplatz")
+    page.fill("#f-town", "Heide")
+    page.get_by_role("button", name="Veranstaltung veröffentlichen").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Markttag")
+    saved = page.locator('input[name="participants"][value="baeckerei-boese"]')
+    expect(saved).to_be_checked()  # taking part: listed to untick
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("img[src='x']").count() == 0

@@ -22,6 +22,7 @@ from widget_server.web.endpoints import (
     frame,
     join,
     offer_page,
+    participants,
     public,
     theme_page,
     unsubscribe,
@@ -204,6 +205,11 @@ admin_routes = [
         name="admin_rules_preview",
     ),
     Route("/themes/{slug}/simulate", admin_stats.simulate_page, name="admin_simulate"),
+    Route(
+        "/themes/{slug}/participants",
+        participants.admin_participants,
+        name="admin_participants",
+    ),
     Route("/stats", admin_stats.stats_page, name="admin_stats"),
     Route("/events", admin_events.event_list, name="admin_events"),
     Route("/events/new", admin_events.event_new, methods=["GET"], name="admin_event_new"),
@@ -258,6 +264,11 @@ portal_routes = [
     Route("/profile/mail", portal_profile.mail_save, methods=["POST"], name="portal_mail"),
     Route("/themes", portal_pages.themes_page, methods=["GET"], name="portal_themes"),
     Route("/themes", portal_pages.membership_change, methods=["POST"], name="portal_theme_change"),
+    Route(
+        "/themes/{slug}/participants",
+        participants.portal_participants,
+        name="portal_participants",
+    ),
     Route("/events", portal_events.events_page, name="portal_events"),
     Route("/events/new", portal_events.event_new, methods=["GET"], name="portal_event_new"),
     Route(

@@ -293,6 +293,7 @@ def render(
         "done": done if done in DONE else None,
         "errors": {},
         "section": "",
+        "participant_search": "admin_participants",  # finds a large theme's members by name
     }
     return runtime.templates.TemplateResponse(
         request,

@@ -249,6 +249,7 @@ def render(
         "done": done if done in DONE else None,
         "errors": {},
         "section": "",
+        "participant_search": "portal_participants",  # finds a large theme's members by name
     }
     return runtime.templates.TemplateResponse(
         request,
