@@ -56,6 +56,10 @@ class SharedPlan:
     daily: dict[tuple[int, bytes], DailyOrders] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # The pool's orders kept across its ledger installs (``ThemePool.kept_orders``).
+    kept: dict[tuple[int, bytes], DailyOrders] | None = field(
+        default=None, compare=False, repr=False
+    )
     # The weights' extremes (``quick.Extremes``), made when a quick plan first asks.
     # The candidates' ids as bytes (``encoded``), made when a round-robin host first asks.
     memo: dict[str, Extremes | dict[int, bytes]] = field(
@@ -123,11 +127,21 @@ class SharedPlan:
         return rules is self.rules and self.start <= now <= self.end
 
     def orders(self, key: bytes, day: int) -> DailyOrders:
-        """The theme's orders of ``day``: made once for all its hosts.  Only the
-        latest two days are kept (a snapshot can live for days)."""
+        """The theme's orders of ``day``: made once for all its hosts, and taken over
+        from the pool's kept orders when made for the same candidates (a ledger
+        install makes a new part over the same members).  Only the latest two days
+        are kept (a snapshot can live for days)."""
         found = self.daily.get((day, key))
         if found is None:
-            found = DailyOrders(self.candidates, key, (self.theme_id, day))
+            kept = self.kept.get((day, key)) if self.kept is not None else None
+            if kept is not None and kept.ids == self.candidates:
+                found = kept  # made for the same candidates by a part before this one
+            else:
+                found = DailyOrders(self.candidates, key, (self.theme_id, day))
+                if self.kept is not None:
+                    self.kept[(day, key)] = found
+                    while len(self.kept) > 2:
+                        del self.kept[min(self.kept)]
             if len(self.daily) >= 2:
                 del self.daily[min(self.daily)]
             self.daily[(day, key)] = found
@@ -230,4 +244,5 @@ def shared_plan(pool: ThemePool, rules: Rules, start: float, end: float) -> Shar
         by_category={k: frozenset(v) for k, v in by_category.items()},
         fixed_order=tuple(fixed),
         windows={i: windows.get(i, ()) for i in recheck},
+        kept=pool.kept_orders,
     )
