@@ -113,6 +113,7 @@ def _one_per_category(
     key: bytes,
     seed: tuple[object, ...],
     encoded: Mapping[int, bytes] | None = None,
+    categories: Mapping[int, str] | None = None,
 ) -> tuple[list[int], dict[int, float], dict[int, float]]:
     """One member per category: the coordinator's first (fixed), else a weighted draw.
 
@@ -122,7 +123,9 @@ def _one_per_category(
 
     Each member's draw is ``keyed_unit(key, "category", *seed, i)``, made for all of
     them from one state of the hash with the seed (``keyed_hashes``; ``encoded``: the
-    ids as bytes, made beforehand): the same numbers at half the cost.
+    ids as bytes, made beforehand): the same numbers at half the cost.  ``categories``:
+    the members' categories, made beforehand (a pool's member is made anew on every
+    lookup: in a theme of 10,000, 16 ms a plan).
     """
     rank = {slug: n for n, slug in enumerate(rules.order)}
     best: dict[str, tuple[float, int]] = {}
@@ -132,10 +135,14 @@ def _one_per_category(
     if rules.strategy != "fixed":
         units = keyed_hashes(key, ("category", *seed), ids, encoded)
     log = math.log
+    fixed = rules.strategy == "fixed"
     for i in ids:
-        member = pool.members[i]
-        category = member.category or f"#{i}"  # no category: a group of its own
-        if rules.strategy == "fixed":
+        if categories is None or fixed:
+            member = pool.members[i]
+            category = member.category or f"#{i}"  # no category: a group of its own
+        else:
+            category = categories[i] or f"#{i}"
+        if fixed:
             score = -float(rank.get(member.slug, len(rank)))
         elif rules.strategy == "round-robin":
             score = (units[i] >> 11) / 2**53  # keyed_unit; weights play no part
@@ -267,7 +274,14 @@ def plan(
         # A new representative per category every minute (plans live a minute).
         minute = (pool.theme_id, host_id, int(now // 60))
         kept, draw_weights, caps = _one_per_category(
-            rest, pool, rules, weights, key, minute, None if explain else shared.encoded()
+            rest,
+            pool,
+            rules,
+            weights,
+            key,
+            minute,
+            None if explain else shared.encoded(),
+            None if explain else shared.categories(pool),
         )
         if explain:
             note = Check("one-per-category", False, "another member of its category was drawn")

@@ -25,6 +25,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from widget_server.rotation.fairness import Balance, balances, multipliers
 from widget_server.rotation.guide import BLOCK, GUIDED_FROM
@@ -61,10 +62,9 @@ class SharedPlan:
         default=None, compare=False, repr=False
     )
     # The weights' extremes (``quick.Extremes``), made when a quick plan first asks.
-    # The candidates' ids as bytes (``encoded``), made when a round-robin host first asks.
-    memo: dict[str, Extremes | dict[int, bytes]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    # The candidates' ids as bytes (``encoded``) and their categories (``categories``),
+    # made when a round-robin or one-per-category host first asks.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Per category, the places of its members in ``candidates`` (the same-category
     # rule's first sights, ``fused.excluded_places``), made when first asked for.
     places_of: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -85,8 +85,10 @@ class SharedPlan:
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 80
         if self.rules.region.mode != "off":  # each candidate's place in its region
             extra += n * 40
-        if self.rules.strategy == "round-robin":  # the candidates' ids as bytes
-            extra += n * 100
+        if self.rules.strategy == "round-robin" or self.rules.one_per_category:
+            extra += n * 100  # the candidates' ids as bytes
+        if self.rules.one_per_category:
+            extra += n * 80  # and their categories
         if n >= GUIDED_FROM:  # the walks' guides (rotation/guide.py): 16 of n / 32 sums
             extra += VARIANTS * (300 + (n // BLOCK + 1) * 8)
         return 2_000 + n * (16 + 48) + extra + len(self.fixed_order) * 8
@@ -120,8 +122,18 @@ class SharedPlan:
         found = self.memo.get("encoded")
         if found is None:
             found = self.memo["encoded"] = {i: str(i).encode() for i in self.candidates}
-        assert isinstance(found, dict)
-        return found
+        encoded: dict[int, bytes] = found
+        return encoded
+
+    def categories(self, pool: ThemePool) -> dict[int, str]:
+        """Every candidate's category (of ``pool``, the pool this part was made of), made
+        once: what one per category groups by (``pipeline._one_per_category``)."""
+        found = self.memo.get("categories")
+        if found is None:
+            members = pool.members
+            found = self.memo["categories"] = {i: members[i].category for i in self.candidates}
+        categories: dict[int, str] = found
+        return categories
 
     def covers(self, rules: Rules, now: float) -> bool:
         return rules is self.rules and self.start <= now <= self.end
