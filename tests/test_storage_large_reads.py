@@ -9,12 +9,22 @@ ways run on the same data.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pytest
 
 from widget_server.core.models import CounterRow
+from widget_server.network.services import MemberInput, add_member, add_theme
 from widget_server.storage import Storage, counts, members
+from widget_server.storage import postgres as pg
+from widget_server.storage.dialect import Row
+from widget_server.storage.postgres import PostgresStorage
+
+from . import postgres
+
+needs_postgres = pytest.mark.skipif(postgres.server_url() is None, reason=postgres.HINT)
 
 pytestmark = pytest.mark.asyncio
 
@@ -44,3 +54,44 @@ async def test_large_reads_are_made_in_a_thread_into_the_same_records(
     assert await storage.list_counts(theme_id=theme.id) == rows
     assert await storage.list_members(theme_id=theme.id) == listed
     assert made_in and threading.main_thread().name not in made_in
+
+
+@needs_postgres
+async def test_a_large_answer_of_postgresql_is_made_into_tuples_in_a_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """asyncpg's records become tuples beside the loop past ``TUPLES_ON_LOOP``: the same
+    rows either way (SQLite's rows come as tuples from sqlite3)."""
+    server = postgres.server_url()
+    assert server is not None
+    async with postgres.fresh_schema(server) as url:
+        storage = PostgresStorage(url)
+        await storage.open()
+        await storage.migrate()
+        try:
+            await add_theme(storage, slug="markt", name_de="Markt")
+            for n in range(5):
+                await add_member(
+                    storage,
+                    MemberInput(
+                        slug=f"laden-{n}",
+                        name=f"Laden {n}",
+                        website=f"https://laden-{n}.example/",
+                        themes=("markt",),
+                    ),
+                )
+            before = await storage.list_members()
+            made_in: list[str] = []
+            real = pg._tuples
+
+            def counted(records: Sequence[Any]) -> list[Row]:
+                made_in.append(threading.current_thread().name)
+                return real(records)
+
+            monkeypatch.setattr(pg, "_tuples", counted)
+            monkeypatch.setattr(pg, "TUPLES_ON_LOOP", 1)
+            assert await storage.list_members() == before
+            assert len(before) == 5
+            assert made_in and threading.main_thread().name not in made_in
+        finally:
+            await storage.close()
