@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Mapping
 
+from widget_server.rotation import ThemePool
 from widget_server.rotation.ledger import ThemeLedger
 from widget_server.serving import release
 from widget_server.serving.snapshot import Snapshot
@@ -43,14 +44,17 @@ def rebase(
     changed: Collection[int],
     now: float,
     freed: list[object] | None = None,
+    rebalanced: Mapping[int, tuple[ThemePool, ThemePool]] | None = None,
 ) -> Snapshot:
     """``ready`` (``base`` with new ledgers for ``changed``) moved onto ``current``, the
     snapshot serving now: the same unless writes were applied meanwhile.
 
     Then ``current``'s network and pools are kept, a pool of ``changed`` takes its new
-    balances where it is still ``base``'s (the same object), and is dropped (built
-    again on use) where a write rebuilt it since; a walk over the built pools, with
-    nothing recomputed on the event loop.
+    balances where it is still ``base``'s (the same object), or is replaced by the one
+    ``rebalanced`` made of it (pool -> with the new ledger; a large theme's, made in
+    a worker thread), and is dropped (built again on use) where a write rebuilt it
+    since otherwise; a walk over the built pools, with nothing recomputed on the
+    event loop.
     """
     if current is base:
         return ready
@@ -62,6 +66,8 @@ def rebase(
             new.pools.built[theme_id] = pool
         elif before.get(theme_id) is pool and theme_id in after:
             new.pools.built[theme_id] = after[theme_id]
+        elif rebalanced and theme_id in rebalanced and rebalanced[theme_id][0] is pool:
+            new.pools.built[theme_id] = rebalanced[theme_id][1]
     new.active_members.built.update(current.active_members.built)
     return new
 
