@@ -79,6 +79,18 @@ def beyond_quick(pool: ThemePool, shared: SharedPlan, rules: Rules, host: int) -
     return fused.quick_rules(shared, rules) and fused.excludes_others(pool, rules, host)
 
 
+def theme_of(
+    infos: list[tuple[Any, ...]], document: dict[str, Any], *, balanced: bool = False
+) -> tuple[ThemePool, Rules, SharedPlan, int]:
+    """Theme 7 of ``infos`` under ``document`` (``balanced``: no balances, so fair exchange
+    weighs everyone alike), its rules and shared part at ``NOW``, and ``NOW``'s bucket."""
+    pool = make_pool(infos, document)
+    if balanced:
+        pool = ThemePool(7, pool.rules, pool.members, pool.ids_by_slug, {})
+    rules = pool.rules.at(NOW)
+    return pool, rules, shared_plan(pool, rules, NOW, NOW), int(NOW // 300)
+
+
 def check_host(
     pool: ThemePool,
     shared: SharedPlan,
@@ -421,12 +433,9 @@ def test_a_host_drawn_from_its_region_only_by_the_fused_path(by: str) -> None:
             "exclusions": {"blocklists": {"m1": ["m6"]}},
         },
     ):
-        pool = make_pool(infos, document)
-        if document["strategy"] == "fair-exchange":  # balanced: nobody's weight binds the cap
-            pool = ThemePool(7, pool.rules, pool.members, pool.ids_by_slug, {})
-        rules = pool.rules.at(NOW)
-        shared = shared_plan(pool, rules, NOW, NOW)
-        first = int(NOW // 300)
+        # Fair exchange balanced: nobody's weight binds the cap.
+        balanced = document["strategy"] == "fair-exchange"
+        pool, rules, shared, first = theme_of(infos, document, balanced=balanced)
         drawn = 0
         for host in [*pool.members, 99]:
             for limit in (1, 2, 3):
@@ -459,12 +468,7 @@ def test_a_host_weighing_its_region_more_is_drawn_by_the_fused_path(by: str) -> 
         },
     ):
         for balanced in (False, True):
-            pool = make_pool(infos, document)
-            if balanced:
-                pool = ThemePool(7, pool.rules, pool.members, pool.ids_by_slug, {})
-            rules = pool.rules.at(NOW)
-            shared = shared_plan(pool, rules, NOW, NOW)
-            first = int(NOW // 300)
+            pool, rules, shared, first = theme_of(infos, document, balanced=balanced)
             drawn = 0
             for host in [*pool.members, 99]:
                 for limit in (1, 3, 5):
@@ -537,12 +541,7 @@ def test_a_tiered_region_is_drawn_by_the_fused_path(by: str) -> None:
         },
     ):
         for balanced in (False, True):
-            pool = make_pool(infos, document)
-            if balanced:
-                pool = ThemePool(7, pool.rules, pool.members, pool.ids_by_slug, {})
-            rules = pool.rules.at(NOW)
-            shared = shared_plan(pool, rules, NOW, NOW)
-            first = int(NOW // 300)
+            pool, rules, shared, first = theme_of(infos, document, balanced=balanced)
             kinds = set()
             for host in [*pool.members, 99]:
                 for limit in (1, 3, 5):

@@ -34,7 +34,7 @@ from widget_server.rotation.keyed import keyed_hash_and_unit
 from widget_server.rotation.plans import Slot
 from widget_server.rotation.pool import MemberInfo, ThemePool
 from widget_server.rotation.quick import Extremes, host_place, owed_first, quick_scale, take_places
-from widget_server.rotation.rules import Rules
+from widget_server.rotation.rules import Pin, Rules
 from widget_server.rotation.sampling import EPSILON
 from widget_server.rotation.shared import SharedPlan
 from widget_server.rotation.strategies import DailyOrders, walk_point
@@ -373,6 +373,17 @@ def tiered_slots(
     return placed(pinned, [ids[j] for j in picks], limit, rules.min_partners)
 
 
+def pin_fits(pin: Pin, host: MemberInfo, limit: int, pinned: list[Slot], now: float) -> bool:
+    """Whether a pin of a member the host may show holds on its block: within the
+    block, its position not taken by an earlier pin, on this host, in its schedule."""
+    return not (
+        pin.position > limit
+        or any(s.position == pin.position for s in pinned)
+        or (pin.hosts and host.slug not in pin.hosts)
+        or (pin.schedule is not None and not pin.schedule.active(now))
+    )
+
+
 def pins_of(
     pool: ThemePool,
     shared: SharedPlan,
@@ -393,15 +404,7 @@ def pins_of(
     for pin in rules.pins:
         member_id = pool.ids_by_slug.get(pin.member)
         j = -1 if member_id is None else host_place(candidates, member_id)
-        if (
-            j < 0
-            or not keeps(j)
-            or j in taken
-            or pin.position > limit
-            or any(s.position == pin.position for s in pinned)
-            or (pin.hosts and host.slug not in pin.hosts)
-            or (pin.schedule is not None and not pin.schedule.active(moment))
-        ):
+        if j < 0 or not keeps(j) or j in taken or not pin_fits(pin, host, limit, pinned, moment):
             continue
         assert member_id is not None
         pinned.append(Slot(member_id, pin.position, pinned=True, counts=pin.counts_in_ledger))

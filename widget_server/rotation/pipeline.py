@@ -21,7 +21,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from widget_server.rotation.fused import drawn_places, excluded_slugs, host_info, quick_case
+from widget_server.rotation.fused import (
+    drawn_places,
+    excluded_slugs,
+    host_info,
+    pin_fits,
+    quick_case,
+)
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool
@@ -236,10 +242,7 @@ def plan(
             member_id is None
             or member_id not in eligible_ids
             or member_id in taken
-            or pin.position > limit
-            or any(s.position == pin.position for s in pinned)
-            or (pin.hosts and host.slug not in pin.hosts)
-            or (pin.schedule is not None and not pin.schedule.active(now))
+            or not pin_fits(pin, host, limit, pinned, now)
         ):
             continue
         pinned.append(Slot(member_id, pin.position, pinned=True, counts=pin.counts_in_ledger))
