@@ -559,22 +559,54 @@ def test_a_tiered_region_is_drawn_by_the_fused_path(by: str) -> None:
                 assert kinds == {(True,), (False,)}  # from the region, and from the others
 
 
-def test_the_fused_draw_of_a_host_dropping_its_category_in_a_large_theme() -> None:
-    """A theme of 600 in 7 categories with weights of every size: the fused path (the
-    walk without the guides) draws each host's blocks as the general plan does, and
-    never a member of the host's category."""
+def test_a_host_whose_category_leaves_fewer_than_its_block_is_drawn_as_planned() -> None:
+    # Three florists of five: a florist's block of three can hold the two others only,
+    # each certain (the plan's other branch: the general path draws it).
+    infos = [("florist" if n < 3 else "", "Heide", "", True, 30.0, None) for n in range(5)]
+    pool, rules, shared, first = theme_of(
+        infos, {"strategy": "weighted", "exclusions": {"same_category": True}}
+    )
+    for host in (1, 2, 3):
+        check_host(pool, shared, host, NOW, 3, range(first, first + 6))
+        assert fused_slots(pool, shared, rules, host, NOW, first, KEY, limit=3) is None
+        made = plan(pool, host, NOW, KEY, limit=3, shared=shared)
+        assert sorted(s.member_id for s in draw(made, first, KEY)) == [4, 5]
+
+
+@pytest.mark.parametrize(
+    "rules_of",
+    [
+        {"exclusions": {"same_category": True}},
+        {"region": {"mode": "only", "by": "town"}},
+        {"region": {"mode": "boost", "by": "town", "boost": 1.6}},
+        {"region": {"mode": "only", "by": "postal", "postal_digits": 4}},
+    ],
+)
+def test_the_guided_draw_of_a_category_or_a_region_in_a_large_theme(
+    rules_of: dict[str, Any],
+) -> None:
+    """A theme of 600 in 7 categories and 5 towns, weights of every size: a host that drops
+    its category, or keeps or weighs its region, is drawn from its group's weights and
+    their guides (``fused.group_weights``) as the general plan draws it; and never a
+    member of its category, or of another region (``only``)."""
     rnd = random.Random(20261205)
     n = 600
     slugs = [f"g{i}" for i in range(1, n + 1)]
+    towns = ["Heide", "Husum", "Büsum", "Meldorf", ""]
     members = {
-        i: MemberInfo(i, slugs[i - 1], f"c{i % 7}" if i % 11 else "", joined=NOW - 40 * DAY)
+        i: MemberInfo(
+            i,
+            slugs[i - 1],
+            f"c{i % 7}" if i % 11 else "",
+            towns[i % 5],
+            f"257{i % 4}{i % 10}",
+            joined=NOW - 40 * DAY,
+        )
         for i in range(1, n + 1)
     }
     weights = {s: rnd.choice([0.5, 1.0, 2.0, rnd.uniform(0.2, 3.0)]) for s in slugs[::3]}
     for strategy in ("weighted", "fair-exchange"):
-        rules = parse_rules(
-            {"strategy": strategy, "weights": weights, "exclusions": {"same_category": True}}
-        )
+        rules = parse_rules({"strategy": strategy, "weights": weights, **rules_of})
         ledger = {i: (float(i % 13), float(i % 5)) for i in members}
         pool = test_selection_shared.pool_of(members, rules, ledger, {i: 1 for i in members})
         shared = shared_plan(pool, rules, NOW, NOW)
@@ -589,9 +621,14 @@ def test_the_fused_draw_of_a_host_dropping_its_category_in_a_large_theme() -> No
                     continue
                 drawn += 1
                 assert got == draw(made, bucket, KEY)
-                category = members[host].category
-                assert not category or all(members[s.member_id].category != category for s in got)
-        assert drawn >= 150  # most hosts (all but those without a category) drop others
+                shown = [members[s.member_id] for s in got]
+                if rules.exclude_same_category and members[host].category:
+                    assert all(m.category != members[host].category for m in shown)
+                if rules.region.mode == "only":
+                    assert all(pipeline._same_region(rules, members[host], m) for m in shown)
+        assert drawn >= 120  # most hosts take the fused path
+        groups = [k for k in shared.memo if k.startswith("group:")]
+        assert groups  # drawn from their groups' weights, made once per group
 
 
 def test_an_activity_gate_closing_inside_the_span_takes_the_general_path() -> None:

@@ -175,6 +175,86 @@ def kept_weights(
     return kept, count
 
 
+def group_of(pool: ThemePool, rules: Rules, host_id: int) -> str | None:
+    """The host's group when what it drops (or weighs more) is a group's, the same for
+    all its hosts: ``category:C`` (the same-category rule), ``only:R`` or ``boost:R``
+    (its region); None when it also drops others (a blocklist, a pair, pins), or the
+    rules combine both, or it has no region."""
+    if rules.pins or rules.one_per_category:
+        return None
+    host = host_info(pool, host_id)
+    if excluded_slugs(rules, host):
+        return None
+    mode = rules.region.mode
+    if rules.exclude_same_category and host.category:
+        return f"category:{host.category}" if mode == "off" else None
+    if mode in ("only", "boost") and (
+        host.postal_code if rules.region.by == "postal" else host.town
+    ):
+        return f"{mode}:{region_key(rules, host)}"
+    return None
+
+
+def group_weights(
+    pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int, group: str
+) -> tuple[array[float], int, Extremes] | None:
+    """A group's weights over the theme's candidates (its hosts' general plans' weights,
+    but each host's own), how many of them are above 0.0 and their extremes; made once
+    per theme part and group (``group_of``), kept in its memo.  None where a boosted
+    weight is not positive (the general plan takes its other branch)."""
+    key = f"group:{group}"
+    if key in shared.memo:
+        found: tuple[array[float], int, Extremes] | None = shared.memo[key]
+        return found
+    values = shared.values()
+    kind = group.split(":", 1)[0]
+    made: tuple[array[float], int, Extremes] | None
+    if kind == "category":
+        places = shared.category_places(host_info(pool, host_id).category)
+        kept = array("d", values)
+        for j in places:
+            kept[j] = 0.0
+        made = kept, len(values) - len(places), Extremes(kept)
+    elif kind == "only":
+        kept = array("d", bytes(8 * len(values)))
+        region = region_places(pool, shared, rules, host_id)
+        for j in region:
+            kept[j] = values[j]
+        made = kept, len(region), Extremes(kept)
+    else:  # boost: the region's weights as the plan weighs them
+        kept = array("d", values)
+        candidates, base, fair = shared.candidates, shared.base_weights, shared.fair
+        made = None
+        for j in region_places(pool, shared, rules, host_id):
+            i = candidates[j]
+            w = base[i] * rules.region.boost
+            if i in fair:
+                w *= fair[i].multiplier
+            if not w > 0:
+                break
+            kept[j] = w
+        else:
+            made = kept, len(values), Extremes(kept)
+    shared.memo[key] = made
+    return made
+
+
+def group_scale(
+    values: array[float], at: int, take: int, cap: float, extremes: Extremes
+) -> float | None:
+    """``quick_scale`` over a group's weights (``group_weights``: those outside it 0.0,
+    so their least is no test; every weight kept is positive): the scale of
+    ``inclusion_probabilities`` over them without place ``at`` in their one-pass
+    branch, else None.  The sum over the whole array is the sum over those kept."""
+    if take <= 0:
+        return None
+    rest = values[:at] + values[at + 1 :] if at >= 0 else values
+    scale = float(take) / sum(rest)
+    if not extremes.without(at)[1] * scale < min(cap, 1.0) - EPSILON:
+        return None
+    return scale
+
+
 def excluding_scale(
     kept: array[float],
     count: int,
@@ -241,7 +321,26 @@ def fused_slots(
     values = shared.values()
     guided = True
     pinned: list[Slot] = []
-    if excludes_others(pool, rules, host_id):
+    group = group_of(pool, rules, host_id) if excludes_others(pool, rules, host_id) else None
+    if group is not None:
+        # A host that drops its category's members, or keeps (or weighs more) its
+        # region's, and nobody else: its weights are its group's, made once for all its
+        # hosts with their guides; the host drops itself from them as from the theme's.
+        if shared.extremes().low <= 0:
+            return None
+        found_group = group_weights(pool, shared, rules, host_id, group)
+        if found_group is None:
+            return None
+        values, count, high = found_group
+        at = host_place(shared.candidates, host_id)
+        if at >= 0 and not values[at] > 0.0:
+            at = -1  # its own category's: dropped with it
+        take = min(need, count - (at >= 0))
+        scale_ = group_scale(values, at, take, rules.max_share, high)
+        if scale_ is None:
+            return None
+        scale = scale_
+    elif excludes_others(pool, rules, host_id):
         # The general plan of such a host is its candidates and weights copied without
         # those it drops (a theme of 10,000: milliseconds); the same draw walks the
         # theme's weights with theirs set to 0.0, which no walk takes.

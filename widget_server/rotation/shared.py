@@ -83,6 +83,9 @@ class SharedPlan:
         candidate's place is kept in its region's."""
         n = len(self.candidates)
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 80
+        # A category's or a region's weights (``fused.group_weights``) and their guides.
+        groups = sum(1 for k in self.memo if k.startswith("group:"))
+        extra += groups * (n * 8 + (VARIANTS * (n // BLOCK + 1) * 8 if n >= GUIDED_FROM else 0))
         if self.rules.region.mode != "off":  # each candidate's place in its region
             extra += n * 40
         if self.rules.strategy == "round-robin" or self.rules.one_per_category:

@@ -14,6 +14,7 @@ from widget_server.rotation.keyed import keyed_hash, keyed_hashes
 # weights: two blocks all day); 16 orders let every pair of partners meet in
 # some block over a day, and any order keeps the probabilities exact.
 VARIANTS = 16
+GUIDES_KEPT = 16 * 12  # guides of a day's orders: every variant of 12 arrays of weights
 _PRIME = 2**61 - 1  # the affine maps below are permutations of the integers mod this prime
 
 
@@ -116,7 +117,7 @@ class DailyOrders:
         self._made = bytearray(VARIANTS)
         # A large theme's guides to its walks (rotation/guide.py), per variant: made
         # for one array of weights, the theme part's these orders belong to.
-        self._guides: dict[int, Guide] = {}
+        self._guides: dict[tuple[int, int], Guide] = {}  # (variant, id of the weights)
         self.first = self.variant(0)
 
     def _make(self, k: int) -> None:
@@ -197,10 +198,15 @@ class DailyOrders:
 
     def guide(self, k: int, values: array[float]) -> Guide:
         """The guide to variant ``k``'s walks over ``values`` (rotation/guide.py), made
-        once per variant and array of weights."""
-        found = self._guides.get(k)
+        once per variant and array of weights: the theme part's, and those of its
+        groups (``fused.group_weights``: a category's or a region's hosts).  At most
+        ``GUIDES_KEPT``; past that they are made again as asked for (0.5 ms each at
+        10,000 members)."""
+        found = self._guides.get((k, id(values)))
         if found is None or found.values is not values:
-            found = self._guides[k] = Guide(values, self._order(k))
+            if len(self._guides) >= GUIDES_KEPT:
+                self._guides.clear()
+            found = self._guides[(k, id(values))] = Guide(values, self._order(k))
         return found
 
     def first_place(self, member: int) -> tuple[int, int]:
