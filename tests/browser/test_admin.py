@@ -13,15 +13,17 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.browser.conftest import running_demo
+from tests.browser.conftest import HANG_GUARD_MS, running_demo
 
 pytestmark = pytest.mark.browser
 
@@ -308,6 +310,17 @@ def test_a_large_themes_event_participants_are_found_by_name(
     admin_server.cli("theme", "add", "grossmarkt", "--name-de", "Großmarkt")
     (members := tmp_path / "members.json").write_text(json.dumps(rows))
     admin_server.cli("member", "import", str(members))
+
+    # The server takes the import at its next poll of the change log: until its theme
+    # page lists every member (206: three pages).
+    def listed() -> str:
+        pages = [f"{admin_server.base}/t/grossmarkt?page={n}" for n in (1, 2, 3)]
+        return "".join(httpx.get(url, timeout=30).text for url in pages)
+
+    deadline = time.monotonic() + HANG_GUARD_MS / 1000
+    while not all(name in listed() for name in ("Händler 000", "Händler 204", "Böse")):
+        assert time.monotonic() < deadline, "the server never took the import"
+        time.sleep(0.2)
     sign_in(page, admin_server)
     page.goto(f"{admin_server.base}/admin/events/new")
     group = page.locator("details.participant-group", has_text="Großmarkt")
