@@ -21,13 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from widget_server.rotation.fused import (
-    drawn_places,
-    excluded_slugs,
-    host_info,
-    pin_fits,
-    quick_case,
-)
+from widget_server.rotation.drops import excluded_slugs, host_info, pin_fits
+from widget_server.rotation.fused import drawn_places, quick_case
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
 from widget_server.rotation.pool import MemberInfo, ThemePool

@@ -66,9 +66,9 @@ class SharedPlan:
     # made when a round-robin or one-per-category host first asks.
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Per category, the places of its members in ``candidates`` (the same-category
-    # rule's first sights, ``fused.excluded_places``), made when first asked for.
+    # rule's first sights, ``drops.excluded_places``), made when first asked for.
     places_of: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
-    # Per region (``fused.region_key``), the places of its members: the region rules
+    # Per region (``drops.region_key``), the places of its members: the region rules
     # "only", "boost" and "tiered", made at once when a host is first drawn under them.
     regions: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -83,7 +83,7 @@ class SharedPlan:
         candidate's place is kept in its region's."""
         n = len(self.candidates)
         extra = len(self.base_weights) * 40 + sum(len(v) for v in self.by_category.values()) * 80
-        # A category's or a region's weights (``fused.group_weights``) and their guides.
+        # A category's or a region's weights (``drops.group_weights``) and their guides.
         groups = sum(1 for k in self.memo if k.startswith("group:"))
         extra += groups * (n * 8 + (VARIANTS * (n // BLOCK + 1) * 8 if n >= GUIDED_FROM else 0))
         if self.rules.region.mode != "off":  # each candidate's place in its region

@@ -199,7 +199,7 @@ class DailyOrders:
     def guide(self, k: int, values: array[float]) -> Guide:
         """The guide to variant ``k``'s walks over ``values`` (rotation/guide.py), made
         once per variant and array of weights: the theme part's, and those of its
-        groups (``fused.group_weights``: a category's or a region's hosts).  At most
+        groups (``drops.group_weights``: a category's or a region's hosts).  At most
         ``GUIDES_KEPT``; past that they are made again as asked for (0.5 ms each at
         10,000 members)."""
         found = self._guides.get((k, id(values)))
