@@ -19,10 +19,13 @@ region rule "only", the members pinned) or weighs its region more (region
 "boost") has no quick plan: its general plan copies
 the candidates and weights without those it drops, a few microseconds in a
 theme of 100, milliseconds in one of 10,000.  ``fused_slots`` draws it too,
-from the theme's weights with the dropped members' set to 0.0
-(``excluding_scale``): the same scale and the same walk as the general plan's
-``inclusion_probabilities`` and ``systematic_sample``, which pass over members
-without a share (the walk without the guides a large theme's own weights have).
+from the numbers ``rotation/drops.py`` makes: a group's weights made once for
+all its hosts (a category's, a region's) with their own guides, or else the
+theme's weights with the dropped members' set to 0.0 (``kept_weights``): the
+same scale and the same walk as the general plan's ``inclusion_probabilities``
+and ``systematic_sample``, which pass over members without a share.  Tiered
+regions (``tiered_slots``: two such walks) and fixed themes (``fixed_slots``)
+are drawn here too.
 """
 
 from __future__ import annotations
