@@ -118,9 +118,7 @@ async def test_an_import_stopped_before_its_commit_stores_nothing_and_runs_again
 
             proc.send_signal(stop)
             if stop == signal.SIGINT:  # the command leaves by itself, the row still locked
-                # (The same deadline as above, against a hang only: 60 s ran out twice in
-                # CI on a busy machine, never when run alone.)
-                _, said = await asyncio.wait_for(proc.communicate(), 300)
+                _, said = await asyncio.wait_for(proc.communicate(), 60)
                 assert proc.returncode == 130, said
                 await lock.rollback()
             else:
