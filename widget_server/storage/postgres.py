@@ -17,7 +17,6 @@ stores them; the dialect converts.  Slugs and other keys sort bytewise
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -76,17 +75,6 @@ def _affected(status: str) -> int:
 # Rows of one answer made into tuples on the event loop; more in a worker thread (a
 # theme's day of counts at 10,000 members, 50,000 rows: some 15 ms of the loop).
 TUPLES_ON_LOOP = 5_000
-
-
-def _closed(conn: Any) -> None:
-    """Close the connection of a cancelled task at once.  Its query may still run on the
-    server (a cancel request that came before the statement began is lost): a rollback,
-    or the pool's reset on release, would wait for it, and a statement waiting for a
-    lock another session holds waits as long as that session does (``member import``
-    stopped by Ctrl-C hung so).  A closed connection's transaction is rolled back by
-    the server; the pool lets the connection go and opens another when needed."""
-    with contextlib.suppress(asyncpg.InterfaceError):  # let go already, by an inner context
-        conn.terminate()
 
 
 def _tuples(records: Sequence[Any]) -> list[Row]:
@@ -218,11 +206,7 @@ class PostgresStorage(
             raise StorageError("storage is not open")
         with self._dialect.translated():
             async with self._pool.acquire() as conn:
-                try:
-                    yield PostgresConnection(conn)
-                except asyncio.CancelledError:
-                    _closed(conn)
-                    raise
+                yield PostgresConnection(conn)
 
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[Connection]:
@@ -234,21 +218,10 @@ class PostgresStorage(
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
-        # asyncpg rolls back on an exception; on a cancellation (Ctrl-C in a command, a
-        # stopping server) the connection is closed instead, and the server rolls back.
-        async with self._reading() as conn:
-            transaction = conn.raw.transaction()
-            await transaction.start()
-            try:
-                yield conn
-            except asyncio.CancelledError:
-                _closed(conn.raw)
-                raise
-            except BaseException:
-                await transaction.rollback()
-                raise
-            else:
-                await transaction.commit()
+        # asyncpg rolls back on any exception, cancellation included; a connection left
+        # mid-query is reset or closed by the pool when it is released.
+        async with self._reading() as conn, conn.raw.transaction():
+            yield conn
 
     # -- schema (the loop is in meta.py) ----------------------------------------------------
 
