@@ -28,6 +28,10 @@ MEMBERS = 12_000  # three of the import's chunks, and more than it logs one by o
 TABLES = ("members", "member_domains", "memberships", "placements")
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def environ(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIDGET_")}
     return env | {"WIDGET_DATABASE_URL": url}
@@ -104,6 +108,10 @@ async def test_an_import_stopped_before_its_commit_stores_nothing_and_runs_again
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                # Ctrl-C reaches it whatever this process inherited: a run started in the
+                # background by a non-interactive shell ignores SIGINT, and so would the
+                # import, which then never left (seen in CI started so).
+                preexec_fn=_sigint_default,
             )
             # Until the import's own connection waits for the held row: every row of it
             # is written by then (a deadline only against a hang, never the verdict).
