@@ -88,11 +88,28 @@ def region_key(rules: Rules, member: MemberInfo) -> str:
     return member.town.casefold()
 
 
+def has_region(rules: Rules, host: MemberInfo) -> bool:
+    """Whether ``host`` is in any region: ``pipeline._same_region`` is false for every
+    member when the host has no postal code (or town) to compare."""
+    return bool(host.postal_code if rules.region.by == "postal" else host.town)
+
+
+def boosted_weight(shared: SharedPlan, rules: Rules, member_id: int) -> float:
+    """A member's weight in its host's region under the region rule "boost", as the
+    general plan weighs it: the rules' weight times the boost, times the fairness
+    multiplier."""
+    w = shared.base_weights[member_id] * rules.region.boost
+    fair = shared.fair
+    if member_id in fair:
+        w *= fair[member_id].multiplier
+    return w
+
+
 def region_places(pool: ThemePool, shared: SharedPlan, rules: Rules, host_id: int) -> Sequence[int]:
     """The places in ``shared.candidates`` of the members in the host's region (none
     for a host without a postal code or town), as ``pipeline._same_region`` finds them."""
     host = host_info(pool, host_id)
-    if not (host.postal_code if rules.region.by == "postal" else host.town):
+    if not has_region(rules, host):
         return ()
     regions = shared.regions
     if not regions:  # every region of the part at once: one pass over the candidates
@@ -116,13 +133,9 @@ def kept_weights(
     if rules.region.mode != "only":
         kept = array("d", values)
         if rules.region.mode == "boost":  # the host's region weighs more, as the plan weighs it
-            candidates, base, fair = shared.candidates, shared.base_weights, shared.fair
-            boost = rules.region.boost
+            candidates = shared.candidates
             for j in region_places(pool, shared, rules, host_id):
-                i = candidates[j]
-                w = base[i] * boost
-                if i in fair:
-                    w *= fair[i].multiplier
+                w = boosted_weight(shared, rules, candidates[j])
                 if not w > 0:
                     return None
                 kept[j] = w
@@ -151,9 +164,7 @@ def group_of(pool: ThemePool, rules: Rules, host_id: int) -> str | None:
     mode = rules.region.mode
     if rules.exclude_same_category and host.category:
         return f"category:{host.category}" if mode == "off" else None
-    if mode in ("only", "boost") and (
-        host.postal_code if rules.region.by == "postal" else host.town
-    ):
+    if mode in ("only", "boost") and has_region(rules, host):
         return f"{mode}:{region_key(rules, host)}"
     return None
 
@@ -186,13 +197,10 @@ def group_weights(
         made = kept, len(region), Extremes(kept)
     else:  # boost: the region's weights as the plan weighs them
         kept = array("d", values)
-        candidates, base, fair = shared.candidates, shared.base_weights, shared.fair
+        candidates = shared.candidates
         made = None
         for j in region_places(pool, shared, rules, host_id):
-            i = candidates[j]
-            w = base[i] * rules.region.boost
-            if i in fair:
-                w *= fair[i].multiplier
+            w = boosted_weight(shared, rules, candidates[j])
             if not w > 0:
                 break
             kept[j] = w
@@ -283,6 +291,25 @@ def pins_of(
         pinned.append(Slot(member_id, pin.position, pinned=True, counts=pin.counts_in_ledger))
         taken.append(j)
     return taken
+
+
+def drop_pins(
+    pool: ThemePool,
+    shared: SharedPlan,
+    rules: Rules,
+    host_id: int,
+    moment: float,
+    limit: int,
+    kept: array[float],
+    pinned: list[Slot],
+) -> int:
+    """The host's pins (``pins_of``, among the members ``kept`` above 0.0) added to
+    ``pinned``, their weights in ``kept`` set to 0.0: the draw leaves them out; how
+    many."""
+    taken = pins_of(pool, shared, rules, host_id, moment, limit, lambda j: kept[j] > 0.0, pinned)
+    for j in taken:
+        kept[j] = 0.0
+    return len(taken)
 
 
 def placed(pinned: list[Slot], picks: Sequence[int], limit: int, least: int) -> tuple[Slot, ...]:

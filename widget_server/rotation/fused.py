@@ -33,6 +33,7 @@ from __future__ import annotations
 from array import array
 
 from widget_server.rotation.drops import (
+    drop_pins,
     excluded_places,
     excludes_others,
     excluding_scale,
@@ -114,7 +115,8 @@ def fused_slots(
     values = shared.values()
     guided = True
     pinned: list[Slot] = []
-    group = group_of(pool, rules, host_id) if excludes_others(pool, rules, host_id) else None
+    drops = excludes_others(pool, rules, host_id)
+    group = group_of(pool, rules, host_id) if drops else None
     if group is not None:
         # A host that drops its category's members, or keeps (or weighs more) its
         # region's, and nobody else: its weights are its group's, made once for all its
@@ -133,7 +135,7 @@ def fused_slots(
         if scale_ is None:
             return None
         scale = scale_
-    elif excludes_others(pool, rules, host_id):
+    elif drops:
         # The general plan of such a host is its candidates and weights copied without
         # those it drops (a theme of 10,000: milliseconds); the same draw walks the
         # theme's weights with theirs set to 0.0, which no walk takes.
@@ -145,13 +147,8 @@ def fused_slots(
             return None
         values, count = found
         if rules.pins:
-            kept = values
-            for j in pins_of(
-                pool, shared, rules, host_id, moment, limit, lambda j: kept[j] > 0.0, pinned
-            ):
-                kept[j] = 0.0  # the draw leaves the pinned out
-                count -= 1
-            need -= len(pinned)
+            taken = drop_pins(pool, shared, rules, host_id, moment, limit, values, pinned)
+            count, need = count - taken, need - taken
         boosted = rules.region.mode == "boost"
         scale_ = excluding_scale(values, count, need, rules.max_share, extremes, boosted=boosted)
         if scale_ is None:
@@ -181,11 +178,7 @@ def fused_slots(
         guided=guided,
     )
     ids = orders.ids
-    if pinned:
-        return placed(pinned, [ids[j] for j in chosen], limit, rules.min_partners)
-    if len(chosen) < min(rules.min_partners, limit):
-        return ()
-    return tuple([Slot(ids[j], n) for n, j in enumerate(chosen, start=1)])
+    return placed(pinned, [ids[j] for j in chosen], limit, rules.min_partners)
 
 
 def tiered_slots(
@@ -214,12 +207,8 @@ def tiered_slots(
     pinned: list[Slot] = []
     need = max(limit, 0)
     if rules.pins:
-        for j in pins_of(
-            pool, shared, rules, host_id, moment, limit, lambda j: kept[j] > 0.0, pinned
-        ):
-            kept[j] = 0.0
-            count -= 1
-        need -= len(pinned)
+        taken = drop_pins(pool, shared, rules, host_id, moment, limit, kept, pinned)
+        count, need = count - taken, need - taken
     # Tier 0: the kept members of the host's region, in the candidates' order.
     near = [j for j in region_places(pool, shared, rules, host_id) if kept[j] > 0.0]
     first = array("d", bytes(8 * len(kept)))

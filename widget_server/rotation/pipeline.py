@@ -21,7 +21,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from widget_server.rotation.drops import excluded_slugs, host_info, pin_fits
+from widget_server.rotation.drops import (
+    boosted_weight,
+    excluded_slugs,
+    host_info,
+    pin_fits,
+    placed,
+)
 from widget_server.rotation.fused import drawn_places, quick_case
 from widget_server.rotation.keyed import keyed_hash, keyed_hashes, keyed_unit
 from widget_server.rotation.plans import Check, Plan, Slot, Tier
@@ -248,16 +254,12 @@ def plan(
 
     shared_weights = shared.weights.as_dict()
     if rules.region.mode == "boost":
-        fair = shared.fair
-        weights = {}
-        for i in rest:
-            if _same_region(rules, host, pool.members[i]):
-                w = shared.base_weights[i] * rules.region.boost
-                if i in fair:
-                    w *= fair[i].multiplier
-            else:
-                w = shared_weights[i]
-            weights[i] = w
+        weights = {
+            i: boosted_weight(shared, rules, i)
+            if _same_region(rules, host, pool.members[i])
+            else shared_weights[i]
+            for i in rest
+        }
     elif len(rest) + (host_id in shared_weights) == len(shared_weights):
         # Every candidate but the host: the shared weights in the same order, copied.
         weights = dict(shared_weights)
@@ -475,16 +477,6 @@ def draw(p: Plan, bucket: int, key: bytes) -> tuple[Slot, ...]:
     need = len(p.free_positions)
     for index, tier in enumerate(p.tiers):
         picks += _draw_tier(p, tier, need - len(picks), bucket, key, index)
-    if not p.pinned:  # free positions are 1..limit: the picks fill them in order
-        slots = [Slot(member_id, n) for n, member_id in enumerate(picks[:need], start=1)]
-    else:
-        placed = list(p.pinned) + [
-            Slot(member_id, position)
-            for member_id, position in zip(picks, p.free_positions, strict=False)
-        ]
-        placed.sort(key=lambda s: s.position)
-        # Close gaps left by positions nobody could fill, so positions stay 1..n.
-        slots = [Slot(s.member_id, n, s.pinned, s.counts) for n, s in enumerate(placed, start=1)]
-    if len(slots) < min(p.rules.min_partners, p.limit):
-        return ()
-    return tuple(slots)
+    # The pins at their positions, the picks in the free ones (1..limit but the pinned)
+    # in order, gaps left by positions nobody could fill closed.
+    return placed(list(p.pinned), picks[:need], p.limit, p.rules.min_partners)
