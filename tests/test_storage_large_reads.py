@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from widget_server.core.models import CounterRow
-from widget_server.network.services import MemberInput, add_member, add_theme
 from widget_server.storage import Storage, counts, members
 from widget_server.storage import postgres as pg
 from widget_server.storage.dialect import Row
@@ -57,41 +56,23 @@ async def test_large_reads_are_made_in_a_thread_into_the_same_records(
 
 
 @needs_postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_a_large_answer_of_postgresql_is_made_into_tuples_in_a_thread(
-    monkeypatch: pytest.MonkeyPatch,
+    storage: Storage, network: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """asyncpg's records become tuples beside the loop past ``TUPLES_ON_LOOP``: the same
     rows either way (SQLite's rows come as tuples from sqlite3)."""
-    server = postgres.server_url()
-    assert server is not None
-    async with postgres.fresh_schema(server) as url:
-        storage = PostgresStorage(url)
-        await storage.open()
-        await storage.migrate()
-        try:
-            await add_theme(storage, slug="markt", name_de="Markt")
-            for n in range(5):
-                await add_member(
-                    storage,
-                    MemberInput(
-                        slug=f"laden-{n}",
-                        name=f"Laden {n}",
-                        website=f"https://laden-{n}.example/",
-                        themes=("markt",),
-                    ),
-                )
-            before = await storage.list_members()
-            made_in: list[str] = []
-            real = pg._tuples
+    assert isinstance(storage, PostgresStorage)
+    before = await storage.list_members()
+    made_in: list[str] = []
+    real = pg._tuples
 
-            def counted(records: Sequence[Any]) -> list[Row]:
-                made_in.append(threading.current_thread().name)
-                return real(records)
+    def counted(records: Sequence[Any]) -> list[Row]:
+        made_in.append(threading.current_thread().name)
+        return real(records)
 
-            monkeypatch.setattr(pg, "_tuples", counted)
-            monkeypatch.setattr(pg, "TUPLES_ON_LOOP", 1)
-            assert await storage.list_members() == before
-            assert len(before) == 5
-            assert made_in and threading.main_thread().name not in made_in
-        finally:
-            await storage.close()
+    monkeypatch.setattr(pg, "_tuples", counted)
+    monkeypatch.setattr(pg, "TUPLES_ON_LOOP", 1)
+    assert await storage.list_members() == before
+    assert len(before) == len(network)
+    assert made_in and threading.main_thread().name not in made_in
