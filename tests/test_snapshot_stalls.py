@@ -156,48 +156,6 @@ async def test_a_slow_ledger_install_blocks_neither_the_widget_nor_a_write(
 
 
 @pytest.mark.asyncio
-async def test_a_large_pool_a_write_rebuilt_during_an_install_takes_the_ledger_beside_the_loop(
-    storage: Storage, network: dict[str, int], clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A write applied while the ledger is computed rebuilds the theme's pool; the install
-    gives that pool its new balances in a worker thread, so it is built when swapped in
-    (before, it was dropped, and the next request built it on the loop: 60 ms at
-    10,000 members)."""
-    monkeypatch.setattr(holder_module, "POOL_ON_LOOP", 2)  # the wedding theme counts as large
-    holder, theme, host = await counted_holder(storage, clock)
-    started, release = threading.Event(), threading.Event()
-    with_ledger = Snapshot.with_ledger
-
-    def held(self: Snapshot, *args: Any, **kwargs: Any) -> Snapshot:
-        started.set()
-        release.wait(timeout=30)
-        return with_ledger(self, *args, **kwargs)
-
-    monkeypatch.setattr(Snapshot, "with_ledger", held)
-    installing = asyncio.create_task(holder.refresh_ledger())
-    await asyncio.to_thread(started.wait, 30)
-    await set_member_status(storage, "catering", "paused")
-    assert await holder.refresh()
-    rebuilt = holder.current.pools[theme]  # built by the write, with the old ledger
-    threads: list[str] = []
-    made = holder_module.with_ledger
-
-    def watched(*args: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return made(*args)
-
-    monkeypatch.setattr(holder_module, "with_ledger", watched)
-    release.set()
-    await installing
-    assert holder.current.pools.is_built(theme)  # no request has to build it
-    pool = holder.current.pools[theme]
-    assert pool is not rebuilt and pool.members == rebuilt.members
-    assert not pool.members[(await storage.get_member("catering")).id].eligible
-    assert pool.balances[host].given == pytest.approx(2.5 * (len(network) - 1))
-    assert threads and threading.main_thread().name not in threads
-
-
-@pytest.mark.asyncio
 async def test_an_install_keeps_the_pools_no_write_touched_and_the_directory_lists(
     storage: Storage, network: dict[str, int], clock: Clock
 ) -> None:

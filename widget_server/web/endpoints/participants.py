@@ -54,7 +54,7 @@ def found_in(
                 continue
         elif joined[0] == "left" or record.status == "removed":
             continue
-        name = record.name_and_description()[0]
+        name = record.name
         folded = name.casefold()
         if needle in folded or needle in record.slug:
             hits.append((not folded.startswith(needle), name, record))
